@@ -1,0 +1,47 @@
+package io.qfence.model.desired;
+
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * A whole desired-state directory after loading and validation: every host and every group, plus where it came
+ * from ({@code revision} is a Git commit id, or a description such as {@code dir:desired-state} for a working tree).
+ * Validation guarantees unique names, resolvable references and the other semantic rules; the constructor only
+ * checks what a record can check alone.
+ */
+public record DesiredState(String revision, List<Host> hosts, List<Group> groups) {
+
+    public DesiredState {
+        Objects.requireNonNull(revision, "revision");
+        hosts = List.copyOf(hosts);
+        groups = List.copyOf(groups);
+    }
+
+    public Optional<Host> host(String name) {
+        return hosts.stream().filter(h -> h.name().equals(name)).findFirst();
+    }
+
+    public Optional<Group> group(String name) {
+        return groups.stream().filter(g -> g.name().equals(name)).findFirst();
+    }
+
+    /** The groups a host runs, in the order the host lists them. */
+    public List<Group> groupsOf(Host host) {
+        return host.groups().stream().map(this::group).flatMap(Optional::stream).toList();
+    }
+
+    /** Finds a VM by its globally unique name, with its group. */
+    public Optional<PlacedVm> vm(String vmName) {
+        for (Group g : groups) {
+            Optional<Vm> vm = g.vm(vmName);
+            if (vm.isPresent()) {
+                return Optional.of(new PlacedVm(g, vm.get()));
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** A VM together with the group it belongs to. */
+    public record PlacedVm(Group group, Vm vm) {}
+}

@@ -1,0 +1,46 @@
+package io.qfence.model.desired;
+
+import io.qfence.model.Ipv4Cidr;
+import io.qfence.model.Ipv6Cidr;
+import io.qfence.model.Origin;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * A group of VMs that share a network (one bridge, one VLAN, one subnet), a resource budget and a policy.
+ * Groups are isolated from each other and from the host unless an exception says otherwise.
+ */
+public record Group(
+        String name,
+        int vlan,
+        Ipv4Cidr subnet,
+        Optional<Ipv6Cidr> subnet6,
+        Egress egress,
+        IntraGroup intraGroup,
+        Limits limits,
+        Optional<Bastion> bastion,
+        List<FirewallException> allow,
+        List<Vm> vms,
+        Origin origin) {
+
+    public Group {
+        Names.requireDnsLabel("group", name);
+        if (vlan < 1 || vlan > 4094) {
+            throw new IllegalArgumentException("group " + name + ": vlan must be 1..4094, got " + vlan);
+        }
+        Objects.requireNonNull(subnet, "subnet");
+        Objects.requireNonNull(subnet6, "subnet6");
+        Objects.requireNonNull(egress, "egress");
+        Objects.requireNonNull(intraGroup, "intraGroup");
+        Objects.requireNonNull(limits, "limits");
+        Objects.requireNonNull(bastion, "bastion");
+        allow = List.copyOf(allow);
+        vms = List.copyOf(vms);
+        Objects.requireNonNull(origin, "origin");
+    }
+
+    public Optional<Vm> vm(String vmName) {
+        return vms.stream().filter(v -> v.name().equals(vmName)).findFirst();
+    }
+}

@@ -1,0 +1,22 @@
+package io.qfence.platform.os;
+
+/** A failed system call: the operation as qfence names it, and the kernel's errno. */
+public final class OsException extends RuntimeException {
+
+    private final String operation;
+    private final int errno;
+
+    public OsException(String operation, int errno, String description) {
+        super(operation + ": " + description + " (errno " + errno + ")");
+        this.operation = operation;
+        this.errno = errno;
+    }
+
+    public String operation() {
+        return operation;
+    }
+
+    public int errno() {
+        return errno;
+    }
+}
