@@ -1,0 +1,30 @@
+package io.qfence.model.host;
+
+/**
+ * Kernel and host capabilities that qfence detects rather than assumes. The names are the kernel options (or
+ * packages) an operator must enable when one is missing.
+ */
+public enum Capability {
+    BRIDGE("CONFIG_BRIDGE"),
+    TUN("CONFIG_TUN"),
+    VETH("CONFIG_VETH"),
+    VLAN_8021Q("CONFIG_VLAN_8021Q"),
+    BRIDGE_VLAN_FILTERING("CONFIG_BRIDGE_VLAN_FILTERING"),
+    BR_NETFILTER("CONFIG_BRIDGE_NETFILTER"),
+    NFT_INET("CONFIG_NF_TABLES_INET"),
+    NFT_BRIDGE("CONFIG_NF_TABLES_BRIDGE"),
+    SECCOMP("CONFIG_SECCOMP_FILTER"),
+    APPARMOR("AppArmor enabled in the kernel and the apparmor package installed"),
+    KVM("a working /dev/kvm");
+
+    private final String requirement;
+
+    Capability(String requirement) {
+        this.requirement = requirement;
+    }
+
+    /** What to enable when the capability is missing, e.g. {@code CONFIG_VLAN_8021Q}. */
+    public String requirement() {
+        return requirement;
+    }
+}
