@@ -32,6 +32,13 @@ public record Vm(
         Duration stopTimeout,
         Origin origin) {
 
+    /**
+     * What a QEMU process needs beyond the guest's RAM, added to a VM's derived cgroup memory limit. Measured here
+     * (HOST-FACTS): a TCG guest has about 200 MB of RSS, and a 96 MiB guest was OOM-killed under a 128 MB limit; 224 MiB
+     * covers the translation cache ({@code tb-size=16}), device emulation and QEMU's own heap with some margin.
+     */
+    public static final ByteSize QEMU_MEMORY_OVERHEAD = ByteSize.ofMebibytes(224);
+
     public Vm {
         Names.requireDnsLabel("vm", name);
         if (cpus < 1 || cpus > 255) {
