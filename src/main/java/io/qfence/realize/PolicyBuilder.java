@@ -192,6 +192,11 @@ final class PolicyBuilder {
                 && endpoints.get(v.name()).bridged()) {
             return Optional.of("bridged VMs are matched by their IPv4 address only; allow IPv6 destinations from the VM's group instead");
         }
+        Principal ipv6Side = s instanceof Principal.Prefix p && p.cidr() instanceof Ipv6Cidr ? d
+                : d instanceof Principal.Prefix p && p.cidr() instanceof Ipv6Cidr ? s : null;
+        if (ipv6Side instanceof Principal.Group g && groups.stream().anyMatch(x -> x.name().equals(g.name()) && x.subnet6().isEmpty())) {
+            return Optional.of("group " + g.name() + " has no subnet6, so no IPv6 traffic reaches or leaves it");
+        }
         return Optional.empty();
     }
 
