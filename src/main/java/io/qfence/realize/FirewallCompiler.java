@@ -107,9 +107,13 @@ final class FirewallCompiler {
     static final int FINAL_DROP = 5;
 
     private final IsolationPolicy policy;
+    private final Map<String, VmEndpoint> vms = new java.util.HashMap<>();
+    private final Map<String, Network> networks = new java.util.HashMap<>();
 
     FirewallCompiler(IsolationPolicy policy) {
         this.policy = policy;
+        policy.vms().forEach(v -> vms.put(v.name(), v));
+        policy.networks().forEach(n -> networks.put(n.group(), n));
     }
 
     static Firewall compile(IsolationPolicy policy) {
@@ -432,7 +436,7 @@ final class FirewallCompiler {
             JsonNode mac = text(v.mac().toString());
             macs.add(Nft.write(concat(tap, mac)));
             ipv4.add(Nft.write(concat(tap, mac, Nft.address(v.ip().orElseThrow()))));
-            if (policy.network(v.group()).flatMap(Network::subnet6).isPresent()) {
+            if (networks.get(v.group()).subnet6().isPresent()) {
                 ipv6.add(Nft.write(concat(tap, mac)));
             }
         }
@@ -489,12 +493,20 @@ final class FirewallCompiler {
     }
 
     private String bridge(String group) {
-        return policy.network(group).orElseThrow(() -> new IllegalStateException("no network for group " + group)).bridge();
+        Network n = networks.get(group);
+        if (n == null) {
+            throw new IllegalStateException("no network for group " + group);
+        }
+        return n.bridge();
     }
 
     private VmEndpoint vm(Principal p) {
         Principal.Vm v = (Principal.Vm) p;
-        return policy.vm(v.name()).orElseThrow(() -> new IllegalStateException("no endpoint for " + v));
+        VmEndpoint e = vms.get(v.name());
+        if (e == null) {
+            throw new IllegalStateException("no endpoint for " + v);
+        }
+        return e;
     }
 
     private String destinationGroup(Principal d) {

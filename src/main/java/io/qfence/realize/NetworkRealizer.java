@@ -35,6 +35,8 @@ final class NetworkRealizer {
 
     static List<HostObject> links(IsolationPolicy policy, List<Group> groups, Optional<String> uplink) {
         List<HostObject> links = new ArrayList<>();
+        java.util.Map<String, List<VmEndpoint>> members = new java.util.HashMap<>();
+        policy.vms().stream().filter(VmEndpoint::bridged).forEach(v -> members.computeIfAbsent(v.group(), k -> new ArrayList<>()).add(v));
         for (Network n : policy.networks()) {
             Group g = groups.stream().filter(x -> x.name().equals(n.group())).findFirst().orElseThrow();
             List<String> addresses = new ArrayList<>();
@@ -45,7 +47,7 @@ final class NetworkRealizer {
             links.add(new Link(Addresses.bridge(n.group()), LinkKind.BRIDGE, n.bridge(), Optional.empty(),
                     Optional.of(bridgeMac(n.group())), MTU, true, addresses, OptionalLong.empty(), OptionalLong.empty(),
                     OptionalInt.empty(), Optional.empty(), Optional.empty()));
-            for (VmEndpoint v : policy.bridgedMembers(n.group())) {
+            for (VmEndpoint v : members.getOrDefault(n.group(), List.of())) {
                 links.add(new Link(Addresses.tap(n.group(), v.name()), LinkKind.TAP, v.tap().orElseThrow(), Optional.of(n.bridge()),
                         Optional.of(tapMac(v.mac())), MTU, true, List.of(), OptionalLong.of(v.uid()), OptionalLong.of(v.uid()),
                         OptionalInt.empty(), Optional.empty(), Optional.of(new PortFlags(n.isolatedPorts(), true, false))));
@@ -66,7 +68,9 @@ final class NetworkRealizer {
      */
     static List<HostObject> sysctls(IsolationPolicy policy) {
         List<HostObject> s = new ArrayList<>();
-        boolean forwarded = policy.flows().stream().anyMatch(f -> isForwarded(policy, f));
+        java.util.Map<String, Boolean> bridgedByName = new java.util.HashMap<>();
+        policy.vms().forEach(v -> bridgedByName.put(v.name(), v.bridged()));
+        boolean forwarded = policy.flows().stream().anyMatch(f -> isForwarded(bridgedByName, f));
         if (forwarded) {
             s.add(Sysctl.of("net.ipv4.ip_forward", "1"));
             boolean v6 = policy.networks().stream().anyMatch(n -> n.routed() && n.subnet6().isPresent());
@@ -83,13 +87,13 @@ final class NetworkRealizer {
     }
 
     /** True when the flow's packets are routed by the host between two interfaces (not bridged, not local). */
-    static boolean isForwarded(IsolationPolicy policy, Flow f) {
+    static boolean isForwarded(java.util.Map<String, Boolean> bridgedByName, Flow f) {
         Principal s = f.source();
         Principal d = f.destination();
         if (s instanceof Principal.Host || d instanceof Principal.Host) {
             return false;
         }
-        if (s instanceof Principal.Vm v && !policy.vm(v.name()).orElseThrow().bridged()) {
+        if (s instanceof Principal.Vm v && !bridgedByName.get(v.name())) {
             return false;
         }
         String from = s instanceof Principal.Group g ? g.name() : s instanceof Principal.Vm v ? v.group() : null;

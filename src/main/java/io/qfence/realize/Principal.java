@@ -108,7 +108,7 @@ public sealed interface Principal extends Comparable<Principal> {
         return new Outside(Cidr.parse(cidr));
     }
 
-    Comparator<Principal> ORDER = Comparator.comparingInt(Principal::kindOrder).thenComparing(Principal::sortKey);
+    Comparator<Principal> ORDER = Comparator.comparingInt(Principal::kindOrder).thenComparing(Principal::compareWithinKind);
 
     private int kindOrder() {
         if (this instanceof Vm) {
@@ -125,22 +125,34 @@ public sealed interface Principal extends Comparable<Principal> {
         return 5;
     }
 
-    private String sortKey() {
-        if (this instanceof Prefix p) {
-            return cidrSortKey(p.cidr());
-        } else if (this instanceof Outside o) {
-            return cidrSortKey(o.cidr());
+    /** Names alphabetically; networks numerically (IPv4 first, then by address, then by prefix length). */
+    private static int compareWithinKind(Principal a, Principal b) {
+        if (a instanceof Vm x && b instanceof Vm y) {
+            int c = x.name().compareTo(y.name());
+            return c != 0 ? c : x.group().compareTo(y.group());
         }
-        return toString();
+        if (a instanceof Group x && b instanceof Group y) {
+            return x.name().compareTo(y.name());
+        }
+        if (a instanceof Prefix x && b instanceof Prefix y) {
+            return compareCidrs(x.cidr(), y.cidr());
+        }
+        if (a instanceof Outside x && b instanceof Outside y) {
+            return compareCidrs(x.cidr(), y.cidr());
+        }
+        return 0;
     }
 
-    /** Numeric order of networks: family, then address bits, then prefix length, as fixed-width hex. */
-    private static String cidrSortKey(Cidr c) {
-        if (c instanceof Ipv4Cidr v4) {
-            return String.format("4:%08x/%03d", Integer.toUnsignedLong(v4.network().bits()), v4.prefixLength());
+    private static int compareCidrs(Cidr a, Cidr b) {
+        if (a instanceof Ipv4Cidr x && b instanceof Ipv4Cidr y) {
+            int c = x.network().compareTo(y.network());
+            return c != 0 ? c : Integer.compare(x.prefixLength(), y.prefixLength());
         }
-        Ipv6Cidr v6 = (Ipv6Cidr) c;
-        return String.format("6:%016x%016x/%03d", v6.network().high(), v6.network().low(), v6.prefixLength());
+        if (a instanceof Ipv6Cidr x && b instanceof Ipv6Cidr y) {
+            int c = x.network().compareTo(y.network());
+            return c != 0 ? c : Integer.compare(x.prefixLength(), y.prefixLength());
+        }
+        return a instanceof Ipv4Cidr ? -1 : 1;
     }
 
     @Override

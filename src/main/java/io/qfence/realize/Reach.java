@@ -16,7 +16,17 @@ public record Reach(Principal source, Principal destination, FlowProtocol protoc
 
     private static final Comparator<Reach> ORDER = Comparator.comparing(Reach::source).thenComparing(Reach::destination)
             .thenComparingInt(r -> r.viaHostPort().orElse(0)).thenComparing(Reach::protocol)
-            .thenComparing(r -> r.ports().toString());
+            .thenComparing(Reach::ports, Reach::comparePorts);
+
+    private static int comparePorts(Ports a, Ports b) {
+        for (int i = 0; i < Math.min(a.ranges().size(), b.ranges().size()); i++) {
+            int c = a.ranges().get(i).compareTo(b.ranges().get(i));
+            if (c != 0) {
+                return c;
+            }
+        }
+        return Integer.compare(a.ranges().size(), b.ranges().size());
+    }
 
     public Reach {
         Objects.requireNonNull(source, "source");

@@ -1,6 +1,7 @@
 package io.qfence.realize;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,10 +18,16 @@ public final class Reachability {
 
     public static ReachabilityRelation of(IsolationPolicy policy) {
         // Expand groups to VMs, then merge per (source, destination, host port).
+        Map<String, List<Principal>> members = new HashMap<>();
+        for (IsolationPolicy.VmEndpoint v : policy.vms()) {
+            if (v.bridged()) {
+                members.computeIfAbsent(v.group(), g -> new ArrayList<>()).add(v.principal());
+            }
+        }
         Map<Key, List<Reach>> byPair = new LinkedHashMap<>();
         for (Flow f : policy.flows()) {
-            for (Principal s : expand(policy, f.source())) {
-                for (Principal d : expand(policy, f.destination())) {
+            for (Principal s : expand(members, f.source())) {
+                for (Principal d : expand(members, f.destination())) {
                     if (s.equals(d)) {
                         continue;
                     }
@@ -37,9 +44,9 @@ public final class Reachability {
 
     private record Key(Principal source, Principal destination, OptionalInt via) {}
 
-    private static List<Principal> expand(IsolationPolicy policy, Principal p) {
+    private static List<Principal> expand(Map<String, List<Principal>> members, Principal p) {
         if (p instanceof Principal.Group g) {
-            return policy.bridgedMembers(g.name()).stream().map(v -> (Principal) v.principal()).toList();
+            return members.getOrDefault(g.name(), List.of());
         }
         return List.of(p);
     }

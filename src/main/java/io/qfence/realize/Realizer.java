@@ -75,6 +75,8 @@ public final class Realizer {
         }
 
         boolean apparmor = host.confinement().apparmor() != Confinement.AppArmor.OFF && facts.has(Capability.APPARMOR);
+        java.util.Set<Principal> withFlows = new java.util.HashSet<>();
+        policy.flows().forEach(f -> withFlows.add(f.source()));
         List<HostObject> objects = new ArrayList<>();
         objects.addAll(NetworkRealizer.sysctls(policy));
         objects.addAll(NetworkRealizer.links(policy, groups, host.uplink()));
@@ -85,7 +87,7 @@ public final class Realizer {
                 objects.add(CgroupRealizer.vm(host.cgroupParent(), g.name(), vm, facts.cgroupVersion()));
                 CgroupRealizer.memoryWarning(vm).ifPresent(warnings::add);
                 VmEndpoint ep = endpoints.get(vm.name());
-                boolean restrict = !ep.bridged() && policy.flows().stream().noneMatch(f -> f.source().equals(ep.principal()));
+                boolean restrict = !ep.bridged() && !withFlows.contains(ep.principal());
                 objects.add(GuestRealizer.guest(host, g, vm, ep,
                         CgroupRealizer.vmPath(host.cgroupParent(), g.name(), vm.name()), restrict, apparmor));
             }
