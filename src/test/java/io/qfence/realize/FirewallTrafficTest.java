@@ -36,7 +36,7 @@ import org.junit.jupiter.api.Test;
  * host end carries the VM's tap name (a tap needs QEMU to carry traffic; for the firewall a port is a port). Each
  * probe's outcome must equal {@code relation.allows(...)}.
  */
-@RequiresHost(tools = {"ip", "nft", "sysctl"}, files = "/usr/bin/python3")
+@RequiresHost(tools = {"ip", "nft", "sysctl", "setpriv"}, files = "/usr/bin/python3")
 class FirewallTrafficTest {
 
     static final String LISTEN = String.join("\n",
@@ -74,7 +74,8 @@ class FirewallTrafficTest {
                         allow("a-1", "group:b", Protocol.TCP, "7001"),
                         allow("a-2", "host", Protocol.TCP, "7002")),
                 group("b", 92, "10.92.0.0/24", Egress.NONE, IntraGroup.ALLOW,
-                        List.of(bridged("b-1", "10.92.0.11"), bridged("b-2", "10.92.0.12"))));
+                        List.of(bridged("b-1", "10.92.0.11"), bridged("b-2", "10.92.0.12"), Fixtures.userMode("b-u")),
+                        allow("b-u", "a-2", Protocol.TCP, "7000")));
     }
 
     @BeforeEach
@@ -82,6 +83,7 @@ class FirewallTrafficTest {
         realization = Realizer.realize(state(), "hv1", Fixtures.THIS_MACHINE, Fixtures.TODAY);
         relation = Reachability.of(realization);
         addNamespace(hostNs);
+        Witness.inNetns(hostNs, "ip", "link", "set", "lo", "up");
         for (Sysctl s : realization.objects(Sysctl.class)) {
             Witness.inNetns(hostNs, "sysctl", "-q", "-w", s.key() + "=" + s.value());
         }
@@ -95,7 +97,7 @@ class FirewallTrafficTest {
             }
             Witness.inNetns(hostNs, "ip", "link", "set", l.name(), "up");
         }
-        for (VmEndpoint vm : realization.policy().vms()) {
+        for (VmEndpoint vm : realization.policy().vms().stream().filter(VmEndpoint::bridged).toList()) {
             String ns = guestNs(vm.name());
             addNamespace(ns);
             String tap = vm.tap().orElseThrow();
@@ -157,6 +159,38 @@ class FirewallTrafficTest {
         assertThat(relation.allows(vm("a-1"), vm("b-1"), FlowProtocol.TCP, 7001)).isTrue();
         assertThat(probe("a-2", "10.92.0.11", 7001, "10.91.0.11")).as("a-2 posing as a-1").isFalse();
         assertThat(counter("drop_spoofed_ipv4") + counter("drop_spoofed_arp")).isPositive();
+    }
+
+    /**
+     * A user-mode VM's traffic is its QEMU's own sockets on the host, policed by uid: here a process running as the
+     * VM's uid in the host namespace stands in for that QEMU.
+     */
+    @Test
+    void aUserModeVmsUidReachesNeitherTheHostNorItsLoopbackOnlyWhatItIsAllowed() {
+        long uid = realization.policy().vm("b-u").orElseThrow().uid();
+        Principal bu = vm("b-u");
+        assertThat(probeAsUid(uid, "10.91.0.12", 7000)).isTrue();
+        assertThat(relation.allows(bu, vm("a-2"), FlowProtocol.TCP, 7000)).isTrue();
+        assertThat(probeAsUid(uid, "10.92.0.11", 7001)).as("intra-group allow covers the group's user-mode VMs").isTrue();
+        assertThat(relation.allows(bu, vm("b-1"), FlowProtocol.TCP, 7001)).isTrue();
+        assertThat(probeAsUid(uid, "10.91.0.11", 7000)).isFalse();
+        assertThat(relation.allows(bu, vm("a-1"), FlowProtocol.TCP, 7000)).isFalse();
+        assertThat(probeAsUid(uid, "127.0.0.1", 7002)).as("the host's loopback").isFalse();
+        assertThat(probeAsUid(uid, "10.91.0.1", 7002)).as("the host's own address").isFalse();
+        assertThat(relation.allows(bu, Principal.HOST, FlowProtocol.TCP, 7002)).isFalse();
+        assertThat(probeAsUid(0, "127.0.0.1", 7002)).as("the host itself is not affected").isTrue();
+    }
+
+    @Test
+    void aBridgedVmsUidMayNotUseTheHostsNetworkAtAll() {
+        long uid = realization.policy().vm("a-2").orElseThrow().uid();
+        assertThat(probeAsUid(uid, "127.0.0.1", 7002)).isFalse();
+        assertThat(probeAsUid(uid, "10.92.0.11", 7001)).isFalse();
+    }
+
+    private boolean probeAsUid(long uid, String address, int port) {
+        return Witness.tryRun("ip", "netns", "exec", hostNs, "setpriv", "--reuid", Long.toString(uid), "--regid", Long.toString(uid),
+                "--clear-groups", "/usr/bin/python3", "-c", PROBE, address, Integer.toString(port)).exitCode() == 0;
     }
 
     private void expect(String from, String address, int port, Principal to, boolean reachable) {
