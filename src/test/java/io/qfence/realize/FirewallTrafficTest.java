@@ -73,7 +73,9 @@ class FirewallTrafficTest {
                         allow("a-1", "a-2", Protocol.TCP, "7000"),
                         allow("a-1", "group:b", Protocol.TCP, "7001"),
                         allow("a-2", "host", Protocol.TCP, "7002")),
-                group("b", 92, "10.92.0.0/24", Egress.NONE, IntraGroup.ALLOW,
+                // egress nat: the user-mode VM's outward allowance would also match the loopback, were it not
+                // dropped first by `fib daddr type local`
+                group("b", 92, "10.92.0.0/24", Egress.NAT, IntraGroup.ALLOW,
                         List.of(bridged("b-1", "10.92.0.11"), bridged("b-2", "10.92.0.12"), Fixtures.userMode("b-u")),
                         allow("b-u", "a-2", Protocol.TCP, "7000")));
     }
