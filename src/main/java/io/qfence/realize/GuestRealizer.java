@@ -136,7 +136,7 @@ final class GuestRealizer {
         o.put("driver", "file");
         o.put("node-name", "disk0-file");
         o.put("filename", path);
-        return Nft.write(o);
+        return Json.compact(o);
     }
 
     private static String blockdevFormat(BootSource.DiskFormat format) {
@@ -147,7 +147,7 @@ final class GuestRealizer {
         if (format == BootSource.DiskFormat.QCOW2) {
             o.putNull("backing");
         }
-        return Nft.write(o);
+        return Json.compact(o);
     }
 
     /** A value inside a QEMU option string: commas are doubled, as QemuOpts expects. */

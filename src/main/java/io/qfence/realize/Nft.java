@@ -1,8 +1,6 @@
 package io.qfence.realize;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -31,7 +29,6 @@ import java.util.Map;
 final class Nft {
 
     private static final JsonNodeFactory F = JsonNodeFactory.instance;
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** nft's wildcard for every interface with qfence's bridge prefix. */
     static final String ANY_BRIDGE = "qfb-*";
@@ -238,11 +235,7 @@ final class Nft {
     }
 
     static String write(JsonNode node) {
-        try {
-            return JSON.writeValueAsString(node);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("a JSON tree built in memory always serializes", e);
-        }
+        return Json.compact(node);
     }
 
     private static ObjectNode obj(String key, JsonNode value) {
