@@ -1,0 +1,300 @@
+package io.qfence.platform.netlink;
+
+import io.qfence.model.MacAddress;
+import io.qfence.model.host.Capability;
+import io.qfence.model.host.PortFlags;
+import io.qfence.platform.os.NetNamespace;
+import io.qfence.platform.os.NetlinkSocket;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Set;
+import java.util.function.Supplier;
+
+/**
+ * Links and addresses of one network namespace, over rtnetlink. Every refusal by the kernel is a
+ * {@link NetlinkException} naming the operation, the errno and the kernel's own explanation; operations that need a
+ * kernel feature this host lacks fail with a {@link MissingCapabilityException} that names the kernel option,
+ * before anything is sent when the capability is known to be missing.
+ *
+ * <p>Single operations are round trips; {@link #batch()} sends many per datagram. Thread-safe (calls are
+ * serialized).
+ */
+public final class RtnlClient implements AutoCloseable {
+
+    private final NetlinkChannel channel;
+    private final String namespace;
+    private final Supplier<Optional<Set<Capability>>> capabilities;
+
+    RtnlClient(NetlinkSocket socket, String namespace, Supplier<Optional<Set<Capability>>> capabilities) {
+        this(channelOver(socket), namespace, capabilities);
+    }
+
+    RtnlClient(NetlinkChannel channel, String namespace, Supplier<Optional<Set<Capability>>> capabilities) {
+        this.channel = channel;
+        this.namespace = namespace;
+        this.capabilities = capabilities;
+    }
+
+    private static NetlinkChannel channelOver(NetlinkSocket socket) {
+        try {
+            return new NetlinkChannel(Datagrams.over(socket));
+        } catch (RuntimeException e) {
+            socket.close();
+            throw e;
+        }
+    }
+
+    /** A client for the links of {@code netns}: its socket is opened on the namespace's thread. */
+    public static RtnlClient open(NetNamespace netns) {
+        NetlinkSocket socket = netns.call(() -> NetlinkSocket.open(NetlinkSocket.NETLINK_ROUTE));
+        return new RtnlClient(socket, netns.name(), LinkCapabilities::detectedIfPossible);
+    }
+
+    /** A client for the calling thread's namespace (the host's, when qfence manages the host namespace). */
+    public static RtnlClient openInCallingThreadNamespace() {
+        return new RtnlClient(NetlinkSocket.open(NetlinkSocket.NETLINK_ROUTE), "current", LinkCapabilities::detectedIfPossible);
+    }
+
+    /** The namespace this client talks to, for messages. */
+    public String namespace() {
+        return namespace;
+    }
+
+    // --- observation
+
+    /** Every link of the namespace, by index, with master and parent names resolved. One dump. */
+    public synchronized List<LinkInfo> links() {
+        List<LinkInfo> raw = channel.dump(Requests.dumpLinks(), Rtnl.RTM_NEWLINK, Decoder::link);
+        Map<Integer, String> names = new HashMap<>(raw.size() * 2);
+        for (LinkInfo l : raw) {
+            names.put(l.index(), l.name());
+        }
+        List<LinkInfo> links = new ArrayList<>(raw.size());
+        for (LinkInfo l : raw) {
+            links.add(l.withNamesFrom(names));
+        }
+        links.sort(Comparator.comparingInt(LinkInfo::index));
+        return links;
+    }
+
+    /** One link by name, or empty when there is none. */
+    public synchronized Optional<LinkInfo> link(String name) {
+        LinkInfo raw;
+        try {
+            raw = channel.get(Requests.getLink(LinkBatch.requireName(name)), Rtnl.RTM_NEWLINK, Decoder::link);
+        } catch (NetlinkException e) {
+            if (e.errno() == NetlinkException.ENODEV) {
+                return Optional.empty();
+            }
+            throw e;
+        }
+        Map<Integer, String> names = new HashMap<>();
+        names.put(raw.index(), raw.name());
+        resolveName(raw.masterIndex(), names);
+        if (raw.linkNetnsId().isEmpty()) {
+            resolveName(raw.linkIndex(), names);
+        }
+        return Optional.of(raw.withNamesFrom(names));
+    }
+
+    private void resolveName(OptionalInt index, Map<Integer, String> names) {
+        if (index.isPresent() && !names.containsKey(index.getAsInt())) {
+            try {
+                names.put(index.getAsInt(), channel.get(Requests.getLink(index.getAsInt()), Rtnl.RTM_NEWLINK, Decoder::link).name());
+            } catch (NetlinkException e) {
+                if (e.errno() != NetlinkException.ENODEV) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    /** Every address of the namespace (IPv4 and IPv6, including link-local ones). One dump. */
+    public synchronized List<AddressInfo> addresses() {
+        return channel.dump(Requests.dumpAddresses(), Rtnl.RTM_NEWADDR, Decoder::address);
+    }
+
+    // --- changes, one request each
+
+    public LinkBatch batch() {
+        return new LinkBatch(this);
+    }
+
+    public void createBridge(String name, BridgeOptions options) {
+        batch().createBridge(name, options).execute().orThrow();
+    }
+
+    public void createVethPair(String name, String peerName) {
+        batch().createVethPair(name, peerName).execute().orThrow();
+    }
+
+    /** A veth pair whose peer is created directly inside {@code peerNamespace} (never visible here). */
+    public void createVethPair(String name, String peerName, NetNamespace peerNamespace) {
+        batch().createVethPair(name, peerName, peerNamespace).execute().orThrow();
+    }
+
+    public void createVlan(String name, String parent, int vlanId) {
+        batch().createVlan(name, parent, vlanId).execute().orThrow();
+    }
+
+    public void setMaster(String name, String master) {
+        batch().setMaster(name, master).execute().orThrow();
+    }
+
+    public void clearMaster(String name) {
+        batch().clearMaster(name).execute().orThrow();
+    }
+
+    public void setUp(String name) {
+        batch().setUp(name).execute().orThrow();
+    }
+
+    public void setDown(String name) {
+        batch().setDown(name).execute().orThrow();
+    }
+
+    public void setMtu(String name, int mtu) {
+        batch().setMtu(name, mtu).execute().orThrow();
+    }
+
+    public void setMac(String name, MacAddress mac) {
+        batch().setMac(name, mac).execute().orThrow();
+    }
+
+    public void setAlias(String name, String alias) {
+        batch().setAlias(name, alias).execute().orThrow();
+    }
+
+    public void setGroup(String name, int group) {
+        batch().setGroup(name, group).execute().orThrow();
+    }
+
+    public void setBridgePortFlags(String name, PortFlags flags) {
+        batch().setBridgePortFlags(name, flags).execute().orThrow();
+    }
+
+    public void addAddress(String name, InterfaceAddress address) {
+        batch().addAddress(name, address).execute().orThrow();
+    }
+
+    public void removeAddress(String name, InterfaceAddress address) {
+        batch().removeAddress(name, address).execute().orThrow();
+    }
+
+    public void addBridgeVlans(String port, List<BridgeVlan> vlans) {
+        batch().addBridgeVlans(port, vlans).execute().orThrow();
+    }
+
+    public void removeBridgeVlans(String port, List<BridgeVlan> vlans) {
+        batch().removeBridgeVlans(port, vlans).execute().orThrow();
+    }
+
+    public void deleteLink(String name) {
+        batch().deleteLink(name).execute().orThrow();
+    }
+
+    /**
+     * Deletes every link in netdev group {@code group} (never 0, the default group) in one request: the kernel
+     * unregisters them together, paying its per-unregister synchronization once instead of once per link.
+     * Everything in the group goes, so use a group only qfence's links are in. ENODEV when the group is empty.
+     */
+    public synchronized void deleteGroup(int group) {
+        channel.execute(Requests.deleteGroup(group));
+    }
+
+    /** Whether the kernel knows a link kind, asked without creating anything (see {@link Requests#probeKind}). */
+    synchronized boolean kernelKnowsKind(String kind) {
+        try {
+            channel.execute(Requests.probeKind(kind));
+            throw new IllegalStateException("probing link kind " + kind + " unexpectedly created a link");
+        } catch (NetlinkException e) {
+            if (e.errno() == NetlinkException.EOPNOTSUPP) {
+                return false;
+            }
+            if (e.errno() == NetlinkException.EINVAL || e.errno() == NetlinkException.ERANGE) {
+                return true;
+            }
+            throw e;
+        }
+    }
+
+    /** Runs the steps of a batch: see {@link LinkBatch}. */
+    synchronized List<BatchResult.Outcome> run(List<LinkStep> steps) {
+        Optional<Set<Capability>> known = steps.stream().anyMatch(s -> s.needs().isPresent()) ? capabilities.get() : Optional.empty();
+        BatchResult.Outcome[] outcomes = new BatchResult.Outcome[steps.size()];
+        List<NetlinkRequest> pending = new ArrayList<>();
+        List<Integer> pendingPositions = new ArrayList<>();
+        Map<String, Integer> indexes = Map.of();
+        boolean indexesFresh = false;
+        for (int i = 0; i < steps.size(); i++) {
+            LinkStep step = steps.get(i);
+            if (step.needs().isPresent() && known.isPresent() && !known.get().contains(step.needs().get())) {
+                outcomes[i] = failed(step.operation(), new MissingCapabilityException(step.operation(), step.needs().get(), Optional.empty()));
+                continue;
+            }
+            int[] resolved = new int[step.names().size()];
+            String missing = null;
+            for (int n = 0; n < resolved.length && missing == null; n++) {
+                String name = step.names().get(n);
+                Integer index = indexes.get(name);
+                if (index == null && !indexesFresh) {
+                    // Apply what came before (it may create the link), then read all names at once.
+                    flush(pending, pendingPositions, outcomes);
+                    indexes = indexByName();
+                    indexesFresh = true;
+                    index = indexes.get(name);
+                }
+                if (index == null) {
+                    missing = name;
+                } else {
+                    resolved[n] = index;
+                }
+            }
+            if (missing != null) {
+                outcomes[i] = failed(step.operation(), new NetlinkException(step.operation() + " (no link named " + missing + ")",
+                        NetlinkException.ENODEV, Optional.empty(), OptionalInt.empty()));
+                continue;
+            }
+            pending.add(step.build().apply(resolved));
+            pendingPositions.add(i);
+            indexesFresh = false; // the pending request may change names (create, delete)
+        }
+        flush(pending, pendingPositions, outcomes);
+        return List.of(outcomes);
+    }
+
+    private void flush(List<NetlinkRequest> pending, List<Integer> positions, BatchResult.Outcome[] outcomes) {
+        if (pending.isEmpty()) {
+            return;
+        }
+        List<Optional<NetlinkException>> results = channel.executeAll(pending);
+        for (int k = 0; k < results.size(); k++) {
+            outcomes[positions.get(k)] = new BatchResult.Outcome(pending.get(k).operation(), results.get(k));
+        }
+        pending.clear();
+        positions.clear();
+    }
+
+    private Map<String, Integer> indexByName() {
+        List<LinkInfo> raw = channel.dump(Requests.dumpLinks(), Rtnl.RTM_NEWLINK, Decoder::link);
+        Map<String, Integer> map = new HashMap<>(raw.size() * 2);
+        for (LinkInfo l : raw) {
+            map.put(l.name(), l.index());
+        }
+        return map;
+    }
+
+    private static BatchResult.Outcome failed(String operation, NetlinkException e) {
+        return new BatchResult.Outcome(operation, Optional.of(e));
+    }
+
+    @Override
+    public synchronized void close() {
+        channel.close();
+    }
+}
