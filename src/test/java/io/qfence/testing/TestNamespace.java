@@ -11,6 +11,7 @@ import java.util.UUID;
 public final class TestNamespace implements AutoCloseable {
 
     private final NetNamespace netns;
+    private boolean deleted;
 
     private TestNamespace(NetNamespace netns) {
         this.netns = netns;
@@ -37,8 +38,12 @@ public final class TestNamespace implements AutoCloseable {
         return Witness.inNetns(name(), command);
     }
 
+    /** Deletes the namespace; idempotent. */
     @Override
     public void close() {
-        netns.delete();
+        if (!deleted) {
+            deleted = true;
+            netns.delete();
+        }
     }
 }
