@@ -26,8 +26,9 @@ import java.util.OptionalInt;
  * @param linkNetnsId    {@code IFLA_LINK_NETNSID}: present when {@code linkIndex} is in another namespace
  * @param linkName       the name of {@code linkIndex}, when it is in this namespace
  * @param portFlags      for bridge ports: the flags from {@code IFLA_INFO_SLAVE_DATA}
- * @param vlanFiltering  for bridges: whether VLAN filtering is on; absent when the kernel lacks
- *                       {@code CONFIG_BRIDGE_VLAN_FILTERING} (it then does not report the attribute at all)
+ * @param vlanFiltering  for bridges: whether VLAN filtering is on ({@code IFLA_BR_VLAN_FILTERING}). Linux 6.18
+ *                       reports it (off) even without {@code CONFIG_BRIDGE_VLAN_FILTERING}, so its presence says
+ *                       nothing about the capability: ask {@link LinkCapabilities}
  */
 public record LinkInfo(
         int index,
