@@ -18,11 +18,19 @@ public final class TestNamespace implements AutoCloseable {
     }
 
     public static TestNamespace create() {
-        return new TestNamespace(NetNamespace.create(NetNamespace.DEFAULT_DIR, uniqueName()));
+        return new TestNamespace(NetNamespace.create(NetNamespace.DEFAULT_DIR, uniqueName(PREFIX)));
     }
 
+    /** The prefix of namespaces made by {@link #create()}. */
+    public static final String PREFIX = "qfence-test-nl-";
+
     public static String uniqueName() {
-        return "qfence-test-" + UUID.randomUUID().toString().substring(0, 8);
+        return uniqueName("qfence-test-");
+    }
+
+    /** {@code prefix} + 8 random hex digits; a prefix of its own lets a suite check that it left nothing behind. */
+    public static String uniqueName(String prefix) {
+        return prefix + UUID.randomUUID().toString().substring(0, 8);
     }
 
     public NetNamespace netns() {
