@@ -57,7 +57,13 @@ public final class LinkBatch {
      * the batch has run (its descriptor goes into the request).
      */
     public LinkBatch createVethPair(String name, String peerName, NetNamespace peerNamespace) {
-        return add(Requests.newVethPair(requireName(name), requireName(peerName), OptionalInt.of(peerNamespace.descriptor())));
+        requireName(name);
+        requireName(peerName);
+        Objects.requireNonNull(peerNamespace, "peerNamespace");
+        // The descriptor is read when the request is sent, so a namespace closed meanwhile fails loudly instead of
+        // sending a stale (possibly reused) fd number.
+        return add("create veth pair " + name + "/" + peerName + " (peer in another namespace)", List.of(),
+                idx -> Requests.newVethPair(name, peerName, OptionalInt.of(peerNamespace.descriptor())), Optional.of(Capability.VETH));
     }
 
     /** An 802.1Q sub-interface of {@code parent}. Needs {@code CONFIG_VLAN_8021Q}. */

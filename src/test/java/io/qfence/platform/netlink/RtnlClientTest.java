@@ -277,6 +277,23 @@ class RtnlClientTest {
     }
 
     @Test
+    void deletesManyLinksInOneKernelTransactionAndReportsMissingOnes() {
+        rtnl.batch().createBridge("qfb-a", BridgeOptions.DEFAULTS).createBridge("qfb-b", BridgeOptions.DEFAULTS)
+                .createBridge("qfb-keep", BridgeOptions.DEFAULTS).createVethPair("qfp-a", "qfp-b")
+                .setMaster("qfp-a", "qfb-a").setGroup("qfb-keep", 5).execute().orThrow();
+
+        BatchResult result = rtnl.deleteLinks(List.of("qfb-a", "qfp-a", "qfb-missing", "qfb-b"));
+
+        assertThat(result.failures()).singleElement().satisfies(e -> {
+            assertThat(e.errno()).isEqualTo(NetlinkException.ENODEV);
+            assertThat(e.operation()).isEqualTo("delete link qfb-missing");
+        });
+        assertThat(result.outcomes()).hasSize(5);
+        assertThat(ip.links()).extracting(l -> l.path("ifname").asText()).containsExactlyInAnyOrder("lo", "qfb-keep");
+        assertThat(ip.requireLink("qfb-keep").path("group").asText()).isEqualTo("5");
+    }
+
+    @Test
     void aBatchReportsEachRequestsOutcomeAndAppliesTheRest() {
         BatchResult result = rtnl.batch()
                 .createBridge("qfb-a", BridgeOptions.DEFAULTS)
