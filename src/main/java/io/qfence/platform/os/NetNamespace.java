@@ -52,8 +52,8 @@ public final class NetNamespace implements AutoCloseable {
     private volatile boolean closed;
 
     /** Starts the thread and moves it into the namespace: by {@code setns} on {@code path}, or by a fresh unshare. */
-    private NetNamespace(Path mountPath, String threadName, boolean unshareFresh) {
-        this.mounted = !unshareFresh;
+    private NetNamespace(Path mountPath, String threadName, boolean unshareFresh, boolean named) {
+        this.mounted = named;
         this.executor = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, threadName);
             t.setDaemon(true);
@@ -133,7 +133,7 @@ public final class NetNamespace implements AutoCloseable {
             throw failure[0];
         }
         try {
-            return new NetNamespace(path, "netns-" + name, false);
+            return new NetNamespace(path, "netns-" + name, false, true);
         } catch (RuntimeException e) {
             removeMount(path);
             throw e;
@@ -145,7 +145,7 @@ public final class NetNamespace implements AutoCloseable {
      * touching any real namespace or leaving a trace. {@link #close()} ends it; {@link #path()} is valid until then.
      */
     public static NetNamespace createThrowaway(String label) {
-        return new NetNamespace(null, "netns-throwaway-" + label, true);
+        return new NetNamespace(null, "netns-throwaway-" + label, true, false);
     }
 
     /** Enters an existing namespace, e.g. one made by {@code ip netns add}. */
@@ -153,7 +153,22 @@ public final class NetNamespace implements AutoCloseable {
         if (!Files.exists(path)) {
             throw new OsException("open netns " + path, ENOENT, "No such file or directory");
         }
-        return new NetNamespace(path, "netns-" + path.getFileName(), false);
+        return new NetNamespace(path, "netns-" + path.getFileName(), false, true);
+    }
+
+    /**
+     * The calling thread's namespace (in production: the host's, which qfence manages unless configured otherwise),
+     * with a thread of its own like any other, so that code written against a {@code NetNamespace} (sysctls, nft)
+     * works there too. Not named: {@link #delete()} only closes it.
+     */
+    public static NetNamespace current() {
+        Path own;
+        try {
+            own = Path.of("/proc").resolve(Files.readSymbolicLink(Path.of("/proc/thread-self"))).resolve("ns/net");
+        } catch (IOException e) {
+            throw new OsException("resolve /proc/thread-self", EIO, e.toString());
+        }
+        return new NetNamespace(own, "netns-current-" + Thread.currentThread().getName(), false, false);
     }
 
     /**
@@ -219,7 +234,7 @@ public final class NetNamespace implements AutoCloseable {
                 "make " + dir + " a shared mount");
     }
 
-    /** The mount point of a named namespace, or {@code /proc/PID/task/TID/ns/net} of a throwaway one. */
+    /** The mount point of a named namespace, or the {@code /proc/PID/task/TID/ns/net} it was entered through. */
     public Path path() {
         return path;
     }

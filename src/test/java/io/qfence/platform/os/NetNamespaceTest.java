@@ -149,4 +149,17 @@ class NetNamespaceTest {
         assertThatThrownBy(() -> NetNamespace.create(NetNamespace.DEFAULT_DIR, ""))
                 .isInstanceOf(IllegalArgumentException.class);
     }
+
+    @Test
+    void theCurrentNamespaceIsTheCallersAndDeletingItOnlyLeavesIt() throws Exception {
+        String mine = Files.readSymbolicLink(Path.of("/proc/thread-self/ns/net")).toString();
+        NetNamespace current = NetNamespace.current();
+        try {
+            assertThat(current.call(() -> Files.readSymbolicLink(Path.of("/proc/thread-self/ns/net")).toString())).isEqualTo(mine);
+            assertThat(current.isNamed()).isFalse();
+        } finally {
+            current.delete();
+        }
+        assertThat(Files.readSymbolicLink(Path.of("/proc/thread-self/ns/net")).toString()).isEqualTo(mine);
+    }
 }
