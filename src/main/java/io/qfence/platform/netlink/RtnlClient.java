@@ -287,7 +287,7 @@ public final class RtnlClient implements AutoCloseable {
         BatchResult.Outcome[] outcomes = new BatchResult.Outcome[steps.size()];
         List<NetlinkRequest> pending = new ArrayList<>();
         List<Integer> pendingPositions = new ArrayList<>();
-        Map<String, Integer> indexes = Map.of();
+        Map<String, Integer> indexes = new HashMap<>();
         boolean indexesFresh = false;
         for (int i = 0; i < steps.size(); i++) {
             LinkStep step = steps.get(i);
@@ -301,10 +301,18 @@ public final class RtnlClient implements AutoCloseable {
                 String name = step.names().get(n);
                 Integer index = indexes.get(name);
                 if (index == null && !indexesFresh) {
-                    // Apply what came before (it may create the link), then read all names at once.
+                    // Apply what came before (it may create the link), then look the name up: with one request when
+                    // few steps remain, else by reading all names at once (one dump instead of many round trips).
                     flush(pending, pendingPositions, outcomes);
-                    indexes = indexByName();
-                    indexesFresh = true;
+                    if (steps.size() - i > LOOKUP_BY_DUMP_ABOVE) {
+                        indexes = indexByName();
+                        indexesFresh = true;
+                    } else {
+                        Optional<Integer> found = lookUp(name);
+                        if (found.isPresent()) {
+                            indexes.put(name, found.get());
+                        }
+                    }
                     index = indexes.get(name);
                 }
                 if (index == null) {
@@ -336,6 +344,20 @@ public final class RtnlClient implements AutoCloseable {
         }
         pending.clear();
         positions.clear();
+    }
+
+    /** Resolving a name with a dump of every link pays off when more than this many steps remain in a batch. */
+    static final int LOOKUP_BY_DUMP_ABOVE = 16;
+
+    private Optional<Integer> lookUp(String name) {
+        try {
+            return Optional.of(channel.get(Requests.getLink(name), Rtnl.RTM_NEWLINK, Decoder::link).index());
+        } catch (NetlinkException e) {
+            if (e.errno() == NetlinkException.ENODEV) {
+                return Optional.empty();
+            }
+            throw e;
+        }
     }
 
     private Map<String, Integer> indexByName() {

@@ -106,6 +106,35 @@ class LinkScaleBenchmark {
     }
 
     @Test
+    void creationBatchedVersusOneByOne() {
+        for (boolean batched : new boolean[] {false, true, false, true}) {
+            settle();
+            try (TestNamespace ns = TestNamespace.create(); RtnlClient rtnl = RtnlClient.open(ns.netns())) {
+                long t0 = System.nanoTime();
+                if (batched) {
+                    build(rtnl, BRIDGES, PORTS, 0);
+                } else {
+                    for (int b = 0; b < BRIDGES; b++) {
+                        rtnl.createBridge("qfb-" + b, BridgeOptions.DEFAULTS);
+                    }
+                    for (int p = 0; p < PORTS; p++) {
+                        rtnl.createVethPair("qfp-" + p, "qfq-" + p);
+                    }
+                    for (int p = 0; p < PORTS; p++) {
+                        rtnl.setMaster("qfp-" + p, "qfb-" + (p % BRIDGES));
+                        rtnl.setUp("qfp-" + p);
+                    }
+                    for (int b = 0; b < BRIDGES; b++) {
+                        rtnl.setUp("qfb-" + b);
+                    }
+                }
+                System.out.printf("create %d bridges + %d veth pairs, enslave and set up: %s %d ms%n", BRIDGES, PORTS,
+                        batched ? "batched" : "one request at a time", (System.nanoTime() - t0) / 1_000_000);
+            }
+        }
+    }
+
+    @Test
     void deletionStrategies() {
         // One by one is slow: measure it on a tenth of the scale, and time bridges and veths apart.
         int smallBridges = BRIDGES / 10;

@@ -14,6 +14,8 @@ import io.qfence.testing.Witness;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import io.qfence.platform.os.NetNamespace;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -31,6 +33,11 @@ class RtnlClientTest {
         ns = TestNamespace.create();
         rtnl = RtnlClient.open(ns.netns());
         ip = new LinkWitness(ns);
+    }
+
+    @AfterAll
+    static void noNamespaceOfOursIsLeft() {
+        assertThat(NetNamespace.list(NetNamespace.DEFAULT_DIR)).noneMatch(n -> n.startsWith(TestNamespace.PREFIX));
     }
 
     @AfterEach
@@ -317,6 +324,27 @@ class RtnlClientTest {
         assertThatThrownBy(result::orThrow).isInstanceOf(NetlinkException.class)
                 .hasMessageStartingWith("create bridge qfb-a: ")
                 .satisfies(e -> assertThat(e.getSuppressed()).hasSize(2));
+    }
+
+    @Test
+    void aLargeBatchEnslavesPortsToABridgeItCreatedItself() {
+        LinkBatch batch = rtnl.batch().createBridge("qfb-big", BridgeOptions.DEFAULTS);
+        for (int i = 0; i < 30; i++) {
+            batch.createVethPair("qfp-" + i, "qfq-" + i);
+        }
+        for (int i = 0; i < 30; i++) {
+            batch.setMaster("qfp-" + i, "qfb-big").setBridgePortFlags("qfp-" + i, new PortFlags(true, true, false));
+        }
+        batch.setMaster("qfq-0", "qfb-none");
+
+        BatchResult result = batch.execute();
+
+        assertThat(result.failures()).extracting(NetlinkException::errno).containsExactly(NetlinkException.ENODEV);
+        assertThat(ip.links()).filteredOn(l -> l.path("ifname").asText().startsWith("qfp-"))
+                .hasSize(30).allSatisfy(l -> {
+                    assertThat(l.path("master").asText()).isEqualTo("qfb-big");
+                    assertThat(l.path("linkinfo").path("info_slave_data").path("isolated").asBoolean()).isTrue();
+                });
     }
 
     @Test
