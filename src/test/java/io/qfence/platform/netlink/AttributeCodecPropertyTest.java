@@ -17,7 +17,7 @@ import net.jqwik.api.constraints.Size;
 import net.jqwik.api.constraints.StringLength;
 
 /** The attribute codec: what is written is read back unchanged, and everything lands on 4-byte boundaries. */
-class AttributeCodecProperties {
+class AttributeCodecPropertyTest {
 
     /** An attribute tree: a leaf with a payload, or a nest of attributes. */
     record Attr(int type, byte[] payload, List<Attr> children) {
