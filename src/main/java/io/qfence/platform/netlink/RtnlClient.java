@@ -216,8 +216,8 @@ public final class RtnlClient implements AutoCloseable {
      * 1200 links.
      *
      * <p>Outcomes are per link (a missing link fails with ENODEV, the rest are deleted), plus a last outcome for
-     * the group delete. If anything but the named links turns up in the group, nothing is deleted and that outcome
-     * fails with EBUSY.
+     * the group delete. If anything but the named links turns up in the group, nothing is deleted, that outcome
+     * fails with EBUSY, and the links are put back into their previous groups (as when the group delete fails).
      */
     public synchronized BatchResult deleteLinks(java.util.Collection<String> names) {
         if (names.isEmpty()) {
@@ -253,14 +253,23 @@ public final class RtnlClient implements AutoCloseable {
         int scratch = group;
         List<String> members = channel.dump(Requests.dumpLinks(), Rtnl.RTM_NEWLINK, Decoder::link).stream()
                 .filter(l -> l.group() == scratch).map(LinkInfo::name).toList();
-        if (!new java.util.HashSet<>(members).equals(expected)) {
-            outcomes.add(new BatchResult.Outcome(delete.operation(), Optional.of(new NetlinkException(delete.operation()
-                    + " (refused: the group holds " + members + ", expected " + expected + ")", 16, Optional.empty(), OptionalInt.empty()))));
-            return new BatchResult(outcomes);
+        Optional<NetlinkException> deleted;
+        if (new java.util.HashSet<>(members).equals(expected)) {
+            deleted = channel.executeAll(List.of(delete)).get(0);
+        } else {
+            deleted = Optional.of(new NetlinkException(delete.operation() + " (refused: the group holds " + members
+                    + ", expected " + expected + ")", NetlinkException.EBUSY, Optional.empty(), OptionalInt.empty()));
         }
-        outcomes.add(new BatchResult.Outcome(delete.operation(), channel.executeAll(List.of(delete)).get(0)));
+        if (deleted.isPresent()) {
+            // Nothing was deleted: put the links back into the groups they were in.
+            Map<String, Integer> previous = new HashMap<>();
+            before.forEach(l -> previous.put(l.name(), l.group()));
+            channel.executeAll(expected.stream().sorted().map(n -> Requests.setGroup(n, previous.getOrDefault(n, 0))).toList());
+        }
+        outcomes.add(new BatchResult.Outcome(delete.operation(), deleted));
         return new BatchResult(outcomes);
     }
+
 
     /** Scratch netdev groups for {@link #deleteLinks} are taken from here up ("qf" in ASCII, shifted). */
     static final int SCRATCH_GROUP_BASE = 0x71660000;
