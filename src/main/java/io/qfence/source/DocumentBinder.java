@@ -99,7 +99,7 @@ final class DocumentBinder {
         String imagesRoot = parse(s + "/imagesRoot", n -> absolutePath(n.asText()));
         String runDir = parse(s + "/runDir", n -> absolutePath(n.asText()));
         String stateDir = parse(s + "/stateDir", n -> absolutePath(n.asText()));
-        String cgroupParent = parse(s + "/cgroupParent", n -> RelativePaths.require("cgroupParent", n.asText()));
+        String cgroupParent = parse(s + "/cgroupParent", n -> relativePath(n.asText(), "the cgroup root"));
         UidRange uids = parse(s + "/vmUidRange", n -> new UidRange(n.path("first").asLong(), n.path("last").asLong()));
         JsonNode q = node(s + "/qemu");
         QemuSettings qemu = parse(s + "/qemu", n -> new QemuSettings(
@@ -226,13 +226,13 @@ final class DocumentBinder {
         BootSource boot;
         if (!node(p + "/disk").isMissingNode()) {
             String d = p + "/disk";
-            String path = parse(d + "/path", n -> RelativePaths.require("disk", n.asText()));
+            String path = parse(d + "/path", n -> relativePath(n.asText(), "imagesRoot"));
             BootSource.DiskFormat format = BootSource.DiskFormat.valueOf(upper(text(d + "/format")));
             boot = path == null ? null : construct(d, () -> new BootSource.Disk(path, format));
         } else {
             String k = p + "/boot";
-            String kernel = parse(k + "/kernel", n -> RelativePaths.require("kernel", n.asText()));
-            Optional<String> initrd = optional(k + "/initrd", n -> RelativePaths.require("initrd", n.asText()));
+            String kernel = parse(k + "/kernel", n -> relativePath(n.asText(), "imagesRoot"));
+            Optional<String> initrd = optional(k + "/initrd", n -> relativePath(n.asText(), "imagesRoot"));
             String cmdline = node(k + "/cmdline").asText("");
             boot = kernel == null ? null : construct(k, () -> new BootSource.Kernel(kernel, initrd, cmdline));
         }
@@ -266,6 +266,14 @@ final class DocumentBinder {
         return path;
     }
 
+    private static String relativePath(String path, String base) {
+        if (!RelativePaths.isSafe(path)) {
+            throw new IllegalArgumentException("'" + path + "' must be a path relative to " + base
+                    + ", without '..', '.' or empty components");
+        }
+        return path;
+    }
+
     static Duration duration(String text) {
         long amount = Long.parseLong(text.substring(0, text.length() - 1));
         return text.endsWith("m") ? Duration.ofMinutes(amount) : Duration.ofSeconds(amount);
@@ -292,7 +300,7 @@ final class DocumentBinder {
         try {
             return parser.apply(node(pointer));
         } catch (IllegalArgumentException | ArithmeticException e) {
-            error(marks.value(pointer), label(pointer) + ": " + e.getMessage());
+            error(marks.value(pointer), labelled(pointer, e.getMessage()));
             return null;
         }
     }
@@ -306,9 +314,15 @@ final class DocumentBinder {
         try {
             return constructor.get();
         } catch (IllegalArgumentException | NullPointerException e) {
-            error(marks.value(pointer), label(pointer) + ": " + e.getMessage());
+            error(marks.value(pointer), labelled(pointer, e.getMessage()));
             return null;
         }
+    }
+
+    /** {@code vmUidRange: ...}, unless the record's own message already starts with the field's name. */
+    private static String labelled(String pointer, String message) {
+        String label = label(pointer);
+        return message.startsWith(label + " ") ? message : label + ": " + message;
     }
 
     private static String label(String pointer) {

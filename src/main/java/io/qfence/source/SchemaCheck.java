@@ -104,14 +104,29 @@ final class SchemaCheck {
     /** Every schema violation of the document, located and worded; empty when the document is valid. */
     List<Diagnostic> check(Kind kind, ParsedDocument doc) {
         Set<ValidationMessage> messages = schemas.get(kind).validate(doc.root());
+        // A misspelt required field shows up twice: "unknown field 'vlna'" and "missing required field 'vlan'".
+        // The first, with its suggestion, says it all; the second is dropped.
+        Set<String> misspelt = new java.util.HashSet<>();
+        for (ValidationMessage m : messages) {
+            if (isUnknownField(m)) {
+                closest(kind, m, m.getProperty()).ifPresent(c -> misspelt.add(m.getInstanceLocation() + "#" + c));
+            }
+        }
         TreeSet<Diagnostic> out = new TreeSet<>();
         for (ValidationMessage m : messages) {
             if (m.getEvaluationPath().toString().contains("/oneOf/")) {
                 continue; // the branches of a oneOf explain nothing the oneOf message does not say better
             }
+            if (m.getType().equals("required") && misspelt.contains(m.getInstanceLocation() + "#" + m.getProperty())) {
+                continue;
+            }
             out.add(toDiagnostic(kind, doc, m));
         }
         return new ArrayList<>(out);
+    }
+
+    private static boolean isUnknownField(ValidationMessage m) {
+        return m.getType().equals("additionalProperties") || m.getType().equals("unevaluatedProperties");
     }
 
     private Diagnostic toDiagnostic(Kind kind, ParsedDocument doc, ValidationMessage m) {
@@ -124,7 +139,8 @@ final class SchemaCheck {
             case "additionalProperties", "unevaluatedProperties" -> {
                 String property = m.getProperty();
                 String member = MarkIndex.child(pointer, property);
-                yield Diagnostic.error(marks.key(member), "unknown field '" + property + "'" + suggestion(kind, m, property));
+                yield Diagnostic.error(marks.key(member), "unknown field '" + property + "'"
+                        + closest(kind, m, property).map(c -> " (did you mean '" + c + "'?)").orElse(""));
             }
             case "required" -> Diagnostic.error(marks.key(pointer),
                     label + ": missing required field '" + m.getProperty() + "'");
@@ -235,7 +251,7 @@ final class SchemaCheck {
     }
 
     /** Suggests the allowed field closest to a misspelled one: {@code vlna} is probably {@code vlan}. */
-    private String suggestion(Kind kind, ValidationMessage m, String property) {
+    private Optional<String> closest(Kind kind, ValidationMessage m, String property) {
         String fragment = m.getSchemaLocation().getFragment().toString();
         String objectPointer = fragment.substring(0, Math.max(0, fragment.lastIndexOf('/')));
         JsonNode properties = schemaTrees.get(kind).at(objectPointer).path("properties");
@@ -250,7 +266,7 @@ final class SchemaCheck {
             }
         }
         int allowed = Math.max(1, property.length() / 3);
-        return best.isPresent() && bestDistance <= allowed ? " (did you mean '" + best.get() + "'?)" : "";
+        return bestDistance <= allowed ? best : Optional.empty();
     }
 
     /** Optimal-string-alignment distance: a swapped pair of letters counts as one edit, as in {@code vlna}. */

@@ -114,6 +114,7 @@ final class YamlDocumentReader {
                 .setUseMarks(true)
                 .build();
         try {
+            int before = diagnostics.size();
             if (!checkEvents(settings, text.get())) {
                 return Optional.empty();
             }
@@ -123,7 +124,6 @@ final class YamlDocumentReader {
                 return Optional.empty();
             }
             marks = new MarkIndex(file);
-            int before = diagnostics.size();
             JsonNode root = convert(node.get(), "", new IdentityHashMap<>());
             if (diagnostics.size() > before) {
                 return Optional.empty();
@@ -177,7 +177,8 @@ final class YamlDocumentReader {
     }
 
     /**
-     * The bounded first pass. The event parser keeps its own stack of states instead of recursing, so a document
+     * The bounded first pass; false when the file must not be composed at all. A refused tag is reported but does
+     * not stop the file, so that its other problems (duplicate keys, more tags) are reported in the same run. The event parser keeps its own stack of states instead of recursing, so a document
      * nested a million levels deep is refused here at level {@link #MAX_DEPTH} before the (recursive) composer sees
      * it.
      */
@@ -185,7 +186,6 @@ final class YamlDocumentReader {
         int depth = 0;
         int documents = 0;
         int collectionAliases = 0;
-        boolean ok = true;
         Map<Anchor, Boolean> anchorIsCollection = new HashMap<>();
         for (Event event : new Parse(settings).parseString(text)) {
             switch (event.getEventId()) {
@@ -198,7 +198,7 @@ final class YamlDocumentReader {
                 }
                 case MappingStart, SequenceStart -> {
                     CollectionStartEvent start = (CollectionStartEvent) event;
-                    ok &= checkTag(event, start.getTag());
+                    checkTag(event, start.getTag());
                     remember(anchorIsCollection, start, true);
                     depth++;
                     if (depth > MAX_DEPTH) {
@@ -210,7 +210,7 @@ final class YamlDocumentReader {
                 case MappingEnd, SequenceEnd -> depth--;
                 case Scalar -> {
                     ScalarEvent scalar = (ScalarEvent) event;
-                    ok &= checkTag(event, scalar.getTag());
+                    checkTag(event, scalar.getTag());
                     remember(anchorIsCollection, scalar, false);
                 }
                 case Alias -> {
@@ -229,20 +229,19 @@ final class YamlDocumentReader {
                 }
             }
         }
-        return ok;
+        return true;
     }
 
     private static void remember(Map<Anchor, Boolean> anchors, NodeEvent event, boolean collection) {
         event.getAnchor().ifPresent(a -> anchors.put(a, collection));
     }
 
-    private boolean checkTag(Event event, Optional<String> tag) {
+    private void checkTag(Event event, Optional<String> tag) {
         if (tag.isEmpty() || CORE_TAGS.contains(tag.get())) {
-            return true;
+            return;
         }
         String shown = tag.get().startsWith(Tag.PREFIX) ? "!!" + tag.get().substring(Tag.PREFIX.length()) : tag.get();
         errorAt(event, "tag '" + shown + "' is not allowed; desired-state files use plain YAML without custom tags");
-        return false;
     }
 
     private JsonNode convert(Node node, String pointer, IdentityHashMap<Node, Boolean> inProgress) {
