@@ -18,8 +18,9 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "validate",
         mixinStandardHelpOptions = true,
-        description = {"Check the desired state: YAML, schemas and semantic rules. Every problem is reported,",
-            "as FILE:LINE:COL: MESSAGE. Exits 0 when it is valid (warnings allowed), 1 when it is not."})
+        description = {"Check the desired state: YAML, schemas and semantic rules.",
+            "Every problem is reported, as FILE:LINE:COL: MESSAGE (or as JSON objects).",
+            "Exits 0 when the desired state is valid (warnings allowed), 1 when it is not."})
 final class ValidateCommand implements Callable<Integer> {
 
     @Spec
