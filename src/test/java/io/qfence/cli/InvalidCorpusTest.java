@@ -25,7 +25,7 @@ class InvalidCorpusTest {
 
     static Stream<String> cases() throws IOException {
         try (Stream<Path> dirs = Files.list(CORPUS)) {
-            return dirs.map(p -> p.getFileName().toString()).filter(n -> !n.startsWith("_")).sorted().toList().stream();
+            return dirs.filter(Files::isDirectory).map(p -> p.getFileName().toString()).filter(n -> !n.startsWith("_")).sorted().toList().stream();
         }
     }
 
