@@ -16,7 +16,7 @@ import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 
 /** The IFNAMSIZ shortening: at most 15 bytes, deterministic, and injective over desired-state names. */
-class InterfaceNamesProperties {
+class InterfaceNamesPropertyTest {
 
     @Property
     void everyDerivedNameFitsInIfnamsiz(@ForAll("dnsLabels") String name) {
