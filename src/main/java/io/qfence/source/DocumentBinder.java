@@ -40,6 +40,7 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * Binds a schema-valid document to the model records. The schema has already checked shapes, types and ranges;
@@ -310,10 +311,10 @@ final class DocumentBinder {
     }
 
     /** Runs a record constructor; its refusal becomes a diagnostic at the object it was built from. */
-    private <T> T construct(String pointer, java.util.function.Supplier<T> constructor) {
+    private <T> T construct(String pointer, Supplier<T> constructor) {
         try {
             return constructor.get();
-        } catch (IllegalArgumentException | NullPointerException e) {
+        } catch (IllegalArgumentException e) {
             error(marks.value(pointer), labelled(pointer, e.getMessage()));
             return null;
         }

@@ -13,8 +13,11 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -71,8 +74,8 @@ final class SchemaCheck {
                 .build();
         JsonSchemaFactory factory = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012);
         ObjectMapper mapper = new ObjectMapper();
-        var trees = new java.util.EnumMap<Kind, JsonNode>(Kind.class);
-        var compiled = new java.util.EnumMap<Kind, JsonSchema>(Kind.class);
+        var trees = new EnumMap<Kind, JsonNode>(Kind.class);
+        var compiled = new EnumMap<Kind, JsonSchema>(Kind.class);
         for (Kind kind : Kind.values()) {
             JsonNode tree = readSchema(mapper, kind.schemaFile);
             trees.put(kind, tree);
@@ -106,7 +109,7 @@ final class SchemaCheck {
         Set<ValidationMessage> messages = schemas.get(kind).validate(doc.root());
         // A misspelt required field shows up twice: "unknown field 'vlna'" and "missing required field 'vlan'".
         // The first, with its suggestion, says it all; the second is dropped.
-        Set<String> misspelt = new java.util.HashSet<>();
+        Set<String> misspelt = new HashSet<>();
         for (ValidationMessage m : messages) {
             if (isUnknownField(m)) {
                 closest(kind, m, m.getProperty()).ifPresent(c -> misspelt.add(m.getInstanceLocation() + "#" + c));
@@ -259,7 +262,7 @@ final class SchemaCheck {
         int bestDistance = Integer.MAX_VALUE;
         for (Iterator<String> it = properties.fieldNames(); it.hasNext(); ) {
             String candidate = it.next();
-            int d = distance(property.toLowerCase(java.util.Locale.ROOT), candidate.toLowerCase(java.util.Locale.ROOT));
+            int d = distance(property.toLowerCase(Locale.ROOT), candidate.toLowerCase(Locale.ROOT));
             if (d < bestDistance) {
                 bestDistance = d;
                 best = Optional.of(candidate);

@@ -120,7 +120,7 @@ final class YamlDocumentReader {
             }
             Optional<Node> node = new Compose(settings).composeString(text.get());
             if (node.isEmpty()) {
-                error(1, 1, "file is empty; expected a " + "YAML mapping with apiVersion, kind, metadata and spec");
+                error(1, 1, "file is empty; expected a YAML mapping with apiVersion, kind, metadata and spec");
                 return Optional.empty();
             }
             marks = new MarkIndex(file);
