@@ -11,9 +11,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
 
 /** The schemas are the format's reference: every field is described with an example, and nothing unknown passes. */
 class SchemaDocumentationTest {
@@ -25,8 +25,7 @@ class SchemaDocumentationTest {
         List<String> undocumented = new ArrayList<>();
         walk(schema, "#", (pointer, node) -> {
             JsonNode properties = node.path("properties");
-            for (var it = properties.fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> field = it.next();
+            for (Map.Entry<String, JsonNode> field : properties.properties()) {
                 JsonNode f = field.getValue();
                 if (!f.hasNonNull("description") || f.path("examples").isEmpty()) {
                     undocumented.add(pointer + "/properties/" + field.getKey());
@@ -80,8 +79,7 @@ class SchemaDocumentationTest {
     private static void walk(JsonNode node, String pointer, Visitor visitor) {
         if (node.isObject()) {
             visitor.visit(pointer, node);
-            for (var it = node.fields(); it.hasNext(); ) {
-                var e = it.next();
+            for (Map.Entry<String, JsonNode> e : node.properties()) {
                 if (!e.getKey().equals("examples") && !e.getKey().equals("default")) {
                     walk(e.getValue(), pointer + "/" + e.getKey(), visitor);
                 }
