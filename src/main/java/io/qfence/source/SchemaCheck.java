@@ -167,8 +167,9 @@ final class SchemaCheck {
             case "minLength" -> Diagnostic.error(marks.value(pointer), label + ": must not be empty");
             case "maxLength" -> Diagnostic.error(marks.value(pointer),
                     label + ": must be at most " + schemaNode.asInt() + " characters long");
-            case "oneOf" -> Diagnostic.error(marks.value(pointer),
-                    label + ": a VM needs exactly one boot source, 'disk' or 'boot'");
+            case "oneOf" -> Diagnostic.error(marks.value(pointer), label + ": "
+                    + (m.getSchemaLocation().getFragment().toString().endsWith("/vm/oneOf")
+                            ? "a VM needs exactly one boot source, 'disk' or 'boot'" : m.getMessage()));
             default -> Diagnostic.error(marks.value(pointer), label + ": " + m.getMessage());
         };
     }
