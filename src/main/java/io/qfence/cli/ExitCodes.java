@@ -5,6 +5,7 @@ import io.qfence.model.errors.InvalidInputException;
 import io.qfence.model.errors.QfenceException;
 import io.qfence.model.errors.UsageException;
 import java.io.PrintWriter;
+import java.util.Map;
 import picocli.CommandLine;
 
 /**
@@ -29,12 +30,22 @@ public final class ExitCodes {
 
     private ExitCodes() {}
 
-    /** The exit code of a failure. Every subclass of the sealed {@link QfenceException} is decided here. */
+    /**
+     * The exit code of each kind of failure. Every permitted subclass of the sealed {@link QfenceException} must be
+     * here; {@code ExitCodesTest} checks that against {@link Class#getPermittedSubclasses()}, so a new sibling cannot
+     * be added without deciding its code.
+     */
+    static final Map<Class<? extends QfenceException>, Integer> BY_FAILURE = Map.of(
+            InvalidInputException.class, ERROR,
+            UsageException.class, ERROR);
+
+    /** The exit code of a failure. */
     public static int of(QfenceException e) {
-        if (e instanceof InvalidInputException || e instanceof UsageException) {
-            return ERROR;
+        Integer code = BY_FAILURE.get(e.getClass());
+        if (code == null) {
+            throw new IllegalStateException("no exit code decided for " + e.getClass().getName());
         }
-        throw new IllegalStateException("no exit code decided for " + e.getClass().getName());
+        return code;
     }
 
     /** Installs the handlers that print failures (never a stack trace for expected ones) and map them. */

@@ -3,6 +3,7 @@ package io.qfence.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.qfence.model.errors.InvalidInputException;
+import io.qfence.model.errors.QfenceException;
 import io.qfence.model.errors.UsageException;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -13,6 +14,12 @@ class ExitCodesTest {
     @Test
     void theCodesAreTheDocumentedOnes() {
         assertThat(List.of(ExitCodes.OK, ExitCodes.ERROR, ExitCodes.CHANGES, ExitCodes.WIDENED)).containsExactly(0, 1, 2, 3);
+    }
+
+    @Test
+    void everyKindOfFailureHasADecidedExitCode() {
+        List<Class<?>> mapped = List.copyOf(ExitCodes.BY_FAILURE.keySet());
+        assertThat(mapped).containsExactlyInAnyOrder(QfenceException.class.getPermittedSubclasses());
     }
 
     @Test
