@@ -1,0 +1,158 @@
+package io.qfence.platform.qemu;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.qfence.model.host.Guest;
+import io.qfence.platform.os.ProcessInfo;
+import io.qfence.testing.RequiresHost;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Real probe guests (QEMU under TCG) launched through the whole chain, in a private network namespace and cgroup
+ * subtree. Timings are printed as {@code MEASURE} lines for the report; nothing asserts speed.
+ */
+@RequiresHost(tools = {"qemu-system-x86_64", "ip", "setpriv", "apt-get", "dpkg-deb", "cpio"})
+class GuestLauncherTest {
+
+    static final Duration BOOT = Duration.ofSeconds(60);
+    private static ProbeHost host;
+    private final List<GuestProcess> started = new ArrayList<>();
+
+    @BeforeAll
+    static void createHost() throws IOException {
+        host = new ProbeHost();
+    }
+
+    @AfterAll
+    static void removeHost() throws IOException {
+        if (host != null) {
+            host.close();
+        }
+    }
+
+    @AfterEach
+    void killWhatIsLeft() {
+        for (GuestProcess p : started) {
+            if (!p.hasExited()) {
+                p.kill();
+            }
+            p.close();
+        }
+    }
+
+    private GuestLauncher.Launched launch(ProbeHost.Probe probe) throws IOException {
+        Guest guest = host.guest(probe);
+        GuestLauncher.Launched launched = GuestLauncher.launch(guest, host.prepare(probe));
+        started.add(launched.process());
+        return launched;
+    }
+
+    private static SerialConsole console(Guest guest) {
+        SerialConsole console = SerialConsole.connect(Path.of(guest.launch().serialSocket()));
+        console.awaitShell(BOOT, Duration.ofSeconds(2));
+        return console;
+    }
+
+    @Test
+    void guestRunsUnprivilegedConfinedAndPlacedWithItsNetworkThroughTheInheritedTap() throws Exception {
+        ProbeHost.Probe probe = ProbeHost.Probe.bridged("conf", 200123, 11);
+        Guest guest = host.guest(probe);
+        GuestLauncher.Launched launched = launch(probe);
+        GuestProcess process = launched.process();
+        long pid = process.pid();
+
+        ProcessInfo info = ProcessInfo.read(pid).orElseThrow();
+        List<String> status = Files.readAllLines(Path.of("/proc/" + pid + "/status"));
+        assertThat(status).contains("Uid:\t200123\t200123\t200123\t200123", "Gid:\t200123\t200123\t200123\t200123",
+                "NoNewPrivs:\t1", "Seccomp:\t2", "CapEff:\t0000000000000000", "CapPrm:\t0000000000000000",
+                "CapBnd:\t0000000000000000", "CapAmb:\t0000000000000000");
+        assertThat(status).anyMatch(l -> l.matches("Groups:\\s*"));
+        assertThat(info.sessionId()).as("own session").isEqualTo(pid);
+        assertThat(info.cmdline()).isEqualTo(guest.argv());
+        for (String controller : ProbeHost.CONTROLLERS) {
+            assertThat(Files.readAllLines(Path.of("/proc/" + pid + "/cgroup")))
+                    .anyMatch(l -> l.matches("\\d+:[a-z,]*\\b" + controller + "\\b[a-z,]*:/" + host.name + "/conf"));
+        }
+
+        // The monitor: a UNIX socket in a 0700 directory owned by the VM; no TCP listener anywhere in the namespace.
+        Path runDir = Path.of(guest.launch().runDir());
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(runDir, LinkOption.NOFOLLOW_LINKS))).isEqualTo("rwx------");
+        assertThat(Files.getAttribute(runDir, "unix:uid", LinkOption.NOFOLLOW_LINKS)).isEqualTo(200123);
+        assertThat(Files.readAttributes(Path.of(guest.launch().qmpSocket()), java.nio.file.attribute.BasicFileAttributes.class).isOther()).isTrue();
+        for (String table : List.of("tcp", "tcp6")) {
+            assertThat(Files.readAllLines(Path.of("/proc/" + pid + "/net/" + table)).stream().skip(1)
+                    .map(l -> l.trim().split("\\s+")[3])).as("TCP sockets in LISTEN state (0A)").doesNotContain("0A");
+        }
+        List<String> unixInodes = Files.readAllLines(Path.of("/proc/" + pid + "/net/unix")).stream().skip(1)
+                .map(l -> l.trim().split("\\s+")[6]).toList();
+        List<String> fdTargets = new ArrayList<>();
+        try (Stream<Path> fds = Files.list(Path.of("/proc/" + pid + "/fd"))) {
+            for (Path fd : fds.toList()) {
+                String target = Files.readSymbolicLink(fd).toString();
+                fdTargets.add(fd.getFileName() + "->" + target);
+                if (target.startsWith("socket:[")) {
+                    assertThat(unixInodes).as("every socket of QEMU is a UNIX socket: " + target)
+                            .contains(target.substring(8, target.length() - 1));
+                }
+            }
+        }
+        // /dev/net/tun: exactly the inherited tap, as fd 3. QEMU could not open it itself (mode 0600 root, no caps);
+        // this shows it did not try by another path either.
+        assertThat(fdTargets.stream().filter(t -> t.endsWith("->/dev/net/tun"))).containsExactly("3->/dev/net/tun");
+        assertThat(Files.readString(Path.of("/proc/" + pid + "/fdinfo/3"))).contains("iff:\tqft-conf");
+
+        // The network works through the passed descriptor: host side to guest, and guest to host side.
+        String guestIp = host.ipOf(probe);
+        long bootStart = System.nanoTime();
+        try (SerialConsole console = console(guest)) {
+            long shellReady = System.nanoTime();
+            assertThat(host.ns.call(() -> InetAddress.getByName(guestIp).isReachable(2000))).as("ICMP echo to the guest").isTrue();
+            String banner = host.ns.call(() -> {
+                try (Socket s = new Socket()) {
+                    s.connect(new InetSocketAddress(guestIp, 5432), 2000);
+                    s.setSoTimeout(2000);
+                    return new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).strip();
+                }
+            });
+            assertThat(banner).isEqualTo("QF-TCP-OK");
+            SerialConsole.Result ping = console.run("ping -c 1 -W 2 " + host.subnetPrefix + "1", Duration.ofSeconds(10));
+            assertThat(ping.exitCode()).as(ping.output()).isZero();
+            assertThat(console.run("nc -w 1 " + host.subnetPrefix + "1 9 </dev/null", Duration.ofSeconds(10)).exitCode())
+                    .as("a closed port is reported as such").isNotZero();
+            System.out.printf("MEASURE boot: spawn->QMP greeting %d ms, spawn->running (checks+cont) %d ms, cont->shell+network %d ms%n",
+                    launched.untilQmp().toMillis(), launched.untilRunning().toMillis(), (shellReady - bootStart) / 1_000_000);
+        }
+
+        // Memory is charged to the VM's cgroup: it was there before QEMU allocated anything.
+        long rss = kib(status(pid, "VmRSS")) * 1024;
+        long charged = Long.parseLong(Files.readString(ProbeHost.CGROUP_ROOT.resolve("memory").resolve(host.name).resolve("conf")
+                .resolve("memory.usage_in_bytes")).strip());
+        System.out.printf("MEASURE memory: QEMU RSS %d MiB, VM cgroup memory.usage_in_bytes %d MiB%n", rss >> 20, charged >> 20);
+        assertThat(charged).as("cgroup charge vs RSS").isGreaterThan(rss * 8 / 10);
+    }
+
+    static long kib(String value) {
+        return Long.parseLong(value.replace("kB", "").strip());
+    }
+
+    static String status(long pid, String field) throws IOException {
+        return Files.readAllLines(Path.of("/proc/" + pid + "/status")).stream().filter(l -> l.startsWith(field + ":"))
+                .findFirst().orElseThrow().substring(field.length() + 1).strip();
+    }
+}
