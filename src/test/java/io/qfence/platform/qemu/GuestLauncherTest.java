@@ -63,12 +63,6 @@ class GuestLauncherTest {
         return launched;
     }
 
-    private static SerialConsole console(Guest guest) {
-        SerialConsole console = SerialConsole.connect(Path.of(guest.launch().serialSocket()));
-        console.awaitShell(BOOT, Duration.ofSeconds(2));
-        return console;
-    }
-
     @Test
     void guestRunsUnprivilegedConfinedAndPlacedWithItsNetworkThroughTheInheritedTap() throws Exception {
         ProbeHost.Probe probe = ProbeHost.Probe.bridged("conf", 200123, 11);
@@ -120,7 +114,7 @@ class GuestLauncherTest {
         // The network works through the passed descriptor: host side to guest, and guest to host side.
         String guestIp = host.ipOf(probe);
         long bootStart = System.nanoTime();
-        try (SerialConsole console = console(guest)) {
+        try (SerialConsole console = ProbeHost.console(guest)) {
             long shellReady = System.nanoTime();
             assertThat(host.ns.call(() -> InetAddress.getByName(guestIp).isReachable(2000))).as("ICMP echo to the guest").isTrue();
             String banner = host.ns.call(() -> {

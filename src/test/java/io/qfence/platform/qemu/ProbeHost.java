@@ -110,6 +110,18 @@ final class ProbeHost implements AutoCloseable {
         return tap;
     }
 
+    /** The guest's serial console once its shell answers (the guest has booted and its network is up). */
+    static SerialConsole console(Guest guest) {
+        SerialConsole console = SerialConsole.connect(Path.of(guest.launch().serialSocket()));
+        try {
+            console.awaitShell(Duration.ofSeconds(90), Duration.ofSeconds(2));
+            return console;
+        } catch (RuntimeException e) {
+            console.close();
+            throw e;
+        }
+    }
+
     /** What the probe guest does, from its kernel command line. */
     record Probe(String vm, long uid, int lastOctet, String tcp, String udp, boolean acpi, boolean bridged) {
         static Probe bridged(String vm, long uid, int lastOctet) {
