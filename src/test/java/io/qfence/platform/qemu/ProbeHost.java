@@ -139,9 +139,13 @@ final class ProbeHost implements AutoCloseable {
 
     /** The realized guest, as the realizer will produce it (DESIGN.md §9). */
     Guest guest(Probe p) {
+        return guest(runRoot, imagesRoot, subnetPrefix, name, p);
+    }
+
+    static Guest guest(Path runRoot, Path imagesRoot, String subnetPrefix, String name, Probe p) {
         Path run = runRoot.resolve(p.vm());
         String mac = String.format("0e:00:00:00:%02x:%02x", p.lastOctet() / 256, p.lastOctet() % 256);
-        String append = "console=ttyS0 quiet qf.ip=" + ipOf(p) + "/24 qf.gw=" + subnetPrefix + "1 qf.tcp=" + p.tcp() + " qf.udp=" + p.udp()
+        String append = "console=ttyS0 quiet qf.ip=" + subnetPrefix + p.lastOctet() + "/24 qf.gw=" + subnetPrefix + "1 qf.tcp=" + p.tcp() + " qf.udp=" + p.udp()
                 + (p.acpi() ? "" : " qf.acpi=off");
         List<String> argv = new ArrayList<>(List.of(QEMU.toString(), "-S",
                 "-name", "guest=" + p.vm() + ",process=qf-" + p.vm(),
