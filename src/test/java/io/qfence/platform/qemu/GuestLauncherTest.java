@@ -141,6 +141,82 @@ class GuestLauncherTest {
         assertThat(charged).as("cgroup charge vs RSS").isGreaterThan(rss * 8 / 10);
     }
 
+    @Test
+    void fourGuestsStartInParallelAndEachReachesTheHostSide() throws Exception {
+        List<ProbeHost.Probe> probes = List.of(ProbeHost.Probe.bridged("par-1", 200151, 51), ProbeHost.Probe.bridged("par-2", 200152, 52),
+                ProbeHost.Probe.bridged("par-3", 200153, 53), ProbeHost.Probe.bridged("par-4", 200154, 54));
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(probes.size());
+        try {
+            long start = System.nanoTime();
+            List<java.util.concurrent.Future<Long>> ready = new ArrayList<>();
+            for (ProbeHost.Probe probe : probes) {
+                GuestLauncher.Options options = host.prepare(probe);
+                ready.add(pool.submit(() -> {
+                    Guest guest = host.guest(probe);
+                    GuestLauncher.Launched launched = GuestLauncher.launch(guest, options);
+                    synchronized (started) {
+                        started.add(launched.process());
+                    }
+                    try (SerialConsole console = ProbeHost.console(guest)) {
+                        SerialConsole.Result ping = console.run("ping -c 1 -W 2 " + host.subnetPrefix + "1", Duration.ofSeconds(10));
+                        assertThat(ping.exitCode()).as(ping.output()).isZero();
+                    }
+                    return System.nanoTime();
+                }));
+            }
+            long last = 0;
+            for (java.util.concurrent.Future<Long> f : ready) {
+                last = Math.max(last, f.get(5, java.util.concurrent.TimeUnit.MINUTES));
+            }
+            long rssTotal = 0;
+            for (GuestProcess p : started) {
+                rssTotal += kib(status(p.pid(), "VmRSS"));
+            }
+            System.out.printf("MEASURE parallel: 4 guests from first spawn to all pinging the host side %d ms; RSS %d MiB total (load average %s)%n",
+                    (last - start) / 1_000_000, rssTotal >> 10, Files.readString(Path.of("/proc/loadavg")).strip());
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void aGuestThatFailsACheckIsKilledBeforeItEverRuns() throws Exception {
+        ProbeHost.Probe probe = ProbeHost.Probe.bridged("liar", 200161, 61);
+        Guest honest = host.guest(probe);
+        List<String> argv = new ArrayList<>(honest.argv());
+        argv.set(argv.indexOf("guest=liar,process=qf-liar"), "guest=someone-else,process=qf-liar");
+        Guest lying = new Guest(honest.address(), honest.vm(), honest.group(), honest.uid(), honest.gid(), argv, ArgvDigest.of(argv),
+                honest.config(), honest.state(), honest.launch(), honest.runtime());
+        GuestLauncher.Options options = host.prepare(probe);
+
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> GuestLauncher.launch(lying, options))
+                .isInstanceOf(GuestLaunchException.class)
+                .hasMessageContaining("failed its checks and was killed: QEMU names itself someone-else, expected liar");
+        assertThat(GuestPidFiles.find(honest)).isNotInstanceOf(GuestPidFiles.Finding.Running.class);
+        assertThat(Files.readString(Path.of(honest.launch().serialLog()))).as("the guest never ran a single instruction").isEmpty();
+    }
+
+    @Test
+    void anImageReachedThroughASymlinkIsRefusedBeforeAnythingStarts() throws Exception {
+        ProbeHost.Probe probe = ProbeHost.Probe.bridged("sneaky", 200162, 62);
+        Guest honest = host.guest(probe);
+        Path link = host.imagesRoot.resolve("initrds/sneaky.img");
+        Files.createSymbolicLink(link, Path.of("/etc/shadow"));
+        List<String> argv = new ArrayList<>(honest.argv());
+        argv.set(argv.indexOf(host.imagesRoot.resolve("initrds/probe.img").toString()), link.toString());
+        io.qfence.model.host.GuestLaunch l = honest.launch();
+        Guest sneaky = new Guest(honest.address(), honest.vm(), honest.group(), honest.uid(), honest.gid(), argv, ArgvDigest.of(argv),
+                honest.config(), honest.state(), new io.qfence.model.host.GuestLaunch(l.runDir(), l.qmpSocket(), l.serialSocket(),
+                l.serialLog(), l.pidFile(), List.of(l.images().get(0), link.toString()), l.cgroupPath(), l.tap(), l.stopTimeout()),
+                honest.runtime());
+        GuestLauncher.Options options = host.prepare(probe);
+
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> GuestLauncher.launch(sneaky, options))
+                .hasMessageContaining(link + " is a symlink; images must not contain symlinks");
+        assertThat(Path.of(l.runDir()).resolve(GuestLauncher.QEMU_LOG)).as("nothing was spawned").doesNotExist();
+        assertThat(Files.getAttribute(Path.of("/etc/shadow"), "unix:uid")).isEqualTo(0);
+    }
+
     static long kib(String value) {
         return Long.parseLong(value.replace("kB", "").strip());
     }
