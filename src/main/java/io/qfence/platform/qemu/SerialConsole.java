@@ -20,9 +20,13 @@ import java.util.regex.Pattern;
 /**
  * Drives the shell on a guest's serial console (the probe guest runs one; see {@code bin/probe-init.sh}) through the
  * console's UNIX socket. Each command is wrapped in markers that carry a sequence number:
- * <pre>printf 'QF-B:%s\n' 7; COMMAND; echo "QF-E:7:$?"</pre>
+ * <pre>echo QF-B:7; COMMAND; echo QF-E:7:$?</pre>
  * and only the lines between {@code QF-B:7} and {@code QF-E:7:<status>} are its output. Markers are recognised only
  * as whole lines in their printed form, so an echo of the typed command (should the tty echo) never matches.
+ *
+ * <p>The wrapper has no quotes on purpose: while the guest boots, its UART drops the first bytes it was sent, and a
+ * line cut inside a quoted string would leave the shell waiting for the closing quote forever. A cut wrapper is at
+ * worst a command that is not found.
  *
  * <p>The guest is untrusted: output is capped at {@link #MAX_OUTPUT_BYTES} per command and every wait has a
  * deadline. A QEMU serial socket serves one client at a time; close the console to free it.
@@ -107,7 +111,7 @@ public final class SerialConsole implements AutoCloseable {
         }
         long id = ++sequence;
         String begin = "QF-B:" + id;
-        send("printf 'QF-B:%s\\n' " + id + "; " + command + "; echo \"QF-E:" + id + ":$?\"\n");
+        send("echo " + begin + "; " + command + "; echo QF-E:" + id + ":$?\n");
         long deadline = System.nanoTime() + timeout.toNanos();
         List<String> output = new ArrayList<>();
         int outputBytes = 0;
