@@ -30,7 +30,10 @@ import org.junit.jupiter.api.io.TempDir;
 class QmpClientTest {
 
     private static final String GREETING = "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 22, \"minor\": 2, \"major\": 7}, \"package\": \"\"}, \"capabilities\": [\"oob\"]}}";
-    private static final Duration SHORT = Duration.ofMillis(300);
+    /** For answers that do come: generous, because a loaded CI machine may not schedule the monitor thread at once. */
+    private static final Duration ANSWER = Duration.ofSeconds(10);
+    /** For the silence that a timeout test waits out. */
+    private static final Duration SILENCE = Duration.ofMillis(300);
     /** Generous: the first connection of a run also pays for loading Jackson. */
     private static final Duration CONNECT = Duration.ofSeconds(10);
 
@@ -84,7 +87,7 @@ class QmpClientTest {
         Path socket = monitor(r -> "{\"return\": {\"status\": \"prelaunch\", \"singlestep\": false, \"running\": false}, \"id\": \"ID\"}");
         try (QmpClient qmp = QmpClient.connect(socket, CONNECT)) {
             assertThat(qmp.qemuVersion()).isEqualTo("7.2.22");
-            assertThat(qmp.queryStatus(SHORT)).isEqualTo(new QmpStatus("prelaunch", false));
+            assertThat(qmp.queryStatus(ANSWER)).isEqualTo(new QmpStatus("prelaunch", false));
         }
         assertThat(received).containsExactly("{\"execute\":\"qmp_capabilities\",\"id\":\"qf-1\"}", "{\"execute\":\"query-status\",\"id\":\"qf-2\"}");
     }
@@ -95,7 +98,7 @@ class QmpClientTest {
                 + "{\"timestamp\": {\"seconds\": 1, \"microseconds\": 3}, \"event\": \"SHUTDOWN\", \"data\": {\"guest\": true}}\r\n"
                 + "{\"return\": {}, \"id\": \"ID\"}");
         try (QmpClient qmp = QmpClient.connect(socket, CONNECT)) {
-            qmp.cont(SHORT);
+            qmp.cont(ANSWER);
             assertThat(qmp.drainEvents()).extracting(QmpEvent::name, QmpEvent::timestampMicros)
                     .containsExactly(org.assertj.core.groups.Tuple.tuple("STOP", 1_000_002L), org.assertj.core.groups.Tuple.tuple("SHUTDOWN", 1_000_003L));
             assertThat(qmp.drainEvents()).isEmpty();
@@ -106,7 +109,7 @@ class QmpClientTest {
     void anErrorAnswerBecomesCommandFailedWithItsClass() throws IOException {
         Path socket = monitor(r -> "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"The command nope has not been found\"}, \"id\": \"ID\"}");
         try (QmpClient qmp = QmpClient.connect(socket, CONNECT)) {
-            assertThatThrownBy(() -> qmp.execute("nope", SHORT))
+            assertThatThrownBy(() -> qmp.execute("nope", ANSWER))
                     .isInstanceOfSatisfying(QmpException.CommandFailed.class, e -> assertThat(e.errorClass()).isEqualTo("CommandNotFound"))
                     .hasMessage("nope failed: CommandNotFound: The command nope has not been found");
             assertThat(qmp.isOpen()).as("an error answer is still QMP").isTrue();
@@ -117,7 +120,7 @@ class QmpClientTest {
     void aMonitorThatStaysSilentTimesOut() throws IOException {
         Path socket = monitor(r -> null);
         try (QmpClient qmp = QmpClient.connect(socket, CONNECT)) {
-            assertThatThrownBy(() -> qmp.queryStatus(SHORT)).isInstanceOf(QmpException.Timeout.class)
+            assertThatThrownBy(() -> qmp.queryStatus(SILENCE)).isInstanceOf(QmpException.Timeout.class)
                     .hasMessageContaining("did not answer query-status in time");
         }
     }
@@ -126,7 +129,7 @@ class QmpClientTest {
     void anOversizedLineClosesTheConnection() throws IOException {
         Path socket = monitor(r -> "{\"return\": \"" + "x".repeat(QmpClient.MAX_LINE_BYTES) + "\", \"id\": \"ID\"}");
         try (QmpClient qmp = QmpClient.connect(socket, CONNECT)) {
-            assertThatThrownBy(() -> qmp.queryName(SHORT)).isInstanceOf(QmpException.Protocol.class)
+            assertThatThrownBy(() -> qmp.queryName(ANSWER)).isInstanceOf(QmpException.Protocol.class)
                     .hasMessageContaining("exceeds " + QmpClient.MAX_LINE_BYTES + " bytes");
             assertThat(qmp.isOpen()).isFalse();
         }
@@ -143,7 +146,7 @@ class QmpClientTest {
                 "{\"return\": {}, \"id\": \"ID\", \"extra\": 1}")) {
             Path socket = monitor(r -> answer);
             try (QmpClient qmp = QmpClient.connect(socket, CONNECT)) {
-                assertThatThrownBy(() -> qmp.execute("query-status", SHORT)).as(answer).isInstanceOf(QmpException.Protocol.class);
+                assertThatThrownBy(() -> qmp.execute("query-status", ANSWER)).as(answer).isInstanceOf(QmpException.Protocol.class);
             }
             server.close();
             java.nio.file.Files.deleteIfExists(socket);
@@ -172,14 +175,14 @@ class QmpClientTest {
 
     @Test
     void aMissingSocketIsAConnectionError() {
-        assertThatThrownBy(() -> QmpClient.connect(dir.resolve("absent.sock"), SHORT)).isInstanceOf(QmpException.Connection.class);
+        assertThatThrownBy(() -> QmpClient.connect(dir.resolve("absent.sock"), ANSWER)).isInstanceOf(QmpException.Connection.class);
     }
 
     @Test
     void argumentsAreSentAsAJsonObject() throws IOException {
         Path socket = monitor(r -> "{\"return\": {}, \"id\": \"ID\"}");
         try (QmpClient qmp = QmpClient.connect(socket, CONNECT)) {
-            qmp.execute("human-monitor-command", Map.of("command-line", "info \"x\""), SHORT);
+            qmp.execute("human-monitor-command", Map.of("command-line", "info \"x\""), ANSWER);
         }
         assertThat(received.get(1)).isEqualTo("{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":\"info \\\"x\\\"\"},\"id\":\"qf-2\"}");
     }

@@ -73,7 +73,7 @@ class SerialConsoleTest {
     void waitsForAShellThatIgnoresTheFirstAttempts() throws IOException {
         Path socket = console((id, command) -> id < 3 ? null : "QF-B:" + id + "\nQF-E:" + id + ":0\n");
         try (SerialConsole console = SerialConsole.connect(socket)) {
-            console.awaitShell(Duration.ofSeconds(10), Duration.ofMillis(100));
+            console.awaitShell(Duration.ofSeconds(30), Duration.ofSeconds(1));
             assertThat(console.run("true", Duration.ofSeconds(5)).succeeded()).isTrue();
         }
     }
