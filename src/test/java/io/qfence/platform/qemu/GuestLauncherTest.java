@@ -154,6 +154,8 @@ class GuestLauncherTest {
                 ready.add(pool.submit(() -> {
                     Guest guest = host.guest(probe);
                     GuestLauncher.Launched launched = GuestLauncher.launch(guest, options);
+                    System.out.printf("MEASURE parallel %s: spawn->QMP greeting %d ms, spawn->running %d ms%n", probe.vm(),
+                            launched.untilQmp().toMillis(), launched.untilRunning().toMillis());
                     synchronized (started) {
                         started.add(launched.process());
                     }
