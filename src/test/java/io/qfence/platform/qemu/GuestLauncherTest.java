@@ -182,6 +182,27 @@ class GuestLauncherTest {
     }
 
     @Test
+    void aUserModeGuestGetsNoTapAndStillListensOnNothing() throws Exception {
+        ProbeHost.Probe probe = new ProbeHost.Probe("slirp", 200171, 15, "22", "53", true, false);
+        Guest guest = host.guest(probe);
+        assertThat(guest.launch().tap()).isEmpty();
+
+        long pid = launch(probe).process().pid();
+
+        assertThat(status(pid, "Seccomp")).isEqualTo("2");
+        try (Stream<Path> fds = Files.list(Path.of("/proc/" + pid + "/fd"))) {
+            for (Path fd : fds.toList()) {
+                assertThat(Files.readSymbolicLink(fd).toString()).as("fd " + fd.getFileName()).isNotEqualTo("/dev/net/tun");
+            }
+        }
+        for (String table : List.of("tcp", "tcp6")) {
+            assertThat(Files.readAllLines(Path.of("/proc/" + pid + "/net/" + table)).stream().skip(1)
+                    .map(l -> l.trim().split("\\s+")[3])).doesNotContain("0A");
+        }
+        assertThat(started.get(0).queryStatus(Duration.ofSeconds(10))).isEqualTo(new QmpStatus("running", true));
+    }
+
+    @Test
     void aGuestThatFailsACheckIsKilledBeforeItEverRuns() throws Exception {
         ProbeHost.Probe probe = ProbeHost.Probe.bridged("liar", 200161, 61);
         Guest honest = host.guest(probe);
