@@ -20,9 +20,9 @@ import java.util.TreeMap;
  *
  * <p>Choices:
  * <ul>
- *   <li>A VM's limits default to its size: {@code cpus} vCPUs of bandwidth, RAM + {@link Vm#QEMU_MEMORY_OVERHEAD} of
- *       memory, and {@value #VM_PIDS_BASE} + one per vCPU tasks (QEMU's I/O thread pool alone may grow to 64 threads;
- *       a running TCG guest uses 4).</li>
+ *   <li>A VM's limits are its requests ({@link Vm#cpuRequest()}, {@link Vm#memoryRequest()}, {@link Vm#pidsRequest()}):
+ *       its own {@code limits}, else its vCPUs of bandwidth, RAM + {@link Vm#QEMU_MEMORY_OVERHEAD} of memory and
+ *       {@link Vm#DEFAULT_PIDS} tasks; validation budgets the group's limits with the same numbers.</li>
  *   <li>CPU bandwidth: period 100 ms; quota = cpus x period, at least the kernel's 1 ms minimum. CPU weight follows the
  *       bandwidth (100 per CPU on v2, systemd's scale; 1024 per CPU as v1 shares).</li>
  *   <li>Memory: bytes rounded down to the 4 KiB page, as the kernel stores them. On v2 a VM also gets
@@ -43,7 +43,6 @@ final class CgroupRealizer {
     static final long PERIOD_US = 100_000;
     static final long MIN_QUOTA_US = 1_000;
     static final long PAGE = 4096;
-    static final int VM_PIDS_BASE = 128;
     static final String SUBTREE_CONTROL = "cpu io memory pids";
 
     private CgroupRealizer() {}
@@ -73,13 +72,10 @@ final class CgroupRealizer {
                 render(resolve(vm), version, true));
     }
 
+    /** The VM's requests as the model defines them, the same numbers validation budgets a group's limits with. */
     static Resolved resolve(Vm vm) {
-        Limits l = vm.limits();
-        return new Resolved(
-                Optional.of(l.cpus().orElse(MilliCpus.ofCpus(vm.cpus()))),
-                Optional.of(l.memory().orElse(vm.memory().plus(Vm.QEMU_MEMORY_OVERHEAD))),
-                OptionalLong.of(l.pids().orElse(VM_PIDS_BASE + vm.cpus())),
-                l.ioWeight());
+        return new Resolved(Optional.of(vm.cpuRequest()), Optional.of(vm.memoryRequest()), OptionalLong.of(vm.pidsRequest()),
+                vm.limits().ioWeight());
     }
 
     /** A warning when a VM's explicit memory limit leaves QEMU less than its documented overhead. */

@@ -50,7 +50,7 @@ public final class Realizer {
         Objects.requireNonNull(hostName, "hostName");
         Objects.requireNonNull(facts, "facts");
         Objects.requireNonNull(today, "today");
-        Host host = state.host(hostName).orElseThrow(() -> new RealizationException(List.of(Diagnostic.error(Origin.UNKNOWN,
+        Host host = state.host(hostName).orElseThrow(() -> new RealizationException(List.of(Diagnostic.error(new Origin("hosts/", 0, 0),
                 "no host named '" + hostName + "' in the desired state at " + state.revision()))));
         List<Diagnostic> errors = new ArrayList<>();
         List<Diagnostic> warnings = new ArrayList<>();

@@ -42,7 +42,7 @@ class CgroupRealizerTest {
                 "memory.swap.max", "0",
                 "pids.max", "64",
                 "io.weight", "default 200"));
-        assertThat(cgroup(V2, "group.web/vm.web-01/cgroup").files()).containsEntry("pids.max", "129").doesNotContainKey("io.weight");
+        assertThat(cgroup(V2, "group.web/vm.web-01/cgroup").files()).containsEntry("pids.max", Long.toString(io.qfence.model.desired.Vm.DEFAULT_PIDS)).doesNotContainKey("io.weight");
     }
 
     @Test

@@ -89,6 +89,11 @@ class FirewallKernelRoundTripTest {
         assertRoundTrip(Scenarios.all().get(2).firewall());
     }
 
+    @Test
+    void theBundledDesiredStateLoadsAndListsBackUnchanged() throws IOException {
+        assertRoundTrip(BundledDesiredStateTest.realize(Fixtures.THIS_MACHINE).firewall());
+    }
+
     private void assertRoundTrip(Firewall firewall) throws IOException {
         Path file = dir.resolve("firewall.json");
         Files.writeString(file, NftJson.batch(firewall), StandardCharsets.UTF_8);

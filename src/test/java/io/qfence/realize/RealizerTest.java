@@ -187,7 +187,7 @@ class RealizerTest {
     void anUnknownHostIsAnError() {
         assertThatThrownBy(() -> Realizer.realize(Fixtures.small(), "hv9", Fixtures.THIS_MACHINE, Fixtures.TODAY))
                 .isInstanceOf(RealizationException.class)
-                .hasMessage("<generated>:0:0: no host named 'hv9' in the desired state at 0123456789abcdef0123456789abcdef01234567");
+                .hasMessage("hosts/: no host named 'hv9' in the desired state at 0123456789abcdef0123456789abcdef01234567");
     }
 
     @Test
