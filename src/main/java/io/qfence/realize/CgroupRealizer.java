@@ -58,8 +58,9 @@ final class CgroupRealizer {
         return groupPath(parent, group) + "/" + vm;
     }
 
-    static Cgroup group(String parent, String group, Limits limits, CgroupVersion version) {
-        Resolved r = new Resolved(limits.cpus(), limits.memory(), limits.pids(), limits.ioWeight());
+    static Cgroup group(String parent, String group, Limits limits, CgroupVersion version, boolean ioWeightSupported) {
+        Resolved r = new Resolved(limits.cpus(), limits.memory(), limits.pids(),
+                ioWeightSupported ? limits.ioWeight() : OptionalInt.empty());
         SortedMap<String, String> files = render(r, version, false);
         if (version == CgroupVersion.V2) {
             files.put("cgroup.subtree_control", SUBTREE_CONTROL);
@@ -67,15 +68,28 @@ final class CgroupRealizer {
         return new Cgroup(Addresses.groupCgroup(group), groupPath(parent, group), version, files);
     }
 
-    static Cgroup vm(String parent, String group, Vm vm, CgroupVersion version) {
+    static Cgroup vm(String parent, String group, Vm vm, CgroupVersion version, boolean ioWeightSupported) {
         return new Cgroup(Addresses.vmCgroup(group, vm.name()), vmPath(parent, group, vm.name()), version,
-                render(resolve(vm), version, true));
+                render(resolve(vm, ioWeightSupported), version, true));
     }
 
     /** The VM's requests as the model defines them, the same numbers validation budgets a group's limits with. */
-    static Resolved resolve(Vm vm) {
+    static Resolved resolve(Vm vm, boolean ioWeightSupported) {
         return new Resolved(Optional.of(vm.cpuRequest()), Optional.of(vm.memoryRequest()), OptionalLong.of(vm.pidsRequest()),
-                vm.limits().ioWeight());
+                ioWeightSupported ? vm.limits().ioWeight() : OptionalInt.empty());
+    }
+
+    /**
+     * Where the host cannot weight I/O (no io controller on v2; no BFQ scheduler, hence no {@code blkio.bfq.weight},
+     * on v1), an {@code ioWeight} cannot be applied. It is not an isolation property, so realization warns and leaves
+     * it out rather than failing the whole plan.
+     */
+    static Optional<Diagnostic> ioWeightWarning(Limits limits, io.qfence.model.Origin origin, String owner, boolean ioWeightSupported) {
+        if (ioWeightSupported || limits.ioWeight().isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(Diagnostic.warning(origin, owner + ": ioWeight " + limits.ioWeight().getAsInt()
+                + " is not applied: this host lacks " + io.qfence.model.host.Capability.CGROUP_IO_WEIGHT.requirement()));
     }
 
     /** A warning when a VM's explicit memory limit leaves QEMU less than its documented overhead. */

@@ -81,10 +81,13 @@ public final class Realizer {
         objects.addAll(NetworkRealizer.sysctls(policy));
         objects.addAll(NetworkRealizer.links(policy, groups, host.uplink()));
         objects.add(FirewallCompiler.compile(policy));
+        boolean ioWeight = facts.has(Capability.CGROUP_IO_WEIGHT);
         for (Group g : groups) {
-            objects.add(CgroupRealizer.group(host.cgroupParent(), g.name(), g.limits(), facts.cgroupVersion()));
+            objects.add(CgroupRealizer.group(host.cgroupParent(), g.name(), g.limits(), facts.cgroupVersion(), ioWeight));
+            CgroupRealizer.ioWeightWarning(g.limits(), g.origin(), "group " + g.name(), ioWeight).ifPresent(warnings::add);
             for (Vm vm : g.vms()) {
-                objects.add(CgroupRealizer.vm(host.cgroupParent(), g.name(), vm, facts.cgroupVersion()));
+                objects.add(CgroupRealizer.vm(host.cgroupParent(), g.name(), vm, facts.cgroupVersion(), ioWeight));
+                CgroupRealizer.ioWeightWarning(vm.limits(), vm.origin(), "vm " + vm.name(), ioWeight).ifPresent(warnings::add);
                 CgroupRealizer.memoryWarning(vm).ifPresent(warnings::add);
                 VmEndpoint ep = endpoints.get(vm.name());
                 boolean restrict = !ep.bridged() && !withFlows.contains(ep.principal());

@@ -18,7 +18,15 @@ import org.junit.jupiter.api.Test;
 class CgroupRealizerTest {
 
     static final Realization V2 = Realizer.realize(Fixtures.small(), "hv1", HostFacts.TYPICAL, Fixtures.TODAY);
-    static final Realization V1 = Realizer.realize(Fixtures.small(), "hv1", Fixtures.THIS_MACHINE, Fixtures.TODAY);
+    static final Realization V1 = Realizer.realize(Fixtures.small(), "hv1", withIoWeight(Fixtures.THIS_MACHINE), Fixtures.TODAY);
+    static final Realization HERE = Realizer.realize(Fixtures.small(), "hv1", Fixtures.THIS_MACHINE, Fixtures.TODAY);
+
+    /** A v1 host like this one, but whose block devices use BFQ, so blkio.bfq.weight exists. */
+    static HostFacts withIoWeight(HostFacts facts) {
+        java.util.EnumSet<io.qfence.model.host.Capability> caps = java.util.EnumSet.of(io.qfence.model.host.Capability.CGROUP_IO_WEIGHT);
+        caps.addAll(facts.capabilities());
+        return new HostFacts(facts.cgroupVersion(), caps);
+    }
 
     static Cgroup cgroup(Realization r, String address) {
         return (Cgroup) r.object(address).orElseThrow();
@@ -57,6 +65,16 @@ class CgroupRealizerTest {
     }
 
     @Test
+    void withoutIoWeightControlTheWeightIsLeftOutWithAWarningNamingWhatIsMissing() {
+        assertThat(HERE.objects(Cgroup.class)).allSatisfy(c ->
+                assertThat(c.files().keySet()).noneMatch(k -> k.contains("weight") && k.startsWith("blkio")));
+        assertThat(HERE.warnings()).anySatisfy(w -> assertThat(w.message())
+                .isEqualTo("vm db-01: ioWeight 200 is not applied: this host lacks "
+                        + io.qfence.model.host.Capability.CGROUP_IO_WEIGHT.requirement()));
+        assertThat(V1.warnings()).noneMatch(w -> w.message().contains("ioWeight"));
+    }
+
+    @Test
     void v1LimitsLiveInOneDirectoryPerControllerHierarchy() {
         assertThat(cgroup(V1, "group.db/vm.db-01/cgroup").files()).containsExactlyInAnyOrderEntriesOf(Map.of(
                 "cpu/cpu.cfs_period_us", "100000",
@@ -71,12 +89,12 @@ class CgroupRealizerTest {
     @Test
     void valuesAreRoundedTheWayTheKernelStoresThem() {
         Limits odd = new Limits(Optional.of(new MilliCpus(1)), Optional.of(new ByteSize(1_000_000)), OptionalLong.empty(), OptionalInt.of(9000));
-        Map<String, String> v1 = CgroupRealizer.group("p", "g", odd, CgroupVersion.V1).files();
+        Map<String, String> v1 = CgroupRealizer.group("p", "g", odd, CgroupVersion.V1, true).files();
         assertThat(v1).containsEntry("memory/memory.limit_in_bytes", "999424")
                 .containsEntry("cpu/cpu.cfs_quota_us", "1000")
                 .containsEntry("cpu/cpu.shares", "2")
                 .containsEntry("blkio/blkio.bfq.weight", "1000");
-        Map<String, String> v2 = CgroupRealizer.group("p", "g", odd, CgroupVersion.V2).files();
+        Map<String, String> v2 = CgroupRealizer.group("p", "g", odd, CgroupVersion.V2, true).files();
         assertThat(v2).containsEntry("memory.max", "999424").containsEntry("cpu.max", "1000 100000")
                 .containsEntry("cpu.weight", "1").containsEntry("io.weight", "default 9000");
     }

@@ -99,7 +99,7 @@ class DesiredStateLoaderTest {
         assertThat(web.intraGroup()).isEqualTo(IntraGroup.ALLOW);
         assertThat(web.limits().cpus()).contains(MilliCpus.ofCpus(3));
         assertThat(web.limits().memory()).contains(ByteSize.parse("1Gi"));
-        assertThat(web.limits().pids()).hasValue(64);
+        assertThat(web.limits().pids()).hasValue(512);
         assertThat(web.limits().ioWeight()).hasValue(100);
 
         var bastion = web.bastion().orElseThrow();

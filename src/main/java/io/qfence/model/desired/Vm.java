@@ -41,10 +41,12 @@ public record Vm(
     public static final ByteSize QEMU_MEMORY_OVERHEAD = ByteSize.ofMebibytes(224);
 
     /**
-     * The pids limit of a VM whose definition sets none. A running guest uses about 4 tasks (HOST-FACTS); the rest is
-     * head-room for QEMU's worker threads, which come and go with I/O.
+     * The pids limit of a VM whose definition sets none. An idle TCG guest uses about 4 tasks (HOST-FACTS), but QEMU's
+     * block layer runs a thread pool of up to 64 workers per AioContext under I/O, plus one thread per vCPU and a few
+     * helpers, and QEMU aborts when a thread cannot be created. 128 leaves that head-room; the limit still stops a
+     * runaway (QEMU cannot fork under {@code -sandbox spawn=deny}, so only threads count).
      */
-    public static final long DEFAULT_PIDS = 16;
+    public static final long DEFAULT_PIDS = 128;
 
     /** How long a graceful shutdown may take when the definition does not say. */
     public static final Duration DEFAULT_STOP_TIMEOUT = Duration.ofSeconds(30);

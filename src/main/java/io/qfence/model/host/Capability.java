@@ -14,6 +14,8 @@ public enum Capability {
     NFT_INET("CONFIG_NF_TABLES_INET"),
     NFT_BRIDGE("CONFIG_NF_TABLES_BRIDGE"),
     SECCOMP("CONFIG_SECCOMP_FILTER"),
+    /** Proportional I/O weights: the io controller on cgroup v2, or BFQ's {@code blkio.bfq.weight} on v1. */
+    CGROUP_IO_WEIGHT("the io cgroup controller (v2) or the BFQ I/O scheduler's blkio.bfq.weight (v1)"),
     APPARMOR("AppArmor enabled in the kernel and the apparmor package installed"),
     KVM("a working /dev/kvm");
 
