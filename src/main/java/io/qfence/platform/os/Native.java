@@ -3,7 +3,12 @@ package io.qfence.platform.os;
 import jnr.ffi.LibraryLoader;
 import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
+import jnr.ffi.annotations.In;
+import jnr.ffi.annotations.Out;
 import jnr.ffi.annotations.SaveError;
+import jnr.ffi.types.mode_t;
+import jnr.ffi.types.size_t;
+import jnr.ffi.types.ssize_t;
 
 /**
  * The libc functions qfence calls directly. The holder class is package-private: the rest of the code sees only the
@@ -63,6 +68,24 @@ public interface LibC {
 
     @SaveError
     int unlink(String path);
+
+    // pseudo-filesystems (cgroupfs): one syscall per operation, so the kernel's errno reaches the caller intact
+    int O_WRONLY = 1;
+    int EINTR = 4;
+
+    @SaveError
+    @ssize_t
+    long read(int fd, @Out byte[] buf, @size_t long count);
+
+    @SaveError
+    @ssize_t
+    long write(int fd, @In byte[] buf, @size_t long count);
+
+    @SaveError
+    int mkdir(String path, @mode_t int mode);
+
+    @SaveError
+    int rmdir(String path);
 
     String strerror(int errnum);
 
