@@ -361,6 +361,38 @@ public final class CgroupFs {
 
     // ------------------------------------------------------------------------------------------------ processes and removal
 
+    /**
+     * The cgroup process {@code pid} is in, relative to the root ({@code ""} for the root itself), from
+     * {@code /proc/PID/cgroup}: on v2 its unified entry, on v1 its memory hierarchy's (or the first needed controller
+     * that is mounted). For example, a daemon under systemd learns its unit's cgroup this way, to move itself into a
+     * leaf below it before creating VM cgroups (v2 forbids processes in a cgroup that enables controllers).
+     */
+    public Optional<String> cgroupOf(long pid) {
+        String content;
+        try {
+            content = io.qfence.platform.os.KernelFiles.read(Path.of("/proc", Long.toString(pid), "cgroup"));
+        } catch (OsException e) {
+            throw wrap("read", Path.of("/proc", Long.toString(pid), "cgroup"), e);
+        }
+        return parseProcCgroup(content, layout);
+    }
+
+    /** Parses proc(5)'s {@code /proc/PID/cgroup}: {@code ID:CONTROLLERS:PATH} lines, {@code 0::PATH} for v2. */
+    static Optional<String> parseProcCgroup(String content, CgroupLayout layout) {
+        List<String> preference = new ArrayList<>(List.of("memory"));
+        preference.addAll(layout.controllers());
+        for (String wanted : layout.version() == CgroupVersion.V2 ? List.of("") : preference) {
+            for (String line : content.split("\n")) {
+                String[] f = line.split(":", 3);
+                if (f.length == 3 && (layout.version() == CgroupVersion.V2 ? f[0].equals("0") && f[1].isEmpty()
+                        : Set.of(f[1].split(",")).contains(wanted) && layout.hierarchies().containsKey(wanted))) {
+                    return Optional.of(f[2].startsWith("/") ? f[2].substring(1) : f[2]);
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
     /** Moves process {@code pid} into {@code path}: its {@code cgroup.procs} in every hierarchy (v1) or the one (v2). */
     public void movePid(String path, long pid) {
         for (Path dir : directories(path)) {

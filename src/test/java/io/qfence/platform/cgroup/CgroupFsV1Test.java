@@ -179,6 +179,7 @@ class CgroupFsV1Test {
         assertThat(fs.pids(vm.path())).containsExactly(sleeper.pid());
         assertThat(Files.readString(Path.of("/proc/" + sleeper.pid() + "/cgroup")))
                 .contains(":memory:/" + vm.path() + "\n").contains(":cpu:/" + vm.path() + "\n").contains(":pids:/" + vm.path() + "\n");
+        assertThat(fs.cgroupOf(sleeper.pid())).contains(vm.path());
         assertThatThrownBy(() -> fs.remove(base)).isInstanceOfSatisfying(CgroupException.class, e -> {
             assertThat(e.errno()).isEqualTo(16);
             assertThat(e.operation()).isEqualTo("rmdir");

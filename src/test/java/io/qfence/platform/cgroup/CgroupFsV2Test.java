@@ -186,6 +186,14 @@ class CgroupFsV2Test {
     }
 
     @Test
+    void theUnifiedEntryOfProcPidCgroupNamesAProcessesCgroup() {
+        host("cpuset", "cpu", "io", "memory", "pids");
+        assertThat(CgroupFs.parseProcCgroup("0::/system.slice/qfence.service\n", fs.layout())).contains("system.slice/qfence.service");
+        assertThat(CgroupFs.parseProcCgroup("0::/\n", fs.layout())).contains("");
+        assertThat(CgroupFs.parseProcCgroup("4:memory:/x\n", fs.layout())).isEmpty();
+    }
+
+    @Test
     void aCgroupRealizedForV1IsRefusedOnAV2Host() {
         host("cpuset", "cpu", "io", "memory", "pids");
         Cgroup v1 = new Cgroup("a", "qfence.slice/web", CgroupVersion.V1, new TreeMap<>(Map.of("memory/memory.limit_in_bytes", "4096")));
