@@ -79,6 +79,8 @@ class NftScaleBench {
         String rulesScript = thousandRulesScript();
         String setScript = thousandElementSetScript();
         report("cli: nft -f, 1000-rule table, new (process start included)", freshCli(ns -> {}, ns -> ns.nftScript(rulesScript)));
+        report("cli: nft -f, 1000-rule table, flush and reload over itself (process start included)",
+                freshCli(ns -> ns.nftScript(rulesScript), ns -> ns.nftScript("flush table inet qfence\n" + rulesScript)));
         report("cli: nft -f, 1 rule + 1000-element set, new (process start included)", freshCli(ns -> {}, ns -> ns.nftScript(setScript)));
         report("cli: nft -j list table, 1000 rules (process start included)", freshCli(ns -> ns.nftScript(rulesScript), ns -> ns.nft("-j", "list", "table", "inet", "qfence")));
         report("cli: nft --version (process start alone)", freshCli(ns -> {}, ns -> ns.nft("--version")));
