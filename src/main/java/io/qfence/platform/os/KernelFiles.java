@@ -16,6 +16,8 @@ import java.nio.file.Path;
 public final class KernelFiles {
 
     private static final int CHUNK = 8192;
+    private static final int O_WRONLY = 1;
+    private static final int EINTR = 4;
 
     private KernelFiles() {}
 
@@ -28,7 +30,7 @@ public final class KernelFiles {
             while (true) {
                 long n = Native.LIBC.read(fd, buf, buf.length);
                 if (n < 0) {
-                    if (Native.errno() == Native.LibC.EINTR) {
+                    if (Native.errno() == EINTR) {
                         continue;
                     }
                     Native.check(-1, "read " + path);
@@ -49,12 +51,12 @@ public final class KernelFiles {
      */
     public static void write(Path path, String value) {
         byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
-        int fd = Native.check(Native.LIBC.open(path.toString(), Native.LibC.O_WRONLY | Native.LibC.O_CLOEXEC, 0), "open " + path);
+        int fd = Native.check(Native.LIBC.open(path.toString(), O_WRONLY | Native.LibC.O_CLOEXEC, 0), "open " + path);
         try {
             long n;
             do {
                 n = Native.LIBC.write(fd, bytes, bytes.length);
-            } while (n < 0 && Native.errno() == Native.LibC.EINTR);
+            } while (n < 0 && Native.errno() == EINTR);
             if (n < 0) {
                 Native.check(-1, "write '" + value.strip() + "' to " + path);
             }

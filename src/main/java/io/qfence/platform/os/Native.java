@@ -69,9 +69,8 @@ public interface LibC {
     @SaveError
     int unlink(String path);
 
-    // pseudo-filesystems (cgroupfs): one syscall per operation, so the kernel's errno reaches the caller intact
-    int O_WRONLY = 1;
-    int EINTR = 4;
+    // --- pseudo-filesystems (KernelFiles): one syscall per operation, so the kernel's errno reaches the caller intact.
+    // Its constants live in KernelFiles, so that this block merges beside others that define the same ones.
 
     @SaveError
     @ssize_t
@@ -86,6 +85,8 @@ public interface LibC {
 
     @SaveError
     int rmdir(String path);
+
+    // --- end of pseudo-filesystems
 
     String strerror(int errnum);
 
