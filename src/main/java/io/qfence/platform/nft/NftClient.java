@@ -123,7 +123,7 @@ public final class NftClient implements AutoCloseable {
         confinement.call(() -> {
             String buffer = buffer(desired, ownedTablesToRemove);
             if (!buffer.isEmpty()) {
-                context.run("replace " + describe(desired, ownedTablesToRemove), buffer, false);
+                runLocated("replace " + describe(desired, ownedTablesToRemove), buffer, false);
             }
             return null;
         });
@@ -140,7 +140,7 @@ public final class NftClient implements AutoCloseable {
         confinement.call(() -> {
             String buffer = buffer(desired, ownedTablesToRemove);
             if (!buffer.isEmpty()) {
-                context.run("check " + describe(desired, ownedTablesToRemove), buffer, true);
+                runLocated("check " + describe(desired, ownedTablesToRemove), buffer, true);
             }
             return null;
         });
@@ -169,6 +169,52 @@ public final class NftClient implements AutoCloseable {
     }
 
     // --- on the confinement thread only ---
+
+    /**
+     * Runs a transaction buffer; if it fails, finds the command that makes it fail. libnftables reports JSON input
+     * errors without a position ("internal:0:0-0: Error: No such file or directory"), which says nothing about which
+     * of a thousand rules is wrong. So on failure the client dry-runs prefixes of the buffer (one command per line,
+     * see {@link TransactionBuffer}) and bisects to the first command whose prefix fails: log2(n) more dry runs, only
+     * on the error path, and none of them commits anything.
+     */
+    private void runLocated(String operation, String buffer, boolean dryRun) {
+        try {
+            context.run(operation, buffer, dryRun);
+        } catch (NftException e) {
+            List<String> commands = TransactionBuffer.commands(buffer);
+            int culprit = firstFailing(commands);
+            if (culprit < 0) {
+                throw e;
+            }
+            throw new NftException(operation, e.nftMessage() + "\n  in command " + (culprit + 1) + " of " + commands.size()
+                    + ": " + commands.get(culprit));
+        }
+    }
+
+    /** The index of the first command whose prefix fails as a dry run, or -1 if no proper prefix fails. */
+    private int firstFailing(List<String> commands) {
+        int lo = 1;
+        int hi = commands.size();
+        // invariant: the prefix of length hi fails (the whole buffer did); find the shortest failing prefix
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            if (prefixFails(commands, mid)) {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        return prefixFails(commands, hi) ? hi - 1 : -1;
+    }
+
+    private boolean prefixFails(List<String> commands, int length) {
+        try {
+            context.run("locate failing command", TransactionBuffer.join(commands.subList(0, length)), true);
+            return false;
+        } catch (NftException e) {
+            return true;
+        }
+    }
 
     private String buffer(List<NftTable> desired, List<String> remove) {
         List<String> names = tableNames();

@@ -112,12 +112,32 @@ final class TransactionBuffer {
         if (commands.isEmpty()) {
             return "";
         }
-        // One command per line: the same JSON to libnftables, and readable in golden files and debug output.
+        List<String> lines = new java.util.ArrayList<>();
+        commands.forEach(c -> lines.add(CanonicalJson.write(c)));
+        return join(lines);
+    }
+
+    /**
+     * One command per line: the same JSON to libnftables, readable in golden files and debug output, and splittable
+     * by {@link #commands} to locate a failing command.
+     */
+    static String join(List<String> commands) {
         StringBuilder out = new StringBuilder("{\"nftables\":[\n");
         for (int i = 0; i < commands.size(); i++) {
-            out.append(CanonicalJson.write(commands.get(i))).append(i + 1 < commands.size() ? ",\n" : "\n");
+            out.append(commands.get(i)).append(i + 1 < commands.size() ? ",\n" : "\n");
         }
         return out.append("]}\n").toString();
+    }
+
+    /** The commands of a buffer made by {@link #join}, one compact JSON object each. */
+    static List<String> commands(String buffer) {
+        List<String> out = new java.util.ArrayList<>();
+        for (String line : buffer.split("\n")) {
+            if (line.startsWith("{\"") && !line.startsWith("{\"nftables\"")) {
+                out.add(line.endsWith(",") ? line.substring(0, line.length() - 1) : line);
+            }
+        }
+        return out;
     }
 
     static void requireOwned(String family, String name) {

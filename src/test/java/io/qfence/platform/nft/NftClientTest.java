@@ -142,7 +142,10 @@ class NftClientTest {
         assertThatThrownBy(() -> client.replace(List.of(broken, otherwiseNew), List.of()))
                 .isInstanceOfSatisfying(NftException.class, e -> {
                     assertThat(e.operation()).isEqualTo("replace inet qfence, bridge qfence");
-                    assertThat(e.nftMessage()).contains("No such file or directory");
+                    // nft's own message has no position; the client names the command that fails
+                    assertThat(e.nftMessage()).contains("No such file or directory")
+                            .contains("in command 13 of 19: {\"add\":{\"rule\":{\"family\":\"inet\",\"table\":\"qfence\",\"chain\":\"forward\","
+                                    + "\"expr\":[{\"match\":{\"op\":\"==\",\"left\":{\"payload\":{\"protocol\":\"ip\",\"field\":\"saddr\"}},\"right\":\"@missing\"}}");
                 });
 
         // same handles, same counters, same everything: nothing was flushed, deleted or added
