@@ -6,32 +6,26 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.List;
 import java.util.Map;
 
 /**
  * The canonical text of libnftables JSON values (DESIGN.md §7): compact, object keys in the order nft lists them
- * (kept, never re-sorted), and exactly two rewrites, both applied at any depth:
- * <ol>
- *   <li>an anonymous counter's values become zero, {@code {"counter":{"packets":0,"bytes":0}}}: they are run-time
- *       state, not configuration, and zero is what nft lists for a counter that has not counted yet, so a rule
- *       written with zeros is already canonical. A named counter reference ({@code {"counter":"name"}}) is a string
- *       and stays as it is.</li>
- *   <li>the elements of an anonymous set ({@code {"set":[...]}}) are sorted by their canonical text: a set has no
- *       order, and nft lists elements in the order of their binary value (for interface names, of the padded,
- *       byte-swapped string), which a realizer cannot reasonably reproduce.</li>
- * </ol>
- * Nothing else changes: a one-element anonymous set stays as nft lists it (as the bare element), {@code ct state}
- * stays an {@code "in"} match, and so on. Realized rules must already be in this form (they are fixed points).
+ * (kept, never re-sorted), and exactly one rewrite, applied at any depth: an anonymous counter's values become zero,
+ * {@code {"counter":{"packets":0,"bytes":0}}}. They are run-time state, not configuration, and zero is what nft lists
+ * for a counter that has not counted yet, so a rule written with zeros is already canonical. A named counter reference
+ * ({@code {"counter":"name"}}) is a string and stays as it is.
+ *
+ * <p>Anonymous set elements keep nft's order. nft sorts them when it lists a rule, by value: numbers and addresses
+ * numerically, interface names (and whole concatenations) as little-endian integers of their bytes. That order is a
+ * function of the set's content, never of how it was written, so it is canonical as it is; a realizer emits it (the
+ * rule-shape catalogues prove it shape by shape). Nothing else changes: a one-element anonymous set stays as nft lists
+ * it (the bare element), {@code ct state} stays an {@code "in"} match, and so on.
  */
 final class CanonicalJson {
 
     static final ObjectMapper MAPPER = new ObjectMapper();
 
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
-    private static final Comparator<JsonNode> BY_TEXT = Comparator.comparing(CanonicalJson::write);
 
     private CanonicalJson() {}
 
@@ -67,8 +61,6 @@ final class CanonicalJson {
             JsonNode value = field.getValue();
             if (key.equals("counter") && value.isObject() && (value.has("packets") || value.has("bytes"))) {
                 copy.set(key, zeroedCounter());
-            } else if (key.equals("set") && value.isArray()) {
-                copy.set(key, sortedSet((ArrayNode) value));
             } else {
                 copy.set(key, canonical(value));
             }
@@ -86,15 +78,6 @@ final class CanonicalJson {
         counter.put("packets", 0);
         counter.put("bytes", 0);
         return counter;
-    }
-
-    private static ArrayNode sortedSet(ArrayNode elements) {
-        List<JsonNode> sorted = new ArrayList<>();
-        elements.forEach(e -> sorted.add(canonical(e)));
-        sorted.sort(BY_TEXT);
-        ArrayNode out = NODES.arrayNode();
-        sorted.forEach(out::add);
-        return out;
     }
 
     private static Iterable<Map.Entry<String, JsonNode>> iterable(JsonNode object) {

@@ -25,7 +25,9 @@ import java.util.Set;
  *   <li>counter values: a named counter becomes just its name in {@link NftTable#counters()}, and its values a
  *       {@link CounterSample}; an anonymous counter inside a rule keeps its statement with zero values (see
  *       {@link CanonicalJson}). Values change with traffic, so they must never read as drift.</li>
- *   <li>set elements are sorted, in named sets and in anonymous sets inside rules (see {@link CanonicalJson}).</li>
+ *   <li>a named set's elements are sorted by their canonical text (as {@link NftSet} keeps them): the order in which
+ *       nft lists a set's elements is its own, and a set has none. Anonymous sets inside rules keep nft's listing
+ *       order, which depends only on their content (see {@link CanonicalJson}).</li>
  *   <li>JSON is compact, with object keys in the order nft lists them.</li>
  * </ul>
  * Nothing else: everything nft lists about a rule is compared, including its comment. Whatever the model cannot

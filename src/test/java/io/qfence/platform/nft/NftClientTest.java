@@ -202,6 +202,15 @@ class NftClientTest {
     }
 
     @Test
+    void anAnonymousSetWrittenOutOfNftsOrderListsInItSoARealizerMustEmitNftsOrder() {
+        NftTable unordered = withExtraRule(Rulesets.small().get(0), "web",
+                "[{\"match\":{\"op\":\"==\",\"left\":{\"payload\":{\"protocol\":\"tcp\",\"field\":\"dport\"}},\"right\":{\"set\":[8080,443,22,80]}}},{\"accept\":null}]");
+        client.replace(List.of(unordered), List.of());
+        assertThat(chain(client.list("inet", "qfence").orElseThrow(), "web").rules().get(1).expr())
+                .isEqualTo("[{\"match\":{\"op\":\"==\",\"left\":{\"payload\":{\"protocol\":\"tcp\",\"field\":\"dport\"}},\"right\":{\"set\":[22,80,443,8080]}}},{\"accept\":null}]");
+    }
+
+    @Test
     void aClientBoundToTheCurrentNamespaceWorksInTheNamespaceOfItsCaller() throws Exception {
         String netnsOfCaller = ns.ns.call(() -> Files.readSymbolicLink(Path.of("/proc/thread-self/ns/net")).toString());
         ns.ns.run(() -> {
