@@ -17,9 +17,10 @@ import java.util.concurrent.Callable;
  * one atomic transaction. It never writes a table other than {@code inet qfence} and {@code bridge qfence}; of other
  * tables it reads only the names.
  *
- * <p>A client serves one network namespace: either a {@link NetNamespace}, whose thread runs every libnftables call,
- * or the namespace of the threads that call it ({@link #inCurrentNamespace()}, what production uses in the host's
- * own namespace). Methods are synchronized: one libnftables context is not thread-safe.
+ * <p>A client serves one network namespace, and every libnftables call runs on that {@link NetNamespace}'s thread:
+ * the context's netfilter socket belongs to the namespace it was opened in. Production uses
+ * {@link #inCurrentNamespace()} (the host's own namespace). Methods are synchronized: one libnftables context is not
+ * thread-safe.
  */
 public final class NftClient implements AutoCloseable {
 
@@ -30,36 +31,37 @@ public final class NftClient implements AutoCloseable {
 
     private final Confinement confinement;
     private final NftContext context;
+    /** The namespace handle this client made for itself ({@link #inCurrentNamespace}), closed with it. */
+    private final NetNamespace owned;
 
-    private NftClient(Confinement confinement) {
-        this.confinement = confinement;
+    private NftClient(NetNamespace namespace, boolean owned) {
+        this.confinement = new Confinement() {
+            @Override
+            public <T> T call(Callable<T> work) {
+                return namespace.call(work);
+            }
+        };
+        this.owned = owned ? namespace : null;
         this.context = confinement.call(NftContext::open);
     }
 
     /** A client whose every libnftables call runs on {@code namespace}'s thread. */
     public static NftClient open(NetNamespace namespace) {
-        return new NftClient(new Confinement() {
-            @Override
-            public <T> T call(Callable<T> work) {
-                return namespace.call(work);
-            }
-        });
+        return new NftClient(namespace, false);
     }
 
-    /** A client for the network namespace of the calling thread (the host's, in production). */
+    /**
+     * A client for the network namespace of the calling thread (the host's, in production), with a thread of its own
+     * there ({@link NetNamespace#current()}), closed with the client.
+     */
     public static NftClient inCurrentNamespace() {
-        return new NftClient(new Confinement() {
-            @Override
-            public <T> T call(Callable<T> work) {
-                try {
-                    return work.call();
-                } catch (RuntimeException e) {
-                    throw e;
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-            }
-        });
+        NetNamespace here = NetNamespace.current();
+        try {
+            return new NftClient(here, true);
+        } catch (RuntimeException e) {
+            here.close();
+            throw e;
+        }
     }
 
     /** Every table in the namespace as {@code family name}, in nft's listing order. Reads names only. */
@@ -162,10 +164,16 @@ public final class NftClient implements AutoCloseable {
 
     @Override
     public synchronized void close() {
-        confinement.call(() -> {
-            context.close();
-            return null;
-        });
+        try {
+            confinement.call(() -> {
+                context.close();
+                return null;
+            });
+        } finally {
+            if (owned != null) {
+                owned.close();
+            }
+        }
     }
 
     // --- on the confinement thread only ---

@@ -25,12 +25,12 @@ import org.junit.jupiter.api.Test;
 @RequiresHost(tools = {"nft", "ip"})
 class NftClientTest {
 
-    private TestNamespace ns;
+    private NftTestNamespace ns;
     private NftClient client;
 
     @BeforeEach
     void openNamespace() {
-        ns = TestNamespace.create();
+        ns = NftTestNamespace.create();
         client = NftClient.open(ns.ns);
     }
 

@@ -35,7 +35,7 @@ class NftCountersTest {
 
     @Test
     void aDropRuleCountsTheConnectionItStopsAndTheCountSurvivesTheNextApply() throws Exception {
-        try (TestNamespace host = TestNamespace.create(); TestNamespace guest = TestNamespace.create();
+        try (NftTestNamespace host = NftTestNamespace.create(); NftTestNamespace guest = NftTestNamespace.create();
              NftClient client = NftClient.open(host.ns)) {
             host.ip("link", "add", "vh", "type", "veth", "peer", "name", "vg", "netns", guest.name());
             host.ip("addr", "add", "10.99.0.1/24", "dev", "vh");

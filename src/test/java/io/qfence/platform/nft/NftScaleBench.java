@@ -92,7 +92,7 @@ class NftScaleBench {
 
     private static long[] fresh(Step<NftClient> setup, Step<NftClient> measured) {
         return repeat(() -> {
-            try (TestNamespace ns = TestNamespace.create(); NftClient c = NftClient.open(ns.ns)) {
+            try (NftTestNamespace ns = NftTestNamespace.create(); NftClient c = NftClient.open(ns.ns)) {
                 setup.run(c);
                 long t0 = System.nanoTime();
                 measured.run(c);
@@ -101,9 +101,9 @@ class NftScaleBench {
         });
     }
 
-    private static long[] freshCli(Step<TestNamespace> setup, Step<TestNamespace> measured) {
+    private static long[] freshCli(Step<NftTestNamespace> setup, Step<NftTestNamespace> measured) {
         return repeat(() -> {
-            try (TestNamespace ns = TestNamespace.create()) {
+            try (NftTestNamespace ns = NftTestNamespace.create()) {
                 setup.run(ns);
                 long t0 = System.nanoTime();
                 measured.run(ns);

@@ -49,7 +49,7 @@ class RuleShapeRoundTripTest {
     }
 
     static void assertRoundTrip(RuleShape shape) {
-        try (TestNamespace ns = TestNamespace.create(); NftClient client = NftClient.open(ns.ns)) {
+        try (NftTestNamespace ns = NftTestNamespace.create(); NftClient client = NftClient.open(ns.ns)) {
             // 1. nft syntax through the CLI, listed by the client
             ns.nftScript(shape.script());
             NftTable loaded = client.list(shape.family(), "qfence").orElseThrow();

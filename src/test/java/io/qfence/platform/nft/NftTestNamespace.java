@@ -1,24 +1,24 @@
 package io.qfence.platform.nft;
 
 import io.qfence.platform.os.NetNamespace;
+import io.qfence.testing.TestNamespace;
 import io.qfence.testing.Witness;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.UUID;
 
-/** A private network namespace for one test, with the nft CLI as an independent witness inside it. */
-final class TestNamespace implements AutoCloseable {
+/** A private network namespace for one test (prefix {@code qfence-test-nft-}), with the nft CLI as an independent witness inside it. */
+final class NftTestNamespace implements AutoCloseable {
 
     final NetNamespace ns;
 
-    private TestNamespace(NetNamespace ns) {
+    private NftTestNamespace(NetNamespace ns) {
         this.ns = ns;
     }
 
-    static TestNamespace create() {
-        return new TestNamespace(NetNamespace.create(NetNamespace.DEFAULT_DIR, "qfence-test-nft-" + UUID.randomUUID().toString().substring(0, 8)));
+    static NftTestNamespace create() {
+        return new NftTestNamespace(NetNamespace.create(NetNamespace.DEFAULT_DIR, TestNamespace.uniqueName("qfence-test-nft-")));
     }
 
     String name() {
