@@ -8,6 +8,7 @@ import jnr.ffi.annotations.In;
 import jnr.ffi.annotations.Out;
 import jnr.ffi.annotations.SaveError;
 import jnr.ffi.byref.IntByReference;
+import jnr.ffi.types.mode_t;
 import jnr.ffi.types.size_t;
 import jnr.ffi.types.ssize_t;
 
@@ -81,6 +82,25 @@ public interface LibC {
 
     @SaveError
     int unlink(String path);
+
+    // --- pseudo-filesystems (KernelFiles): one syscall per operation, so the kernel's errno reaches the caller intact.
+    // Its constants live in KernelFiles, so that this block merges beside others that define the same ones.
+
+    @SaveError
+    @ssize_t
+    long read(int fd, @Out byte[] buf, @size_t long count);
+
+    @SaveError
+    @ssize_t
+    long write(int fd, @In byte[] buf, @size_t long count);
+
+    @SaveError
+    int mkdir(String path, @mode_t int mode);
+
+    @SaveError
+    int rmdir(String path);
+
+    // --- end of pseudo-filesystems
 
     // --- tun, spawn and signals
     // Functions returning an error number directly (posix_spawn*) are checked with checkReturned, not check.

@@ -5,11 +5,18 @@ public final class OsException extends RuntimeException {
 
     private final String operation;
     private final int errno;
+    private final String description;
 
     public OsException(String operation, int errno, String description) {
         super(operation + ": " + description + " (errno " + errno + ")");
         this.operation = operation;
         this.errno = errno;
+        this.description = description;
+    }
+
+    /** The kernel's words for the errno ({@code strerror}), or qfence's for a failure without one. */
+    public String description() {
+        return description;
     }
 
     public String operation() {

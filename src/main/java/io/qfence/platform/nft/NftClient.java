@@ -1,0 +1,267 @@
+package io.qfence.platform.nft;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.qfence.model.host.CounterSample;
+import io.qfence.model.host.Firewall;
+import io.qfence.model.host.NftTable;
+import io.qfence.platform.os.NetNamespace;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+
+/**
+ * qfence's firewall through libnftables: observe its own tables as normalized {@link NftTable}s, and replace them in
+ * one atomic transaction. It never writes a table other than {@code inet qfence} and {@code bridge qfence}; of other
+ * tables it reads only the names.
+ *
+ * <p>A client serves one network namespace, and every libnftables call runs on that {@link NetNamespace}'s thread:
+ * the context's netfilter socket belongs to the namespace it was opened in. Production uses
+ * {@link #inCurrentNamespace()} (the host's own namespace). Methods are synchronized: one libnftables context is not
+ * thread-safe.
+ */
+public final class NftClient implements AutoCloseable {
+
+    /** Runs work where the client's netfilter socket lives. */
+    private interface Confinement {
+        <T> T call(Callable<T> work);
+    }
+
+    private final Confinement confinement;
+    private final NftContext context;
+    /** The namespace handle this client made for itself ({@link #inCurrentNamespace}), closed with it. */
+    private final NetNamespace owned;
+
+    private NftClient(NetNamespace namespace, boolean owned) {
+        this.confinement = new Confinement() {
+            @Override
+            public <T> T call(Callable<T> work) {
+                return namespace.call(work);
+            }
+        };
+        this.owned = owned ? namespace : null;
+        this.context = confinement.call(NftContext::open);
+    }
+
+    /** A client whose every libnftables call runs on {@code namespace}'s thread. */
+    public static NftClient open(NetNamespace namespace) {
+        return new NftClient(namespace, false);
+    }
+
+    /**
+     * A client for the network namespace of the calling thread (the host's, in production), with a thread of its own
+     * there ({@link NetNamespace#current()}), closed with the client.
+     */
+    public static NftClient inCurrentNamespace() {
+        NetNamespace here = NetNamespace.current();
+        try {
+            return new NftClient(here, true);
+        } catch (RuntimeException e) {
+            here.close();
+            throw e;
+        }
+    }
+
+    /** Every table in the namespace as {@code family name}, in nft's listing order. Reads names only. */
+    public synchronized List<String> listTableNames() {
+        return confinement.call(this::tableNames);
+    }
+
+    /** {@code family qfence} normalized, with its counters, or empty if the table does not exist. */
+    public synchronized Optional<ObservedTable> observe(String family) {
+        TransactionBuffer.requireOwned(family, Firewall.OWNED_TABLE);
+        return confinement.call(() -> listing(family).map(l -> Normalizer.normalize(l, family, Firewall.OWNED_TABLE)));
+    }
+
+    /** The normalized table, or empty if it does not exist. Only qfence's own tables can be listed. */
+    public Optional<NftTable> list(String family, String name) {
+        TransactionBuffer.requireOwned(family, name);
+        return observe(family).map(ObservedTable::table);
+    }
+
+    /** The values of the named counters in {@code family name}; empty if the table does not exist. */
+    public List<CounterSample> counters(String family, String name) {
+        TransactionBuffer.requireOwned(family, name);
+        return observe(family).map(ObservedTable::counters).orElse(List.of());
+    }
+
+    /** Both owned tables, their counters, anything unmodelled in them, and the names of all other tables. */
+    public synchronized FirewallObservation observeFirewall() {
+        return confinement.call(() -> {
+            List<String> names = tableNames();
+            List<NftTable> tables = new ArrayList<>();
+            List<CounterSample> counters = new ArrayList<>();
+            List<String> unmodelled = new ArrayList<>();
+            for (String family : TransactionBuffer.OWNED_FAMILIES.stream().sorted().toList()) {
+                if (!names.contains(family + " " + Firewall.OWNED_TABLE)) {
+                    continue;
+                }
+                Optional<JsonNode> listing = listing(family);
+                if (listing.isEmpty()) {
+                    continue;
+                }
+                ObservedTable t = Normalizer.normalize(listing.get(), family, Firewall.OWNED_TABLE);
+                tables.add(t.table());
+                counters.addAll(t.counters());
+                t.unmodelled().forEach(u -> unmodelled.add(family + " " + Firewall.OWNED_TABLE + ": " + u));
+            }
+            List<String> foreign = names.stream().filter(n -> !TransactionBuffer.ownedNames().contains(n)).toList();
+            return new FirewallObservation(tables.isEmpty() ? Optional.empty() : Optional.of(Firewall.of(tables)),
+                    counters, unmodelled, foreign);
+        });
+    }
+
+    /**
+     * Replaces {@code desired} tables (each made exactly as given, existing named counters keeping their values) and
+     * deletes the owned tables in {@code ownedTablesToRemove} that exist, in <b>one</b> {@code nft_run_cmd_from_buffer}
+     * call: one netlink batch that the kernel commits whole or rejects whole. On failure the previous ruleset stays in
+     * place, untouched, and an {@link NftException} says why.
+     *
+     * @param ownedTablesToRemove qualified names, e.g. {@code bridge qfence}
+     */
+    public synchronized void replace(List<NftTable> desired, List<String> ownedTablesToRemove) {
+        confinement.call(() -> {
+            String buffer = buffer(desired, ownedTablesToRemove);
+            if (!buffer.isEmpty()) {
+                runLocated("replace " + describe(desired, ownedTablesToRemove), buffer, false);
+            }
+            return null;
+        });
+    }
+
+    /** Makes the host's owned tables exactly {@code desired}: its tables replaced, the other owned tables deleted. */
+    public void apply(Firewall desired) {
+        List<String> keep = desired.tables().stream().map(NftTable::qualifiedName).toList();
+        replace(desired.tables(), TransactionBuffer.ownedNames().stream().filter(n -> !keep.contains(n)).toList());
+    }
+
+    /** Runs the transaction {@link #replace} would run, as a dry run: the kernel checks it, nothing is committed. */
+    public synchronized void check(List<NftTable> desired, List<String> ownedTablesToRemove) {
+        confinement.call(() -> {
+            String buffer = buffer(desired, ownedTablesToRemove);
+            if (!buffer.isEmpty()) {
+                runLocated("check " + describe(desired, ownedTablesToRemove), buffer, true);
+            }
+            return null;
+        });
+    }
+
+    public void check(List<NftTable> desired) {
+        check(desired, List.of());
+    }
+
+    /** The buffer {@link #replace} would run now (for debugging and tests); it reads the current inventory. */
+    synchronized String transactionFor(List<NftTable> desired, List<String> ownedTablesToRemove) {
+        return confinement.call(() -> buffer(desired, ownedTablesToRemove));
+    }
+
+    /** Runs a buffer as is, e.g. to prove that a failing transaction changes nothing. Tests only. */
+    synchronized void runRaw(String operation, String buffer) {
+        confinement.call(() -> context.run(operation, buffer, false));
+    }
+
+    @Override
+    public synchronized void close() {
+        try {
+            confinement.call(() -> {
+                context.close();
+                return null;
+            });
+        } finally {
+            if (owned != null) {
+                owned.close();
+            }
+        }
+    }
+
+    // --- on the confinement thread only ---
+
+    /**
+     * Runs a transaction buffer; if it fails, finds the command that makes it fail. libnftables reports JSON input
+     * errors without a position ("internal:0:0-0: Error: No such file or directory"), which says nothing about which
+     * of a thousand rules is wrong. So on failure the client dry-runs prefixes of the buffer (one command per line,
+     * see {@link TransactionBuffer}) and bisects to the first command whose prefix fails: log2(n) more dry runs, only
+     * on the error path, and none of them commits anything.
+     */
+    private void runLocated(String operation, String buffer, boolean dryRun) {
+        try {
+            context.run(operation, buffer, dryRun);
+        } catch (NftException e) {
+            List<String> commands = TransactionBuffer.commands(buffer);
+            int culprit = firstFailing(commands);
+            if (culprit < 0) {
+                throw e;
+            }
+            throw new NftException(operation, e.nftMessage() + "\n  in command " + (culprit + 1) + " of " + commands.size()
+                    + ": " + commands.get(culprit));
+        }
+    }
+
+    /** The index of the first command whose prefix fails as a dry run, or -1 if no proper prefix fails. */
+    private int firstFailing(List<String> commands) {
+        int lo = 1;
+        int hi = commands.size();
+        // invariant: the prefix of length hi fails (the whole buffer did); find the shortest failing prefix
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            if (prefixFails(commands, mid)) {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        return prefixFails(commands, hi) ? hi - 1 : -1;
+    }
+
+    private boolean prefixFails(List<String> commands, int length) {
+        try {
+            context.run("locate failing command", TransactionBuffer.join(commands.subList(0, length)), true);
+            return false;
+        } catch (NftException e) {
+            return true;
+        }
+    }
+
+    private String buffer(List<NftTable> desired, List<String> remove) {
+        List<String> names = tableNames();
+        Map<String, List<TransactionBuffer.ObjectRef>> existing = new LinkedHashMap<>();
+        for (String owned : TransactionBuffer.ownedNames()) {
+            if (names.contains(owned)) {
+                listing(TransactionBuffer.splitQualified(owned)[0]).ifPresent(l -> existing.put(owned, Normalizer.inventory(l)));
+            }
+        }
+        return TransactionBuffer.replace(desired, existing, remove);
+    }
+
+    private List<String> tableNames() {
+        JsonNode out = CanonicalJson.parse(context.run("list tables", "{\"nftables\":[{\"list\":{\"tables\":null}}]}", false));
+        List<String> names = new ArrayList<>();
+        for (JsonNode item : Normalizer.items(out)) {
+            JsonNode t = item.get("table");
+            if (t != null) {
+                names.add(t.path("family").asText() + " " + t.path("name").asText());
+            }
+        }
+        return names;
+    }
+
+    private Optional<JsonNode> listing(String family) {
+        String command = "{\"nftables\":[{\"list\":{\"table\":{\"family\":\"" + family + "\",\"name\":\"" + Firewall.OWNED_TABLE + "\"}}}]}";
+        try {
+            return Optional.of(CanonicalJson.parse(context.run("list table " + family + " " + Firewall.OWNED_TABLE, command, false)));
+        } catch (NftException e) {
+            if (!tableNames().contains(family + " " + Firewall.OWNED_TABLE)) {
+                return Optional.empty();
+            }
+            throw e;
+        }
+    }
+
+    private static String describe(List<NftTable> desired, List<String> remove) {
+        List<String> parts = new ArrayList<>(desired.stream().map(NftTable::qualifiedName).toList());
+        remove.forEach(r -> parts.add("-" + r));
+        return String.join(", ", parts);
+    }
+}

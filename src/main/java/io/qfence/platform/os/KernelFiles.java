@@ -1,0 +1,81 @@
+package io.qfence.platform.os;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+
+/**
+ * Reads and writes kernel pseudo-files (cgroupfs, procfs, sysfs) with plain system calls.
+ *
+ * <p>Why not {@code java.nio.file.Files}: on these filesystems the kernel validates each {@code write(2)} and answers
+ * with an errno ({@code EINVAL} for a value below a minimum, {@code EBUSY} for a memory limit below usage,
+ * {@code EOPNOTSUPP}...). NIO turns that into an {@code IOException} whose only trace of the errno is its text, and
+ * may split or buffer writes. Here every value is one {@code write(2)}, a missing file is never created, and a
+ * failure is an {@link OsException} carrying the path and the errno.
+ */
+public final class KernelFiles {
+
+    private static final int CHUNK = 8192;
+    private static final int O_WRONLY = 1;
+    private static final int EINTR = 4;
+
+    private KernelFiles() {}
+
+    /** The whole file as UTF-8 text, exactly as the kernel returns it (trailing newline included). */
+    public static String read(Path path) {
+        int fd = Native.check(Native.LIBC.open(path.toString(), Native.LibC.O_RDONLY | Native.LibC.O_CLOEXEC, 0), "open " + path);
+        try {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            byte[] buf = new byte[CHUNK];
+            while (true) {
+                long n = Native.LIBC.read(fd, buf, buf.length);
+                if (n < 0) {
+                    if (Native.errno() == EINTR) {
+                        continue;
+                    }
+                    Native.check(-1, "read " + path);
+                }
+                if (n == 0) {
+                    return out.toString(StandardCharsets.UTF_8);
+                }
+                out.write(buf, 0, (int) n);
+            }
+        } finally {
+            Native.LIBC.close(fd);
+        }
+    }
+
+    /**
+     * Writes {@code value} to an existing file in one {@code write(2)}. The file is opened without {@code O_CREAT}:
+     * on cgroupfs a missing file means an unsupported interface, which the caller must learn as {@code ENOENT}.
+     */
+    public static void write(Path path, String value) {
+        byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
+        int fd = Native.check(Native.LIBC.open(path.toString(), O_WRONLY | Native.LibC.O_CLOEXEC, 0), "open " + path);
+        try {
+            long n;
+            do {
+                n = Native.LIBC.write(fd, bytes, bytes.length);
+            } while (n < 0 && Native.errno() == EINTR);
+            if (n < 0) {
+                Native.check(-1, "write '" + value.strip() + "' to " + path);
+            }
+            if (n != bytes.length) {
+                // cgroupfs consumes a value whole or not at all; a short write means the kernel took part of it
+                throw new OsException("write '" + value.strip() + "' to " + path, 0, "short write: " + n + " of " + bytes.length + " bytes");
+            }
+        } finally {
+            Native.LIBC.close(fd);
+        }
+    }
+
+    /** {@code mkdir(2)}: on cgroupfs this creates a cgroup; {@code EEXIST} when it already exists. */
+    public static void mkdir(Path path, int mode) {
+        Native.check(Native.LIBC.mkdir(path.toString(), mode), "mkdir " + path);
+    }
+
+    /** {@code rmdir(2)}: on cgroupfs this removes an empty cgroup; {@code EBUSY} while it has processes or children. */
+    public static void rmdir(Path path) {
+        Native.check(Native.LIBC.rmdir(path.toString()), "rmdir " + path);
+    }
+}
