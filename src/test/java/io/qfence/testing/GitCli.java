@@ -54,6 +54,13 @@ public final class GitCli {
         return new GitCli(dir, copy);
     }
 
+    /** A copy that runs every command with {@code -c key=value} (passed through Git's environment). */
+    public GitCli withConfig(String key, String value) {
+        int index = Integer.parseInt(env.getOrDefault("GIT_CONFIG_COUNT", "0"));
+        return withEnv("GIT_CONFIG_KEY_" + index, key).withEnv("GIT_CONFIG_VALUE_" + index, value)
+                .withEnv("GIT_CONFIG_COUNT", Integer.toString(index + 1));
+    }
+
     /** A copy that commits as this author and committer. */
     public GitCli as(String name, String email) {
         return withEnv("GIT_AUTHOR_NAME", name).withEnv("GIT_AUTHOR_EMAIL", email)
