@@ -6,7 +6,8 @@ import org.eclipse.jgit.lib.ProgressMonitor;
 /**
  * Cancels a transfer once its total time is spent. JGit's own timeout bounds each connect, read and write; a remote
  * that keeps trickling bytes would never trip it. JGit polls {@link #isCancelled()} while it receives and indexes a
- * pack, on the fetching thread, so no watchdog thread is needed.
+ * pack, on the fetching thread, so no watchdog thread is needed; {@link GitDaemonTransport} also checks the deadline
+ * on every read.
  */
 final class DeadlineMonitor implements ProgressMonitor {
 
@@ -15,6 +16,10 @@ final class DeadlineMonitor implements ProgressMonitor {
 
     DeadlineMonitor(Duration budget) {
         this.deadlineNanos = System.nanoTime() + budget.toNanos();
+    }
+
+    long deadlineNanos() {
+        return deadlineNanos;
     }
 
     /** Whether the budget ran out while the transfer was still going. */

@@ -2,6 +2,7 @@ package io.qfence.daemon.git;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,7 +12,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import org.eclipse.jgit.api.FetchCommand;
 import org.eclipse.jgit.api.Git;
 import org.eclipse.jgit.api.errors.GitAPIException;
 import org.eclipse.jgit.errors.MissingObjectException;
@@ -27,10 +27,11 @@ import org.eclipse.jgit.revwalk.RevCommit;
 import org.eclipse.jgit.revwalk.RevSort;
 import org.eclipse.jgit.revwalk.RevWalk;
 import org.eclipse.jgit.storage.file.FileRepositoryBuilder;
-import org.eclipse.jgit.lib.SubmoduleConfig.FetchRecurseSubmodulesMode;
 import org.eclipse.jgit.transport.RefSpec;
 import org.eclipse.jgit.transport.SshTransport;
 import org.eclipse.jgit.transport.TagOpt;
+import org.eclipse.jgit.transport.Transport;
+import org.eclipse.jgit.transport.URIish;
 import org.eclipse.jgit.transport.UsernamePasswordCredentialsProvider;
 import org.eclipse.jgit.transport.sshd.SshdSessionFactory;
 
@@ -145,35 +146,38 @@ public final class GitMirror implements AutoCloseable {
         Optional<CommitId> previous = head(branch);
 
         DeadlineMonitor deadline = new DeadlineMonitor(timeout);
+        int timeoutMillis = (int) Math.min(Integer.MAX_VALUE, timeout.toMillis());
         UsernamePasswordCredentialsProvider credentials = null;
-        try (Git git = Git.wrap(repository)) {
-            FetchCommand fetch = git.fetch()
-                    .setRemote(remote.uri())
-                    .setRefSpecs(new RefSpec("+" + source + ":" + tracking))
-                    .setTagOpt(TagOpt.NO_TAGS)
-                    .setRecurseSubmodules(FetchRecurseSubmodulesMode.NO)
-                    .setCheckFetchedObjects(true)
-                    .setRemoveDeletedRefs(false)
-                    .setTimeout((int) Math.max(1, (timeout.toMillis() + 999) / 1000))
-                    .setProgressMonitor(deadline);
+        Transport transport = null;
+        try {
             if (remote instanceof RemoteSpec.LocalRepository local && !Files.isDirectory(local.path())) {
                 throw new FetchFailedException(remote.uri(), false, "no repository at " + local.path(), null);
             }
+            URIish uri = new URIish(remote.uri());
+            transport = remote instanceof RemoteSpec.GitDaemon
+                    ? new GitDaemonTransport(repository, uri, timeoutMillis, deadline.deadlineNanos())
+                    : Transport.open(repository, uri);
+            // JGit's timeout is whole seconds; it bounds connecting and each read and write
+            transport.setTimeout((int) Math.max(1, (timeout.toMillis() + 999) / 1000));
+            transport.setTagOpt(TagOpt.NO_TAGS);
+            transport.setCheckFetchedObjects(true);
+            transport.setRemoveDeletedRefs(false);
             if (remote instanceof RemoteSpec.Https https && https.tokenFile().isPresent()) {
                 credentials = new UsernamePasswordCredentialsProvider(https.username(), readToken(https.tokenFile().get()));
-                fetch.setCredentialsProvider(credentials);
+                transport.setCredentialsProvider(credentials);
             }
-            if (sshSessions != null) {
-                fetch.setTransportConfigCallback(transport -> {
-                    if (transport instanceof SshTransport sshTransport) {
-                        sshTransport.setSshSessionFactory(sshSessions);
-                    }
-                });
+            if (sshSessions != null && transport instanceof SshTransport sshTransport) {
+                sshTransport.setSshSessionFactory(sshSessions);
             }
-            fetch.call();
-        } catch (GitAPIException | JGitInternalException e) {
+            transport.fetch(deadline, List.of(new RefSpec("+" + source + ":" + tracking)));
+        } catch (URISyntaxException e) {
+            throw new FetchFailedException(remote.uri(), false, "not a valid address: " + e.getReason(), null);
+        } catch (IOException | JGitInternalException e) {
             throw new FetchFailedException(remote.uri(), deadline.expired() || causedByTimeout(e), e.getMessage(), e);
         } finally {
+            if (transport != null) {
+                transport.close();
+            }
             if (credentials != null) {
                 credentials.clear();
             }
