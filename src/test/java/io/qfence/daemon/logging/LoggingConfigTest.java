@@ -17,27 +17,33 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.slf4j.event.KeyValuePair;
 
-/** The shipped logback.xml: readable text by default, JSON lines on request, key-value pairs in both. */
+/** The shipped logback.xml: quiet readable text by default, JSON lines on request, key-value pairs in both. */
 class LoggingConfigTest {
 
     @Test
-    void byDefaultLogsAreReadableTextWithKeyValuePairs() throws Exception {
-        LoggerContext context = configure(null);
+    void byDefaultLogsAreQuietReadableTextWithKeyValuePairs() throws Exception {
+        LoggerContext context = configure(null, null);
 
-        String line = encode(context, event(context));
-
-        assertThat(line).matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z WARN  i\\.q\\.daemon\\.http\\.GitWebhook - "
-                + "webhook refused client=\"127\\.0\\.0\\.1\" status=\"401\"\\n");
-        LoggingEvent plain = new LoggingEvent("test", context.getLogger("io.qfence.app.Main"), Level.INFO, "started",
+        assertThat(encode(context, event(context)))
+                .isEqualTo("qfence: WARN i.q.d.h.GitWebhook: webhook refused client=\"127.0.0.1\" status=\"401\"\n");
+        LoggingEvent plain = new LoggingEvent("test", context.getLogger("io.qfence.app.Main"), Level.WARN, "careful",
                 null, null);
-        assertThat(encode(context, plain)).endsWith(" INFO  io.qfence.app.Main - started\n");
-        assertThat(context.getLogger("org.eclipse.jgit").getEffectiveLevel()).isEqualTo(Level.WARN);
-        assertThat(context.getLogger("io.qfence").getEffectiveLevel()).isEqualTo(Level.INFO);
+        assertThat(encode(context, plain)).isEqualTo("qfence: WARN io.qfence.app.Main: careful\n");
+        assertThat(context.getLogger("io.qfence").getEffectiveLevel()).isEqualTo(Level.WARN);
+    }
+
+    @Test
+    void theDaemonRaisesQfencesLevelButNotTheLibraries() throws Exception {
+        LoggerContext context = configure(null, "INFO");
+
+        assertThat(context.getLogger("io.qfence.daemon").getEffectiveLevel()).isEqualTo(Level.INFO);
+        assertThat(context.getLogger("org.eclipse.jgit.transport").getEffectiveLevel()).isEqualTo(Level.WARN);
+        assertThat(context.getLogger("org.apache.sshd").getEffectiveLevel()).isEqualTo(Level.WARN);
     }
 
     @Test
     void jsonIsOneObjectPerLineWithTheKeyValuePairs() throws Exception {
-        LoggerContext context = configure("json");
+        LoggerContext context = configure("json", null);
 
         String line = encode(context, event(context));
 
@@ -49,11 +55,14 @@ class LoggingConfigTest {
         assertThat(json.get("kvpList").toString()).isEqualTo("[{\"client\":\"127.0.0.1\"},{\"status\":\"401\"}]");
     }
 
-    private static LoggerContext configure(String format) throws Exception {
+    private static LoggerContext configure(String format, String level) throws Exception {
         LoggerContext context = new LoggerContext();
         context.setMDCAdapter(new ch.qos.logback.classic.util.LogbackMDCAdapter());
         if (format != null) {
             context.putProperty("qfence.log.format", format);
+        }
+        if (level != null) {
+            context.putProperty("qfence.log.level", level);
         }
         JoranConfigurator configurator = new JoranConfigurator();
         configurator.setContext(context);
