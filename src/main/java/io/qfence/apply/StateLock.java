@@ -1,5 +1,7 @@
 package io.qfence.apply;
 
+import io.qfence.model.errors.LockHeldException;
+import io.qfence.model.errors.LockHeldException.Holder;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -71,7 +73,7 @@ public final class StateLock implements AutoCloseable {
         Holder holder = new Holder(ProcessHandle.current().pid(), command, Instant.now());
         try {
             channel.truncate(0);
-            ByteBuffer content = ByteBuffer.wrap(holder.render().getBytes(StandardCharsets.UTF_8));
+            ByteBuffer content = ByteBuffer.wrap(render(holder).getBytes(StandardCharsets.UTF_8));
             while (content.hasRemaining()) {
                 channel.write(content, content.position());
             }
@@ -109,49 +111,35 @@ public final class StateLock implements AutoCloseable {
             while (buffer.hasRemaining() && channel.read(buffer, buffer.position()) > 0) {
                 // read until full or end of file
             }
-            return Holder.parse(new String(buffer.array(), 0, buffer.position(), StandardCharsets.UTF_8));
+            return parse(new String(buffer.array(), 0, buffer.position(), StandardCharsets.UTF_8));
         } catch (IOException e) {
             return Optional.empty();
         }
     }
 
-    /** Who holds the lock, as written in the lock file: {@code pid=…}, {@code command=…}, {@code since=…} lines. */
-    public record Holder(long pid, String command, Instant since) {
+    /** The lock file's content: {@code pid=…}, {@code command=…}, {@code since=…} lines. */
+    static String render(Holder holder) {
+        return "pid=" + holder.pid() + "\ncommand=" + holder.command() + "\nsince=" + holder.since() + "\n";
+    }
 
-        public Holder {
-            Objects.requireNonNull(command, "command");
-            Objects.requireNonNull(since, "since");
-        }
-
-        String render() {
-            return "pid=" + pid + "\ncommand=" + command + "\nsince=" + since + "\n";
-        }
-
-        static Optional<Holder> parse(String text) {
-            Long pid = null;
-            String command = null;
-            Instant since = null;
-            try {
-                for (String line : text.split("\n")) {
-                    if (line.startsWith("pid=")) {
-                        pid = Long.parseLong(line.substring(4));
-                    } else if (line.startsWith("command=")) {
-                        command = line.substring(8);
-                    } else if (line.startsWith("since=")) {
-                        since = Instant.parse(line.substring(6));
-                    }
+    static Optional<Holder> parse(String text) {
+        Long pid = null;
+        String command = null;
+        Instant since = null;
+        try {
+            for (String line : text.split("\n")) {
+                if (line.startsWith("pid=")) {
+                    pid = Long.parseLong(line.substring(4));
+                } else if (line.startsWith("command=")) {
+                    command = line.substring(8);
+                } else if (line.startsWith("since=")) {
+                    since = Instant.parse(line.substring(6));
                 }
-            } catch (NumberFormatException | DateTimeParseException e) {
-                return Optional.empty();
             }
-            return pid == null || command == null || since == null ? Optional.empty()
-                    : Optional.of(new Holder(pid, command, since));
+        } catch (NumberFormatException | DateTimeParseException e) {
+            return Optional.empty();
         }
-
-        /** {@code pid 1234 (qfence apply) since 2024-05-01T12:00:00Z}. */
-        @Override
-        public String toString() {
-            return "pid " + pid + " (" + command + ") since " + since;
-        }
+        return pid == null || command == null || since == null ? Optional.empty()
+                : Optional.of(new Holder(pid, command, since));
     }
 }
