@@ -10,7 +10,7 @@ import net.jqwik.api.constraints.DoubleRange;
 import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.LongRange;
 
-class BackoffProperties {
+class BackoffPropertiesTest {
 
     @Property
     void aDelayNeverExceedsTheCapNorFallsBelowTheBase(
