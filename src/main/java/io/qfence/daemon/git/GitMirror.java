@@ -78,6 +78,11 @@ public final class GitMirror implements AutoCloseable {
             if (Files.exists(directory)) {
                 repository = new FileRepositoryBuilder().setGitDir(directory.toFile()).setMustExist(true).build();
                 String recorded = repository.getConfig().getString(REMOTE_KEY_SECTION, null, REMOTE_KEY);
+                if (recorded == null && repository.isBare() && repository.getRefDatabase().getRefs().isEmpty()) {
+                    // an empty cache whose creation was interrupted before it recorded its remote: adopt it
+                    recordRemote(repository, remote);
+                    recorded = remote.uri();
+                }
                 if (!repository.isBare() || !remote.uri().equals(recorded)) {
                     repository.close();
                     throw new MirrorException(directory, "the directory is not qfence's cache of " + remote.uri()
@@ -86,11 +91,7 @@ public final class GitMirror implements AutoCloseable {
             } else {
                 repository = Git.init().setBare(true).setDirectory(directory.toFile())
                         .setInitialBranch(Constants.MASTER).call().getRepository();
-                StoredConfig config = repository.getConfig();
-                config.setString(REMOTE_KEY_SECTION, null, REMOTE_KEY, remote.uri());
-                // A cache has no reason to run git gc on its own schedule while qfence reads it.
-                config.setInt("gc", null, "auto", 0);
-                config.save();
+                recordRemote(repository, remote);
             }
         } catch (RepositoryNotFoundException e) {
             throw new MirrorException(directory, "not a Git repository", e);
@@ -112,6 +113,14 @@ public final class GitMirror implements AutoCloseable {
             ssh = SshSessions.factory(sshRemote, emptyHome);
         }
         return new GitMirror(remote, directory, repository, ssh);
+    }
+
+    private static void recordRemote(Repository repository, RemoteSpec remote) throws IOException {
+        StoredConfig config = repository.getConfig();
+        config.setString(REMOTE_KEY_SECTION, null, REMOTE_KEY, remote.uri());
+        // A cache has no reason to run git gc on its own schedule while qfence reads it.
+        config.setInt("gc", null, "auto", 0);
+        config.save();
     }
 
     public RemoteSpec remote() {

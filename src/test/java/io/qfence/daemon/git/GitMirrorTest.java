@@ -275,6 +275,17 @@ class GitMirrorTest {
     }
 
     @Test
+    void anEmptyCacheLeftByAnInterruptedFirstOpenIsAdopted() throws Exception {
+        Path state = tmp.resolve("state");
+        RemoteSpec remote = new RemoteSpec.LocalRepository(tmp.resolve("origin"));
+        GitCli.initBare(state.resolve("git").resolve(remote.cacheName()));
+
+        try (GitMirror mirror = GitMirror.open(state, remote)) {
+            assertThat(mirror.repositoryPath()).isEqualTo(state.resolve("git").resolve(remote.cacheName()));
+        }
+    }
+
+    @Test
     void reopeningTheCacheKeepsWhatWasFetched() throws Exception {
         GitCli origin = GitCli.init(tmp.resolve("origin"));
         String first = origin.commitFile("a.yaml", "a: 1\n", "first");
