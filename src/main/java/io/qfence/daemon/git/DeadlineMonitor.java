@@ -22,6 +22,11 @@ final class DeadlineMonitor implements ProgressMonitor {
         return deadlineNanos;
     }
 
+    /** Whether the budget is spent now (whether or not JGit asked). */
+    boolean isPast() {
+        return System.nanoTime() - deadlineNanos >= 0;
+    }
+
     /** Whether the budget ran out while the transfer was still going. */
     boolean expired() {
         return expired;

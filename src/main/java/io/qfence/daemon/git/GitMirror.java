@@ -177,12 +177,16 @@ public final class GitMirror implements AutoCloseable {
             }
             if (sshSessions != null && transport instanceof SshTransport sshTransport) {
                 sshTransport.setSshSessionFactory(sshSessions);
+                SshSessions.boundHandshake(timeout);
             }
             transport.fetch(deadline, List.of(new RefSpec("+" + source + ":" + tracking)));
         } catch (URISyntaxException e) {
             throw new FetchFailedException(remote.uri(), false, "not a valid address: " + e.getReason(), null);
         } catch (IOException | JGitInternalException e) {
-            throw new FetchFailedException(remote.uri(), deadline.expired() || causedByTimeout(e), e.getMessage(), e);
+            // timed out: JGit says so, or the failure came only once the whole budget was spent (MINA's handshake
+            // timeout reports itself as a closed session)
+            boolean timedOut = deadline.expired() || deadline.isPast() || causedByTimeout(e);
+            throw new FetchFailedException(remote.uri(), timedOut, e.getMessage(), e);
         } finally {
             if (transport != null) {
                 transport.close();

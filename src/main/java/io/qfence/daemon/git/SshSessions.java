@@ -4,6 +4,8 @@ import java.io.File;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import org.apache.sshd.common.SyspropsMapWrapper;
+import org.apache.sshd.core.CoreModuleProperties;
 import org.eclipse.jgit.transport.SshConfigStore;
 import org.eclipse.jgit.transport.SshConstants;
 import org.eclipse.jgit.transport.sshd.SshdSessionFactory;
@@ -55,6 +57,18 @@ final class SshSessions {
                 .setPreferredAuthentications("publickey")
                 .setConnectorFactory(null)
                 .build(null);
+    }
+
+    /**
+     * Bounds the SSH handshake and authentication by {@code timeout}. JGit gives the session's connect the transport
+     * timeout, but then waits for authentication for MINA's {@code auth-timeout} (two minutes by default), and JGit
+     * creates the MINA client itself, so the only place to set it is the system-property layer that MINA consults
+     * last. qfence is the only SSH client in its process and fetches one remote; a remote that accepts connections
+     * and never speaks would otherwise hold a fetch for two minutes whatever the configured timeout.
+     */
+    static void boundHandshake(java.time.Duration timeout) {
+        System.setProperty(SyspropsMapWrapper.SYSPROPS_MAPPED_PREFIX + "." + CoreModuleProperties.AUTH_TIMEOUT.getName(),
+                Long.toString(Math.max(1, timeout.toMillis())));
     }
 
     /** An ssh_config host entry that is the same for every host: the remote spec is the whole configuration. */

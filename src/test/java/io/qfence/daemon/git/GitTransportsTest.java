@@ -155,21 +155,32 @@ class GitTransportsTest {
         assertThat(delays.get(0)).isBetween(Duration.ofSeconds(5), Duration.ofSeconds(10));
     }
 
+    /** A server that accepts connections and never says a word: every transport must give up on its own. */
     @Test
-    void aRemoteThatAcceptsButNeverAnswersTimesOut() throws Exception {
+    void everyTransportGivesUpOnARemoteThatAcceptsButNeverAnswers() throws Exception {
+        Path key = sshKey("client");
+        Path knownHosts = Files.writeString(tmp.resolve("known_hosts"), "");
         try (ServerSocket silent = netns.call(() -> {
             ServerSocket socket = new ServerSocket();
-            socket.bind(new InetSocketAddress("127.0.0.1", 0));
+            socket.bind(new InetSocketAddress("127.0.0.1", 0), 50);
             return socket;
-        }); GitMirror mirror = GitMirror.open(tmp.resolve("state"),
-                new RemoteSpec.GitDaemon(URI.create("git://127.0.0.1:" + silent.getLocalPort() + "/fleet.git")))) {
+        })) {
+            int port = silent.getLocalPort();
+            List<RemoteSpec> remotes = List.of(
+                    new RemoteSpec.GitDaemon(URI.create("git://127.0.0.1:" + port + "/fleet.git")),
+                    new RemoteSpec.Ssh("ssh://git@127.0.0.1:" + port + "/fleet.git", key, knownHosts),
+                    RemoteSpec.of("https://127.0.0.1:" + port + "/fleet.git", Optional.empty(), Optional.empty(),
+                            Optional.empty()));
+            for (RemoteSpec remote : remotes) {
+                try (GitMirror mirror = GitMirror.open(tmp.resolve("state"), remote)) {
+                    FetchFailedException failure = catchThrowableOfType(FetchFailedException.class,
+                            () -> netns.call(() -> mirror.fetch("main", Duration.ofSeconds(1))));
 
-            FetchFailedException failure = catchThrowableOfType(FetchFailedException.class,
-                    () -> netns.call(() -> mirror.fetch("main", Duration.ofSeconds(1))));
-
-            assertThat(failure).isNotNull();
-            assertThat(failure.timedOut()).isTrue();
-            assertThat(mirror.head("main")).isEmpty();
+                    assertThat(failure).as(remote.uri()).isNotNull();
+                    assertThat(failure.timedOut()).as(remote.uri() + ": " + failure.getMessage()).isTrue();
+                    assertThat(mirror.head("main")).isEmpty();
+                }
+            }
         }
     }
 
