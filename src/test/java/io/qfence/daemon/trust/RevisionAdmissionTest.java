@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Signature and history checks on commits made and signed by the real git, gpg and ssh-keygen. Alice's OpenPGP key
  * and Bob's SSH key are trusted; Mallory's keys of both kinds are not.
  */
-@RequiresHost(tools = {"git", "gpg", "gpgconf", "ssh-keygen"})
+@RequiresHost(tools = {"git", "gpg", "gpg-agent", "gpgconf", "ssh-keygen"})
 class RevisionAdmissionTest {
 
     private static final Duration TIMEOUT = Duration.ofSeconds(20);
