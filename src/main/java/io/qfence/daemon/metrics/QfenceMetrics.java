@@ -1,0 +1,146 @@
+package io.qfence.daemon.metrics;
+
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
+import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.snapshots.Unit;
+import io.qfence.daemon.journal.CycleRecord.Outcome;
+import io.qfence.model.host.GuestState;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.EnumMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * qfence's Prometheus metrics, registered in one registry. The daemon records events as they happen (cycles,
+ * drift, actions) and replaces snapshots it observes on the host (guests by state, OOM kills, nft drop counters):
+ * those are kernel counters, so they are exported as read, not re-counted.
+ *
+ * <p>Label values come from closed vocabularies (outcomes, guest states, action and drift kinds) or from names in the
+ * desired state (VMs, counters), never from request data, so the number of series stays bounded.
+ */
+public final class QfenceMetrics {
+
+    private final PrometheusRegistry registry;
+    private final Counter cycles;
+    private final Gauge lastApplied;
+    private final Counter driftFound;
+    private final Counter driftHealed;
+    private final Counter actionsApplied;
+    private final Histogram applyDuration;
+    private final Counter webhookRequests;
+    private final Counter gitFetches;
+    private volatile Map<GuestState, Integer> guests = new EnumMap<>(GuestState.class);
+    private volatile Map<String, Long> oomKills = Map.of();
+    private volatile Map<String, Long> dropPackets = Map.of();
+
+    public QfenceMetrics(PrometheusRegistry registry) {
+        this.registry = registry;
+        cycles = Counter.builder().name("qfence_cycles_total")
+                .help("Reconcile cycles, by how they ended").labelNames("result").register(registry);
+        lastApplied = Gauge.builder().name("qfence_last_applied_timestamp_seconds")
+                .help("When the last applied revision was applied, in seconds since the epoch").unit(Unit.SECONDS)
+                .register(registry);
+        driftFound = Counter.builder().name("qfence_drift_found_total")
+                .help("Differences found between the applied state and the host, by kind of object")
+                .labelNames("kind").register(registry);
+        driftHealed = Counter.builder().name("qfence_drift_healed_total")
+                .help("Differences put back by the daemon, by kind of object").labelNames("kind").register(registry);
+        actionsApplied = Counter.builder().name("qfence_actions_applied_total")
+                .help("Plan actions applied successfully, by action").labelNames("action").register(registry);
+        applyDuration = Histogram.builder().name("qfence_apply_duration_seconds")
+                .help("How long applying a plan took").unit(Unit.SECONDS)
+                .classicOnly().classicUpperBounds(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
+                .register(registry);
+        webhookRequests = Counter.builder().name("qfence_webhook_requests_total")
+                .help("Requests to POST /hooks/git, by outcome").labelNames("result").register(registry);
+        gitFetches = Counter.builder().name("qfence_git_fetches_total")
+                .help("Fetches from the Git remote, by outcome").labelNames("result").register(registry);
+        GaugeWithCallback.builder().name("qfence_guests")
+                .help("Guests on this host, by state, as last observed").labelNames("state")
+                .callback(callback -> {
+                    Map<GuestState, Integer> snapshot = guests;
+                    for (GuestState state : GuestState.values()) {
+                        callback.call(snapshot.getOrDefault(state, 0), lower(state));
+                    }
+                }).register(registry);
+        CounterWithCallback.builder().name("qfence_oom_kills_total")
+                .help("Processes killed by the OOM killer in each VM's cgroup, as the kernel counts them")
+                .labelNames("vm")
+                .callback(callback -> oomKills.forEach((vm, kills) -> callback.call(kills, vm)))
+                .register(registry);
+        CounterWithCallback.builder().name("qfence_nft_drop_packets_total")
+                .help("Packets dropped by qfence's nft rules, by named counter, as the kernel counts them")
+                .labelNames("counter")
+                .callback(callback -> dropPackets.forEach((counter, packets) -> callback.call(packets, counter)))
+                .register(registry);
+    }
+
+    /** Metrics in a registry of their own (the daemon's; tests make one each). */
+    public static QfenceMetrics create() {
+        return new QfenceMetrics(new PrometheusRegistry());
+    }
+
+    public PrometheusRegistry registry() {
+        return registry;
+    }
+
+    public void cycleFinished(Outcome outcome) {
+        cycles.labelValues(lower(outcome)).inc();
+    }
+
+    public void revisionApplied(Instant appliedAt) {
+        lastApplied.set(appliedAt.toEpochMilli() / 1000.0);
+    }
+
+    public void driftFound(String kind) {
+        driftFound.labelValues(kind).inc();
+    }
+
+    public void driftHealed(String kind) {
+        driftHealed.labelValues(kind).inc();
+    }
+
+    public void actionApplied(String action) {
+        actionsApplied.labelValues(action).inc();
+    }
+
+    public void applyTook(Duration duration) {
+        applyDuration.observe(duration.toNanos() / 1e9);
+    }
+
+    public void webhookRequest(String result) {
+        webhookRequests.labelValues(result).inc();
+    }
+
+    /** @param result {@code updated}, {@code unchanged} or {@code failed} */
+    public void gitFetch(String result) {
+        gitFetches.labelValues(result).inc();
+    }
+
+    /** Replaces the observed count of guests per state; states not given count zero. */
+    public void guestsObserved(Map<GuestState, Integer> byState) {
+        Map<GuestState, Integer> copy = new EnumMap<>(GuestState.class);
+        copy.putAll(byState);
+        guests = copy;
+    }
+
+    /** Replaces the observed OOM-kill counters, per VM (the cgroup's {@code oom_kill} count). */
+    public void oomKillsObserved(Map<String, Long> byVm) {
+        oomKills = new TreeMap<>(byVm);
+    }
+
+    /** Replaces the observed packet counts of the nft drop counters, per counter name. */
+    public void dropCountersObserved(Map<String, Long> packetsByCounter) {
+        dropPackets = new TreeMap<>(packetsByCounter);
+    }
+
+    private static String lower(Enum<?> value) {
+        return value.name().toLowerCase(Locale.ROOT);
+    }
+}

@@ -1,0 +1,85 @@
+package io.qfence.daemon.metrics;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.qfence.daemon.journal.CycleRecord.Outcome;
+import io.qfence.model.host.GuestState;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class QfenceMetricsTest {
+
+    static final String GOLDEN = "golden/daemon/metrics.txt";
+
+    /** A daemon's metrics after a few cycles, in the Prometheus text format, exactly. */
+    @Test
+    void theExpositionListsEveryMetricWithHelpAndLabels() throws Exception {
+        QfenceMetrics metrics = sample();
+
+        String text = exposition(metrics);
+
+        if (Boolean.getBoolean("qfence.golden.update")) {
+            Files.writeString(Path.of("src/test/resources", GOLDEN), text);
+        }
+        assertThat(text).isEqualTo(golden());
+    }
+
+    @Test
+    void observedSnapshotsReplaceThePreviousOnes() throws Exception {
+        QfenceMetrics metrics = QfenceMetrics.create();
+        metrics.guestsObserved(Map.of(GuestState.RUNNING, 3));
+        metrics.guestsObserved(Map.of(GuestState.RUNNING, 1, GuestState.CRASHED, 1));
+        metrics.oomKillsObserved(Map.of("web-01", 1L));
+        metrics.oomKillsObserved(Map.of("web-01", 2L));
+
+        String text = exposition(metrics);
+
+        assertThat(text).contains("qfence_guests{state=\"running\"} 1.0\n", "qfence_guests{state=\"crashed\"} 1.0\n",
+                "qfence_guests{state=\"stopped\"} 0.0\n", "qfence_oom_kills_total{vm=\"web-01\"} 2.0\n");
+    }
+
+    static QfenceMetrics sample() {
+        QfenceMetrics metrics = QfenceMetrics.create();
+        metrics.cycleFinished(Outcome.APPLIED);
+        metrics.cycleFinished(Outcome.NO_CHANGES);
+        metrics.cycleFinished(Outcome.NO_CHANGES);
+        metrics.cycleFinished(Outcome.REFUSED);
+        metrics.revisionApplied(Instant.parse("2024-05-01T12:00:00Z"));
+        metrics.driftFound("firewall");
+        metrics.driftFound("link");
+        metrics.driftHealed("firewall");
+        metrics.actionApplied("create");
+        metrics.actionApplied("create");
+        metrics.actionApplied("update");
+        metrics.applyTook(Duration.ofMillis(1500));
+        metrics.webhookRequest("accepted");
+        metrics.webhookRequest("bad-signature");
+        metrics.gitFetch("updated");
+        metrics.gitFetch("failed");
+        metrics.guestsObserved(Map.of(GuestState.RUNNING, 2, GuestState.STOPPED, 1));
+        metrics.oomKillsObserved(Map.of("web-01", 1L, "db-01", 0L));
+        metrics.dropCountersObserved(Map.of("qf_drop_web_forward", 17L, "qf_drop_host_input", 3L));
+        return metrics;
+    }
+
+    static String exposition(QfenceMetrics metrics) throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        PrometheusTextFormatWriter.create().write(out, metrics.registry().scrape());
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    static String golden() throws Exception {
+        try (InputStream in = QfenceMetricsTest.class.getClassLoader().getResourceAsStream(GOLDEN)) {
+            assertThat(in).as("golden file " + GOLDEN).isNotNull();
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+}
