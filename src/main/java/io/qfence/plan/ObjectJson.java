@@ -1,15 +1,19 @@
 package io.qfence.plan;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonDeserializer;
 import com.fasterxml.jackson.databind.JsonSerializer;
 import com.fasterxml.jackson.databind.MapperFeature;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.cfg.EnumFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.SerializerProvider;
@@ -23,6 +27,7 @@ import io.qfence.model.host.Firewall;
 import io.qfence.model.host.Guest;
 import io.qfence.model.host.HostObject;
 import io.qfence.model.host.Link;
+import io.qfence.model.host.LinkKind;
 import io.qfence.model.host.Sysctl;
 import java.io.IOException;
 
@@ -31,8 +36,10 @@ import java.io.IOException;
  * object always has the same JSON. The model stays free of Jackson: polymorphism and value formats come from
  * mix-ins and a module here.
  *
- * <p>Canonical form: properties in record-component order, map entries sorted by key, every property written (an
- * empty {@code Optional} as {@code null}), durations as ISO-8601 strings, MAC addresses as {@code 52:54:00:..}.
+ * <p>Canonical form: snake_case properties in record-component order, map entries sorted by key, every property
+ * written (an empty {@code Optional} as {@code null}), enums in lower case, durations as ISO-8601 strings, MAC
+ * addresses as {@code 52:54:00:..}. A link's own kind is {@code link_kind}. Reading is strict: unknown, missing and
+ * duplicate properties are errors.
  */
 final class ObjectJson {
 
@@ -44,6 +51,12 @@ final class ObjectJson {
             @JsonSubTypes.Type(value = Cgroup.class, name = "cgroup"),
             @JsonSubTypes.Type(value = Guest.class, name = "guest")})
     private interface HostObjectMixIn {}
+
+    /** A link's own {@code kind} (bridge, tap, ...) must not collide with the object's {@code kind} (link). */
+    private abstract static class LinkMixIn {
+        @JsonProperty("link_kind")
+        abstract LinkKind kind();
+    }
 
     static final ObjectMapper MAPPER = JsonMapper.builder()
             .addModule(new Jdk8Module())
@@ -62,12 +75,18 @@ final class ObjectJson {
                         }
                     }))
             .addMixIn(HostObject.class, HostObjectMixIn.class)
+            .addMixIn(Link.class, LinkMixIn.class)
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .disable(SerializationFeature.WRITE_DURATIONS_AS_TIMESTAMPS)
             .disable(DeserializationFeature.ADJUST_DATES_TO_CONTEXT_TIME_ZONE)
             .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .enable(DeserializationFeature.FAIL_ON_NULL_CREATOR_PROPERTIES)
+            .enable(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES)
             .disable(MapperFeature.AUTO_DETECT_IS_GETTERS)
+            .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+            .enable(EnumFeature.WRITE_ENUMS_TO_LOWERCASE)
+            .enable(MapperFeature.ACCEPT_CASE_INSENSITIVE_ENUMS)
             .serializationInclusion(JsonInclude.Include.ALWAYS)
             .build();
 
