@@ -101,7 +101,7 @@ final class Differ {
     private record Why(Reason reason, boolean drift) {}
 
     private static boolean same(HostObject a, HostObject b) {
-        return a.attributes().equals(b.attributes());
+        return a.equals(b) || a.attributes().equals(b.attributes());
     }
 
     /** See the class comment. {@code d} or {@code o} may be null, not both. */

@@ -298,14 +298,16 @@ final class ExecutionOrder {
         for (Node n : nodes) {
             members.computeIfAbsent(find(n.id), k -> new ArrayList<>()).add(n);
         }
-        Comparator<Integer> byPriority = Comparator.comparingInt((Integer r) -> rankOf(members.get(r)))
+        int[] rank = new int[nodes.size()];
+        members.forEach((r, group) -> rank[r] = rankOf(group));
+        Comparator<Integer> byPriority = Comparator.comparingInt((Integer r) -> rank[r])
                 .thenComparing(r -> nodes.get(r).intent.address())
                 .thenComparingInt(r -> r);
-        Map<Integer, Integer> indegree = new HashMap<>();
+        int[] indegree = new int[nodes.size()];
         PriorityQueue<Integer> ready = new PriorityQueue<>(byPriority);
         for (int r : members.keySet()) {
-            indegree.put(r, pred.get(r).size());
-            if (pred.get(r).isEmpty()) {
+            indegree[r] = pred.get(r).size();
+            if (indegree[r] == 0) {
                 ready.add(r);
             }
         }
@@ -315,13 +317,13 @@ final class ExecutionOrder {
             List<Node> group = members.get(r);
             out.add(group.size() == 1 ? group.get(0).change() : group.get(0).intent.toChange());
             for (int s : succ.get(r)) {
-                if (indegree.merge(s, -1, Integer::sum) == 0) {
+                if (--indegree[s] == 0) {
                     ready.add(s);
                 }
             }
         }
         if (out.size() != members.size()) {
-            List<String> stuck = members.keySet().stream().filter(r -> indegree.get(r) > 0).map(r -> nodes.get(r).intent.address())
+            List<String> stuck = members.keySet().stream().filter(r -> indegree[r] > 0).map(r -> nodes.get(r).intent.address())
                     .sorted().distinct().toList();
             throw new IllegalArgumentException("the objects depend on each other in a cycle: " + String.join(", ", stuck));
         }

@@ -31,7 +31,8 @@ import java.util.TreeSet;
  *   <li>old rules stay unless they grant: an old drop (e.g. the anti-spoofing of a guest that is about to be
  *       stopped) keeps working until the widening transaction, which runs after that guest and its tap are gone.</li>
  * </ul>
- * Rules are merged per chain along their longest common subsequence, so relative order is kept. Sets and chain
+ * Rules are merged per chain along an {@link Alignment} of both sides, which keeps the relative order of both: a
+ * drop that came before a kept grant on either side still comes before it. Sets and chain
  * hooks come from the new ruleset (old-only ones are kept so that kept rules still resolve): the model does not say
  * whether a set allows or denies, so realization must express every grant as a rule, not as a set element.
  *
@@ -150,37 +151,34 @@ final class FirewallSteps {
         return out;
     }
 
-    /** Longest-common-subsequence merge; rules only in one side are kept unless they (may) grant. */
+    /** Merge along the alignment of both sides; rules only in one side are kept unless they (may) grant. */
     private static List<NftRule> mergeRules(List<NftRule> old, List<NftRule> now, Effects effects) {
-        int n = old.size();
-        int m = now.size();
-        int[][] lcs = new int[n + 1][m + 1];
-        for (int i = n - 1; i >= 0; i--) {
-            for (int j = m - 1; j >= 0; j--) {
-                lcs[i][j] = old.get(i).equals(now.get(j)) ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
-            }
-        }
+        int[] match = Alignment.match(old, now);
         List<NftRule> out = new ArrayList<>();
-        int i = 0;
         int j = 0;
-        while (i < n || j < m) {
-            if (i < n && j < m && old.get(i).equals(now.get(j))) {
-                out.add(now.get(j));
-                i++;
-                j++;
-            } else if (i < n && (j == m || lcs[i + 1][j] >= lcs[i][j + 1])) {
-                NftRule r = old.get(i++);
+        for (int i = 0; i < old.size(); i++) {
+            if (match[i] < 0) {
+                NftRule r = old.get(i);
                 if (effects.of(r) != Effect.GRANT) {
                     out.add(r);
                 }
-            } else {
-                NftRule r = now.get(j++);
-                Effect e = effects.of(r);
-                if (e == Effect.RESTRICT || e == Effect.NEUTRAL) {
-                    out.add(r);
-                }
+                continue;
             }
+            for (; j < match[i]; j++) {
+                addIfNarrowing(now.get(j), effects, out);
+            }
+            out.add(now.get(j++));
+        }
+        for (; j < now.size(); j++) {
+            addIfNarrowing(now.get(j), effects, out);
         }
         return out;
+    }
+
+    private static void addIfNarrowing(NftRule r, Effects effects, List<NftRule> out) {
+        Effect e = effects.of(r);
+        if (e == Effect.RESTRICT || e == Effect.NEUTRAL) {
+            out.add(r);
+        }
     }
 }

@@ -1,5 +1,6 @@
 package io.qfence.plan.render;
 
+import io.qfence.plan.Alignment;
 import io.qfence.plan.Change;
 import io.qfence.plan.ObjectKind;
 import java.util.ArrayList;
@@ -17,7 +18,7 @@ import java.util.regex.Pattern;
  *
  * <p>Firewall rules are keyed by position ({@code inet qfence/chain forward/rule 0003}), so inserting one rule would
  * shift every key after it. A plan shows what changes, not thousands of unchanged rules: rules are compared chain by
- * chain along their longest common subsequence, and only added and removed rules are shown.
+ * chain along an {@link Alignment}, and only added and removed rules are shown.
  */
 record DiffLine(char symbol, String key, Optional<String> before, Optional<String> after, boolean forcesReplacement) {
 
@@ -89,30 +90,25 @@ record DiffLine(char symbol, String key, Optional<String> before, Optional<Strin
         indexed.forEach((chain, byIndex) -> rules.put(chain, new ArrayList<>(byIndex.values())));
     }
 
-    /** Adds a line per rule only in one side; returns the number of rules in both. */
+    /** Adds a line per rule only in one side, in order; returns the number of rules in both. */
     private static int rules(String chain, List<String> before, List<String> after, List<DiffLine> lines) {
-        int n = before.size();
-        int m = after.size();
-        int[][] lcs = new int[n + 1][m + 1];
-        for (int i = n - 1; i >= 0; i--) {
-            for (int j = m - 1; j >= 0; j--) {
-                lcs[i][j] = before.get(i).equals(after.get(j)) ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
-            }
-        }
-        int i = 0;
-        int j = 0;
-        int same = 0;
+        int[] match = Alignment.match(before, after);
         String key = chain + " rule";
-        while (i < n || j < m) {
-            if (i < n && j < m && before.get(i).equals(after.get(j))) {
-                same++;
-                i++;
-                j++;
-            } else if (i < n && (j == m || lcs[i + 1][j] >= lcs[i][j + 1])) {
-                lines.add(new DiffLine('-', key, Optional.of(before.get(i++)), Optional.empty(), false));
-            } else {
-                lines.add(new DiffLine('+', key, Optional.empty(), Optional.of(after.get(j++)), false));
+        int same = 0;
+        int j = 0;
+        for (int i = 0; i < before.size(); i++) {
+            if (match[i] < 0) {
+                lines.add(new DiffLine('-', key, Optional.of(before.get(i)), Optional.empty(), false));
+                continue;
             }
+            for (; j < match[i]; j++) {
+                lines.add(new DiffLine('+', key, Optional.empty(), Optional.of(after.get(j)), false));
+            }
+            j++;
+            same++;
+        }
+        for (; j < after.size(); j++) {
+            lines.add(new DiffLine('+', key, Optional.empty(), Optional.of(after.get(j)), false));
         }
         return same;
     }
