@@ -52,7 +52,7 @@ public enum Action {
             case UPDATE -> List.of("update");
             case DELETE -> List.of("delete");
             case REPLACE_DELETE_BEFORE_CREATE -> kind == ObjectKind.GUEST ? List.of("stop", "start") : List.of("delete", "create");
-            case REPLACE_CREATE_BEFORE_DELETE -> kind == ObjectKind.GUEST ? List.of("start", "stop") : List.of("create", "delete");
+            case REPLACE_CREATE_BEFORE_DELETE -> List.of("create", "delete");
             case START -> List.of("start");
             case STOP -> List.of("stop");
         };

@@ -64,6 +64,9 @@ public record Change(
         if (kind == ObjectKind.GUEST && !lifecycle && !action.isReplace()) {
             throw new IllegalArgumentException(address + ": a guest is started, stopped or restarted, never " + action);
         }
+        if (kind == ObjectKind.GUEST && action == Action.REPLACE_CREATE_BEFORE_DELETE) {
+            throw new IllegalArgumentException(address + ": a guest is restarted by stopping it first; two copies never run");
+        }
         if (action == Action.START && ((Guest) after.get()).state() != GuestState.RUNNING) {
             throw new IllegalArgumentException(address + ": a start must leave the guest running");
         }

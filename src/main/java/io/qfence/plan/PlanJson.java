@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.qfence.model.host.HostObject;
+import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.SortedMap;
 
@@ -39,8 +40,12 @@ public final class PlanJson {
         summary.put("start", s.start());
         summary.put("stop", s.stop());
         ArrayNode changes = root.putArray("resource_changes");
+        Map<Change, Integer> steps = new IdentityHashMap<>();
+        for (int i = 0; i < plan.changes().size(); i++) {
+            steps.put(plan.changes().get(i), i);
+        }
         for (Change c : plan.changesByAddress()) {
-            changes.add(change(c, plan.stepOf(c), withObjects));
+            changes.add(change(c, steps.get(c), withObjects));
         }
         ArrayNode warnings = root.putArray("warnings");
         plan.warnings().forEach(warnings::add);

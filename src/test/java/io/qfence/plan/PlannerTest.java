@@ -363,4 +363,23 @@ class PlannerTest {
         Assertions.assertThat(a.desiredDigest()).isEqualTo(Digests.of(desired)).startsWith("sha256:");
         Assertions.assertThat(Addresses.FIREWALL).isEqualTo("firewall");
     }
+
+    @Test
+    void aChangeMustBeConsistentWithItsAction() {
+        Guest g = (Guest) Scenario.realize(WEB).stream().filter(Guest.class::isInstance).findFirst().orElseThrow();
+        Link bridge = (Link) Scenario.realize(WEB).stream().filter(o -> o.address().equals("group.web/bridge")).findFirst().orElseThrow();
+
+        assertThatThrownBy(() -> new Change(g.address(), Action.CREATE, Optional.empty(), Optional.of(g), Reason.NEW, false))
+                .hasMessage("group.web/vm.web-01: a guest is started, stopped or restarted, never CREATE");
+        assertThatThrownBy(() -> new Change(g.address(), Action.REPLACE_CREATE_BEFORE_DELETE, Optional.of(g), Optional.of(g), Reason.NEW, false))
+                .hasMessage("group.web/vm.web-01: a guest is restarted by stopping it first; two copies never run");
+        assertThatThrownBy(() -> new Change(bridge.address(), Action.START, Optional.empty(), Optional.of(bridge), Reason.NEW, false))
+                .hasMessage("group.web/bridge: only guests are started and stopped, not a link");
+        assertThatThrownBy(() -> new Change(bridge.address(), Action.DELETE, Optional.empty(), Optional.empty(), Reason.NEW, false))
+                .hasMessage("group.web/bridge: a DELETE change needs a before");
+        assertThatThrownBy(() -> new Change("other", Action.DELETE, Optional.of(bridge), Optional.empty(), Reason.NEW, false))
+                .hasMessage("change of other carries an object of group.web/bridge");
+        assertThatThrownBy(() -> new Change(g.address(), Action.STOP, Optional.of(g), Optional.of(g), Reason.NEW, false))
+                .hasMessage("group.web/vm.web-01: a stop must leave the guest stopped");
+    }
 }
