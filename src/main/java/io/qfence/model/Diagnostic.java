@@ -38,10 +38,14 @@ public record Diagnostic(Severity severity, String file, int line, int column, S
         return severity == Severity.ERROR;
     }
 
-    /** {@code groups/web.yaml:12:5: unknown field 'vlna'}; warnings carry a {@code warning: } marker. */
+    /**
+     * {@code groups/web.yaml:12:5: unknown field 'vlna'}; warnings carry a {@code warning: } marker. Line 0 means the
+     * finding is about the whole file or location (e.g. a missing directory), printed as {@code desired-state: ...}.
+     */
     @Override
     public String toString() {
-        return file + ":" + line + ":" + column + ": " + (severity == Severity.WARNING ? "warning: " : "") + message;
+        String where = line == 0 ? file : file + ":" + line + ":" + column;
+        return where + ": " + (severity == Severity.WARNING ? "warning: " : "") + message;
     }
 
     @Override

@@ -3,6 +3,7 @@ package io.qfence.model.desired;
 import io.qfence.model.ByteSize;
 import io.qfence.model.Ipv4Address;
 import io.qfence.model.MacAddress;
+import io.qfence.model.MilliCpus;
 import io.qfence.model.Origin;
 import java.time.Duration;
 import java.util.Objects;
@@ -32,6 +33,22 @@ public record Vm(
         Duration stopTimeout,
         Origin origin) {
 
+    /**
+     * What a QEMU process costs beyond its guest's RAM, charged to the VM's cgroup when no explicit memory limit is
+     * given. Measured on the test machines (HOST-FACTS): a TCG guest has about 200 MB of RSS beyond its RAM, and a
+     * 96 MiB guest was OOM-killed under a 128 MB limit. Validation and realization use this one constant.
+     */
+    public static final ByteSize QEMU_MEMORY_OVERHEAD = ByteSize.ofMebibytes(224);
+
+    /**
+     * The pids limit of a VM whose definition sets none. A running guest uses about 4 tasks (HOST-FACTS); the rest is
+     * head-room for QEMU's worker threads, which come and go with I/O.
+     */
+    public static final long DEFAULT_PIDS = 16;
+
+    /** How long a graceful shutdown may take when the definition does not say. */
+    public static final Duration DEFAULT_STOP_TIMEOUT = Duration.ofSeconds(30);
+
     public Vm {
         Names.requireDnsLabel("vm", name);
         if (cpus < 1 || cpus > 255) {
@@ -49,5 +66,20 @@ public record Vm(
         if (stopTimeout.isNegative()) {
             throw new IllegalArgumentException("vm " + name + ": stopTimeout cannot be negative");
         }
+    }
+
+    /** The CPU bandwidth this VM asks of its group: its own limit, else one CPU per vCPU. */
+    public MilliCpus cpuRequest() {
+        return limits.cpus().orElse(MilliCpus.ofCpus(cpus));
+    }
+
+    /** The memory this VM asks of its group: its own limit, else its RAM plus {@link #QEMU_MEMORY_OVERHEAD}. */
+    public ByteSize memoryRequest() {
+        return limits.memory().orElse(memory.plus(QEMU_MEMORY_OVERHEAD));
+    }
+
+    /** The tasks this VM asks of its group: its own limit, else {@link #DEFAULT_PIDS}. */
+    public long pidsRequest() {
+        return limits.pids().orElse(DEFAULT_PIDS);
     }
 }

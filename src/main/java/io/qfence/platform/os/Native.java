@@ -1,9 +1,15 @@
 package io.qfence.platform.os;
 
+import java.nio.ByteBuffer;
 import jnr.ffi.LibraryLoader;
 import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
+import jnr.ffi.annotations.In;
+import jnr.ffi.annotations.Out;
 import jnr.ffi.annotations.SaveError;
+import jnr.ffi.byref.IntByReference;
+import jnr.ffi.types.size_t;
+import jnr.ffi.types.ssize_t;
 
 /**
  * The libc functions qfence calls directly. The holder class is package-private: the rest of the code sees only the
@@ -66,5 +72,43 @@ public interface LibC {
 
     String strerror(int errnum);
 
+    // --- netlink sockets (NetlinkSocket). Kept in one block so that other bindings merge beside it.
+
+    int AF_NETLINK = 16;
+    int SOCK_RAW = 3;
+    int SOCK_CLOEXEC = 0x80000;
+    int SOL_SOCKET = 1;
+    int SO_SNDBUF = 7;
+    int SO_RCVBUF = 8;
+    int SO_RCVTIMEO = 20;
+    int SO_SNDBUFFORCE = 32;
+    int SO_RCVBUFFORCE = 33;
+    int SOL_NETLINK = 270;
+    int NETLINK_CAP_ACK = 10;
+    int NETLINK_EXT_ACK = 11;
+    int NETLINK_GET_STRICT_CHK = 12;
+    int MSG_TRUNC = 0x20;
+    int EINTR = 4;
+    int EAGAIN = 11;
+
+    @SaveError
+    int socket(int domain, int type, int protocol);
+
+    @SaveError
+    int bind(int fd, @In byte[] address, int addressLength);
+
+    @SaveError
+    int getsockname(int fd, @Out byte[] address, IntByReference addressLength);
+
+    @SaveError
+    int setsockopt(int fd, int level, int option, @In byte[] value, int valueLength);
+
+    @SaveError
+    @ssize_t long send(int fd, @In ByteBuffer buffer, @size_t long length, int flags);
+
+    @SaveError
+    @ssize_t long recv(int fd, @Out ByteBuffer buffer, @size_t long length, int flags);
+
+    // --- end of netlink sockets
 }
 }

@@ -1,0 +1,442 @@
+package io.qfence.source;
+
+import io.qfence.model.ByteSize;
+import io.qfence.model.DerivedMacs;
+import io.qfence.model.Diagnostic;
+import io.qfence.model.InterfaceNames;
+import io.qfence.model.Ipv4Address;
+import io.qfence.model.Ipv4Cidr;
+import io.qfence.model.Ipv6Cidr;
+import io.qfence.model.MacAddress;
+import io.qfence.model.MilliCpus;
+import io.qfence.model.Origin;
+import io.qfence.model.desired.Endpoint;
+import io.qfence.model.desired.FirewallException;
+import io.qfence.model.desired.Group;
+import io.qfence.model.desired.Host;
+import io.qfence.model.desired.NetworkMode;
+import io.qfence.model.desired.Vm;
+import io.qfence.source.DocumentBinder.BoundGroup;
+import io.qfence.source.DocumentBinder.BoundHost;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The rules that need more than one value, or more than one file: uniqueness, references, addressing, interface
+ * names, budgets. Runs over everything that bound, in file order, and reports every finding.
+ *
+ * <p>When some file failed to load ({@code complete == false}), the checks that would report a missing object
+ * (an unknown VM, a group no host runs) are skipped: the object may well be in the broken file, and a second,
+ * misleading error would only hide the real one.
+ */
+final class SemanticValidator {
+
+    /** VM names that would read as another kind of endpoint in an exception. */
+    static final Set<String> RESERVED_VM_NAMES = Set.of("host", "internet");
+
+    private final List<BoundHost> hosts;
+    private final List<BoundGroup> groups;
+    private final boolean complete;
+    private final LocalDate today;
+    private final List<Diagnostic> out = new ArrayList<>();
+
+    private final Map<String, BoundGroup> groupByName = new HashMap<>();
+    private final Map<String, BoundGroup> groupOfVm = new HashMap<>();
+    private final Map<String, Vm> vmByName = new HashMap<>();
+
+    private SemanticValidator(List<BoundHost> hosts, List<BoundGroup> groups, boolean complete, LocalDate today) {
+        this.hosts = hosts;
+        this.groups = groups;
+        this.complete = complete;
+        this.today = today;
+    }
+
+    static List<Diagnostic> validate(List<BoundHost> hosts, List<BoundGroup> groups, boolean complete, LocalDate today) {
+        SemanticValidator v = new SemanticValidator(hosts, groups, complete, today);
+        v.run();
+        return v.out;
+    }
+
+    private void run() {
+        uniqueNames();
+        networks();
+        addresses();
+        interfaceNames();
+        Map<String, BoundHost> hostOfGroup = placement();
+        for (BoundGroup g : groups) {
+            bastion(g, hostOfGroup);
+            exceptions(g);
+            budget(g);
+        }
+        for (BoundHost h : hosts) {
+            uplink(h);
+            uidRange(h);
+            hostPorts(h);
+        }
+    }
+
+    // ---- names ----
+
+    private void uniqueNames() {
+        Map<String, Origin> hostNames = new HashMap<>();
+        for (BoundHost h : hosts) {
+            Origin at = h.marks().value("/metadata/name");
+            Origin first = hostNames.putIfAbsent(h.host().name(), at);
+            if (first != null) {
+                error(at, "host name '" + h.host().name() + "' is already used at " + first);
+            }
+        }
+        Map<String, Origin> groupNames = new HashMap<>();
+        for (BoundGroup g : groups) {
+            Origin at = g.marks().value("/metadata/name");
+            Origin first = groupNames.putIfAbsent(g.group().name(), at);
+            if (first != null) {
+                error(at, "group name '" + g.group().name() + "' is already used at " + first);
+            } else {
+                groupByName.put(g.group().name(), g);
+            }
+        }
+        Map<String, Origin> vmNames = new HashMap<>();
+        for (BoundGroup g : groups) {
+            List<Vm> vms = g.group().vms();
+            for (int i = 0; i < vms.size(); i++) {
+                Vm vm = vms.get(i);
+                Origin at = g.marks().value(vmPointer(i) + "/name");
+                if (RESERVED_VM_NAMES.contains(vm.name())) {
+                    error(at, "VM name '" + vm.name() + "' is reserved: in firewall exceptions it means the "
+                            + vm.name() + " itself");
+                    continue;
+                }
+                Origin first = vmNames.putIfAbsent(vm.name(), at);
+                if (first != null) {
+                    error(at, "VM name '" + vm.name() + "' is already used at " + first + "; VM names are unique across all groups");
+                } else {
+                    vmByName.put(vm.name(), vm);
+                    groupOfVm.put(vm.name(), g);
+                }
+            }
+        }
+    }
+
+    // ---- VLANs and subnets ----
+
+    private void networks() {
+        Map<Integer, BoundGroup> vlans = new HashMap<>();
+        List<BoundGroup> seen = new ArrayList<>();
+        for (BoundGroup g : groups) {
+            Group group = g.group();
+            BoundGroup first = vlans.putIfAbsent(group.vlan(), g);
+            if (first != null) {
+                error(g.marks().value("/spec/vlan"), "vlan " + group.vlan() + " is already used by group '"
+                        + first.group().name() + "' at " + first.marks().value("/spec/vlan"));
+            }
+            if (group.subnet().prefixLength() > 30) {
+                error(g.marks().value("/spec/subnet"), "subnet " + group.subnet()
+                        + " leaves no address for VMs: the network, gateway and broadcast addresses are reserved; use /30 or shorter");
+            }
+            for (BoundGroup other : seen) {
+                Ipv4Cidr a = group.subnet();
+                Ipv4Cidr b = other.group().subnet();
+                if (a.overlaps(b)) {
+                    error(g.marks().value("/spec/subnet"), "subnet " + a + " overlaps subnet " + b + " of group '"
+                            + other.group().name() + "' at " + other.marks().value("/spec/subnet"));
+                }
+                if (group.subnet6().isPresent() && other.group().subnet6().isPresent()) {
+                    Ipv6Cidr a6 = group.subnet6().get();
+                    Ipv6Cidr b6 = other.group().subnet6().get();
+                    if (a6.overlaps(b6)) {
+                        error(g.marks().value("/spec/subnet6"), "subnet6 " + a6 + " overlaps subnet6 " + b6 + " of group '"
+                                + other.group().name() + "' at " + other.marks().value("/spec/subnet6"));
+                    }
+                }
+            }
+            seen.add(g);
+        }
+    }
+
+    // ---- IPs and MACs ----
+
+    private void addresses() {
+        Map<Ipv4Address, Origin> ips = new HashMap<>();
+        Map<MacAddress, Origin> macs = new HashMap<>();
+        for (BoundGroup g : groups) {
+            Group group = g.group();
+            Ipv4Cidr subnet = group.subnet();
+            List<Vm> vms = group.vms();
+            for (int i = 0; i < vms.size(); i++) {
+                Vm vm = vms.get(i);
+                String p = vmPointer(i);
+                if (vm.network() == NetworkMode.BRIDGED && vm.ip().isEmpty()) {
+                    error(g.marks().value(p), "VM '" + vm.name() + "' is bridged and needs an 'ip' in subnet " + subnet);
+                }
+                if (vm.network() == NetworkMode.USER && vm.ip().isPresent()) {
+                    error(g.marks().key(p + "/ip"), "VM '" + vm.name()
+                            + "' uses user-mode networking and must not have an 'ip': QEMU gives the guest its own private address");
+                }
+                if (vm.ip().isPresent() && vm.network() == NetworkMode.BRIDGED) {
+                    Ipv4Address ip = vm.ip().get();
+                    Origin at = g.marks().value(p + "/ip");
+                    if (!subnet.contains(ip)) {
+                        error(at, "ip " + ip + " of VM '" + vm.name() + "' is outside the group's subnet " + subnet);
+                    } else if (ip.equals(subnet.network())) {
+                        error(at, "ip " + ip + " is the network address of subnet " + subnet);
+                    } else if (ip.equals(subnet.broadcast())) {
+                        error(at, "ip " + ip + " is the broadcast address of subnet " + subnet);
+                    } else if (ip.equals(subnet.gateway())) {
+                        error(at, "ip " + ip + " is the gateway address of subnet " + subnet + " (the host's side)");
+                    } else {
+                        Origin first = ips.putIfAbsent(ip, at);
+                        if (first != null) {
+                            error(at, "ip " + ip + " is already used at " + first);
+                        }
+                    }
+                }
+                MacAddress mac = vm.mac().orElseGet(() -> DerivedMacs.forVm(group.name(), vm.name()));
+                Origin macAt = vm.mac().isPresent() ? g.marks().value(p + "/mac") : g.marks().value(p + "/name");
+                if (vm.mac().isPresent() && mac.isMulticast()) {
+                    error(macAt, "mac " + mac + " is a multicast address; a VM needs a unicast MAC (lowest bit of the first octet clear)");
+                } else if (vm.mac().isPresent() && !mac.isLocallyAdministered()) {
+                    error(macAt, "mac " + mac + " is not locally administered (second-lowest bit of the first octet); "
+                            + "use a 02:xx:xx:xx:xx:xx style address so it cannot clash with real hardware");
+                } else {
+                    Origin first = macs.putIfAbsent(mac, macAt);
+                    if (first != null) {
+                        error(macAt, "mac " + mac + (vm.mac().isPresent() ? "" : " (derived for VM '" + vm.name() + "')")
+                                + " is already used at " + first);
+                    }
+                }
+            }
+        }
+    }
+
+    // ---- interface names ----
+
+    private void interfaceNames() {
+        record Owner(String ifname, String what, Origin at) {}
+        Map<String, Owner> byName = new HashMap<>();
+        for (BoundGroup g : groups) {
+            List<Owner> wanted = new ArrayList<>();
+            wanted.add(new Owner(InterfaceNames.bridge(g.group().name()), "group '" + g.group().name() + "'",
+                    g.marks().value("/metadata/name")));
+            List<Vm> vms = g.group().vms();
+            for (int i = 0; i < vms.size(); i++) {
+                if (vms.get(i).network() == NetworkMode.BRIDGED) {
+                    wanted.add(new Owner(InterfaceNames.tap(vms.get(i).name()), "VM '" + vms.get(i).name() + "'",
+                            g.marks().value(vmPointer(i) + "/name")));
+                }
+            }
+            for (Owner mine : wanted) {
+                Owner first = byName.putIfAbsent(mine.ifname(), mine);
+                // The same name twice is a duplicate-name error already; only different names that shorten alike are new.
+                if (first != null && !first.what().equals(mine.what())) {
+                    error(first.at(), "interface name '" + mine.ifname() + "' of " + first.what() + " collides with "
+                            + mine.what() + " at " + mine.at() + "; rename one of them");
+                    error(mine.at(), "interface name '" + mine.ifname() + "' of " + mine.what() + " collides with "
+                            + first.what() + " at " + first.at() + "; rename one of them");
+                }
+            }
+        }
+    }
+
+    // ---- which host runs which group ----
+
+    private Map<String, BoundHost> placement() {
+        Map<String, BoundHost> hostOfGroup = new HashMap<>();
+        Map<String, Origin> listedAt = new HashMap<>();
+        for (BoundHost h : hosts) {
+            List<String> names = h.host().groups();
+            for (int j = 0; j < names.size(); j++) {
+                String name = names.get(j);
+                Origin at = h.marks().value("/spec/groups/" + j);
+                if (!groupByName.containsKey(name)) {
+                    if (complete) {
+                        error(at, "unknown group '" + name + "': there is no groups/*.yaml with that name");
+                    }
+                    continue;
+                }
+                Origin first = listedAt.putIfAbsent(name, at);
+                if (first != null) {
+                    error(at, "group '" + name + "' is already run by host '" + hostOfGroup.get(name).host().name() + "' at "
+                            + first + "; every group is run by exactly one host");
+                } else {
+                    hostOfGroup.put(name, h);
+                }
+            }
+        }
+        if (complete) {
+            for (BoundGroup g : groups) {
+                if (!hostOfGroup.containsKey(g.group().name()) && groupByName.get(g.group().name()) == g) {
+                    error(g.marks().value("/metadata/name"), "group '" + g.group().name()
+                            + "' is not run by any host; add it to one host's spec.groups");
+                }
+            }
+        }
+        return hostOfGroup;
+    }
+
+    // ---- bastion and exposure ----
+
+    private void bastion(BoundGroup g, Map<String, BoundHost> hostOfGroup) {
+        if (g.group().bastion().isEmpty()) {
+            return;
+        }
+        var bastion = g.group().bastion().get();
+        var vm = g.group().vm(bastion.vm());
+        if (vm.isEmpty()) {
+            error(g.marks().value("/spec/bastion/vm"), "bastion '" + bastion.vm() + "' is not a VM of group '" + g.group().name() + "'");
+            return;
+        }
+        if (bastion.expose().isPresent() && vm.get().network() == NetworkMode.USER) {
+            error(g.marks().key("/spec/bastion/expose"), "bastion '" + bastion.vm()
+                    + "' uses user-mode networking and cannot be exposed: it has no tap to forward the host port to");
+        }
+    }
+
+    private void hostPorts(BoundHost h) {
+        Map<Integer, Origin> ports = new HashMap<>();
+        for (String name : h.host().groups()) {
+            BoundGroup g = groupByName.get(name);
+            if (g == null || g.group().bastion().isEmpty() || g.group().bastion().get().expose().isEmpty()) {
+                continue;
+            }
+            int port = g.group().bastion().get().expose().get().hostPort();
+            Origin at = g.marks().value("/spec/bastion/expose/hostPort");
+            Origin first = ports.putIfAbsent(port, at);
+            if (first != null) {
+                error(at, "host port " + port + " is already exposed on host '" + h.host().name() + "' at " + first);
+            }
+        }
+    }
+
+    // ---- firewall exceptions ----
+
+    private void exceptions(BoundGroup g) {
+        Group group = g.group();
+        List<FirewallException> rules = group.allow();
+        for (int i = 0; i < rules.size(); i++) {
+            FirewallException rule = rules.get(i);
+            String p = "/spec/firewall/allow/" + i;
+            if (!rule.isActiveOn(today)) {
+                warning(g.marks().value(p + "/expires"), "firewall exception expired on " + rule.expires().get()
+                        + " and is ignored");
+                continue;
+            }
+            boolean resolved = endpoint(g, rule.from(), p + "/from", false) & endpoint(g, rule.to(), p + "/to", true);
+            if (resolved && !involves(group, rule.from()) && !involves(group, rule.to())) {
+                error(g.marks().value(p), "exception " + rule.from() + " -> " + rule.to() + " does not involve group '"
+                        + group.name() + "': one side must be one of its VMs or group:" + group.name());
+            }
+        }
+    }
+
+    private boolean endpoint(BoundGroup g, Endpoint endpoint, String pointer, boolean destination) {
+        Origin at = g.marks().value(pointer);
+        if (endpoint instanceof Endpoint.VmRef ref) {
+            Vm vm = vmByName.get(ref.vm());
+            if (vm == null) {
+                if (complete) {
+                    error(at, "unknown VM '" + ref.vm() + "'");
+                }
+                return false;
+            }
+            if (destination && vm.network() == NetworkMode.USER) {
+                error(at, "VM '" + ref.vm() + "' uses user-mode networking and cannot be a destination: it has no address on a group network");
+            }
+        } else if (endpoint instanceof Endpoint.GroupRef ref) {
+            if (!groupByName.containsKey(ref.group())) {
+                if (complete) {
+                    error(at, "unknown group '" + ref.group() + "'");
+                }
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private boolean involves(Group group, Endpoint endpoint) {
+        if (endpoint instanceof Endpoint.VmRef ref) {
+            BoundGroup owner = groupOfVm.get(ref.vm());
+            return owner != null && owner.group().name().equals(group.name());
+        }
+        return endpoint instanceof Endpoint.GroupRef ref && ref.group().equals(group.name());
+    }
+
+    // ---- budgets ----
+
+    private void budget(BoundGroup g) {
+        Group group = g.group();
+        List<Vm> vms = group.vms();
+        for (int i = 0; i < vms.size(); i++) {
+            Vm vm = vms.get(i);
+            if (vm.limits().memory().isPresent() && vm.limits().memory().get().compareTo(vm.memory()) < 0) {
+                error(g.marks().value(vmPointer(i) + "/limits/memory"), "VM '" + vm.name() + "': memory limit "
+                        + vm.limits().memory().get() + " is below its RAM " + vm.memory() + "; it would be killed when it boots");
+            }
+        }
+        if (vms.isEmpty()) {
+            return;
+        }
+        var limits = group.limits();
+        if (limits.memory().isPresent()) {
+            ByteSize sum = vms.stream().map(Vm::memoryRequest).reduce(ByteSize::plus).orElseThrow();
+            if (sum.compareTo(limits.memory().get()) > 0) {
+                error(g.marks().value("/spec/limits/memory"), "group memory limit " + limits.memory().get()
+                        + " is below the sum of its VMs' memory requests, " + sum + " (each VM's RAM plus "
+                        + Vm.QEMU_MEMORY_OVERHEAD + " QEMU overhead, or its own limits.memory)");
+            }
+        }
+        if (limits.pids().isPresent()) {
+            long sum = vms.stream().mapToLong(Vm::pidsRequest).sum();
+            if (sum > limits.pids().getAsLong()) {
+                error(g.marks().value("/spec/limits/pids"), "group pids limit " + limits.pids().getAsLong()
+                        + " is below the sum of its VMs' pids requests, " + sum + " (" + Vm.DEFAULT_PIDS
+                        + " per VM unless its limits.pids says otherwise)");
+            }
+        }
+        if (limits.cpus().isPresent()) {
+            MilliCpus sum = vms.stream().map(Vm::cpuRequest).reduce(MilliCpus::plus).orElseThrow();
+            if (sum.compareTo(limits.cpus().get()) > 0) {
+                warning(g.marks().value("/spec/limits/cpus"), "group cpus limit " + limits.cpus().get()
+                        + " is below the sum of its VMs' cpus, " + sum + "; the VMs will be throttled under load");
+            }
+        }
+    }
+
+    // ---- host ----
+
+    private void uplink(BoundHost h) {
+        h.host().uplink().ifPresent(u -> {
+            if (u.startsWith(InterfaceNames.OWNED_PREFIX)) {
+                error(h.marks().value("/spec/uplink"), "uplink '" + u + "' starts with '" + InterfaceNames.OWNED_PREFIX
+                        + "', the prefix of qfence's own interfaces; name a physical interface");
+            }
+        });
+    }
+
+    private void uidRange(BoundHost h) {
+        long vms = h.host().groups().stream().map(groupByName::get).filter(g -> g != null)
+                .mapToLong(g -> g.group().vms().size()).sum();
+        Host host = h.host();
+        if (vms > host.vmUidRange().size()) {
+            error(h.marks().value("/spec/vmUidRange"), "vmUidRange " + host.vmUidRange().first() + ".." + host.vmUidRange().last()
+                    + " holds " + host.vmUidRange().size() + " uids but host '" + host.name() + "' runs " + vms
+                    + " VMs; each VM needs its own uid");
+        }
+    }
+
+    private static String vmPointer(int index) {
+        return "/spec/vms/" + index;
+    }
+
+    private void error(Origin at, String message) {
+        out.add(Diagnostic.error(at, message));
+    }
+
+    private void warning(Origin at, String message) {
+        out.add(Diagnostic.warning(at, message));
+    }
+}

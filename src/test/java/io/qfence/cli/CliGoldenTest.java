@@ -1,0 +1,67 @@
+package io.qfence.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+/** The exact text people and scripts see: usage, and validate's text and JSON reports. */
+class CliGoldenTest {
+
+    static final Path GOLDEN = Golden.RESOURCES.resolve("golden/cli");
+    static final Path INVALID = Golden.RESOURCES.resolve("golden/validate/input");
+
+    @Test
+    void rootHelp() {
+        CliRun run = CliRun.of("--help");
+
+        assertThat(run.exitCode()).isZero();
+        Golden.assertMatches(GOLDEN.resolve("qfence-help.txt"), run.out());
+    }
+
+    @Test
+    void validateHelp() {
+        CliRun run = CliRun.of("validate", "--help");
+
+        assertThat(run.exitCode()).isZero();
+        Golden.assertMatches(GOLDEN.resolve("validate-help.txt"), run.out());
+    }
+
+    @Test
+    void validateReportsEveryProblemAsText() {
+        CliRun run = CliRun.of("validate", "--dir", INVALID.toString());
+
+        assertThat(run.exitCode()).isEqualTo(1);
+        assertThat(run.err()).isEmpty();
+        Golden.assertMatches(GOLDEN.resolve("validate-invalid.txt"), run.out());
+    }
+
+    @Test
+    void validateReportsTheSameProblemsAsJson() {
+        CliRun run = CliRun.of("validate", "--dir", INVALID.toString(), "--format", "json");
+
+        assertThat(run.exitCode()).isEqualTo(1);
+        assertThat(run.err()).isEmpty();
+        Golden.assertMatches(GOLDEN.resolve("validate-invalid.json"), run.out());
+    }
+
+    @Test
+    void validateOfTheBundledExampleSucceedsWithItsOneWarning() {
+        CliRun run = CliRun.of("validate", "--dir", "desired-state");
+
+        assertThat(run.exitCode()).isZero();
+        assertThat(run.out()).isEqualTo("""
+                groups/web.yaml:40:18: warning: firewall exception expired on 2025-06-30 and is ignored
+                valid: 1 host, 3 groups, 9 VMs, 1 warning
+                """);
+    }
+
+    @Test
+    void theJsonOfAValidStateNamesItsRevisionAndCounts() {
+        CliRun run = CliRun.of("validate", "--format", "json");
+
+        assertThat(run.exitCode()).isZero();
+        assertThat(run.out()).contains("\"valid\" : true", "\"revision\" : \"dir:desired-state\"", "\"vms\" : 9",
+                "\"errors\" : 0", "\"warnings\" : 1");
+    }
+}
