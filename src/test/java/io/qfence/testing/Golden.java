@@ -10,7 +10,7 @@ import java.nio.file.Path;
 
 /**
  * Golden files under {@code src/test/resources/golden/}. A mismatch fails the test; run with
- * {@code -Dgolden.update=true} to rewrite the files from the current output, then review the diff in Git.
+ * {@code -Dgolden.update=true} (or {@code -Dqfence.golden.update=true}, as for the CLI's goldens) to rewrite the files from the current output, then review the diff in Git.
  */
 public final class Golden {
 
@@ -21,7 +21,7 @@ public final class Golden {
     public static void assertMatches(String relativePath, String actual) {
         Path file = ROOT.resolve(relativePath);
         try {
-            if (Boolean.getBoolean("golden.update")) {
+            if (Boolean.getBoolean("golden.update") || Boolean.getBoolean("qfence.golden.update")) {
                 Files.createDirectories(file.getParent());
                 Files.writeString(file, actual, StandardCharsets.UTF_8);
                 return;
