@@ -3,6 +3,7 @@ package io.qfence.cli;
 import io.qfence.model.Diagnostic;
 import io.qfence.model.errors.InvalidInputException;
 import io.qfence.model.errors.QfenceException;
+import io.qfence.model.errors.StalePlanException;
 import io.qfence.model.errors.UsageException;
 import java.io.PrintWriter;
 import java.util.Map;
@@ -37,7 +38,8 @@ public final class ExitCodes {
      */
     static final Map<Class<? extends QfenceException>, Integer> BY_FAILURE = Map.of(
             InvalidInputException.class, ERROR,
-            UsageException.class, ERROR);
+            UsageException.class, ERROR,
+            StalePlanException.class, ERROR);
 
     /** The exit code of a failure. */
     public static int of(QfenceException e) {

@@ -2,6 +2,7 @@ package io.qfence.plan;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.qfence.model.errors.StalePlanException;
 import io.qfence.model.host.HostObject;
 import io.qfence.model.host.ObservedHost;
 import java.util.ArrayList;
@@ -55,7 +56,11 @@ public final class PlanCodec {
                 PlanJson.required(root, "desired_digest").asText());
     }
 
-    /** Refuses a plan made from another observed state than {@code now}. */
+    /**
+     * Refuses a plan made from another observed state than {@code now}.
+     *
+     * @throws StalePlanException when the digests differ
+     */
     public static void requireFresh(Plan saved, ObservedHost now) {
         String current = Digests.of(now.objects());
         if (!saved.observedDigest().equals(current)) {

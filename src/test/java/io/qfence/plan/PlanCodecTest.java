@@ -3,6 +3,7 @@ package io.qfence.plan;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.qfence.model.errors.StalePlanException;
 import io.qfence.model.host.HostFacts;
 import io.qfence.model.host.HostObject;
 import io.qfence.model.host.ObservedHost;

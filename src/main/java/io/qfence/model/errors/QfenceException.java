@@ -9,7 +9,7 @@ package io.qfence.model.errors;
  * <p>Unchecked, because these failures cross layers (source, engine, cli) that have nothing useful to do with them
  * except let them reach the CLI.
  */
-public abstract sealed class QfenceException extends RuntimeException permits InvalidInputException, UsageException {
+public abstract sealed class QfenceException extends RuntimeException permits InvalidInputException, UsageException, StalePlanException {
 
     protected QfenceException(String message) {
         super(message);

@@ -1,10 +1,13 @@
-package io.qfence.plan;
+package io.qfence.model.errors;
+
+import java.util.Objects;
 
 /**
  * A saved plan was made from another observed state than the host has now: applying it could undo or repeat what
- * happened in between, so it is refused and a new plan must be made.
+ * happened in between, so it is refused and a new plan must be made. The digests are those of the observed objects
+ * ({@code sha256:HEX}).
  */
-public final class StalePlanException extends IllegalStateException {
+public final class StalePlanException extends QfenceException {
 
     private static final long serialVersionUID = 1L;
 
@@ -14,8 +17,8 @@ public final class StalePlanException extends IllegalStateException {
     public StalePlanException(String plannedFrom, String observedNow) {
         super("the plan was made for the host as observed at " + plannedFrom + ", but the host is now " + observedNow
                 + "; make a new plan");
-        this.plannedFrom = plannedFrom;
-        this.observedNow = observedNow;
+        this.plannedFrom = Objects.requireNonNull(plannedFrom, "plannedFrom");
+        this.observedNow = Objects.requireNonNull(observedNow, "observedNow");
     }
 
     public String plannedFrom() {
