@@ -1,9 +1,13 @@
 package io.qfence.plan;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import io.qfence.model.host.Firewall;
 import io.qfence.model.host.Guest;
 import io.qfence.model.host.GuestRuntime;
 import io.qfence.model.host.HostObject;
+import io.qfence.model.host.NftChain;
+import io.qfence.model.host.NftRule;
+import io.qfence.model.host.NftTable;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -14,9 +18,10 @@ import java.util.regex.Pattern;
 
 /**
  * Content digests of object sets. A saved plan records the digest of the observed objects it was made from, and an
- * apply recomputes it from a fresh observation: equal digests mean the plan is still about this host. Runtime facts
- * (a guest's pid, QMP status, exit cause) are left out, because they change without the host's configuration
- * changing; counters are not objects at all.
+ * apply recomputes it from a fresh observation: equal digests mean the plan is still about this host. What equality
+ * ignores is left out: runtime facts (a guest's pid, QMP status, exit cause), which change without the host's
+ * configuration changing, and whether a rule grants (a label of realization that observation cannot see); counters
+ * are not objects at all.
  */
 public final class Digests {
 
@@ -40,7 +45,16 @@ public final class Digests {
     }
 
     static HostObject withoutRuntime(HostObject o) {
-        return o instanceof Guest g ? g.withRuntime(GuestRuntime.NONE) : o;
+        if (o instanceof Guest g) {
+            return g.withRuntime(GuestRuntime.NONE);
+        }
+        if (o instanceof Firewall f) {
+            return new Firewall(f.address(), f.tables().stream().map(t -> new NftTable(t.family(), t.name(),
+                    t.chains().stream().map(c -> new NftChain(c.name(), c.hook(),
+                            c.rules().stream().map(r -> new NftRule(r.expr(), r.comment(), NftRule.Effect.UNKNOWN)).toList())).toList(),
+                    t.sets(), t.counters())).toList());
+        }
+        return o;
     }
 
     static void requireDigest(String what, String digest) {

@@ -359,6 +359,9 @@ class PlannerTest {
         Plan c = Planner.plan(desired, observed(Scenario.realize(WEB.mtu(9000))));
 
         Assertions.assertThat(b.observedDigest()).isEqualTo(a.observedDigest());
+        Assertions.assertThat(Digests.of(Scenario.asObserved(desired))).as("rule effects are not observed, so not digested")
+                .isEqualTo(Digests.of(desired.stream().map(o -> o instanceof Guest g ? g.withRuntime(new GuestRuntime(OptionalLong.of(1),
+                        Optional.empty(), Optional.empty())) : o).filter(o -> !(o instanceof Guest g) || g.state() == GuestState.RUNNING).toList()));
         Assertions.assertThat(c.observedDigest()).isNotEqualTo(a.observedDigest());
         Assertions.assertThat(a.desiredDigest()).isEqualTo(Digests.of(desired)).startsWith("sha256:");
         Assertions.assertThat(Addresses.FIREWALL).isEqualTo("firewall");
