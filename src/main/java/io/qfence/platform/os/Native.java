@@ -36,6 +36,18 @@ final class Native {
         return ret;
     }
 
+    /** Checks a return value that is itself an error number (0 = success), as posix_spawn and its helpers return. */
+    static int checkReturned(int ret, String operation) {
+        if (ret != 0) {
+            throw new OsException(operation, ret, LIBC.strerror(ret));
+        }
+        return ret;
+    }
+
+    static jnr.ffi.Runtime runtime() {
+        return Runtime.getRuntime(LIBC);
+    }
+
 public interface LibC {
 
     int CLONE_NEWNET = 0x40000000;
@@ -70,6 +82,89 @@ public interface LibC {
     @SaveError
     int unlink(String path);
 
+    // --- tun, spawn and signals
+    // Functions returning an error number directly (posix_spawn*) are checked with checkReturned, not check.
+
+    int O_RDWR = 2;
+    int O_WRONLY = 1;
+    int O_APPEND = 0x400;
+    int O_NONBLOCK = 0x800;
+    int O_NOFOLLOW = 0x20000;
+    int O_DIRECTORY = 0x10000;
+    int F_GETFD = 1;
+    int FD_CLOEXEC = 1;
+    int WNOHANG = 1;
+    int EINTR = 4;
+    int ESRCH = 3;
+    int POLLIN = 1;
+    short POSIX_SPAWN_SETSIGDEF = 0x04;
+    short POSIX_SPAWN_SETSIGMASK = 0x08;
+    short POSIX_SPAWN_SETSID = 0x80;
+    /** glibc's posix_spawn_file_actions_t is 80 bytes and posix_spawnattr_t 336 on x86_64; these leave room. */
+    int SPAWN_STRUCT_BYTES = 512;
+    /** glibc's sigset_t: 1024 bits. */
+    int SIGSET_BYTES = 128;
+
+    @SaveError
+    int ioctl(int fd, long request, Pointer arg);
+
+    @SaveError
+    int ioctl(int fd, long request, long arg);
+
+    @SaveError
+    int fcntl(int fd, int cmd, int arg);
+
+    @SaveError
+    int fchown(int fd, int owner, int group);
+
+    @SaveError
+    int fchmod(int fd, int mode);
+
+    int getpid();
+
+    @SaveError
+    int kill(int pid, int sig);
+
+    @SaveError
+    int waitpid(int pid, Pointer status, int options);
+
+    @SaveError
+    int pidfd_open(int pid, int flags);
+
+    @SaveError
+    int pidfd_send_signal(int pidfd, int sig, Pointer info, int flags);
+
+    @SaveError
+    int poll(Pointer fds, long nfds, int timeoutMillis);
+
+    int posix_spawn(Pointer pid, String path, Pointer fileActions, Pointer attributes, Pointer argv, Pointer envp);
+
+    int posix_spawn_file_actions_init(Pointer fileActions);
+
+    int posix_spawn_file_actions_destroy(Pointer fileActions);
+
+    int posix_spawn_file_actions_adddup2(Pointer fileActions, int fd, int newFd);
+
+    int posix_spawn_file_actions_addopen(Pointer fileActions, int fd, String path, int flags, int mode);
+
+    int posix_spawn_file_actions_addclosefrom_np(Pointer fileActions, int lowFd);
+
+    int posix_spawnattr_init(Pointer attributes);
+
+    int posix_spawnattr_destroy(Pointer attributes);
+
+    int posix_spawnattr_setflags(Pointer attributes, short flags);
+
+    int posix_spawnattr_setsigmask(Pointer attributes, Pointer sigmask);
+
+    int posix_spawnattr_setsigdefault(Pointer attributes, Pointer sigdefault);
+
+    int sigemptyset(Pointer set);
+
+    int sigfillset(Pointer set);
+
+    // --- end of tun, spawn and signals
+
     String strerror(int errnum);
 
     // --- netlink sockets (NetlinkSocket). Kept in one block so that other bindings merge beside it.
@@ -88,7 +183,6 @@ public interface LibC {
     int NETLINK_EXT_ACK = 11;
     int NETLINK_GET_STRICT_CHK = 12;
     int MSG_TRUNC = 0x20;
-    int EINTR = 4;
     int EAGAIN = 11;
 
     @SaveError

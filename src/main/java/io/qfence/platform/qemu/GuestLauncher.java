@@ -1,0 +1,264 @@
+package io.qfence.platform.qemu;
+
+import io.qfence.model.host.Guest;
+import io.qfence.model.host.GuestLaunch;
+import io.qfence.platform.os.Descriptor;
+import io.qfence.platform.os.ExitStatus;
+import io.qfence.platform.os.NetNamespace;
+import io.qfence.platform.os.PidFd;
+import io.qfence.platform.os.ProcessInfo;
+import io.qfence.platform.os.Spawner;
+import io.qfence.platform.os.Tun;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * Starts a realized guest (DESIGN.md §9), fail-closed:
+ * <ol>
+ *   <li>checks the command line ({@link QemuArgvPolicy}), prepares the run directory and the images;</li>
+ *   <li>opens the VM's tap (bridged guests) and spawns the {@link LaunchChain} with the tap as fd 3, every other
+ *       descriptor closed, in a new session, in the network namespace qfence manages;</li>
+ *   <li>waits for QMP; checks uid and gid, no groups, {@code no_new_privs}, seccomp mode 2, no capabilities, the
+ *       cgroups, the exact command line, the AppArmor label, and that QEMU is still at {@code -S};</li>
+ *   <li>only then {@code cont}. Any failure kills the process before the guest ever ran.</li>
+ * </ol>
+ */
+public final class GuestLauncher {
+
+    /** Where the launch chain's own errors and QEMU's stdout and stderr go, in the run directory. */
+    public static final String QEMU_LOG = "qemu.log";
+
+    /**
+     * How to launch on this host.
+     *
+     * @param imagesRoot   the host's imagesRoot: every image must resolve under it
+     * @param cgroupDirs   the VM's cgroup directory in each hierarchy (see {@link CgroupDirs}); they must exist
+     * @param netns        the network namespace qfence manages: the tap is opened and QEMU is spawned there.
+     *                     Empty means the caller's own namespace.
+     * @param apparmor     the VM's profile, loaded before the spawn and entered at exec; empty where there is no
+     *                     AppArmor
+     * @param setpriv      the setpriv binary
+     * @param startTimeout how long QEMU may take to offer QMP
+     */
+    public record Options(Path imagesRoot, List<Path> cgroupDirs, Optional<NetNamespace> netns,
+                          Optional<AppArmorProfiles.Profile> apparmor, Path setpriv, Duration startTimeout) {
+        public Options {
+            Objects.requireNonNull(imagesRoot, "imagesRoot");
+            cgroupDirs = List.copyOf(cgroupDirs);
+            if (cgroupDirs.isEmpty()) {
+                throw new IllegalArgumentException("a guest must be placed in at least one cgroup");
+            }
+            Objects.requireNonNull(netns, "netns");
+            Objects.requireNonNull(apparmor, "apparmor");
+            Objects.requireNonNull(setpriv, "setpriv");
+            Objects.requireNonNull(startTimeout, "startTimeout");
+        }
+
+        public static Options of(Path imagesRoot, List<Path> cgroupDirs) {
+            return new Options(imagesRoot, cgroupDirs, Optional.empty(), Optional.empty(), LaunchChain.DEFAULT_SETPRIV, Duration.ofSeconds(15));
+        }
+
+        public Options inNamespace(NetNamespace namespace) {
+            return new Options(imagesRoot, cgroupDirs, Optional.of(namespace), apparmor, setpriv, startTimeout);
+        }
+
+        public Options withAppArmor(AppArmorProfiles.Profile profile) {
+            return new Options(imagesRoot, cgroupDirs, netns, Optional.of(profile), setpriv, startTimeout);
+        }
+    }
+
+    /**
+     * A guest that passed its checks and runs.
+     *
+     * @param untilQmp     from spawn to the QMP greeting
+     * @param untilRunning from spawn to {@code cont} answered
+     */
+    public record Launched(GuestProcess process, Duration untilQmp, Duration untilRunning) {}
+
+    private GuestLauncher() {}
+
+    public static Launched launch(Guest guest, Options options) {
+        GuestLaunch launch = guest.launch();
+        List<String> problems = QemuArgvPolicy.violations(guest.argv(), launch);
+        if (!problems.isEmpty()) {
+            throw new GuestLaunchException("refusing to start " + guest.vm() + ": " + String.join("; ", problems));
+        }
+        Path runDir = Path.of(launch.runDir());
+        GuestFiles.prepareRunDir(runDir, guest.uid(), guest.gid());
+        List<String> bootFiles = bootFiles(guest.argv());
+        for (String image : launch.images()) {
+            if (bootFiles.contains(image)) {
+                GuestFiles.shareBootFile(options.imagesRoot(), Path.of(image));
+            } else {
+                GuestFiles.claimDisk(options.imagesRoot(), Path.of(image), guest.uid(), guest.gid());
+            }
+        }
+        for (Path dir : options.cgroupDirs()) {
+            if (!Files.isRegularFile(dir.resolve("cgroup.procs"))) {
+                throw new GuestLaunchException("cgroup " + dir + " of " + guest.vm() + " does not exist");
+            }
+        }
+        options.apparmor().ifPresent(AppArmorProfiles::load);
+
+        List<String> chain = LaunchChain.argv(options.cgroupDirs(), guest.uid(), guest.gid(),
+                options.apparmor().map(AppArmorProfiles.Profile::name), options.setpriv(), guest.argv());
+        List<Spawner.FdAction> fds = new ArrayList<>(List.of(
+                new Spawner.FdAction.OpenRead(0, Path.of("/dev/null")),
+                new Spawner.FdAction.CreateNew(1, runDir.resolve(QEMU_LOG), 0600),
+                new Spawner.FdAction.Duplicate(1, 2)));
+        long spawnedAt;
+        Spawner.Spawned spawned;
+        Descriptor tap = launch.tap().map(name -> inNamespace(options, () -> Tun.openTap(name))).orElse(null);
+        try {
+            if (tap != null) {
+                fds.add(new Spawner.FdAction.Inherit(tap, 3));
+            }
+            Spawner.Request request = new Spawner.Request(LaunchChain.SHELL, chain, LaunchChain.ENVIRONMENT, fds, tap != null ? 4 : 3, true);
+            spawnedAt = System.nanoTime();
+            spawned = inNamespace(options, () -> Spawner.spawn(request));
+        } finally {
+            if (tap != null) {
+                tap.close(); // QEMU has its own copy now
+            }
+        }
+
+        PidFd pidFd = PidFd.open(spawned.pid());
+        GuestProcess process = new GuestProcess(guest.vm(), pidFd, Path.of(launch.qmpSocket()), Optional.of(spawned.exit()));
+        try {
+            Duration untilQmp = awaitQmp(guest, process, spawned, runDir, spawnedAt, options.startTimeout());
+            List<String> failed = check(guest, options, process);
+            if (!failed.isEmpty()) {
+                throw new GuestLaunchException("guest " + guest.vm() + " failed its checks and was killed: " + String.join("; ", failed));
+            }
+            process.withQmp(QmpClient.DEFAULT_TIMEOUT, qmp -> {
+                qmp.cont(QmpClient.DEFAULT_TIMEOUT);
+                QmpStatus status = qmp.queryStatus(QmpClient.DEFAULT_TIMEOUT);
+                if (!status.running()) {
+                    throw new GuestLaunchException("guest " + guest.vm() + " is " + status.status() + " after cont");
+                }
+                return null;
+            });
+            return new Launched(process, untilQmp, Duration.ofNanos(System.nanoTime() - spawnedAt));
+        } catch (RuntimeException e) {
+            process.kill();
+            process.close();
+            throw e instanceof GuestLaunchException ? e : new GuestLaunchException("starting " + guest.vm() + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** The files QEMU only reads at start: the values of {@code -kernel} and {@code -initrd}. */
+    static List<String> bootFiles(List<String> argv) {
+        List<String> files = new ArrayList<>();
+        for (int i = 1; i < argv.size() - 1; i++) {
+            if (argv.get(i).equals("-kernel") || argv.get(i).equals("-initrd")) {
+                files.add(argv.get(i + 1));
+            }
+        }
+        return files;
+    }
+
+    private static Duration awaitQmp(Guest guest, GuestProcess process, Spawner.Spawned spawned, Path runDir, long spawnedAt, Duration timeout) {
+        long deadline = spawnedAt + timeout.toNanos();
+        QmpException last = null;
+        while (System.nanoTime() < deadline) {
+            if (process.hasExited()) {
+                throw new GuestLaunchException("QEMU for " + guest.vm() + " exited before offering QMP: " + exitOf(spawned)
+                        + "; " + CrashEvidence.tail(runDir.resolve(QEMU_LOG), 5));
+            }
+            if (Files.exists(process.qmpSocket())) {
+                try {
+                    Duration remaining = Duration.ofNanos(Math.max(1_000_000, deadline - System.nanoTime()));
+                    // A successful connect proves the greeting came; the client is closed at once.
+                    process.withQmp(remaining, qmp -> null);
+                    return Duration.ofNanos(System.nanoTime() - spawnedAt);
+                } catch (QmpException.Connection e) {
+                    last = e; // bound but not yet listening: retry
+                }
+            }
+            process.awaitExit(Duration.ofMillis(10));
+        }
+        throw new GuestLaunchException("QEMU for " + guest.vm() + " did not offer QMP within " + timeout.toMillis() + " ms"
+                + (last == null ? "" : ": " + last.getMessage()));
+    }
+
+    private static String exitOf(Spawner.Spawned spawned) {
+        try {
+            ExitStatus status = spawned.exit().get(2, TimeUnit.SECONDS);
+            String meaning = status.equals(new ExitStatus.Exited(LaunchChain.EXIT_CGROUP_JOIN_FAILED)) ? " (could not join its cgroup)" : "";
+            return status.describe() + meaning;
+        } catch (Exception e) {
+            return "exit status unknown";
+        }
+    }
+
+    /** The checks before {@code cont}; every failed one, or empty. */
+    static List<String> check(Guest guest, Options options, GuestProcess process) {
+        List<String> failed = new ArrayList<>();
+        ProcessInfo info = process.info().orElseThrow(() -> new GuestLaunchException("QEMU for " + guest.vm() + " vanished"));
+        if (!info.runsAs(guest.uid(), guest.gid())) {
+            failed.add("runs as uids " + info.uids() + " gids " + info.gids() + ", expected " + guest.uid() + "/" + guest.gid());
+        }
+        if (!info.groups().isEmpty()) {
+            failed.add("has supplementary groups " + info.groups());
+        }
+        if (!info.noNewPrivs()) {
+            failed.add("no_new_privs is not set");
+        }
+        if (info.seccomp() != 2) {
+            failed.add("seccomp mode is " + info.seccomp() + ", expected 2 (filter)");
+        }
+        if (!info.hasNoCapabilities()) {
+            failed.add("has capabilities: eff " + info.capEff() + " prm " + info.capPrm() + " bnd " + info.capBnd() + " amb " + info.capAmb());
+        }
+        if (!info.cmdline().equals(guest.argv())) {
+            failed.add("runs a different command line than the realized one");
+        }
+        for (Path dir : options.cgroupDirs()) {
+            if (!cgroupHas(dir, info.pid())) {
+                failed.add("is not in cgroup " + dir);
+            }
+        }
+        options.apparmor().ifPresent(profile -> {
+            String expected = profile.name() + " (enforce)";
+            if (!info.apparmor().map(expected::equals).orElse(false)) {
+                failed.add("AppArmor label is " + info.apparmor().orElse("none") + ", expected " + expected);
+            }
+        });
+        process.withQmp(QmpClient.DEFAULT_TIMEOUT, qmp -> {
+            QmpStatus status = qmp.queryStatus(QmpClient.DEFAULT_TIMEOUT);
+            if (status.running() || !status.status().equals("prelaunch")) {
+                failed.add("QEMU is " + status.status() + " before cont, expected prelaunch (-S)");
+            }
+            Optional<String> name = qmp.queryName(QmpClient.DEFAULT_TIMEOUT);
+            if (!name.equals(Optional.of(guest.vm()))) {
+                failed.add("QEMU names itself " + name.orElse("nothing") + ", expected " + guest.vm());
+            }
+            return null;
+        });
+        return failed;
+    }
+
+    static boolean cgroupHas(Path dir, long pid) {
+        try {
+            return Files.readAllLines(dir.resolve("cgroup.procs")).contains(Long.toString(pid));
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static <T> T inNamespace(Options options, Supplier<T> work) {
+        if (options.netns().isPresent()) {
+            return options.netns().get().call(work::get);
+        }
+        return work.get();
+    }
+
+}

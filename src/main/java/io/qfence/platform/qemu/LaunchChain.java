@@ -1,0 +1,81 @@
+package io.qfence.platform.qemu;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/**
+ * The command that turns a root-spawned process into a confined QEMU (DESIGN.md §9): a fixed shell script that
+ * joins the VM's cgroups with its own pid, then execs {@code setpriv} to drop to the VM's uid and gid with no groups,
+ * {@code no_new_privs} and no capabilities (optionally entering an AppArmor profile at exec), which execs QEMU.
+ * The pid never changes along the chain, so QEMU is in its cgroups before it allocates anything, and the pid that
+ * {@code posix_spawn} returns is QEMU's.
+ *
+ * <p>Nothing is interpolated into the script: the cgroup files, ids and QEMU's argv are positional arguments.
+ */
+public final class LaunchChain {
+
+    public static final Path SHELL = Path.of("/bin/sh");
+    public static final Path DEFAULT_SETPRIV = Path.of("/usr/bin/setpriv");
+    /** The launcher's name while it is still a shell ({@code $0}), as {@code ps} shows it for a few milliseconds. */
+    public static final String NAME = "qfence-launch";
+    /** Exit status of the chain when it could not join a cgroup; QEMU never started. */
+    public static final int EXIT_CGROUP_JOIN_FAILED = 125;
+
+    /**
+     * $1 is the number of cgroup.procs files that follow; the rest is the command to exec. Written for POSIX sh
+     * (dash): no bashisms, every expansion quoted.
+     */
+    static final String SCRIPT = String.join("\n",
+            "n=\"$1\"; shift",
+            "while [ \"$n\" -gt 0 ]; do",
+            "  case \"$1\" in */cgroup.procs) ;; *) echo \"qfence-launch: not a cgroup.procs file: $1\" >&2; exit 125 ;; esac",
+            "  [ -f \"$1\" ] || { echo \"qfence-launch: no such cgroup: $1\" >&2; exit 125; }",
+            "  echo \"$$\" >\"$1\" || { echo \"qfence-launch: cannot join $1\" >&2; exit 125; }",
+            "  shift; n=$((n - 1))",
+            "done",
+            "exec \"$@\"");
+
+    /** The environment QEMU starts with: nothing of qfence's own. */
+    public static final SortedMap<String, String> ENVIRONMENT = java.util.Collections.unmodifiableSortedMap(new TreeMap<>(java.util.Map.of(
+            "PATH", "/usr/sbin:/usr/bin:/sbin:/bin",
+            "LC_ALL", "C")));
+
+    private LaunchChain() {}
+
+    /**
+     * @param cgroupDirs      the VM's cgroup directory in every hierarchy it joins (one per v1 controller, or the
+     *                        v2 directory)
+     * @param apparmorProfile the profile QEMU runs under, or empty where there is no AppArmor
+     * @param qemuArgv        QEMU's argv, binary first
+     * @return argv for {@link #SHELL}
+     */
+    public static List<String> argv(List<Path> cgroupDirs, long uid, long gid, Optional<String> apparmorProfile,
+                                    Path setpriv, List<String> qemuArgv) {
+        Objects.requireNonNull(apparmorProfile, "apparmorProfile");
+        if (qemuArgv.isEmpty() || !qemuArgv.get(0).startsWith("/")) {
+            throw new IllegalArgumentException("QEMU's argv must start with the binary's absolute path");
+        }
+        if (uid < 1 || gid < 1) {
+            throw new IllegalArgumentException("QEMU never runs as root: uid " + uid + " gid " + gid);
+        }
+        List<String> argv = new ArrayList<>(List.of("sh", "-c", SCRIPT, NAME, Integer.toString(cgroupDirs.size())));
+        for (Path dir : cgroupDirs) {
+            if (!dir.isAbsolute()) {
+                throw new IllegalArgumentException("cgroup directory must be absolute, got " + dir);
+            }
+            argv.add(dir.resolve("cgroup.procs").toString());
+        }
+        argv.addAll(List.of(setpriv.toString(),
+                "--reuid", Long.toString(uid), "--regid", Long.toString(gid), "--clear-groups",
+                "--no-new-privs", "--inh-caps=-all", "--ambient-caps=-all", "--bounding-set=-all"));
+        apparmorProfile.ifPresent(p -> argv.addAll(List.of("--apparmor-profile", p)));
+        argv.add("--");
+        argv.addAll(qemuArgv);
+        return List.copyOf(argv);
+    }
+}

@@ -1,0 +1,111 @@
+package io.qfence.realize;
+
+import io.qfence.model.Cidr;
+import io.qfence.model.Ipv4Address;
+import io.qfence.model.Ipv4Cidr;
+import io.qfence.model.Ipv6Cidr;
+import io.qfence.model.MacAddress;
+import io.qfence.model.desired.NetworkMode;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The effective isolation policy of one host: every allowed flow after expiry, intra-group policy, exceptions,
+ * bastion exposure and egress, plus the facts needed to enforce it. Everything not in {@link #flows()} is denied.
+ * The nft ruleset is compiled from this object alone ({@code FirewallCompiler}), so the policy that reviewers read
+ * and the firewall the kernel runs cannot disagree.
+ *
+ * @param flows           sorted, without duplicates
+ * @param vms             every VM of the host, sorted by name
+ * @param networks        every group of the host, sorted by name
+ * @param qfenceNetworks  the subnets of every group of the desired state (not just this host's), which
+ *                        {@link Principal.Internet} excludes; sorted, nested blocks folded into the enclosing one
+ */
+public record IsolationPolicy(List<Flow> flows, List<VmEndpoint> vms, List<Network> networks, List<Cidr> qfenceNetworks) {
+
+    public IsolationPolicy {
+        flows = flows.stream().distinct().sorted().toList();
+        vms = vms.stream().sorted(Comparator.comparing(VmEndpoint::name)).toList();
+        networks = networks.stream().sorted(Comparator.comparing(Network::group)).toList();
+        qfenceNetworks = List.copyOf(qfenceNetworks);
+    }
+
+    /** What enforcement needs to know about a VM: where its traffic appears and under which uid. */
+    public record VmEndpoint(String name, String group, NetworkMode network, Optional<Ipv4Address> ip, MacAddress mac,
+            long uid, Optional<String> tap) {
+
+        public VmEndpoint {
+            Objects.requireNonNull(name, "name");
+            Objects.requireNonNull(group, "group");
+            Objects.requireNonNull(network, "network");
+            Objects.requireNonNull(ip, "ip");
+            Objects.requireNonNull(mac, "mac");
+            Objects.requireNonNull(tap, "tap");
+            if ((network == NetworkMode.BRIDGED) != (ip.isPresent() && tap.isPresent())) {
+                throw new IllegalArgumentException("vm " + name + ": a bridged VM has an address and a tap, a user-mode VM neither");
+            }
+        }
+
+        public boolean bridged() {
+            return network == NetworkMode.BRIDGED;
+        }
+
+        public Principal.Vm principal() {
+            return new Principal.Vm(name, group);
+        }
+    }
+
+    /**
+     * A group's network on this host.
+     *
+     * @param routed        whether the bridge carries gateway addresses: some flow crosses layer 3 to or from the group
+     * @param isolatedPorts whether the group's taps are isolated bridge ports: intra-group traffic is denied and no
+     *                      exception allows any of it, so the bridge itself refuses to forward between the VMs
+     *                      (defence in depth beneath the firewall)
+     */
+    public record Network(String group, String bridge, Ipv4Cidr subnet, Optional<Ipv6Cidr> subnet6, boolean routed,
+            boolean isolatedPorts) {
+
+        public Network {
+            Objects.requireNonNull(group, "group");
+            Objects.requireNonNull(bridge, "bridge");
+            Objects.requireNonNull(subnet, "subnet");
+            Objects.requireNonNull(subnet6, "subnet6");
+        }
+    }
+
+    public Optional<VmEndpoint> vm(String name) {
+        return vms.stream().filter(v -> v.name().equals(name)).findFirst();
+    }
+
+    public Optional<Network> network(String group) {
+        return networks.stream().filter(n -> n.group().equals(group)).findFirst();
+    }
+
+    /** The bridged VMs of a group, i.e. the members of {@link Principal.Group}. */
+    public List<VmEndpoint> bridgedMembers(String group) {
+        return vms.stream().filter(v -> v.group().equals(group) && v.bridged()).toList();
+    }
+
+    /** True when the address lies in a qfence network, and hence is never "internet". */
+    public boolean isQfenceAddress(Cidr block) {
+        return qfenceNetworks.stream().anyMatch(n -> overlaps(n, block));
+    }
+
+    static boolean overlaps(Cidr a, Cidr b) {
+        if (a instanceof Ipv4Cidr a4 && b instanceof Ipv4Cidr b4) {
+            return a4.overlaps(b4);
+        }
+        if (a instanceof Ipv6Cidr a6 && b instanceof Ipv6Cidr b6) {
+            return a6.overlaps(b6);
+        }
+        return false;
+    }
+
+    /** True when {@code inner} lies entirely inside {@code outer} (same family). */
+    static boolean encloses(Cidr outer, Cidr inner) {
+        return overlaps(outer, inner) && outer.prefixLength() <= inner.prefixLength();
+    }
+}

@@ -1,0 +1,81 @@
+package io.qfence.realize;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalInt;
+
+/** Computes the {@link ReachabilityRelation} of a realization, for {@code qfence diff} and {@code qfence verify}. */
+public final class Reachability {
+
+    private Reachability() {}
+
+    public static ReachabilityRelation of(Realization realization) {
+        return of(realization.policy());
+    }
+
+    public static ReachabilityRelation of(IsolationPolicy policy) {
+        // Expand groups to VMs, then merge per (source, destination, host port).
+        Map<String, List<Principal>> members = new HashMap<>();
+        for (IsolationPolicy.VmEndpoint v : policy.vms()) {
+            if (v.bridged()) {
+                members.computeIfAbsent(v.group(), g -> new ArrayList<>()).add(v.principal());
+            }
+        }
+        Map<Key, List<Reach>> byPair = new LinkedHashMap<>();
+        for (Flow f : policy.flows()) {
+            for (Principal s : expand(members, f.source())) {
+                for (Principal d : expand(members, f.destination())) {
+                    if (s.equals(d)) {
+                        continue;
+                    }
+                    byPair.computeIfAbsent(new Key(s, d, f.viaHostPort()), k -> new ArrayList<>())
+                            .add(new Reach(s, d, f.protocol(), f.ports(), f.viaHostPort()));
+                }
+            }
+        }
+        List<Reach> merged = new ArrayList<>();
+        byPair.forEach((key, reaches) -> merged.addAll(merge(key, reaches)));
+        List<Reach> folded = merged.stream().filter(r -> !coveredByInternet(r, merged)).toList();
+        return new ReachabilityRelation(folded, policy.qfenceNetworks());
+    }
+
+    private record Key(Principal source, Principal destination, OptionalInt via) {}
+
+    private static List<Principal> expand(Map<String, List<Principal>> members, Principal p) {
+        if (p instanceof Principal.Group g) {
+            return members.getOrDefault(g.name(), List.of());
+        }
+        return List.of(p);
+    }
+
+    private static List<Reach> merge(Key key, List<Reach> reaches) {
+        if (reaches.stream().anyMatch(r -> r.protocol() == FlowProtocol.ANY)) {
+            return List.of(new Reach(key.source(), key.destination(), FlowProtocol.ANY, Ports.NONE, key.via()));
+        }
+        Map<FlowProtocol, Ports> ports = new LinkedHashMap<>();
+        for (Reach r : reaches) {
+            ports.merge(r.protocol(), r.ports(), Ports::union);
+        }
+        return ports.entrySet().stream().map(e -> new Reach(key.source(), key.destination(), e.getKey(), e.getValue(), key.via())).toList();
+    }
+
+    /**
+     * A prefix entry adds nothing when the same principal already reaches (or is reached from) the whole internet
+     * with at least that protocol and those ports.
+     */
+    private static boolean coveredByInternet(Reach r, List<Reach> all) {
+        boolean prefixDestination = r.destination() instanceof Principal.Prefix;
+        boolean prefixSource = r.source() instanceof Principal.Prefix;
+        if (!prefixDestination && !prefixSource) {
+            return false;
+        }
+        return all.stream().anyMatch(o -> o.viaHostPort().isEmpty()
+                && (prefixDestination ? o.destination() instanceof Principal.Internet && o.source().equals(r.source())
+                        : o.source() instanceof Principal.Internet && o.destination().equals(r.destination()))
+                && (o.protocol() == FlowProtocol.ANY || (o.protocol() == r.protocol() && o.ports().containsAll(r.ports()))));
+    }
+
+}

@@ -1,0 +1,204 @@
+package io.qfence.realize;
+
+import io.qfence.model.DerivedMacs;
+import io.qfence.model.Diagnostic;
+import io.qfence.model.InterfaceNames;
+import io.qfence.model.Ipv4Address;
+import io.qfence.model.MacAddress;
+import io.qfence.model.Origin;
+import io.qfence.model.host.Capability;
+import io.qfence.model.host.HostFacts;
+import io.qfence.model.host.HostObject;
+import io.qfence.model.desired.Confinement;
+import io.qfence.model.desired.DesiredState;
+import io.qfence.model.desired.Group;
+import io.qfence.model.desired.Host;
+import io.qfence.model.desired.NetworkMode;
+import io.qfence.model.desired.QemuSettings;
+import io.qfence.model.desired.Vm;
+import io.qfence.realize.IsolationPolicy.Network;
+import io.qfence.realize.IsolationPolicy.VmEndpoint;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Realization: the pure function from (desired state, host name, host facts, today) to the complete set of host
+ * objects qfence owns on that host, and the isolation policy they enforce. No files, clock, environment or sockets:
+ * equal inputs give equal outputs.
+ *
+ * <p>Conditions that make the desired state impossible on this host throw a {@link RealizationException} listing
+ * every such error: the host is unknown; AppArmor is {@code required} but unavailable; an uplink is configured but
+ * the kernel lacks {@code CONFIG_VLAN_8021Q}; bridged VMs without {@code CONFIG_BRIDGE_NETFILTER} (intra-group
+ * traffic would bypass the firewall); the uid range is too small; and contradictions validation should have caught
+ * (a bridged VM without an address or outside its subnet, duplicate addresses, MACs or interface names, a VM on a
+ * routed group's gateway address, guest memory not a whole number of MiB). Conditions qfence can work around are
+ * {@link Realization#warnings()}.
+ */
+public final class Realizer {
+
+    private Realizer() {}
+
+    public static Realization realize(DesiredState state, String hostName, HostFacts facts, LocalDate today) {
+        Objects.requireNonNull(state, "state");
+        Objects.requireNonNull(hostName, "hostName");
+        Objects.requireNonNull(facts, "facts");
+        Objects.requireNonNull(today, "today");
+        Host host = state.host(hostName).orElseThrow(() -> new RealizationException(List.of(Diagnostic.error(new Origin("hosts/", 0, 0),
+                "no host named '" + hostName + "' in the desired state at " + state.revision()))));
+        List<Diagnostic> errors = new ArrayList<>();
+        List<Diagnostic> warnings = new ArrayList<>();
+
+        List<Group> groups = new ArrayList<>();
+        for (String name : host.groups()) {
+            state.group(name).ifPresentOrElse(groups::add, () -> errors.add(Diagnostic.error(host.origin(),
+                    "host " + host.name() + " lists group " + name + ", which is not defined")));
+        }
+        groups.sort(Comparator.comparing(Group::name));
+        checkCapabilities(host, groups, facts, errors, warnings);
+
+        Map<String, VmEndpoint> endpoints = endpoints(host, groups, errors);
+        if (!errors.isEmpty()) {
+            // The policy would be built on a broken VM table; report what is known instead of cascading.
+            throw new RealizationException(errors);
+        }
+        IsolationPolicy policy = new PolicyBuilder(state, groups, endpoints, today, warnings, errors).build();
+        checkGateways(policy, groups, errors);
+        if (!errors.isEmpty()) {
+            throw new RealizationException(errors);
+        }
+
+        boolean apparmor = host.confinement().apparmor() != Confinement.AppArmor.OFF && facts.has(Capability.APPARMOR);
+        java.util.Set<Principal> withFlows = new java.util.HashSet<>();
+        policy.flows().forEach(f -> withFlows.add(f.source()));
+        List<HostObject> objects = new ArrayList<>();
+        objects.addAll(NetworkRealizer.sysctls(policy));
+        objects.addAll(NetworkRealizer.links(policy, groups, host.uplink()));
+        objects.add(FirewallCompiler.compile(policy));
+        for (Group g : groups) {
+            objects.add(CgroupRealizer.group(host.cgroupParent(), g.name(), g.limits(), facts.cgroupVersion()));
+            for (Vm vm : g.vms()) {
+                objects.add(CgroupRealizer.vm(host.cgroupParent(), g.name(), vm, facts.cgroupVersion()));
+                CgroupRealizer.memoryWarning(vm).ifPresent(warnings::add);
+                VmEndpoint ep = endpoints.get(vm.name());
+                boolean restrict = !ep.bridged() && !withFlows.contains(ep.principal());
+                objects.add(GuestRealizer.guest(host, g, vm, ep,
+                        CgroupRealizer.vmPath(host.cgroupParent(), g.name(), vm.name()), restrict, apparmor));
+            }
+        }
+        return new Realization(host.name(), state.revision(), facts, objects, policy, warnings);
+    }
+
+    private static void checkCapabilities(Host host, List<Group> groups, HostFacts facts, List<Diagnostic> errors, List<Diagnostic> warnings) {
+        Confinement.AppArmor apparmor = host.confinement().apparmor();
+        if (!facts.has(Capability.APPARMOR) && apparmor == Confinement.AppArmor.REQUIRED) {
+            errors.add(Diagnostic.error(host.origin(), "host " + host.name()
+                    + ": confinement.apparmor is required, but AppArmor is not available on this host (needs "
+                    + Capability.APPARMOR.requirement() + ")"));
+        } else if (!facts.has(Capability.APPARMOR) && apparmor == Confinement.AppArmor.PREFERRED) {
+            warnings.add(Diagnostic.warning(host.origin(), "host " + host.name()
+                    + ": AppArmor is preferred but not available on this host; guests run confined by seccomp and their own uid only"));
+        }
+        if (host.uplink().isPresent() && !groups.isEmpty() && !facts.has(Capability.VLAN_8021Q)) {
+            errors.add(Diagnostic.error(host.origin(), "host " + host.name() + ": uplink " + host.uplink().get()
+                    + " carries the groups' VLANs, but the kernel has no 802.1Q support (enable "
+                    + Capability.VLAN_8021Q.requirement() + ")"));
+        }
+        boolean bridged = groups.stream().flatMap(g -> g.vms().stream()).anyMatch(v -> v.network() == NetworkMode.BRIDGED);
+        if (bridged && !facts.has(Capability.BR_NETFILTER)) {
+            errors.add(Diagnostic.error(host.origin(), "host " + host.name()
+                    + ": bridged VMs need bridge netfilter, or traffic between VMs of one group bypasses the firewall (enable "
+                    + Capability.BR_NETFILTER.requirement() + ")"));
+        }
+        if (host.qemu().accel() == QemuSettings.Accel.KVM && !facts.has(Capability.KVM)) {
+            warnings.add(Diagnostic.warning(host.origin(), "host " + host.name()
+                    + ": qemu.accel is kvm, but KVM is not known to work on this host; guests will fail to start without "
+                    + Capability.KVM.requirement()));
+        }
+    }
+
+    /** Addresses, MACs, uids and taps of every VM, checked for the contradictions that would break isolation. */
+    private static Map<String, VmEndpoint> endpoints(Host host, List<Group> groups, List<Diagnostic> errors) {
+        List<String> keys = new ArrayList<>();
+        groups.forEach(g -> g.vms().forEach(v -> keys.add(g.name() + "/" + v.name())));
+        Map<String, Long> uids;
+        try {
+            uids = UidAllocator.allocate(host.vmUidRange(), keys);
+        } catch (IllegalArgumentException e) {
+            errors.add(Diagnostic.error(host.origin(), "host " + host.name() + ": " + e.getMessage()));
+            return Map.of();
+        }
+        Map<String, VmEndpoint> endpoints = new LinkedHashMap<>();
+        Map<String, String> linkNames = new HashMap<>();
+        Map<MacAddress, String> macs = new HashMap<>();
+        for (Group g : groups) {
+            claim(linkNames, InterfaceNames.bridge(g.name()), "group " + g.name(), g.origin(), errors);
+            host.uplink().ifPresent(u -> claim(linkNames, InterfaceNames.vlan(g.vlan()), "the VLAN of group " + g.name(), g.origin(), errors));
+            Map<Ipv4Address, String> addresses = new HashMap<>();
+            for (Vm vm : g.vms()) {
+                if (endpoints.containsKey(vm.name())) {
+                    errors.add(Diagnostic.error(vm.origin(), "vm " + vm.name() + " is defined twice on host " + host.name()));
+                    continue;
+                }
+                GuestRealizer.memoryProblem(vm).ifPresent(m -> errors.add(Diagnostic.error(vm.origin(), m)));
+                MacAddress mac = vm.mac().orElse(DerivedMacs.forVm(g.name(), vm.name()));
+                String previous = macs.putIfAbsent(mac, vm.name());
+                if (previous != null) {
+                    errors.add(Diagnostic.error(vm.origin(), "vm " + vm.name() + " has MAC " + mac + ", which vm " + previous + " already uses"));
+                }
+                Optional<String> tap = Optional.empty();
+                Optional<Ipv4Address> ip = Optional.empty();
+                if (vm.network() == NetworkMode.BRIDGED) {
+                    if (vm.ip().isEmpty()) {
+                        errors.add(Diagnostic.error(vm.origin(), "vm " + vm.name() + " is bridged and needs an ip in " + g.subnet()));
+                        continue;
+                    }
+                    Ipv4Address a = vm.ip().get();
+                    if (!g.subnet().contains(a) || a.equals(g.subnet().network()) || a.equals(g.subnet().broadcast())) {
+                        errors.add(Diagnostic.error(vm.origin(), "vm " + vm.name() + ": ip " + a + " is not a host address of its group's subnet " + g.subnet()));
+                    }
+                    String other = addresses.putIfAbsent(a, vm.name());
+                    if (other != null) {
+                        errors.add(Diagnostic.error(vm.origin(), "vm " + vm.name() + ": ip " + a + " is already used by vm " + other));
+                    }
+                    ip = Optional.of(a);
+                    tap = Optional.of(InterfaceNames.tap(vm.name()));
+                    claim(linkNames, tap.get(), "vm " + vm.name(), vm.origin(), errors);
+                }
+                endpoints.put(vm.name(), new VmEndpoint(vm.name(), g.name(), vm.network(), ip, mac,
+                        uids.get(g.name() + "/" + vm.name()), tap));
+            }
+        }
+        return endpoints;
+    }
+
+    private static void claim(Map<String, String> names, String name, String owner, Origin origin, List<Diagnostic> errors) {
+        String other = names.putIfAbsent(name, owner);
+        if (other != null) {
+            errors.add(Diagnostic.error(origin, owner + " needs interface " + name + ", which " + other + " already uses"));
+        }
+    }
+
+    /** A routed group's bridge takes the first address of its subnet; no VM may use it. */
+    private static void checkGateways(IsolationPolicy policy, List<Group> groups, List<Diagnostic> errors) {
+        for (Network n : policy.networks()) {
+            if (!n.routed()) {
+                continue;
+            }
+            Group g = groups.stream().filter(x -> x.name().equals(n.group())).findFirst().orElseThrow();
+            for (VmEndpoint v : policy.bridgedMembers(n.group())) {
+                if (v.ip().orElseThrow().equals(n.subnet().gateway())) {
+                    Origin at = g.vm(v.name()).map(Vm::origin).orElse(g.origin());
+                    errors.add(Diagnostic.error(at, "vm " + v.name() + " uses " + n.subnet().gateway()
+                            + ", the gateway address of group " + n.group() + "'s bridge; choose another address"));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,74 @@
+package io.qfence.platform.qemu;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.qfence.model.host.Guest;
+import io.qfence.model.host.GuestLaunch;
+import io.qfence.testing.RequiresHost;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class AppArmorProfilesTest {
+
+    private static final Guest BRIDGED = ProbeHost.guest(Path.of("/run/qfence"), Path.of("/srv/qfence/images"), "10.0.0.", "qf",
+            ProbeHost.Probe.bridged("web-01", 200123, 11));
+
+    private static Guest userMode() {
+        GuestLaunch l = BRIDGED.launch();
+        GuestLaunch launch = new GuestLaunch(l.runDir(), l.qmpSocket(), l.serialSocket(), l.serialLog(), l.pidFile(),
+                java.util.List.of("/srv/qfence/images/kernels/vmlinuz", "/srv/qfence/images/initrds/probe.img", "/srv/qfence/images/disks/web-01.qcow2"),
+                "qf/web-01", Optional.empty(), Duration.ofSeconds(5));
+        return new Guest(BRIDGED.address(), "web-01", "test", 200123, 200123, BRIDGED.argv(), BRIDGED.configDigest(), BRIDGED.config(),
+                BRIDGED.state(), launch, BRIDGED.runtime());
+    }
+
+    @Test
+    void theBridgedProfileMatchesItsGoldenFile() throws IOException {
+        assertThat(AppArmorProfiles.render(BRIDGED, false).text()).isEqualTo(golden("bridged.profile"));
+    }
+
+    @Test
+    void theUserModeProfileMatchesItsGoldenFile() throws IOException {
+        assertThat(AppArmorProfiles.render(userMode(), false).text()).isEqualTo(golden("user-mode.profile"));
+    }
+
+    @Test
+    @RequiresHost(tools = "apparmor_parser")
+    void generatedProfilesCompile() {
+        AppArmorProfiles.compileCheck(AppArmorProfiles.render(BRIDGED, false));
+        AppArmorProfiles.compileCheck(AppArmorProfiles.render(userMode(), true));
+    }
+
+    @Test
+    @RequiresHost(tools = "apparmor_parser")
+    void theCompileCheckCanFail() {
+        AppArmorProfiles.Profile broken = new AppArmorProfiles.Profile("qfence.x.y", "profile qfence.x.y {\n  /etc/shadow rw\n}\n");
+        assertThatThrownBy(() -> AppArmorProfiles.compileCheck(broken)).hasMessageContaining("apparmor_parser exited");
+    }
+
+    @Test
+    void pathsThatAppArmorWouldReadAsGlobsAreRefused() {
+        GuestLaunch l = BRIDGED.launch();
+        GuestLaunch launch = new GuestLaunch(l.runDir(), l.qmpSocket(), l.serialSocket(), l.serialLog(), l.pidFile(),
+                java.util.List.of("/srv/qfence/images/disks/*.qcow2"), "qf/web-01", l.tap(), Duration.ofSeconds(5));
+        Guest globbing = new Guest(BRIDGED.address(), "web-01", "test", 200123, 200123, BRIDGED.argv(), BRIDGED.configDigest(),
+                BRIDGED.config(), BRIDGED.state(), launch, BRIDGED.runtime());
+        assertThatThrownBy(() -> AppArmorProfiles.render(globbing, false))
+                .hasMessage("path /srv/qfence/images/disks/*.qcow2 cannot go into an AppArmor profile: use only [A-Za-z0-9._+/-]");
+    }
+
+    private static String golden(String name) throws IOException {
+        Path file = Path.of("src/test/resources/golden/apparmor", name);
+        if (Boolean.getBoolean("qfence.updateGolden")) {
+            Files.createDirectories(file.getParent());
+            Files.writeString(file, AppArmorProfiles.render(name.startsWith("user") ? userMode() : BRIDGED, false).text());
+        }
+        return Files.readString(file, StandardCharsets.UTF_8);
+    }
+}
