@@ -64,7 +64,7 @@ final class DiffCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        HostRealization realization = context.requireRealization("diff");
+        HostRealization realization = context.realization();
         Side before = side(from, realization);
         Side after = side(to, realization);
         IsolationDiff diff = IsolationDiff.of(before.label(), before.flows(), before.state(), after.label(), after.flows(), after.state());

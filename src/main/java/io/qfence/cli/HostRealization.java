@@ -4,18 +4,35 @@ import io.qfence.model.Diagnostic;
 import io.qfence.model.desired.DesiredState;
 import io.qfence.model.host.HostFacts;
 import io.qfence.model.host.HostObject;
+import io.qfence.model.errors.InvalidInputException;
 import io.qfence.plan.diff.FlowSet;
+import io.qfence.plan.diff.FlowSets;
+import io.qfence.realize.Reachability;
+import io.qfence.realize.Realization;
+import io.qfence.realize.RealizationException;
+import io.qfence.realize.Realizer;
 import java.time.LocalDate;
 import java.util.List;
 import java.util.Objects;
 
 /**
  * Realization as {@code plan} and {@code diff} need it: the exact objects qfence owns on one host, and the flows its
- * policy allows there. The composition root supplies it (backed by {@code io.qfence.realize}); tests supply a small
- * stand-in.
+ * policy allows there. {@link #realizer()} is the real one ({@code io.qfence.realize}); tests may supply a stand-in.
  */
 @FunctionalInterface
 public interface HostRealization {
+
+    /** {@link Realizer}, with its failures reported as invalid input (every error, with its place). */
+    static HostRealization realizer() {
+        return (state, host, facts, today) -> {
+            try {
+                Realization r = Realizer.realize(state, host, facts, today);
+                return new Realized(r.objects(), FlowSets.from(Reachability.of(r), host), r.warnings());
+            } catch (RealizationException e) {
+                throw new InvalidInputException(e.errors());
+            }
+        };
+    }
 
     /**
      * @throws io.qfence.model.errors.QfenceException when the desired state cannot be realized on that host

@@ -82,7 +82,7 @@ final class PlanCommand implements Callable<Integer> {
         String hostName = hostName(state);
         ObservedHost observed = observation.empty ? ObservedHost.empty(hostName, HostFacts.TYPICAL) : readSnapshot(observation.observed, hostName);
         LocalDate today = LocalDate.ofInstant(context.clock().instant(), ZoneOffset.UTC);
-        HostRealization.Realized realized = context.requireRealization("plan").realize(state, hostName, observed.facts(), today);
+        HostRealization.Realized realized = context.realization().realize(state, hostName, observed.facts(), today);
         realized.warnings().stream().map(Diagnostic::toString).forEach(err::println);
         err.flush();
 

@@ -17,9 +17,9 @@ record CliRun(int exitCode, String out, String err) {
         return run(new CliContext(TODAY), args);
     }
 
-    /** With the stand-in realization, for {@code plan} and {@code diff}. */
+    /** With a small stand-in for realization, for {@code plan} and {@code diff} tests that must not depend on it. */
     static CliRun realized(String... args) {
-        return run(new CliContext(TODAY, java.util.Optional.of(new FakeRealization())), args);
+        return run(new CliContext(TODAY, new FakeRealization()), args);
     }
 
     private static CliRun run(CliContext context, String... args) {

@@ -11,7 +11,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code qfence diff} between two commits of a repository made here, with the stand-in realization. */
+/**
+ * {@code qfence diff} between two commits of a repository made here: end to end with the real realization, and with a
+ * small stand-in where a test is about the command.
+ */
 class DiffCommandTest {
 
     @TempDir
@@ -44,6 +47,19 @@ class DiffCommandTest {
                     """));
             second = commit(git, "one more exception");
         }
+    }
+
+    @Test
+    void oneNewExceptionIsExactlyOneGainedFlowOfTheRealizedPolicy() {
+        CliRun run = CliRun.of("diff", "--repo", repo.toString(), "--from", "HEAD~1", "--fail-on-widen");
+
+        assertThat(run.exitCode()).isEqualTo(3);
+        assertThat(run.out()).isEqualTo("Isolation diff from HEAD~1 (" + first.substring(0, 12) + ") to HEAD (" + second.substring(0, 12) + ")\n"
+                + "\n"
+                + "Flows gained (access widens):\n"
+                + "  + vm:web-app-1 -> vm:db-replica tcp/5432\n"
+                + "\n"
+                + "Access widens: 1 flow gained, 0 lost.\n");
     }
 
     @Test

@@ -18,7 +18,10 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code qfence plan} on the example desired state, with the stand-in realization. */
+/**
+ * {@code qfence plan} on the example desired state: end to end with the real realization, and with a small stand-in
+ * where a test is about the command rather than about what realization produces.
+ */
 class PlanCommandTest {
 
     static final String EXAMPLE = "desired-state";
@@ -30,6 +33,31 @@ class PlanCommandTest {
         Path file = dir.resolve("hv1.json");
         Files.writeString(file, SnapshotCodec.toJson(new ObservedHost("hv1", HostFacts.TYPICAL, realized.objects(), List.of(), List.of(), List.of())));
         return file;
+    }
+
+    @Test
+    void theExampleAgainstAnEmptyHostIsAFullPlanThatExits2() {
+        CliRun run = CliRun.of("plan", "--empty", "--dir", EXAMPLE);
+
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.out()).startsWith("Actions are shown with these symbols:\n  + create\n  > start\n")
+                .contains("  # firewall will be created\n", "  # group.web/vm.web-app-1/tap will be created\n", "  # group.db/vm.db-main will be started\n")
+                .containsPattern("\nPlan: \\d+ to add, 0 to change, 0 to destroy, 8 to start, 0 to stop.\n$");
+    }
+
+    @Test
+    void theExampleAgainstASnapshotOfItsRealizationExits0(@TempDir Path tmp) throws Exception {
+        var state = DesiredStateLoader.loadDirectory(Path.of(EXAMPLE), CliRun.TODAY).state().orElseThrow();
+        var realized = HostRealization.realizer().realize(state, "hv1", HostFacts.TYPICAL, LocalDate.of(2026, 6, 1));
+        Path file = tmp.resolve("hv1.json");
+        Files.writeString(file, SnapshotCodec.toJson(new ObservedHost("hv1", HostFacts.TYPICAL, realized.objects(), List.of(), List.of(), List.of())));
+
+        CliRun run = CliRun.of("plan", "--observed", file.toString(), "--dir", EXAMPLE, "--format", "json");
+
+        assertThat(run.exitCode()).isZero();
+        var json = new ObjectMapper().readTree(run.out());
+        assertThat(json.get("resource_changes")).isEmpty();
+        assertThat(json.get("observed_digest")).isEqualTo(json.get("desired_digest"));
     }
 
     @Test
@@ -85,15 +113,13 @@ class PlanCommandTest {
         Path broken = tmp.resolve("broken.json");
         Files.writeString(broken, "{\"format_version\":\"1.0\",\"host\":\"hv1\"}");
         CliRun brokenSnapshot = CliRun.realized("plan", "--observed", broken.toString(), "--dir", EXAMPLE);
-        CliRun unwired = CliRun.of("plan", "--empty", "--dir", EXAMPLE);
 
-        assertThat(List.of(both, neither, unknownHost, otherHost, brokenSnapshot, unwired)).allSatisfy(r -> assertThat(r.exitCode()).isEqualTo(1));
+        assertThat(List.of(both, neither, unknownHost, otherHost, brokenSnapshot)).allSatisfy(r -> assertThat(r.exitCode()).isEqualTo(1));
         assertThat(both.err()).contains("--observed=FILE, --empty are mutually exclusive");
         assertThat(neither.err()).contains("Error: Missing required argument (specify one of these): (--observed=FILE | --empty)");
         assertThat(unknownHost.err()).endsWith("\nqfence: error: no host 'hv9' in the desired state; it has: hv1\n");
         assertThat(otherHost.err()).endsWith("\nqfence: error: " + other + " is a snapshot of host 'hv2', not of 'hv1'\n");
         assertThat(brokenSnapshot.err()).contains("\nqfence: error: " + broken + ": invalid snapshot: Missing creator property");
-        assertThat(unwired.err()).endsWith("\nqfence: error: plan needs the realizer, which this build of qfence does not wire in\n");
     }
 
     @Test
