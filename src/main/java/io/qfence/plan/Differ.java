@@ -201,9 +201,9 @@ final class Differ {
         }
         Why why = classify(address, d, o);
         Firewall middle = FirewallSteps.intermediate(o, d, effects);
-        if (middle.equals(d)) {
+        if (FirewallSteps.sameAccess(middle, d)) {
             put(intent(address, Action.UPDATE, o, d, why, Collections.emptySortedSet(), FirewallRole.FIRST));
-        } else if (middle.equals(o)) {
+        } else if (FirewallSteps.sameAccess(middle, o)) {
             put(intent(address, Action.UPDATE, o, d, why, Collections.emptySortedSet(), FirewallRole.WIDEN));
         } else {
             put(intent(address, Action.UPDATE, o, middle, new Why(Reason.NARROWING_FIRST, why.drift()), Collections.emptySortedSet(),

@@ -24,7 +24,8 @@ import java.util.TreeSet;
  * of the plan (stopping a removed guest, deleting its tap) has not happened yet. Fail-closed means: first a ruleset
  * that only narrows, then, once the network and cgroups are in their new shape, the full new ruleset.
  *
- * <p>The intermediate ruleset is the union of old and new, rule by rule, minus every grant that is not in both:
+ * <p>The intermediate ruleset is the union of old and new, rule by rule, minus every grant that is not in both
+ * (rules are compared by expression here: a new comment is not new access):
  * <ul>
  *   <li>rules in both stay;</li>
  *   <li>new rules stay unless they grant (or might: a new rule whose effect is unknown is held back too);</li>
@@ -130,6 +131,21 @@ final class FirewallSteps {
         return new Firewall(desired.address(), merged);
     }
 
+    /**
+     * Whether two rulesets differ at most in rule comments: then a transaction between them changes no access, and
+     * the intermediate step is skipped.
+     */
+    static boolean sameAccess(Firewall a, Firewall b) {
+        return a.equals(b) || withoutComments(a).equals(withoutComments(b));
+    }
+
+    private static Firewall withoutComments(Firewall f) {
+        return new Firewall(f.address(), f.tables().stream().map(t -> new NftTable(t.family(), t.name(),
+                t.chains().stream().map(c -> new NftChain(c.name(), c.hook(),
+                        c.rules().stream().map(r -> new NftRule(r.expr(), "", r.effect())).toList())).toList(),
+                t.sets(), t.counters())).toList());
+    }
+
     private static Map<String, NftTable> tablesByName(Firewall f) {
         Map<String, NftTable> m = new LinkedHashMap<>();
         f.tables().forEach(t -> m.put(t.qualifiedName(), t));
@@ -151,9 +167,14 @@ final class FirewallSteps {
         return out;
     }
 
-    /** Merge along the alignment of both sides; rules only in one side are kept unless they (may) grant. */
+    /**
+     * Merge along the alignment of both sides; rules only in one side are kept unless they (may) grant. Rules are
+     * aligned by their expression, not their comment: a rule that only changes its comment (realization numbers
+     * exceptions, so inserting one renumbers the rest) is the same access and stays, in its new form, instead of
+     * being cut until the second transaction.
+     */
     private static List<NftRule> mergeRules(List<NftRule> old, List<NftRule> now, Effects effects) {
-        int[] match = Alignment.match(old, now);
+        int[] match = Alignment.match(old.stream().map(NftRule::expr).toList(), now.stream().map(NftRule::expr).toList());
         List<NftRule> out = new ArrayList<>();
         int j = 0;
         for (int i = 0; i < old.size(); i++) {

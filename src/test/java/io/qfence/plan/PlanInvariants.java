@@ -74,11 +74,12 @@ final class PlanInvariants {
         return v;
     }
 
+    /** Rules by expression: a new comment is not new access. */
     private static Set<NftRule> rules(Firewall f) {
         Set<NftRule> s = new HashSet<>();
         for (NftTable t : f.tables()) {
             for (NftChain c : t.chains()) {
-                s.addAll(c.rules());
+                c.rules().forEach(r -> s.add(new NftRule(r.expr(), "", r.effect())));
             }
         }
         return s;
@@ -89,7 +90,7 @@ final class PlanInvariants {
         Firewall want = desired.stream().filter(Firewall.class::isInstance).map(Firewall.class::cast).findFirst().orElse(null);
         Map<NftRule, Effect> labels = want == null ? Map.of()
                 : want.tables().stream().flatMap(t -> t.chains().stream()).flatMap(c -> c.rules().stream())
-                        .collect(Collectors.toMap(r -> r, NftRule::effect, (a, b) -> a));
+                        .collect(Collectors.toMap(r -> new NftRule(r.expr(), "", r.effect()), NftRule::effect, (a, b) -> a));
         List<Integer> fw = new ArrayList<>();
         for (int i = 0; i < changes.size(); i++) {
             if (changes.get(i).address().equals(Addresses.FIREWALL)) {

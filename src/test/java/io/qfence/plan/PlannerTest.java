@@ -385,4 +385,48 @@ class PlannerTest {
         assertThatThrownBy(() -> new Change(g.address(), Action.STOP, Optional.of(g), Optional.of(g), Reason.NEW, false))
                 .hasMessage("group.web/vm.web-01: a stop must leave the guest stopped");
     }
+
+    @Test
+    void renumberedExceptionsAreNotNewAccessSoAddingOneIsASingleWideningTransaction() {
+        // realization numbers exceptions: inserting one first renames the others' comments
+        List<HostObject> before = relabel(Scenario.realize(WEB.exceptions("qfb-a", "qfb-b"), DB));
+        List<HostObject> desired = relabel(Scenario.realize(WEB.exceptions("qfb-new", "qfb-a", "qfb-b"), DB));
+
+        Plan plan = Planner.plan(desired, observed(before));
+
+        assertThat(plan).hasActionsInOrder("~ firewall").isFailClosed(desired, before);
+    }
+
+    @Test
+    void removingOneOfSeveralExceptionsNarrowsFirstWithoutCuttingTheOthers() {
+        List<HostObject> before = relabel(Scenario.realize(WEB.exceptions("qfb-old", "qfb-a", "qfb-b"), DB));
+        List<HostObject> desired = relabel(Scenario.realize(WEB.exceptions("qfb-a", "qfb-b").vms(Vm.of("web-01", 2001)), DB));
+
+        Plan plan = Planner.plan(desired, observed(before));
+
+        assertThat(plan).isFailClosed(desired, before);
+        Change first = plan.changes().get(0);
+        assertThat(plan).updates("firewall").atStep(0);
+        Assertions.assertThat(first.after().orElseThrow().attributes().values())
+                .anyMatch(v -> v.contains("qfb-a") && v.endsWith("qf:exception:0"))
+                .anyMatch(v -> v.contains("qfb-b") && v.endsWith("qf:exception:1"))
+                .noneMatch(v -> v.contains("qfb-old"));
+    }
+
+    /** Comments numbered by position, as realization writes them ({@code qf:exception:web:0}, ...). */
+    static List<HostObject> relabel(List<HostObject> objects) {
+        return objects.stream().map(o -> {
+            if (!(o instanceof io.qfence.model.host.Firewall f)) {
+                return o;
+            }
+            List<io.qfence.model.host.NftTable> tables = f.tables().stream().map(t -> new io.qfence.model.host.NftTable(t.family(), t.name(),
+                    t.chains().stream().map(c -> {
+                        int[] n = {0};
+                        return new io.qfence.model.host.NftChain(c.name(), c.hook(), c.rules().stream()
+                                .map(r -> r.comment().startsWith("qf:exception:") ? new io.qfence.model.host.NftRule(r.expr(),
+                                        "qf:exception:" + n[0]++, r.effect()) : r).toList());
+                    }).toList(), t.sets(), t.counters())).toList();
+            return (HostObject) new io.qfence.model.host.Firewall(f.address(), tables);
+        }).toList();
+    }
 }
