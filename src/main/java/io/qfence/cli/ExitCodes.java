@@ -4,6 +4,7 @@ import io.qfence.model.Diagnostic;
 import io.qfence.model.errors.InvalidInputException;
 import io.qfence.model.errors.LockHeldException;
 import io.qfence.model.errors.QfenceException;
+import io.qfence.model.errors.StalePlanException;
 import io.qfence.model.errors.UsageException;
 import java.io.PrintWriter;
 import java.util.Map;
@@ -39,7 +40,8 @@ public final class ExitCodes {
     static final Map<Class<? extends QfenceException>, Integer> BY_FAILURE = Map.of(
             InvalidInputException.class, ERROR,
             UsageException.class, ERROR,
-            LockHeldException.class, ERROR);
+            LockHeldException.class, ERROR,
+            StalePlanException.class, ERROR);
 
     /** The exit code of a failure. */
     public static int of(QfenceException e) {

@@ -14,9 +14,18 @@ record CliRun(int exitCode, String out, String err) {
     static final Clock TODAY = Clock.fixed(Instant.parse("2026-06-01T12:00:00Z"), ZoneOffset.UTC);
 
     static CliRun of(String... args) {
+        return run(new CliContext(TODAY), args);
+    }
+
+    /** With a small stand-in for realization, for {@code plan} and {@code diff} tests that must not depend on it. */
+    static CliRun realized(String... args) {
+        return run(new CliContext(TODAY, new FakeRealization()), args);
+    }
+
+    private static CliRun run(CliContext context, String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        CommandLine cli = Cli.commandLine(new CliContext(TODAY));
+        CommandLine cli = Cli.commandLine(context);
         cli.setOut(new PrintWriter(out, true));
         cli.setErr(new PrintWriter(err, true));
         int code = cli.execute(args);

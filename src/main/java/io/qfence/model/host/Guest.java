@@ -44,6 +44,16 @@ public record Guest(
         Objects.requireNonNull(runtime, "runtime");
     }
 
+    /** The same guest in another lifecycle state, e.g. what a stop leaves behind. */
+    public Guest withState(GuestState newState) {
+        return new Guest(address, vm, group, uid, gid, argv, configDigest, config, newState, launch, runtime);
+    }
+
+    /** The same guest with other process facts; {@link GuestRuntime#NONE} gives its comparable, runtime-free form. */
+    public Guest withRuntime(GuestRuntime newRuntime) {
+        return new Guest(address, vm, group, uid, gid, argv, configDigest, config, state, launch, newRuntime);
+    }
+
     /** The planner compares the digest (restart) and the state (start/stop); config fields explain a digest change. */
     @Override
     public SortedMap<String, String> attributes() {

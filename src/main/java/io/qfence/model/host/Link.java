@@ -55,6 +55,11 @@ public record Link(
         Objects.requireNonNull(portFlags, "portFlags");
     }
 
+    /** The same link attached to another master (or to none), e.g. a port after its bridge was deleted. */
+    public Link withMaster(Optional<String> newMaster) {
+        return new Link(address, kind, name, newMaster, mac, mtu, up, addresses, ownerUid, ownerGid, vlanId, vlanParent, portFlags);
+    }
+
     /** The alias that marks the link as qfence's. */
     public String alias() {
         return Addresses.linkAlias(address);

@@ -1,0 +1,170 @@
+package io.qfence.plan.diff;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.qfence.plan.render.RenderOptions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Renders an {@link IsolationDiff} as text (for a terminal), JSON (for CI; versioned by {@code format_version}) or
+ * Markdown (for a pull-request comment, capped at {@link RenderOptions#maxLength()}).
+ */
+public final class IsolationDiffRenderer {
+
+    public static final String FORMAT_VERSION = "1.0";
+
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private IsolationDiffRenderer() {}
+
+    public static String render(IsolationDiff diff, String format, RenderOptions options) {
+        return switch (format) {
+            case "text" -> text(diff, options);
+            case "json" -> json(diff);
+            case "markdown" -> markdown(diff, options);
+            default -> throw new IllegalArgumentException("unknown format '" + format + "': expected text, json or markdown");
+        };
+    }
+
+    /** {@code Access widens: 1 flow gained, 2 lost.} */
+    public static String verdict(IsolationDiff d) {
+        int gained = d.gained().entries().size();
+        int lost = d.lost().entries().size();
+        String counts = gained + " flow" + (gained == 1 ? "" : "s") + " gained, " + lost + " lost";
+        if (d.widens()) {
+            return "Access widens: " + counts + ".";
+        }
+        if (d.narrows()) {
+            return "Access narrows: " + counts + ".";
+        }
+        return "Access is unchanged.";
+    }
+
+    public static String text(IsolationDiff d, RenderOptions options) {
+        String green = options.colour() ? "\u001b[32m" : "";
+        String red = options.colour() ? "\u001b[31m" : "";
+        String yellow = options.colour() ? "\u001b[33m" : "";
+        String bold = options.colour() ? "\u001b[1m" : "";
+        String reset = options.colour() ? "\u001b[0m" : "";
+        StringBuilder out = new StringBuilder();
+        out.append("Isolation diff from ").append(d.from()).append(" to ").append(d.to()).append('\n');
+        if (d.isEmpty()) {
+            return out.append("\nNo isolation changes.\n").toString();
+        }
+        if (!d.gained().isEmpty()) {
+            out.append("\nFlows gained (access widens):\n");
+            d.gained().entries().forEach(e -> out.append("  ").append(green).append('+').append(reset).append(' ').append(e).append('\n'));
+        }
+        if (!d.lost().isEmpty()) {
+            out.append("\nFlows lost (access narrows):\n");
+            d.lost().entries().forEach(e -> out.append("  ").append(red).append('-').append(reset).append(' ').append(e).append('\n'));
+        }
+        if (!d.settings().isEmpty()) {
+            out.append("\nOther changes:\n");
+            for (SettingChange s : d.settings()) {
+                char sym = s.before().isEmpty() ? '+' : s.after().isEmpty() ? '-' : '~';
+                String colour = sym == '+' ? green : sym == '-' ? red : yellow;
+                out.append("  ").append(colour).append(sym).append(reset).append(' ').append(s).append('\n');
+            }
+        }
+        return out.append('\n').append(bold).append(verdict(d)).append(reset).append('\n').toString();
+    }
+
+    public static String json(IsolationDiff d) {
+        ObjectNode root = JSON.createObjectNode();
+        root.put("format_version", FORMAT_VERSION);
+        root.put("from", d.from());
+        root.put("to", d.to());
+        root.put("widens", d.widens());
+        root.put("narrows", d.narrows());
+        flows(root.putArray("gained"), d.gained());
+        flows(root.putArray("lost"), d.lost());
+        ArrayNode settings = root.putArray("settings");
+        for (SettingChange s : d.settings()) {
+            ObjectNode n = settings.addObject();
+            n.put("subject", s.subject());
+            n.put("setting", s.setting());
+            n.put("before", s.before().orElse(null));
+            n.put("after", s.after().orElse(null));
+        }
+        try {
+            return JSON.writeValueAsString(root) + "\n";
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("diffs must always serialize", e);
+        }
+    }
+
+    private static void flows(ArrayNode array, FlowSet flows) {
+        for (FlowEntry e : flows.entries()) {
+            ObjectNode n = array.addObject();
+            n.put("source", e.source());
+            n.put("destination", e.destination());
+            n.put("protocol", e.protocol());
+            n.put("ports", e.ports());
+        }
+    }
+
+    public static String markdown(IsolationDiff d, RenderOptions options) {
+        StringBuilder head = new StringBuilder();
+        head.append("### qfence isolation diff `").append(d.from()).append("` → `").append(d.to()).append("`\n\n");
+        if (d.isEmpty()) {
+            return head.append("**No isolation changes.**\n").toString();
+        }
+        head.append(d.widens() ? "**:warning: " : "**").append(verdict(d)).append("**\n");
+        List<String> rows = new ArrayList<>();
+        d.gained().entries().forEach(e -> rows.add(flowRow("gained", e)));
+        d.lost().entries().forEach(e -> rows.add(flowRow("lost", e)));
+        List<String> settingRows = new ArrayList<>();
+        d.settings().forEach(s -> settingRows.add("| " + cell(s.subject()) + " | " + cell(s.setting()) + " | " + cell(s.before()) + " | "
+                + cell(s.after()) + " |"));
+        StringBuilder out = new StringBuilder(head);
+        String flowHeader = "\n| | source | destination | protocol | ports |\n|---|---|---|---|---|\n";
+        String settingsHeader = "\n<details><summary>" + d.settings().size() + " other change" + (d.settings().size() == 1 ? "" : "s")
+                + " (VLANs, subnets, limits, lifecycle)</summary>\n\n| subject | setting | before | after |\n|---|---|---|---|\n";
+        String settingsFooter = "\n</details>\n";
+        int budget = options.maxLength() - 200;
+        int omitted = 0;
+        if (!rows.isEmpty()) {
+            out.append(flowHeader);
+            for (String r : rows) {
+                if (out.length() + r.length() + 1 > budget * 3 / 4) {
+                    omitted++;
+                    continue;
+                }
+                out.append(r).append('\n');
+            }
+        }
+        if (!settingRows.isEmpty()) {
+            out.append(settingsHeader);
+            for (String r : settingRows) {
+                if (out.length() + r.length() + 1 + settingsFooter.length() > budget) {
+                    omitted++;
+                    continue;
+                }
+                out.append(r).append('\n');
+            }
+            out.append(settingsFooter);
+        }
+        if (omitted > 0) {
+            out.append("\n… and ").append(omitted).append(" more rows not shown; run `qfence diff` for all of them.\n");
+        }
+        return out.toString();
+    }
+
+    private static String flowRow(String how, FlowEntry e) {
+        return "| " + (how.equals("gained") ? ":heavy_plus_sign: gained" : ":heavy_minus_sign: lost") + " | " + cell(e.source()) + " | "
+                + cell(e.destination()) + " | " + e.protocol() + " | " + (e.ports().isEmpty() ? "" : cell(e.ports())) + " |";
+    }
+
+    private static String cell(Optional<String> s) {
+        return s.map(IsolationDiffRenderer::cell).orElse("*(none)*");
+    }
+
+    private static String cell(String s) {
+        return "`" + s.replace("|", "\\|").replace("`", "'") + "`";
+    }
+}

@@ -1,0 +1,111 @@
+package io.qfence.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.eclipse.jgit.api.Git;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code qfence diff} between two commits of a repository made here: end to end with the real realization, and with a
+ * small stand-in where a test is about the command.
+ */
+class DiffCommandTest {
+
+    @TempDir
+    Path repo;
+
+    private String first;
+    private String second;
+
+    static String commit(Git git, String message) throws Exception {
+        git.add().addFilepattern(".").call();
+        return git.commit().setMessage(message).setSign(false).setAuthor("t", "t@example.org").setCommitter("t", "t@example.org").call()
+                .getId().name();
+    }
+
+    /** The example desired state, then the same with one new exception: web-app-1 may reach db-replica on tcp/5432. */
+    @BeforeEach
+    void twoCommits() throws Exception {
+        try (Git git = Git.init().setDirectory(repo.toFile()).setInitialBranch("main").call()) {
+            InvalidCorpusTest.copyTree(Path.of("desired-state"), repo.resolve("desired-state"));
+            first = commit(git, "example");
+            Path web = repo.resolve("desired-state/groups/web.yaml");
+            String yaml = Files.readString(web);
+            Files.writeString(web, yaml.replace("    allow:\n", """
+                        allow:
+                          - from: web-app-1
+                            to: db-replica
+                            protocol: tcp
+                            ports: [5432]
+                            reason: reports read from the replica
+                    """));
+            second = commit(git, "one more exception");
+        }
+    }
+
+    @Test
+    void oneNewExceptionIsExactlyOneGainedFlowOfTheRealizedPolicy() {
+        CliRun run = CliRun.of("diff", "--repo", repo.toString(), "--from", "HEAD~1", "--fail-on-widen");
+
+        assertThat(run.exitCode()).isEqualTo(3);
+        assertThat(run.out()).isEqualTo("Isolation diff from HEAD~1 (" + first.substring(0, 12) + ") to HEAD (" + second.substring(0, 12) + ")\n"
+                + "\n"
+                + "Flows gained (access widens):\n"
+                + "  + vm:web-app-1 -> vm:db-replica tcp/5432\n"
+                + "\n"
+                + "Access widens: 1 flow gained, 0 lost.\n");
+    }
+
+    @Test
+    void oneNewExceptionShowsExactlyOneGainedFlow() {
+        CliRun run = CliRun.realized("diff", "--repo", repo.toString(), "--from", "HEAD~1", "--to", "HEAD");
+
+        assertThat(run.exitCode()).isZero();
+        assertThat(run.out()).isEqualTo("Isolation diff from HEAD~1 (" + first.substring(0, 12) + ") to HEAD (" + second.substring(0, 12) + ")\n"
+                + "\n"
+                + "Flows gained (access widens):\n"
+                + "  + web-app-1 -> db-replica tcp/5432\n"
+                + "\n"
+                + "Access widens: 1 flow gained, 0 lost.\n");
+    }
+
+    @Test
+    void failOnWidenExits3OnlyWhenAccessWidens() {
+        CliRun widening = CliRun.realized("diff", "--repo", repo.toString(), "--from", first, "--to", second, "--fail-on-widen");
+        CliRun narrowing = CliRun.realized("diff", "--repo", repo.toString(), "--from", second, "--to", first, "--fail-on-widen");
+        CliRun same = CliRun.realized("diff", "--repo", repo.toString(), "--from", first, "--to", first, "--fail-on-widen");
+
+        assertThat(widening.exitCode()).isEqualTo(3);
+        assertThat(narrowing.exitCode()).isZero();
+        assertThat(narrowing.out()).contains("Flows lost (access narrows):\n  - web-app-1 -> db-replica tcp/5432\n");
+        assertThat(same.exitCode()).isZero();
+        assertThat(same.out()).endsWith("\nNo isolation changes.\n");
+    }
+
+    @Test
+    void jsonAndMarkdownForCi() throws Exception {
+        CliRun json = CliRun.realized("diff", "--repo", repo.toString(), "--from", "HEAD~1", "--format", "json");
+        CliRun markdown = CliRun.realized("diff", "--repo", repo.toString(), "--from", "HEAD~1", "--format", "markdown");
+
+        JsonNode tree = new ObjectMapper().readTree(json.out());
+        assertThat(tree.get("widens").asBoolean()).isTrue();
+        assertThat(tree.get("gained")).hasSize(1);
+        assertThat(tree.get("lost")).isEmpty();
+        assertThat(markdown.out()).contains("**:warning: Access widens: 1 flow gained, 0 lost.**",
+                "| :heavy_plus_sign: gained | `web-app-1` | `db-replica` | tcp | `5432` |");
+    }
+
+    @Test
+    void anUnknownRevisionIsAnError() {
+        CliRun run = CliRun.realized("diff", "--repo", repo.toString(), "--from", "nope");
+
+        assertThat(run.exitCode()).isEqualTo(1);
+        assertThat(run.err()).startsWith("qfence: error: ").contains("nope");
+    }
+}

@@ -1,0 +1,139 @@
+package io.qfence.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.networknt.schema.JsonSchemaFactory;
+import com.networknt.schema.SpecVersion;
+import io.qfence.model.host.HostFacts;
+import io.qfence.model.host.ObservedHost;
+import io.qfence.plan.Plan;
+import io.qfence.plan.PlanCodec;
+import io.qfence.plan.SnapshotCodec;
+import io.qfence.source.DesiredStateLoader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code qfence plan} on the example desired state: end to end with the real realization, and with a small stand-in
+ * where a test is about the command rather than about what realization produces.
+ */
+class PlanCommandTest {
+
+    static final String EXAMPLE = "desired-state";
+
+    /** A snapshot of a host that has exactly what the example desired state realizes to. */
+    static Path snapshotOfTheRealization(Path dir) throws Exception {
+        var state = DesiredStateLoader.loadDirectory(Path.of(EXAMPLE), CliRun.TODAY).state().orElseThrow();
+        var realized = new FakeRealization().realize(state, "hv1", HostFacts.TYPICAL, LocalDate.of(2026, 6, 1));
+        Path file = dir.resolve("hv1.json");
+        Files.writeString(file, SnapshotCodec.toJson(new ObservedHost("hv1", HostFacts.TYPICAL, realized.objects(), List.of(), List.of(), List.of())));
+        return file;
+    }
+
+    @Test
+    void theExampleAgainstAnEmptyHostIsAFullPlanThatExits2() {
+        CliRun run = CliRun.of("plan", "--empty", "--dir", EXAMPLE);
+
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.out()).startsWith("Actions are shown with these symbols:\n  + create\n  > start\n")
+                .contains("  # firewall will be created\n", "  # group.web/vm.web-app-1/tap will be created\n", "  # group.db/vm.db-main will be started\n")
+                .containsPattern("\nPlan: \\d+ to add, 0 to change, 0 to destroy, 8 to start, 0 to stop.\n$");
+    }
+
+    @Test
+    void theExampleAgainstASnapshotOfItsRealizationExits0(@TempDir Path tmp) throws Exception {
+        var state = DesiredStateLoader.loadDirectory(Path.of(EXAMPLE), CliRun.TODAY).state().orElseThrow();
+        var realized = HostRealization.realizer().realize(state, "hv1", HostFacts.TYPICAL, LocalDate.of(2026, 6, 1));
+        Path file = tmp.resolve("hv1.json");
+        Files.writeString(file, SnapshotCodec.toJson(new ObservedHost("hv1", HostFacts.TYPICAL, realized.objects(), List.of(), List.of(), List.of())));
+
+        CliRun run = CliRun.of("plan", "--observed", file.toString(), "--dir", EXAMPLE, "--format", "json");
+
+        assertThat(run.exitCode()).isZero();
+        var json = new ObjectMapper().readTree(run.out());
+        assertThat(json.get("resource_changes")).isEmpty();
+        assertThat(json.get("observed_digest")).isEqualTo(json.get("desired_digest"));
+    }
+
+    @Test
+    void planAgainstAnEmptyHostPrintsAFullPlanAndExits2() {
+        CliRun run = CliRun.realized("plan", "--empty", "--dir", EXAMPLE);
+
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.out()).contains("qfence will perform the following actions:", "+ firewall \"firewall\" {",
+                "> guest \"group.web/vm.web-bastion\" {").containsPattern("Plan: \\d+ to add, 0 to change, 0 to destroy, \\d+ to start, 0 to stop.");
+        assertThat(run.err()).isEqualTo("groups/web.yaml:40:18: warning: firewall exception expired on 2025-06-30 and is ignored\n");
+    }
+
+    @Test
+    void planAgainstASnapshotEqualToTheRealizationExits0(@TempDir Path tmp) throws Exception {
+        CliRun run = CliRun.realized("plan", "--observed", snapshotOfTheRealization(tmp).toString(), "--dir", EXAMPLE);
+
+        assertThat(run.exitCode()).isZero();
+        assertThat(run.out()).isEqualTo("No changes. The host matches the desired state.\n");
+    }
+
+    @Test
+    void jsonFollowsThePlanSchemaAndMarkdownHasTheSummaryTable() throws Exception {
+        CliRun json = CliRun.realized("plan", "--empty", "--dir", EXAMPLE, "--format", "json");
+        CliRun markdown = CliRun.realized("plan", "--empty", "--dir", EXAMPLE, "--format", "markdown");
+
+        var schema = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012).getSchema(Files.readString(Path.of("schemas/plan.schema.json")));
+        assertThat(schema.validate(new ObjectMapper().readTree(json.out()))).isEmpty();
+        assertThat(json.exitCode()).isEqualTo(2);
+        assertThat(markdown.out()).startsWith("### qfence plan for `hv1`").contains("| **total** |", "<details>");
+        assertThat(markdown.out()).doesNotContain("\u001b[");
+    }
+
+    @Test
+    void aSavedPlanRecordsTheObservedStateItWasMadeFrom(@TempDir Path tmp) throws Exception {
+        Path saved = tmp.resolve("plan.json");
+
+        CliRun run = CliRun.realized("plan", "--empty", "--dir", EXAMPLE, "--out", saved.toString(), "--format", "json");
+
+        Plan plan = PlanCodec.fromJson(Files.readString(saved));
+        assertThat(run.exitCode()).isEqualTo(2);
+        PlanCodec.requireFresh(plan, ObservedHost.empty("hv1", HostFacts.TYPICAL));
+        assertThat(new ObjectMapper().readTree(run.out()).get("observed_digest").asText()).isEqualTo(plan.observedDigest());
+    }
+
+    @Test
+    void wrongUsageExits1WithAMessage(@TempDir Path tmp) throws Exception {
+        CliRun both = CliRun.realized("plan", "--empty", "--observed", "x.json", "--dir", EXAMPLE);
+        CliRun neither = CliRun.realized("plan", "--dir", EXAMPLE);
+        CliRun unknownHost = CliRun.realized("plan", "--empty", "--host", "hv9", "--dir", EXAMPLE);
+        Path other = tmp.resolve("other.json");
+        Files.writeString(other, SnapshotCodec.toJson(ObservedHost.empty("hv2", HostFacts.TYPICAL)));
+        CliRun otherHost = CliRun.realized("plan", "--observed", other.toString(), "--dir", EXAMPLE);
+        Path broken = tmp.resolve("broken.json");
+        Files.writeString(broken, "{\"format_version\":\"1.0\",\"host\":\"hv1\"}");
+        CliRun brokenSnapshot = CliRun.realized("plan", "--observed", broken.toString(), "--dir", EXAMPLE);
+
+        assertThat(List.of(both, neither, unknownHost, otherHost, brokenSnapshot)).allSatisfy(r -> assertThat(r.exitCode()).isEqualTo(1));
+        assertThat(both.err()).contains("--observed=FILE, --empty are mutually exclusive");
+        assertThat(neither.err()).contains("Error: Missing required argument (specify one of these): (--observed=FILE | --empty)");
+        assertThat(unknownHost.err()).endsWith("\nqfence: error: no host 'hv9' in the desired state; it has: hv1\n");
+        assertThat(otherHost.err()).endsWith("\nqfence: error: " + other + " is a snapshot of host 'hv2', not of 'hv1'\n");
+        assertThat(brokenSnapshot.err()).contains("\nqfence: error: " + broken + ": invalid snapshot: Missing creator property");
+    }
+
+    @Test
+    void anInvalidDesiredStateIsReportedAndExits1() {
+        CliRun run = CliRun.realized("plan", "--empty", "--dir", "src/test/resources/invalid/yaml-syntax-error");
+
+        assertThat(run.exitCode()).isEqualTo(1);
+        assertThat(run.err()).contains("groups/alpha.yaml:");
+        assertThat(run.out()).isEmpty();
+    }
+
+    @Test
+    void usageOfPlanAndDiff() {
+        Golden.assertMatches(Golden.RESOURCES.resolve("golden/cli/plan-help.txt"), CliRun.of("plan", "--help").out());
+        Golden.assertMatches(Golden.RESOURCES.resolve("golden/cli/diff-help.txt"), CliRun.of("diff", "--help").out());
+    }
+}
