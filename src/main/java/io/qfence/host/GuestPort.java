@@ -1,0 +1,37 @@
+package io.qfence.host;
+
+import io.qfence.model.host.Guest;
+import java.util.List;
+
+/**
+ * Observing, starting and stopping QEMU guests. Apply calls it for the START, STOP and restart changes of a plan;
+ * observation calls it to find qfence's guests.
+ *
+ * <p>Trust: everything a guest's QEMU can write (its run directory, its pidfile, its QMP answers) is untrusted. The
+ * authoritative record of which guests qfence started, with which pid and configuration, is root-owned and lives in
+ * the host's {@code stateDir}.
+ */
+public interface GuestPort {
+
+    /**
+     * qfence's guests on this host, as {@link Guest} objects whose {@code state} and {@code runtime} describe what was
+     * found (RUNNING, PAUSED, STOPPED, CRASHED with its cause). {@code realized} tells observation which guests to
+     * expect and where; guests qfence started that are no longer realized (orphans) are returned too, so that the plan
+     * can stop them.
+     */
+    List<Guest> observe(List<Guest> realized);
+
+    /**
+     * Starts a realized guest whose tap, cgroup and firewall are already in place: spawn paused ({@code -S}), verify
+     * its uid, seccomp mode, capabilities and cgroup membership, then {@code cont}. Returns once it runs; on any failed
+     * check the guest is killed and an exception names the check. Starting a guest that already runs with the same
+     * config digest is a no-op.
+     */
+    void start(Guest guest, Progress progress);
+
+    /**
+     * Stops a guest: ACPI power-down, wait up to its stop timeout, {@code quit}, then SIGKILL by pid; each step is
+     * reported. Stopping a guest that is not running is a no-op. Never deletes the guest's images.
+     */
+    void stop(Guest guest, Progress progress);
+}
