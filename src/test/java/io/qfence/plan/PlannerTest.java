@@ -340,7 +340,7 @@ class PlannerTest {
     }
 
     @Test
-    void removingEverythingStopsGuestsRemovesChildrenFirstAndTheFirewallLast() {
+    void removingEverythingStopsGuestsRemovesChildrenFirstLinksTogetherAndTheFirewallLast() {
         List<HostObject> before = Scenario.realize(WEB);
 
         Plan plan = Planner.plan(List.of(), observed(before));
@@ -349,9 +349,9 @@ class PlannerTest {
                         "< group.web/vm.web-01",
                         "< group.web/vm.web-02",
                         "- group.web/vm.web-01/cgroup",
-                        "- group.web/vm.web-01/tap",
                         "- group.web/vm.web-02/cgroup",
                         "- group.web/cgroup",
+                        "- group.web/vm.web-01/tap",
                         "- group.web/vm.web-02/tap",
                         "- group.web/bridge",
                         "- firewall")
