@@ -254,19 +254,26 @@ class LiveApplyTest {
     }
 
     @Test
-    void whatAnInterruptedCreateLeftUnderATemporaryNameIsPlannedAsSuchAndDeleted() {
+    void whatAnInterruptedApplyLeftBehindIsPlannedAsSuchAndDeleted() {
         applied();
         String temporary = InterfaceNames.temporary(new Random());
         host.witness("ip", "tuntap", "add", "dev", temporary, "mode", "tap", "user", "231600");
+        // an interrupted replacement under a new name: two links claim the web bridge's address
+        host.witness("ip", "link", "add", "qfb-web-old", "type", "bridge");
+        host.witness("ip", "link", "set", "qfb-web-old", "alias", "qfence:group.web/bridge");
+        String webBridge = host.link("qfb-web").orElseThrow().path("ifindex").asText();
 
         CliRun plan = host.cli("plan");
         CliRun apply = host.cli("apply", "--auto-approve");
 
         assertThat(plan.exitCode()).isEqualTo(2);
         assertThat(plan.out()).contains("# " + Addresses.leftoverLink(temporary) + " will be destroyed",
-                "# (left behind by an interrupted apply)");
+                "# " + Addresses.leftoverLink("qfb-web-old") + " will be destroyed", "# (left behind by an interrupted apply)")
+                .contains("Plan: 0 to add, 0 to change, 2 to destroy");
         assertThat(apply.exitCode()).as(apply.err()).isZero();
         assertThat(host.link(temporary)).isEmpty();
+        assertThat(host.link("qfb-web-old")).isEmpty();
+        assertThat(host.link("qfb-web").orElseThrow().path("ifindex").asText()).isEqualTo(webBridge);
         assertThat(host.cli("plan").exitCode()).isZero();
     }
 

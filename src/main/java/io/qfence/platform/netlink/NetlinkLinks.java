@@ -214,8 +214,18 @@ public final class NetlinkLinks implements LinkPort {
         return info;
     }
 
+    /**
+     * Deleting needs proof that the link is qfence's: its alias names the link's address, or, for a leftover, the
+     * link has a temporary name or any alias of qfence's (the loser of two links that claimed one address).
+     */
     private void requireOwned(Link link) {
-        if (Addresses.isLeftover(link.address()) && InterfaceNames.isTemporary(link.name())) {
+        if (Addresses.isLeftover(link.address())) {
+            Optional<LinkInfo> info = rtnl.link(link.name());
+            boolean ours = InterfaceNames.isTemporary(link.name())
+                    || info.flatMap(LinkInfo::alias).filter(a -> a.startsWith(ALIAS_PREFIX)).isPresent();
+            if (info.isPresent() && !ours) {
+                throw new HostOperationException(link.address(), "link " + link.name() + " is not qfence's; it is left alone");
+            }
             return;
         }
         current(link);
