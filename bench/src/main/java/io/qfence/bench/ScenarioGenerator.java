@@ -22,8 +22,12 @@ import java.util.Locale;
  *       and cgroups are realized, no QEMU runs.</li>
  *   <li>{@code vm-change/}: {@code base} plus one bridged VM in the first group (a tap, its anti-spoofing set
  *       elements, a cgroup).</li>
- *   <li>{@code exception-change/}: {@code base} plus one exception in the first group (one more accepting rule).</li>
+ *   <li>{@code exception-change/}: {@code vm-change} plus one exception in the first group (one more accepting
+ *       rule).</li>
  * </ul>
+ *
+ * The three are successive revisions, so one sandbox goes through all of them: cold apply of {@code base}, the VM
+ * change, the exception change, teardown.
  *
  * <p>Usage: {@code ScenarioGenerator OUT_DIR NAME:VMS:GROUPS...}, e.g. {@code bench/out s1000:1000:200}.
  */
@@ -83,7 +87,7 @@ public final class ScenarioGenerator {
             for (int g = 0; g < groups; g++) {
                 boolean first = g == 0;
                 Files.writeString(dir.resolve("groups/" + group(g) + ".yaml"),
-                        group(g, (g + 1) % groups, perGroup, first && variant == Variant.VM_CHANGE,
+                        group(g, (g + 1) % groups, perGroup, first && variant != Variant.BASE,
                                 first && variant == Variant.EXCEPTION_CHANGE),
                         StandardCharsets.UTF_8);
             }
