@@ -119,6 +119,17 @@ public final class BenchReport {
                 text.append(String.format(Locale.ROOT, "  %-26s %-22s %-22s %-22s %9s %9s%n", e.getValue(), cell(byMethod.get("qfence")),
                         cell(byMethod.get("script")), cell(byMethod.get("near")), rs.map(BenchReport::ratioText).orElse("-"),
                         rn.map(BenchReport::ratioText).orElse("-")));
+                Map<String, Stats> cpu = new TreeMap<>();
+                for (String method : METHODS) {
+                    Stats.of(select(samples, name, method, e.getKey() + ".cpu")).ifPresent(st -> cpu.put(method, st));
+                }
+                if (!cpu.isEmpty()) {
+                    ObjectNode mc = measures.putObject(e.getKey() + "_cpu");
+                    cpu.forEach((method, st) -> stats(mc.putObject(method), st));
+                    text.append(String.format(Locale.ROOT, "  %-26s %-22s %-22s %-22s %9s %9s%n", "  CPU (user+sys)", cell(cpu.get("qfence")),
+                            cell(cpu.get("script")), cell(cpu.get("near")), ratio(cpu, "script").map(BenchReport::ratioText).orElse("-"),
+                            ratio(cpu, "near").map(BenchReport::ratioText).orElse("-")));
+                }
                 for (String phase : PHASES) {
                     Optional<Stats> ph = Stats.of(select(samples, name, "qfence", e.getKey() + "." + phase));
                     if (ph.isPresent()) {
