@@ -20,9 +20,13 @@ import java.util.Optional;
 /** A scenario directory realized exactly as qfence realizes it on this machine, re-rooted into a bench sandbox. */
 public final class BenchRealization {
 
-    /** The test machines (HOST-FACTS.md): cgroup v1, bridge netfilter, no 802.1Q, no AppArmor, no KVM. */
+    /**
+     * The test machines as qfence detects them (HOST-FACTS.md): cgroup v1, bridge netfilter, BFQ I/O weights, no
+     * 802.1Q, no AppArmor, no KVM. The run's state snapshots check that the baselines built what qfence builds.
+     */
     public static final HostFacts THIS_MACHINE = new HostFacts(CgroupVersion.V1, EnumSet.of(Capability.BRIDGE, Capability.TUN,
-            Capability.VETH, Capability.BR_NETFILTER, Capability.NFT_INET, Capability.NFT_BRIDGE, Capability.SECCOMP));
+            Capability.VETH, Capability.BR_NETFILTER, Capability.NFT_INET, Capability.NFT_BRIDGE, Capability.SECCOMP,
+            Capability.CGROUP_IO_WEIGHT));
 
     private BenchRealization() {}
 

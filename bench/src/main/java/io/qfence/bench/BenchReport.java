@@ -31,6 +31,7 @@ public final class BenchReport {
     static {
         MEASURES.put("cold", "cold apply");
         MEASURES.put("noop", "no-op reconcile");
+        MEASURES.put("noop_cli", "no-op, one CLI run");
         MEASURES.put("vm_change", "change one VM");
         MEASURES.put("exception_change", "change one exception");
         MEASURES.put("teardown", "teardown");
@@ -40,7 +41,8 @@ public final class BenchReport {
     }
 
     static final List<String> METHODS = List.of("qfence", "script", "near");
-    static final List<String> PHASES = List.of("observe", "plan", "apply");
+    /** qfence's own timings of a measure: load+facts+realize ("prepare"), observe, plan, apply; CPU; peak RSS. */
+    static final List<String> PHASES = List.of("prepare", "observe", "plan", "apply", "cycle_cpu", "rss");
 
     record Sample(String scenario, String method, String measure, int rep, double value, String unit) {}
 

@@ -27,7 +27,8 @@ import java.util.Locale;
  * </ul>
  *
  * The three are successive revisions, so one sandbox goes through all of them: cold apply of {@code base}, the VM
- * change, the exception change, teardown.
+ * change, the exception change, teardown. {@code empty/} is the host running no group: applying it is qfence's
+ * teardown.
  *
  * <p>Usage: {@code ScenarioGenerator OUT_DIR NAME:VMS:GROUPS...}, e.g. {@code bench/out s1000:1000:200}.
  */
@@ -37,7 +38,7 @@ public final class ScenarioGenerator {
     public static final String HOST = "bench";
 
     public enum Variant {
-        BASE("base"), VM_CHANGE("vm-change"), EXCEPTION_CHANGE("exception-change");
+        BASE("base"), VM_CHANGE("vm-change"), EXCEPTION_CHANGE("exception-change"), EMPTY("empty");
 
         public final String dir;
 
@@ -83,8 +84,9 @@ public final class ScenarioGenerator {
             for (int g = 0; g < groups; g++) {
                 names.add(group(g));
             }
-            Files.writeString(dir.resolve("hosts/" + HOST + ".yaml"), host(names, vms + 1), StandardCharsets.UTF_8);
-            for (int g = 0; g < groups; g++) {
+            Files.writeString(dir.resolve("hosts/" + HOST + ".yaml"), host(variant == Variant.EMPTY ? List.of() : names, vms + 1),
+                    StandardCharsets.UTF_8);
+            for (int g = 0; g < groups && variant != Variant.EMPTY; g++) {
                 boolean first = g == 0;
                 Files.writeString(dir.resolve("groups/" + group(g) + ".yaml"),
                         group(g, (g + 1) % groups, perGroup, first && variant != Variant.BASE,
