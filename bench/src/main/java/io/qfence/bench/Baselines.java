@@ -412,10 +412,10 @@ public final class Baselines {
         return order;
     }
 
+    /** A cgroup is a directory in every v1 hierarchy qfence uses, as qfence makes it, whether or not it writes a file there. */
     private static List<String> dirs(Cgroup c) {
-        Set<String> controllers = new LinkedHashSet<>();
-        writeOrder(c).forEach(f -> controllers.add(f.substring(0, f.indexOf('/'))));
-        return controllers.stream().sorted().map(ctrl -> CGROUP_ROOT.resolve(ctrl).resolve(c.path()).toString()).toList();
+        return io.qfence.platform.cgroup.CgroupLayout.CONTROLLERS_V1.stream().sorted()
+                .map(ctrl -> CGROUP_ROOT.resolve(ctrl).resolve(c.path()).toString()).toList();
     }
 
     private static List<String> directories(List<Cgroup> parentsFirst) {
