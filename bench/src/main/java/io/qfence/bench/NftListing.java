@@ -12,7 +12,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 
 /**
  * qfence's realized firewall in nft's own text syntax, as the shell baselines need it. The text is not written by
@@ -32,9 +31,8 @@ public record NftListing(List<Table> tables) {
     public record Chain(String name, String hook, List<String> rules) {}
 
     public static NftListing of(Firewall firewall) {
-        String name = "qfence-bench-conv-" + UUID.randomUUID().toString().substring(0, 8);
-        NetNamespace ns = NetNamespace.create(NetNamespace.DEFAULT_DIR, name);
-        try {
+        try (ScratchNamespace scratch = ScratchNamespace.create("conv")) {
+            NetNamespace ns = scratch.namespace();
             try (NftClient nft = NftClient.open(ns)) {
                 nft.apply(firewall);
             }
@@ -46,8 +44,6 @@ public record NftListing(List<Table> tables) {
                 tables.add(parsed);
             }
             return new NftListing(tables);
-        } finally {
-            ns.delete();
         }
     }
 

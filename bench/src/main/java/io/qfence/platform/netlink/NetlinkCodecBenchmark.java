@@ -1,6 +1,7 @@
 package io.qfence.platform.netlink;
 
 import io.qfence.model.MacAddress;
+import io.qfence.bench.ScratchNamespace;
 import io.qfence.platform.os.NetNamespace;
 import io.qfence.platform.os.NetlinkSocket;
 import java.nio.ByteBuffer;
@@ -8,7 +9,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -47,8 +47,8 @@ public class NetlinkCodecBenchmark {
             requests.add(Requests.newBridge("qfb-" + i, BridgeOptions.DEFAULTS.withMtu(1500)
                     .withMac(new MacAddress(0x0a0000000000L + i))));
         }
-        NetNamespace ns = NetNamespace.create(NetNamespace.DEFAULT_DIR, "qfence-bench-jmh-" + UUID.randomUUID().toString().substring(0, 8));
-        try {
+        try (ScratchNamespace scratch = ScratchNamespace.create("jmh")) {
+            NetNamespace ns = scratch.namespace();
             try (RtnlClient rtnl = RtnlClient.open(ns)) {
                 LinkBatch batch = rtnl.batch();
                 for (int b = 0; b < 200; b++) {
@@ -65,8 +65,6 @@ public class NetlinkCodecBenchmark {
                 batch.execute().orThrow();
             }
             dump = capture(ns);
-        } finally {
-            ns.delete();
         }
         int n = decode().size();
         if (n != LINKS + 1) {

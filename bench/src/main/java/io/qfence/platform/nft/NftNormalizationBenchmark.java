@@ -4,6 +4,7 @@ import io.qfence.bench.BenchRealization;
 import io.qfence.bench.ScenarioGenerator;
 import io.qfence.model.host.Firewall;
 import io.qfence.model.host.NftTable;
+import io.qfence.bench.ScratchNamespace;
 import io.qfence.platform.os.NetNamespace;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -12,7 +13,6 @@ import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -51,9 +51,8 @@ public class NftNormalizationBenchmark {
     @Setup
     public void setUp() throws IOException {
         table = ruleset.equals("rules1000") ? NftScaleBench.thousandRules() : realizedInetTable(1000, 200);
-        String name = "qfence-bench-jmh-" + UUID.randomUUID().toString().substring(0, 8);
-        NetNamespace ns = NetNamespace.create(NetNamespace.DEFAULT_DIR, name);
-        try {
+        try (ScratchNamespace scratch = ScratchNamespace.create("jmh")) {
+            NetNamespace ns = scratch.namespace();
             try (NftClient nft = NftClient.open(ns)) {
                 nft.replace(List.of(table), List.of());
             }
@@ -64,8 +63,6 @@ public class NftNormalizationBenchmark {
             }
         } catch (InterruptedException e) {
             throw new IllegalStateException(e);
-        } finally {
-            ns.delete();
         }
         if (!normalize().table().equals(table)) {
             throw new IllegalStateException("the listing does not normalize back to the table");
