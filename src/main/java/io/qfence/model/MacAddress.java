@@ -62,15 +62,20 @@ public record MacAddress(long bits) implements Comparable<MacAddress> {
         return Long.compare(bits, o.bits);
     }
 
+    private static final char[] HEX = "0123456789abcdef".toCharArray();
+
     @Override
     public String toString() {
-        StringBuilder sb = new StringBuilder(17);
+        // by hand rather than String.format: digests and realization print tens of thousands of MACs per cycle
+        char[] out = new char[17];
         for (int i = 0; i < 6; i++) {
-            if (i > 0) {
-                sb.append(':');
+            int b = (int) (bits >>> (40 - 8 * i)) & 0xff;
+            out[3 * i] = HEX[b >>> 4];
+            out[3 * i + 1] = HEX[b & 0xf];
+            if (i < 5) {
+                out[3 * i + 2] = ':';
             }
-            sb.append(String.format("%02x", (bits >>> (40 - 8 * i)) & 0xff));
         }
-        return sb.toString();
+        return new String(out);
     }
 }

@@ -43,6 +43,7 @@ public final class CgroupFs {
             "pids/pids.max", "cpu/cpu.shares", "cpu/cpu.cfs_period_us", "cpu/cpu.cfs_quota_us", "blkio/blkio.weight",
             "memory/memory.limit_in_bytes");
 
+    private static final int ENOENT = 2;
     private static final int EBUSY = 16;
     private static final int EINVAL = 22;
 
@@ -265,11 +266,27 @@ public final class CgroupFs {
         SortedMap<String, String> values = new TreeMap<>();
         for (String file : files) {
             Path p = fileOf(path, file);
-            if (p != null && tree.isFile(p)) {
-                values.put(file, readValue(p));
+            if (p != null) {
+                readIfPresent(p).ifPresent(v -> values.put(file, v));
             }
         }
         return Optional.of(new Cgroup(address, path, layout.version(), values));
+    }
+
+    /**
+     * The value of {@code file}, or empty when there is no such file. One open instead of a stat and an open:
+     * observing 1200 cgroups reads some 7000 files, and the stats alone cost a fifth of a second.
+     */
+    private Optional<String> readIfPresent(Path file) {
+        try {
+            String s = tree.read(file);
+            return Optional.of(s.endsWith("\n") ? s.substring(0, s.length() - 1) : s);
+        } catch (OsException e) {
+            if (e.errno() == ENOENT) {
+                return Optional.empty();
+            }
+            throw wrap("read", file, e);
+        }
     }
 
     /**

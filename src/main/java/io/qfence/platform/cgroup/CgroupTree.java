@@ -1,12 +1,9 @@
 package io.qfence.platform.cgroup;
 
 import io.qfence.platform.os.KernelFiles;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.stream.Stream;
 
 /**
  * The few filesystem operations cgroups need, each one system call whose failure is an
@@ -44,11 +41,8 @@ interface CgroupTree {
 
         @Override
         public List<Path> children(Path dir) {
-            try (Stream<Path> entries = Files.list(dir)) {
-                return entries.filter(Files::isDirectory).sorted().toList();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
+            // from the directory entries' types: a stat per entry made observing 1200 cgroups take seconds
+            return KernelFiles.subdirectories(dir).stream().map(dir::resolve).toList();
         }
 
         @Override

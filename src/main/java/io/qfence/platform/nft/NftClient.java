@@ -1,6 +1,9 @@
 package io.qfence.platform.nft;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.qfence.model.host.CounterSample;
 import io.qfence.model.host.Firewall;
 import io.qfence.model.host.NftTable;
@@ -87,30 +90,51 @@ public final class NftClient implements AutoCloseable {
         return observe(family).map(ObservedTable::counters).orElse(List.of());
     }
 
-    /** Both owned tables, their counters, anything unmodelled in them, and the names of all other tables. */
+    /**
+     * Both owned tables, their counters, anything unmodelled in them, and the names of all other tables.
+     *
+     * <p>From one {@code list ruleset}, split by table: nft 1.0.6 fetches every set and its elements even for
+     * {@code list tables}, so listing the names first and then each owned table fetched the cache three times
+     * (at 1000 VMs: 0.55 to 0.75 s against 0.3 to 0.5 s for the one listing, with the nft CLI).
+     */
     public synchronized FirewallObservation observeFirewall() {
         return confinement.call(() -> {
-            List<String> names = tableNames();
+            JsonNode ruleset = CanonicalJson.parse(context.run("list ruleset", "{\"nftables\":[{\"list\":{\"ruleset\":null}}]}", false));
+            Map<String, ArrayNode> byTable = byTable(ruleset);
             List<NftTable> tables = new ArrayList<>();
             List<CounterSample> counters = new ArrayList<>();
             List<String> unmodelled = new ArrayList<>();
             for (String family : TransactionBuffer.OWNED_FAMILIES.stream().sorted().toList()) {
-                if (!names.contains(family + " " + Firewall.OWNED_TABLE)) {
+                ArrayNode items = byTable.get(family + " " + Firewall.OWNED_TABLE);
+                if (items == null) {
                     continue;
                 }
-                Optional<JsonNode> listing = listing(family);
-                if (listing.isEmpty()) {
-                    continue;
-                }
-                ObservedTable t = Normalizer.normalize(listing.get(), family, Firewall.OWNED_TABLE);
+                ObjectNode listing = JsonNodeFactory.instance.objectNode();
+                listing.set("nftables", items);
+                ObservedTable t = Normalizer.normalize(listing, family, Firewall.OWNED_TABLE);
                 tables.add(t.table());
                 counters.addAll(t.counters());
                 t.unmodelled().forEach(u -> unmodelled.add(family + " " + Firewall.OWNED_TABLE + ": " + u));
             }
-            List<String> foreign = names.stream().filter(n -> !TransactionBuffer.ownedNames().contains(n)).toList();
+            List<String> foreign = byTable.keySet().stream().filter(n -> !TransactionBuffer.ownedNames().contains(n)).toList();
             return new FirewallObservation(tables.isEmpty() ? Optional.empty() : Optional.of(Firewall.of(tables)),
                     counters, unmodelled, foreign);
         });
+    }
+
+    /** A ruleset listing's items by table ({@code family name}), in listing order; the metainfo is left out. */
+    static Map<String, ArrayNode> byTable(JsonNode ruleset) {
+        Map<String, ArrayNode> out = new LinkedHashMap<>();
+        for (JsonNode item : Normalizer.items(ruleset)) {
+            String kind = item.fieldNames().next();
+            if (kind.equals("metainfo")) {
+                continue;
+            }
+            JsonNode o = item.get(kind);
+            String table = o.path("family").asText() + " " + (kind.equals("table") ? o.path("name") : o.path("table")).asText();
+            out.computeIfAbsent(table, t -> JsonNodeFactory.instance.arrayNode()).add(item);
+        }
+        return out;
     }
 
     /**

@@ -74,6 +74,48 @@ public final class KernelFiles {
         Native.check(Native.LIBC.mkdir(path.toString(), mode), "mkdir " + path);
     }
 
+    // struct dirent (glibc, 64-bit): d_ino u64, d_off s64, d_reclen u16, d_type u8, then d_name
+    private static final int DIRENT_TYPE = 18;
+    private static final int DIRENT_NAME = 19;
+    private static final int DT_UNKNOWN = 0;
+    private static final int DT_DIR = 4;
+
+    /**
+     * The names of the subdirectories of {@code dir}, sorted, from the directory entries' own types. Why not
+     * {@code Files.list} and {@code isDirectory}: that costs a {@code stat(2)} per entry, and a cgroup directory holds
+     * some thirty control files per subdirectory (observing 1200 cgroups in four v1 hierarchies took 150,000 stats,
+     * over 95% of observing the host). An entry whose type the file system does not report is stat'ed.
+     */
+    public static java.util.List<String> subdirectories(Path dir) {
+        jnr.ffi.Pointer stream = Native.LIBC.opendir(dir.toString());
+        if (stream == null) {
+            Native.check(-1, "opendir " + dir);
+        }
+        java.util.List<String> names = new java.util.ArrayList<>();
+        try {
+            while (true) {
+                // null is the end (readdir's only error, EBADF, cannot happen on a stream opendir gave us)
+                jnr.ffi.Pointer entry = Native.LIBC.readdir(stream);
+                if (entry == null) {
+                    break;
+                }
+                String name = entry.getString(DIRENT_NAME, 256, StandardCharsets.UTF_8);
+                if (name.equals(".") || name.equals("..")) {
+                    continue;
+                }
+                int type = entry.getByte(DIRENT_TYPE) & 0xff;
+                if (type == DT_DIR || (type == DT_UNKNOWN && java.nio.file.Files.isDirectory(dir.resolve(name),
+                        java.nio.file.LinkOption.NOFOLLOW_LINKS))) {
+                    names.add(name);
+                }
+            }
+        } finally {
+            Native.LIBC.closedir(stream);
+        }
+        names.sort(null);
+        return names;
+    }
+
     /** {@code rmdir(2)}: on cgroupfs this removes an empty cgroup; {@code EBUSY} while it has processes or children. */
     public static void rmdir(Path path) {
         Native.check(Native.LIBC.rmdir(path.toString()), "rmdir " + path);

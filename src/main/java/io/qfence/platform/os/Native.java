@@ -100,6 +100,15 @@ public interface LibC {
     @SaveError
     int rmdir(String path);
 
+    /** A {@code DIR *}, or null with errno set. */
+    @SaveError
+    Pointer opendir(String path);
+
+    /** The next {@code struct dirent}, or null at the end. */
+    Pointer readdir(Pointer dir);
+
+    int closedir(Pointer dir);
+
     // --- end of pseudo-filesystems
 
     // --- tun, spawn and signals

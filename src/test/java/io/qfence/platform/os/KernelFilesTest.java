@@ -56,4 +56,45 @@ class KernelFilesTest {
         KernelFiles.rmdir(sub);
         assertThat(sub).doesNotExist();
     }
+
+    @Test
+    void subdirectoriesAreTheDirectoryEntriesThatAreDirectoriesSortedByName() throws Exception {
+        Files.createDirectory(dir.resolve("web"));
+        Files.createDirectory(dir.resolve("db.slice"));
+        Files.createDirectory(dir.resolve("a"));
+        Files.writeString(dir.resolve("cpu.shares"), "1024\n");
+        Files.writeString(dir.resolve("tasks"), "");
+        Files.createSymbolicLink(dir.resolve("link-to-web"), dir.resolve("web"));
+
+        assertThat(KernelFiles.subdirectories(dir)).containsExactly("a", "db.slice", "web");
+    }
+
+    @Test
+    void subdirectoriesOfAMissingDirectoryFailWithEnoent() {
+        assertThatThrownBy(() -> KernelFiles.subdirectories(dir.resolve("gone")))
+                .isInstanceOfSatisfying(OsException.class, e -> {
+                    assertThat(e.errno()).isEqualTo(2);
+                    assertThat(e.operation()).isEqualTo("opendir " + dir.resolve("gone"));
+                });
+    }
+
+    @Test
+    void subdirectoriesOfARealCgroupAreItsChildCgroupsOnly() throws Exception {
+        Path memory = Path.of("/sys/fs/cgroup/memory");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isWritable(memory), "needs root and the v1 memory hierarchy");
+        Path parent = memory.resolve("qfence-test-" + java.util.UUID.randomUUID().toString().substring(0, 8));
+        KernelFiles.mkdir(parent, 0755);
+        try {
+            KernelFiles.mkdir(parent.resolve("web"), 0755);
+            KernelFiles.mkdir(parent.resolve("db"), 0755);
+            assertThat(KernelFiles.subdirectories(parent)).containsExactly("db", "web");
+        } finally {
+            for (String child : new String[] {"web", "db"}) {
+                if (Files.isDirectory(parent.resolve(child))) {
+                    KernelFiles.rmdir(parent.resolve(child));
+                }
+            }
+            KernelFiles.rmdir(parent);
+        }
+    }
 }
