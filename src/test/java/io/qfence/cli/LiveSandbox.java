@@ -21,7 +21,9 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 
 /**
@@ -33,6 +35,8 @@ final class LiveSandbox implements AutoCloseable {
 
     static final String PREFIX = "qfence-test-live-";
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Every sandbox this JVM made: other test runs on the machine make sandboxes of their own at the same time. */
+    private static final Set<String> MADE_HERE = ConcurrentHashMap.newKeySet();
 
     final String name;
     final Path dir;
@@ -46,6 +50,7 @@ final class LiveSandbox implements AutoCloseable {
 
     static LiveSandbox create() {
         String name = PREFIX + UUID.randomUUID().toString().substring(0, 8);
+        MADE_HERE.add(name);
         NetNamespace.create(NetNamespace.DEFAULT_DIR, name).close();
         try {
             Path dir = Files.createTempDirectory(name);
@@ -165,12 +170,15 @@ final class LiveSandbox implements AutoCloseable {
         }
     }
 
-    /** Nothing of any sandbox is left: no namespace, no cgroup directory. */
+    /**
+     * Nothing of any sandbox this JVM made is left: no namespace, no cgroup directory. (Only its own: a sandbox of
+     * another test run on the same machine is that run's business.)
+     */
     static void assertNothingLeft() {
-        List<String> left = new ArrayList<>(NetNamespace.list(NetNamespace.DEFAULT_DIR).stream().filter(n -> n.startsWith(PREFIX)).toList());
+        List<String> left = new ArrayList<>(NetNamespace.list(NetNamespace.DEFAULT_DIR).stream().filter(MADE_HERE::contains).toList());
         for (Path h : CgroupLayout.detect().hierarchies().values()) {
             try (Stream<Path> dirs = Files.list(h)) {
-                dirs.filter(d -> d.getFileName().toString().startsWith(PREFIX)).forEach(d -> left.add(d.toString()));
+                dirs.filter(d -> MADE_HERE.contains(d.getFileName().toString())).forEach(d -> left.add(d.toString()));
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
