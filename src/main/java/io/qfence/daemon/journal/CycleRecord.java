@@ -1,5 +1,6 @@
 package io.qfence.daemon.journal;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
@@ -21,7 +22,8 @@ import java.util.Optional;
  */
 public record CycleRecord(Instant startedAt, long durationMillis, String trigger, Outcome outcome,
                           Optional<String> revision, Optional<String> planDigest, Optional<PlanSummary> summary,
-                          List<ActionResult> actions, List<Drift> drift, List<String> errors, List<String> notes) {
+                          List<ActionResult> actions, List<Drift> drift, List<String> errors,
+                          @JsonInclude(JsonInclude.Include.NON_EMPTY) List<String> notes) {
 
     public CycleRecord {
         Objects.requireNonNull(startedAt, "startedAt");
