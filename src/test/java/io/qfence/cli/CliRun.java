@@ -22,6 +22,11 @@ record CliRun(int exitCode, String out, String err) {
         return run(new CliContext(TODAY, new FakeRealization()), args);
     }
 
+    /** With a stand-in for the reconcile engine, for {@code reconcile}. */
+    static CliRun withCycles(CycleFactory cycles, String... args) {
+        return run(new CliContext(TODAY, HostRealization.realizer(), cycles), args);
+    }
+
     private static CliRun run(CliContext context, String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
