@@ -21,6 +21,7 @@ import java.util.function.Function;
 final class FakeCycle implements ReconcileCycle {
 
     final List<CycleRequest> requests = new ArrayList<>();
+    private final java.util.concurrent.BlockingQueue<CycleRequest> arrivals = new java.util.concurrent.LinkedBlockingQueue<>();
     private final Deque<Function<CycleRequest, CycleOutcome>> scripted = new ArrayDeque<>();
     private String lastRevision;
 
@@ -50,6 +51,7 @@ final class FakeCycle implements ReconcileCycle {
     @Override
     public synchronized CycleOutcome run(CycleRequest request) {
         requests.add(request);
+        arrivals.add(request);
         Function<CycleRequest, CycleOutcome> next = scripted.poll();
         if (next != null) {
             lastRevision = request.state().revision();
@@ -64,6 +66,35 @@ final class FakeCycle implements ReconcileCycle {
                 changed ? List.of(new ActionResult("firewall", "update", "ok", 2, Optional.empty())) : List.of(),
                 List.of(), List.of(), changed ? Optional.of(Duration.ofMillis(2)) : Optional.empty(),
                 Optional.of(observation()));
+    }
+
+    /** The next request the daemon makes, waiting at most {@code timeout} (fails the test otherwise). */
+    CycleRequest awaitRequest(Duration timeout) throws InterruptedException {
+        CycleRequest request = arrivals.poll(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        if (request == null) {
+            throw new AssertionError("no cycle within " + timeout + "; so far: " + requests());
+        }
+        return request;
+    }
+
+    /** Waits for the next request for {@code revision}, skipping others. */
+    CycleRequest awaitRevision(String revision, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            long left = deadline - System.nanoTime();
+            CycleRequest request = arrivals.poll(Math.max(0, left), java.util.concurrent.TimeUnit.NANOSECONDS);
+            if (request == null) {
+                throw new AssertionError("no cycle for " + revision + " within " + timeout + "; so far: " + requests());
+            }
+            if (request.state().revision().equals(revision)) {
+                return request;
+            }
+        }
+    }
+
+    /** Forgets requests not awaited yet. */
+    void drain() {
+        arrivals.clear();
     }
 
     synchronized List<CycleRequest> requests() {
