@@ -30,6 +30,11 @@ final class DesiredRepo {
         return repo;
     }
 
+    /** The same repository, committing through {@code other} (e.g. as another author, or signing). */
+    DesiredRepo with(GitCli other) {
+        return new DesiredRepo(other);
+    }
+
     String head() {
         return git.revParse("HEAD");
     }
