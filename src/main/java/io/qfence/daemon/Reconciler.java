@@ -77,6 +77,9 @@ public final class Reconciler {
     public interface HostLock {
         /** @throws LockHeldException when {@code qfence apply} (or another holder) has it */
         AutoCloseable acquire() throws IOException;
+
+        /** For a cycle that takes the state lock itself (the engine's {@code apply} does). */
+        HostLock BY_THE_CYCLE = () -> () -> { };
     }
 
     /** What a call to {@link #cycle} did: the journal records it wrote, none for an idle poll. */
@@ -547,6 +550,9 @@ public final class Reconciler {
     private CycleOutcome runHostCycle(CycleRequest request) {
         try {
             return hostCycle.run(request);
+        } catch (LockHeldException e) {
+            // a cycle that takes the state lock itself (the engine does) found it held: the same as finding it here
+            throw e;
         } catch (RuntimeException e) {
             LOG.atWarn().setCause(e).log("the cycle failed without a report");
             return CycleOutcome.failed(e.getMessage() == null ? e.toString() : e.getMessage());

@@ -469,6 +469,20 @@ class ReconcilerTest {
     }
 
     @Test
+    void aCycleThatFindsTheStateLockHeldItselfIsSkippedLikeOne() throws Exception {
+        host.then(request -> {
+            throw new LockHeldException(stateDir.resolve("qfence.lock"), Optional.empty());
+        });
+        Reconciler.Result result = reconciler(AutoApply.ALL).cycle(Trigger.STARTUP);
+
+        assertThat(result.records()).singleElement().satisfies(r -> {
+            assertThat(r.outcome()).isEqualTo(Outcome.SKIPPED);
+            assertThat(r.errors().get(0)).contains("is locked by another process");
+        });
+        assertThat(LastApplied.read(stateDir)).isEmpty();
+    }
+
+    @Test
     void theDaemonHoldsTheStateLockWhileItChangesTheHost() throws Exception {
         host.then(request -> {
             try (StateLock apply = StateLock.acquire(stateDir, "qfence apply")) {
