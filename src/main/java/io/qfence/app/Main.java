@@ -2,18 +2,34 @@ package io.qfence.app;
 
 import io.qfence.cli.Cli;
 import io.qfence.cli.CliContext;
+import io.qfence.cli.HostRealization;
+import io.qfence.host.HostConnector;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.Arrays;
 
-/** The composition root: the only place that builds real adapters (today: the system clock) and hands them on. */
+/**
+ * The composition root: the only place that builds real adapters (the system clock, the live host over rtnetlink,
+ * libnftables, /proc/sys and cgroupfs, standard input for confirmations) and hands them on.
+ */
 public final class Main {
 
     private Main() {}
 
     public static void main(String[] args) {
         daemonLogsAtInfo(args);
-        CliContext context = new CliContext(Clock.systemUTC());
+        Clock clock = Clock.systemUTC();
+        HostConnector host = liveHost();
+        CliContext context = new CliContext(clock, HostRealization.realizer(), host,
+                new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)));
         System.exit(Cli.commandLine(context).execute(args));
+    }
+
+    /** The real host, for the CLI and for tests that run the CLI against a namespace of their own. */
+    public static HostConnector liveHost() {
+        return new LiveHost();
     }
 
     /**

@@ -1,7 +1,7 @@
 package io.qfence.daemon.control;
 
+import io.qfence.apply.AtomicFiles;
 import io.qfence.daemon.git.CommitId;
-import io.qfence.daemon.journal.AtomicFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,6 +1,6 @@
 package io.qfence.daemon.control;
 
-import io.qfence.daemon.journal.AtomicFiles;
+import io.qfence.apply.AtomicFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
