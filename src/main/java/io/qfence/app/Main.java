@@ -2,6 +2,7 @@ package io.qfence.app;
 
 import io.qfence.cli.Cli;
 import io.qfence.cli.CliContext;
+import io.qfence.cli.CycleFactory;
 import io.qfence.cli.HostRealization;
 import io.qfence.host.HostConnector;
 import java.io.BufferedReader;
@@ -12,7 +13,8 @@ import java.util.Arrays;
 
 /**
  * The composition root: the only place that builds real adapters (the system clock, the live host over rtnetlink,
- * libnftables, /proc/sys and cgroupfs, standard input for confirmations) and hands them on.
+ * libnftables, /proc/sys and cgroupfs, standard input for confirmations, the daemon's cycles over that host) and
+ * hands them on.
  */
 public final class Main {
 
@@ -23,13 +25,18 @@ public final class Main {
         Clock clock = Clock.systemUTC();
         HostConnector host = liveHost();
         CliContext context = new CliContext(clock, HostRealization.realizer(), host,
-                new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)));
+                new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)), liveCycles(host));
         System.exit(Cli.commandLine(context).execute(args));
     }
 
     /** The real host, for the CLI and for tests that run the CLI against a namespace of their own. */
     public static HostConnector liveHost() {
         return new LiveHost();
+    }
+
+    /** {@code qfence reconcile}'s cycles: the engine over {@code host}; for the CLI and for tests of the daemon. */
+    public static CycleFactory liveCycles(HostConnector host) {
+        return new LiveCycles(host);
     }
 
     /**

@@ -8,6 +8,8 @@ import io.qfence.daemon.Reconciler;
 import io.qfence.daemon.git.HermeticGitConfig;
 import io.qfence.daemon.git.RemoteSpec;
 import io.qfence.daemon.journal.CycleRecord;
+import io.qfence.host.Scope;
+import io.qfence.model.desired.HostOverrides;
 import io.qfence.model.errors.UsageException;
 import io.qfence.source.GitRevision;
 import java.io.IOException;
@@ -26,6 +28,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 @Command(name = "reconcile",
@@ -37,7 +40,10 @@ import picocli.CommandLine.Spec;
             "are removed when they expire. An invalid or refused revision leaves the last applied one in place;",
             "failures are retried with back-off. qfence suspend, resume, approve and status control and report it.",
             "Options can be kept in a file: qfence reconcile @/etc/qfence/reconcile.conf (one per line, # comments).",
-            "With --once: one cycle, then exit 0 (applied, nothing to do, suspended or awaiting approval) or 1."})
+            "With --once: one cycle, then exit 0 (applied, nothing to do, suspended or awaiting approval) or 1.",
+            "--host is required. --state-dir (default: " + StateDirOptions.DEFAULT + ") holds the daemon's state and is",
+            "also the host's stateDir, so the daemon and qfence apply --state-dir DIR share one state lock.",
+            "Guests cannot be started by this build yet: run with --no-guests (or --scope without guests)."})
 final class ReconcileCommand implements Callable<Integer> {
 
     @Spec
@@ -55,8 +61,14 @@ final class ReconcileCommand implements Callable<Integer> {
             description = "The desired-state directory inside the repository (default: ${DEFAULT-VALUE}).")
     String dir;
 
-    @Option(names = "--host", paramLabel = "H", required = true, description = "This host's name in the desired state.")
-    String host;
+    @Mixin
+    HostOptions hostOptions;
+
+    @Mixin
+    ScopeOptions scopeOptions;
+
+    @ParentCommand
+    QfenceCommand root;
 
     @Option(names = "--interval", paramLabel = "DURATION", defaultValue = "60s", converter = DurationConverter.class,
             description = "How often to fetch (default: ${DEFAULT-VALUE}); each wait gets up to 10 % jitter.")
@@ -68,9 +80,6 @@ final class ReconcileCommand implements Callable<Integer> {
 
     @Option(names = "--once", description = "Run one cycle and exit.")
     boolean once;
-
-    @Mixin
-    StateDirOptions state;
 
     @Option(names = "--auto-apply", paramLabel = "MODE", defaultValue = "all",
             description = "Which admitted revisions apply without qfence approve: all (default), narrowing (those that "
@@ -124,9 +133,21 @@ final class ReconcileCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException, InterruptedException {
         ReconcileDaemon.Options options = options();
+        HostOptions host = hostOptions.over(root.hostOptions);
+        Path stateDir = options.settings().stateDir();
+        HostOverrides given = host.overrides();
+        HostOverrides overrides = new HostOverrides(given.imagesRoot(), given.runDir(), Optional.of(stateDir.toString()),
+                given.cgroupParent());
+        Scope scope = scopeOptions.scope();
+        ReconcileCycle cycle = context.cycles().create(new CycleFactory.Where(options.settings().host(), stateDir,
+                host.target(), overrides, scope));
         HermeticGitConfig.install();
-        ReconcileCycle cycle = context.cycles().create(host, state.stateDir());
         PrintWriter out = spec.commandLine().getOut();
+        if (!scope.includes(Scope.Part.GUESTS)) {
+            spec.commandLine().getErr().println("qfence reconcile: keeping " + scope + " only; guests are left alone "
+                    + "(not started, stopped or observed for changes)");
+            spec.commandLine().getErr().flush();
+        }
         if (once) {
             Reconciler.Result result = ReconcileDaemon.once(options, cycle, context.clock(), new SecureRandom());
             if (result.idle()) {
@@ -175,9 +196,14 @@ final class ReconcileCommand implements Callable<Integer> {
             throw new UsageException("--webhook-secret needs the operator interface (--listen), not --listen none");
         }
         Duration retryBase = Duration.ofSeconds(10).compareTo(maxRetryDelay) < 0 ? Duration.ofSeconds(10) : maxRetryDelay;
+        HostOptions host = hostOptions.over(root.hostOptions);
+        String name = host.host().orElseThrow(() -> new UsageException("qfence reconcile needs --host H: this host's "
+                + "name in the desired state"));
+        Path stateDir = (host.stateDir != null ? host.stateDir : Path.of(StateDirOptions.DEFAULT)).toAbsolutePath()
+                .normalize();
         ReconcileSettings settings;
         try {
-            settings = new ReconcileSettings(host, state.stateDir().toAbsolutePath(), interval, driftInterval, 0.1,
+            settings = new ReconcileSettings(name, stateDir, interval, driftInterval, 0.1,
                     retryBase, maxRetryDelay, mode, verifySignatures);
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage(), e);

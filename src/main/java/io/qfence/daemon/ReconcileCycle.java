@@ -13,4 +13,14 @@ package io.qfence.daemon;
 public interface ReconcileCycle {
 
     CycleOutcome run(CycleRequest request);
+
+    /**
+     * Whether the cycle takes the state lock ({@code stateDir/qfence.lock}) itself while it applies, as the engine
+     * does. Then the daemon must not also take it: a second lock of the same file in one process is refused
+     * ({@code LockHeldException}), and every cycle would be skipped. A cycle that locks itself and finds the lock held
+     * throws {@link io.qfence.model.errors.LockHeldException}, which the daemon treats as finding it held itself.
+     */
+    default boolean takesStateLock() {
+        return false;
+    }
 }

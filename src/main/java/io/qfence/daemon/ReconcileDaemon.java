@@ -160,8 +160,10 @@ public final class ReconcileDaemon implements AutoCloseable {
         resources.push(journal);
         RevisionSource source = new GitRevisionSource(mirror, options.branch(), options.directory(),
                 options.fetchTimeout(), options.trustedKeys(), options.allowRewrite());
-        return new Reconciler(options.settings(), source, cycle, IsolationView.realized(),
-                () -> StateLock.acquire(stateDir, LOCK_COMMAND), journal, metrics, clock, random);
+        Reconciler.HostLock lock = cycle.takesStateLock() ? Reconciler.HostLock.BY_THE_CYCLE
+                : () -> StateLock.acquire(stateDir, LOCK_COMMAND);
+        return new Reconciler(options.settings(), source, cycle, IsolationView.realized(), lock, journal, metrics, clock,
+                random);
     }
 
     public Reconciler reconciler() {

@@ -54,7 +54,7 @@ class DaemonCommandsTest {
         origin.run("add", "desired-state");
         origin.run("commit", "-q", "-m", "alpha and beta");
         List<CycleRequest> requests = new ArrayList<>();
-        CycleFactory cycles = (host, stateDir) -> request -> {
+        CycleFactory cycles = where -> request -> {
             requests.add(request);
             boolean first = requests.size() == 1;
             return new CycleOutcome(Optional.of("sha256:x"), Optional.of(new PlanSummary(first ? 1 : 0, 0, 0)),
@@ -81,7 +81,7 @@ class DaemonCommandsTest {
     void reconcileOnceExitsOneWhenTheRevisionIsInvalid() throws Exception {
         GitCli origin = GitCli.init(tmp.resolve("origin"));
         origin.commitFile("desired-state/groups/alpha.yaml", "name: [\n", "broken");
-        CliRun run = CliRun.withCycles((host, stateDir) -> request -> {
+        CliRun run = CliRun.withCycles(where -> request -> {
             throw new AssertionError("nothing may be applied");
         }, "reconcile", "--once", "--repo", origin.dir().toString(), "--host", "hv1", "--state-dir",
                 tmp.resolve("state").toString());

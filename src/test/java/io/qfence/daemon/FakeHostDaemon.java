@@ -29,7 +29,7 @@ public final class FakeHostDaemon {
     public static void main(String[] args) {
         Path hostDir = Path.of(args[0]);
         ReconcileCycle cycle = request -> apply(hostDir, request);
-        CliContext context = new CliContext(Clock.systemUTC(), HostRealization.realizer(), (host, stateDir) -> cycle);
+        CliContext context = new CliContext(Clock.systemUTC(), HostRealization.realizer(), where -> cycle);
         System.exit(Cli.commandLine(context).execute(Arrays.copyOfRange(args, 1, args.length)));
     }
 
