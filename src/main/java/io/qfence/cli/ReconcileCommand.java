@@ -133,14 +133,9 @@ final class ReconcileCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException, InterruptedException {
         ReconcileDaemon.Options options = options();
-        HostOptions host = hostOptions.over(root.hostOptions);
-        Path stateDir = options.settings().stateDir();
-        HostOverrides given = host.overrides();
-        HostOverrides overrides = new HostOverrides(given.imagesRoot(), given.runDir(), Optional.of(stateDir.toString()),
-                given.cgroupParent());
-        Scope scope = scopeOptions.scope();
-        ReconcileCycle cycle = context.cycles().create(new CycleFactory.Where(options.settings().host(), stateDir,
-                host.target(), overrides, scope));
+        CycleFactory.Where where = where(options);
+        Scope scope = where.scope();
+        ReconcileCycle cycle = context.cycles().create(where);
         HermeticGitConfig.install();
         PrintWriter out = spec.commandLine().getOut();
         if (!scope.includes(Scope.Part.GUESTS)) {
@@ -171,6 +166,16 @@ final class ReconcileCommand implements Callable<Integer> {
         spec.commandLine().getErr().flush();
         stopped.await();
         return ExitCodes.OK;
+    }
+
+    /** The host the daemon of {@code options} reconciles: the host options, with the daemon's state directory. */
+    CycleFactory.Where where(ReconcileDaemon.Options options) {
+        HostOptions host = hostOptions.over(root.hostOptions);
+        Path stateDir = options.settings().stateDir();
+        HostOverrides given = host.overrides();
+        HostOverrides overrides = new HostOverrides(given.imagesRoot(), given.runDir(), Optional.of(stateDir.toString()),
+                given.cgroupParent());
+        return new CycleFactory.Where(options.settings().host(), stateDir, host.target(), overrides, scopeOptions.scope());
     }
 
     ReconcileDaemon.Options options() {

@@ -32,6 +32,13 @@ record CliRun(int exitCode, String out, String err) {
         return run(new CliContext(TODAY, HostRealization.realizer(), host, new java.io.BufferedReader(new java.io.StringReader(input))), args);
     }
 
+    /** The real CLI with the live host and the daemon's real cycles, as {@code io.qfence.app.Main} wires them. */
+    static CliRun live(String... args) {
+        return run(new CliContext(TODAY, HostRealization.realizer(), io.qfence.app.Main.liveHost(),
+                new java.io.BufferedReader(new java.io.StringReader("")),
+                io.qfence.app.Main.liveCycles(io.qfence.app.Main.liveHost())), args);
+    }
+
     /** A connector to a fake host, as if run as root. */
     static io.qfence.host.HostConnector connector(io.qfence.host.FakeHost host) {
         return new io.qfence.host.HostConnector() {
