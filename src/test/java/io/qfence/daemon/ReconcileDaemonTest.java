@@ -123,6 +123,8 @@ class ReconcileDaemonTest {
         awaitUntil(() -> lastApplied().equals(second));
         assertThat(host.requests()).as("the unsigned deliveries triggered nothing").hasSize(2);
 
+        // last-applied is written before the cycle's record and metrics: wait for the metric, not only the file
+        awaitUntil(() -> get("/metrics").body().contains("qfence_cycles_total{result=\"applied\"} 2.0"));
         String metrics = get("/metrics").body();
         assertThat(metrics).contains("qfence_webhook_requests_total{result=\"accepted\"} 1.0")
                 .contains("qfence_webhook_requests_total{result=\"bad-signature\"} 1.0")
@@ -148,7 +150,7 @@ class ReconcileDaemonTest {
         assertThat(check.state().revision()).isEqualTo(second);
         awaitUntil(() -> Journal.read(stateDir).records().stream().anyMatch(r -> r.trigger().equals("drift")
                 && !r.drift().isEmpty()));
-        assertThat(get("/metrics").body()).contains("qfence_drift_healed_total{kind=\"link\"} 1.0");
+        awaitUntil(() -> get("/metrics").body().contains("qfence_drift_healed_total{kind=\"link\"} 1.0"));
         DaemonStatus status = DaemonStatus.read(stateDir).orElseThrow();
         assertThat(status.hostCheck().orElseThrow().drift()).singleElement()
                 .satisfies(d -> assertThat(d.healed()).isTrue());
