@@ -79,7 +79,6 @@ class LiveReconcileTest {
     private Path origin;
     private ReconcileDaemon daemon;
     private final BlockingQueue<Finished> finished = new LinkedBlockingQueue<>();
-    private static final List<String> CREATED = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     /** A cycle the engine finished, and when. */
     record Finished(CycleRequest request, CycleOutcome outcome, Instant at) {}
@@ -87,7 +86,6 @@ class LiveReconcileTest {
     @BeforeEach
     void setUp() throws IOException {
         host = LiveSandbox.create();
-        CREATED.add(host.name);
         Witness.inNetns(host.name, "ip", "link", "set", "lo", "up");
         sandboxThread = NetNamespace.open(NetNamespace.DEFAULT_DIR.resolve(host.name));
         origin = tmp.resolve("origin.git");
@@ -111,25 +109,9 @@ class LiveReconcileTest {
         }
     }
 
-    /**
-     * Nothing of this class's sandboxes is left. Only its own: other engineers' tests make sandboxes with the same
-     * prefix on this machine at the same time.
-     */
     @AfterAll
-    static void nothingOfOursIsLeft() throws IOException {
-        List<String> left = new ArrayList<>();
-        List<String> namespaces = NetNamespace.list(NetNamespace.DEFAULT_DIR);
-        for (String name : CREATED) {
-            if (namespaces.contains(name)) {
-                left.add(name);
-            }
-            for (Path hierarchy : io.qfence.platform.cgroup.CgroupLayout.detect().hierarchies().values()) {
-                if (Files.exists(hierarchy.resolve(name))) {
-                    left.add(hierarchy.resolve(name).toString());
-                }
-            }
-        }
-        assertThat(left).as("left behind").isEmpty();
+    static void nothingIsLeft() {
+        LiveSandbox.assertNothingLeft();
     }
 
     // ---- the behaviours

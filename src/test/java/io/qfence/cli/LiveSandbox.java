@@ -32,6 +32,8 @@ import java.util.stream.Stream;
 final class LiveSandbox implements AutoCloseable {
 
     static final String PREFIX = "qfence-test-live-";
+    /** The sandboxes this JVM made: other engineers' tests make sandboxes with the same prefix at the same time. */
+    private static final java.util.Set<String> CREATED = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private static final ObjectMapper JSON = new ObjectMapper();
 
     final String name;
@@ -47,6 +49,7 @@ final class LiveSandbox implements AutoCloseable {
     static LiveSandbox create() {
         String name = PREFIX + UUID.randomUUID().toString().substring(0, 8);
         NetNamespace.create(NetNamespace.DEFAULT_DIR, name).close();
+        CREATED.add(name);
         try {
             Path dir = Files.createTempDirectory(name);
             for (String sub : List.of("state", "run", "images")) {
@@ -165,14 +168,17 @@ final class LiveSandbox implements AutoCloseable {
         }
     }
 
-    /** Nothing of any sandbox is left: no namespace, no cgroup directory. */
+    /**
+     * Nothing of the sandboxes this JVM made is left: no namespace, no cgroup directory. Only ours: on a shared machine
+     * other test runs hold sandboxes of their own at the same time.
+     */
     static void assertNothingLeft() {
-        List<String> left = new ArrayList<>(NetNamespace.list(NetNamespace.DEFAULT_DIR).stream().filter(n -> n.startsWith(PREFIX)).toList());
+        List<String> left = new ArrayList<>(NetNamespace.list(NetNamespace.DEFAULT_DIR).stream().filter(CREATED::contains).toList());
         for (Path h : CgroupLayout.detect().hierarchies().values()) {
-            try (Stream<Path> dirs = Files.list(h)) {
-                dirs.filter(d -> d.getFileName().toString().startsWith(PREFIX)).forEach(d -> left.add(d.toString()));
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
+            for (String name : CREATED) {
+                if (Files.exists(h.resolve(name))) {
+                    left.add(h.resolve(name).toString());
+                }
             }
         }
         if (!left.isEmpty()) {
