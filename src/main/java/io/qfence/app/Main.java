@@ -2,28 +2,53 @@ package io.qfence.app;
 
 import io.qfence.cli.Cli;
 import io.qfence.cli.CliContext;
+import io.qfence.cli.CycleFactory;
+import io.qfence.cli.HostRealization;
 import io.qfence.host.HostConnector;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.util.Arrays;
 
 /**
  * The composition root: the only place that builds real adapters (the system clock, the live host over rtnetlink,
- * libnftables, /proc/sys and cgroupfs, standard input for confirmations) and hands them on.
+ * libnftables, /proc/sys and cgroupfs, standard input for confirmations, the daemon's cycles over that host) and
+ * hands them on.
  */
 public final class Main {
 
     private Main() {}
 
     public static void main(String[] args) {
-        CliContext context = new CliContext(Clock.systemUTC(), liveHost(),
-                new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)));
+        daemonLogsAtInfo(args);
+        Clock clock = Clock.systemUTC();
+        HostConnector host = liveHost();
+        CliContext context = new CliContext(clock, HostRealization.realizer(), host,
+                new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)), liveCycles(host));
         System.exit(Cli.commandLine(context).execute(args));
     }
 
     /** The real host, for the CLI and for tests that run the CLI against a namespace of their own. */
     public static HostConnector liveHost() {
         return new LiveHost();
+    }
+
+    /** {@code qfence reconcile}'s cycles: the engine over {@code host}; for the CLI and for tests of the daemon. */
+    public static CycleFactory liveCycles(HostConnector host) {
+        return new LiveCycles(host);
+    }
+
+    /**
+     * Commands log at WARN (they print what matters themselves); the daemon logs each cycle and each webhook delivery,
+     * at INFO, unless {@code QFENCE_LOG_LEVEL} or {@code -Dqfence.log.level} says otherwise. Decided before anything
+     * logs, because logback reads the level once, when it starts.
+     */
+    static void daemonLogsAtInfo(String[] args) {
+        boolean reconcile = Arrays.stream(args).filter(a -> !a.startsWith("-") && !a.startsWith("@")).findFirst()
+                .filter("reconcile"::equals).isPresent();
+        if (reconcile && System.getProperty("qfence.log.level") == null && System.getenv("QFENCE_LOG_LEVEL") == null) {
+            System.setProperty("qfence.log.level", "INFO");
+        }
     }
 }

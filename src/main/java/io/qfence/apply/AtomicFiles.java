@@ -40,6 +40,11 @@ public final class AtomicFiles {
         fsyncDirectory(dir);
     }
 
+    /** Flushes the directory holding {@code file}, e.g. after {@code file} was deleted, so the deletion survives. */
+    public static void fsyncDirectoryOf(Path file) throws IOException {
+        fsyncDirectory(file.toAbsolutePath().getParent());
+    }
+
     /** Flushes a directory's entries (a created, renamed or removed name) to disk. */
     public static void fsyncDirectory(Path dir) throws IOException {
         try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {

@@ -22,9 +22,21 @@ record CliRun(int exitCode, String out, String err) {
         return run(new CliContext(TODAY, new FakeRealization()), args);
     }
 
+    /** With a stand-in for the reconcile engine, for {@code reconcile}. */
+    static CliRun withCycles(CycleFactory cycles, String... args) {
+        return run(new CliContext(TODAY, HostRealization.realizer(), cycles), args);
+    }
+
     /** Against a host (a fake, or the real one), with {@code input} as what the user types. */
     static CliRun onHost(io.qfence.host.HostConnector host, String input, String... args) {
         return run(new CliContext(TODAY, HostRealization.realizer(), host, new java.io.BufferedReader(new java.io.StringReader(input))), args);
+    }
+
+    /** The real CLI with the live host and the daemon's real cycles, as {@code io.qfence.app.Main} wires them. */
+    static CliRun live(String... args) {
+        return run(new CliContext(TODAY, HostRealization.realizer(), io.qfence.app.Main.liveHost(),
+                new java.io.BufferedReader(new java.io.StringReader("")),
+                io.qfence.app.Main.liveCycles(io.qfence.app.Main.liveHost())), args);
     }
 
     /** A connector to a fake host, as if run as root. */

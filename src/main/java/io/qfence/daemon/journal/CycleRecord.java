@@ -1,5 +1,6 @@
 package io.qfence.daemon.journal;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
@@ -16,10 +17,13 @@ import java.util.Optional;
  * @param actions    each action applied, in order, with its result and duration
  * @param drift      each difference found between the last applied state and the host
  * @param errors     what went wrong, one message each
+ * @param notes      what else a reader of the journal should know, one sentence each: why the cycle ran (an
+ *                   exception expired), why it did not apply (suspended, awaiting approval), which revision waits
  */
 public record CycleRecord(Instant startedAt, long durationMillis, String trigger, Outcome outcome,
                           Optional<String> revision, Optional<String> planDigest, Optional<PlanSummary> summary,
-                          List<ActionResult> actions, List<Drift> drift, List<String> errors) {
+                          List<ActionResult> actions, List<Drift> drift, List<String> errors,
+                          @JsonInclude(JsonInclude.Include.NON_EMPTY) List<String> notes) {
 
     public CycleRecord {
         Objects.requireNonNull(startedAt, "startedAt");
@@ -34,6 +38,15 @@ public record CycleRecord(Instant startedAt, long durationMillis, String trigger
         actions = List.copyOf(actions);
         drift = List.copyOf(drift);
         errors = List.copyOf(errors);
+        notes = notes == null ? List.of() : List.copyOf(notes);
+    }
+
+    /** A record without notes. */
+    public CycleRecord(Instant startedAt, long durationMillis, String trigger, Outcome outcome,
+                       Optional<String> revision, Optional<String> planDigest, Optional<PlanSummary> summary,
+                       List<ActionResult> actions, List<Drift> drift, List<String> errors) {
+        this(startedAt, durationMillis, trigger, outcome, revision, planDigest, summary, actions, drift, errors,
+                List.of());
     }
 
     /** How a cycle ended. */
@@ -46,6 +59,11 @@ public record CycleRecord(Instant startedAt, long durationMillis, String trigger
         REFUSED,
         /** Something failed: fetch, load, observe, plan or an action. */
         FAILED,
+        /**
+         * A new revision widens access and waits for {@code qfence approve REV} ({@code --auto-apply=narrowing}), or
+         * any new revision does ({@code --auto-apply=none}); nothing of it applied.
+         */
+        AWAITING_APPROVAL,
         /** The cycle did not run: suspended, backing off, or the state lock was held. */
         SKIPPED
     }

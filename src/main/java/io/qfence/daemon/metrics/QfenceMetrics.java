@@ -35,6 +35,8 @@ public final class QfenceMetrics {
     private final Histogram applyDuration;
     private final Counter webhookRequests;
     private final Counter gitFetches;
+    private final Gauge suspended;
+    private final Gauge awaitingApproval;
     private volatile Map<GuestState, Integer> guests = new EnumMap<>(GuestState.class);
     private volatile Map<String, Long> oomKills = Map.of();
     private volatile Map<String, Long> dropPackets = Map.of();
@@ -61,6 +63,10 @@ public final class QfenceMetrics {
                 .help("Requests to POST /hooks/git, by outcome").labelNames("result").register(registry);
         gitFetches = Counter.builder().name("qfence_git_fetches_total")
                 .help("Fetches from the Git remote, by outcome").labelNames("result").register(registry);
+        suspended = Gauge.builder().name("qfence_suspended")
+                .help("1 while qfence suspend is in force: nothing is applied or healed").register(registry);
+        awaitingApproval = Gauge.builder().name("qfence_awaiting_approval")
+                .help("1 while a fetched revision waits for qfence approve").register(registry);
         GaugeWithCallback.builder().name("qfence_guests")
                 .help("Guests on this host, by state, as last observed").labelNames("state")
                 .callback(callback -> {
@@ -121,6 +127,14 @@ public final class QfenceMetrics {
     /** @param result {@code updated}, {@code unchanged} or {@code failed} */
     public void gitFetch(String result) {
         gitFetches.labelValues(result).inc();
+    }
+
+    public void suspended(boolean value) {
+        suspended.set(value ? 1 : 0);
+    }
+
+    public void awaitingApproval(boolean value) {
+        awaitingApproval.set(value ? 1 : 0);
     }
 
     /** Replaces the observed count of guests per state; states not given count zero. */

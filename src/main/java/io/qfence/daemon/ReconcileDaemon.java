@@ -1,0 +1,204 @@
+package io.qfence.daemon;
+
+import io.qfence.apply.StateLock;
+import io.qfence.daemon.control.ControlWatcher;
+import io.qfence.daemon.control.DaemonLock;
+import io.qfence.daemon.git.GitMirror;
+import io.qfence.daemon.git.MirrorException;
+import io.qfence.daemon.git.RemoteSpec;
+import io.qfence.daemon.http.GitWebhook;
+import io.qfence.daemon.http.OperatorServer;
+import io.qfence.daemon.http.RateLimiter;
+import io.qfence.daemon.http.WebhookSecret;
+import io.qfence.daemon.journal.Journal;
+import io.qfence.daemon.metrics.QfenceMetrics;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.random.RandomGenerator;
+import org.quartz.SchedulerException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code qfence reconcile}: the GitOps daemon, assembled. It holds {@code stateDir/reconcile.lock} for its whole life
+ * (one daemon per state directory), keeps the Git cache, journal and status in {@code stateDir}, runs cycles on a
+ * {@link CycleScheduler}, takes the state lock ({@code apply.StateLock}) around each cycle that touches the host,
+ * serves the operator interface (health, readiness, metrics, the signed webhook) on loopback unless told otherwise,
+ * and reacts at once to {@code qfence suspend}, {@code resume} and {@code approve}.
+ */
+public final class ReconcileDaemon implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ReconcileDaemon.class);
+    public static final String LOCK_COMMAND = "qfence reconcile";
+
+    /**
+     * @param directory     the desired-state directory inside the repository
+     * @param trustedKeys   verify every new commit's signature against this directory's keys
+     * @param listen        where the operator interface listens (empty: no HTTP at all)
+     * @param webhookSecret the shared secret of {@code POST /hooks/git} (empty: no webhook)
+     */
+    public record Options(ReconcileSettings settings, RemoteSpec remote, String branch, String directory,
+                          Duration fetchTimeout, Optional<Path> trustedKeys, boolean allowRewrite,
+                          Optional<InetSocketAddress> listen, Optional<Path> webhookSecret) {
+        public Options {
+            Objects.requireNonNull(settings, "settings");
+            Objects.requireNonNull(remote, "remote");
+            Objects.requireNonNull(branch, "branch");
+            Objects.requireNonNull(directory, "directory");
+            Objects.requireNonNull(fetchTimeout, "fetchTimeout");
+            Objects.requireNonNull(trustedKeys, "trustedKeys");
+            Objects.requireNonNull(listen, "listen");
+            Objects.requireNonNull(webhookSecret, "webhookSecret");
+            if (webhookSecret.isPresent() && listen.isEmpty()) {
+                throw new IllegalArgumentException("a webhook secret needs an address to listen on");
+            }
+            if (trustedKeys.isPresent() != settings.verifySignatures()) {
+                throw new IllegalArgumentException("signature verification needs a trusted-keys directory, and only it");
+            }
+        }
+    }
+
+    private final Deque<AutoCloseable> resources;
+    private final Reconciler reconciler;
+    private final QfenceMetrics metrics;
+    private final CycleScheduler scheduler;
+    private final Optional<OperatorServer> http;
+
+    private ReconcileDaemon(Deque<AutoCloseable> resources, Reconciler reconciler, QfenceMetrics metrics,
+                            CycleScheduler scheduler, Optional<OperatorServer> http) {
+        this.resources = resources;
+        this.reconciler = reconciler;
+        this.metrics = metrics;
+        this.scheduler = scheduler;
+        this.http = http;
+    }
+
+    /** Starts the daemon; the first cycle runs at once. */
+    public static ReconcileDaemon start(Options options, ReconcileCycle cycle, Clock clock, RandomGenerator random)
+            throws IOException {
+        Deque<AutoCloseable> resources = new ArrayDeque<>();
+        try {
+            QfenceMetrics metrics = QfenceMetrics.create();
+            Reconciler reconciler = open(options, cycle, clock, random, metrics, resources);
+            CycleScheduler scheduler;
+            try {
+                scheduler = CycleScheduler.start(new CycleScheduler.Runner() {
+                    @Override
+                    public void run(Trigger trigger) {
+                        reconciler.cycle(trigger);
+                    }
+
+                    @Override
+                    public Instant nextWakeUp() {
+                        return reconciler.nextWakeUp();
+                    }
+                }, Trigger.STARTUP);
+            } catch (SchedulerException e) {
+                throw new IOException("cannot start the scheduler: " + e.getMessage(), e);
+            }
+            resources.push(scheduler);
+            Optional<OperatorServer> http = Optional.empty();
+            if (options.listen().isPresent()) {
+                Optional<GitWebhook> webhook = Optional.empty();
+                if (options.webhookSecret().isPresent()) {
+                    WebhookSecret secret = WebhookSecret.fromFile(options.webhookSecret().get());
+                    webhook = Optional.of(new GitWebhook(secret,
+                            new RateLimiter(RateLimiter.Limits.defaults(), System::nanoTime),
+                            delivery -> scheduler.requestNow(Trigger.WEBHOOK), metrics,
+                            GitWebhook.DEFAULT_MAX_BODY_BYTES, System::nanoTime));
+                }
+                OperatorServer server = OperatorServer.start(new OperatorServer.Bind(options.listen().get()),
+                        metrics.registry(), reconciler::notReadyBecause, webhook);
+                resources.push(server);
+                http = Optional.of(server);
+            }
+            resources.push(ControlWatcher.start(options.settings().stateDir(),
+                    () -> scheduler.requestNow(Trigger.CONTROL)));
+            LOG.atInfo().addKeyValue("host", options.settings().host()).addKeyValue("remote", options.remote().uri())
+                    .addKeyValue("branch", options.branch()).addKeyValue("autoApply", options.settings().autoApply())
+                    .log("reconcile daemon started");
+            return new ReconcileDaemon(resources, reconciler, metrics, scheduler, http);
+        } catch (IOException | RuntimeException e) {
+            closeAll(resources);
+            throw e;
+        }
+    }
+
+    /** {@code --once}: takes the same locks, runs exactly one full cycle, and releases everything. */
+    public static Reconciler.Result once(Options options, ReconcileCycle cycle, Clock clock, RandomGenerator random)
+            throws IOException {
+        Deque<AutoCloseable> resources = new ArrayDeque<>();
+        try {
+            return open(options, cycle, clock, random, QfenceMetrics.create(), resources).cycle(Trigger.ONCE);
+        } finally {
+            closeAll(resources);
+        }
+    }
+
+    private static Reconciler open(Options options, ReconcileCycle cycle, Clock clock, RandomGenerator random,
+                                   QfenceMetrics metrics, Deque<AutoCloseable> resources) throws IOException {
+        Path stateDir = options.settings().stateDir();
+        Files.createDirectories(stateDir);
+        resources.push(DaemonLock.acquire(stateDir, LOCK_COMMAND));
+        GitMirror mirror;
+        try {
+            mirror = GitMirror.open(stateDir, options.remote());
+        } catch (MirrorException e) {
+            throw new IOException(e.getMessage(), e);
+        }
+        resources.push(mirror);
+        Journal journal = Journal.open(stateDir);
+        resources.push(journal);
+        RevisionSource source = new GitRevisionSource(mirror, options.branch(), options.directory(),
+                options.fetchTimeout(), options.trustedKeys(), options.allowRewrite());
+        Reconciler.HostLock lock = cycle.takesStateLock() ? Reconciler.HostLock.BY_THE_CYCLE
+                : () -> StateLock.acquire(stateDir, LOCK_COMMAND);
+        return new Reconciler(options.settings(), source, cycle, IsolationView.realized(), lock, journal, metrics, clock,
+                random);
+    }
+
+    public Reconciler reconciler() {
+        return reconciler;
+    }
+
+    public QfenceMetrics metrics() {
+        return metrics;
+    }
+
+    /** Where the operator interface listens (the real port when 0 was asked for). */
+    public Optional<InetSocketAddress> httpAddress() {
+        return http.map(OperatorServer::address);
+    }
+
+    /** Asks for a cycle now, as the webhook does. */
+    public void requestCycle(Trigger trigger) {
+        scheduler.requestNow(trigger);
+    }
+
+    /** Stops: no new cycle starts, a running one finishes, then everything is released. */
+    @Override
+    public void close() {
+        closeAll(resources);
+        LOG.atInfo().log("reconcile daemon stopped");
+    }
+
+    private static void closeAll(Deque<AutoCloseable> resources) {
+        while (!resources.isEmpty()) {
+            AutoCloseable resource = resources.pop();
+            try {
+                resource.close();
+            } catch (Exception e) {
+                LOG.atWarn().setCause(e).log("cannot close " + resource.getClass().getSimpleName());
+            }
+        }
+    }
+}

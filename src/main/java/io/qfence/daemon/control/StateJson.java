@@ -1,0 +1,56 @@
+package io.qfence.daemon.control;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.datatype.jdk8.Jdk8Module;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import io.qfence.apply.AtomicFiles;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/** The JSON of the control and status files in {@code stateDir}: ISO-8601 times, absent optionals left out. */
+final class StateJson {
+
+    static final ObjectMapper JSON = new ObjectMapper()
+            .registerModule(new Jdk8Module())
+            .registerModule(new JavaTimeModule())
+            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .setSerializationInclusion(JsonInclude.Include.NON_ABSENT);
+
+    private StateJson() {}
+
+    static <T> Optional<T> read(Path file, Class<T> type) throws IOException {
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(JSON.readValue(bytes, type));
+        } catch (IOException | IllegalArgumentException | NullPointerException e) {
+            throw new IOException(file + " is not a valid " + type.getSimpleName() + " file: "
+                    + firstLine(e.getMessage()), e);
+        }
+    }
+
+    static void write(Path file, Object value) throws IOException {
+        AtomicFiles.write(file, (JSON.writerWithDefaultPrettyPrinter().writeValueAsString(value) + "\n")
+                .getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static String firstLine(String message) {
+        if (message == null) {
+            return "unreadable";
+        }
+        int newline = message.indexOf('\n');
+        return newline < 0 ? message : message.substring(0, newline);
+    }
+}
