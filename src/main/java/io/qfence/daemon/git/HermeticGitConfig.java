@@ -59,6 +59,13 @@ public final class HermeticGitConfig {
                 public boolean isOutdated() {
                     return false;
                 }
+
+                @Override
+                public void save() {
+                    // nothing outside the repository is written either: JGit saves what it measured of the file
+                    // system (FS.FileStoreAttributes) into its own config from a background thread, and a config
+                    // without a file made that save fail with a NullPointerException on every start
+                }
             };
         }
     }
