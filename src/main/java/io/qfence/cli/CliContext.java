@@ -1,22 +1,45 @@
 package io.qfence.cli;
 
+import io.qfence.host.SandboxFactory;
+import io.qfence.model.errors.UsageException;
+import io.qfence.verify.SandboxApply;
 import java.time.Clock;
 import java.util.Objects;
 
 /**
- * What the composition root ({@code io.qfence.app.Main}) hands to the commands: today's clock, and the realization
- * that {@code plan} and {@code diff} use; later issues add the host adapters here. Tests build one with a fixed
- * clock.
+ * What the composition root ({@code io.qfence.app.Main}) hands to the commands: today's clock, the realization that
+ * {@code plan} and {@code diff} use, and the sandboxes of {@code verify} and {@code demo}. Tests build one with a
+ * fixed clock.
  */
-public record CliContext(Clock clock, HostRealization realization) {
+public record CliContext(Clock clock, HostRealization realization, Verification verification) {
 
     public CliContext {
         Objects.requireNonNull(clock, "clock");
         Objects.requireNonNull(realization, "realization");
+        Objects.requireNonNull(verification, "verification");
     }
 
-    /** With the real realization. */
+    /** With the real realization, and no sandboxes (verify and demo then say they need the real host). */
     public CliContext(Clock clock) {
         this(clock, HostRealization.realizer());
+    }
+
+    public CliContext(Clock clock, HostRealization realization) {
+        this(clock, realization, Verification.UNAVAILABLE);
+    }
+
+    /**
+     * What {@code verify} and {@code demo} need from the composition root: throwaway sandboxes on this machine, and
+     * how to put a realization in place on one.
+     */
+    public record Verification(SandboxFactory sandboxes, SandboxApply apply) {
+        public static final Verification UNAVAILABLE = new Verification((prefix, images, progress) -> {
+            throw new UsageException("this qfence was built without host adapters: verify needs the real qfence (bin/qfence)");
+        }, SandboxApply.direct(1));
+
+        public Verification {
+            Objects.requireNonNull(sandboxes, "sandboxes");
+            Objects.requireNonNull(apply, "apply");
+        }
     }
 }
