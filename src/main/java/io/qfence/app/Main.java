@@ -20,7 +20,7 @@ public final class Main {
 
     public static void main(String[] args) {
         CliContext context = new CliContext(Clock.systemUTC(), HostRealization.realizer(),
-                new CliContext.Verification(NetnsSandbox::create, SandboxApply.direct(SANDBOX_START_CONCURRENCY)));
+                new CliContext.Verification(NetnsSandbox::create, SandboxApply.direct(SANDBOX_START_CONCURRENCY), NetnsSandbox::machineFacts));
         System.exit(Cli.commandLine(context).execute(args));
     }
 }

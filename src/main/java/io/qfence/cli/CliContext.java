@@ -2,9 +2,11 @@ package io.qfence.cli;
 
 import io.qfence.host.SandboxFactory;
 import io.qfence.model.errors.UsageException;
+import io.qfence.model.host.HostFacts;
 import io.qfence.verify.SandboxApply;
 import java.time.Clock;
 import java.util.Objects;
+import java.util.function.Supplier;
 
 /**
  * What the composition root ({@code io.qfence.app.Main}) hands to the commands: today's clock, the realization that
@@ -29,17 +31,24 @@ public record CliContext(Clock clock, HostRealization realization, Verification 
     }
 
     /**
-     * What {@code verify} and {@code demo} need from the composition root: throwaway sandboxes on this machine, and
-     * how to put a realization in place on one.
+     * What {@code verify} and {@code demo} need from the composition root: throwaway sandboxes on this machine, how to
+     * put a realization in place on one, and this machine's facts (for the demo's plan).
      */
-    public record Verification(SandboxFactory sandboxes, SandboxApply apply) {
+    public record Verification(SandboxFactory sandboxes, SandboxApply apply, Supplier<HostFacts> facts) {
         public static final Verification UNAVAILABLE = new Verification((prefix, images, progress) -> {
-            throw new UsageException("this qfence was built without host adapters: verify needs the real qfence (bin/qfence)");
-        }, SandboxApply.direct(1));
+            throw unavailable();
+        }, SandboxApply.direct(1), () -> {
+            throw unavailable();
+        });
 
         public Verification {
             Objects.requireNonNull(sandboxes, "sandboxes");
             Objects.requireNonNull(apply, "apply");
+            Objects.requireNonNull(facts, "facts");
+        }
+
+        private static UsageException unavailable() {
+            return new UsageException("this qfence was built without host adapters: verify and demo need the real qfence (bin/qfence)");
         }
     }
 }

@@ -14,7 +14,7 @@ import picocli.CommandLine.Spec;
             "Keeps groups of QEMU virtual machines isolated from each other and from their host, driven",
             "declaratively from a desired state in Git.",
             ""},
-        subcommands = {ValidateCommand.class, PlanCommand.class, DiffCommand.class, VerifyCommand.class, AutoComplete.GenerateCompletion.class},
+        subcommands = {ValidateCommand.class, PlanCommand.class, DiffCommand.class, VerifyCommand.class, DemoCommand.class, AutoComplete.GenerateCompletion.class},
         footer = {"", "Exit codes: 0 ok (no changes), 1 error, 2 plan has changes, 3 diff found widened access."})
 public final class QfenceCommand implements Callable<Integer> {
 

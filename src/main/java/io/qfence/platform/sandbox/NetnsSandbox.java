@@ -173,6 +173,11 @@ public final class NetnsSandbox implements Sandbox {
         }
     }
 
+    /** This machine's facts, as a sandbox here has them. */
+    public static HostFacts machineFacts() {
+        return detectFacts(CgroupLayout.detect());
+    }
+
     /** This machine's facts: cgroup version, link kinds and bridge netfilter, nftables, seccomp, AppArmor, I/O weights. */
     static HostFacts detectFacts(CgroupLayout layout) {
         Set<Capability> capabilities = EnumSet.noneOf(Capability.class);
