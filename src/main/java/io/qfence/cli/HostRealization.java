@@ -42,7 +42,7 @@ public interface HostRealization {
     /**
      * @param objects  every object qfence owns on the host
      * @param flows    the reachability relation of the realized policy
-     * @param warnings e.g. expired exceptions
+     * @param warnings e.g. AppArmor preferred but unavailable (expired exceptions are the loader's warnings)
      */
     record Realized(List<HostObject> objects, FlowSet flows, List<Diagnostic> warnings) {
         public Realized {

@@ -29,7 +29,11 @@ import java.util.TreeSet;
  * Turns one host's groups into its {@link IsolationPolicy}: the intra-group policy, egress, bastion exposure and
  * every active exception, resolved to principals of this host.
  *
- * <p>What it refuses, with a warning and without a flow (fail closed): expired exceptions; exceptions whose other side
+ * <p>Expired exceptions get no flow (fail closed) and no warning here: loading the desired state warns about each one
+ * at its {@code expires} date, which {@code validate} shows and every command that realizes prints, for directories
+ * and Git revisions alike; warning here too would say it twice.
+ *
+ * <p>What it refuses, with a warning and without a flow (fail closed): exceptions whose other side
  * runs on another host (cross-host exceptions are not realized yet); user-mode VMs as destinations (slirp accepts no
  * inbound connections); exceptions between two non-guests (qfence filters only its guests' traffic); IPv6 prefixes
  * against a single VM (VMs are addressed by IPv4 only; IPv6 is policed per group).
@@ -152,8 +156,7 @@ final class PolicyBuilder {
     private void exception(Group g, int index, FirewallException ex) {
         String what = "exception " + index + " of group " + g.name() + " (" + ex.from() + " -> " + ex.to() + ")";
         if (!ex.isActiveOn(today)) {
-            warnings.add(Diagnostic.warning(ex.origin(), what + " expired on " + ex.expires().orElseThrow() + "; ignored"));
-            return;
+            return; // the loader has warned (see above)
         }
         Optional<List<Principal>> sources = resolve(ex.from(), true, ex, what);
         Optional<List<Principal>> destinations = resolve(ex.to(), false, ex, what);

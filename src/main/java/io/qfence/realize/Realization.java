@@ -11,7 +11,8 @@ import java.util.Optional;
 
 /**
  * Everything qfence owns on one host at one revision: the host objects (sorted by address), the isolation policy
- * they enforce, and the warnings met on the way (expired exceptions, AppArmor preferred but unavailable, ...).
+ * they enforce, and the warnings met on the way (AppArmor preferred but unavailable, an exception that cannot be
+ * realized here, ...; not expired exceptions, which loading the desired state reports).
  */
 public record Realization(String host, String revision, HostFacts facts, List<HostObject> objects, IsolationPolicy policy,
         List<Diagnostic> warnings) {

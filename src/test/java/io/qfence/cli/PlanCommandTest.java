@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
 import java.util.List;
+import org.eclipse.jgit.api.Git;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -58,6 +59,24 @@ class PlanCommandTest {
         var json = new ObjectMapper().readTree(run.out());
         assertThat(json.get("resource_changes")).isEmpty();
         assertThat(json.get("observed_digest")).isEqualTo(json.get("desired_digest"));
+    }
+
+    @Test
+    void anExpiredExceptionIsWarnedAboutOnceWhetherTheStateComesFromADirectoryOrFromGit(@TempDir Path repo) throws Exception {
+        try (Git git = Git.init().setDirectory(repo.toFile()).setInitialBranch("main").call()) {
+            InvalidCorpusTest.copyTree(Path.of(EXAMPLE), repo.resolve(EXAMPLE));
+            DiffCommandTest.commit(git, "example");
+        }
+
+        CliRun fromDirectory = CliRun.of("plan", "--empty", "--dir", EXAMPLE);
+        CliRun fromGit = CliRun.of("plan", "--empty", "--repo", repo.toString(), "--rev", "main");
+
+        for (CliRun run : List.of(fromDirectory, fromGit)) {
+            assertThat(run.exitCode()).isEqualTo(2);
+            assertThat(run.err().lines().filter(l -> l.contains("expired")))
+                    .containsExactly("groups/web.yaml:40:18: warning: firewall exception expired on 2025-06-30 and is ignored");
+            assertThat(run.out()).doesNotContain("qf:exception:web:3");
+        }
     }
 
     @Test

@@ -59,9 +59,9 @@ final class ChangeBlock {
         for (DiffLine d : diff.lines()) {
             String key = d.key() + " ".repeat(width - d.key().length());
             String value = switch (d.symbol()) {
-                case '+' -> quote(d.after().orElseThrow());
-                case '-' -> quote(d.before().orElseThrow()) + " -> null";
-                default -> quote(d.before().orElseThrow()) + " -> " + quote(d.after().orElseThrow());
+                case '+' -> show(d, d.after().orElseThrow());
+                case '-' -> show(d, d.before().orElseThrow()) + " -> null";
+                default -> show(d, d.before().orElseThrow()) + " -> " + show(d, d.after().orElseThrow());
             };
             lines.add(new Line(Kind.ATTRIBUTE, String.valueOf(d.symbol()), key + " = " + value + (d.forcesReplacement() ? " # forces replacement" : "")));
         }
@@ -71,6 +71,11 @@ final class ChangeBlock {
         }
         lines.add(new Line(Kind.CLOSE, "", "}"));
         return lines;
+    }
+
+    /** nft syntax as it is (it quotes and escapes its own strings, see {@link NftText}); any other value as a string literal. */
+    private static String show(DiffLine d, String value) {
+        return d.nft() ? value : quote(value);
     }
 
     /** A JSON string literal: the value exactly, with quotes, backslashes and control characters escaped. */
