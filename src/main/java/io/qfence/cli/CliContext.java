@@ -1,33 +1,51 @@
 package io.qfence.cli;
 
+import io.qfence.host.HostConnector;
 import io.qfence.host.SandboxFactory;
 import io.qfence.model.errors.UsageException;
 import io.qfence.model.host.HostFacts;
 import io.qfence.verify.SandboxApply;
+import java.io.BufferedReader;
+import java.io.StringReader;
 import java.time.Clock;
 import java.util.Objects;
 import java.util.function.Supplier;
 
 /**
  * What the composition root ({@code io.qfence.app.Main}) hands to the commands: today's clock, the realization that
- * {@code plan} and {@code diff} use, and the sandboxes of {@code verify} and {@code demo}. Tests build one with a
- * fixed clock.
+ * the offline {@code plan} and {@code diff} use, the live host ({@code state}, {@code plan --live}, {@code apply}),
+ * where {@code apply} reads its confirmation, and the sandboxes of {@code verify} and {@code demo}. Tests build one
+ * with a fixed clock, and a real or no host.
  */
-public record CliContext(Clock clock, HostRealization realization, Verification verification) {
+public record CliContext(Clock clock, HostRealization realization, HostConnector host, BufferedReader input,
+        Verification verification) {
 
     public CliContext {
         Objects.requireNonNull(clock, "clock");
         Objects.requireNonNull(realization, "realization");
+        Objects.requireNonNull(host, "host");
+        Objects.requireNonNull(input, "input");
         Objects.requireNonNull(verification, "verification");
     }
 
-    /** With the real realization, and no sandboxes (verify and demo then say they need the real host). */
+    /** With the real realization, no live host and no sandboxes. */
     public CliContext(Clock clock) {
         this(clock, HostRealization.realizer());
     }
 
+    /** With no live host, nothing to read and no sandboxes (verify and demo then say they need the real host). */
     public CliContext(Clock clock, HostRealization realization) {
-        this(clock, realization, Verification.UNAVAILABLE);
+        this(clock, realization, HostConnector.NONE, new BufferedReader(new StringReader("")), Verification.UNAVAILABLE);
+    }
+
+    /** With the real realization and a live host, but no sandboxes. */
+    public CliContext(Clock clock, HostConnector host, BufferedReader input) {
+        this(clock, HostRealization.realizer(), host, input, Verification.UNAVAILABLE);
+    }
+
+    /** With the real realization, a live host and no sandboxes (tests of apply, state and plan --live). */
+    public CliContext(Clock clock, HostRealization realization, HostConnector host, BufferedReader input) {
+        this(clock, realization, host, input, Verification.UNAVAILABLE);
     }
 
     /**

@@ -71,7 +71,7 @@ final class DemoCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         boolean colour = CommandLine.Help.Ansi.AUTO.enabled();
-        ProgressPrinter progress = new ProgressPrinter(err);
+        ElapsedProgress progress = new ElapsedProgress(err);
 
         heading(out, colour, "1/5", "Validate the desired state in " + where());
         LoadResult loaded = source.load(context.clock());

@@ -1,6 +1,7 @@
 package io.qfence.cli;
 
 import io.qfence.model.Diagnostic;
+import io.qfence.model.errors.HostOperationException;
 import io.qfence.model.errors.InvalidInputException;
 import io.qfence.model.errors.LockHeldException;
 import io.qfence.model.errors.QfenceException;
@@ -41,7 +42,8 @@ public final class ExitCodes {
             InvalidInputException.class, ERROR,
             UsageException.class, ERROR,
             LockHeldException.class, ERROR,
-            StalePlanException.class, ERROR);
+            StalePlanException.class, ERROR,
+            HostOperationException.class, ERROR);
 
     /** The exit code of a failure. */
     public static int of(QfenceException e) {

@@ -1,8 +1,11 @@
 package io.qfence.cli;
 
+import io.qfence.engine.Cycle;
+import io.qfence.engine.Engine;
+import io.qfence.engine.HostSelection;
+import io.qfence.host.HostPorts;
 import io.qfence.model.Diagnostic;
 import io.qfence.model.desired.DesiredState;
-import io.qfence.model.desired.Host;
 import io.qfence.model.errors.InvalidInputException;
 import io.qfence.model.errors.UsageException;
 import io.qfence.model.host.HostFacts;
@@ -26,29 +29,41 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 @Command(name = "plan",
         mixinStandardHelpOptions = true,
         description = {"Show what qfence would change on a host, in the order it would do it.",
-            "With --empty, plans against a bare host; with --observed, against a snapshot (qfence state): neither",
-            "needs root or a live host, so CI can show a dry-run plan.",
+            "With --live, plans against the host it runs on (needs root); with --empty, against a bare host; with",
+            "--observed, against a snapshot (qfence state). --live is the default for root on Linux; --empty and",
+            "--observed need neither root nor a live host, so CI can show a dry-run plan.",
             "Exits 0 when there is nothing to change, 2 when there are changes, 1 on an error."})
 final class PlanCommand implements Callable<Integer> {
 
     @Spec
     CommandSpec spec;
 
+    @ParentCommand
+    QfenceCommand root;
+
     @Mixin
     DesiredStateOptions source;
 
-    @Option(names = "--host", paramLabel = "H", description = "The host to plan for (default: the desired state's only host).")
-    String host;
+    @Mixin
+    HostOptions hostOptions;
 
-    @ArgGroup(exclusive = true, multiplicity = "1")
+    @Mixin
+    ScopeOptions scope;
+
+    @ArgGroup(exclusive = true, multiplicity = "0..1")
     Observation observation;
 
     static final class Observation {
+        @Option(names = "--live", required = true,
+                description = "Plan against the live host (the default for root on Linux when neither --empty nor --observed is given).")
+        boolean live;
+
         @Option(names = "--observed", paramLabel = "FILE", required = true,
                 description = "Plan against this snapshot of the host (JSON, as printed by qfence state).")
         Path observed;
@@ -72,22 +87,9 @@ final class PlanCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        PrintWriter err = spec.commandLine().getErr();
-        LoadResult loaded = source.load(context.clock());
-        if (!loaded.ok()) {
-            throw new InvalidInputException(loaded.diagnostics());
-        }
-        loaded.warnings().forEach(err::println);
-        DesiredState state = loaded.state().orElseThrow();
-        String hostName = hostName(state);
-        ObservedHost observed = observation.empty ? ObservedHost.empty(hostName, HostFacts.TYPICAL) : readSnapshot(observation.observed, hostName);
-        LocalDate today = LocalDate.ofInstant(context.clock().instant(), ZoneOffset.UTC);
-        HostRealization.Realized realized = context.realization().realize(state, hostName, observed.facts(), today);
-        realized.warnings().stream().map(Diagnostic::toString).forEach(err::println);
-        err.flush();
-
-        Plan plan = Planner.plan(realized.objects(), observed);
-
+        HostOptions host = hostOptions.over(root.hostOptions);
+        boolean live = observation == null ? liveByDefault() : observation.live;
+        Plan plan = live ? planLive(host) : planOffline(host);
         if (out != null) {
             write(out, PlanCodec.toJson(plan));
         }
@@ -97,16 +99,49 @@ final class PlanCommand implements Callable<Integer> {
         return !plan.isApplicable() ? ExitCodes.ERROR : plan.isEmpty() ? ExitCodes.OK : ExitCodes.CHANGES;
     }
 
-    private String hostName(DesiredState state) {
-        if (host != null) {
-            return state.host(host).map(Host::name).orElseThrow(() -> new UsageException("no host '" + host
-                    + "' in the desired state; it has: " + String.join(", ", state.hosts().stream().map(Host::name).toList())));
+    /**
+     * Without --live, --empty or --observed: the live host when this process can read it (root on Linux), because
+     * that is what an operator on the host means; anywhere else a plan against nothing in particular would mislead,
+     * so it is an error that names the offline options.
+     */
+    private boolean liveByDefault() {
+        if (context.host().available()) {
+            return true;
         }
-        if (state.hosts().size() != 1) {
-            throw new UsageException("the desired state has " + state.hosts().size() + " hosts ("
-                    + String.join(", ", state.hosts().stream().map(Host::name).toList()) + "): choose one with --host");
+        throw new UsageException("plan needs a host to compare with: run it as root on the host (plan --live), or plan offline with "
+                + "--empty (a bare host) or --observed FILE (a snapshot from qfence state)");
+    }
+
+    private Plan planLive(HostOptions host) {
+        Cycle cycle;
+        try (HostPorts ports = LiveHost.connect(context, host, "plan --live")) {
+            cycle = new Engine(ports, context.clock()).plan(LiveHost.request(context, source, host, scope));
         }
-        return state.hosts().get(0).name();
+        LiveHost.warn(spec.commandLine().getErr(), cycle.warnings());
+        return cycle.plan();
+    }
+
+    private Plan planOffline(HostOptions host) {
+        if (host.targetsLiveHost()) {
+            throw new UsageException("--netns, --cgroup-root, --cgroup-parent, --state-dir, --run-dir and --images-root are for the "
+                    + "live host; with --empty or --observed they would change nothing");
+        }
+        PrintWriter err = spec.commandLine().getErr();
+        LoadResult loaded = source.load(context.clock());
+        if (!loaded.ok()) {
+            throw new InvalidInputException(loaded.diagnostics());
+        }
+        loaded.warnings().forEach(err::println);
+        DesiredState state = loaded.state().orElseThrow();
+        String hostName = HostSelection.choose(state, host.host()).name();
+        ObservedHost observed = observation.empty ? ObservedHost.empty(hostName, HostFacts.TYPICAL) : readSnapshot(observation.observed, hostName);
+        observed = new ObservedHost(observed.host(), observed.facts(), observed.objects().stream().filter(scope.scope()::includes).toList(),
+                observed.foreign(), observed.counters(), observed.namespaces());
+        LocalDate today = LocalDate.ofInstant(context.clock().instant(), ZoneOffset.UTC);
+        HostRealization.Realized realized = context.realization().realize(state, hostName, observed.facts(), today);
+        realized.warnings().stream().map(Diagnostic::toString).forEach(err::println);
+        err.flush();
+        return Planner.plan(realized.objects().stream().filter(scope.scope()::includes).toList(), observed);
     }
 
     private static ObservedHost readSnapshot(Path file, String hostName) {

@@ -1,28 +1,123 @@
 package io.qfence.cli;
 
-import io.qfence.host.Progress;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.qfence.apply.ApplyListener;
+import io.qfence.apply.Step;
+import io.qfence.model.errors.HostOperationException;
+import io.qfence.plan.Plan;
 import java.io.PrintWriter;
-import java.util.Locale;
+import java.time.Duration;
 
-/** Progress lines on stderr, each with the seconds since the command began: {@code [  4.2s] group.web/vm.web-01: running}. */
-final class ProgressPrinter implements Progress {
+/**
+ * Prints an apply's progress: for people, one line per finished step
+ * ({@code [3/28] + group.web/bridge … done (12 ms)}); for programs ({@code --progress json}), one JSON object per line
+ * and event ({@code plan}, {@code start}, {@code message}, {@code done}, {@code failed}, {@code complete}). Lines are
+ * flushed as they are written, so a reader sees each step the moment it happens.
+ */
+abstract class ProgressPrinter implements ApplyListener {
 
-    private final PrintWriter err;
-    private final long start = System.nanoTime();
+    enum Mode { text, json }
 
-    ProgressPrinter(PrintWriter err) {
-        this.err = err;
+    protected final PrintWriter out;
+
+    ProgressPrinter(PrintWriter out) {
+        this.out = out;
     }
 
-    @Override
-    public synchronized void step(String address, String message) {
-        err.printf(Locale.ROOT, "[%5.1fs] %s: %s%n", (System.nanoTime() - start) / 1e9, address, message);
-        err.flush();
+    static ProgressPrinter of(Mode mode, PrintWriter out) {
+        return mode == Mode.json ? new Json(out) : new Text(out);
     }
 
-    /** A line of its own (a heading), with the same time stamp. */
-    synchronized void say(String message) {
-        err.printf(Locale.ROOT, "[%5.1fs] %s%n", (System.nanoTime() - start) / 1e9, message);
-        err.flush();
+    /** The plan about to be applied (JSON mode reports it; text mode shows the plan itself elsewhere). */
+    void planned(Plan plan) {}
+
+    /** The apply ended; {@code applied} steps of {@code total} completed. */
+    void complete(String outcome, int applied, int total, Duration took) {}
+
+    static final class Text extends ProgressPrinter {
+        Text(PrintWriter out) {
+            super(out);
+        }
+
+        private static String head(Step s) {
+            return s.counter() + " " + s.change().action().symbol() + " " + s.change().address();
+        }
+
+        @Override
+        public synchronized void message(Step step, String message) {
+            out.println(head(step) + ": " + message);
+            out.flush();
+        }
+
+        @Override
+        public synchronized void finished(Step step, Duration took) {
+            out.println(head(step) + " … done (" + LiveHost.format(took) + ")");
+            out.flush();
+        }
+
+        @Override
+        public synchronized void failed(Step step, Duration took, HostOperationException error) {
+            out.println(head(step) + " … failed (" + LiveHost.format(took) + ")");
+            out.flush();
+        }
+    }
+
+    static final class Json extends ProgressPrinter {
+        private static final ObjectMapper JSON = new ObjectMapper();
+
+        Json(PrintWriter out) {
+            super(out);
+        }
+
+        private ObjectNode event(String name) {
+            return JSON.createObjectNode().put("event", name);
+        }
+
+        private static ObjectNode step(ObjectNode n, Step s) {
+            n.put("step", s.number()).put("total", s.total()).put("address", s.change().address());
+            n.putArray("actions").addAll(s.change().actionNames().stream().map(JSON.getNodeFactory()::textNode).toList());
+            return n;
+        }
+
+        private synchronized void emit(ObjectNode n) {
+            out.println(n.toString());
+            out.flush();
+        }
+
+        @Override
+        void planned(Plan plan) {
+            ObjectNode n = event("plan").put("host", plan.host()).put("changes", plan.changes().size());
+            var s = plan.summary();
+            n.putObject("summary").put("add", s.add()).put("change", s.change()).put("destroy", s.destroy()).put("start", s.start())
+                    .put("stop", s.stop());
+            n.put("observed_digest", plan.observedDigest());
+            emit(n);
+        }
+
+        @Override
+        public void started(Step s) {
+            emit(step(event("start"), s));
+        }
+
+        @Override
+        public void message(Step s, String message) {
+            emit(step(event("message"), s).put("message", message));
+        }
+
+        @Override
+        public void finished(Step s, Duration took) {
+            emit(step(event("done"), s).put("ms", took.toMillis()));
+        }
+
+        @Override
+        public void failed(Step s, Duration took, HostOperationException error) {
+            emit(step(event("failed"), s).put("ms", took.toMillis()).put("error", error.getMessage()));
+        }
+
+        @Override
+        void complete(String outcome, int applied, int total, Duration took) {
+            emit(event("complete").put("outcome", outcome).put("applied", applied).put("total", total).put("ms", took.toMillis()));
+        }
     }
 }

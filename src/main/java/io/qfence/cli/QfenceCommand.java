@@ -3,6 +3,7 @@ package io.qfence.cli;
 import java.util.concurrent.Callable;
 import picocli.AutoComplete;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
@@ -14,7 +15,8 @@ import picocli.CommandLine.Spec;
             "Keeps groups of QEMU virtual machines isolated from each other and from their host, driven",
             "declaratively from a desired state in Git.",
             ""},
-        subcommands = {ValidateCommand.class, PlanCommand.class, DiffCommand.class, VerifyCommand.class, DemoCommand.class, AutoComplete.GenerateCompletion.class},
+        subcommands = {ValidateCommand.class, PlanCommand.class, ApplyCommand.class, StateCommand.class, DiffCommand.class,
+            VerifyCommand.class, DemoCommand.class, AutoComplete.GenerateCompletion.class},
         footer = {"", "Exit codes: 0 ok (no changes), 1 error, 2 plan has changes, 3 diff found widened access."})
 public final class QfenceCommand implements Callable<Integer> {
 
@@ -22,6 +24,10 @@ public final class QfenceCommand implements Callable<Integer> {
 
     @Spec
     CommandSpec spec;
+
+    /** Host options given before the command ({@code qfence --netns qf-demo apply}); the command's own win. */
+    @Mixin
+    HostOptions hostOptions;
 
     /** {@code qfence} alone prints its usage and fails: a script that forgot its command should not pass. */
     @Override

@@ -19,6 +19,11 @@ public final class ReportFormatOptions {
 
     /** Colour only for text written to a terminal (picocli's detection; NO_COLOR and -Dpicocli.ansi=false turn it off). */
     RenderOptions renderOptions() {
-        return format == Format.text && CommandLine.Help.Ansi.AUTO.enabled() ? RenderOptions.COLOUR : RenderOptions.PLAIN;
+        return format == Format.text ? textOptions() : RenderOptions.PLAIN;
+    }
+
+    /** For text: colour only on a terminal. */
+    static RenderOptions textOptions() {
+        return CommandLine.Help.Ansi.AUTO.enabled() ? RenderOptions.COLOUR : RenderOptions.PLAIN;
     }
 }

@@ -60,7 +60,7 @@ final class VerifyCommand implements Callable<Integer> {
         loaded.warnings().forEach(err::println);
         DesiredState state = loaded.state().orElseThrow();
         String hostName = HostChoice.of(state, host);
-        VerifyReport report = run(context, state, hostName, images.resolve(), new ProgressPrinter(err), applied -> { });
+        VerifyReport report = run(context, state, hostName, images.resolve(), new ElapsedProgress(err), applied -> { });
         PrintWriter out = spec.commandLine().getOut();
         out.print(switch (output.format()) {
             case text -> MatrixRenderer.text(report, output.renderOptions().colour());
@@ -71,7 +71,7 @@ final class VerifyCommand implements Callable<Integer> {
         return report.passed() ? ExitCodes.OK : ExitCodes.ERROR;
     }
 
-    static VerifyReport run(CliContext context, DesiredState state, String hostName, java.nio.file.Path probeImages, ProgressPrinter progress,
+    static VerifyReport run(CliContext context, DesiredState state, String hostName, java.nio.file.Path probeImages, ElapsedProgress progress,
                             java.util.function.Consumer<VerifyOptions.Applied> afterApply) {
         LocalDate today = LocalDate.ofInstant(context.clock().instant(), ZoneOffset.UTC);
         Verifier verifier = new Verifier(context.verification().sandboxes(), context.verification().apply());

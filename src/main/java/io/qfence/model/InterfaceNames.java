@@ -22,6 +22,14 @@ public final class InterfaceNames {
     public static final String TAP_PREFIX = "qft-";
     public static final String VLAN_PREFIX = "qfv-";
     public static final String OWNED_PREFIX = "qf";
+    /**
+     * The prefix of the temporary names under which qfence creates links (DESIGN.md §5): {@code qfc-} and 11 base-32
+     * characters. A link is only ever created under such a name, configured down, and then given its final name and
+     * its alias in one request, so a link with a final name always carries its alias. A link under a temporary name
+     * exists only while an apply runs or after one was interrupted; no desired link ever has such a name.
+     */
+    public static final String TEMPORARY_PREFIX = "qfc-";
+    private static final int TEMPORARY_RANDOM_CHARS = 11;
 
     private static final int STEM = 4;
     private static final int HASH_CHARS = 6;
@@ -40,6 +48,29 @@ public final class InterfaceNames {
     /** The VLAN sub-interface of the uplink that is enslaved to a group's bridge, e.g. {@code qfv-10}. */
     public static String vlan(int vlanId) {
         return VLAN_PREFIX + vlanId;
+    }
+
+    /** A fresh temporary link name, {@code qfc-} and 11 base-32 characters drawn from {@code random}. */
+    public static String temporary(java.util.random.RandomGenerator random) {
+        StringBuilder sb = new StringBuilder(TEMPORARY_PREFIX);
+        for (int i = 0; i < TEMPORARY_RANDOM_CHARS; i++) {
+            sb.append(BASE32[random.nextInt(BASE32.length)]);
+        }
+        return sb.toString();
+    }
+
+    /** Whether {@code name} is a temporary name as {@link #temporary} makes them. */
+    public static boolean isTemporary(String name) {
+        if (name.length() != TEMPORARY_PREFIX.length() + TEMPORARY_RANDOM_CHARS || !name.startsWith(TEMPORARY_PREFIX)) {
+            return false;
+        }
+        for (int i = TEMPORARY_PREFIX.length(); i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (!(c >= 'a' && c <= 'z') && !(c >= '2' && c <= '7')) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Deterministic and at most 15 bytes; see the class comment for why it is also collision-free in practice. */

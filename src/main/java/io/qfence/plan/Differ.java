@@ -46,6 +46,8 @@ import java.util.TreeSet;
  * tell "the YAML changed" from "someone changed the host", and calls the difference {@link Reason.Differs} (not
  * drift): a reviewer of a desired-state change, who plans against a snapshot in CI, must not see their own change
  * reported as tampering. Only what qfence never does itself is drift without history: a crashed or paused guest.
+ * What an interrupted apply left behind (a link under a temporary name) is neither: it is removed as
+ * {@link Reason.Interrupted}.
  */
 final class Differ {
 
@@ -106,6 +108,9 @@ final class Differ {
 
     /** See the class comment. {@code d} or {@code o} may be null, not both. */
     private Why classify(String address, HostObject d, HostObject o) {
+        if (d == null && Addresses.isLeftover(address)) {
+            return new Why(Reason.INTERRUPTED, false);
+        }
         if (last.isEmpty()) {
             if (d == null) {
                 return new Why(Reason.REMOVED, false);

@@ -52,7 +52,7 @@ public final class Digests {
             return new Firewall(f.address(), f.tables().stream().map(t -> new NftTable(t.family(), t.name(),
                     t.chains().stream().map(c -> new NftChain(c.name(), c.hook(),
                             c.rules().stream().map(r -> new NftRule(r.expr(), r.comment(), NftRule.Effect.UNKNOWN)).toList())).toList(),
-                    t.sets(), t.counters())).toList());
+                    t.sets(), t.counters(), t.unmodelled())).toList());
         }
         return o;
     }

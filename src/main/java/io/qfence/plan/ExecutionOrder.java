@@ -42,7 +42,8 @@ import java.util.Set;
  * {@code START}. Contraction is tried for links and cgroups first, then for guests, each by address.
  *
  * <h2>Ties</h2>
- * Among changes that are free to run, a fixed rank (firewall first, host settings, stops, removals, cgroups, links,
+ * Among changes that are free to run, a fixed rank (firewall first, host settings, stops, cgroup removals, link
+ * removals (consecutive, so that they can be deleted as one kernel transaction), cgroups, links,
  * widening firewall, starts, firewall removal) and then the address decide, so the same input always gives the same
  * plan.
  */
@@ -101,13 +102,15 @@ final class ExecutionOrder {
         private static int rank(Intent i, boolean removal) {
             return switch (i.firewallRole()) {
                 case FIRST -> 0;
-                case WIDEN -> 6;
-                case LAST -> 8;
+                case WIDEN -> 7;
+                case LAST -> 9;
                 case NONE -> switch (i.kind()) {
                     case SYSCTL -> 1;
-                    case GUEST -> removal ? 2 : 7;
-                    case CGROUP -> removal ? 3 : 4;
-                    case LINK -> removal ? 3 : 5;
+                    case GUEST -> removal ? 2 : 8;
+                    // link removals after cgroup removals, so that they are consecutive: the applier deletes a run of
+                    // links as one kernel transaction
+                    case CGROUP -> removal ? 3 : 5;
+                    case LINK -> removal ? 4 : 6;
                     case FIREWALL -> throw new IllegalStateException("firewall intents always have a role");
                 };
             };

@@ -143,7 +143,7 @@ final class FirewallSteps {
         return new Firewall(f.address(), f.tables().stream().map(t -> new NftTable(t.family(), t.name(),
                 t.chains().stream().map(c -> new NftChain(c.name(), c.hook(),
                         c.rules().stream().map(r -> new NftRule(r.expr(), "", r.effect())).toList())).toList(),
-                t.sets(), t.counters())).toList());
+                t.sets(), t.counters(), t.unmodelled())).toList());
     }
 
     private static Map<String, NftTable> tablesByName(Firewall f) {

@@ -118,6 +118,7 @@ public final class PlanJson {
             case "changed" -> Reason.DESIRED_CHANGE;
             case "differs" -> Reason.DIFFERS;
             case "narrowing_first" -> Reason.NARROWING_FIRST;
+            case "interrupted" -> Reason.INTERRUPTED;
             case "drift" -> new Reason.Drift(required(n, "detail").asText());
             case "cascade" -> new Reason.Cascade(required(n, "cause").asText());
             case "requires_restart" -> {

@@ -156,7 +156,24 @@ public sealed interface Reason {
         }
     }
 
+    /**
+     * The object is something an apply that was interrupted (killed, crashed) left behind on its way, e.g. a link
+     * under a temporary name (DESIGN.md §5): it is qfence's, nothing wants it, and it is removed.
+     */
+    record Interrupted() implements Reason {
+        @Override
+        public String code() {
+            return "interrupted";
+        }
+
+        @Override
+        public String text() {
+            return "left behind by an interrupted apply";
+        }
+    }
+
     Reason NEW = new New();
+    Reason INTERRUPTED = new Interrupted();
     Reason REMOVED = new Removed();
     Reason DESIRED_CHANGE = new DesiredChange();
     Reason DIFFERS = new Differs();

@@ -22,6 +22,26 @@ record CliRun(int exitCode, String out, String err) {
         return run(new CliContext(TODAY, new FakeRealization()), args);
     }
 
+    /** Against a host (a fake, or the real one), with {@code input} as what the user types. */
+    static CliRun onHost(io.qfence.host.HostConnector host, String input, String... args) {
+        return run(new CliContext(TODAY, HostRealization.realizer(), host, new java.io.BufferedReader(new java.io.StringReader(input))), args);
+    }
+
+    /** A connector to a fake host, as if run as root. */
+    static io.qfence.host.HostConnector connector(io.qfence.host.FakeHost host) {
+        return new io.qfence.host.HostConnector() {
+            @Override
+            public boolean available() {
+                return true;
+            }
+
+            @Override
+            public io.qfence.host.HostPorts connect(io.qfence.host.HostTarget target) {
+                return host.ports();
+            }
+        };
+    }
+
     private static CliRun run(CliContext context, String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();

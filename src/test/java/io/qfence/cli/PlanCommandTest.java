@@ -134,8 +134,17 @@ class PlanCommandTest {
         CliRun brokenSnapshot = CliRun.realized("plan", "--observed", broken.toString(), "--dir", EXAMPLE);
 
         assertThat(List.of(both, neither, unknownHost, otherHost, brokenSnapshot)).allSatisfy(r -> assertThat(r.exitCode()).isEqualTo(1));
+        CliRun liveOptionsOffline = CliRun.realized("plan", "--empty", "--netns", "x", "--dir", EXAMPLE);
+        CliRun liveWithoutHost = CliRun.realized("plan", "--live", "--dir", EXAMPLE);
+        CliRun badScope = CliRun.realized("plan", "--empty", "--scope", "network,disks", "--dir", EXAMPLE);
+
+        assertThat(List.of(liveOptionsOffline, liveWithoutHost, badScope)).allSatisfy(r -> assertThat(r.exitCode()).isEqualTo(1));
         assertThat(both.err()).contains("--observed=FILE, --empty are mutually exclusive");
-        assertThat(neither.err()).contains("Error: Missing required argument (specify one of these): (--observed=FILE | --empty)");
+        assertThat(neither.err()).isEqualTo("qfence: error: plan needs a host to compare with: run it as root on the host (plan --live), "
+                + "or plan offline with --empty (a bare host) or --observed FILE (a snapshot from qfence state)\n");
+        assertThat(liveOptionsOffline.err()).contains("are for the live host; with --empty or --observed they would change nothing");
+        assertThat(liveWithoutHost.err()).contains("qfence: error: plan --live reads the live host, which needs root on Linux");
+        assertThat(badScope.err()).contains("qfence: error: --scope network,disks: unknown scope 'disks': use network,firewall,cgroups,guests");
         assertThat(unknownHost.err()).endsWith("\nqfence: error: no host 'hv9' in the desired state; it has: hv1\n");
         assertThat(otherHost.err()).endsWith("\nqfence: error: " + other + " is a snapshot of host 'hv2', not of 'hv1'\n");
         assertThat(brokenSnapshot.err()).contains("\nqfence: error: " + broken + ": invalid snapshot: Missing creator property");

@@ -155,6 +155,49 @@ class PlannerTest {
     }
 
     @Test
+    void somethingInQfencesTableThatTheModelCannotExpressIsDriftTheFirewallTransactionRemoves() {
+        List<HostObject> desired = Scenario.realize(WEB);
+        List<HostObject> observed = replace(desired, "firewall", o -> {
+            io.qfence.model.host.Firewall f = (io.qfence.model.host.Firewall) o;
+            return io.qfence.model.host.Firewall.of(f.tables().stream().map(t -> new io.qfence.model.host.NftTable(t.family(),
+                    t.name(), t.chains(), t.sets(), t.counters(), t.family().equals("inet") ? List.of("map handmade (qfence writes no map objects)")
+                            : List.of())).toList());
+        });
+
+        Plan plan = Planner.plan(desired, observed(observed), PlanOptions.withLastApplied(desired));
+
+        assertThat(plan).hasActionsInOrder("~ firewall");
+        assertThat(plan).updates("firewall").atStep(0).asDrift().withReason("drift: changed outside qfence");
+        Assertions.assertThat(plan.changes().get(0).attributeChanges()).singleElement().satisfies(a -> {
+            Assertions.assertThat(a.key()).isEqualTo("inet qfence/unmodelled");
+            Assertions.assertThat(a.before()).contains("map handmade (qfence writes no map objects)");
+            Assertions.assertThat(a.after()).isEmpty();
+        });
+    }
+
+    @Test
+    void aLinkAnInterruptedApplyLeftUnderATemporaryNameIsRemovedAsSuchWithOrWithoutHistory() {
+        List<HostObject> desired = Scenario.realize(WEB);
+        String temporary = io.qfence.model.InterfaceNames.temporary(new java.util.Random(7));
+        Link leftover = new Link(Addresses.leftoverLink(temporary), io.qfence.model.host.LinkKind.TAP, temporary, Optional.empty(),
+                Optional.empty(), 1500, false, List.of(), OptionalLong.of(2001), OptionalLong.of(2001), java.util.OptionalInt.empty(),
+                Optional.empty(), Optional.empty());
+        List<HostObject> observed = new ArrayList<>(desired);
+        observed.add(leftover);
+
+        for (PlanOptions options : List.of(PlanOptions.DEFAULTS, PlanOptions.withLastApplied(desired))) {
+            Plan plan = Planner.plan(desired, observed(observed), options);
+
+            assertThat(plan).hasActionsInOrder("- " + Addresses.leftoverLink(temporary));
+            assertThat(plan).deletes(Addresses.leftoverLink(temporary)).withReason("left behind by an interrupted apply").notAsDrift();
+        }
+        Assertions.assertThat(io.qfence.model.InterfaceNames.isTemporary(temporary)).isTrue();
+        Assertions.assertThat(temporary).hasSize(15).startsWith("qfc-");
+        Assertions.assertThat(io.qfence.model.InterfaceNames.isTemporary("qfc-web")).isFalse();
+        Assertions.assertThat(io.qfence.model.InterfaceNames.isTemporary("qfb-abcdefghijk")).isFalse();
+    }
+
+    @Test
     void aChangeThatOnlyTakesAccessAwayIsOneTransactionThatRunsFirst() {
         List<HostObject> before = Scenario.realize(WEB.exceptions("qfb-db"), DB);
         List<HostObject> desired = Scenario.realize(WEB, DB.vms(Vm.of("db-01", 2101), Vm.of("db-02", 2102)));
@@ -297,7 +340,7 @@ class PlannerTest {
     }
 
     @Test
-    void removingEverythingStopsGuestsRemovesChildrenFirstAndTheFirewallLast() {
+    void removingEverythingStopsGuestsRemovesChildrenFirstLinksTogetherAndTheFirewallLast() {
         List<HostObject> before = Scenario.realize(WEB);
 
         Plan plan = Planner.plan(List.of(), observed(before));
@@ -306,9 +349,9 @@ class PlannerTest {
                         "< group.web/vm.web-01",
                         "< group.web/vm.web-02",
                         "- group.web/vm.web-01/cgroup",
-                        "- group.web/vm.web-01/tap",
                         "- group.web/vm.web-02/cgroup",
                         "- group.web/cgroup",
+                        "- group.web/vm.web-01/tap",
                         "- group.web/vm.web-02/tap",
                         "- group.web/bridge",
                         "- firewall")

@@ -228,7 +228,7 @@ final class Scenario {
         for (NftTable t : f.tables()) {
             List<NftChain> chains = t.chains().stream().map(c -> new NftChain(c.name(), c.hook(),
                     c.rules().stream().map(r -> new NftRule(r.expr(), r.comment(), Effect.UNKNOWN)).toList())).toList();
-            tables.add(new NftTable(t.family(), t.name(), chains, t.sets(), t.counters()));
+            tables.add(new NftTable(t.family(), t.name(), chains, t.sets(), t.counters(), t.unmodelled()));
         }
         return new Firewall(f.address(), tables);
     }

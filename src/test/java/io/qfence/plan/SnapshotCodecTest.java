@@ -73,6 +73,19 @@ class SnapshotCodecTest {
     }
 
     @Test
+    void whatAnObservedTableHoldsBeyondTheModelSurvivesTheRoundTripAndChangesTheDigest() {
+        List<HostObject> desired = Scenario.realize(PlannerTest.WEB);
+        List<HostObject> observed = PlannerTest.replace(desired, "firewall", o -> io.qfence.model.host.Firewall.of(
+                ((io.qfence.model.host.Firewall) o).tables().stream().map(t -> new io.qfence.model.host.NftTable(t.family(), t.name(),
+                        t.chains(), t.sets(), t.counters(), List.of("map handmade (qfence writes no map objects)"))).toList()));
+        ObservedHost host = host(observed, CgroupVersion.V1);
+
+        assertThat(SnapshotCodec.fromJson(SnapshotCodec.toJson(host))).isEqualTo(host);
+        assertThat(SnapshotCodec.toJson(host)).contains("\"unmodelled\" : [ \"map handmade (qfence writes no map objects)\" ]");
+        assertThat(Digests.of(observed)).isNotEqualTo(Digests.of(desired));
+    }
+
+    @Test
     void anObjectListReadsBackEqual() {
         List<HostObject> desired = Scenario.realize(PlannerTest.WEB);
 

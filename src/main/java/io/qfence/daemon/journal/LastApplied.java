@@ -1,6 +1,7 @@
 package io.qfence.daemon.journal;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import io.qfence.apply.AtomicFiles;
 import io.qfence.daemon.git.CommitId;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

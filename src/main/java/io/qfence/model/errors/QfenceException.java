@@ -10,7 +10,7 @@ package io.qfence.model.errors;
  * except let them reach the CLI.
  */
 public abstract sealed class QfenceException extends RuntimeException permits InvalidInputException, UsageException,
-        LockHeldException, StalePlanException {
+        LockHeldException, StalePlanException, HostOperationException {
 
     protected QfenceException(String message) {
         super(message);

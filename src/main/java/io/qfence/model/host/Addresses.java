@@ -39,6 +39,21 @@ public final class Addresses {
         return vm(group, vm) + "/cgroup";
     }
 
+    /**
+     * A link that an interrupted apply left under a temporary name ({@code InterfaceNames.isTemporary}): it is qfence's,
+     * is in no realization, and the next plan deletes it.
+     */
+    public static String leftoverLink(String name) {
+        return LEFTOVER + "link/" + name;
+    }
+
+    /** Whether the address names something an interrupted apply left behind (see {@link #leftoverLink}). */
+    public static boolean isLeftover(String address) {
+        return address.startsWith(LEFTOVER);
+    }
+
+    private static final String LEFTOVER = "host/leftover/";
+
     /** The alias qfence writes on its links (IFLA_IFALIAS): ownership proof and the way back to the address. */
     public static String linkAlias(String address) {
         return "qfence:" + address;

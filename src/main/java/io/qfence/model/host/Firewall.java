@@ -27,7 +27,9 @@ public record Firewall(String address, List<NftTable> tables) implements HostObj
 
     /**
      * Keys like {@code inet qfence/chain forward/rule 003} with the rule's JSON and comment as value, plus one key per
-     * chain hook and per set. A rule change therefore shows as exactly the rules that differ.
+     * chain hook and per set. A rule change therefore shows as exactly the rules that differ; anything observation
+     * found that the model cannot express shows as one {@code inet qfence/unmodelled} entry, which the desired side
+     * never has.
      */
     @Override
     public SortedMap<String, String> attributes() {
@@ -48,6 +50,9 @@ public record Firewall(String address, List<NftTable> tables) implements HostObj
             }
             if (!t.counters().isEmpty()) {
                 a.put(tk + "/counters", String.join(", ", t.counters()));
+            }
+            if (!t.unmodelled().isEmpty()) {
+                a.put(tk + "/unmodelled", String.join("; ", t.unmodelled()));
             }
         }
         return a;

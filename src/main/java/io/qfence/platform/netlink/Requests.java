@@ -145,6 +145,22 @@ final class Requests {
                 w -> w.ifinfomsg(Rtnl.AF_UNSPEC, 0, 0, 0, 0).string(Rtnl.IFLA_IFNAME, name).attribute(Rtnl.IFLA_IFALIAS, bytes));
     }
 
+    /**
+     * Gives the link at {@code index} (down) its final name and qfence's alias in one request: the kernel applies
+     * both in one {@code do_setlink} under the RTNL lock, so no observer ever sees the final name without the alias.
+     * The link is named by index because {@code IFLA_IFNAME} carries the new name ({@code ip link set dev X name Y}
+     * sends it the same way). qfence renames links while they are still down (older kernels refuse to rename a link
+     * that is up, EBUSY; Linux 6.18 allows it).
+     */
+    static NetlinkRequest renameWithAlias(int index, String oldName, String newName, String alias) {
+        byte[] bytes = alias.getBytes(StandardCharsets.UTF_8);
+        if (bytes.length == 0 || bytes.length > 255) {
+            throw new IllegalArgumentException("alias of " + newName + " must be 1..255 bytes, got " + bytes.length);
+        }
+        return NetlinkRequest.acked("rename " + oldName + " to " + newName + " with alias '" + alias + "'", Rtnl.RTM_NEWLINK, 0,
+                w -> w.ifinfomsg(Rtnl.AF_UNSPEC, 0, index, 0, 0).string(Rtnl.IFLA_IFNAME, newName).attribute(Rtnl.IFLA_IFALIAS, bytes));
+    }
+
     /** Puts the link into netdev group {@code group}, which lets {@link #deleteGroup} remove a whole group at once. */
     static NetlinkRequest setGroup(String name, int group) {
         return NetlinkRequest.acked("set group of " + name + " to " + group, Rtnl.RTM_NEWLINK, 0,

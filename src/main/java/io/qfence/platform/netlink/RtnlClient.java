@@ -170,6 +170,19 @@ public final class RtnlClient implements AutoCloseable {
         batch().setAlias(name, alias).execute().orThrow();
     }
 
+    /**
+     * Renames link {@code currentName} to {@code newName} and sets its alias, in one request (see
+     * {@link Requests#renameWithAlias}): how a link created under a temporary name becomes qfence's, atomically. The
+     * link should be down (see {@link Requests#renameWithAlias}). Fails with ENODEV when there is no {@code currentName}, EEXIST when {@code newName} is taken.
+     */
+    public synchronized void renameWithAlias(String currentName, String newName, String alias) {
+        LinkBatch.requireName(newName);
+        int index = lookUp(LinkBatch.requireName(currentName)).orElseThrow(() -> new NetlinkException(
+                "rename " + currentName + " to " + newName + " (no link named " + currentName + ")", NetlinkException.ENODEV,
+                Optional.empty(), OptionalInt.empty()));
+        channel.execute(Requests.renameWithAlias(index, currentName, newName, alias));
+    }
+
     public void setGroup(String name, int group) {
         batch().setGroup(name, group).execute().orThrow();
     }

@@ -121,7 +121,7 @@ public final class Normalizer {
         List<NftChain> chains = new ArrayList<>();
         hooks.forEach((chain, hook) -> chains.add(new NftChain(chain, Optional.ofNullable(hook), rules.get(chain))));
         samples.sort(java.util.Comparator.comparing(CounterSample::counter));
-        return new ObservedTable(new NftTable(family, name, chains, sets, counters), samples, unmodelled);
+        return new ObservedTable(new NftTable(family, name, chains, sets, counters, unmodelled), samples, unmodelled);
     }
 
     /** The objects of a listed table, by kind and name, in listing order: what a replace must delete first. */

@@ -77,6 +77,13 @@ class RequestGoldenTest {
     }
 
     @Test
+    void renameWithAlias() {
+        assertGolden("setlink-rename-alias.hex",
+                "RTM_NEWLINK (change) ifindex 7 name qfb-web alias qfence:group.web/bridge: a temporary link becomes qfence's in one request",
+                Requests.renameWithAlias(7, "qfc-abcdefghijk", "qfb-web", "qfence:group.web/bridge"));
+    }
+
+    @Test
     void setBridgePortFlags() {
         assertGolden("setlink-port-flags.hex", "RTM_NEWLINK (change) qft-vm1 type bridge_slave learning off neigh_suppress on isolated on",
                 Requests.setPortFlags("qft-vm1", new PortFlags(true, false, true)));

@@ -237,6 +237,42 @@ class RtnlClientTest {
     }
 
     @Test
+    void aLinkCreatedUnderATemporaryNameGetsItsFinalNameAndAliasInOneRequest() {
+        rtnl.createBridge("qfc-abcdefghijk", BridgeOptions.DEFAULTS);
+        ns.netns().run(() -> io.qfence.platform.os.Tun.createPersistentTap("qfc-bcdefghijkl", 4321, 4321));
+
+        rtnl.renameWithAlias("qfc-abcdefghijk", "qfb-t1", "qfence:group.t1/bridge");
+        rtnl.renameWithAlias("qfc-bcdefghijkl", "qft-t1", "qfence:group.t1/vm.t1/tap");
+
+        assertThat(ip.links()).extracting(l -> l.path("ifname").asText()).containsExactlyInAnyOrder("lo", "qfb-t1", "qft-t1");
+        assertThat(ip.requireLink("qfb-t1").path("ifalias").asText()).isEqualTo("qfence:group.t1/bridge");
+        JsonNode tap = ip.requireLink("qft-t1");
+        assertThat(tap.path("ifalias").asText()).isEqualTo("qfence:group.t1/vm.t1/tap");
+        assertThat(tap.path("linkinfo").path("info_data").path("user").asText()).isEqualTo("4321");
+        // the final name is taken: nothing changes
+        rtnl.createBridge("qfc-cdefghijklm", BridgeOptions.DEFAULTS);
+        assertThatThrownBy(() -> rtnl.renameWithAlias("qfc-cdefghijklm", "qfb-t1", "qfence:other"))
+                .isInstanceOfSatisfying(NetlinkException.class, e -> assertThat(e.errno()).isEqualTo(NetlinkException.EEXIST));
+        assertThat(ip.requireLink("qfc-cdefghijklm").has("ifalias")).isFalse();
+        assertThat(ip.requireLink("qfb-t1").path("ifalias").asText()).isEqualTo("qfence:group.t1/bridge");
+        assertThatThrownBy(() -> rtnl.renameWithAlias("qfc-nonexistent", "qfb-t3", "qfence:x"))
+                .isInstanceOfSatisfying(NetlinkException.class, e -> assertThat(e.errno()).isEqualTo(NetlinkException.ENODEV));
+    }
+
+    @Test
+    void aPersistentTapIsDeletedLikeAnyOtherLink() {
+        ns.netns().run(() -> io.qfence.platform.os.Tun.createPersistentTap("qft-t1", 4321, 4321));
+        ns.netns().run(() -> io.qfence.platform.os.Tun.createPersistentTap("qft-t2", 4321, 4321));
+        rtnl.createBridge("qfb-t1", BridgeOptions.DEFAULTS);
+        rtnl.setMaster("qft-t2", "qfb-t1");
+
+        rtnl.deleteLink("qft-t1");
+        assertThat(rtnl.deleteLinks(List.of("qft-t2", "qfb-t1")).succeeded()).isTrue();
+
+        assertThat(ip.links()).extracting(l -> l.path("ifname").asText()).containsExactly("lo");
+    }
+
+    @Test
     void creatingAnExistingLinkFailsWithEexist() {
         rtnl.createBridge("qfb-t1", BridgeOptions.DEFAULTS);
 

@@ -1,4 +1,4 @@
-package io.qfence.daemon.journal;
+package io.qfence.apply;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -12,6 +12,9 @@ import java.nio.file.StandardOpenOption;
  * Replaces a file so that after a crash it holds either the old content or the new, never a mix or nothing: the new
  * content goes to a temporary file in the same directory, is flushed to disk, renamed over the target, and the
  * directory is flushed so the rename itself survives.
+ *
+ * <p>In {@code apply} because both {@code apply} (the record of the last applied realization) and the daemon's
+ * journal use it, and {@code apply} may not depend on {@code daemon}.
  */
 public final class AtomicFiles {
 
@@ -38,7 +41,7 @@ public final class AtomicFiles {
     }
 
     /** Flushes a directory's entries (a created, renamed or removed name) to disk. */
-    static void fsyncDirectory(Path dir) throws IOException {
+    public static void fsyncDirectory(Path dir) throws IOException {
         try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
             channel.force(true);
         }

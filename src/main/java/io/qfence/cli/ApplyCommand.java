@@ -1,0 +1,185 @@
+package io.qfence.cli;
+
+import io.qfence.apply.ApplyReport;
+import io.qfence.engine.Approval;
+import io.qfence.engine.Cycle;
+import io.qfence.engine.CycleRequest;
+import io.qfence.engine.Engine;
+import io.qfence.engine.Timings;
+import io.qfence.host.HostPorts;
+import io.qfence.model.errors.UsageException;
+import io.qfence.plan.Plan;
+import io.qfence.plan.PlanCodec;
+import io.qfence.plan.Summary;
+import io.qfence.plan.render.PlanRenderer;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+@Command(name = "apply",
+        mixinStandardHelpOptions = true,
+        description = {"Make the live host match the desired state, step by step, checking each step.",
+            "Plans, shows the plan, asks (unless --auto-approve), then applies it, checking each step's result. Only",
+            "one apply runs at a time (a lock in the host's stateDir). If an apply is interrupted, the next plan shows",
+            "what remains and the next apply completes it. Needs root.",
+            "Exits 0 when the host matches the desired state afterwards (or already did), 1 otherwise."})
+final class ApplyCommand implements Callable<Integer> {
+
+    static final String PROMPT = "Do you want to perform these actions? Only 'yes' will be accepted: ";
+
+    @Spec
+    CommandSpec spec;
+
+    @ParentCommand
+    QfenceCommand root;
+
+    @Mixin
+    DesiredStateOptions source;
+
+    @Mixin
+    HostOptions hostOptions;
+
+    @Mixin
+    ScopeOptions scope;
+
+    @Option(names = "--auto-approve", description = "Apply without asking.")
+    boolean autoApprove;
+
+    @Option(names = "--plan", paramLabel = "FILE",
+            description = "Apply this saved plan (plan --out FILE) instead of a new one; refused when the host changed since it was made.")
+    Path savedPlan;
+
+    @Option(names = "--progress", paramLabel = "FORMAT", defaultValue = "text",
+            description = "Progress as ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}); json prints one event per line and needs --auto-approve.")
+    ProgressPrinter.Mode progress;
+
+    private final CliContext context;
+    /** How many of the cycle's warnings were printed with the plan. */
+    private int warned;
+
+    ApplyCommand(CliContext context) {
+        this.context = context;
+    }
+
+    @Override
+    public Integer call() {
+        if (progress == ProgressPrinter.Mode.json && !autoApprove) {
+            throw new UsageException("--progress json cannot ask for confirmation: add --auto-approve");
+        }
+        HostOptions host = hostOptions.over(root.hostOptions);
+        CommandLine cl = spec.commandLine();
+        PrintWriter out = cl.getOut();
+        PrintWriter err = cl.getErr();
+        Plan saved = savedPlan == null ? null : readPlan(savedPlan);
+        CycleRequest request = LiveHost.request(context, source, host, scope);
+        ProgressPrinter printer = ProgressPrinter.of(progress, out);
+        Cycle cycle;
+        try (HostPorts ports = LiveHost.connect(context, host, "apply")) {
+            Engine engine = new Engine(ports, context.clock());
+            Approval approval = (plan, warnings) -> approve(plan, warnings, printer, out, err);
+            cycle = saved == null ? engine.apply(request, approval, printer, "qfence apply")
+                    : engine.applySaved(request, saved, approval, printer, "qfence apply");
+        }
+        LiveHost.warn(err, cycle.warnings().subList(Math.min(warned, cycle.warnings().size()), cycle.warnings().size()));
+        int code = report(cycle, printer, out, err);
+        out.flush();
+        err.flush();
+        return code;
+    }
+
+    /** Shows the plan, then asks unless told not to. */
+    private boolean approve(Plan plan, List<String> warnings, ProgressPrinter printer, PrintWriter out, PrintWriter err) {
+        LiveHost.warn(err, warnings);
+        warned = warnings.size();
+        if (progress == ProgressPrinter.Mode.json) {
+            printer.planned(plan);
+            return true;
+        }
+        out.print(PlanRenderer.forFormat("text").render(plan, ReportFormatOptions.textOptions()));
+        if (autoApprove) {
+            out.println();
+            out.flush();
+            return true;
+        }
+        out.println();
+        out.print(PROMPT);
+        out.flush();
+        String answer;
+        try {
+            answer = context.input().readLine();
+        } catch (IOException e) {
+            answer = null;
+        }
+        out.println();
+        return answer != null && answer.strip().equals("yes");
+    }
+
+    private int report(Cycle cycle, ProgressPrinter printer, PrintWriter out, PrintWriter err) {
+        Plan plan = cycle.plan();
+        Timings t = cycle.timings();
+        int total = plan.changes().size();
+        int applied = cycle.applied().map(r -> r.completed().size()).orElse(0);
+        printer.complete(cycle.outcome().name().toLowerCase(java.util.Locale.ROOT), applied, total, t.total());
+        boolean text = progress == ProgressPrinter.Mode.text;
+        switch (cycle.outcome()) {
+            case NO_CHANGES -> {
+                if (text) {
+                    out.println("No changes. The host matches the desired state. (observe " + LiveHost.format(t.observe()) + ", plan "
+                            + LiveHost.format(t.plan()) + ")");
+                }
+                return ExitCodes.OK;
+            }
+            case NOT_APPLICABLE -> {
+                if (text) {
+                    out.print(PlanRenderer.forFormat("text").render(plan, ReportFormatOptions.textOptions()));
+                }
+                err.println("qfence: error: the plan cannot be applied: " + String.join("; ", plan.errors()));
+                return ExitCodes.ERROR;
+            }
+            case DECLINED -> {
+                err.println("Apply cancelled: nothing was changed.");
+                return ExitCodes.ERROR;
+            }
+            case APPLIED -> {
+                if (text) {
+                    Summary s = plan.summary();
+                    out.println();
+                    out.println("Apply complete: " + s.add() + " added, " + s.change() + " changed, " + s.destroy() + " destroyed, "
+                            + s.start() + " started, " + s.stop() + " stopped, in " + LiveHost.format(t.total()) + " (observe "
+                            + LiveHost.format(t.observe()) + ", plan " + LiveHost.format(t.plan()) + ", apply "
+                            + LiveHost.format(t.apply().orElseThrow()) + ").");
+                }
+                return ExitCodes.OK;
+            }
+            case FAILED -> {
+                ApplyReport r = cycle.applied().orElseThrow();
+                err.println("qfence: error: " + r.failure().orElseThrow().getMessage());
+                err.println("Apply failed after " + applied + " of " + total + " changes; nothing after the failed one ran. "
+                        + "The next plan shows what remains.");
+                return ExitCodes.ERROR;
+            }
+            default -> throw new IllegalStateException("apply ended " + cycle.outcome());
+        }
+    }
+
+    private static Plan readPlan(Path file) {
+        try {
+            return PlanCodec.fromJson(Files.readString(file, StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new UsageException("cannot read the saved plan " + file + ": " + e.getMessage(), e);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(file + ": " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,90 @@
+package io.qfence.cli;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.qfence.engine.Cycle;
+import io.qfence.engine.Engine;
+import io.qfence.host.HostPorts;
+import io.qfence.model.host.ForeignObject;
+import io.qfence.model.host.ObservedHost;
+import io.qfence.plan.SnapshotCodec;
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+import org.snakeyaml.engine.v2.api.Dump;
+import org.snakeyaml.engine.v2.api.DumpSettings;
+import org.snakeyaml.engine.v2.common.FlowStyle;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+@Command(name = "state",
+        mixinStandardHelpOptions = true,
+        description = {"Print what qfence owns on the live host, as observed.",
+            "Links, host settings, firewall (with its drop counters), cgroups and guests; the JSON is the input of",
+            "plan --observed.",
+            "Look-alikes qfence leaves alone (a qf-named link without qfence's alias, a qf-named nft table of",
+            "another family, a stray cgroup) are reported as warnings on stderr. Needs root.",
+            "Exits 0, or 1 on an error."})
+final class StateCommand implements Callable<Integer> {
+
+    enum Format { json, yaml }
+
+    @Spec
+    CommandSpec spec;
+
+    @ParentCommand
+    QfenceCommand root;
+
+    @Mixin
+    DesiredStateOptions source;
+
+    @Mixin
+    HostOptions hostOptions;
+
+    @Mixin
+    ScopeOptions scope;
+
+    @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "json",
+            description = "Output format: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+    Format format;
+
+    private final CliContext context;
+
+    StateCommand(CliContext context) {
+        this.context = context;
+    }
+
+    @Override
+    public Integer call() {
+        HostOptions host = hostOptions.over(root.hostOptions);
+        PrintWriter err = spec.commandLine().getErr();
+        ObservedHost observed;
+        try (HostPorts ports = LiveHost.connect(context, host, "state")) {
+            Cycle cycle = new Engine(ports, context.clock()).plan(LiveHost.request(context, source, host, scope));
+            observed = cycle.observed();
+        }
+        for (ForeignObject f : observed.foreign()) {
+            err.println("warning: " + f.kind() + " " + f.name() + " is not qfence's (" + f.reason() + "); qfence leaves it alone");
+        }
+        err.flush();
+        String json = SnapshotCodec.toJson(observed);
+        PrintWriter out = spec.commandLine().getOut();
+        out.print(format == Format.json ? json : yaml(json));
+        out.flush();
+        return ExitCodes.OK;
+    }
+
+    /** The same document as YAML (block style), for people. */
+    static String yaml(String json) {
+        try {
+            Object tree = new ObjectMapper().readValue(json, Object.class);
+            return new Dump(DumpSettings.builder().setDefaultFlowStyle(FlowStyle.BLOCK).setIndicatorIndent(2).setIndentWithIndicator(true)
+                    .build()).dumpToString(tree);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a snapshot is always valid JSON", e);
+        }
+    }
+}

@@ -1,0 +1,316 @@
+package io.qfence.engine;
+
+import io.qfence.apply.Applier;
+import io.qfence.apply.ApplyListener;
+import io.qfence.apply.ApplyReport;
+import io.qfence.apply.LastAppliedObjects;
+import io.qfence.apply.StateLock;
+import io.qfence.host.HostObserver;
+import io.qfence.host.HostPorts;
+import io.qfence.host.Scope;
+import io.qfence.model.Diagnostic;
+import io.qfence.model.desired.DesiredState;
+import io.qfence.model.desired.Host;
+import io.qfence.model.errors.HostOperationException;
+import io.qfence.model.errors.InvalidInputException;
+import io.qfence.model.errors.UsageException;
+import io.qfence.model.host.Cgroup;
+import io.qfence.model.host.Guest;
+import io.qfence.model.host.GuestState;
+import io.qfence.model.host.HostFacts;
+import io.qfence.model.host.HostObject;
+import io.qfence.model.host.Link;
+import io.qfence.model.host.ObservedHost;
+import io.qfence.plan.Action;
+import io.qfence.plan.Change;
+import io.qfence.plan.Digests;
+import io.qfence.plan.Plan;
+import io.qfence.plan.PlanCodec;
+import io.qfence.plan.PlanOptions;
+import io.qfence.plan.Planner;
+import io.qfence.realize.Realization;
+import io.qfence.realize.RealizationException;
+import io.qfence.realize.Realizer;
+import io.qfence.source.LoadResult;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * One reconcile cycle, usable by the CLI now and the daemon later: load the desired state, realize it for the host
+ * (with its {@code HostOverrides}), observe the host, plan, and, when asked, apply under the state lock. Every phase is
+ * timed on its own ({@link Timings}).
+ *
+ * <p>The shape follows the java-operator-sdk's reconcile loop: read the actual state, match it against the desired
+ * state, act, and report. Unlike an operator, a cycle is not retried here: the daemon decides when the next one runs.
+ *
+ * <ul>
+ *   <li>{@link #plan} is read-only: no lock, nothing written.</li>
+ *   <li>{@link #apply} takes the state lock ({@code stateDir/qfence.lock}) before it observes, so the plan it applies
+ *       cannot be overtaken by another apply, asks the {@link Approval}, applies, and after a complete success records
+ *       the realization as the last applied one ({@link LastAppliedObjects}), which later plans use to tell drift.</li>
+ *   <li>{@link #applySaved} applies a plan made earlier, after checking (under the lock) that the host is still
+ *       exactly as it was when the plan was made.</li>
+ * </ul>
+ *
+ * Failures of the input (invalid desired state, unknown host, held lock, stale saved plan) are thrown as
+ * {@link io.qfence.model.errors.QfenceException}s; a failed apply step is part of the result ({@link Cycle.Outcome#FAILED}).
+ */
+public final class Engine {
+
+    private final HostPorts host;
+    private final Clock clock;
+    private final int parallelStarts;
+
+    public Engine(HostPorts host, Clock clock) {
+        this(host, clock, Applier.DEFAULT_PARALLEL_STARTS);
+    }
+
+    public Engine(HostPorts host, Clock clock, int parallelStarts) {
+        this.host = Objects.requireNonNull(host, "host");
+        this.clock = Objects.requireNonNull(clock, "clock");
+        this.parallelStarts = parallelStarts;
+    }
+
+    /** Load, realize, observe and plan; changes nothing. */
+    public Cycle plan(CycleRequest request) {
+        Prepared p = prepare(request);
+        Planned planned = observeAndPlan(p, request.scope());
+        return planned.cycle(Cycle.Outcome.PLANNED, Optional.empty());
+    }
+
+    /**
+     * A whole cycle: plan under the state lock, ask {@code approval}, apply, record.
+     *
+     * @param lockHolder how this process names itself in the lock file, e.g. {@code qfence apply}
+     * @throws io.qfence.model.errors.LockHeldException when another apply or the daemon holds the lock
+     */
+    public Cycle apply(CycleRequest request, Approval approval, ApplyListener listener, String lockHolder) {
+        Prepared p = prepare(request);
+        try (StateLock lock = lock(p, lockHolder)) {
+            Planned planned = observeAndPlan(p, request.scope());
+            Plan plan = planned.plan;
+            if (!plan.isApplicable()) {
+                return planned.cycle(Cycle.Outcome.NOT_APPLICABLE, Optional.empty());
+            }
+            if (plan.isEmpty()) {
+                if (planned.lastApplied.isEmpty()) {
+                    record(p, request.scope(), planned); // the host matches: a true record to tell drift from later
+                }
+                return planned.cycle(Cycle.Outcome.NO_CHANGES, Optional.empty());
+            }
+            return applyPlanned(p, request.scope(), planned, plan, approval, listener, true);
+        } catch (IOException e) {
+            throw new HostOperationException("host", "the state lock in " + p.stateDir + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Applies a saved plan ({@code plan --out}) if the host is still as observed when it was made.
+     *
+     * @throws io.qfence.model.errors.StalePlanException when the host changed since
+     */
+    public Cycle applySaved(CycleRequest request, Plan saved, Approval approval, ApplyListener listener, String lockHolder) {
+        Prepared p = prepare(request);
+        if (!saved.host().equals(p.host.name())) {
+            throw new UsageException("the saved plan is for host '" + saved.host() + "', not for '" + p.host.name() + "'");
+        }
+        try (StateLock lock = lock(p, lockHolder)) {
+            Planned fresh = observeAndPlan(p, request.scope());
+            PlanCodec.requireFresh(saved, fresh.observed);
+            Planned planned = fresh.with(saved);
+            if (!saved.isApplicable()) {
+                return planned.cycle(Cycle.Outcome.NOT_APPLICABLE, Optional.empty());
+            }
+            if (saved.isEmpty()) {
+                return planned.cycle(Cycle.Outcome.NO_CHANGES, Optional.empty());
+            }
+            boolean sameDesired = saved.desiredDigest().equals(Digests.of(p.desired(request.scope())));
+            if (!sameDesired) {
+                planned.warnings.add("the desired state changed since this plan was made: it is applied as reviewed, and the record of the "
+                        + "last apply is left as it was (the next plan shows what remains)");
+            }
+            return applyPlanned(p, request.scope(), planned, saved, approval, listener, sameDesired);
+        } catch (IOException e) {
+            throw new HostOperationException("host", "the state lock in " + p.stateDir + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    private Cycle applyPlanned(Prepared p, Scope scope, Planned planned, Plan plan, Approval approval, ApplyListener listener,
+                               boolean recordOnSuccess) {
+        if (!approval.approve(plan, List.copyOf(planned.warnings))) {
+            return planned.cycle(Cycle.Outcome.DECLINED, Optional.empty());
+        }
+        long t0 = System.nanoTime();
+        ApplyReport report = new Applier(host, parallelStarts).apply(plan, listener);
+        planned.timings = planned.timings.withApply(Duration.ofNanos(System.nanoTime() - t0));
+        if (report.succeeded() && recordOnSuccess) {
+            record(p, scope, planned);
+        }
+        return planned.cycle(report.succeeded() ? Cycle.Outcome.APPLIED : Cycle.Outcome.FAILED, Optional.of(report));
+    }
+
+    // ---- phases
+
+    /** What load and realize give, before the host is looked at. */
+    private static final class Prepared {
+        String revision;
+        Host host;
+        Realization realization;
+        Path stateDir;
+        final List<String> warnings = new ArrayList<>();
+        Duration load;
+        Duration facts;
+        Duration realize;
+
+        List<HostObject> desired(Scope scope) {
+            return realization.objects().stream().filter(scope::includes).toList();
+        }
+    }
+
+    /** What observing and planning add. */
+    private static final class Planned {
+        final Prepared prepared;
+        final ObservedHost observed;
+        final Plan plan;
+        final Optional<List<HostObject>> lastApplied;
+        final List<HostObject> desired;
+        final List<String> warnings;
+        Timings timings;
+
+        Planned(Prepared prepared, ObservedHost observed, Plan plan, Optional<List<HostObject>> lastApplied, List<HostObject> desired,
+                List<String> warnings, Timings timings) {
+            this.prepared = prepared;
+            this.observed = observed;
+            this.plan = plan;
+            this.lastApplied = lastApplied;
+            this.desired = desired;
+            this.warnings = warnings;
+            this.timings = timings;
+        }
+
+        Planned with(Plan other) {
+            return new Planned(prepared, observed, other, lastApplied, desired, warnings, timings);
+        }
+
+        Cycle cycle(Cycle.Outcome outcome, Optional<ApplyReport> applied) {
+            return new Cycle(prepared.host.name(), prepared.revision, outcome, desired, observed, plan, warnings, applied, timings);
+        }
+    }
+
+    private Prepared prepare(CycleRequest request) {
+        Prepared p = new Prepared();
+        long t0 = System.nanoTime();
+        LoadResult loaded = request.source().load();
+        if (!loaded.ok()) {
+            throw new InvalidInputException(loaded.diagnostics());
+        }
+        loaded.warnings().stream().map(Diagnostic::toString).forEach(p.warnings::add);
+        DesiredState state = request.overrides().applyTo(loaded.state().orElseThrow());
+        p.load = Duration.ofNanos(System.nanoTime() - t0);
+
+        p.revision = state.revision();
+        p.host = HostSelection.choose(state, request.host());
+        long tf = System.nanoTime();
+        HostFacts facts = host.facts().facts();
+        p.facts = Duration.ofNanos(System.nanoTime() - tf);
+
+        long t1 = System.nanoTime();
+        LocalDate today = LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC);
+        try {
+            p.realization = Realizer.realize(state, p.host.name(), facts, today);
+        } catch (RealizationException e) {
+            throw new InvalidInputException(e.errors());
+        }
+        p.realization.warnings().stream().map(Diagnostic::toString).forEach(p.warnings::add);
+        p.stateDir = Path.of(p.host.stateDir());
+        p.realize = Duration.ofNanos(System.nanoTime() - t1);
+        return p;
+    }
+
+    private Planned observeAndPlan(Prepared p, Scope scope) {
+        List<String> warnings = new ArrayList<>(p.warnings);
+        long t0 = System.nanoTime();
+        ObservedHost observed = new HostObserver(host).observe(p.host.name(), p.realization.facts(), p.realization.objects(),
+                p.host.cgroupParent(), scope);
+        List<Guest> liveGuests = scope.includes(Scope.Part.GUESTS) ? List.of() : liveGuestsOutOfScope(p);
+        Duration observe = Duration.ofNanos(System.nanoTime() - t0);
+
+        long t1 = System.nanoTime();
+        Optional<List<HostObject>> last = lastApplied(p.stateDir, warnings);
+        List<HostObject> desired = p.desired(scope);
+        Plan plan = Planner.plan(desired, observed, new PlanOptions(last.map(l -> l.stream().filter(scope::includes).toList())));
+        plan = withGuestSafety(plan, liveGuests);
+        Duration planning = Duration.ofNanos(System.nanoTime() - t1);
+        return new Planned(p, observed, plan, last, desired, warnings,
+                new Timings(p.load, p.facts, p.realize, observe, planning, Optional.empty()));
+    }
+
+    /** With guests out of scope they are still looked at, so that a plan never pulls a running guest's tap or cgroup. */
+    private List<Guest> liveGuestsOutOfScope(Prepared p) {
+        List<Guest> realized = p.realization.objects(Guest.class);
+        return host.guests().observe(realized).stream()
+                .filter(g -> g.state() == GuestState.RUNNING || g.state() == GuestState.PAUSED).toList();
+    }
+
+    private static Plan withGuestSafety(Plan plan, List<Guest> live) {
+        if (live.isEmpty()) {
+            return plan;
+        }
+        List<String> errors = new ArrayList<>(plan.errors());
+        for (Guest g : live) {
+            for (Change c : plan.changes()) {
+                if (c.action() == Action.UPDATE || c.action() == Action.CREATE) {
+                    continue;
+                }
+                HostObject gone = c.before().orElse(null);
+                boolean tap = gone instanceof Link l && g.launch().tap().filter(l.name()::equals).isPresent();
+                boolean cgroup = gone instanceof Cgroup cg && cg.path().equals(g.launch().cgroupPath());
+                if (tap || cgroup) {
+                    errors.add(c.address() + " would be removed from under " + g.address() + ", which is running; "
+                            + "include guests in the scope so that the plan stops it first");
+                }
+            }
+        }
+        return errors.size() == plan.errors().size() ? plan
+                : new Plan(plan.host(), plan.changes(), plan.warnings(), errors, plan.observedDigest(), plan.desiredDigest());
+    }
+
+    private static Optional<List<HostObject>> lastApplied(Path stateDir, List<String> warnings) {
+        try {
+            return LastAppliedObjects.read(stateDir);
+        } catch (LastAppliedObjects.Unreadable e) {
+            warnings.add(e.getMessage() + "; planning without it (differences are not labelled as drift)");
+            return Optional.empty();
+        }
+    }
+
+    private StateLock lock(Prepared p, String holder) throws IOException {
+        if (!Files.isDirectory(p.stateDir)) {
+            Files.createDirectories(p.stateDir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        }
+        return StateLock.acquire(p.stateDir, holder);
+    }
+
+    /** The previous record's out-of-scope objects, and the realization's in-scope ones. */
+    private static void record(Prepared p, Scope scope, Planned planned) {
+        List<HostObject> objects = new ArrayList<>();
+        planned.lastApplied.ifPresent(l -> l.stream().filter(o -> !scope.includes(o)).forEach(objects::add));
+        objects.addAll(p.desired(scope));
+        try {
+            LastAppliedObjects.write(p.stateDir, objects);
+        } catch (IOException e) {
+            planned.warnings.add("the record of this apply could not be written to " + p.stateDir + ": " + e.getMessage()
+                    + "; later plans cannot tell drift until it is");
+        }
+    }
+}

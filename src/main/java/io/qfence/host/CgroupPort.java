@@ -1,0 +1,28 @@
+package io.qfence.host;
+
+import io.qfence.model.host.Cgroup;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * qfence's cgroups on the host's cgroup filesystem (v1: one directory per controller hierarchy; v2: one). Paths are
+ * relative to the cgroup root, as in {@link Cgroup#path()}.
+ */
+public interface CgroupPort {
+
+    /** Every cgroup below {@code parent} (not {@code parent} itself), parents before children; empty if it does not exist. */
+    List<String> list(String parent);
+
+    /** The cgroup at {@code path} with exactly the named files that exist; empty when the cgroup does not exist. */
+    Optional<Cgroup> read(String address, String path, Set<String> files);
+
+    /** The cgroup at {@code path} with every limit file qfence manages on this host; empty when it does not exist. */
+    Optional<Cgroup> readAll(String address, String path);
+
+    /** Creates the cgroup (and missing parents) if needed and writes its files; idempotent. */
+    void apply(Cgroup cgroup);
+
+    /** Removes the cgroup and anything below it, bottom-up; a cgroup that still has processes cannot be removed. */
+    void delete(Cgroup cgroup);
+}

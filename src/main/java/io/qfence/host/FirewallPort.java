@@ -1,0 +1,22 @@
+package io.qfence.host;
+
+import io.qfence.model.host.Firewall;
+
+/**
+ * qfence's nft tables ({@code inet qfence}, {@code bridge qfence}) of the managed network namespace. Other tables are
+ * read by name only and never written.
+ */
+public interface FirewallPort {
+
+    /** The owned tables as one {@link Firewall} (with anything unmodelled in them), their counters, and other tables' names. */
+    ObservedFirewall observe();
+
+    /**
+     * Makes the owned tables exactly {@code firewall} in one atomic transaction (named counters keep their values):
+     * either all of it is in place afterwards, or nothing changed.
+     */
+    void apply(Firewall firewall);
+
+    /** Deletes both owned tables, in one transaction. */
+    void remove();
+}

@@ -1,0 +1,43 @@
+package io.qfence.host;
+
+import io.qfence.model.host.Link;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The links of the network namespace qfence manages. A link is qfence's when its name starts with {@code qf} and its
+ * alias is {@code qfence:<address>} (DESIGN.md §5), or when it has a temporary name ({@code InterfaceNames.isTemporary})
+ * that only an interrupted apply can have left behind.
+ *
+ * <p>Every change re-checks ownership first: a link that is not qfence's is never changed or deleted, whatever the
+ * plan says.
+ */
+public interface LinkPort {
+
+    /**
+     * qfence's links, each addressed by its alias; leftovers under temporary names at {@code Addresses.leftoverLink};
+     * {@code qf}-named links without qfence's alias as foreign look-alikes. Two links may claim the same address (an
+     * interrupted replacement); deciding which one stays is the observer's job.
+     */
+    LinkObservation observe();
+
+    /** qfence's link of that kernel name as {@link #observe()} would report it; empty when absent or not qfence's. */
+    Optional<Link> find(String name);
+
+    /**
+     * Creates the link crash-safely: under a temporary name and down, then its final name and alias in one request,
+     * then everything else (master, port flags, MTU, addresses, up). Fails if the name is taken.
+     */
+    void create(Link link);
+
+    /** Changes a link of qfence's from {@code before} to {@code after} in place (same name, kind and owner). */
+    void update(Link before, Link after);
+
+    /** Deletes a link of qfence's; refuses one that is not (anymore). */
+    void delete(Link link);
+
+    /** Deletes many links of qfence's as one kernel transaction where the kernel allows it; all are checked first. */
+    default void deleteAll(List<Link> links) {
+        links.forEach(this::delete);
+    }
+}

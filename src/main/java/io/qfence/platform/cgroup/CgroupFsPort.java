@@ -1,0 +1,76 @@
+package io.qfence.platform.cgroup;
+
+import io.qfence.host.CgroupPort;
+import io.qfence.model.host.Capability;
+import io.qfence.model.host.Cgroup;
+import io.qfence.model.host.CgroupVersion;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Stream;
+
+/**
+ * {@link CgroupPort} over cgroupfs ({@link CgroupFs}). A limit file the desired cgroup has but this host lacks fails
+ * the apply with the file's name, rather than being skipped: realization already leaves out what the host's facts say
+ * it cannot do ({@link #ioWeight}), so a missing file means the facts were wrong.
+ */
+public final class CgroupFsPort implements CgroupPort {
+
+    private final CgroupFs fs;
+
+    public CgroupFsPort(CgroupFs fs) {
+        this.fs = Objects.requireNonNull(fs, "fs");
+    }
+
+    @Override
+    public List<String> list(String parent) {
+        return fs.list(parent);
+    }
+
+    @Override
+    public Optional<Cgroup> read(String address, String path, Set<String> files) {
+        return fs.read(address, path, files);
+    }
+
+    @Override
+    public Optional<Cgroup> readAll(String address, String path) {
+        return fs.observe(address, path);
+    }
+
+    @Override
+    public void apply(Cgroup cgroup) {
+        CgroupFs.Written w = fs.apply(cgroup);
+        if (!w.unsupported().isEmpty()) {
+            throw new CgroupException("write", Path.of(cgroup.path()), 0, "this host has no " + String.join(", ", w.unsupported())
+                    + " (a controller or I/O scheduler is missing)");
+        }
+    }
+
+    @Override
+    public void delete(Cgroup cgroup) {
+        fs.remove(cgroup.path());
+    }
+
+    /**
+     * Whether this host can weight I/O ({@link Capability#CGROUP_IO_WEIGHT}): on v2 the io controller is available; on
+     * v1 the BFQ scheduler's cgroup policy is registered, which shows as {@code blkio.bfq.*} files in the blkio
+     * hierarchy's root (its children then have {@code blkio.bfq.weight}).
+     */
+    public static boolean ioWeight(CgroupLayout layout) {
+        if (layout.version() == CgroupVersion.V2) {
+            return layout.hierarchies().containsKey("io");
+        }
+        Path blkio = layout.hierarchies().get("blkio");
+        if (blkio == null) {
+            return false;
+        }
+        try (Stream<Path> files = Files.list(blkio)) {
+            return files.anyMatch(f -> f.getFileName().toString().startsWith("blkio.bfq."));
+        } catch (java.io.IOException e) {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,58 @@
+package io.qfence.platform.nft;
+
+import io.qfence.host.FirewallPort;
+import io.qfence.host.ObservedFirewall;
+import io.qfence.model.host.Capability;
+import io.qfence.model.host.Firewall;
+import io.qfence.model.host.NftTable;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * {@link FirewallPort} over libnftables. Observation returns the owned tables normalized, with whatever the model
+ * cannot express in them ({@code NftTable.unmodelled}): since nobody but qfence writes those tables, the plan then
+ * sees a firewall that differs from the realized one, and its transaction (flush and refill) removes the rest.
+ */
+public final class NftFirewall implements FirewallPort {
+
+    private final NftClient client;
+
+    public NftFirewall(NftClient client) {
+        this.client = Objects.requireNonNull(client, "client");
+    }
+
+    @Override
+    public ObservedFirewall observe() {
+        FirewallObservation o = client.observeFirewall();
+        return new ObservedFirewall(o.firewall(), o.counters(), o.foreignTables());
+    }
+
+    @Override
+    public void apply(Firewall firewall) {
+        client.apply(firewall);
+    }
+
+    @Override
+    public void remove() {
+        client.replace(List.of(), TransactionBuffer.ownedNames());
+    }
+
+    /**
+     * The nft families qfence writes that this kernel supports ({@link Capability#NFT_INET}, {@link Capability#NFT_BRIDGE}),
+     * found by dry-running the creation of an empty owned table in each: nothing is committed.
+     */
+    public Set<Capability> families() {
+        Set<Capability> found = EnumSet.noneOf(Capability.class);
+        for (String family : List.of("inet", "bridge")) {
+            try {
+                client.check(List.of(new NftTable(family, Firewall.OWNED_TABLE, List.of(), List.of(), List.of())));
+                found.add(family.equals("inet") ? Capability.NFT_INET : Capability.NFT_BRIDGE);
+            } catch (NftException e) {
+                // not supported here
+            }
+        }
+        return found;
+    }
+}

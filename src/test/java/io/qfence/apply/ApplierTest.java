@@ -1,0 +1,233 @@
+package io.qfence.apply;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.qfence.host.FakeHost;
+import io.qfence.host.GuestPort;
+import io.qfence.host.HostObserver;
+import io.qfence.host.Progress;
+import io.qfence.host.Scope;
+import io.qfence.model.desired.HostOverrides;
+import io.qfence.model.errors.HostOperationException;
+import io.qfence.model.host.Guest;
+import io.qfence.model.host.GuestState;
+import io.qfence.model.host.HostObject;
+import io.qfence.model.host.Link;
+import io.qfence.model.host.ObservedHost;
+import io.qfence.plan.Change;
+import io.qfence.plan.Plan;
+import io.qfence.plan.PlanAssert;
+import io.qfence.plan.Planner;
+import io.qfence.realize.Realization;
+import io.qfence.testing.BundledState;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The applier against an in-memory host: order, verified post-conditions, stop at the first failure, batched link
+ * deletions and parallel guest starts.
+ */
+class ApplierTest {
+
+    static final Realization BUNDLED = BundledState.realize(FakeHost.FACTS, HostOverrides.NONE);
+
+    static List<HostObject> desired(Scope scope) {
+        return BUNDLED.objects().stream().filter(scope::includes).toList();
+    }
+
+    static ObservedHost observe(FakeHost host, Scope scope) {
+        return new HostObserver(host.ports()).observe("hv1", FakeHost.FACTS, BUNDLED.objects(), "qfence.slice", scope);
+    }
+
+    static Plan plan(FakeHost host, Scope scope) {
+        return Planner.plan(desired(scope), observe(host, scope));
+    }
+
+    /** Records every event as a line, e.g. {@code done 3 group.web/bridge}. */
+    static final class Recorder implements ApplyListener {
+        final List<String> events = Collections.synchronizedList(new ArrayList<>());
+
+        @Override
+        public void started(Step step) {
+            events.add("start " + step.number() + " " + step.change().address());
+        }
+
+        @Override
+        public void message(Step step, String message) {
+            events.add("message " + step.number() + " " + message);
+        }
+
+        @Override
+        public void finished(Step step, Duration took) {
+            events.add("done " + step.number() + " " + step.change().address());
+        }
+
+        @Override
+        public void failed(Step step, Duration took, HostOperationException error) {
+            events.add("failed " + step.number() + " " + error.getMessage());
+        }
+    }
+
+    @Test
+    void aPlanIsAppliedInItsOrderEachStepIsVerifiedAndThePlanAfterwardsIsEmpty() {
+        FakeHost host = new FakeHost();
+        Plan plan = plan(host, Scope.WITHOUT_GUESTS);
+        Recorder events = new Recorder();
+
+        ApplyReport report = new Applier(host.ports()).apply(plan, events);
+
+        assertThat(report.succeeded()).isTrue();
+        assertThat(report.completed()).extracting(ApplyReport.Completed::address)
+                .containsExactlyElementsOf(plan.changes().stream().map(Change::address).toList());
+        assertThat(host.calls().get(0)).isEqualTo("apply firewall");
+        assertThat(events.events).startsWith("start 1 firewall", "done 1 firewall");
+        PlanAssert.assertThat(plan(host, Scope.WITHOUT_GUESTS)).isEmpty();
+    }
+
+    @Test
+    void aStepWhosePostConditionDoesNotHoldFailsNamingTheAttributeAndNothingAfterItRuns() {
+        FakeHost host = new FakeHost().distort("create group.db/bridge", o -> {
+            Link l = (Link) o;
+            return new Link(l.address(), l.kind(), l.name(), l.master(), l.mac(), 9000, l.up(), l.addresses(), l.ownerUid(), l.ownerGid(),
+                    OptionalInt.empty(), Optional.empty(), l.portFlags());
+        });
+        Plan plan = plan(host, Scope.WITHOUT_GUESTS);
+        int failing = indexOf(plan, "group.db/bridge");
+
+        ApplyReport report = new Applier(host.ports()).apply(plan, ApplyListener.SILENT);
+
+        assertThat(report.failure()).get().extracting(Throwable::getMessage)
+                .isEqualTo("group.db/bridge: post-condition failed: mtu is \"9000\", expected \"1500\"");
+        assertThat(report.completed()).hasSize(failing);
+        assertThat(host.calls()).last().isEqualTo("create group.db/bridge");
+    }
+
+    @Test
+    void aRefusalByTheHostStopsTheApplyWithTheObjectAndTheHostsReason() {
+        FakeHost host = new FakeHost().refuse("apply firewall", new IllegalStateException("Operation not supported (EOPNOTSUPP)"));
+        Recorder events = new Recorder();
+
+        ApplyReport report = new Applier(host.ports()).apply(plan(host, Scope.WITHOUT_GUESTS), events);
+
+        assertThat(report.failure()).get().extracting(Throwable::getMessage)
+                .isEqualTo("firewall: could not create it: Operation not supported (EOPNOTSUPP)");
+        assertThat(host.calls()).containsExactly("apply firewall");
+        assertThat(events.events).containsExactly("start 1 firewall", "failed 1 firewall: could not create it: Operation not supported (EOPNOTSUPP)");
+        assertThat(host.objects()).isEmpty();
+    }
+
+    @Test
+    void consecutiveLinkDeletionsAreOneTransaction() {
+        FakeHost host = FakeHost.with(desired(Scope.WITHOUT_GUESTS));
+        List<HostObject> withoutCi = desired(Scope.WITHOUT_GUESTS).stream().filter(o -> !o.address().startsWith("group.ci/")).toList();
+        Plan plan = Planner.plan(withoutCi, observe(host, Scope.WITHOUT_GUESTS));
+
+        ApplyReport report = new Applier(host.ports()).apply(plan, ApplyListener.SILENT);
+
+        assertThat(report.succeeded()).isTrue();
+        assertThat(host.calls()).contains("delete-all [group.ci/vm.ci-bastion/tap, group.ci/vm.ci-builder/tap, group.ci/bridge]")
+                .noneMatch(c -> c.startsWith("delete group.ci/bridge"));
+        PlanAssert.assertThat(Planner.plan(withoutCi, observe(host, Scope.WITHOUT_GUESTS))).isEmpty();
+    }
+
+    @Test
+    void guestsStartInParallelNeverMoreThanTheBound() throws Exception {
+        FakeHost host = FakeHost.with(desired(Scope.WITHOUT_GUESTS));
+        AtomicInteger inFlight = new AtomicInteger();
+        AtomicInteger most = new AtomicInteger();
+        CyclicBarrier pairs = new CyclicBarrier(2);
+        GuestPort fast = host.new FakeGuests();
+        host.guestPort(new GuestPort() {
+            @Override
+            public List<Guest> observe(List<Guest> realized) {
+                return fast.observe(realized);
+            }
+
+            @Override
+            public void start(Guest guest, Progress progress) {
+                most.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+                try {
+                    pairs.await(10, TimeUnit.SECONDS); // only returns when another start runs at the same time
+                } catch (Exception e) {
+                    throw new IllegalStateException("starts did not run in parallel", e);
+                } finally {
+                    inFlight.decrementAndGet();
+                }
+                fast.start(guest, progress);
+            }
+
+            @Override
+            public void stop(Guest guest, Progress progress) {
+                fast.stop(guest, progress);
+            }
+        });
+        Plan plan = plan(host, Scope.ALL);
+        long starts = plan.changes().stream().filter(c -> c.action() == io.qfence.plan.Action.START).count();
+        assertThat(starts).isEqualTo(8);
+
+        ApplyReport report = new Applier(host.ports(), 2).apply(plan, ApplyListener.SILENT);
+
+        assertThat(report.succeeded()).isTrue();
+        assertThat(most.get()).isEqualTo(2);
+        assertThat(report.completed()).extracting(ApplyReport.Completed::number).isSorted();
+        assertThat(host.objects().stream().filter(Guest.class::isInstance).map(Guest.class::cast))
+                .filteredOn(g -> g.state() == GuestState.RUNNING).hasSize(8);
+    }
+
+    @Test
+    void aGuestDoesNotStartWhenItsFirewallIsGoneWhateverThePlanSays() {
+        FakeHost host = FakeHost.with(desired(Scope.WITHOUT_GUESTS));
+        Plan plan = plan(host, Scope.ALL);
+        host.remove("firewall");
+
+        ApplyReport report = new Applier(host.ports()).apply(plan, ApplyListener.SILENT);
+
+        assertThat(report.failure()).get().extracting(Throwable::getMessage).asString()
+                .endsWith("precondition failed: qfence's firewall is not in place; the guest is not started");
+        assertThat(host.calls()).noneMatch(c -> c.startsWith("start "));
+    }
+
+    @Test
+    void aFailedStartFailsTheApplyOnceTheOtherStartsHaveFinished() {
+        FakeHost host = FakeHost.with(desired(Scope.WITHOUT_GUESTS))
+                .refuse("start group.db/vm.db-main", new IllegalStateException("qemu exited 1"));
+        Plan plan = plan(host, Scope.ALL);
+
+        ApplyReport report = new Applier(host.ports(), 4).apply(plan, ApplyListener.SILENT);
+
+        assertThat(report.failure()).get().extracting(Throwable::getMessage).isEqualTo("group.db/vm.db-main: could not start it: qemu exited 1");
+        assertThat(report.completed()).hasSize(7);
+        assertThat(report.planned()).isEqualTo(8);
+    }
+
+    @Test
+    void creatingALinkWhoseNameAppearedSincePlanningIsRefusedBeforeTouchingIt() {
+        FakeHost host = new FakeHost();
+        Plan plan = plan(host, Scope.WITHOUT_GUESTS);
+        Link bridge = (Link) BUNDLED.object("group.web/bridge").orElseThrow();
+        host.put(bridge);
+
+        ApplyReport report = new Applier(host.ports()).apply(plan, ApplyListener.SILENT);
+
+        assertThat(report.failure()).get().extracting(Throwable::getMessage)
+                .isEqualTo("group.web/bridge: precondition failed: a link named qfb-web already exists; plan again");
+        assertThat(host.calls()).doesNotContain("create group.web/bridge");
+    }
+
+    private static int indexOf(Plan plan, String address) {
+        for (int i = 0; i < plan.changes().size(); i++) {
+            if (plan.changes().get(i).address().equals(address)) {
+                return i;
+            }
+        }
+        throw new AssertionError(address + " is not in the plan");
+    }
+}

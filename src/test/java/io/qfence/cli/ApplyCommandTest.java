@@ -1,0 +1,139 @@
+package io.qfence.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.qfence.host.FakeHost;
+import io.qfence.model.host.ObservedHost;
+import io.qfence.plan.SnapshotCodec;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code apply}, {@code state} and {@code plan --live} as a person or a script sees them, against an in-memory host. */
+class ApplyCommandTest {
+
+    @TempDir
+    Path tmp;
+
+    private final FakeHost host = new FakeHost();
+
+    private CliRun run(String input, String... args) {
+        List<String> all = new ArrayList<>(List.of(args));
+        all.addAll(List.of("--no-guests", "--state-dir", tmp.resolve("state").toString()));
+        return CliRun.onHost(CliRun.connector(host), input, all.toArray(String[]::new));
+    }
+
+    @Test
+    void applyShowsThePlanAsksAndChangesNothingUnlessTheAnswerIsYes() {
+        CliRun no = run("no\n", "apply");
+        CliRun nothing = run("", "apply");
+
+        assertThat(no.exitCode()).isEqualTo(1);
+        assertThat(no.out()).contains("Plan: 28 to add, 0 to change, 0 to destroy, 0 to start, 0 to stop.",
+                "Do you want to perform these actions? Only 'yes' will be accepted: ");
+        assertThat(no.err()).endsWith("Apply cancelled: nothing was changed.\n");
+        assertThat(nothing.exitCode()).isEqualTo(1);
+        assertThat(host.calls()).isEmpty();
+    }
+
+    @Test
+    void applyWithYesAppliesStepByStepSummarizesAndThenThePlanIsEmpty() {
+        CliRun yes = run("yes\n", "apply");
+
+        assertThat(yes.exitCode()).isZero();
+        assertThat(yes.out()).containsPattern("\\n\\[1/28\\] \\+ firewall … done \\(\\d+ ms\\)\\n")
+                .containsPattern("\\n\\[28/28\\] \\+ group.web/vm.web-bastion/tap … done \\(\\d+ ms\\)\\n")
+                .containsPattern("\\nApply complete: 28 added, 0 changed, 0 destroyed, 0 started, 0 stopped, in .+ \\(observe .+, plan .+, apply .+\\)\\.\\n$");
+        assertThat(yes.err()).startsWith("groups/web.yaml:40:18: warning: firewall exception expired on 2025-06-30 and is ignored\n");
+
+        CliRun plan = run("", "plan");
+        assertThat(plan.exitCode()).isZero();
+        assertThat(plan.out()).contains("No changes.");
+        CliRun again = run("", "apply");
+        assertThat(again.exitCode()).isZero();
+        assertThat(again.out()).startsWith("No changes. The host matches the desired state.");
+    }
+
+    @Test
+    void jsonProgressIsOneEventPerLineAndNeedsAutoApprove() throws Exception {
+        CliRun refused = run("", "apply", "--progress", "json");
+        CliRun json = run("", "apply", "--progress", "json", "--auto-approve");
+
+        assertThat(refused.exitCode()).isEqualTo(1);
+        assertThat(refused.err()).isEqualTo("qfence: error: --progress json cannot ask for confirmation: add --auto-approve\n");
+        assertThat(json.exitCode()).isZero();
+        List<JsonNode> events = new ArrayList<>();
+        for (String line : json.out().split("\n")) {
+            events.add(new ObjectMapper().readTree(line));
+        }
+        assertThat(events.get(0).get("event").asText()).isEqualTo("plan");
+        assertThat(events.get(0).get("changes").asInt()).isEqualTo(28);
+        assertThat(events.get(1).toString()).isEqualTo("{\"event\":\"start\",\"step\":1,\"total\":28,\"address\":\"firewall\",\"actions\":[\"create\"]}");
+        assertThat(events.get(2).get("event").asText()).isEqualTo("done");
+        assertThat(events).filteredOn(e -> e.get("event").asText().equals("done")).hasSize(28);
+        JsonNode last = events.get(events.size() - 1);
+        assertThat(last.get("event").asText()).isEqualTo("complete");
+        assertThat(last.get("outcome").asText()).isEqualTo("applied");
+        assertThat(last.get("applied").asInt()).isEqualTo(28);
+    }
+
+    @Test
+    void aFailedStepIsReportedWithWhatRemains() {
+        host.refuse("create group.db/bridge", new IllegalStateException("File exists (EEXIST, errno 17)"));
+
+        CliRun failed = run("", "apply", "--auto-approve");
+
+        assertThat(failed.exitCode()).isEqualTo(1);
+        assertThat(failed.out()).containsPattern("\\[\\d+/28\\] \\+ group.db/bridge … failed");
+        assertThat(failed.err()).contains("qfence: error: group.db/bridge: could not create it: File exists (EEXIST, errno 17)\n")
+                .containsPattern("Apply failed after \\d+ of 28 changes; nothing after the failed one ran. The next plan shows what remains.");
+    }
+
+    @Test
+    void hostOptionsMayComeBeforeTheCommand() {
+        CliRun before = CliRun.onHost(CliRun.connector(host), "", "--state-dir", tmp.resolve("before").toString(), "apply",
+                "--auto-approve", "--no-guests");
+
+        assertThat(before.exitCode()).isZero();
+        assertThat(tmp.resolve("before").resolve("last-applied-objects.json")).exists();
+    }
+
+    @Test
+    void aSavedPlanIsRefusedOnceTheHostChanged() {
+        Path saved = tmp.resolve("plan.json");
+        assertThat(run("", "plan", "--out", saved.toString()).exitCode()).isEqualTo(2);
+        host.put(io.qfence.model.host.Sysctl.of("net.ipv4.ip_forward", "0"));
+
+        CliRun stale = run("", "apply", "--plan", saved.toString(), "--auto-approve");
+
+        assertThat(stale.exitCode()).isEqualTo(1);
+        assertThat(stale.err()).contains("qfence: error: the plan was made for the host as observed at sha256:").endsWith("; make a new plan\n");
+        assertThat(host.calls()).isEmpty();
+    }
+
+    @Test
+    void stateIsTheSnapshotThatPlanObservedReadsInJsonOrYamlWithLookAlikesAsWarnings() throws Exception {
+        run("", "apply", "--auto-approve");
+        host.foreignLink("qfx-1", "it has no qfence alias").foreignTable("ip qfence");
+
+        CliRun json = run("", "state");
+        CliRun yaml = run("", "state", "--format", "yaml");
+
+        assertThat(json.exitCode()).isZero();
+        ObservedHost snapshot = SnapshotCodec.fromJson(json.out());
+        assertThat(snapshot.objects()).hasSize(28);
+        assertThat(json.err()).isEqualTo("""
+                warning: link qfx-1 is not qfence's (it has no qfence alias); qfence leaves it alone
+                warning: nft table ip qfence is not qfence's (qfence owns only inet qfence and bridge qfence); qfence leaves it alone
+                """);
+        assertThat(yaml.out()).startsWith("format_version: '1.0'\nhost: hv1\n").contains("  - kind: link\n");
+        Path file = tmp.resolve("state.json");
+        java.nio.file.Files.writeString(file, json.out());
+        CliRun offline = CliRun.of("plan", "--observed", file.toString(), "--no-guests");
+        assertThat(offline.exitCode()).as(offline.err()).isZero();
+    }
+}

@@ -1,0 +1,81 @@
+package io.qfence.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.qfence.testing.RequiresHost;
+import io.qfence.testing.Witness;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The packaged program, as the README runs it: {@code bin/qfence} (the shaded {@code target/qfence.jar}, built by
+ * {@code mvn verify}'s package phase before this integration test runs) applies the bundled desired state inside a
+ * fresh network namespace, and a second {@code plan} exits 0. Runs under Failsafe, after packaging.
+ */
+@RequiresHost(tools = {"ip", "nft", "sh", "java"})
+class BinQfenceIT {
+
+    private LiveSandbox host;
+
+    @BeforeEach
+    void createHost() {
+        assertThat(Path.of("target/qfence.jar")).as("mvn package builds the jar before integration tests").exists();
+        host = LiveSandbox.create();
+    }
+
+    @AfterEach
+    void removeHost() {
+        host.close();
+    }
+
+    @AfterAll
+    static void nothingIsLeft() {
+        LiveSandbox.assertNothingLeft();
+    }
+
+    private Witness.Result qfence(String command, String... options) {
+        List<String> args = new ArrayList<>(List.of("bin/qfence"));
+        // host options before the command, as the README shows them
+        List<String> hostArgs = host.hostArgs();
+        for (int i = 0; i < hostArgs.size(); i++) {
+            String a = hostArgs.get(i);
+            if (a.equals("--no-guests") || a.equals("--dir")) {
+                i += a.equals("--dir") ? 1 : 0;
+                continue;
+            }
+            args.add(a);
+        }
+        args.add(command);
+        args.addAll(List.of(options));
+        args.add("--no-guests");
+        long t0 = System.nanoTime();
+        Witness.Result r = Witness.tryRun(args.toArray(String[]::new));
+        System.out.printf("bin/qfence %s %s: exit %d in %d ms%n", command, String.join(" ", options), r.exitCode(),
+                (System.nanoTime() - t0) / 1_000_000);
+        return r;
+    }
+
+    @Test
+    void binQfenceAppliesTheBundledDesiredStateInAFreshNamespaceAndASecondPlanExits0() throws Exception {
+        Witness.Result apply = qfence("apply", "--auto-approve");
+        assertThat(apply.exitCode()).as(apply.stdout() + apply.stderr()).isZero();
+        assertThat(apply.stdout()).contains("[1/", "+ firewall … done", "Apply complete: ");
+
+        Witness.Result plan = qfence("plan");
+        assertThat(plan.exitCode()).as(plan.stdout() + plan.stderr()).isZero();
+        assertThat(plan.stdout()).startsWith("No changes.");
+        qfence("plan"); // a second no-op plan, for the timing
+
+        Witness.Result state = qfence("state");
+        assertThat(state.exitCode()).isZero();
+        assertThat(io.qfence.plan.SnapshotCodec.fromJson(state.stdout()).objects()).hasSize(28);
+        assertThat(host.links()).hasSize(12);
+        assertThat(Files.readString(host.stateDir().resolve("last-applied-objects.json"))).contains("\"format_version\"");
+    }
+}

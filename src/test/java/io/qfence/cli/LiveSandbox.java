@@ -1,0 +1,182 @@
+package io.qfence.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.qfence.app.Main;
+import io.qfence.host.HostPorts;
+import io.qfence.host.HostTarget;
+import io.qfence.model.desired.HostOverrides;
+import io.qfence.model.host.HostFacts;
+import io.qfence.platform.cgroup.CgroupFs;
+import io.qfence.platform.cgroup.CgroupLayout;
+import io.qfence.platform.os.NetNamespace;
+import io.qfence.realize.Realization;
+import io.qfence.testing.BundledState;
+import io.qfence.testing.Witness;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.stream.Stream;
+
+/**
+ * A private host for one test: a network namespace of its own ({@code qfence-test-<purpose>-<random>} in /run/netns),
+ * a cgroup parent of its own in every hierarchy, and temporary state, run and image directories. The real CLI runs
+ * against it through {@link #cli}; {@link #close()} removes all of it, also after a failure.
+ */
+final class LiveSandbox implements AutoCloseable {
+
+    static final String PREFIX = "qfence-test-live-";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    final String name;
+    final Path dir;
+    final String cgroupParent;
+
+    private LiveSandbox(String name, Path dir) {
+        this.name = name;
+        this.dir = dir;
+        this.cgroupParent = name;
+    }
+
+    static LiveSandbox create() {
+        String name = PREFIX + UUID.randomUUID().toString().substring(0, 8);
+        NetNamespace.create(NetNamespace.DEFAULT_DIR, name).close();
+        try {
+            Path dir = Files.createTempDirectory(name);
+            for (String sub : List.of("state", "run", "images")) {
+                Files.createDirectories(dir.resolve(sub));
+            }
+            return new LiveSandbox(name, dir);
+        } catch (IOException | RuntimeException e) {
+            NetNamespace.delete(NetNamespace.DEFAULT_DIR.resolve(name));
+            throw e instanceof IOException io ? new UncheckedIOException(io) : (RuntimeException) e;
+        }
+    }
+
+    Path stateDir() {
+        return dir.resolve("state");
+    }
+
+    /** The options that point a command at this sandbox, with guests out of scope. */
+    List<String> hostArgs() {
+        return List.of("--netns", name, "--state-dir", stateDir().toString(), "--run-dir", dir.resolve("run").toString(),
+                "--images-root", dir.resolve("images").toString(), "--cgroup-parent", cgroupParent, "--no-guests",
+                "--dir", BundledState.DIR.toString());
+    }
+
+    HostOverrides overrides() {
+        return new HostOverrides(Optional.of(dir.resolve("images").toString()), Optional.of(dir.resolve("run").toString()),
+                Optional.of(stateDir().toString()), Optional.of(cgroupParent));
+    }
+
+    /** The real CLI, in this process, against this sandbox: {@code command} then its options, then the sandbox's. */
+    CliRun cli(String command, String... options) {
+        List<String> args = new ArrayList<>();
+        args.add(command);
+        args.addAll(List.of(options));
+        args.addAll(hostArgs());
+        return CliRun.onHost(Main.liveHost(), "", args.toArray(String[]::new));
+    }
+
+    /** This machine's facts, as the live host reports them. */
+    HostFacts facts() {
+        try (HostPorts ports = Main.liveHost().connect(new HostTarget(Optional.of(name), Optional.empty()))) {
+            return ports.facts().facts();
+        }
+    }
+
+    /** The bundled desired state realized for this sandbox, as apply realizes it. */
+    Realization realization() {
+        return BundledState.realize(facts(), overrides());
+    }
+
+    String witness(String... command) {
+        return Witness.inNetns(name, command);
+    }
+
+    JsonNode witnessJson(String... command) {
+        try {
+            return JSON.readTree(witness(command));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** {@code ip -j -d link} as a list of links. */
+    List<JsonNode> links() {
+        List<JsonNode> out = new ArrayList<>();
+        witnessJson("ip", "-j", "-d", "link", "show").forEach(out::add);
+        return out;
+    }
+
+    Optional<JsonNode> link(String name) {
+        return links().stream().filter(l -> l.path("ifname").asText().equals(name)).findFirst();
+    }
+
+    /** The cgroup directories below this sandbox's parent in a hierarchy, relative to the parent. */
+    List<String> cgroupDirs(String hierarchy) {
+        Path root = CgroupLayout.DEFAULT_ROOT.resolve(hierarchy).resolve(cgroupParent);
+        if (!Files.isDirectory(root)) {
+            return List.of();
+        }
+        try (Stream<Path> walk = Files.walk(root)) {
+            return walk.filter(Files::isDirectory).filter(p -> !p.equals(root)).map(p -> root.relativize(p).toString()).sorted().toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static String read(Path file) {
+        try {
+            return Files.readString(file).strip();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Override
+    public void close() {
+        RuntimeException failure = null;
+        try {
+            NetNamespace.delete(NetNamespace.DEFAULT_DIR.resolve(name));
+        } catch (RuntimeException e) {
+            failure = e;
+        }
+        try {
+            new CgroupFs(CgroupLayout.detect()).remove(cgroupParent);
+        } catch (RuntimeException e) {
+            failure = failure == null ? e : failure;
+        }
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            failure = failure == null ? new UncheckedIOException(e) : failure;
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    /** Nothing of any sandbox is left: no namespace, no cgroup directory. */
+    static void assertNothingLeft() {
+        List<String> left = new ArrayList<>(NetNamespace.list(NetNamespace.DEFAULT_DIR).stream().filter(n -> n.startsWith(PREFIX)).toList());
+        for (Path h : CgroupLayout.detect().hierarchies().values()) {
+            try (Stream<Path> dirs = Files.list(h)) {
+                dirs.filter(d -> d.getFileName().toString().startsWith(PREFIX)).forEach(d -> left.add(d.toString()));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        if (!left.isEmpty()) {
+            throw new AssertionError("left behind: " + left);
+        }
+    }
+}
