@@ -63,7 +63,10 @@ public interface Sandbox extends AutoCloseable {
     /** The cgroup as the kernel has it now (limits read back), or empty when it does not exist. */
     Optional<Cgroup> observeCgroup(Cgroup realized);
 
-    /** Stops every guest, removes the namespaces, the cgroups and the directories. Idempotent; never throws. */
+    /**
+     * Stops every guest, removes the namespaces, the cgroups and the directories, reporting each step to the
+     * progress the sandbox was created with. Idempotent; never throws.
+     */
     @Override
     void close();
 

@@ -128,7 +128,6 @@ public final class Verifier {
             t = System.nanoTime();
             sandbox.close();
             phases.put("teardown", since(t));
-            sandbox.teardownReport().forEach(line -> progress.step("sandbox", line));
         }
         return new VerifyReport(host, state.revision(), sandbox.name(), world, results, boot, phases, rounds, sandbox.teardownReport());
     }

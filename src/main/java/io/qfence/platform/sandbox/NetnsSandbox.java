@@ -81,12 +81,14 @@ public final class NetnsSandbox implements Sandbox {
     private final Map<String, SerialConsole> consoles = new ConcurrentHashMap<>();
     private final List<String> teardown = new ArrayList<>();
     private final Thread shutdownHook;
+    private final Progress progress;
     private volatile NetNamespace outsideNs;
     private volatile boolean closing;
     private boolean closed;
 
-    private NetnsSandbox(String name, Path base, NetNamespace hostNs, CgroupFs cgroups, HostFacts facts) {
+    private NetnsSandbox(String name, Path base, NetNamespace hostNs, CgroupFs cgroups, HostFacts facts, Progress progress) {
         this.name = name;
+        this.progress = progress;
         this.base = base;
         this.imagesRoot = base.resolve("images");
         this.runDir = base.resolve("run");
@@ -152,7 +154,7 @@ public final class NetnsSandbox implements Sandbox {
                 Files.createDirectory(dir);
                 madeCgroups.add(dir);
             }
-            NetnsSandbox sandbox = new NetnsSandbox(name, base, hostNs, cgroups, facts);
+            NetnsSandbox sandbox = new NetnsSandbox(name, base, hostNs, cgroups, facts, progress);
             Runtime.getRuntime().addShutdownHook(sandbox.shutdownHook);
             progress.step("sandbox", "created " + name + ": network namespace " + hostNs.path() + ", cgroup " + name + " ("
                     + cgroups.layout().version().name().toLowerCase(java.util.Locale.ROOT) + "), directory " + base);
@@ -406,6 +408,7 @@ public final class NetnsSandbox implements Sandbox {
         List<String> problems = new ArrayList<>();
         deleteTree(base, problems);
         teardown.add(problems.isEmpty() ? "removed " + base : "LEFT in " + base + ": " + problems);
+        teardown.forEach(line -> progress.step("sandbox", line));
     }
 
     @Override
