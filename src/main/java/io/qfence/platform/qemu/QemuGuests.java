@@ -114,8 +114,9 @@ public final class QemuGuests implements GuestPort {
             Inspection inspection = inspect(entry);
             try {
                 if (inspection.process().isEmpty() && !wanted.containsKey(entry.vm())) {
-                    // An orphan that has ended: nothing is left to stop, and nothing desires it any more.
-                    registry.remove(entry.vm());
+                    // An orphan that has ended: nothing is left to stop. Its record stays (a start of that VM drops
+                    // it): callers observe subsets of the realized guests too (apply's post-conditions), so "not
+                    // realized" here is not proof that the desired state no longer names it.
                     continue;
                 }
                 found.add(inspection.guest());
