@@ -36,6 +36,7 @@ public final class Main {
 
     /** The sandboxes of verify and demo on this machine. */
     public static CliContext.Verification verification() {
-        return new CliContext.Verification(NetnsSandbox::create, SandboxApply.direct(SANDBOX_START_CONCURRENCY), NetnsSandbox::machineFacts);
+        return new CliContext.Verification(NetnsSandbox::create, SandboxApply.throughApplier(liveHost(), SANDBOX_START_CONCURRENCY),
+                NetnsSandbox::machineFacts);
     }
 }
