@@ -223,6 +223,7 @@ final class DemoCommand implements Callable<Integer> {
         lines.add("  bin/qfence plan --empty                      the plan for a bare host, as CI shows it (no root needed)");
         lines.add("  bin/qfence verify                            the isolation proof alone; exits 0 only when every cell matches");
         lines.add("  bin/qfence diff --repo . --from HEAD~1       what a commit does to isolation");
+        lines.add("  README, \"Try it in a private network namespace\": apply, plan --live and state on a live host of your own");
         lines.add("  edit desired-state/groups/*.yaml (add an exception, say), then run bin/qfence demo again");
         return String.join("\n", lines);
     }
