@@ -101,6 +101,26 @@ public final class Verifier {
             progress.step("verify", "probing " + plan.cells().size() + " cells in " + rounds + " rounds (each VM serves one peer at a time)");
             Map<String, ProbeResult> observed = new HashMap<>(runSchedule(sandbox, guests, schedule, progress));
             Map<String, Integer> attempts = new HashMap<>();
+            // Silence stands for "denied" only while answers arrive reliably. When the first pass lost answers the
+            // policy allows (a busy machine: guests too slow for the 1-second timeouts), a leak could have been
+            // silent too, so the silent denied cells get one more pass (measured under a load average of 10 to 15:
+            // one pass saw 14 to 30 of 42 deliberately opened cells).
+            List<ProbeCell> silentDenied = plan.cells().stream()
+                    .anyMatch(c -> c.expected() && !judge(c, observed.get(c.id())).observed())
+                    ? plan.cells().stream().filter(c -> !c.expected() && !judge(c, observed.get(c.id())).observed()).toList()
+                    : List.of();
+            if (!silentDenied.isEmpty()) {
+                progress.step("verify", "answers were lost (a busy machine): a second pass for the " + silentDenied.size()
+                        + " denied cells that were silent");
+                List<List<ProbeCell>> again = Rounds.of(silentDenied);
+                rounds += again.size();
+                for (Map.Entry<String, ProbeResult> r : runSchedule(sandbox, guests, again, progress).entrySet()) {
+                    if (r.getValue().answered()) {
+                        observed.put(r.getKey(), r.getValue());
+                        attempts.put(r.getKey(), 2);
+                    }
+                }
+            }
             for (int attempt = 2; attempt <= ATTEMPTS; attempt++) {
                 // Silence can be a lost packet or a guest too slow for a 1-second timeout on a busy machine, never a
                 // leak: an answer is the only evidence of reach. So only silent cells the policy allows are retried.
