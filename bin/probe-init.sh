@@ -4,12 +4,19 @@
 # Everything it does comes from the kernel command line (QEMU's -append):
 #   qf.ip=10.10.0.11/24   address of eth0 (the MAC comes from QEMU's -device ...,mac=)
 #   qf.gw=10.10.0.1       default route
-#   qf.tcp=22,5432        TCP ports that accept connections and answer "QF-TCP-OK"
-#   qf.udp=53,514         UDP ports that answer each datagram with "QF-UDP-OK"
+#   qf.name=web-01        who answers: listeners reply "QF-TCP-OK web-01" / "QF-UDP-OK web-01" (without qf.name,
+#                         just "QF-TCP-OK" / "QF-UDP-OK")
+#   qf.tcp=22,5432        TCP ports that accept connections and answer "QF-TCP-OK[ NAME]"
+#   qf.udp=53,514         UDP ports that answer each datagram with "QF-UDP-OK[ NAME]"
 #   qf.acpi=off           do not handle the ACPI power button (a guest that ignores system_powerdown)
 #
 # Then it runs a shell on the serial console for a host-side driver, and prints QF-PROBE-READY when the network
 # and the listeners are up. PID 1 must never exit (the kernel would panic), hence the loop at the end.
+#
+# /bin/qf-probe ID t|u|i ADDRESS [PORT] is the client side of `qfence verify`: one TCP connect, UDP exchange or
+# ping, with 1-second timeouts, reported as one line "QF-P ID RC ANSWER" (RC: 0 answered or ping replied, 1 no
+# answer; ANSWER: the first line received, or nc's complaint, e.g. "Connection refused"). Many run in parallel;
+# each line is written with one write(2), so lines never interleave.
 /bin/busybox --install -s /bin
 export PATH=/bin
 umask 022
@@ -41,16 +48,41 @@ if [ -n "$address" ]; then
     [ -n "$gateway" ] && ip route add default via "$gateway"
 fi
 
-printf '#!/bin/sh\necho QF-TCP-OK\n' >/bin/qf-tcp-reply
-printf '#!/bin/sh\necho QF-UDP-OK\n' >/bin/qf-udp-reply
+name=$(arg qf.name)
+printf '#!/bin/sh\necho QF-TCP-OK%s\n' "${name:+ $name}" >/bin/qf-tcp-reply
+printf '#!/bin/sh\necho QF-UDP-OK%s\n' "${name:+ $name}" >/bin/qf-udp-reply
 chmod 0755 /bin/qf-tcp-reply /bin/qf-udp-reply
 for port in $(arg qf.tcp | tr ',' ' '); do
     nc -ll -p "$port" -e /bin/qf-tcp-reply &
 done
 for port in $(arg qf.udp | tr ',' ' '); do
-    # netcat-traditional serves one peer per run over UDP: restart it after each answer.
-    (while true; do nc.traditional -u -l -p "$port" -e /bin/qf-udp-reply >/dev/null 2>&1; done) &
+    # netcat-traditional serves one peer per run over UDP (it connects its socket to the first sender): restart it
+    # after each answer, and run three of them on the port (SO_REUSEADDR), so that while one is busy with a peer
+    # the others still take datagrams from other peers.
+    for copy in 1 2 3; do
+        (while true; do nc.traditional -u -l -p "$port" -e /bin/qf-udp-reply >/dev/null 2>&1; done) &
+    done
 done
+
+cat >/bin/qf-probe <<'PROBE'
+#!/bin/sh
+id=$1 proto=$2 address=$3 port=$4
+case "$proto" in
+    t) out=$(nc -w 1 "$address" "$port" </dev/null 2>&1) ;;
+    # three datagrams 0.25 s apart (a listener may be busy with another peer), then up to 1 s for the answer;
+    # -n: no reverse lookup (there is no resolver), -q 1: quit 1 s after the last datagram
+    u) out=$( (echo qf; sleep 0.25; echo qf; sleep 0.25; echo qf) | nc.traditional -n -u -q 1 -w 1 "$address" "$port" 2>&1) ;;
+    i) out=$(ping -c 1 -W 1 "$address" 2>&1 | grep -o 'bytes from .*' | head -n 1) ;;
+    *) out="unknown protocol $proto" ;;
+esac
+case "$out" in
+    *QF-*OK*) rc=0; answer=$(echo "$out" | grep -o 'QF-[A-Z]*-OK.*' | head -n 1) ;;
+    "bytes from"*) rc=0; answer=$out ;;
+    *) rc=1; answer=$(echo "$out" | grep -v '^$' | tail -n 1) ;;
+esac
+echo "QF-P $id $rc $answer"
+PROBE
+chmod 0755 /bin/qf-probe
 
 if [ "$(arg qf.acpi)" != "off" ]; then
     # busybox acpid maps the power button to /etc/acpi/PWRF/00000080.

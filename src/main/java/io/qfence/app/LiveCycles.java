@@ -4,15 +4,13 @@ import io.qfence.cli.CycleFactory;
 import io.qfence.daemon.EngineCycle;
 import io.qfence.daemon.ReconcileCycle;
 import io.qfence.host.HostConnector;
-import io.qfence.host.Scope;
 import io.qfence.model.errors.UsageException;
 import java.util.Objects;
 
 /**
  * {@code qfence reconcile}'s cycles on the live host: the engine over the same adapters as {@code qfence apply}, in
- * the namespace and cgroup subtree the host options name. Refused up front, with the reason, when the process cannot
- * reach the live host, or when the scope includes guests, which this build cannot start yet
- * ({@link UnavailableGuests}): a daemon that failed every cycle on its first guest would be worse than none.
+ * the namespace and cgroup subtree the host options name, guests included unless the scope leaves them out. Refused
+ * up front, with the reason, when the process cannot reach the live host.
  */
 final class LiveCycles implements CycleFactory {
 
@@ -26,11 +24,6 @@ final class LiveCycles implements CycleFactory {
     public ReconcileCycle create(Where where) {
         if (!host.available()) {
             throw new UsageException("qfence reconcile changes the live host, which needs root on Linux");
-        }
-        if (where.scope().includes(Scope.Part.GUESTS)) {
-            throw new UsageException("qfence reconcile: the " + UnavailableGuests.MESSAGE
-                    + "; the daemon then keeps the network, firewall and cgroups of " + where.host()
-                    + " and leaves guests alone");
         }
         return new EngineCycle(host, where.target(), where.overrides(), where.scope());
     }

@@ -23,7 +23,7 @@ import java.util.Deque;
 
 /**
  * The real host: adapters over rtnetlink, libnftables, {@code /proc/sys} and cgroupfs, all confined to one network
- * namespace (the caller's, or the one named by {@link HostTarget#netns()}), and a guest port.
+ * namespace (the caller's, or the one named by {@link HostTarget#netns()}), and QEMU guests spawned in it.
  */
 final class LiveHost implements HostConnector {
 
@@ -57,8 +57,9 @@ final class LiveHost implements HostConnector {
             opened.push(nft);
             CgroupLayout layout = layout(target);
             NftFirewall firewall = new NftFirewall(nft);
+            CgroupFs cgroups = new CgroupFs(layout);
             return new HostPorts(new LiveHostFacts(layout, firewall, NetNamespace.DEFAULT_DIR), new NetlinkLinks(rtnl, netns),
-                    new ProcSysctls(netns), firewall, new CgroupFsPort(new CgroupFs(layout)), new UnavailableGuests(),
+                    new ProcSysctls(netns), firewall, new CgroupFsPort(cgroups), new LiveGuests(cgroups, netns),
                     () -> closeAll(opened));
         } catch (RuntimeException e) {
             try {

@@ -5,6 +5,8 @@ import io.qfence.cli.CliContext;
 import io.qfence.cli.CycleFactory;
 import io.qfence.cli.HostRealization;
 import io.qfence.host.HostConnector;
+import io.qfence.platform.sandbox.NetnsSandbox;
+import io.qfence.verify.SandboxApply;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
@@ -13,10 +15,13 @@ import java.util.Arrays;
 
 /**
  * The composition root: the only place that builds real adapters (the system clock, the live host over rtnetlink,
- * libnftables, /proc/sys and cgroupfs, standard input for confirmations, the daemon's cycles over that host) and
- * hands them on.
+ * libnftables, /proc/sys, cgroupfs and QEMU, standard input for confirmations, the daemon's cycles over that host,
+ * the sandboxes of verify and demo on this machine) and hands them on.
  */
 public final class Main {
+
+    /** How many guests a sandbox starts at once: QEMU's start and checks are short; the boots overlap anyway. */
+    static final int SANDBOX_START_CONCURRENCY = 4;
 
     private Main() {}
 
@@ -25,7 +30,7 @@ public final class Main {
         Clock clock = Clock.systemUTC();
         HostConnector host = liveHost();
         CliContext context = new CliContext(clock, HostRealization.realizer(), host,
-                new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)), liveCycles(host));
+                new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)), liveCycles(host), verification());
         System.exit(Cli.commandLine(context).execute(args));
     }
 
@@ -45,10 +50,16 @@ public final class Main {
      * logs, because logback reads the level once, when it starts.
      */
     static void daemonLogsAtInfo(String[] args) {
-        boolean reconcile = Arrays.stream(args).filter(a -> !a.startsWith("-") && !a.startsWith("@")).findFirst()
-                .filter("reconcile"::equals).isPresent();
+        // any argument, not the first: host options may come before the command (--netns NS reconcile)
+        boolean reconcile = Arrays.asList(args).contains("reconcile");
         if (reconcile && System.getProperty("qfence.log.level") == null && System.getenv("QFENCE_LOG_LEVEL") == null) {
             System.setProperty("qfence.log.level", "INFO");
         }
+    }
+
+    /** The sandboxes of verify and demo on this machine. */
+    public static CliContext.Verification verification() {
+        return new CliContext.Verification(NetnsSandbox::create, SandboxApply.throughApplier(liveHost(), SANDBOX_START_CONCURRENCY),
+                NetnsSandbox::machineFacts);
     }
 }

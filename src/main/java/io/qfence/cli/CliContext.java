@@ -1,19 +1,24 @@
 package io.qfence.cli;
 
 import io.qfence.host.HostConnector;
+import io.qfence.host.SandboxFactory;
+import io.qfence.model.errors.UsageException;
+import io.qfence.model.host.HostFacts;
+import io.qfence.verify.SandboxApply;
 import java.io.BufferedReader;
 import java.io.StringReader;
 import java.time.Clock;
 import java.util.Objects;
+import java.util.function.Supplier;
 
 /**
  * What the composition root ({@code io.qfence.app.Main}) hands to the commands: today's clock, the realization that
  * the offline {@code plan} and {@code diff} use, the live host ({@code state}, {@code plan --live}, {@code apply}),
- * where {@code apply} reads its confirmation, and the reconcile cycles of {@code reconcile}. Tests build one with a
- * fixed clock, and a real or no host.
+ * where {@code apply} reads its confirmation, the reconcile cycles of {@code reconcile}, and the sandboxes of
+ * {@code verify} and {@code demo}. Tests build one with a fixed clock, and a real or no host.
  */
 public record CliContext(Clock clock, HostRealization realization, HostConnector host, BufferedReader input,
-                         CycleFactory cycles) {
+                         CycleFactory cycles, Verification verification) {
 
     public CliContext {
         Objects.requireNonNull(clock, "clock");
@@ -21,30 +26,63 @@ public record CliContext(Clock clock, HostRealization realization, HostConnector
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(input, "input");
         Objects.requireNonNull(cycles, "cycles");
+        Objects.requireNonNull(verification, "verification");
     }
 
-    /** With the real realization and no live host. */
+    /** With the real realization, no live host, no reconcile cycles and no sandboxes. */
     public CliContext(Clock clock) {
         this(clock, HostRealization.realizer());
     }
 
-    /** With no live host, nothing to read and no reconcile cycles. */
+    /** With no live host, nothing to read, no reconcile cycles and no sandboxes (verify and demo then say they need the real host). */
     public CliContext(Clock clock, HostRealization realization) {
         this(clock, realization, HostConnector.NONE, new BufferedReader(new StringReader("")));
     }
 
-    /** With a live host but no reconcile cycles. */
-    public CliContext(Clock clock, HostRealization realization, HostConnector host, BufferedReader input) {
-        this(clock, realization, host, input, CycleFactory.UNAVAILABLE);
-    }
-
-    /** With the real realization and a live host. */
+    /** With the real realization and a live host, but no reconcile cycles and no sandboxes. */
     public CliContext(Clock clock, HostConnector host, BufferedReader input) {
         this(clock, HostRealization.realizer(), host, input);
+    }
+
+    /** With a live host, but no reconcile cycles and no sandboxes (tests of apply, state and plan --live). */
+    public CliContext(Clock clock, HostRealization realization, HostConnector host, BufferedReader input) {
+        this(clock, realization, host, input, CycleFactory.UNAVAILABLE, Verification.UNAVAILABLE);
+    }
+
+    /** With a live host and reconcile cycles, but no sandboxes. */
+    public CliContext(Clock clock, HostRealization realization, HostConnector host, BufferedReader input, CycleFactory cycles) {
+        this(clock, realization, host, input, cycles, Verification.UNAVAILABLE);
+    }
+
+    /** With a live host and sandboxes, but no reconcile cycles. */
+    public CliContext(Clock clock, HostRealization realization, HostConnector host, BufferedReader input, Verification verification) {
+        this(clock, realization, host, input, CycleFactory.UNAVAILABLE, verification);
     }
 
     /** With no live host, and {@code cycles} for {@code reconcile} (a stand-in, in tests). */
     public CliContext(Clock clock, HostRealization realization, CycleFactory cycles) {
         this(clock, realization, HostConnector.NONE, new BufferedReader(new StringReader("")), cycles);
+    }
+
+    /**
+     * What {@code verify} and {@code demo} need from the composition root: throwaway sandboxes on this machine, how to
+     * put a realization in place on one, and this machine's facts (for the demo's plan).
+     */
+    public record Verification(SandboxFactory sandboxes, SandboxApply apply, Supplier<HostFacts> facts) {
+        public static final Verification UNAVAILABLE = new Verification((prefix, images, progress) -> {
+            throw unavailable();
+        }, SandboxApply.direct(1), () -> {
+            throw unavailable();
+        });
+
+        public Verification {
+            Objects.requireNonNull(sandboxes, "sandboxes");
+            Objects.requireNonNull(apply, "apply");
+            Objects.requireNonNull(facts, "facts");
+        }
+
+        private static UsageException unavailable() {
+            return new UsageException("this qfence was built without host adapters: verify and demo need the real qfence (bin/qfence)");
+        }
     }
 }

@@ -43,7 +43,8 @@ import picocli.CommandLine.Spec;
             "With --once: one cycle, then exit 0 (applied, nothing to do, suspended or awaiting approval) or 1.",
             "--host is required. --state-dir (default: " + StateDirOptions.DEFAULT + ") holds the daemon's state and is",
             "also the host's stateDir, so the daemon and qfence apply --state-dir DIR share one state lock.",
-            "Guests cannot be started by this build yet: run with --no-guests (or --scope without guests)."})
+            "Guests are started, stopped and restarted as qfence apply does; --no-guests (or --scope without guests)",
+            "keeps only the network, firewall and cgroups and leaves guests alone."})
 final class ReconcileCommand implements Callable<Integer> {
 
     @Spec

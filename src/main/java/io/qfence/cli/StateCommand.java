@@ -9,6 +9,7 @@ import io.qfence.model.host.ForeignObject;
 import io.qfence.model.host.ObservedHost;
 import io.qfence.plan.SnapshotCodec;
 import java.io.PrintWriter;
+import java.util.List;
 import java.util.concurrent.Callable;
 import org.snakeyaml.engine.v2.api.Dump;
 import org.snakeyaml.engine.v2.api.DumpSettings;
@@ -62,13 +63,17 @@ final class StateCommand implements Callable<Integer> {
         HostOptions host = hostOptions.over(root.hostOptions);
         PrintWriter err = spec.commandLine().getErr();
         ObservedHost observed;
+        List<String> warnings;
         try (HostPorts ports = LiveHost.connect(context, host, "state")) {
             Cycle cycle = new Engine(ports, context.clock()).plan(LiveHost.request(context, source, host, scope));
             observed = cycle.observed();
+            warnings = cycle.warnings();
         }
         for (ForeignObject f : observed.foreign()) {
             err.println("warning: " + f.kind() + " " + f.name() + " is not qfence's (" + f.reason() + "); qfence leaves it alone");
         }
+        // What loading and realization warned about (e.g. AppArmor preferred but unavailable) holds for what state shows.
+        LiveHost.warn(err, warnings);
         err.flush();
         String json = SnapshotCodec.toJson(observed);
         PrintWriter out = spec.commandLine().getOut();

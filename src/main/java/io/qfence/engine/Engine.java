@@ -151,7 +151,7 @@ public final class Engine {
             return planned.cycle(Cycle.Outcome.DECLINED, Optional.empty());
         }
         long t0 = System.nanoTime();
-        ApplyReport report = new Applier(host, parallelStarts).apply(plan, listener);
+        ApplyReport report = new Applier(p.ports, parallelStarts).apply(plan, listener);
         planned.timings = planned.timings.withApply(Duration.ofNanos(System.nanoTime() - t0));
         if (report.succeeded() && recordOnSuccess) {
             record(p, scope, planned);
@@ -167,6 +167,8 @@ public final class Engine {
         Host host;
         Realization realization;
         Path stateDir;
+        /** The host's ports, with the guest port bound to this host's directories. */
+        HostPorts ports;
         final List<String> warnings = new ArrayList<>();
         Duration load;
         Duration facts;
@@ -233,6 +235,7 @@ public final class Engine {
         }
         p.realization.warnings().stream().map(Diagnostic::toString).forEach(p.warnings::add);
         p.stateDir = Path.of(p.host.stateDir());
+        p.ports = host.withGuests(host.guests().forHost(p.host));
         p.realize = Duration.ofNanos(System.nanoTime() - t1);
         return p;
     }
@@ -240,7 +243,7 @@ public final class Engine {
     private Planned observeAndPlan(Prepared p, Scope scope) {
         List<String> warnings = new ArrayList<>(p.warnings);
         long t0 = System.nanoTime();
-        ObservedHost observed = new HostObserver(host).observe(p.host.name(), p.realization.facts(), p.realization.objects(),
+        ObservedHost observed = new HostObserver(p.ports).observe(p.host.name(), p.realization.facts(), p.realization.objects(),
                 p.host.cgroupParent(), scope);
         List<Guest> liveGuests = scope.includes(Scope.Part.GUESTS) ? List.of() : liveGuestsOutOfScope(p);
         Duration observe = Duration.ofNanos(System.nanoTime() - t0);
@@ -258,7 +261,7 @@ public final class Engine {
     /** With guests out of scope they are still looked at, so that a plan never pulls a running guest's tap or cgroup. */
     private List<Guest> liveGuestsOutOfScope(Prepared p) {
         List<Guest> realized = p.realization.objects(Guest.class);
-        return host.guests().observe(realized).stream()
+        return p.ports.guests().observe(realized).stream()
                 .filter(g -> g.state() == GuestState.RUNNING || g.state() == GuestState.PAUSED).toList();
     }
 

@@ -1,5 +1,6 @@
 package io.qfence.host;
 
+import io.qfence.model.desired.Host;
 import io.qfence.model.host.Guest;
 import java.util.List;
 
@@ -34,4 +35,13 @@ public interface GuestPort {
      * reported. Stopping a guest that is not running is a no-op. Never deletes the guest's images.
      */
     void stop(Guest guest, Progress progress);
+
+    /**
+     * The port for one host of the desired state, after its overrides: its {@code stateDir} holds the record of the
+     * guests qfence started (so that orphans are found with nothing realized), its {@code imagesRoot} bounds every
+     * image. The engine binds the port before it observes. A port that needs neither (a fake) is its own binding.
+     */
+    default GuestPort forHost(Host host) {
+        return this;
+    }
 }

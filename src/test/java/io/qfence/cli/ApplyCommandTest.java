@@ -129,6 +129,8 @@ class ApplyCommandTest {
         assertThat(json.err()).isEqualTo("""
                 warning: link qfx-1 is not qfence's (it has no qfence alias); qfence leaves it alone
                 warning: nft table ip qfence is not qfence's (qfence owns only inet qfence and bridge qfence); qfence leaves it alone
+                groups/web.yaml:40:18: warning: firewall exception expired on 2025-06-30 and is ignored
+                hosts/hv1.yaml:3:1: warning: host hv1: AppArmor is preferred but not available on this host; guests run confined by seccomp and their own uid only
                 """);
         assertThat(yaml.out()).startsWith("format_version: '1.0'\nhost: hv1\n").contains("  - kind: link\n");
         Path file = tmp.resolve("state.json");

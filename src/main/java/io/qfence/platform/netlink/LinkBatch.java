@@ -118,6 +118,14 @@ public final class LinkBatch {
                 idx -> Requests.newAddress(name, idx[0], address), Optional.empty());
     }
 
+    /** An IPv4 route to {@code destination} through {@code gateway} on link {@code name}, e.g. a default route. */
+    public LinkBatch addRoute(io.qfence.model.Ipv4Cidr destination, io.qfence.model.Ipv4Address gateway, String name) {
+        Objects.requireNonNull(destination, "destination");
+        Objects.requireNonNull(gateway, "gateway");
+        return add("add route " + destination + " via " + gateway + " dev " + name, List.of(name),
+                idx -> Requests.newRoute(destination, gateway, name, idx[0]), Optional.empty());
+    }
+
     public LinkBatch removeAddress(String name, InterfaceAddress address) {
         return add("remove address " + address + " from " + name, List.of(name),
                 idx -> Requests.deleteAddress(name, idx[0], address), Optional.empty());

@@ -54,6 +54,14 @@ final class MessageWriter {
         return this;
     }
 
+    /** {@code struct rtmsg}: a unicast route of the main table, no source prefix, no TOS, no flags. */
+    MessageWriter rtmsg(int family, int destinationLength, int protocol, int scope) {
+        ensure(Rtnl.RTMSG_LEN);
+        buffer.put((byte) family).put((byte) destinationLength).put((byte) 0).put((byte) 0)
+                .put((byte) Rtnl.RT_TABLE_MAIN).put((byte) protocol).put((byte) scope).put((byte) Rtnl.RTN_UNICAST).putInt(0);
+        return this;
+    }
+
     MessageWriter attribute(int type, byte[] value) {
         int length = Rtnl.NLA_HDRLEN + value.length;
         if (length > 0xffff) {

@@ -1,5 +1,7 @@
 package io.qfence.platform.netlink;
 
+import io.qfence.model.Ipv4Address;
+import io.qfence.model.Ipv4Cidr;
 import io.qfence.model.MacAddress;
 import io.qfence.model.host.Capability;
 import io.qfence.model.host.PortFlags;
@@ -208,6 +210,26 @@ final class Requests {
                 w.attribute(Rtnl.IFA_BROADCAST, v4.broadcast().toBytes());
             }
         });
+    }
+
+    /**
+     * Adds an IPv4 route through {@code gateway} on link {@code linkIndex} to the main table, like {@code ip route add
+     * DESTINATION via GATEWAY dev LINK} (protocol static, scope universe). {@code 0.0.0.0/0} is the default route.
+     */
+    static NetlinkRequest newRoute(Ipv4Cidr destination, Ipv4Address gateway, String linkName, int linkIndex) {
+        return NetlinkRequest.acked("add route " + destination + " via " + gateway + " dev " + linkName, Rtnl.RTM_NEWROUTE,
+                CREATE, w -> {
+                    w.rtmsg(Rtnl.AF_INET, destination.prefixLength(), Rtnl.RTPROT_STATIC, Rtnl.RT_SCOPE_UNIVERSE);
+                    if (destination.prefixLength() > 0) {
+                        w.attribute(Rtnl.RTA_DST, destination.network().toBytes());
+                    }
+                    w.attribute(Rtnl.RTA_GATEWAY, gateway.toBytes());
+                    w.attribute(Rtnl.RTA_OIF, intBytes(linkIndex));
+                });
+    }
+
+    private static byte[] intBytes(int value) {
+        return ByteBuffer.allocate(4).order(ByteOrder.nativeOrder()).putInt(value).array();
     }
 
     static NetlinkRequest deleteAddress(String linkName, int linkIndex, InterfaceAddress address) {

@@ -41,6 +41,7 @@ final class Rtnl {
     static final int RTM_NEWADDR = 20;
     static final int RTM_DELADDR = 21;
     static final int RTM_GETADDR = 22;
+    static final int RTM_NEWROUTE = 24;
 
     static final int AF_UNSPEC = 0;
     static final int AF_INET = 2;
@@ -120,6 +121,15 @@ final class Rtnl {
     static final int IFA_F_NODAD = 0x02;
 
     static final int RT_SCOPE_UNIVERSE = 0;
+
+    // struct rtmsg and enum rtattr_type_t (linux/rtnetlink.h)
+    static final int RTMSG_LEN = 12;
+    static final int RT_TABLE_MAIN = 254;
+    static final int RTPROT_STATIC = 4;
+    static final int RTN_UNICAST = 1;
+    static final int RTA_DST = 1;
+    static final int RTA_OIF = 4;
+    static final int RTA_GATEWAY = 5;
 
     static int align(int length) {
         return (length + NLMSG_ALIGNTO - 1) & ~(NLMSG_ALIGNTO - 1);

@@ -195,6 +195,11 @@ public final class RtnlClient implements AutoCloseable {
         batch().addAddress(name, address).execute().orThrow();
     }
 
+    /** {@code ip route add DESTINATION via GATEWAY dev NAME}; fails with EEXIST if the route exists. */
+    public void addRoute(io.qfence.model.Ipv4Cidr destination, io.qfence.model.Ipv4Address gateway, String name) {
+        batch().addRoute(destination, gateway, name).execute().orThrow();
+    }
+
     public void removeAddress(String name, InterfaceAddress address) {
         batch().removeAddress(name, address).execute().orThrow();
     }

@@ -138,9 +138,10 @@ public final class GuestLauncher {
             if (!failed.isEmpty()) {
                 throw new GuestLaunchException("guest " + guest.vm() + " failed its checks and was killed: " + String.join("; ", failed));
             }
-            process.withQmp(QmpClient.DEFAULT_TIMEOUT, qmp -> {
-                qmp.cont(QmpClient.DEFAULT_TIMEOUT);
-                QmpStatus status = qmp.queryStatus(QmpClient.DEFAULT_TIMEOUT);
+            Duration qmpTimeout = qmpTimeout(options);
+            process.withQmp(qmpTimeout, qmp -> {
+                qmp.cont(qmpTimeout);
+                QmpStatus status = qmp.queryStatus(qmpTimeout);
                 if (!status.running()) {
                     throw new GuestLaunchException("guest " + guest.vm() + " is " + status.status() + " after cont");
                 }
@@ -232,18 +233,28 @@ public final class GuestLauncher {
                 failed.add("AppArmor label is " + info.apparmor().orElse("none") + ", expected " + expected);
             }
         });
-        process.withQmp(QmpClient.DEFAULT_TIMEOUT, qmp -> {
-            QmpStatus status = qmp.queryStatus(QmpClient.DEFAULT_TIMEOUT);
+        Duration qmpTimeout = qmpTimeout(options);
+        process.withQmp(qmpTimeout, qmp -> {
+            QmpStatus status = qmp.queryStatus(qmpTimeout);
             if (status.running() || !status.status().equals("prelaunch")) {
                 failed.add("QEMU is " + status.status() + " before cont, expected prelaunch (-S)");
             }
-            Optional<String> name = qmp.queryName(QmpClient.DEFAULT_TIMEOUT);
+            Optional<String> name = qmp.queryName(qmpTimeout);
             if (!name.equals(Optional.of(guest.vm()))) {
                 failed.add("QEMU names itself " + name.orElse("nothing") + ", expected " + guest.vm());
             }
             return null;
         });
         return failed;
+    }
+
+    /**
+     * How long each QMP exchange of a start may take: the start timeout, at least {@link QmpClient#DEFAULT_TIMEOUT}.
+     * A QEMU that has just started shares the CPU with the other guests' boots; on a busy 2-core machine its first
+     * answers took more than 5 s.
+     */
+    static Duration qmpTimeout(Options options) {
+        return options.startTimeout().compareTo(QmpClient.DEFAULT_TIMEOUT) > 0 ? options.startTimeout() : QmpClient.DEFAULT_TIMEOUT;
     }
 
     static boolean cgroupHas(Path dir, long pid) {

@@ -1,6 +1,7 @@
 package io.qfence.platform.qemu;
 
 import io.qfence.model.host.Guest;
+import io.qfence.realize.ConfigDigest;
 import io.qfence.platform.os.OsException;
 import io.qfence.platform.os.PidFd;
 import io.qfence.platform.os.ProcessInfo;
@@ -40,7 +41,7 @@ public final class GuestPidFiles {
         record Foreign(long pid, String reason) implements Finding {}
 
         /**
-         * This guest's QEMU. {@code observedDigest} is the {@link ArgvDigest} of its actual command line; it equals
+         * This guest's QEMU. {@code observedDigest} is the {@link ConfigDigest} of its actual command line; it equals
          * the realized guest's digest exactly when it runs the realized configuration.
          */
         record Running(GuestProcess process, ProcessInfo info, String observedDigest) implements Finding {}
@@ -86,7 +87,7 @@ public final class GuestPidFiles {
                 return new Finding.Foreign(p, "process " + p + " is not QEMU with -pidfile " + pidFile);
             }
             GuestProcess process = new GuestProcess(guest.vm(), pidFd, Path.of(guest.launch().qmpSocket()), Optional.empty());
-            return new Finding.Running(process, info, ArgvDigest.of(info.cmdline()));
+            return new Finding.Running(process, info, ConfigDigest.of(info.cmdline()));
         } catch (RuntimeException e) {
             pidFd.close();
             throw e;

@@ -96,6 +96,18 @@ class RequestGoldenTest {
     }
 
     @Test
+    void addDefaultRoute() {
+        assertGolden("newroute-default.hex", "RTM_NEWROUTE default via 198.18.0.2 dev ifindex 3, protocol static",
+                Requests.newRoute(io.qfence.model.Ipv4Cidr.parse("0.0.0.0/0"), io.qfence.model.Ipv4Address.parse("198.18.0.2"), "vfy-up", 3));
+    }
+
+    @Test
+    void addRouteToAPrefix() {
+        assertGolden("newroute-prefix.hex", "RTM_NEWROUTE 10.10.0.0/24 via 198.18.0.1 dev ifindex 3, protocol static",
+                Requests.newRoute(io.qfence.model.Ipv4Cidr.parse("10.10.0.0/24"), io.qfence.model.Ipv4Address.parse("198.18.0.1"), "vfy-out", 3));
+    }
+
+    @Test
     void addIpv6Address() {
         assertGolden("newaddr-v6.hex", "RTM_NEWADDR fd00:10::1/64 nodad on ifindex 5",
                 Requests.newAddress("qfb-web", 5, InterfaceAddress.parse("fd00:10::1/64")));

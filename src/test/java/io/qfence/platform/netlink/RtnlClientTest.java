@@ -160,6 +160,23 @@ class RtnlClientTest {
     }
 
     @Test
+    void addsADefaultRouteAndARouteToAPrefixThroughAGateway() {
+        rtnl.createBridge("qfb-t1", BridgeOptions.DEFAULTS);
+        rtnl.addAddress("qfb-t1", InterfaceAddress.parse("198.18.0.1/24"));
+        rtnl.setUp("qfb-t1");
+
+        rtnl.addRoute(io.qfence.model.Ipv4Cidr.parse("0.0.0.0/0"), io.qfence.model.Ipv4Address.parse("198.18.0.2"), "qfb-t1");
+        rtnl.addRoute(io.qfence.model.Ipv4Cidr.parse("203.0.113.0/24"), io.qfence.model.Ipv4Address.parse("198.18.0.3"), "qfb-t1");
+
+        String routes = ns.witness("ip", "-4", "route", "show");
+        assertThat(routes).contains("default via 198.18.0.2 dev qfb-t1 proto static",
+                "203.0.113.0/24 via 198.18.0.3 dev qfb-t1 proto static");
+        assertThatThrownBy(() -> rtnl.addRoute(io.qfence.model.Ipv4Cidr.parse("0.0.0.0/0"),
+                io.qfence.model.Ipv4Address.parse("198.18.0.2"), "qfb-t1"))
+                .isInstanceOf(NetlinkException.class).hasMessageContaining("add route 0.0.0.0/0 via 198.18.0.2 dev qfb-t1");
+    }
+
+    @Test
     void observesATapsOwnerGroupAndPersistence() {
         ns.witness("ip", "tuntap", "add", "dev", "qft-t1", "mode", "tap", "user", "4321", "group", "8765");
         ns.witness("ip", "tuntap", "add", "dev", "qft-t2", "mode", "tun");

@@ -5,12 +5,17 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.qfence.model.host.Guest;
 import io.qfence.model.host.GuestLaunch;
+import io.qfence.model.desired.HostOverrides;
+import io.qfence.model.host.Capability;
+import io.qfence.model.host.HostFacts;
+import io.qfence.testing.BundledState;
 import io.qfence.testing.RequiresHost;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.EnumSet;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
@@ -43,6 +48,19 @@ class AppArmorProfilesTest {
     void generatedProfilesCompile() {
         AppArmorProfiles.compileCheck(AppArmorProfiles.render(BRIDGED, false));
         AppArmorProfiles.compileCheck(AppArmorProfiles.render(userMode(), true));
+    }
+
+    @Test
+    @RequiresHost(tools = "apparmor_parser")
+    void theProfileOfEveryGuestOfTheBundledDesiredStateCompiles() {
+        EnumSet<Capability> capabilities = EnumSet.copyOf(HostFacts.TYPICAL.capabilities());
+        capabilities.add(Capability.APPARMOR);
+        HostFacts withAppArmor = new HostFacts(HostFacts.TYPICAL.cgroupVersion(), capabilities);
+        java.util.List<Guest> guests = BundledState.realize(withAppArmor, HostOverrides.NONE).objects(Guest.class);
+        assertThat(guests).hasSizeGreaterThan(5).allMatch(g -> "enforce".equals(g.config().get("apparmor")));
+        for (Guest g : guests) {
+            AppArmorProfiles.compileCheck(AppArmorProfiles.render(g, false));
+        }
     }
 
     @Test

@@ -34,7 +34,6 @@ final class ProbeHost implements AutoCloseable {
     static final Path QEMU = Path.of("/usr/bin/qemu-system-x86_64");
     static final List<String> CONTROLLERS = List.of("memory", "pids", "cpu");
     static final Path CGROUP_ROOT = Path.of("/sys/fs/cgroup");
-    private static Path builtImages;
 
     final String id = UUID.randomUUID().toString().substring(0, 8);
     final String name = "qfence-test-" + id;
@@ -71,18 +70,8 @@ final class ProbeHost implements AutoCloseable {
     }
 
     /** Builds (or takes from the cache) the probe image once per JVM: bin/build-probe-image. */
-    static synchronized Path probeImages() throws IOException {
-        if (builtImages == null) {
-            Path out = Path.of("target", "probe-images").toAbsolutePath();
-            long start = System.nanoTime();
-            Witness.Result r = Witness.tryRun("bin/build-probe-image", out.toString());
-            if (r.exitCode() != 0) {
-                throw new IllegalStateException("bin/build-probe-image failed: " + r.stderr());
-            }
-            System.out.printf("MEASURE probe image: %s (test saw %d ms)%n", r.stdout().strip(), (System.nanoTime() - start) / 1_000_000);
-            builtImages = out;
-        }
-        return builtImages;
+    static Path probeImages() {
+        return io.qfence.testing.ProbeImages.directory();
     }
 
     void ip(String... args) {
@@ -167,7 +156,7 @@ final class ProbeHost implements AutoCloseable {
         GuestLaunch launch = new GuestLaunch(run.toString(), run.resolve("qmp.sock").toString(), run.resolve("serial.sock").toString(),
                 run.resolve("serial.log").toString(), run.resolve("qemu.pid").toString(), List.of(kernel, initrd),
                 name + "/" + p.vm(), p.bridged() ? Optional.of("qft-" + p.vm()) : Optional.empty(), Duration.ofSeconds(10));
-        return new Guest("group.test/vm." + p.vm(), p.vm(), "test", p.uid(), p.uid(), argv, ArgvDigest.of(argv),
+        return new Guest("group.test/vm." + p.vm(), p.vm(), "test", p.uid(), p.uid(), argv, io.qfence.realize.ConfigDigest.of(argv),
                 new TreeMap<>(Map.of("memory", "128Mi")), GuestState.RUNNING, launch, GuestRuntime.NONE);
     }
 

@@ -1,0 +1,226 @@
+package io.qfence.verify;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.qfence.realize.FlowProtocol;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/**
+ * Renders a {@link VerifyReport}: the isolation matrix as one line per (source, target) pair, each protocol's ports
+ * marked {@code +} (reached) or {@code -} (not reached), a mismatch marked {@code !} (and in colour on a terminal),
+ * then every mismatch explained, then a summary. Text, JSON ({@code format_version} 1.0) and Markdown.
+ */
+public final class MatrixRenderer {
+
+    public static final String FORMAT_VERSION = "1.0";
+    private static final String GREEN = "\u001b[32m";
+    private static final String RED = "\u001b[31m";
+    private static final String MISMATCH = "\u001b[1;37;41m";
+    private static final String BOLD = "\u001b[1m";
+    private static final String RESET = "\u001b[0m";
+    private static final int MARKDOWN_LIMIT = 60_000;
+
+    private MatrixRenderer() {}
+
+    /** The cells of one (source, target) pair, by protocol. */
+    private record Pair(String source, String target, Map<FlowProtocol, List<VerifyReport.Result>> byProtocol) {}
+
+    private static List<Pair> pairs(VerifyReport report) {
+        Map<String, Pair> pairs = new LinkedHashMap<>();
+        for (VerifyReport.Result r : report.results()) {
+            ProbeCell c = r.cell();
+            Pair p = pairs.computeIfAbsent(c.source() + "\u0000" + c.target(), k -> new Pair(c.source(), c.target(), new LinkedHashMap<>()));
+            p.byProtocol().computeIfAbsent(c.protocol(), x -> new ArrayList<>()).add(r);
+        }
+        return List.copyOf(pairs.values());
+    }
+
+    private static String mark(VerifyReport.Result r, boolean colour) {
+        String text = (r.cell().port() == 0 ? "" : Integer.toString(r.cell().port())) + (r.observed() ? "+" : "-") + (r.matches() ? "" : "!");
+        if (!colour) {
+            return text;
+        }
+        return (r.matches() ? (r.observed() ? GREEN : RED) : MISMATCH) + text + RESET;
+    }
+
+    private static String cellText(List<VerifyReport.Result> results, boolean colour) {
+        if (results == null) {
+            return "";
+        }
+        return results.stream().map(r -> mark(r, colour)).collect(Collectors.joining(" "));
+    }
+
+    public static String text(VerifyReport report, boolean colour) {
+        StringBuilder out = new StringBuilder();
+        out.append("Isolation matrix of host ").append(report.host()).append(" at ").append(report.revision())
+                .append(", probed in sandbox ").append(report.sandbox()).append('\n');
+        out.append("  + reached, - not reached; ! marks a cell that differs from the policy's reachability relation\n\n");
+        List<Pair> pairs = pairs(report);
+        int sw = Math.max(4, pairs.stream().mapToInt(p -> p.source().length()).max().orElse(4));
+        int tw = Math.max(2, pairs.stream().mapToInt(p -> p.target().length()).max().orElse(2));
+        int tcpw = Math.max(3, pairs.stream().mapToInt(p -> cellText(p.byProtocol().get(FlowProtocol.TCP), false).length()).max().orElse(3));
+        int udpw = Math.max(3, pairs.stream().mapToInt(p -> cellText(p.byProtocol().get(FlowProtocol.UDP), false).length()).max().orElse(3));
+        String header = pad("FROM", sw) + "  " + pad("TO", tw) + "  " + pad("TCP", tcpw) + "  " + pad("UDP", udpw) + "  ICMP";
+        out.append(colour ? BOLD + header + RESET : header).append('\n');
+        String previous = "";
+        for (Pair p : pairs) {
+            String source = p.source().equals(previous) ? "" : p.source();
+            previous = p.source();
+            out.append(pad(source, sw)).append("  ").append(pad(p.target(), tw)).append("  ");
+            for (FlowProtocol proto : List.of(FlowProtocol.TCP, FlowProtocol.UDP)) {
+                String plain = cellText(p.byProtocol().get(proto), false);
+                out.append(cellText(p.byProtocol().get(proto), colour)).append(" ".repeat((proto == FlowProtocol.TCP ? tcpw : udpw) - plain.length())).append("  ");
+            }
+            out.append(cellText(p.byProtocol().get(FlowProtocol.ICMP), colour));
+            trimLineEnd(out);
+            out.append('\n');
+        }
+        List<VerifyReport.Result> mismatches = report.mismatches();
+        if (!mismatches.isEmpty()) {
+            out.append('\n').append(colour ? RED + BOLD : "").append("Mismatches (").append(mismatches.size()).append("):").append(colour ? RESET : "").append('\n');
+            for (VerifyReport.Result r : mismatches) {
+                out.append("  ! ").append(describe(r)).append('\n');
+            }
+        }
+        out.append('\n').append(summary(report, colour)).append('\n');
+        return out.toString();
+    }
+
+    static String describe(VerifyReport.Result r) {
+        ProbeCell c = r.cell();
+        return c.source() + " -> " + c.target() + " " + c.service() + " (" + c.address() + "): expected "
+                + (c.expected() ? "reached (" + c.basis() + ")" : "not reached (" + c.basis() + ")") + ", observed "
+                + (r.observed() ? "reached" : "not reached") + ": " + r.evidence();
+    }
+
+    public static String summary(VerifyReport report, boolean colour) {
+        int cells = report.results().size();
+        int mismatches = report.mismatches().size();
+        long reached = report.results().stream().filter(VerifyReport.Result::observed).count();
+        String verdict = report.passed() ? "PASSED" : "FAILED";
+        String head = colour ? (report.passed() ? GREEN : RED) + BOLD + verdict + RESET : verdict;
+        return head + ": " + cells + " cells, " + reached + " reached and " + (cells - reached) + " not, " + mismatches + " mismatch"
+                + (mismatches == 1 ? "" : "es") + "; " + seconds(report.total()) + " (" + report.phases().entrySet().stream()
+                .map(e -> e.getKey() + " " + seconds(e.getValue())).collect(Collectors.joining(", ")) + "), " + report.guestBoot().size()
+                + " probe guests, " + report.rounds() + " probe rounds"
+                + (report.teardown().stream().anyMatch(t -> t.startsWith("LEFT")) ? "; TEARDOWN LEFT SOMETHING BEHIND" : "");
+    }
+
+    public static String json(VerifyReport report) {
+        ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        ObjectNode root = mapper.createObjectNode();
+        root.put("format_version", FORMAT_VERSION);
+        root.put("host", report.host());
+        root.put("revision", report.revision());
+        root.put("sandbox", report.sandbox());
+        root.put("passed", report.passed());
+        root.put("cells", report.results().size());
+        root.put("mismatches", report.mismatches().size());
+        ObjectNode world = root.putObject("world");
+        world.put("uplink", report.world().uplink().toString());
+        world.put("host_address", report.world().hostAddress().toString());
+        world.put("internet", report.world().internet().toString());
+        world.put("stranger", report.world().stranger().toString());
+        ObjectNode prefixes = world.putObject("prefixes");
+        report.world().prefixes().forEach((k, v) -> prefixes.put(k.toString(), v.toString()));
+        ObjectNode outside = world.putObject("outside_clients");
+        report.world().outsideInside().forEach((k, v) -> outside.put(k.toString(), v.toString()));
+        ObjectNode phases = root.putObject("phases_ms");
+        report.phases().forEach((k, v) -> phases.put(k, v.toMillis()));
+        ObjectNode boot = root.putObject("guest_boot_ms");
+        report.guestBoot().entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> boot.put(e.getKey(), e.getValue().toMillis()));
+        root.put("rounds", report.rounds());
+        ArrayNode results = root.putArray("results");
+        for (VerifyReport.Result r : report.results()) {
+            ProbeCell c = r.cell();
+            ObjectNode o = results.addObject();
+            o.put("id", c.id());
+            o.put("source", c.source());
+            o.put("target", c.target());
+            o.put("address", c.address().toString());
+            o.put("protocol", c.protocol().keyword());
+            if (c.port() != 0) {
+                o.put("port", c.port());
+            }
+            o.put("expected", c.expected() ? "allowed" : "denied");
+            o.put("observed", r.observed() ? "allowed" : "denied");
+            o.put("matches", r.matches());
+            if (r.wrongTarget()) {
+                o.put("wrong_target", true);
+            }
+            o.put("basis", c.basis());
+            o.put("evidence", r.evidence());
+        }
+        ArrayNode teardown = root.putArray("teardown");
+        report.teardown().forEach(teardown::add);
+        try {
+            return mapper.writeValueAsString(root) + "\n";
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("a report always serializes", e);
+        }
+    }
+
+    public static String markdown(VerifyReport report) {
+        StringBuilder out = new StringBuilder();
+        out.append("### qfence verify: ").append(report.passed() ? "passed" : "**FAILED**").append("\n\n");
+        out.append(summary(report, false).replace("PASSED: ", "").replace("FAILED: ", "")).append("\n\n");
+        List<VerifyReport.Result> mismatches = report.mismatches();
+        if (!mismatches.isEmpty()) {
+            out.append("**Mismatches (").append(mismatches.size()).append(")**\n\n");
+            for (VerifyReport.Result r : mismatches) {
+                out.append("- ").append(escape(describe(r))).append('\n');
+            }
+            out.append('\n');
+        }
+        out.append("<details><summary>Matrix (+ reached, - not reached, ! differs from the policy)</summary>\n\n");
+        out.append("| from | to | tcp | udp | icmp |\n|---|---|---|---|---|\n");
+        String footer = "\n</details>\n";
+        for (Pair p : pairs(report)) {
+            String row = "| " + escape(p.source()) + " | " + escape(p.target()) + " | "
+                    + bold(p.byProtocol().get(FlowProtocol.TCP)) + " | " + bold(p.byProtocol().get(FlowProtocol.UDP)) + " | "
+                    + bold(p.byProtocol().get(FlowProtocol.ICMP)) + " |\n";
+            if (out.length() + row.length() + footer.length() + 40 > MARKDOWN_LIMIT) {
+                out.append("| … | (matrix shortened; see --format json) | | | |\n");
+                break;
+            }
+            out.append(row);
+        }
+        out.append(footer);
+        return out.toString();
+    }
+
+    private static String bold(List<VerifyReport.Result> results) {
+        if (results == null) {
+            return "";
+        }
+        return results.stream().map(r -> r.matches() ? mark(r, false) : "**" + mark(r, false) + "**").collect(Collectors.joining(" "));
+    }
+
+    private static String escape(String s) {
+        return s.replace("|", "\\|").replace("<", "&lt;");
+    }
+
+    private static String seconds(Duration d) {
+        return String.format(Locale.ROOT, "%.1f s", d.toMillis() / 1000.0);
+    }
+
+    private static String pad(String s, int width) {
+        return s.length() >= width ? s : s + " ".repeat(width - s.length());
+    }
+
+    private static void trimLineEnd(StringBuilder out) {
+        int end = out.length();
+        while (end > 0 && out.charAt(end - 1) == ' ') {
+            end--;
+        }
+        out.setLength(end);
+    }
+}

@@ -1,0 +1,59 @@
+package io.qfence.verify;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The outcome of {@code qfence verify}: every cell with what was expected and what was observed.
+ *
+ * @param guestBoot from the start of each guest to its console answering
+ * @param phases    how long each phase took, in order (sandbox, apply, boot, probes, teardown)
+ * @param teardown  what teardown removed, and anything it could not
+ */
+public record VerifyReport(String host, String revision, String sandbox, ProbeWorld world, List<Result> results,
+        Map<String, Duration> guestBoot, Map<String, Duration> phases, int rounds, List<String> teardown) {
+
+    public VerifyReport {
+        Objects.requireNonNull(host, "host");
+        Objects.requireNonNull(revision, "revision");
+        Objects.requireNonNull(sandbox, "sandbox");
+        Objects.requireNonNull(world, "world");
+        results = List.copyOf(results);
+        guestBoot = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(guestBoot));
+        phases = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(phases));
+        teardown = List.copyOf(teardown);
+    }
+
+    /**
+     * One probed cell.
+     *
+     * @param observed    whether the intended endpoint answered
+     * @param wrongTarget something answered, but not the intended endpoint (a misdirected DNAT, say): always a mismatch
+     * @param evidence    what came back, or why nothing did
+     */
+    public record Result(ProbeCell cell, boolean observed, boolean wrongTarget, String evidence) {
+        public Result {
+            Objects.requireNonNull(cell, "cell");
+            Objects.requireNonNull(evidence, "evidence");
+        }
+
+        public boolean matches() {
+            return !wrongTarget && observed == cell.expected();
+        }
+    }
+
+    public List<Result> mismatches() {
+        return results.stream().filter(r -> !r.matches()).toList();
+    }
+
+    /** Every cell matched and teardown left nothing behind. */
+    public boolean passed() {
+        return mismatches().isEmpty() && teardown.stream().noneMatch(t -> t.startsWith("LEFT"));
+    }
+
+    public Duration total() {
+        return phases.values().stream().reduce(Duration.ZERO, Duration::plus);
+    }
+}

@@ -1,0 +1,62 @@
+package io.qfence.platform.qemu;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.qfence.model.host.Guest;
+import io.qfence.model.host.GuestState;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class GuestRegistryTest {
+
+    @TempDir
+    Path state;
+
+    static Guest guest(String vm) {
+        return ProbeHost.guest(Path.of("/run/qfence"), Path.of("/var/lib/qfence/images"), "10.9.9.", "test",
+                ProbeHost.Probe.bridged(vm, 201000, 11));
+    }
+
+    @Test
+    void aRecordHoldsTheGuestAsStartedItsPidAndStartTimeInAPrivateFile() throws Exception {
+        GuestRegistry registry = new GuestRegistry(state);
+        GuestRegistry.Entry entry = new GuestRegistry.Entry(guest("web-01"), 4242, 987654, Instant.parse("2026-03-01T10:00:00Z"));
+
+        registry.record(entry);
+
+        assertThat(registry.find("web-01")).contains(entry);
+        assertThat(registry.entries()).containsExactly(entry);
+        Path file = state.resolve("guests/web-01.json");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file.getParent()))).isEqualTo("rwx------");
+        assertThat(entry.guest().state()).isEqualTo(GuestState.RUNNING);
+        registry.remove("web-01");
+        assertThat(registry.find("web-01")).isEmpty();
+        assertThat(registry.entries()).isEmpty();
+    }
+
+    @Test
+    void anUnreadableRecordStopsObservationWithAMessageThatSaysWhatToDo() throws Exception {
+        Files.createDirectories(state.resolve("guests"));
+        Files.writeString(state.resolve("guests/web-01.json"), "{\"format\":1,\"guest\":");
+
+        assertThatThrownBy(() -> new GuestRegistry(state).entries())
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageStartingWith("unreadable guest record " + state.resolve("guests/web-01.json"))
+                .hasMessageEndingWith("check that no guest of it still runs, then remove the file");
+    }
+
+    @Test
+    void aRecordUnderAnotherVmsNameIsRefused() throws Exception {
+        GuestRegistry registry = new GuestRegistry(state);
+        registry.record(new GuestRegistry.Entry(guest("web-01"), 4242, 1, Instant.EPOCH));
+        Files.move(state.resolve("guests/web-01.json"), state.resolve("guests/web-02.json"));
+
+        assertThatThrownBy(registry::entries).hasMessageContaining("holds guest web-01");
+    }
+}

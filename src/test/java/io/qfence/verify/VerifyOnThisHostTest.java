@@ -1,0 +1,159 @@
+package io.qfence.verify;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.qfence.cli.Cli;
+import io.qfence.cli.CliContext;
+import io.qfence.cli.HostRealization;
+import io.qfence.host.HostConnector;
+import io.qfence.platform.sandbox.NetnsSandbox;
+import io.qfence.testing.ProbeImages;
+import io.qfence.testing.RequiresHost;
+import io.qfence.testing.Witness;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.io.StringReader;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code qfence verify} on this machine with real guests: the bundled desired state passes; a firewall broken after
+ * apply fails on exactly the cells it opens; an interrupted run leaves nothing behind. Each run checks that no
+ * namespace, cgroup, directory or process of its sandbox remains.
+ */
+@RequiresHost(tools = {"ip", "nft", "qemu-system-x86_64", "setpriv", "kill"})
+class VerifyOnThisHostTest {
+
+    static final Clock CLOCK = Clock.fixed(Bundled.TODAY.atStartOfDay().toInstant(ZoneOffset.UTC), ZoneOffset.UTC);
+    static final Pattern SANDBOX = Pattern.compile("created (qfence-verify-[0-9a-f]{8})");
+
+    static CliContext context() {
+        return new CliContext(CLOCK, HostRealization.realizer(), HostConnector.NONE, new BufferedReader(new StringReader("")),
+                io.qfence.app.Main.verification());
+    }
+
+    /** Nothing of the sandbox remains: namespaces, cgroups in any hierarchy, its directory, its guests. */
+    static void assertNothingLeftOf(String sandbox) throws Exception {
+        assertThat(Witness.run("ip", "netns", "list")).doesNotContain(sandbox);
+        try (Stream<Path> hierarchies = Files.list(Path.of("/sys/fs/cgroup"))) {
+            for (Path h : hierarchies.toList()) {
+                assertThat(h.resolve(sandbox)).as("cgroup in " + h).doesNotExist();
+            }
+        }
+        assertThat(Path.of(System.getProperty("java.io.tmpdir"), sandbox)).doesNotExist();
+        assertThat(Witness.tryRun("pgrep", "-f", "/" + sandbox + "/").stdout()).as("processes of the sandbox").isBlank();
+    }
+
+    @Test
+    void verifyPassesOnTheBundledDesiredState() throws Exception {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int exit = Cli.commandLine(context()).setOut(new PrintWriter(out)).setErr(new PrintWriter(err))
+                .execute("verify", "--dir", "desired-state", "--format", "json", "--probe-images", ProbeImages.directory().toString());
+
+        System.out.println("MEASURE verify (bundled): " + out.toString().lines().filter(l -> l.contains("\"sandbox\"") || l.contains("_ms\"")
+                || l.trim().matches("\"[a-z-]+\" : \\d+,?")).collect(Collectors.joining(" ")));
+        assertThat(exit).as(err.toString()).isZero();
+        assertThat(out.toString()).contains("\"passed\" : true", "\"mismatches\" : 0");
+        Matcher m = SANDBOX.matcher(err.toString());
+        assertThat(m.find()).isTrue();
+        assertNothingLeftOf(m.group(1));
+    }
+
+    @Test
+    void theDemoValidatesPlansAppliesShowsTheGuestsProvesTheIsolationAndLeavesNothingBehind() throws Exception {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int exit = Cli.commandLine(context()).setOut(new PrintWriter(out)).setErr(new PrintWriter(err))
+                .execute("demo", "--dir", "desired-state", "--probe-images", ProbeImages.directory().toString());
+
+        String shown = out.toString();
+        System.out.println("MEASURE demo (in-process): " + shown.lines().filter(l -> l.startsWith("Demo done") || l.startsWith("PASSED"))
+                .collect(Collectors.joining(" ")));
+        assertThat(exit).as(shown + err).isZero();
+        assertThat(shown).containsSubsequence("== 1/5 Validate", "valid: 1 host(s), 3 groups", "== 2/5 The plan for host hv1",
+                "Plan: ", "== 3/5 Apply it in a sandbox", "== 4/5 The guests and their limits", "GUEST", "web-app-1", "running",
+                "== 5/5 The isolation proof", "PASSED", "Demo done in", "What to run next:", "bin/qfence verify");
+        assertThat(shown.lines().filter(l -> l.matches("^[a-z]+-[a-z0-9-]+\\s+(web|db|ci)\\s+\\d+\\s+\\d+\\s+running\\s+running.*")).count())
+                .as("every guest runs, with its uid and pid").isEqualTo(9);
+        Matcher m = SANDBOX.matcher(err.toString());
+        assertThat(m.find()).isTrue();
+        assertNothingLeftOf(m.group(1));
+    }
+
+    @Test
+    void aBlanketAcceptFromWebToDbFailsVerifyOnExactlyTheCellsItOpens() throws Exception {
+        List<String> sandboxes = new ArrayList<>();
+        Verifier verifier = new Verifier(NetnsSandbox::create, SandboxApply.throughApplier(io.qfence.app.Main.liveHost(), 4));
+        VerifyOptions options = VerifyOptions.of(ProbeImages.directory(), Bundled.TODAY, (a, msg) -> { }).afterApply(applied -> {
+            sandboxes.add(applied.sandbox().name());
+            // Between apply and probing: an accept for everything from web's bridge to db's, ahead of every drop.
+            Witness.inNetns(applied.sandbox().name(), "nft", "insert", "rule", "inet", "qfence", "forward",
+                    "iifname", "qfb-web", "oifname", "qfb-db", "accept");
+        });
+
+        VerifyReport report = verifier.verify(Bundled.STATE, "hv1", options);
+
+        // Independently of the verifier: what the rule opens is every cell from a web VM to a db VM that the
+        // policy denies. Nothing else may change.
+        Set<String> web = Set.of("web-bastion", "web-app-1", "web-app-2");
+        Set<String> db = Set.of("db-bastion", "db-main", "db-replica");
+        Set<String> opened = report.results().stream().map(VerifyReport.Result::cell)
+                .filter(c -> web.contains(c.source()) && db.contains(c.target()) && !c.expected())
+                .map(ProbeCell::id).collect(Collectors.toSet());
+        assertThat(opened).hasSizeGreaterThan(30);
+        assertThat(report.mismatches()).extracting(r -> r.cell().id()).containsExactlyInAnyOrderElementsOf(opened);
+        assertThat(report.mismatches()).allMatch(r -> r.observed() && !r.wrongTarget());
+        assertThat(report.passed()).isFalse();
+        assertThat(MatrixRenderer.text(report, false)).contains("Mismatches (" + opened.size() + "):", "web-app-1 -> db-bastion tcp 22");
+        assertNothingLeftOf(sandboxes.get(0));
+    }
+
+    @Test
+    void anInterruptedVerifyLeavesNoNamespaceCgroupProcessOrFileBehind() throws Exception {
+        List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), "io.qfence.app.Main",
+                "verify", "--dir", "desired-state", "--probe-images", ProbeImages.directory().toString());
+        Process verify = new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        String sandbox = null;
+        StringBuilder seen = new StringBuilder();
+        try (BufferedReader stderr = new BufferedReader(new InputStreamReader(verify.getErrorStream(), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = stderr.readLine()) != null) {
+                seen.append(line).append('\n');
+                Matcher m = SANDBOX.matcher(line);
+                if (m.find()) {
+                    sandbox = m.group(1);
+                }
+                if (line.contains("running as pid")) {
+                    break; // guests are up, probing has not begun: the most to clean up
+                }
+            }
+            assertThat(sandbox).as(seen.toString()).isNotNull();
+            assertThat(Witness.run("ip", "netns", "list")).contains(sandbox);
+
+            Witness.run("kill", "-INT", Long.toString(verify.pid()));
+
+            assertThat(verify.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            stderr.lines().forEach(l -> seen.append(l).append('\n'));
+        } finally {
+            verify.destroyForcibly();
+        }
+        assertThat(seen.toString()).contains("sandbox: killed", "sandbox: removed /tmp/" + sandbox);
+        assertNothingLeftOf(sandbox);
+    }
+}
