@@ -1,0 +1,184 @@
+package io.qfence.platform.nft;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.qfence.model.host.Firewall;
+import io.qfence.model.host.NftChain;
+import io.qfence.model.host.NftRule;
+import io.qfence.model.host.NftSet;
+import io.qfence.model.host.NftTable;
+import io.qfence.testing.RequiresHost;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A change to tables the client knows (listed at the kernel's current ruleset generation) is one transaction that
+ * touches only what differs; anything unexpected falls back to flush and refill. The nft CLI is the witness: rule
+ * handles show which rules a transaction re-created.
+ */
+@RequiresHost(tools = {"nft", "ip"})
+class NftIncrementalUpdateTest {
+
+    private NftTestNamespace ns;
+    private NftClient client;
+
+    @BeforeEach
+    void openNamespace() {
+        ns = NftTestNamespace.create();
+        client = NftClient.open(ns.ns);
+    }
+
+    @AfterEach
+    void removeNamespace() {
+        try {
+            client.close();
+        } finally {
+            ns.close();
+        }
+    }
+
+    @Test
+    void theGenerationMovesByOnePerCommittedTransactionAndNotForListingsOrDryRuns() {
+        try (RulesetGeneration generation = ns.ns.call(RulesetGeneration::open)) {
+            long g0 = ns.ns.call(generation::current);
+            client.replace(Rulesets.small(), List.of());
+            long g1 = ns.ns.call(generation::current);
+            client.observeFirewall();
+            client.check(Rulesets.small());
+            ns.nft("list", "ruleset");
+            long g2 = ns.ns.call(generation::current);
+            ns.nft("add", "table", "ip", "other");
+
+            assertThat(g1).isEqualTo(g0 + 1);
+            assertThat(g2).isEqualTo(g1);
+            assertThat(ns.ns.call(generation::current)).isEqualTo(g2 + 1);
+        }
+    }
+
+    @Test
+    void aChangeToKnownTablesRecreatesOnlyTheChangedChainAndKeepsEveryOtherRuleAndCounter() {
+        client.replace(Rulesets.small(), List.of());
+        client.observeFirewall();
+        Map<String, Long> before = handles();
+        List<NftTable> changed = List.of(changedInet(), Rulesets.small().get(1));
+
+        client.replace(changed, List.of());
+
+        assertThat(witnessTable("inet")).isEqualTo(changed.get(0));
+        assertThat(witnessTable("bridge")).isEqualTo(changed.get(1));
+        Map<String, Long> after = handles();
+        // the unchanged chains keep their rules (same handles): not flushed and refilled
+        assertThat(after).containsEntry("bridge forward qf:spoof:a", before.get("bridge forward qf:spoof:a"));
+        assertThat(after).containsEntry("inet web ", before.get("inet web "));
+        // the changed chain was refilled
+        assertThat(after.get("inet forward qf:base")).isNotEqualTo(before.get("inet forward qf:base"));
+        assertThat(counterNames("inet")).containsExactly("drop_forward", "drop_new");
+        // and the client knows the result without listing it again, proven by the generation
+        assertThat(client.knowsCurrentTables()).isTrue();
+        assertThat(client.currentTables()).contains(Firewall.of(changed));
+    }
+
+    @Test
+    void aForeignCommitSinceTheListingFallsBackToFlushAndRefillAndStillEndsExactlyAsDesired() {
+        client.replace(Rulesets.small(), List.of());
+        client.observeFirewall();
+        // a hand edit in an owned chain the change does not touch: only a full refill removes it
+        ns.nft("add", "rule", "inet", "qfence", "web", "counter");
+        Map<String, Long> before = handles();
+        List<NftTable> changed = List.of(changedInet(), Rulesets.small().get(1));
+
+        assertThat(client.knowsCurrentTables()).isFalse();
+        client.replace(changed, List.of());
+
+        assertThat(witnessTable("inet")).isEqualTo(changed.get(0));
+        assertThat(handles().get("bridge forward qf:spoof:a")).isNotEqualTo(before.get("bridge forward qf:spoof:a"));
+        assertThat(client.currentTables()).contains(Firewall.of(changed));
+    }
+
+    @Test
+    void aChangeTheKernelRejectsLeavesTheTablesAsTheyWere() {
+        client.replace(Rulesets.small(), List.of());
+        client.observeFirewall();
+        String before = ns.nft("list", "ruleset");
+        NftTable inet = Rulesets.small().get(0);
+        NftTable broken = withForwardRules(inet, Rulesets.rule("[{\"jump\":{\"target\":\"no_such_chain\"}}]", ""));
+
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> client.replace(List.of(broken, Rulesets.small().get(1)), List.of()))
+                .isInstanceOf(NftException.class);
+
+        assertThat(ns.nft("list", "ruleset")).isEqualTo(before);
+        assertThat(client.currentTables()).contains(Firewall.of(Rulesets.small()));
+    }
+
+    // --- a change: one more rule in forward, a set element added and one removed, a new counter ---
+
+    private static NftTable changedInet() {
+        NftTable inet = Rulesets.small().get(0);
+        NftTable withRule = withForwardRules(inet, Rulesets.rule("[{\"counter\":\"drop_new\"},{\"drop\":null}]", "qf:new"));
+        NftSet ports = inet.sets().get(0);
+        NftSet changedPorts = new NftSet(ports.name(), ports.type(), ports.flags(), List.of("443", "{\"range\":[8000,8080]}"));
+        return new NftTable("inet", "qfence", withRule.chains(), List.of(changedPorts), List.of("drop_forward", "drop_new"));
+    }
+
+    private static NftTable withForwardRules(NftTable t, NftRule extra) {
+        List<NftChain> chains = new ArrayList<>();
+        for (NftChain c : t.chains()) {
+            if (c.name().equals("forward")) {
+                List<NftRule> rules = new ArrayList<>(c.rules());
+                rules.add(rules.size() - 1, extra);
+                chains.add(new NftChain(c.name(), c.hook(), rules));
+            } else {
+                chains.add(c);
+            }
+        }
+        return new NftTable(t.family(), t.name(), chains, t.sets(), t.counters());
+    }
+
+    // --- the witness ---
+
+    /** Every rule's handle by "family chain comment". */
+    private Map<String, Long> handles() {
+        Map<String, Long> out = new TreeMap<>();
+        for (JsonNode item : CanonicalJson.parse(ns.ruleset()).get("nftables")) {
+            JsonNode r = item.get("rule");
+            if (r != null) {
+                out.put(r.path("family").asText() + " " + r.path("chain").asText() + " " + r.path("comment").asText(""), r.path("handle").asLong());
+            }
+        }
+        return out;
+    }
+
+    private List<String> counterNames(String family) {
+        List<String> out = new ArrayList<>();
+        for (JsonNode item : CanonicalJson.parse(ns.ruleset()).get("nftables")) {
+            JsonNode c = item.get("counter");
+            if (c != null && family.equals(c.path("family").asText())) {
+                out.add(c.path("name").asText());
+            }
+        }
+        return out.stream().sorted().toList();
+    }
+
+    private NftTable witnessTable(String family) {
+        JsonNode ruleset = CanonicalJson.parse(ns.ruleset());
+        var items = CanonicalJson.MAPPER.createArrayNode();
+        ruleset.get("nftables").forEach(item -> {
+            String kind = item.fieldNames().next();
+            JsonNode o = item.get(kind);
+            boolean ours = kind.equals("table") ? family.equals(o.path("family").asText()) && "qfence".equals(o.path("name").asText())
+                    : family.equals(o.path("family").asText()) && "qfence".equals(o.path("table").asText());
+            if (ours) {
+                items.add(item);
+            }
+        });
+        var doc = CanonicalJson.MAPPER.createObjectNode();
+        doc.set("nftables", items);
+        return Normalizer.normalize(doc, family, "qfence").table();
+    }
+}
