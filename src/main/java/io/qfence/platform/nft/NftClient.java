@@ -46,6 +46,11 @@ public final class NftClient implements AutoCloseable {
     private Known known;
 
     private record Known(long generation, Map<String, NftTable> tables) {}
+
+    /** The last consistent full listing (the same generation before and after it). */
+    private Listed listed;
+
+    private record Listed(long generation, FirewallObservation observation) {}
     /** The namespace handle this client made for itself ({@link #inCurrentNamespace}), closed with it. */
     private final NetNamespace owned;
 
@@ -121,6 +126,17 @@ public final class NftClient implements AutoCloseable {
     public synchronized FirewallObservation observeFirewall() {
         return confinement.call(() -> {
             long before = generation.current();
+            if (listed != null && listed.generation() == before) {
+                // nothing committed since the last listing: the tables are as listed; only counters move without a commit
+                List<CounterSample> counters = new ArrayList<>();
+                for (NftTable t : listed.observation().firewall().map(Firewall::tables).orElse(List.of())) {
+                    counters.addAll(counterValues(t.family()));
+                }
+                if (generation.current() == before) {
+                    FirewallObservation o = listed.observation();
+                    return new FirewallObservation(o.firewall(), counters, o.unmodelled(), o.foreignTables());
+                }
+            }
             JsonNode ruleset = CanonicalJson.parse(context.run("list ruleset", "{\"nftables\":[{\"list\":{\"ruleset\":null}}]}", false));
             long after = generation.current();
             Map<String, ArrayNode> byTable = byTable(ruleset);
@@ -143,8 +159,10 @@ public final class NftClient implements AutoCloseable {
             }
             known = before == after ? new Known(after, byName) : null;
             List<String> foreign = byTable.keySet().stream().filter(n -> !TransactionBuffer.ownedNames().contains(n)).toList();
-            return new FirewallObservation(tables.isEmpty() ? Optional.empty() : Optional.of(Firewall.of(tables)),
+            FirewallObservation o = new FirewallObservation(tables.isEmpty() ? Optional.empty() : Optional.of(Firewall.of(tables)),
                     counters, unmodelled, foreign);
+            listed = before == after ? new Listed(after, o) : null;
+            return o;
         });
     }
 
@@ -166,6 +184,23 @@ public final class NftClient implements AutoCloseable {
     /** Whether the client would now take the incremental path (tests). */
     synchronized boolean knowsCurrentTables() {
         return confinement.call(() -> known != null && generation.current() == known.generation());
+    }
+
+    /** The named counters of {@code family qfence} with their values, sorted by name (as a table listing gives them). */
+    private List<CounterSample> counterValues(String family) {
+        String command = "{\"nftables\":[{\"list\":{\"counters\":{\"family\":\"" + family + "\",\"table\":\""
+                + Firewall.OWNED_TABLE + "\"}}}]}";
+        JsonNode out = CanonicalJson.parse(context.run("list counters table " + family + " " + Firewall.OWNED_TABLE, command, false));
+        List<CounterSample> samples = new ArrayList<>();
+        for (JsonNode item : Normalizer.items(out)) {
+            JsonNode c = item.get("counter");
+            if (c != null && c.path("family").asText().equals(family) && c.path("table").asText().equals(Firewall.OWNED_TABLE)) {
+                samples.add(new CounterSample(family + " " + Firewall.OWNED_TABLE, c.path("name").asText(), c.path("packets").asLong(),
+                        c.path("bytes").asLong()));
+            }
+        }
+        samples.sort(java.util.Comparator.comparing(CounterSample::counter));
+        return samples;
     }
 
     /** A ruleset listing's items by table ({@code family name}), in listing order; the metainfo is left out. */

@@ -116,6 +116,39 @@ class NftIncrementalUpdateTest {
         assertThat(client.currentTables()).contains(Firewall.of(Rulesets.small()));
     }
 
+    @Test
+    void observingWithoutACommitSinceReportsTheListedTablesWithFreshCounterValues() {
+        client.replace(Rulesets.small(), List.of());
+        ns.nftScript("add counter inet qfence extra { packets 5 bytes 300 }\n");
+        FirewallObservation first = client.observeFirewall();
+        try (RulesetGeneration generation = ns.ns.call(RulesetGeneration::open)) {
+            long g = ns.ns.call(generation::current);
+            ns.nft("reset", "counter", "inet", "qfence", "extra");
+            assertThat(ns.ns.call(generation::current)).as("a counter reset commits nothing").isEqualTo(g);
+        }
+
+        FirewallObservation second = client.observeFirewall();
+
+        assertThat(first.counters()).contains(new io.qfence.model.host.CounterSample("inet qfence", "extra", 5, 300));
+        assertThat(second.counters()).contains(new io.qfence.model.host.CounterSample("inet qfence", "extra", 0, 0));
+        assertThat(second.counters()).hasSameSizeAs(first.counters());
+        assertThat(second.firewall()).isEqualTo(first.firewall());
+        assertThat(second.foreignTables()).isEqualTo(first.foreignTables());
+    }
+
+    @Test
+    void aCommitSinceTheLastObservationIsSeenByTheNext() {
+        client.replace(Rulesets.small(), List.of());
+        client.observeFirewall();
+        ns.nft("add", "rule", "inet", "qfence", "web", "counter");
+        ns.nft("add", "table", "ip", "other");
+
+        FirewallObservation o = client.observeFirewall();
+
+        assertThat(o.firewall().orElseThrow().tables().get(1).chains().get(1).rules()).hasSize(2);
+        assertThat(o.foreignTables()).containsExactly("ip other");
+    }
+
     // --- a change: one more rule in forward, a set element added and one removed, a new counter ---
 
     private static NftTable changedInet() {
