@@ -36,7 +36,7 @@ public final class NftClient implements AutoCloseable {
 
     private final Confinement confinement;
     private final NftContext context;
-    private final RulesetGeneration generation;
+    private final NftNetlink generation;
     /**
      * The owned tables as the kernel holds them at a ruleset generation, as far as this client knows: from a listing
      * with the same generation before and after it, or from its own incremental transaction, committed alone (the
@@ -64,7 +64,7 @@ public final class NftClient implements AutoCloseable {
         this.owned = owned ? namespace : null;
         this.context = confinement.call(NftContext::open);
         try {
-            this.generation = confinement.call(RulesetGeneration::open);
+            this.generation = confinement.call(NftNetlink::open);
         } catch (RuntimeException e) {
             confinement.call(() -> {
                 context.close();
@@ -188,16 +188,10 @@ public final class NftClient implements AutoCloseable {
 
     /** The named counters of {@code family qfence} with their values, sorted by name (as a table listing gives them). */
     private List<CounterSample> counterValues(String family) {
-        String command = "{\"nftables\":[{\"list\":{\"counters\":{\"family\":\"" + family + "\",\"table\":\""
-                + Firewall.OWNED_TABLE + "\"}}}]}";
-        JsonNode out = CanonicalJson.parse(context.run("list counters table " + family + " " + Firewall.OWNED_TABLE, command, false));
+        // straight from the kernel: libnftables' 'list counters' fetches the table's sets and rules as well
         List<CounterSample> samples = new ArrayList<>();
-        for (JsonNode item : Normalizer.items(out)) {
-            JsonNode c = item.get("counter");
-            if (c != null && c.path("family").asText().equals(family) && c.path("table").asText().equals(Firewall.OWNED_TABLE)) {
-                samples.add(new CounterSample(family + " " + Firewall.OWNED_TABLE, c.path("name").asText(), c.path("packets").asLong(),
-                        c.path("bytes").asLong()));
-            }
+        for (NftNetlink.Counter c : generation.counters(family, Firewall.OWNED_TABLE)) {
+            samples.add(new CounterSample(family + " " + Firewall.OWNED_TABLE, c.name(), c.packets(), c.bytes()));
         }
         samples.sort(java.util.Comparator.comparing(CounterSample::counter));
         return samples;

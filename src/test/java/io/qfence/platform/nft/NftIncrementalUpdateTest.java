@@ -45,7 +45,7 @@ class NftIncrementalUpdateTest {
 
     @Test
     void theGenerationMovesByOnePerCommittedTransactionAndNotForListingsOrDryRuns() {
-        try (RulesetGeneration generation = ns.ns.call(RulesetGeneration::open)) {
+        try (NftNetlink generation = ns.ns.call(NftNetlink::open)) {
             long g0 = ns.ns.call(generation::current);
             client.replace(Rulesets.small(), List.of());
             long g1 = ns.ns.call(generation::current);
@@ -58,6 +58,24 @@ class NftIncrementalUpdateTest {
             assertThat(g1).isEqualTo(g0 + 1);
             assertThat(g2).isEqualTo(g1);
             assertThat(ns.ns.call(generation::current)).isEqualTo(g2 + 1);
+        }
+    }
+
+    @Test
+    void namedCountersAreReadStraightFromTheKernelPerTableWithTheirValues() {
+        ns.nftScript("add table inet qfence\n"
+                + "add counter inet qfence b { packets 5 bytes 300 }\n"
+                + "add counter inet qfence a { packets 7 bytes 4096 }\n"
+                + "add quota inet qfence q { 1000 bytes }\n"
+                + "add table inet other\n"
+                + "add counter inet other a { packets 1 bytes 1 }\n"
+                + "add table bridge qfence\n"
+                + "add counter bridge qfence spoof { packets 9 bytes 900 }\n");
+        try (NftNetlink netlink = ns.ns.call(NftNetlink::open)) {
+            assertThat(ns.ns.call(() -> netlink.counters("inet", "qfence"))).containsExactlyInAnyOrder(
+                    new NftNetlink.Counter("a", 7, 4096), new NftNetlink.Counter("b", 5, 300));
+            assertThat(ns.ns.call(() -> netlink.counters("bridge", "qfence"))).containsExactly(new NftNetlink.Counter("spoof", 9, 900));
+            assertThat(ns.ns.call(() -> netlink.counters("bridge", "missing"))).isEmpty();
         }
     }
 
@@ -121,7 +139,7 @@ class NftIncrementalUpdateTest {
         client.replace(Rulesets.small(), List.of());
         ns.nftScript("add counter inet qfence extra { packets 5 bytes 300 }\n");
         FirewallObservation first = client.observeFirewall();
-        try (RulesetGeneration generation = ns.ns.call(RulesetGeneration::open)) {
+        try (NftNetlink generation = ns.ns.call(NftNetlink::open)) {
             long g = ns.ns.call(generation::current);
             ns.nft("reset", "counter", "inet", "qfence", "extra");
             assertThat(ns.ns.call(generation::current)).as("a counter reset commits nothing").isEqualTo(g);
