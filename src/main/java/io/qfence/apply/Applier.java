@@ -289,7 +289,7 @@ public final class Applier {
 
     /** Fail-closed: a guest starts only inside a firewall, on its own tap, in its own cgroup. */
     private void requirePlacement(Guest g) {
-        if (host.firewall().observe().firewall().isEmpty()) {
+        if (host.firewall().current().isEmpty()) {
             throw new HostOperationException(g.address(), "precondition failed: qfence's firewall is not in place; the guest is not started");
         }
         if (g.launch().tap().isPresent() && host.links().find(g.launch().tap().get()).isEmpty()) {
@@ -358,7 +358,7 @@ public final class Applier {
         } else if (want instanceof Link l) {
             seen = host.links().find(l.name());
         } else if (want instanceof Firewall) {
-            seen = host.firewall().observe().firewall();
+            seen = host.firewall().current();
         } else if (want instanceof Cgroup cg) {
             seen = host.cgroups().read(cg.address(), cg.path(), cg.files().keySet());
         } else {

@@ -35,6 +35,24 @@ public final class LastAppliedObjects {
 
     /** The record, or empty when there is none yet. */
     public static Optional<List<HostObject>> read(Path stateDir) throws Unreadable {
+        return read(stateDir, null);
+    }
+
+    /**
+     * Reads the record like {@link LastAppliedObjects#read(Path)}, but decodes it again only when its text changed
+     * since the previous read: a long-lived process (the daemon) reads the same record every cycle, and decoding
+     * it is most of the cost (some 30 ms at 1000 VMs).
+     */
+    public static final class Reader {
+        private String text;
+        private List<HostObject> objects;
+
+        public synchronized Optional<List<HostObject>> read(Path stateDir) throws Unreadable {
+            return LastAppliedObjects.read(stateDir, this);
+        }
+    }
+
+    private static Optional<List<HostObject>> read(Path stateDir, Reader cache) throws Unreadable {
         Path file = stateDir.resolve(FILE_NAME);
         String json;
         try {
@@ -44,8 +62,16 @@ public final class LastAppliedObjects {
         } catch (IOException e) {
             throw new Unreadable("cannot read " + file + ": " + e, e);
         }
+        if (cache != null && json.equals(cache.text)) {
+            return Optional.of(cache.objects);
+        }
         try {
-            return Optional.of(SnapshotCodec.objectsFromJson(json));
+            List<HostObject> objects = SnapshotCodec.objectsFromJson(json);
+            if (cache != null) {
+                cache.text = json;
+                cache.objects = objects;
+            }
+            return Optional.of(objects);
         } catch (IllegalArgumentException e) {
             throw new Unreadable(file + " is not a record of applied objects: " + e.getMessage(), e);
         }

@@ -70,6 +70,7 @@ public final class Engine {
     private final HostPorts host;
     private final Clock clock;
     private final int parallelStarts;
+    private final LastAppliedObjects.Reader lastAppliedReader = new LastAppliedObjects.Reader();
 
     public Engine(HostPorts host, Clock clock) {
         this(host, clock, Applier.DEFAULT_PARALLEL_STARTS);
@@ -288,9 +289,9 @@ public final class Engine {
                 : new Plan(plan.host(), plan.changes(), plan.warnings(), errors, plan.observedDigest(), plan.desiredDigest());
     }
 
-    private static Optional<List<HostObject>> lastApplied(Path stateDir, List<String> warnings) {
+    private Optional<List<HostObject>> lastApplied(Path stateDir, List<String> warnings) {
         try {
-            return LastAppliedObjects.read(stateDir);
+            return lastAppliedReader.read(stateDir);
         } catch (LastAppliedObjects.Unreadable e) {
             warnings.add(e.getMessage() + "; planning without it (differences are not labelled as drift)");
             return Optional.empty();

@@ -14,6 +14,14 @@ public interface CgroupPort {
     /** Every cgroup below {@code parent} (not {@code parent} itself), parents before children; empty if it does not exist. */
     List<String> list(String parent);
 
+    /**
+     * The cgroups at most {@code depth} levels below {@code parent}, parents before children: what observation looks
+     * at (a group's cgroup and its VMs' cgroups), without reading the directories of every VM's cgroup.
+     */
+    default List<String> list(String parent, int depth) {
+        return list(parent).stream().filter(p -> p.substring(parent.length() + 1).split("/").length <= depth).toList();
+    }
+
     /** The cgroup at {@code path} with exactly the named files that exist; empty when the cgroup does not exist. */
     Optional<Cgroup> read(String address, String path, Set<String> files);
 

@@ -1,6 +1,7 @@
 package io.qfence.host;
 
 import io.qfence.model.host.Firewall;
+import java.util.Optional;
 
 /**
  * qfence's nft tables ({@code inet qfence}, {@code bridge qfence}) of the managed network namespace. Other tables are
@@ -10,6 +11,14 @@ public interface FirewallPort {
 
     /** The owned tables as one {@link Firewall} (with anything unmodelled in them), their counters, and other tables' names. */
     ObservedFirewall observe();
+
+    /**
+     * The owned tables as they are now (no counters), for post-conditions. An adapter may answer without listing
+     * everything when it can prove from the kernel that nothing changed since it last knew them.
+     */
+    default Optional<Firewall> current() {
+        return observe().firewall();
+    }
 
     /**
      * Makes the owned tables exactly {@code firewall} in one atomic transaction (named counters keep their values):

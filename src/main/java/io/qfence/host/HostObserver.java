@@ -19,6 +19,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /**
  * Builds the whole {@link ObservedHost} from the ports: qfence's objects, the look-alikes it leaves alone, the nft
@@ -55,6 +57,11 @@ public final class HostObserver {
         List<HostObject> objects = new ArrayList<>();
         List<ForeignObject> foreign = new ArrayList<>();
         List<CounterSample> counters = new ArrayList<>();
+        // The firewall listing (libnftables, on the namespace's thread) and the cgroup reads (this thread) are
+        // independent: they run at the same time, and the firewall's result is added in its usual place.
+        CompletableFuture<ObservedFirewall> firewall = scope.includes(Scope.Part.FIREWALL)
+                ? CompletableFuture.supplyAsync(() -> ports.firewall().observe(), HostObserver::inOwnThread)
+                : null;
         if (scope.includes(Scope.Part.NETWORK)) {
             objects.addAll(sysctls(realized));
             LinkObservation links = ports.links().observe();
@@ -62,7 +69,7 @@ public final class HostObserver {
             foreign.addAll(links.foreign());
         }
         if (scope.includes(Scope.Part.FIREWALL)) {
-            ObservedFirewall fw = ports.firewall().observe();
+            ObservedFirewall fw = join(firewall);
             fw.firewall().ifPresent(objects::add);
             counters.addAll(fw.counters());
             for (String table : fw.foreignTables()) {
@@ -80,6 +87,26 @@ public final class HostObserver {
             objects.addAll(ports.guests().observe(realized.stream().filter(Guest.class::isInstance).map(Guest.class::cast).toList()));
         }
         return new ObservedHost(host, facts, objects, foreign, counters, ports.facts().namespaces());
+    }
+
+    private static void inOwnThread(Runnable work) {
+        Thread t = new Thread(work, "qfence-observe-firewall");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    private static <T> T join(CompletableFuture<T> f) {
+        try {
+            return f.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            if (e.getCause() instanceof Error err) {
+                throw err;
+            }
+            throw e;
+        }
     }
 
     private List<HostObject> sysctls(List<HostObject> realized) {
@@ -125,7 +152,8 @@ public final class HostObserver {
     private void cgroups(List<HostObject> realized, String parent, List<HostObject> objects, List<ForeignObject> foreign) {
         Map<String, Cgroup> realizedByPath = new HashMap<>();
         realized.stream().filter(Cgroup.class::isInstance).map(Cgroup.class::cast).forEach(c -> realizedByPath.put(c.path(), c));
-        for (String path : ports.cgroups().list(parent)) {
+        // deeper cgroups are skipped below, so they are not listed at all
+        for (String path : ports.cgroups().list(parent, 2)) {
             String[] below = path.substring(parent.length() + 1).split("/");
             if (below.length > 2) {
                 continue; // inside a VM's cgroup: part of it, removed with it

@@ -62,6 +62,19 @@ class BinQfenceIT {
     }
 
     @Test
+    void binQfenceRunsTheJvmWithASmallInitialHeapTheSerialCollectorAndABoundedMaximum() throws Exception {
+        ProcessBuilder pb = new ProcessBuilder("bin/qfence", "--help").redirectErrorStream(true);
+        pb.environment().remove("QFENCE_JAVA_OPTS");
+        pb.environment().put("JAVA_TOOL_OPTIONS", "-XX:+PrintCommandLineFlags");
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        p.waitFor();
+
+        assertThat(out).contains("-XX:InitialHeapSize=16777216", "-XX:MaxHeapSize=1073741824", "-XX:+UseSerialGC",
+                "-XX:TieredStopAtLevel=1");
+    }
+
+    @Test
     void binQfenceAppliesTheBundledDesiredStateInAFreshNamespaceAndASecondPlanExits0() throws Exception {
         Witness.Result apply = qfence("apply", "--auto-approve");
         assertThat(apply.exitCode()).as(apply.stdout() + apply.stderr()).isZero();

@@ -315,21 +315,35 @@ public final class CgroupFs {
 
     /** Every cgroup below {@code parent} (not {@code parent} itself), parents before children, across hierarchies. */
     public List<String> list(String parent) {
+        return list(parent, Integer.MAX_VALUE);
+    }
+
+    /**
+     * The cgroups at most {@code depth} levels below {@code parent}, parents before children, across hierarchies.
+     * Observation needs two levels (groups and their VMs): not descending into each VM's directory saves one
+     * directory read per VM and hierarchy (4000 of 4800 at 1000 VMs on v1).
+     */
+    public List<String> list(String parent, int depth) {
+        if (depth < 1) {
+            throw new IllegalArgumentException("depth must be at least 1, got " + depth);
+        }
         // sorted by name, a parent (a prefix) comes before its children
         Set<String> paths = new TreeSet<>();
         for (Path hierarchy : hierarchies()) {
             Path start = hierarchy.resolve(parent);
             if (tree.isDirectory(start)) {
-                collect(hierarchy, start, paths);
+                collect(hierarchy, start, paths, depth);
             }
         }
         return List.copyOf(paths);
     }
 
-    private void collect(Path hierarchy, Path dir, Set<String> out) {
+    private void collect(Path hierarchy, Path dir, Set<String> out, int depth) {
         for (Path child : tree.children(dir)) {
             out.add(hierarchy.relativize(child).toString());
-            collect(hierarchy, child, out);
+            if (depth > 1) {
+                collect(hierarchy, child, out, depth - 1);
+            }
         }
     }
 

@@ -31,6 +31,11 @@ public final class CgroupFsPort implements CgroupPort {
     }
 
     @Override
+    public List<String> list(String parent, int depth) {
+        return fs.list(parent, depth);
+    }
+
+    @Override
     public Optional<Cgroup> read(String address, String path, Set<String> files) {
         return fs.read(address, path, files);
     }

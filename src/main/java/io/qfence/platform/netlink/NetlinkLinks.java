@@ -96,7 +96,7 @@ public final class NetlinkLinks implements LinkPort {
         if (info.isEmpty()) {
             return Optional.empty();
         }
-        List<AddressInfo> addresses = rtnl.addresses();
+        List<AddressInfo> addresses = rtnl.addresses(info.get().index());
         return classify(info.get(), addresses) instanceof Owned o ? Optional.of(o.link()) : Optional.empty();
     }
 
@@ -258,7 +258,7 @@ public final class NetlinkLinks implements LinkPort {
         if (want.mac().isPresent() && !have.mac().equals(want.mac())) {
             batch.setMac(name, want.mac().get());
         }
-        List<AddressInfo> all = rtnl.addresses();
+        List<AddressInfo> all = rtnl.addresses(have.index());
         Set<String> present = new TreeSet<>();
         all.stream().filter(a -> a.linkIndex() == have.index() && a.scope() == 0).forEach(a -> present.add(a.address().toString()));
         for (String a : present) {

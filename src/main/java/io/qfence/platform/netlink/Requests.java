@@ -57,6 +57,11 @@ final class Requests {
         return NetlinkRequest.dump("list addresses", Rtnl.RTM_GETADDR, w -> w.ifaddrmsg(Rtnl.AF_UNSPEC, 0, 0, 0, 0));
     }
 
+    /** Addresses of one link: the kernel applies the index filter only on a strictly checking socket. */
+    static NetlinkRequest dumpAddresses(int index) {
+        return NetlinkRequest.dump("list addresses of link " + index, Rtnl.RTM_GETADDR, w -> w.ifaddrmsg(Rtnl.AF_UNSPEC, 0, 0, 0, index));
+    }
+
     static NetlinkRequest newBridge(String name, BridgeOptions options) {
         NetlinkRequest request = NetlinkRequest.acked("create bridge " + name, Rtnl.RTM_NEWLINK, CREATE, w -> {
             w.ifinfomsg(Rtnl.AF_UNSPEC, 0, 0, 0, 0).string(Rtnl.IFLA_IFNAME, name);

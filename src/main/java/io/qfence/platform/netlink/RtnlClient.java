@@ -27,15 +27,22 @@ import java.util.function.Supplier;
 public final class RtnlClient implements AutoCloseable {
 
     private final NetlinkChannel channel;
+    /** The channel's socket when this client opened it (for per-dump socket options); null over a given channel. */
+    private final NetlinkSocket socket;
     private final String namespace;
     private final Supplier<Optional<Set<Capability>>> capabilities;
 
     RtnlClient(NetlinkSocket socket, String namespace, Supplier<Optional<Set<Capability>>> capabilities) {
-        this(channelOver(socket), namespace, capabilities);
+        this(channelOver(socket), socket, namespace, capabilities);
     }
 
     RtnlClient(NetlinkChannel channel, String namespace, Supplier<Optional<Set<Capability>>> capabilities) {
+        this(channel, null, namespace, capabilities);
+    }
+
+    private RtnlClient(NetlinkChannel channel, NetlinkSocket socket, String namespace, Supplier<Optional<Set<Capability>>> capabilities) {
         this.channel = channel;
+        this.socket = socket;
         this.namespace = namespace;
         this.capabilities = capabilities;
     }
@@ -117,6 +124,27 @@ public final class RtnlClient implements AutoCloseable {
     /** Every address of the namespace (IPv4 and IPv6, including link-local ones). One dump. */
     public synchronized List<AddressInfo> addresses() {
         return channel.dump(Requests.dumpAddresses(), Rtnl.RTM_NEWADDR, Decoder::address);
+    }
+
+    /**
+     * The addresses of the link with index {@code index}. The kernel filters the dump by link when the socket checks
+     * dump requests strictly (Linux 4.20+), which it does for this one dump only: verifying each of 1000 links created
+     * one by one otherwise decoded every address of the namespace each time. The result is filtered here as well, so
+     * a kernel that ignores the filter gives the same answer.
+     */
+    public synchronized List<AddressInfo> addresses(int index) {
+        List<AddressInfo> found;
+        if (socket == null) {
+            found = addresses();
+        } else {
+            socket.setStrictChecking(true);
+            try {
+                found = channel.dump(Requests.dumpAddresses(index), Rtnl.RTM_NEWADDR, Decoder::address);
+            } finally {
+                socket.setStrictChecking(false);
+            }
+        }
+        return found.stream().filter(a -> a.linkIndex() == index).toList();
     }
 
     // --- changes, one request each

@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.qfence.model.host.CounterSample;
 import io.qfence.model.host.Firewall;
+import io.qfence.model.host.NftChain;
+import io.qfence.model.host.NftSet;
 import io.qfence.model.host.NftTable;
 import io.qfence.platform.os.NetNamespace;
 import java.util.ArrayList;
@@ -34,6 +36,21 @@ public final class NftClient implements AutoCloseable {
 
     private final Confinement confinement;
     private final NftContext context;
+    private final NftNetlink generation;
+    /**
+     * The owned tables as the kernel holds them at a ruleset generation, as far as this client knows: from a listing
+     * with the same generation before and after it, or from its own incremental transaction, committed alone (the
+     * generation moved by one) and verified by listing what it touched. Null when unknown. Never trusted unless the
+     * kernel's generation still equals {@link Known#generation}.
+     */
+    private Known known;
+
+    private record Known(long generation, Map<String, NftTable> tables) {}
+
+    /** The last consistent full listing (the same generation before and after it). */
+    private Listed listed;
+
+    private record Listed(long generation, FirewallObservation observation) {}
     /** The namespace handle this client made for itself ({@link #inCurrentNamespace}), closed with it. */
     private final NetNamespace owned;
 
@@ -46,6 +63,15 @@ public final class NftClient implements AutoCloseable {
         };
         this.owned = owned ? namespace : null;
         this.context = confinement.call(NftContext::open);
+        try {
+            this.generation = confinement.call(NftNetlink::open);
+        } catch (RuntimeException e) {
+            confinement.call(() -> {
+                context.close();
+                return null;
+            });
+            throw e;
+        }
     }
 
     /** A client whose every libnftables call runs on {@code namespace}'s thread. */
@@ -99,11 +125,25 @@ public final class NftClient implements AutoCloseable {
      */
     public synchronized FirewallObservation observeFirewall() {
         return confinement.call(() -> {
+            long before = generation.current();
+            if (listed != null && listed.generation() == before) {
+                // nothing committed since the last listing: the tables are as listed; only counters move without a commit
+                List<CounterSample> counters = new ArrayList<>();
+                for (NftTable t : listed.observation().firewall().map(Firewall::tables).orElse(List.of())) {
+                    counters.addAll(counterValues(t.family()));
+                }
+                if (generation.current() == before) {
+                    FirewallObservation o = listed.observation();
+                    return new FirewallObservation(o.firewall(), counters, o.unmodelled(), o.foreignTables());
+                }
+            }
             JsonNode ruleset = CanonicalJson.parse(context.run("list ruleset", "{\"nftables\":[{\"list\":{\"ruleset\":null}}]}", false));
+            long after = generation.current();
             Map<String, ArrayNode> byTable = byTable(ruleset);
             List<NftTable> tables = new ArrayList<>();
             List<CounterSample> counters = new ArrayList<>();
             List<String> unmodelled = new ArrayList<>();
+            Map<String, NftTable> byName = new LinkedHashMap<>();
             for (String family : TransactionBuffer.OWNED_FAMILIES.stream().sorted().toList()) {
                 ArrayNode items = byTable.get(family + " " + Firewall.OWNED_TABLE);
                 if (items == null) {
@@ -113,13 +153,48 @@ public final class NftClient implements AutoCloseable {
                 listing.set("nftables", items);
                 ObservedTable t = Normalizer.normalize(listing, family, Firewall.OWNED_TABLE);
                 tables.add(t.table());
+                byName.put(t.table().qualifiedName(), t.table());
                 counters.addAll(t.counters());
                 t.unmodelled().forEach(u -> unmodelled.add(family + " " + Firewall.OWNED_TABLE + ": " + u));
             }
+            known = before == after ? new Known(after, byName) : null;
             List<String> foreign = byTable.keySet().stream().filter(n -> !TransactionBuffer.ownedNames().contains(n)).toList();
-            return new FirewallObservation(tables.isEmpty() ? Optional.empty() : Optional.of(Firewall.of(tables)),
+            FirewallObservation o = new FirewallObservation(tables.isEmpty() ? Optional.empty() : Optional.of(Firewall.of(tables)),
                     counters, unmodelled, foreign);
+            listed = before == after ? new Listed(after, o) : null;
+            return o;
         });
+    }
+
+    /**
+     * The owned tables as they are now, for a post-condition: what this client knows them to be if the kernel's
+     * ruleset generation proves that nothing committed since it listed them or since its own verified transaction
+     * (see {@link #replace}); otherwise listed, as {@link #observeFirewall} does. Counters are not read.
+     */
+    public synchronized Optional<Firewall> currentTables() {
+        Optional<Optional<Firewall>> cached = confinement.call(() -> {
+            if (known != null && generation.current() == known.generation()) {
+                return Optional.of(known.tables().isEmpty() ? Optional.<Firewall>empty() : Optional.of(Firewall.of(List.copyOf(known.tables().values()))));
+            }
+            return Optional.<Optional<Firewall>>empty();
+        });
+        return cached.orElseGet(() -> observeFirewall().firewall());
+    }
+
+    /** Whether the client would now take the incremental path (tests). */
+    synchronized boolean knowsCurrentTables() {
+        return confinement.call(() -> known != null && generation.current() == known.generation());
+    }
+
+    /** The named counters of {@code family qfence} with their values, sorted by name (as a table listing gives them). */
+    private List<CounterSample> counterValues(String family) {
+        // straight from the kernel: libnftables' 'list counters' fetches the table's sets and rules as well
+        List<CounterSample> samples = new ArrayList<>();
+        for (NftNetlink.Counter c : generation.counters(family, Firewall.OWNED_TABLE)) {
+            samples.add(new CounterSample(family + " " + Firewall.OWNED_TABLE, c.name(), c.packets(), c.bytes()));
+        }
+        samples.sort(java.util.Comparator.comparing(CounterSample::counter));
+        return samples;
     }
 
     /** A ruleset listing's items by table ({@code family name}), in listing order; the metainfo is left out. */
@@ -147,12 +222,105 @@ public final class NftClient implements AutoCloseable {
      */
     public synchronized void replace(List<NftTable> desired, List<String> ownedTablesToRemove) {
         confinement.call(() -> {
+            long before = generation.current();
+            Known was = known;
+            known = null;
+            Optional<TransactionBuffer.Delta> delta = was != null && was.generation() == before
+                    ? TransactionBuffer.incremental(was.tables(), desired, ownedTablesToRemove) : Optional.empty();
+            if (delta.isPresent() && delta.get().buffer().isEmpty()) {
+                known = was;
+                return null;
+            }
+            if (delta.isPresent()) {
+                try {
+                    context.run("update " + describe(desired, ownedTablesToRemove), delta.get().buffer(), false);
+                    known = verifiedAfter(before, was, desired, delta.get());
+                    return null;
+                } catch (NftException e) {
+                    // unexpected (the batch is all-or-nothing, so nothing changed): fall back to flush and refill
+                }
+            }
             String buffer = buffer(desired, ownedTablesToRemove);
             if (!buffer.isEmpty()) {
                 runLocated("replace " + describe(desired, ownedTablesToRemove), buffer, false);
             }
             return null;
         });
+    }
+
+    /**
+     * After an incremental transaction from generation {@code before}: if it committed alone (the generation moved by
+     * exactly one) and every chain and set it touched lists back as desired, the tables are now exactly {@code was}
+     * with {@code desired} in place (untouched parts are unchanged by the generation's proof). Otherwise null, so the
+     * next post-condition lists the whole tables.
+     */
+    private Known verifiedAfter(long before, Known was, List<NftTable> desired, TransactionBuffer.Delta delta) {
+        long after = generation.current();
+        if (after != ((before + 1) & 0xffffffffL)) {
+            return null;
+        }
+        Map<String, NftTable> want = new LinkedHashMap<>();
+        desired.forEach(t -> want.put(t.qualifiedName(), t));
+        for (TransactionBuffer.Touched t : delta.touched()) {
+            NftTable desiredTable = want.get(t.family() + " " + Firewall.OWNED_TABLE);
+            NftTable listed = listParts(t.family(), t.chains(), t.sets());
+            if (!listed.unmodelled().isEmpty()) {
+                return null;
+            }
+            for (String chain : t.chains()) {
+                if (!find(listed.chains(), chain).equals(find(desiredTable.chains(), chain))) {
+                    return null;
+                }
+            }
+            for (String set : t.sets()) {
+                Optional<NftSet> listedSet = listed.sets().stream().filter(x -> x.name().equals(set)).findFirst();
+                if (!listedSet.equals(desiredTable.sets().stream().filter(x -> x.name().equals(set)).findFirst())) {
+                    return null;
+                }
+            }
+        }
+        if (generation.current() != after) {
+            return null;
+        }
+        Map<String, NftTable> tables = new LinkedHashMap<>(was.tables());
+        tables.putAll(want);
+        return new Known(after, tables);
+    }
+
+    private static Optional<NftChain> find(List<NftChain> chains, String name) {
+        return chains.stream().filter(c -> c.name().equals(name)).findFirst();
+    }
+
+    /** Lists only the given chains and sets of {@code family qfence} (nft fetches only what they need), normalized. */
+    private NftTable listParts(String family, List<String> chains, List<String> sets) {
+        ArrayNode items = JsonNodeFactory.instance.arrayNode();
+        ObjectNode table = items.addObject().putObject("table");
+        table.put("family", family);
+        table.put("name", Firewall.OWNED_TABLE);
+        for (String chain : chains) {
+            addItems(items, "chain", family, chain);
+        }
+        for (String set : sets) {
+            addItems(items, "set", family, set);
+        }
+        ObjectNode listing = JsonNodeFactory.instance.objectNode();
+        listing.set("nftables", items);
+        return Normalizer.normalize(listing, family, Firewall.OWNED_TABLE).table();
+    }
+
+    private void addItems(ArrayNode into, String kind, String family, String name) {
+        ObjectNode command = JsonNodeFactory.instance.objectNode();
+        ObjectNode what = command.putArray("nftables").addObject().putObject("list").putObject(kind);
+        what.put("family", family);
+        what.put("table", Firewall.OWNED_TABLE);
+        what.put("name", name);
+        JsonNode out = CanonicalJson.parse(context.run("list " + kind + " " + family + " " + Firewall.OWNED_TABLE + " " + name,
+                CanonicalJson.write(command), false));
+        for (JsonNode item : Normalizer.items(out)) {
+            if (!item.has("metainfo")) {
+                into.add(item);
+            }
+        }
     }
 
     /** Makes the host's owned tables exactly {@code desired}: its tables replaced, the other owned tables deleted. */
@@ -169,6 +337,23 @@ public final class NftClient implements AutoCloseable {
                 runLocated("check " + describe(desired, ownedTablesToRemove), buffer, true);
             }
             return null;
+        });
+    }
+
+    /**
+     * Whether this kernel accepts {@code family qfence}: a dry run of adding it (a no-op if it exists), which needs no
+     * listing of what is there.
+     */
+    public synchronized boolean supportsFamily(String family) {
+        TransactionBuffer.requireOwned(family, Firewall.OWNED_TABLE);
+        return confinement.call(() -> {
+            try {
+                context.run("check family " + family, "{\"nftables\":[{\"add\":{\"table\":{\"family\":\"" + family
+                        + "\",\"name\":\"" + Firewall.OWNED_TABLE + "\"}}}]}", true);
+                return true;
+            } catch (NftException e) {
+                return false;
+            }
         });
     }
 
@@ -190,7 +375,11 @@ public final class NftClient implements AutoCloseable {
     public synchronized void close() {
         try {
             confinement.call(() -> {
-                context.close();
+                try {
+                    generation.close();
+                } finally {
+                    context.close();
+                }
                 return null;
             });
         } finally {

@@ -4,7 +4,6 @@ import io.qfence.host.FirewallPort;
 import io.qfence.host.ObservedFirewall;
 import io.qfence.model.host.Capability;
 import io.qfence.model.host.Firewall;
-import io.qfence.model.host.NftTable;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Objects;
@@ -30,6 +29,11 @@ public final class NftFirewall implements FirewallPort {
     }
 
     @Override
+    public java.util.Optional<Firewall> current() {
+        return client.currentTables();
+    }
+
+    @Override
     public void apply(Firewall firewall) {
         client.apply(firewall);
     }
@@ -46,11 +50,8 @@ public final class NftFirewall implements FirewallPort {
     public Set<Capability> families() {
         Set<Capability> found = EnumSet.noneOf(Capability.class);
         for (String family : List.of("inet", "bridge")) {
-            try {
-                client.check(List.of(new NftTable(family, Firewall.OWNED_TABLE, List.of(), List.of(), List.of())));
+            if (client.supportsFamily(family)) {
                 found.add(family.equals("inet") ? Capability.NFT_INET : Capability.NFT_BRIDGE);
-            } catch (NftException e) {
-                // not supported here
             }
         }
         return found;

@@ -118,6 +118,144 @@ final class TransactionBuffer {
     }
 
     /**
+     * What an incremental transaction changes in one table: the chains it refills and the sets whose elements (or
+     * existence) it changes. These are what the client lists again afterwards to verify the result from the kernel.
+     */
+    record Touched(String family, List<String> chains, List<String> sets) {
+        Touched {
+            chains = List.copyOf(chains);
+            sets = List.copyOf(sets);
+        }
+    }
+
+    /** An incremental transaction: its buffer (empty when nothing differs) and what it touches, per table. */
+    record Delta(String buffer, List<Touched> touched) {
+        Delta {
+            touched = List.copyOf(touched);
+        }
+    }
+
+    /**
+     * The transaction that turns {@code current} (the owned tables exactly as the kernel holds them, normalized) into
+     * {@code desired} by touching only what differs: chains whose rules differ are flushed and refilled, set elements
+     * are added and deleted, sets and named counters that appear or go are added or deleted; unchanged chains, sets
+     * and counters (with their values) are left alone. Still one atomic batch.
+     *
+     * <p>Empty (use {@link #replace}, which flushes and refills) whenever the difference is not one of those: a table
+     * to add or delete, anything unmodelled in a current table, chains added, removed or reordered, a chain's hook
+     * changed, a set's type or flags changed.
+     *
+     * @param current the owned tables present now, by qualified name
+     */
+    static java.util.Optional<Delta> incremental(Map<String, NftTable> current, List<NftTable> desired, List<String> remove) {
+        Set<String> seen = new HashSet<>();
+        for (NftTable t : desired) {
+            requireOwned(t.family(), t.name());
+            if (!seen.add(t.qualifiedName())) {
+                throw new IllegalArgumentException("table " + t.qualifiedName() + " is desired twice");
+            }
+        }
+        for (String r : remove) {
+            splitQualifiedOwned(r);
+            if (current.containsKey(r) || seen.contains(r)) {
+                return java.util.Optional.empty();
+            }
+        }
+        current.keySet().forEach(TransactionBuffer::splitQualifiedOwned);
+        List<String> lines = new java.util.ArrayList<>();
+        List<Touched> touched = new java.util.ArrayList<>();
+        for (NftTable want : desired) {
+            NftTable have = current.get(want.qualifiedName());
+            if (have == null || !have.unmodelled().isEmpty()) {
+                return java.util.Optional.empty();
+            }
+            List<String> haveNames = have.chains().stream().map(NftChain::name).toList();
+            List<String> wantNames = want.chains().stream().map(NftChain::name).toList();
+            if (!haveNames.equals(wantNames)) {
+                return java.util.Optional.empty();
+            }
+            String family = want.family();
+            List<NftChain> refill = new java.util.ArrayList<>();
+            for (int i = 0; i < want.chains().size(); i++) {
+                NftChain h = have.chains().get(i);
+                NftChain w = want.chains().get(i);
+                if (!h.hook().equals(w.hook())) {
+                    return java.util.Optional.empty();
+                }
+                if (!h.rules().equals(w.rules())) {
+                    refill.add(w);
+                }
+            }
+            Map<String, NftSet> haveSets = new java.util.LinkedHashMap<>();
+            have.sets().forEach(x -> haveSets.put(x.name(), x));
+            Map<String, NftSet> wantSets = new java.util.LinkedHashMap<>();
+            want.sets().forEach(x -> wantSets.put(x.name(), x));
+            for (NftSet w : want.sets()) {
+                NftSet h = haveSets.get(w.name());
+                if (h != null && (!h.type().equals(w.type()) || !h.flags().equals(w.flags()))) {
+                    return java.util.Optional.empty();
+                }
+            }
+            List<String> changedSets = new java.util.ArrayList<>();
+            // 1. flush the chains to refill: their rules may reference sets and counters that go
+            for (NftChain c : refill) {
+                lines.add(CanonicalJson.write(command("flush", "chain", named(family, c.name()))));
+            }
+            // 2. elements that go, from sets that stay; then sets that go
+            for (NftSet w : want.sets()) {
+                NftSet h = haveSets.get(w.name());
+                if (h == null) {
+                    continue;
+                }
+                Set<String> keep = new HashSet<>(w.elements());
+                List<String> gone = h.elements().stream().filter(e -> !keep.contains(e)).toList();
+                if (!gone.isEmpty()) {
+                    lines.add(CanonicalJson.write(command("delete", "element", elements(family, w.name(), gone))));
+                }
+                if (!gone.isEmpty() || !h.elements().equals(w.elements())) {
+                    changedSets.add(w.name());
+                }
+            }
+            for (NftSet h : have.sets()) {
+                if (!wantSets.containsKey(h.name())) {
+                    lines.add(CanonicalJson.write(command("delete", "set", named(family, h.name()))));
+                }
+            }
+            // 3. counters that go, counters that come
+            Set<String> wantCounters = Set.copyOf(want.counters());
+            Set<String> haveCounters = Set.copyOf(have.counters());
+            have.counters().stream().filter(c -> !wantCounters.contains(c))
+                    .forEach(c -> lines.add(CanonicalJson.write(command("delete", "counter", named(family, c)))));
+            want.counters().stream().filter(c -> !haveCounters.contains(c))
+                    .forEach(c -> lines.add(CanonicalJson.write(command("add", "counter", named(family, c)))));
+            // 4. sets that come, elements that come
+            for (NftSet w : want.sets()) {
+                NftSet h = haveSets.get(w.name());
+                if (h == null) {
+                    lines.add(CanonicalJson.write(command("add", "set", set(family, w))));
+                    changedSets.add(w.name());
+                    continue;
+                }
+                Set<String> had = new HashSet<>(h.elements());
+                List<String> come = w.elements().stream().filter(e -> !had.contains(e)).toList();
+                if (!come.isEmpty()) {
+                    lines.add(CanonicalJson.write(command("add", "element", elements(family, w.name(), come))));
+                }
+            }
+            // 5. the refilled chains' rules, in order
+            for (NftChain c : refill) {
+                for (NftRule r : c.rules()) {
+                    lines.add(CanonicalJson.write(command("add", "rule", rule(family, c.name(), r))));
+                }
+            }
+            if (!refill.isEmpty() || !changedSets.isEmpty()) {
+                touched.add(new Touched(family, refill.stream().map(NftChain::name).toList(), changedSets.stream().distinct().sorted().toList()));
+            }
+        }
+        return java.util.Optional.of(new Delta(lines.isEmpty() ? "" : join(lines), touched));
+    }
+
+    /**
      * One command per line: the same JSON to libnftables, readable in golden files and debug output, and splittable
      * by {@link #commands} to locate a failing command.
      */
@@ -209,6 +347,13 @@ final class TransactionBuffer {
             ArrayNode elem = o.putArray("elem");
             s.elements().forEach(e -> elem.add(CanonicalJson.parse(e)));
         }
+        return o;
+    }
+
+    private static ObjectNode elements(String family, String set, List<String> elements) {
+        ObjectNode o = named(family, set);
+        ArrayNode elem = o.putArray("elem");
+        elements.forEach(e -> elem.add(CanonicalJson.parse(e)));
         return o;
     }
 

@@ -79,7 +79,12 @@ public final class NetlinkSocket implements AutoCloseable {
      * supported filters apply). Linux 4.20+.
      */
     public void enableStrictChecking() {
-        setIntOption(Native.LibC.SOL_NETLINK, Native.LibC.NETLINK_GET_STRICT_CHK, 1, "setsockopt(NETLINK_GET_STRICT_CHK)");
+        setStrictChecking(true);
+    }
+
+    /** Turns strict checking of dump requests on or off (see {@link #enableStrictChecking}). */
+    public void setStrictChecking(boolean strict) {
+        setIntOption(Native.LibC.SOL_NETLINK, Native.LibC.NETLINK_GET_STRICT_CHK, strict ? 1 : 0, "setsockopt(NETLINK_GET_STRICT_CHK)");
     }
 
     /**

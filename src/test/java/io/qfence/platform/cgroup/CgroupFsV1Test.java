@@ -109,6 +109,16 @@ class CgroupFsV1Test {
     }
 
     @Test
+    void listingToADepthStopsBelowItInEveryHierarchy() throws Exception {
+        fs.applyAll(List.of(group("200000"), vm("50000", "335544320")));
+        Files.createDirectory(dir("pids", base + "/web/web-01").resolve("inner"));
+
+        assertThat(fs.list(base)).containsExactly(base + "/web", base + "/web/web-01", base + "/web/web-01/inner");
+        assertThat(fs.list(base, 2)).containsExactly(base + "/web", base + "/web/web-01");
+        assertThat(fs.list(base, 1)).containsExactly(base + "/web");
+    }
+
+    @Test
     void aHandEditIsSeenAsDriftAndTheNextApplyRewritesOnlyThatFile() throws Exception {
         Cgroup vm = vm("50000", "335544320");
         fs.applyAll(List.of(group("200000"), vm));

@@ -177,6 +177,22 @@ class RtnlClientTest {
     }
 
     @Test
+    void theAddressesOfOneLinkAreExactlyItsOwnAndTheNextFullDumpStillListsEveryLink() {
+        rtnl.createBridge("qfb-t1", BridgeOptions.DEFAULTS);
+        rtnl.createBridge("qfb-t2", BridgeOptions.DEFAULTS);
+        rtnl.addAddress("qfb-t1", InterfaceAddress.parse("10.21.0.1/24"));
+        rtnl.addAddress("qfb-t1", InterfaceAddress.parse("fd00:21::1/64"));
+        rtnl.addAddress("qfb-t2", InterfaceAddress.parse("10.22.0.1/24"));
+        int one = rtnl.link("qfb-t1").orElseThrow().index();
+        int two = rtnl.link("qfb-t2").orElseThrow().index();
+
+        assertThat(rtnl.addresses(one)).extracting(a -> a.address().toString()).containsExactlyInAnyOrder("10.21.0.1/24", "fd00:21::1/64");
+        assertThat(rtnl.addresses(two)).extracting(a -> a.address().toString()).containsExactly("10.22.0.1/24");
+        assertThat(rtnl.addresses()).extracting(a -> a.address().toString()).contains("10.21.0.1/24", "fd00:21::1/64", "10.22.0.1/24");
+        assertThat(rtnl.links()).extracting(LinkInfo::name).contains("qfb-t1", "qfb-t2", "lo");
+    }
+
+    @Test
     void observesATapsOwnerGroupAndPersistence() {
         ns.witness("ip", "tuntap", "add", "dev", "qft-t1", "mode", "tap", "user", "4321", "group", "8765");
         ns.witness("ip", "tuntap", "add", "dev", "qft-t2", "mode", "tun");
