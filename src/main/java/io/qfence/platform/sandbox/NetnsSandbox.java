@@ -49,6 +49,8 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.stream.Stream;
 
 /**
@@ -85,6 +87,13 @@ public final class NetnsSandbox implements Sandbox {
     private volatile NetNamespace outsideNs;
     private volatile boolean closing;
     private boolean closed;
+    /**
+     * Guest starts hold it shared, teardown exclusively: a start in flight when Ctrl-C comes is still a root
+     * launcher in the sandbox's cgroup (not yet QEMU under its uid), which the census of processes to kill skips, so
+     * teardown first waits for the starts in flight to end (each bounded by its own timeouts), and later ones refuse.
+     */
+    private static final Duration START_WAIT = Duration.ofSeconds(60);
+    private final ReentrantReadWriteLock startGate = new ReentrantReadWriteLock();
 
     private NetnsSandbox(String name, Path base, NetNamespace hostNs, CgroupFs cgroups, HostFacts facts, Progress progress) {
         this.name = name;
@@ -105,10 +114,18 @@ public final class NetnsSandbox implements Sandbox {
 
             @Override
             public void start(Guest guest, Progress progress) {
-                if (closing) {
+                // never waits: teardown holds the gate for good once it has it
+                if (closing || !startGate.readLock().tryLock()) {
                     throw new IllegalStateException("sandbox " + name + " is being torn down: not starting " + guest.vm());
                 }
-                qemu.start(guest, progress);
+                try {
+                    if (closing) {
+                        throw new IllegalStateException("sandbox " + name + " is being torn down: not starting " + guest.vm());
+                    }
+                    qemu.start(guest, progress);
+                } finally {
+                    startGate.readLock().unlock();
+                }
             }
 
             @Override
@@ -382,11 +399,20 @@ public final class NetnsSandbox implements Sandbox {
 
     @Override
     public synchronized void close() {
+        closing = true; // before waiting: no start begins from now on
         if (closed) {
             return;
         }
-        closing = true;
         closed = true;
+        boolean startsEnded = false;
+        try {
+            startsEnded = startGate.writeLock().tryLock(START_WAIT.toSeconds(), TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (!startsEnded) {
+            teardown.add("a guest start did not end within " + START_WAIT.toSeconds() + " s; tearing down anyway");
+        }
         try {
             Runtime.getRuntime().removeShutdownHook(shutdownHook);
         } catch (IllegalStateException e) {
