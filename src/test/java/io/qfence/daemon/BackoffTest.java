@@ -1,12 +1,11 @@
 package io.qfence.daemon;
 
+import io.qfence.testing.MutableClock;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -98,32 +97,5 @@ class BackoffTest {
     void enormousFailureCountsStayAtTheCap() {
         assertThat(Backoff.delay(Integer.MAX_VALUE, BASE, CAP, 0.999999)).isLessThanOrEqualTo(CAP);
         assertThat(Backoff.delay(62, Duration.ofDays(1), Duration.ofDays(365), 0.0)).isEqualTo(Duration.ofDays(365).dividedBy(2));
-    }
-
-    static final class MutableClock extends Clock {
-        private Instant now;
-
-        MutableClock(Instant now) {
-            this.now = now;
-        }
-
-        void advance(Duration d) {
-            now = now.plus(d);
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-
-        @Override
-        public java.time.ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
     }
 }

@@ -18,6 +18,7 @@ import io.qfence.daemon.journal.Journal;
 import io.qfence.daemon.journal.LastApplied;
 import io.qfence.daemon.metrics.QfenceMetrics;
 import io.qfence.model.errors.LockHeldException;
+import io.qfence.testing.MutableClock;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

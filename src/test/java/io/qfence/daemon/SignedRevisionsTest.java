@@ -16,6 +16,7 @@ import io.qfence.daemon.metrics.QfenceMetrics;
 import io.qfence.daemon.trust.TrustedKeys;
 import io.qfence.testing.RequiresHost;
 import io.qfence.testing.Signers;
+import io.qfence.testing.MutableClock;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

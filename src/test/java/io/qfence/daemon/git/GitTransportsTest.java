@@ -11,16 +11,15 @@ import io.qfence.testing.GitCli;
 import io.qfence.testing.RequiresHost;
 import io.qfence.testing.TestNetns;
 import io.qfence.testing.Witness;
+import io.qfence.testing.MutableClock;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.PublicKey;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -297,32 +296,5 @@ class GitTransportsTest {
         java.io.StringWriter out = new java.io.StringWriter();
         t.printStackTrace(new java.io.PrintWriter(out));
         return out.toString();
-    }
-
-    static final class MutableClock extends Clock {
-        private Instant now;
-
-        MutableClock(Instant now) {
-            this.now = now;
-        }
-
-        void advance(Duration d) {
-            now = now.plus(d);
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-
-        @Override
-        public java.time.ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
     }
 }
