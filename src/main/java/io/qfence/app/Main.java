@@ -30,7 +30,7 @@ public final class Main {
         Clock clock = Clock.systemUTC();
         HostConnector host = liveHost();
         CliContext context = new CliContext(clock, HostRealization.realizer(), host,
-                new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)), liveCycles(host), verification());
+                new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)), liveCycles(host), verification(host));
         System.exit(Cli.commandLine(context).execute(args));
     }
 
@@ -57,9 +57,9 @@ public final class Main {
         }
     }
 
-    /** The sandboxes of verify and demo on this machine. */
-    public static CliContext.Verification verification() {
-        return new CliContext.Verification(NetnsSandbox::create, SandboxApply.throughApplier(liveHost(), SANDBOX_START_CONCURRENCY),
+    /** The sandboxes of verify and demo on this machine, put in place through {@code host} as apply does. */
+    public static CliContext.Verification verification(HostConnector host) {
+        return new CliContext.Verification(NetnsSandbox::create, SandboxApply.throughApplier(host, SANDBOX_START_CONCURRENCY),
                 NetnsSandbox::machineFacts);
     }
 }

@@ -10,6 +10,7 @@ import io.qfence.realize.Principal;
 import io.qfence.realize.Reachability;
 import io.qfence.realize.ReachabilityRelation;
 import io.qfence.realize.Realization;
+import io.qfence.testing.PacketEndpoints;
 import io.qfence.testing.RequiresHost;
 import io.qfence.testing.Witness;
 import java.io.BufferedReader;
@@ -35,39 +36,6 @@ import org.junit.jupiter.api.Test;
  */
 @RequiresHost(tools = {"ip", "nft", "busybox"}, files = {"/usr/bin/python3", "/sys/fs/cgroup/memory"})
 class LiveTrafficTest {
-
-    static final String LISTEN_TCP = String.join("\n",
-            "import socket, sys, threading",
-            "socks = []",
-            "for p in sys.argv[1:]:",
-            "    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)",
-            "    s.bind(('0.0.0.0', int(p))); s.listen(16); socks.append(s)",
-            "def serve(s):",
-            "    while True:",
-            "        c, _ = s.accept(); c.close()",
-            "for s in socks: threading.Thread(target=serve, args=(s,), daemon=True).start()",
-            "print('ready', flush=True)",
-            "threading.Event().wait()");
-    static final String ECHO_UDP = String.join("\n",
-            "import socket, sys",
-            "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('0.0.0.0', int(sys.argv[1])))",
-            "print('ready', flush=True)",
-            "while True:",
-            "    data, peer = s.recvfrom(512); s.sendto(data, peer)");
-    static final String PROBE_TCP = String.join("\n",
-            "import socket, sys",
-            "src = (sys.argv[3], 0) if len(sys.argv) > 3 else None",
-            "try:",
-            "    socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=1, source_address=src).close()",
-            "except OSError:",
-            "    sys.exit(1)");
-    static final String PROBE_UDP = String.join("\n",
-            "import socket, sys",
-            "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(1)",
-            "try:",
-            "    s.sendto(b'qf', (sys.argv[1], int(sys.argv[2]))); s.recvfrom(512)",
-            "except OSError:",
-            "    sys.exit(1)");
 
     private final String id = UUID.randomUUID().toString().substring(0, 6);
     private final List<String> namespaces = new ArrayList<>();
@@ -120,11 +88,11 @@ class LiveTrafficTest {
         Witness.inNetns(outside, "ip", "route", "add", "10.0.0.0/8", "via", "192.0.2.1");
 
         for (String vm : List.of("web-bastion", "web-app-1", "web-app-2", "db-bastion", "db-main", "db-replica", "ci-bastion", "ci-builder")) {
-            listen(guestNs(vm), LISTEN_TCP, "22", "5432", "8080");
+            listen(guestNs(vm), PacketEndpoints.LISTEN_TCP, "22", "5432", "8080");
         }
-        listen(host.name, LISTEN_TCP, "22");
-        listen(host.name, ECHO_UDP, "53");
-        listen(outside, LISTEN_TCP, "22", "80", "8000", "9000");
+        listen(host.name, PacketEndpoints.LISTEN_TCP, "22");
+        listen(host.name, PacketEndpoints.ECHO_UDP, "53");
+        listen(outside, PacketEndpoints.LISTEN_TCP, "22", "80", "8000", "9000");
     }
 
     @AfterEach
@@ -194,13 +162,13 @@ class LiveTrafficTest {
 
     private void tcp(String from, String address, int port, Principal to, boolean reachable) {
         assertThat(relation.allows(vm(from), to, FlowProtocol.TCP, port)).as("relation: %s -> %s tcp %d", from, to, port).isEqualTo(reachable);
-        assertThat(run(guestNs(from), PROBE_TCP, address, Integer.toString(port))).as("probe: %s -> %s tcp %d", from, address, port)
+        assertThat(run(guestNs(from), PacketEndpoints.PROBE_TCP, address, Integer.toString(port))).as("probe: %s -> %s tcp %d", from, address, port)
                 .isEqualTo(reachable);
     }
 
     private void udp(String from, String address, int port, Principal to, boolean reachable) {
         assertThat(relation.allows(vm(from), to, FlowProtocol.UDP, port)).as("relation: %s -> %s udp %d", from, to, port).isEqualTo(reachable);
-        assertThat(run(guestNs(from), PROBE_UDP, address, Integer.toString(port))).as("probe: %s -> %s udp %d", from, address, port)
+        assertThat(run(guestNs(from), PacketEndpoints.PROBE_UDP, address, Integer.toString(port))).as("probe: %s -> %s udp %d", from, address, port)
                 .isEqualTo(reachable);
     }
 
@@ -215,7 +183,7 @@ class LiveTrafficTest {
         Principal source = new Principal.Outside(Cidr.parse(client + "/32"));
         assertThat(relation.allows(source, vm("web-bastion"), FlowProtocol.TCP, 22)).as("relation: %s -> web-bastion via 2222", client)
                 .isEqualTo(reachable);
-        assertThat(run("qfence-test-" + id + "-out", PROBE_TCP, "192.0.2.1", "2222", client)).as("probe: %s -> 192.0.2.1:2222", client)
+        assertThat(run("qfence-test-" + id + "-out", PacketEndpoints.PROBE_TCP, "192.0.2.1", "2222", client)).as("probe: %s -> 192.0.2.1:2222", client)
                 .isEqualTo(reachable);
     }
 

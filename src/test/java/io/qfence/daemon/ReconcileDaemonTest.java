@@ -15,24 +15,19 @@ import io.qfence.daemon.journal.LastApplied;
 import io.qfence.model.errors.LockHeldException;
 import io.qfence.testing.RequiresHost;
 import io.qfence.testing.TestNetns;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.HttpURLConnection;
+import io.qfence.testing.LoopbackHttp;
+import io.qfence.testing.LoopbackHttp.Response;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -243,44 +238,17 @@ class ReconcileDaemonTest {
         }
     }
 
-    record Response(int status, String body) {}
-
     private Response get(String path) throws Exception {
         int port = daemon.httpAddress().orElseThrow().getPort();
-        return netns.call(() -> {
-            HttpURLConnection c = (HttpURLConnection) new URL("http://127.0.0.1:" + port + path).openConnection();
-            try {
-                int status = c.getResponseCode();
-                InputStream in = status < 400 ? c.getInputStream() : c.getErrorStream();
-                return new Response(status, in == null ? "" : new String(in.readAllBytes(), StandardCharsets.UTF_8));
-            } finally {
-                c.disconnect();
-            }
-        });
+        return netns.call(() -> LoopbackHttp.send(port, "GET", path, null, Map.of()));
     }
 
     private int post(String path, byte[] body, Map<String, String> headers) throws Exception {
         int port = daemon.httpAddress().orElseThrow().getPort();
-        return netns.call(() -> {
-            HttpURLConnection c = (HttpURLConnection) new URL("http://127.0.0.1:" + port + path).openConnection();
-            try {
-                c.setRequestMethod("POST");
-                headers.forEach(c::setRequestProperty);
-                c.setDoOutput(true);
-                c.setFixedLengthStreamingMode(body.length);
-                try (OutputStream out = c.getOutputStream()) {
-                    out.write(body);
-                }
-                return c.getResponseCode();
-            } finally {
-                c.disconnect();
-            }
-        });
+        return netns.call(() -> LoopbackHttp.send(port, "POST", path, body, headers)).status();
     }
 
-    private static String sign(byte[] body) throws Exception {
-        Mac mac = Mac.getInstance("HmacSHA256");
-        mac.init(new SecretKeySpec(SECRET.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
-        return "sha256=" + HexFormat.of().formatHex(mac.doFinal(body));
+    private static String sign(byte[] body) {
+        return LoopbackHttp.hubSignature(SECRET, body);
     }
 }

@@ -16,6 +16,7 @@ import io.qfence.model.host.Sysctl;
 import io.qfence.realize.IsolationPolicy.VmEndpoint;
 import io.qfence.testing.RequiresHost;
 import io.qfence.testing.Witness;
+import io.qfence.testing.PacketEndpoints;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -38,26 +39,6 @@ import org.junit.jupiter.api.Test;
  */
 @RequiresHost(tools = {"ip", "nft", "sysctl", "setpriv"}, files = "/usr/bin/python3")
 class FirewallTrafficTest {
-
-    static final String LISTEN = String.join("\n",
-            "import socket, sys, threading",
-            "socks = []",
-            "for p in sys.argv[1:]:",
-            "    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)",
-            "    s.bind(('0.0.0.0', int(p))); s.listen(16); socks.append(s)",
-            "def serve(s):",
-            "    while True:",
-            "        c, _ = s.accept(); c.close()",
-            "for s in socks: threading.Thread(target=serve, args=(s,), daemon=True).start()",
-            "print('ready', flush=True)",
-            "threading.Event().wait()");
-    static final String PROBE = String.join("\n",
-            "import socket, sys",
-            "src = (sys.argv[3], 0) if len(sys.argv) > 3 else None",
-            "try:",
-            "    socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=1, source_address=src).close()",
-            "except OSError:",
-            "    sys.exit(1)");
 
     private final String id = UUID.randomUUID().toString().substring(0, 8);
     private final String hostNs = "qfence-test-" + id + "-h";
@@ -192,7 +173,7 @@ class FirewallTrafficTest {
 
     private boolean probeAsUid(long uid, String address, int port) {
         return Witness.tryRun("ip", "netns", "exec", hostNs, "setpriv", "--reuid", Long.toString(uid), "--regid", Long.toString(uid),
-                "--clear-groups", "/usr/bin/python3", "-c", PROBE, address, Integer.toString(port)).exitCode() == 0;
+                "--clear-groups", "/usr/bin/python3", "-c", PacketEndpoints.PROBE_TCP, address, Integer.toString(port)).exitCode() == 0;
     }
 
     private void expect(String from, String address, int port, Principal to, boolean reachable) {
@@ -202,7 +183,7 @@ class FirewallTrafficTest {
     }
 
     private boolean probe(String fromVm, String address, int port, String sourceAddress) {
-        List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", guestNs(fromVm), "/usr/bin/python3", "-c", PROBE, address, Integer.toString(port)));
+        List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", guestNs(fromVm), "/usr/bin/python3", "-c", PacketEndpoints.PROBE_TCP, address, Integer.toString(port)));
         if (sourceAddress != null) {
             cmd.add(sourceAddress);
         }
@@ -234,7 +215,7 @@ class FirewallTrafficTest {
 
     /** Starts a TCP listener in a namespace and waits (bounded) until it has bound its ports. */
     private void listen(String ns, String... ports) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", ns, "/usr/bin/python3", "-c", LISTEN));
+        List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", ns, "/usr/bin/python3", "-c", PacketEndpoints.LISTEN_TCP));
         cmd.addAll(List.of(ports));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         listeners.add(p);

@@ -114,17 +114,18 @@ public final class NetnsSandbox implements Sandbox {
 
             @Override
             public void start(Guest guest, Progress progress) {
-                // never waits: teardown holds the gate for good once it has it
-                if (closing || !startGate.readLock().tryLock()) {
-                    throw new IllegalStateException("sandbox " + name + " is being torn down: not starting " + guest.vm());
-                }
+                // never waits (teardown holds the gate for good once it has it), and looks at closing only once
+                // inside: teardown sets it before it waits for the gate
+                boolean admitted = startGate.readLock().tryLock();
                 try {
-                    if (closing) {
+                    if (!admitted || closing) {
                         throw new IllegalStateException("sandbox " + name + " is being torn down: not starting " + guest.vm());
                     }
                     qemu.start(guest, progress);
                 } finally {
-                    startGate.readLock().unlock();
+                    if (admitted) {
+                        startGate.readLock().unlock();
+                    }
                 }
             }
 

@@ -9,6 +9,8 @@ import io.qfence.daemon.journal.CycleRecord.Outcome;
 import io.qfence.daemon.metrics.QfenceMetrics;
 import io.qfence.testing.RequiresHost;
 import io.qfence.testing.TestNetns;
+import io.qfence.testing.LoopbackHttp;
+import io.qfence.testing.LoopbackHttp.Response;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -226,34 +228,12 @@ class OperatorServerTest {
         return get("/metrics").body();
     }
 
-    record Response(int status, String body) {}
-
     private Response get(String path) throws Exception {
         return send("GET", path, null, Map.of());
     }
 
     private Response send(String method, String path, byte[] body, Map<String, String> headers) throws Exception {
-        return netns.call(() -> {
-            HttpURLConnection connection = (HttpURLConnection) new URL("http://127.0.0.1:"
-                    + server.address().getPort() + path).openConnection();
-            try {
-                connection.setRequestMethod(method);
-                headers.forEach(connection::setRequestProperty);
-                if (body != null) {
-                    connection.setDoOutput(true);
-                    connection.setFixedLengthStreamingMode(body.length);
-                    try (OutputStream out = connection.getOutputStream()) {
-                        out.write(body);
-                    }
-                }
-                int status = connection.getResponseCode();
-                InputStream in = status < 400 ? connection.getInputStream() : connection.getErrorStream();
-                String text = in == null ? "" : new String(in.readAllBytes(), StandardCharsets.UTF_8);
-                return new Response(status, text);
-            } finally {
-                connection.disconnect();
-            }
-        });
+        return netns.call(() -> LoopbackHttp.send(server.address().getPort(), method, path, body, headers));
     }
 
     private int sendChunked(String path, byte[] body, String signature) throws Exception {
