@@ -16,15 +16,12 @@ import io.qfence.model.host.LinkKind;
 import io.qfence.platform.os.NetNamespace;
 import io.qfence.testing.BundledState;
 import io.qfence.testing.GitCli;
+import io.qfence.testing.LoopbackHttp;
 import io.qfence.testing.RequiresHost;
 import io.qfence.testing.Signers;
 import io.qfence.testing.Witness;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.net.HttpURLConnection;
-import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,7 +30,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
@@ -41,8 +37,6 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -141,6 +135,8 @@ class LiveReconcileTest {
                 .containsOnly(org.assertj.core.groups.Tuple.tuple("firewall", "ok"));
         assertThat(firewall()).as("nft's own listing").contains("dport " + MOVED_PORT);
         awaitUntil(() -> lastApplied().equals(moved));
+        // the daemon records the revision first and journals the cycle after it: wait for the journal's line too
+        awaitJournaled(moved);
         assertThat(Journal.read(host.stateDir()).records()).filteredOn(r -> r.revision().orElse("").equals(moved))
                 .extracting(CycleRecord::trigger, CycleRecord::outcome)
                 .containsExactly(org.assertj.core.groups.Tuple.tuple("schedule", CycleRecord.Outcome.APPLIED));
@@ -168,6 +164,7 @@ class LiveReconcileTest {
         assertThat(applied.outcome().succeeded()).as(applied.outcome().errors().toString()).isTrue();
         assertThat(firewall()).contains("dport " + MOVED_PORT);
         awaitUntil(() -> lastApplied().equals(moved));
+        awaitJournaled(moved);
         assertThat(Journal.read(host.stateDir()).records()).extracting(CycleRecord::trigger)
                 .containsExactly("startup", "webhook");
         assertThat(awaitMetrics(m -> m.contains("qfence_cycles_total{result=\"applied\"} 2.0")))
@@ -393,6 +390,12 @@ class LiveReconcileTest {
         }
     }
 
+    /** Until the journal holds a cycle of {@code revision}: it is appended after the last-applied record. */
+    private void awaitJournaled(String revision) throws Exception {
+        awaitUntil(() -> Journal.read(host.stateDir()).records().stream()
+                .anyMatch(r -> r.revision().orElse("").equals(revision)));
+    }
+
     @FunctionalInterface
     interface Check {
         boolean holds() throws Exception;
@@ -400,39 +403,20 @@ class LiveReconcileTest {
 
     private String get(String path) {
         int port = daemon.httpAddress().orElseThrow().getPort();
-        return sandboxThread.call(() -> {
-            HttpURLConnection c = (HttpURLConnection) new URL("http://127.0.0.1:" + port + path).openConnection();
-            try (InputStream in = c.getInputStream()) {
-                return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-            } finally {
-                c.disconnect();
-            }
-        });
+        LoopbackHttp.Response r = sandboxThread.call(() -> LoopbackHttp.send(port, "GET", path, null, Map.of()));
+        if (r.status() >= 400) {
+            throw new AssertionError("GET " + path + ": " + r.status() + " " + r.body());
+        }
+        return r.body();
     }
 
     private int post(byte[] body, Map<String, String> headers) {
         int port = daemon.httpAddress().orElseThrow().getPort();
-        return sandboxThread.call(() -> {
-            HttpURLConnection c = (HttpURLConnection) new URL("http://127.0.0.1:" + port + "/hooks/git").openConnection();
-            try {
-                c.setRequestMethod("POST");
-                headers.forEach(c::setRequestProperty);
-                c.setDoOutput(true);
-                c.setFixedLengthStreamingMode(body.length);
-                try (OutputStream out = c.getOutputStream()) {
-                    out.write(body);
-                }
-                return c.getResponseCode();
-            } finally {
-                c.disconnect();
-            }
-        });
+        return sandboxThread.call(() -> LoopbackHttp.send(port, "POST", "/hooks/git", body, headers)).status();
     }
 
-    private static String sign(byte[] body) throws Exception {
-        Mac mac = Mac.getInstance("HmacSHA256");
-        mac.init(new SecretKeySpec(SECRET.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
-        return "sha256=" + HexFormat.of().formatHex(mac.doFinal(body));
+    private static String sign(byte[] body) {
+        return LoopbackHttp.hubSignature(SECRET, body);
     }
 
     private static void copy(Path from, Path to) {
