@@ -19,9 +19,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeSet;
 import java.util.concurrent.ExecutionException;
@@ -40,9 +44,10 @@ import java.util.concurrent.Future;
  * one object again and compare its attributes with what the plan says it must be (the post-condition). A step whose
  * post-condition does not hold fails with a message that names each attribute that differs.
  *
- * <p>Two kinds of runs are batched: consecutive link deletions go to {@link io.qfence.host.LinkPort#deleteAll} (one
+ * <p>Three kinds of runs are batched: consecutive link deletions go to {@link io.qfence.host.LinkPort#deleteAll} (one
  * kernel transaction instead of one per link: tearing down hundreds of links takes seconds instead of half a
- * minute), and consecutive guest starts run in parallel, up to {@code parallelStarts} at a time (the planner puts
+ * minute), consecutive link creations to {@link io.qfence.host.LinkPort#createAll} (a few datagrams instead of several
+ * round trips per link), and consecutive guest starts run in parallel, up to {@code parallelStarts} at a time (the planner puts
  * starts last, after everything they depend on; a failed start fails the apply once the starts already running have
  * finished).
  *
@@ -93,6 +98,8 @@ public final class Applier {
             }
             if (run.size() > 1 && isLinkDeletion(run.get(0).change())) {
                 failure = deleteLinks(run, listener, completed);
+            } else if (run.size() > 1 && isLinkCreation(run.get(0).change())) {
+                failure = createLinks(run, listener, completed);
             } else if (run.size() > 1) {
                 failure = startInParallel(run, listener, completed);
             } else {
@@ -109,19 +116,25 @@ public final class Applier {
         return c.kind() == ObjectKind.LINK && c.action() == Action.DELETE;
     }
 
+    private static boolean isLinkCreation(Change c) {
+        return c.kind() == ObjectKind.LINK && c.action() == Action.CREATE;
+    }
+
     private static boolean isStart(Change c) {
         return c.kind() == ObjectKind.GUEST && c.action() == Action.START;
     }
 
-    /** The end (exclusive) of the run that starts at {@code i}: consecutive link deletions, or consecutive starts. */
+    /**
+     * The end (exclusive) of the run that starts at {@code i}: consecutive link deletions, consecutive link creations,
+     * or consecutive starts.
+     */
     private static int runEnd(List<Change> changes, int i) {
         Change first = changes.get(i);
+        java.util.function.Predicate<Change> same = isLinkDeletion(first) ? Applier::isLinkDeletion
+                : isLinkCreation(first) ? Applier::isLinkCreation : isStart(first) ? Applier::isStart : c -> false;
         int end = i + 1;
-        if (isLinkDeletion(first) || isStart(first)) {
-            boolean deletion = isLinkDeletion(first);
-            while (end < changes.size() && (deletion ? isLinkDeletion(changes.get(end)) : isStart(changes.get(end)))) {
-                end++;
-            }
+        while (end < changes.size() && same.test(changes.get(end))) {
+            end++;
         }
         return end;
     }
@@ -162,6 +175,70 @@ public final class Applier {
                 verify(s.change());
             } catch (RuntimeException e) {
                 HostOperationException failure = asFailure(s.change(), e);
+                listener.failed(s, took, failure);
+                return Optional.of(failure);
+            }
+            completed.add(new ApplyReport.Completed(s.number(), s.change().address(), s.change().action(), took));
+            listener.finished(s, took);
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * Consecutive link creations, through {@link io.qfence.host.LinkPort#createAll} (a few datagrams for the whole run
+     * instead of several round trips per link). Preconditions first, for the whole run, from one observation: the run
+     * is cut before the first link whose name is taken, which then fails. Post-conditions from one observation after:
+     * each link must be there with exactly its planned attributes. Steps are reported in order up to the first
+     * failure; links of the run after it may already exist (each crash-safely, see {@code createAll}), and the next
+     * plan shows them as they are.
+     */
+    private Optional<HostOperationException> createLinks(List<Step> run, ApplyListener listener, List<ApplyReport.Completed> completed) {
+        run.forEach(listener::started);
+        long t0 = System.nanoTime();
+        Set<String> taken = new HashSet<>();
+        host.links().observe().links().forEach(l -> taken.add(l.name()));
+        List<Link> links = new ArrayList<>();
+        for (Step s : run) {
+            Link link = (Link) s.change().after().orElseThrow();
+            if (taken.contains(link.name())) {
+                break;
+            }
+            links.add(link);
+        }
+        List<Optional<RuntimeException>> outcomes;
+        try {
+            outcomes = host.links().createAll(links);
+        } catch (RuntimeException e) {
+            HostOperationException failure = new HostOperationException(run.get(0).change().address(), "could not create "
+                    + links.size() + " links: " + describe(e), e);
+            run.forEach(s -> listener.failed(s, since(t0), failure));
+            return Optional.of(failure);
+        }
+        Map<String, Link> seen = new HashMap<>();
+        host.links().observe().links().forEach(l -> seen.put(l.name(), l));
+        Duration took = since(t0);
+        for (int k = 0; k < run.size(); k++) {
+            Step s = run.get(k);
+            Link want = (Link) s.change().after().orElseThrow();
+            HostOperationException failure = null;
+            if (k >= links.size()) {
+                failure = new HostOperationException(want.address(), "precondition failed: a link named " + want.name()
+                        + " already exists; plan again");
+            } else if (outcomes.get(k).isPresent()) {
+                failure = asFailure(s.change(), outcomes.get(k).get());
+            } else {
+                Link got = seen.get(want.name());
+                if (got == null || !got.address().equals(want.address())) {
+                    failure = new HostOperationException(want.address(), "post-condition failed: it is not there after the change"
+                            + " (no link of qfence's named " + want.name() + ")");
+                } else {
+                    List<String> differences = differences(got.attributes(), want.attributes());
+                    if (!differences.isEmpty()) {
+                        failure = new HostOperationException(want.address(), "post-condition failed: " + String.join("; ", differences));
+                    }
+                }
+            }
+            if (failure != null) {
                 listener.failed(s, took, failure);
                 return Optional.of(failure);
             }

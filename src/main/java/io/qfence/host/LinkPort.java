@@ -1,6 +1,7 @@
 package io.qfence.host;
 
 import io.qfence.model.host.Link;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -29,6 +30,26 @@ public interface LinkPort {
      * then everything else (master, port flags, MTU, addresses, up). Fails if the name is taken.
      */
     void create(Link link);
+
+    /**
+     * Creates many links as {@link #create} does each (masters before their ports in {@code links}' order), sending
+     * many requests per kernel round trip where the adapter can. Every link is attempted, whatever happened to the
+     * others. Returns one outcome per link, in order: empty when it was created and configured, else why not (the
+     * exception names the link and, from the kernel, carries the errno). A link that failed half-way is left under a
+     * temporary name or with its final name and alias, both of which the next observation reports truthfully.
+     */
+    default List<Optional<RuntimeException>> createAll(List<Link> links) {
+        List<Optional<RuntimeException>> outcomes = new ArrayList<>(links.size());
+        for (Link l : links) {
+            try {
+                create(l);
+                outcomes.add(Optional.empty());
+            } catch (RuntimeException e) {
+                outcomes.add(Optional.of(e));
+            }
+        }
+        return outcomes;
+    }
 
     /** Changes a link of qfence's from {@code before} to {@code after} in place (same name, kind and owner). */
     void update(Link before, Link after);

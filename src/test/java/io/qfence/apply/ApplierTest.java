@@ -9,6 +9,7 @@ import io.qfence.host.Progress;
 import io.qfence.host.Scope;
 import io.qfence.model.desired.HostOverrides;
 import io.qfence.model.errors.HostOperationException;
+import io.qfence.model.host.Cgroup;
 import io.qfence.model.host.Guest;
 import io.qfence.model.host.GuestState;
 import io.qfence.model.host.HostObject;
@@ -94,6 +95,40 @@ class ApplierTest {
 
     @Test
     void aStepWhosePostConditionDoesNotHoldFailsNamingTheAttributeAndNothingAfterItRuns() {
+        FakeHost host = new FakeHost().distort("apply group.db/cgroup", o -> {
+            Cgroup c = (Cgroup) o;
+            java.util.TreeMap<String, String> files = new java.util.TreeMap<>(c.files());
+            files.put(files.lastKey(), "7");
+            return new Cgroup(c.address(), c.path(), c.version(), files);
+        });
+        Plan plan = plan(host, Scope.WITHOUT_GUESTS);
+        int failing = indexOf(plan, "group.db/cgroup");
+
+        ApplyReport report = new Applier(host.ports()).apply(plan, ApplyListener.SILENT);
+
+        assertThat(report.failure()).get().extracting(Throwable::getMessage).asString()
+                .startsWith("group.db/cgroup: post-condition failed: ").contains(" is \"7\", expected ");
+        assertThat(report.completed()).hasSize(failing);
+        assertThat(host.calls()).last().isEqualTo("apply group.db/cgroup");
+    }
+
+    @Test
+    void consecutiveLinkCreationsAreOneBatchAndEachLinkIsVerified() {
+        FakeHost host = new FakeHost();
+        Plan plan = plan(host, Scope.WITHOUT_GUESTS);
+        List<String> links = plan.changes().stream().filter(c -> c.after().orElse(null) instanceof Link).map(Change::address).toList();
+
+        ApplyReport report = new Applier(host.ports()).apply(plan, ApplyListener.SILENT);
+
+        assertThat(report.succeeded()).isTrue();
+        assertThat(links).hasSizeGreaterThan(1);
+        assertThat(host.calls()).contains("create-all " + links);
+        assertThat(report.completed()).extracting(ApplyReport.Completed::address).containsSubsequence(links);
+        PlanAssert.assertThat(plan(host, Scope.WITHOUT_GUESTS)).isEmpty();
+    }
+
+    @Test
+    void aLinkOfABatchThatDoesNotComeOutAsPlannedFailsItsOwnStepNamingTheAttribute() {
         FakeHost host = new FakeHost().distort("create group.db/bridge", o -> {
             Link l = (Link) o;
             return new Link(l.address(), l.kind(), l.name(), l.master(), l.mac(), 9000, l.up(), l.addresses(), l.ownerUid(), l.ownerGid(),
@@ -101,13 +136,28 @@ class ApplierTest {
         });
         Plan plan = plan(host, Scope.WITHOUT_GUESTS);
         int failing = indexOf(plan, "group.db/bridge");
+        Recorder events = new Recorder();
 
-        ApplyReport report = new Applier(host.ports()).apply(plan, ApplyListener.SILENT);
+        ApplyReport report = new Applier(host.ports()).apply(plan, events);
 
         assertThat(report.failure()).get().extracting(Throwable::getMessage)
                 .isEqualTo("group.db/bridge: post-condition failed: mtu is \"9000\", expected \"1500\"");
         assertThat(report.completed()).hasSize(failing);
-        assertThat(host.calls()).last().isEqualTo("create group.db/bridge");
+        assertThat(events.events).contains("failed " + (failing + 1) + " group.db/bridge: post-condition failed: mtu is \"9000\", expected \"1500\"")
+                .noneMatch(e -> e.startsWith("done " + (failing + 1) + " ") || e.startsWith("done " + (failing + 2) + " "));
+    }
+
+    @Test
+    void aLinkOfABatchThatTheHostRefusesFailsItsOwnStepWithTheHostsReason() {
+        FakeHost host = new FakeHost().refuse("create group.db/bridge", new IllegalStateException("File exists (EEXIST)"));
+        Plan plan = plan(host, Scope.WITHOUT_GUESTS);
+        int failing = indexOf(plan, "group.db/bridge");
+
+        ApplyReport report = new Applier(host.ports()).apply(plan, ApplyListener.SILENT);
+
+        assertThat(report.failure()).get().extracting(Throwable::getMessage)
+                .isEqualTo("group.db/bridge: could not create it: File exists (EEXIST)");
+        assertThat(report.completed()).hasSize(failing);
     }
 
     @Test

@@ -207,6 +207,13 @@ public final class FakeHost {
             links.remove(link.name());
         }
 
+        /** Records {@code create-all [addresses]}, then creates each link as {@link #create} does, every one attempted. */
+        @Override
+        public List<Optional<RuntimeException>> createAll(List<Link> all) {
+            act("create-all " + all.stream().map(Link::address).toList());
+            return LinkPort.super.createAll(all);
+        }
+
         @Override
         public void deleteAll(List<Link> all) {
             act("delete-all " + all.stream().map(Link::address).toList());

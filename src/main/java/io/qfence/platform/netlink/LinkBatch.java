@@ -103,6 +103,18 @@ public final class LinkBatch {
         return add(Requests.setAlias(name, alias));
     }
 
+    /**
+     * Gives the link now named {@code currentName} its final name and qfence's alias in one request (see
+     * {@link RtnlClient#renameWithAlias}); the link is addressed by its index, looked up when the batch is sent.
+     */
+    public LinkBatch renameWithAlias(String currentName, String newName, String alias) {
+        requireName(currentName);
+        requireName(newName);
+        Objects.requireNonNull(alias, "alias");
+        return add("rename " + currentName + " to " + newName + " with alias " + alias, List.of(currentName),
+                idx -> Requests.renameWithAlias(idx[0], currentName, newName, alias), Optional.empty());
+    }
+
     /** Moves the link into netdev group {@code group} (see {@link RtnlClient#deleteGroup}). */
     public LinkBatch setGroup(String name, int group) {
         return add(Requests.setGroup(name, group));

@@ -13,7 +13,9 @@ import io.qfence.platform.os.NetNamespace;
 import io.qfence.platform.os.Tun;
 import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -166,6 +168,136 @@ public final class NetlinkLinks implements LinkPort {
         configure(link, current(link), true);
     }
 
+    /**
+     * Creates many links with a few datagrams instead of several round trips per link, in four phases, each one batch
+     * ({@link LinkBatch}: many requests per {@code sendmsg}, their acknowledgements read together, one outcome per
+     * request): (1) every link under a fresh temporary name and down (bridges and VLANs in one batch; taps through
+     * {@code /dev/net/tun} in one visit to the namespace's thread); (2) one {@code RTM_NEWLINK} per link giving its final
+     * name and alias, exactly as {@link #create}; (3) one dump of links and one of addresses, which must show each link
+     * under its final name with qfence's alias; (4) every link's configuration (master, port flags, MTU, MAC,
+     * addresses, up), computed against what that dump showed. A link that failed a phase takes no part in the later
+     * ones; a link whose rename failed has its temporary deleted (else it stays a leftover, which the next plan
+     * deletes). Crash safety is {@link #create}'s: a link with a final name has carried qfence's alias from the start.
+     */
+    @Override
+    public List<Optional<RuntimeException>> createAll(List<Link> links) {
+        int n = links.size();
+        RuntimeException[] failure = new RuntimeException[n];
+        String[] temporary = new String[n];
+        // (1) temporaries
+        LinkBatch made = rtnl.batch();
+        List<Integer> madeBy = new ArrayList<>();
+        List<Integer> taps = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            Link link = links.get(i);
+            temporary[i] = InterfaceNames.temporary(random);
+            try {
+                switch (link.kind()) {
+                    case BRIDGE -> made.createBridge(temporary[i], link.mac().map(BridgeOptions.DEFAULTS::withMac).orElse(BridgeOptions.DEFAULTS));
+                    case VLAN -> made.createVlan(temporary[i], link.vlanParent().orElseThrow(() -> new IllegalArgumentException(
+                            link.address() + ": a VLAN needs a parent")), link.vlanId().orElseThrow(() -> new IllegalArgumentException(
+                            link.address() + ": a VLAN needs an id")));
+                    case TAP -> {
+                        link.ownerUid().orElseThrow(() -> new IllegalArgumentException(link.address() + ": a tap needs an owner uid"));
+                        taps.add(i);
+                        continue;
+                    }
+                    case VETH -> throw new IllegalArgumentException(link.address() + ": qfence does not create veth links");
+                }
+                madeBy.add(i);
+            } catch (RuntimeException e) {
+                failure[i] = e;
+            }
+        }
+        record(made.execute(), madeBy, failure);
+        if (!taps.isEmpty()) {
+            netns.run(() -> {
+                for (int i : taps) {
+                    Link link = links.get(i);
+                    long uid = link.ownerUid().getAsLong();
+                    try {
+                        Tun.createPersistentTap(temporary[i], uid, link.ownerGid().orElse(uid));
+                    } catch (RuntimeException e) {
+                        failure[i] = e;
+                    }
+                }
+            });
+        }
+        // (2) final name and alias in one request per link
+        LinkBatch renames = rtnl.batch();
+        List<Integer> renamed = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            if (failure[i] == null) {
+                renames.renameWithAlias(temporary[i], links.get(i).name(), links.get(i).alias());
+                renamed.add(i);
+            }
+        }
+        record(renames.execute(), renamed, failure);
+        LinkBatch cleanup = rtnl.batch();
+        for (int i : renamed) {
+            if (failure[i] != null) {
+                cleanup.deleteLink(temporary[i]);
+            }
+        }
+        if (cleanup.size() > 0) {
+            cleanup.execute(); // best effort: a temporary that stays is a leftover the next plan deletes
+        }
+        // (3) each link as the kernel has it now, which must be qfence's
+        Map<String, LinkInfo> byName = new HashMap<>();
+        for (LinkInfo info : rtnl.links()) {
+            byName.put(info.name(), info);
+        }
+        List<AddressInfo> addresses = rtnl.addresses();
+        // (4) configuration, all links in one batch; never onto a master of this batch that failed (its name may be
+        // someone else's link)
+        Map<String, Integer> position = new HashMap<>();
+        for (int i = 0; i < n; i++) {
+            position.put(links.get(i).name(), i);
+        }
+        LinkBatch configure = rtnl.batch();
+        List<Integer> configuredBy = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            if (failure[i] != null) {
+                continue;
+            }
+            Link link = links.get(i);
+            Integer master = link.master().map(position::get).orElse(null);
+            if (master != null && failure[master] != null) {
+                failure[i] = new HostOperationException(link.address(), "left unconfigured: its master " + link.master().get()
+                        + " could not be created (" + failure[master].getMessage() + ")");
+                continue;
+            }
+            LinkInfo have = byName.get(link.name());
+            try {
+                requireOwnedInfo(link, Optional.ofNullable(have));
+            } catch (RuntimeException e) {
+                failure[i] = e;
+                continue;
+            }
+            int added = configureInto(configure, link, have, addresses, true);
+            for (int k = 0; k < added; k++) {
+                configuredBy.add(i);
+            }
+        }
+        record(configure.execute(), configuredBy, failure);
+        List<Optional<RuntimeException>> outcomes = new ArrayList<>(n);
+        for (RuntimeException f : failure) {
+            outcomes.add(Optional.ofNullable(f));
+        }
+        return outcomes;
+    }
+
+    /** Gives each failed request's error to the link it was for ({@code owners}: the link of each request, in order). */
+    private static void record(BatchResult result, List<Integer> owners, RuntimeException[] failure) {
+        List<BatchResult.Outcome> outcomes = result.outcomes();
+        for (int k = 0; k < outcomes.size(); k++) {
+            int i = owners.get(k);
+            if (failure[i] == null && outcomes.get(k).failure().isPresent()) {
+                failure[i] = outcomes.get(k).failure().get();
+            }
+        }
+    }
+
     @Override
     public void update(Link before, Link after) {
         if (!before.name().equals(after.name()) || before.kind() != after.kind()) {
@@ -205,8 +337,11 @@ public final class NetlinkLinks implements LinkPort {
 
     /** The link as the kernel has it now, which must be qfence's link at the same address. */
     private LinkInfo current(Link link) {
-        LinkInfo info = rtnl.link(link.name()).orElseThrow(() -> new HostOperationException(link.address(),
-                "there is no link named " + link.name()));
+        return requireOwnedInfo(link, rtnl.link(link.name()));
+    }
+
+    private static LinkInfo requireOwnedInfo(Link link, Optional<LinkInfo> found) {
+        LinkInfo info = found.orElseThrow(() -> new HostOperationException(link.address(), "there is no link named " + link.name()));
         if (!info.alias().equals(Optional.of(link.alias()))) {
             throw new HostOperationException(link.address(), "link " + link.name() + " is not qfence's " + link.address()
                     + " (its alias is " + info.alias().map(a -> "'" + a + "'").orElse("not set") + "); it is left alone");
@@ -236,8 +371,21 @@ public final class NetlinkLinks implements LinkPort {
      *                an MTU set on the bridge, while the default one follows its ports as they join
      */
     private void configure(Link want, LinkInfo have, boolean created) {
-        String name = want.name();
         LinkBatch batch = rtnl.batch();
+        configureInto(batch, want, have, rtnl.addresses(have.index()), created);
+        if (batch.size() > 0) {
+            batch.execute().orThrow();
+        }
+    }
+
+    /**
+     * Adds to {@code batch} what turns {@code have} into {@code want}, in order; returns how many requests it added.
+     *
+     * @param addresses addresses as the kernel listed them (of this link, or of several: only this link's count)
+     */
+    private static int configureInto(LinkBatch batch, Link want, LinkInfo have, List<AddressInfo> addresses, boolean created) {
+        String name = want.name();
+        int before = batch.size();
         boolean masterChanges = !want.master().equals(have.masterName());
         if (masterChanges) {
             if (want.master().isPresent()) {
@@ -258,9 +406,8 @@ public final class NetlinkLinks implements LinkPort {
         if (want.mac().isPresent() && !have.mac().equals(want.mac())) {
             batch.setMac(name, want.mac().get());
         }
-        List<AddressInfo> all = rtnl.addresses(have.index());
         Set<String> present = new TreeSet<>();
-        all.stream().filter(a -> a.linkIndex() == have.index() && a.scope() == 0).forEach(a -> present.add(a.address().toString()));
+        addresses.stream().filter(a -> a.linkIndex() == have.index() && a.scope() == 0).forEach(a -> present.add(a.address().toString()));
         for (String a : present) {
             if (!want.addresses().contains(a)) {
                 batch.removeAddress(name, InterfaceAddress.parse(a));
@@ -278,8 +425,6 @@ public final class NetlinkLinks implements LinkPort {
                 batch.setDown(name);
             }
         }
-        if (batch.size() > 0) {
-            batch.execute().orThrow();
-        }
+        return batch.size() - before;
     }
 }

@@ -84,6 +84,19 @@ class RequestGoldenTest {
     }
 
     @Test
+    void renamesOfManyLinksGoBackToBackInOneDatagramEachAddressedByItsIndex() {
+        MessageWriter writer = new MessageWriter();
+        Requests.renameWithAlias(7, "qfc-abcdefghijk", "qfb-web", "qfence:group.web/bridge").encode(writer, 1);
+        Requests.renameWithAlias(8, "qfc-bcdefghijkl", "qft-web-01", "qfence:group.web/vm.web-01/tap").encode(writer, 2);
+        byte[] batch = writer.toByteArray();
+        assertGolden("batch-rename-alias.hex", "one datagram of LinkBatch.renameWithAlias: ifindex 7 name qfb-web alias qfence:group.web/bridge"
+                + " (seq 1), ifindex 8 name qft-web-01 alias qfence:group.web/vm.web-01/tap (seq 2)", batch);
+
+        byte[] first = Requests.renameWithAlias(7, "qfc-abcdefghijk", "qfb-web", "qfence:group.web/bridge").encode(1);
+        assertThat(java.util.Arrays.copyOf(batch, first.length)).isEqualTo(first);
+    }
+
+    @Test
     void setBridgePortFlags() {
         assertGolden("setlink-port-flags.hex", "RTM_NEWLINK (change) qft-vm1 type bridge_slave learning off neigh_suppress on isolated on",
                 Requests.setPortFlags("qft-vm1", new PortFlags(true, false, true)));
