@@ -50,13 +50,8 @@ final class TransactionBuffer {
 
     private TransactionBuffer() {}
 
-    /**
-     * @param desired  the tables to hold after the transaction, complete
-     * @param existing for each owned table present now (by qualified name, e.g. {@code inet qfence}), its objects
-     * @param remove   owned tables to delete if present (qualified names)
-     * @return the buffer, or the empty string when there is nothing to do
-     */
-    static String replace(List<NftTable> desired, Map<String, List<ObjectRef>> existing, List<String> remove) {
+    /** The qualified names of {@code desired}, each checked to be qfence's own and to appear once. */
+    private static Set<String> ownedOnce(List<NftTable> desired) {
         Set<String> seen = new HashSet<>();
         for (NftTable t : desired) {
             requireOwned(t.family(), t.name());
@@ -64,6 +59,17 @@ final class TransactionBuffer {
                 throw new IllegalArgumentException("table " + t.qualifiedName() + " is desired twice");
             }
         }
+        return seen;
+    }
+
+    /**
+     * @param desired  the tables to hold after the transaction, complete
+     * @param existing for each owned table present now (by qualified name, e.g. {@code inet qfence}), its objects
+     * @param remove   owned tables to delete if present (qualified names)
+     * @return the buffer, or the empty string when there is nothing to do
+     */
+    static String replace(List<NftTable> desired, Map<String, List<ObjectRef>> existing, List<String> remove) {
+        Set<String> seen = ownedOnce(desired);
         for (String r : remove) {
             String[] parts = splitQualified(r);
             requireOwned(parts[0], parts[1]);
@@ -148,13 +154,7 @@ final class TransactionBuffer {
      * @param current the owned tables present now, by qualified name
      */
     static java.util.Optional<Delta> incremental(Map<String, NftTable> current, List<NftTable> desired, List<String> remove) {
-        Set<String> seen = new HashSet<>();
-        for (NftTable t : desired) {
-            requireOwned(t.family(), t.name());
-            if (!seen.add(t.qualifiedName())) {
-                throw new IllegalArgumentException("table " + t.qualifiedName() + " is desired twice");
-            }
-        }
+        Set<String> seen = ownedOnce(desired);
         for (String r : remove) {
             splitQualifiedOwned(r);
             if (current.containsKey(r) || seen.contains(r)) {
