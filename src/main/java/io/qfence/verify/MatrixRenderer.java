@@ -110,7 +110,7 @@ public final class MatrixRenderer {
         return head + ": " + cells + " cells, " + reached + " reached and " + (cells - reached) + " not, " + mismatches + " mismatch"
                 + (mismatches == 1 ? "" : "es") + "; " + seconds(report.total()) + " (" + report.phases().entrySet().stream()
                 .map(e -> e.getKey() + " " + seconds(e.getValue())).collect(Collectors.joining(", ")) + "), " + report.guestBoot().size()
-                + " probe guests, " + report.rounds() + " probe rounds"
+                + " probe guests, " + report.passes() + " probe pass" + (report.passes() == 1 ? "" : "es")
                 + (report.teardown().stream().anyMatch(t -> t.startsWith("LEFT")) ? "; TEARDOWN LEFT SOMETHING BEHIND" : "");
     }
 
@@ -137,7 +137,7 @@ public final class MatrixRenderer {
         report.phases().forEach((k, v) -> phases.put(k, v.toMillis()));
         ObjectNode boot = root.putObject("guest_boot_ms");
         report.guestBoot().entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> boot.put(e.getKey(), e.getValue().toMillis()));
-        root.put("rounds", report.rounds());
+        root.put("passes", report.passes());
         ArrayNode results = root.putArray("results");
         for (VerifyReport.Result r : report.results()) {
             ProbeCell c = r.cell();

@@ -14,8 +14,7 @@ import java.util.Optional;
  * @param target     who should answer, as the matrix shows it: {@code db-main}, {@code host 10.10.0.1},
  *                   {@code host loopback (slirp 10.0.2.2)}, {@code internet 192.0.2.80}, {@code 203.0.113.0/24},
  *                   {@code web-bastion via host:2222}
- * @param owner      the VM whose listener answers (probes to one VM are scheduled so that it serves one peer at a
- *                   time); empty when the host or the outside world answers
+ * @param owner      the VM whose listener answers; empty when the host or the outside world answers
  * @param address    where the probe connects
  * @param port       the port it connects to (the host port for an exposure); 0 for ICMP
  * @param expected   what the reachability relation says

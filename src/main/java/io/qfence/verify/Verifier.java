@@ -40,7 +40,7 @@ import java.util.concurrent.Future;
 public final class Verifier {
 
     public static final String SANDBOX_PREFIX = "qfence-verify";
-    /** How often a cell the policy allows is probed before its silence counts as "not reached". */
+    /** How many passes a silent cell gets before its silence counts as "not reached". */
     static final int ATTEMPTS = 3;
 
     private final SandboxFactory sandboxes;
@@ -59,7 +59,8 @@ public final class Verifier {
         Map<String, Duration> boot = new ConcurrentHashMap<>();
         List<VerifyReport.Result> results = new ArrayList<>();
         ProbeWorld world;
-        int rounds;
+        int passes;
+        Map<String, Integer> attempts = new HashMap<>();
         try {
             Realization original = Realizer.realize(state, host, sandbox.facts(), options.today());
             ReachabilityRelation relation = Reachability.of(original);
@@ -96,46 +97,24 @@ public final class Verifier {
             }
 
             t = System.nanoTime();
-            List<List<ProbeCell>> schedule = Rounds.of(plan.cells());
-            rounds = schedule.size();
-            progress.step("verify", "probing " + plan.cells().size() + " cells in " + rounds + " rounds (each VM serves one peer at a time)");
-            Map<String, ProbeResult> observed = new HashMap<>(runSchedule(sandbox, guests, schedule, progress));
-            Map<String, Integer> attempts = new HashMap<>();
-            // Silence is weak evidence of "denied": a lost exchange (a guest too slow for the 1-second timeouts, a UDP
-            // listener restarting after its last peer, a neighbour entry still resolving) looks the same as a drop.
-            // So silent denied cells are probed again, up to ATTEMPTS passes in all, and a leak would have to be
-            // silent every time to be missed. Measured: under a load average of 10 to 15 one pass saw 14 to 30 of 42
-            // deliberately opened cells; on a quiet machine one pass missed 2 of them and two passes still missed 1.
-            boolean answersLost = plan.cells().stream().anyMatch(c -> c.expected() && !judge(c, observed.get(c.id())).observed());
+            progress.step("verify", "probing " + plan.cells().size() + " cells: every source probes all of its cells at once");
+            Map<String, ProbeResult> observed = new HashMap<>(runPass(sandbox, guests, plan.cells(), "pass 1", progress));
+            passes = 1;
+            // Silence is weak evidence: a lost exchange (a guest that did not run for seconds on a busy machine, a
+            // neighbour entry still resolving) looks the same as a drop. So every silent cell, allowed or denied, is
+            // probed again, up to ATTEMPTS passes in all: a leak would have to be silent every time to be missed, and an
+            // allowed cell is reported unreachable only after ATTEMPTS silent passes. Only an answer from the intended
+            // listener counts as reach, so retries can never invent a leak.
             for (int attempt = 2; attempt <= ATTEMPTS; attempt++) {
-                List<ProbeCell> silentDenied = plan.cells().stream()
-                        .filter(c -> !c.expected() && !judge(c, observed.get(c.id())).observed())
-                        .toList();
-                if (silentDenied.isEmpty()) {
-                    break;
-                }
-                progress.step("verify", (answersLost ? "answers were lost (a busy machine); " : "") + "pass " + attempt
-                        + " of " + ATTEMPTS + " for the " + silentDenied.size() + " denied cells that were silent");
-                List<List<ProbeCell>> again = Rounds.of(silentDenied);
-                rounds += again.size();
-                for (Map.Entry<String, ProbeResult> r : runSchedule(sandbox, guests, again, progress).entrySet()) {
-                    if (r.getValue().answered()) {
-                        observed.put(r.getKey(), r.getValue());
-                        attempts.put(r.getKey(), attempt);
-                    }
-                }
-            }
-            for (int attempt = 2; attempt <= ATTEMPTS; attempt++) {
-                // Silence can be a lost packet or a guest too slow for a 1-second timeout on a busy machine, never a
-                // leak: an answer is the only evidence of reach. So only silent cells the policy allows are retried.
-                List<ProbeCell> silent = plan.cells().stream().filter(c -> c.expected() && !judge(c, observed.get(c.id())).observed()).toList();
+                List<ProbeCell> silent = plan.cells().stream().filter(c -> !judge(c, observed.get(c.id())).observed()).toList();
                 if (silent.isEmpty()) {
                     break;
                 }
-                progress.step("verify", "attempt " + attempt + " of " + ATTEMPTS + " for " + silent.size() + " allowed cells that got no answer");
-                List<List<ProbeCell>> again = Rounds.of(silent);
-                rounds += again.size();
-                for (Map.Entry<String, ProbeResult> r : runSchedule(sandbox, guests, again, progress).entrySet()) {
+                long allowed = silent.stream().filter(ProbeCell::expected).count();
+                progress.step("verify", "pass " + attempt + " of " + ATTEMPTS + ": the " + silent.size() + " cells that got no answer"
+                        + (allowed == 0 ? "" : " (" + allowed + " of them allowed: answers were lost)"));
+                passes++;
+                for (Map.Entry<String, ProbeResult> r : runPass(sandbox, guests, silent, "pass " + attempt, progress).entrySet()) {
                     if (r.getValue().answered()) {
                         observed.put(r.getKey(), r.getValue());
                         attempts.put(r.getKey(), attempt);
@@ -145,7 +124,7 @@ public final class Verifier {
             for (ProbeCell c : plan.cells()) {
                 VerifyReport.Result r = judge(c, observed.get(c.id()));
                 Integer attempt = attempts.get(c.id());
-                results.add(attempt == null ? r : new VerifyReport.Result(c, r.observed(), r.wrongTarget(), r.evidence() + " (attempt " + attempt + ")"));
+                results.add(attempt == null ? r : new VerifyReport.Result(c, r.observed(), r.wrongTarget(), r.evidence() + " (pass " + attempt + ")"));
             }
             phases.put("probes", since(t));
         } finally {
@@ -153,7 +132,7 @@ public final class Verifier {
             sandbox.close();
             phases.put("teardown", since(t));
         }
-        return new VerifyReport(host, state.revision(), sandbox.name(), world, results, boot, phases, rounds, sandbox.teardownReport());
+        return new VerifyReport(host, state.revision(), sandbox.name(), world, results, boot, phases, passes, sandbox.teardownReport());
     }
 
     /** The uplink to the outside world, then the listeners of the host and of the stand-ins. */
@@ -219,34 +198,33 @@ public final class Verifier {
         };
     }
 
-    private static Map<String, ProbeResult> runSchedule(Sandbox sandbox, Map<String, Guest> guests, List<List<ProbeCell>> schedule,
-                                                        Progress progress) {
-        Map<String, ProbeResult> observed = new HashMap<>();
-        int n = 0;
-        for (List<ProbeCell> round : schedule) {
-            long begin = System.nanoTime();
-            observed.putAll(runRound(sandbox, guests, round));
-            n++;
-            progress.step("verify", String.format(java.util.Locale.ROOT, "round %d/%d: %d cells in %.1f s", n, schedule.size(), round.size(),
-                    since(begin).toMillis() / 1000.0));
-        }
-        return observed;
-    }
-
-    /** All cells of a round, each source in parallel (a guest runs its cells in parallel too). */
-    private static Map<String, ProbeResult> runRound(Sandbox sandbox, Map<String, Guest> guests, List<ProbeCell> round) {
+    /**
+     * One pass over {@code cells}: every source at once, each on its own thread (a guest's agent runs all of its
+     * probes at once too). The listeners of the guests, the host and the stand-ins serve any number of peers.
+     */
+    private static Map<String, ProbeResult> runPass(Sandbox sandbox, Map<String, Guest> guests, List<ProbeCell> cells, String name,
+                                                    Progress progress) {
+        long begin = System.nanoTime();
         Map<String, List<ProbeCell>> bySource = new LinkedHashMap<>();
-        round.forEach(c -> bySource.computeIfAbsent(c.source(), s -> new ArrayList<>()).add(c));
+        cells.forEach(c -> bySource.computeIfAbsent(c.source(), s -> new ArrayList<>()).add(c));
         ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, bySource.size()), daemon("verify-probe"));
         try {
             Map<String, Future<List<ProbeResult>>> futures = new LinkedHashMap<>();
+            Map<String, Duration> took = new ConcurrentHashMap<>();
             for (Map.Entry<String, List<ProbeCell>> e : bySource.entrySet()) {
-                List<ProbeCell> cells = e.getValue();
-                List<Probe> probes = cells.stream().map(Verifier::probe).toList();
-                Optional<String> vm = cells.get(0).sourceVm();
-                futures.put(e.getKey(), pool.submit(() -> vm.isPresent()
-                        ? sandbox.probeFromGuest(guests.get(vm.get()), probes)
-                        : sandbox.probeFromOutside(Ipv4Address.parse(e.getKey().substring("outside ".length())), probes)));
+                List<ProbeCell> mine = e.getValue();
+                List<Probe> probes = mine.stream().map(Verifier::probe).toList();
+                Optional<String> vm = mine.get(0).sourceVm();
+                futures.put(e.getKey(), pool.submit(() -> {
+                    long start = System.nanoTime();
+                    try {
+                        return vm.isPresent()
+                                ? sandbox.probeFromGuest(guests.get(vm.get()), probes)
+                                : sandbox.probeFromOutside(Ipv4Address.parse(e.getKey().substring("outside ".length())), probes);
+                    } finally {
+                        took.put(e.getKey(), since(start));
+                    }
+                }));
             }
             Map<String, ProbeResult> results = new HashMap<>();
             for (Map.Entry<String, Future<List<ProbeResult>>> f : futures.entrySet()) {
@@ -257,6 +235,11 @@ public final class Verifier {
                     bySource.get(f.getKey()).forEach(c -> results.put(c.id(), new ProbeResult(c.id(), false, why)));
                 }
             }
+            long answered = results.values().stream().filter(ProbeResult::answered).count();
+            Map.Entry<String, Duration> slowest = took.entrySet().stream().max(Map.Entry.comparingByValue()).orElseThrow();
+            progress.step("verify", String.format(java.util.Locale.ROOT, "%s: %d cells from %d sources in %.1f s (slowest %s: %d cells, %.1f s), %d answered",
+                    name, cells.size(), bySource.size(), since(begin).toMillis() / 1000.0, slowest.getKey(), bySource.get(slowest.getKey()).size(),
+                    slowest.getValue().toMillis() / 1000.0, answered));
             return results;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -10,10 +10,11 @@ import java.util.Objects;
  *
  * @param guestBoot from the start of each guest to its console answering
  * @param phases    how long each phase took, in order (sandbox, apply, boot, probes, teardown)
+ * @param passes    how many passes over the cells probing took (silent cells get more than one)
  * @param teardown  what teardown removed, and anything it could not
  */
 public record VerifyReport(String host, String revision, String sandbox, ProbeWorld world, List<Result> results,
-        Map<String, Duration> guestBoot, Map<String, Duration> phases, int rounds, List<String> teardown) {
+        Map<String, Duration> guestBoot, Map<String, Duration> phases, int passes, List<String> teardown) {
 
     public VerifyReport {
         Objects.requireNonNull(host, "host");

@@ -38,7 +38,7 @@ class MatrixRendererTest {
         phases.put("probes", Duration.ofMillis(18400));
         phases.put("teardown", Duration.ofMillis(700));
         return new VerifyReport("hv1", "dir:desired-state", "qfence-verify-0000test", Bundled.WORLD, results,
-                Map.of("db-main", Duration.ofMillis(2500), "web-app-1", Duration.ofMillis(2300)), phases, 7,
+                Map.of("db-main", Duration.ofMillis(2500), "web-app-1", Duration.ofMillis(2300)), phases, 3,
                 List.of("killed 2 guests", "removed /tmp/qfence-verify-0000test"));
     }
 
@@ -67,7 +67,7 @@ class MatrixRendererTest {
     @Test
     void teardownThatLeftSomethingFailsTheRun() {
         VerifyReport r = report(false);
-        VerifyReport leaky = new VerifyReport(r.host(), r.revision(), r.sandbox(), r.world(), r.results(), r.guestBoot(), r.phases(), r.rounds(),
+        VerifyReport leaky = new VerifyReport(r.host(), r.revision(), r.sandbox(), r.world(), r.results(), r.guestBoot(), r.phases(), r.passes(),
                 List.of("LEFT cgroup qfence-verify-0000test: busy"));
         assertThat(leaky.passed()).isFalse();
         assertThat(MatrixRenderer.summary(leaky, false)).endsWith("TEARDOWN LEFT SOMETHING BEHIND");

@@ -10,14 +10,21 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Probes from inside a probe guest: one console line that starts every probe in the background with the guest's
- * {@code qf-probe} helper ({@code bin/probe-init.sh}) and waits for all of them, then one {@code QF-P ID RC ANSWER}
- * line per probe. Everything the guest prints is untrusted: only lines of that shape with a known id count.
+ * Probes from inside a probe guest: one console line, {@code qf-probe SECONDS ID,PROTO,ADDRESS[,PORT] ...}, hands
+ * the batch to the guest's running agent ({@code bin/probe-agent.pl}), which runs every probe of it at once and
+ * prints one {@code QF-P ID RC ANSWER} line per probe. Everything the guest prints is untrusted: only lines of that
+ * shape with a known id count.
  */
 final class GuestProbes {
 
-    /** Far more than the probes take (1-second timeouts, run in parallel), far less than forever. */
-    static final Duration BATCH_TIMEOUT = Duration.ofSeconds(20);
+    /**
+     * How long a probe waits for its answer. An answer comes back in milliseconds on a quiet machine; on two cores
+     * busy with a dozen TCG guests, a guest's kernel and agent may not run for a second or more, and a late answer
+     * must not pass for a drop. All of a batch's probes wait at once, so this is also about what a batch costs.
+     */
+    static final Duration PROBE_TIMEOUT = Duration.ofSeconds(3);
+    /** Far more than a batch takes (the probe timeout plus the agent's start), far less than forever. */
+    static final Duration BATCH_TIMEOUT = PROBE_TIMEOUT.plusSeconds(20);
     /** The guest's tty reads lines of at most 4095 bytes. */
     static final int MAX_LINE = 3500;
 
@@ -43,20 +50,24 @@ final class GuestProbes {
         return results;
     }
 
+    /** One probe as an argument of the agent: {@code c17,t,10.20.0.11,5432}, {@code c18,i,10.20.0.11}. */
     static String call(Probe p) {
         String proto = switch (p.protocol()) {
             case TCP -> "t";
             case UDP -> "u";
             case ICMP -> "i";
         };
-        return "qf-probe " + p.id() + " " + proto + " " + p.address() + (p.port() == 0 ? "" : " " + p.port()) + " & ";
+        return " " + p.id() + "," + proto + "," + p.address() + (p.port() == 0 ? "" : "," + p.port());
+    }
+
+    static String commandLine(List<Probe> batch) {
+        StringBuilder line = new StringBuilder("qf-probe ").append(PROBE_TIMEOUT.toSeconds());
+        batch.forEach(p -> line.append(call(p)));
+        return line.toString();
     }
 
     private static List<ProbeResult> runBatch(SerialConsole console, List<Probe> batch) {
-        StringBuilder line = new StringBuilder();
-        batch.forEach(p -> line.append(call(p)));
-        line.append("wait");
-        SerialConsole.Result result = console.run(line.toString(), BATCH_TIMEOUT);
+        SerialConsole.Result result = console.run(commandLine(batch), BATCH_TIMEOUT);
         return parse(batch, result.output());
     }
 

@@ -22,12 +22,14 @@ import java.util.concurrent.Future;
 
 /**
  * Probes from the outside namespace (a client of a bastion's exposure, say): sockets are created on the namespace's
- * thread, bound to the client's address, then connect and read on pool threads, with the same 1-second timeouts as
- * the guests' probes. ICMP is not probed from outside.
+ * thread, bound to the client's address, then connect and read on pool threads, with the guests' probe timeout
+ * ({@link GuestProbes#PROBE_TIMEOUT}); like the guests' agent, a UDP probe sends a datagram every
+ * {@value #RESEND_MILLIS} ms until the answer. ICMP is not probed from outside.
  */
 final class OutsideProbes {
 
-    static final int TIMEOUT_MILLIS = 1000;
+    static final int TIMEOUT_MILLIS = (int) GuestProbes.PROBE_TIMEOUT.toMillis();
+    static final int RESEND_MILLIS = 250;
 
     private OutsideProbes() {}
 
@@ -76,13 +78,19 @@ final class OutsideProbes {
         }
         if (p.protocol() == ProbeProtocol.UDP) {
             try (DatagramSocket socket = outside.call(() -> new DatagramSocket(new InetSocketAddress(from, 0)))) {
-                socket.setSoTimeout(TIMEOUT_MILLIS);
+                socket.setSoTimeout(RESEND_MILLIS);
                 byte[] hello = "qf\n".getBytes(StandardCharsets.US_ASCII);
-                socket.send(new DatagramPacket(hello, hello.length, to, p.port()));
-                DatagramPacket answer = new DatagramPacket(new byte[512], 512);
-                socket.receive(answer);
-                return new ProbeResult(p.id(), true, new String(answer.getData(), 0, answer.getLength(), StandardCharsets.US_ASCII).strip());
-            } catch (SocketTimeoutException e) {
+                long deadline = System.nanoTime() + TIMEOUT_MILLIS * 1_000_000L;
+                while (System.nanoTime() < deadline) {
+                    socket.send(new DatagramPacket(hello, hello.length, to, p.port()));
+                    DatagramPacket answer = new DatagramPacket(new byte[512], 512);
+                    try {
+                        socket.receive(answer);
+                    } catch (SocketTimeoutException e) {
+                        continue;
+                    }
+                    return new ProbeResult(p.id(), true, new String(answer.getData(), 0, answer.getLength(), StandardCharsets.US_ASCII).strip());
+                }
                 return new ProbeResult(p.id(), false, "timed out");
             } catch (IOException e) {
                 return new ProbeResult(p.id(), false, e.getMessage() == null ? e.toString() : e.getMessage());

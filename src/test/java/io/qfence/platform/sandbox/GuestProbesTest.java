@@ -17,9 +17,9 @@ class GuestProbesTest {
             new Probe("c3", ProbeProtocol.ICMP, Ipv4Address.parse("10.20.0.11"), 0));
 
     @Test
-    void eachProbeIsOneBackgroundCallOfTheGuestsHelper() {
-        assertThat(PROBES.stream().map(GuestProbes::call).toList())
-                .containsExactly("qf-probe c1 t 10.20.0.11 5432 & ", "qf-probe c2 u 10.20.0.11 9 & ", "qf-probe c3 i 10.20.0.11 & ");
+    void aBatchIsOneCallOfTheGuestsAgentWithEveryProbeAsAnArgument() {
+        assertThat(GuestProbes.commandLine(PROBES))
+                .isEqualTo("qf-probe 3 c1,t,10.20.0.11,5432 c2,u,10.20.0.11,9 c3,i,10.20.0.11");
     }
 
     @Test
