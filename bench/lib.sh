@@ -9,14 +9,23 @@ registry=/run/qfence-bench
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
-remove_run_objects() { # TAG: the namespaces and cgroup subtrees of one run
-    local t=$1 n c d
+remove_run_objects() { # TAG: the namespaces and cgroup subtrees of one run, and the processes in those cgroups
+    local t=$1 n c d p i
+    # the guests qfence started in the run's cgroups (QEMU outlives the qfence that started it): by PID, from the
+    # run's own cgroup subtree, so nothing else can be hit
+    for p in $(for c in $controllers; do d="/sys/fs/cgroup/$c/$t"; [ -d "$d" ] && find "$d" -name cgroup.procs -exec cat {} +; done | sort -u); do
+        log "ending pid $p, left in the run's cgroups: $(tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null | cut -c1-80)"
+        kill -KILL "$p" 2>/dev/null || true
+    done
     for n in $(ip netns list | awk '{print $1}' | grep -E "^$t-" || true); do
         ip netns del "$n" 2>/dev/null || true
     done
     for c in $controllers; do
         d="/sys/fs/cgroup/$c/$t"
-        if [ -d "$d" ]; then find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null || true; fi
+        for i in 1 2 3 4 5 6 7 8 9 10; do   # a killed process leaves its cgroup only once it has exited
+            [ -d "$d" ] || break
+            find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null || sleep 1
+        done
     done
 }
 

@@ -40,6 +40,25 @@ public final class BenchReport {
         MEASURES.put("netns_delete_rtnl_free", "netns delete, RTNL free");
     }
 
+    /** The real-guest scenario's measures (GuestLatency), in order, with their labels. */
+    static final Map<String, String> GUEST_MEASURES = new LinkedHashMap<>();
+
+    static {
+        GUEST_MEASURES.put("start_running", "apply start to all running");
+        GUEST_MEASURES.put("start_booted", "apply start to all booted");
+        GUEST_MEASURES.put("start_apply", "start apply (CLI, wall)");
+        GUEST_MEASURES.put("start_apply.first_guest", "  first guest start step");
+        GUEST_MEASURES.put("start_apply.cpu", "  qfence CPU (user+sys)");
+        GUEST_MEASURES.put("stop_guest_median", "stop one guest (median)");
+        GUEST_MEASURES.put("stop_guest_max", "stop one guest (slowest)");
+        GUEST_MEASURES.put("stop_powerdown", "  ended by power button");
+        GUEST_MEASURES.put("stop_quit", "  ended by quit");
+        GUEST_MEASURES.put("stop_sigkill", "  ended by SIGKILL");
+        GUEST_MEASURES.put("stop_apply", "stop apply (CLI, wall)");
+        GUEST_MEASURES.put("stop_apply.cpu", "  qfence CPU (user+sys)");
+        GUEST_MEASURES.put("peak_rss", "qfence peak RSS");
+    }
+
     static final List<String> METHODS = List.of("qfence", "script", "near");
     /** qfence's own timings of a measure: load+facts+realize ("prepare"), observe, plan, apply; CPU; peak RSS. */
     static final List<String> PHASES = List.of("prepare", "observe", "plan", "apply", "cycle_cpu", "rss");
@@ -91,6 +110,10 @@ public final class BenchReport {
         for (int i = 2; i < args.length; i++) {
             String[] spec = args[i].split(":");
             String name = spec[0];
+            if (spec[2].equals("guests")) {
+                guests(samples, scenarios.addObject(), name, Integer.parseInt(spec[1]), text);
+                continue;
+            }
             ObjectNode s = scenarios.addObject();
             s.put("name", name);
             s.put("vms", Integer.parseInt(spec[1]));
@@ -145,6 +168,25 @@ public final class BenchReport {
         Files.createDirectories(out.toAbsolutePath().getParent());
         mapper.writeValue(out.toFile(), root);
         System.out.print(text);
+    }
+
+    /** The real-guest scenario {@code name}: {@code guests} probe guests started, booted and stopped by qfence. */
+    static void guests(List<Sample> samples, ObjectNode s, String name, int guests, StringBuilder text) {
+        s.put("name", name);
+        s.put("guests", guests);
+        s.put("real_guests", true);
+        ObjectNode measures = s.putObject("measures");
+        text.append('\n').append(name).append(": ").append(guests).append(guests == 1 ? " real guest" : " real guests")
+                .append(" (probe kernel and initramfs, TCG, 96 MiB each; at most 4 starts at a time)\n");
+        text.append(String.format(Locale.ROOT, "  %-32s %-22s%n", "measure", "qfence"));
+        for (var e : GUEST_MEASURES.entrySet()) {
+            Optional<Stats> st = Stats.of(select(samples, name, "qfence", e.getKey()));
+            if (st.isEmpty()) {
+                continue;
+            }
+            stats(measures.putObject(e.getKey()), st.get());
+            text.append(String.format(Locale.ROOT, "  %-32s %-22s%n", e.getValue(), cell(st.get())));
+        }
     }
 
     /**
@@ -235,6 +277,10 @@ public final class BenchReport {
     static String cell(Stats st) {
         if (st == null) {
             return "-";
+        }
+        if (st.unit().equals("guests")) {
+            return st.n() == 1 || st.min() == st.max() ? String.format(Locale.ROOT, "%.0f of each run", st.median())
+                    : String.format(Locale.ROOT, "%.0f..%.0f per run", st.min(), st.max());
         }
         boolean ms = st.unit().equals("s") && st.median() < 1;
         String unit = ms ? "ms" : st.unit();
