@@ -10,6 +10,7 @@ import io.qfence.platform.qemu.QemuGuests;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * The live host's guest port before the engine knows which host of the desired state it serves: the managed network
@@ -34,6 +35,11 @@ final class LiveGuests implements GuestPort {
 
     @Override
     public List<Guest> observe(List<Guest> realized) {
+        throw unbound();
+    }
+
+    @Override
+    public Optional<Guest> find(Guest realized) {
         throw unbound();
     }
 

@@ -392,7 +392,7 @@ public final class Applier {
         }
         if (a == Action.STOP) {
             Guest g = (Guest) c.before().orElseThrow();
-            Optional<Guest> seen = observeGuest(g);
+            Optional<Guest> seen = host.guests().find(g);
             if (seen.filter(x -> x.state() == GuestState.RUNNING || x.state() == GuestState.PAUSED).isPresent()) {
                 throw new HostOperationException(c.address(), "post-condition failed: the guest still runs after its stop");
             }
@@ -440,7 +440,7 @@ public final class Applier {
             seen = host.cgroups().read(cg.address(), cg.path(), cg.files().keySet());
         } else {
             Guest g = (Guest) want;
-            Optional<Guest> guest = observeGuest(g);
+            Optional<Guest> guest = host.guests().find(g);
             if (guest.filter(x -> x.state() == GuestState.RUNNING && x.configDigest().equals(g.configDigest())).isEmpty()) {
                 throw new HostOperationException(address, "post-condition failed: the guest is "
                         + guest.map(x -> x.state().name().toLowerCase(java.util.Locale.ROOT)
@@ -457,10 +457,6 @@ public final class Applier {
         if (!differences.isEmpty()) {
             throw new HostOperationException(address, "post-condition failed: " + String.join("; ", differences));
         }
-    }
-
-    private Optional<Guest> observeGuest(Guest g) {
-        return host.guests().observe(List.of(g)).stream().filter(x -> x.address().equals(g.address())).findFirst();
     }
 
     /** {@code mtu is "9000", expected "1500"}, one entry per attribute that differs. */

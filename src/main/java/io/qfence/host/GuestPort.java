@@ -3,6 +3,7 @@ package io.qfence.host;
 import io.qfence.model.desired.Host;
 import io.qfence.model.host.Guest;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Observing, starting and stopping QEMU guests. Apply calls it for the START, STOP and restart changes of a plan;
@@ -21,6 +22,13 @@ public interface GuestPort {
      * can stop them.
      */
     List<Guest> observe(List<Guest> realized);
+
+    /**
+     * One realized guest, as {@link #observe} would show it, found without looking at any other guest: apply's
+     * post-conditions ask this after every start and stop, while other guests may be booting, and a monitor asked
+     * for nothing answers at no cost. Empty when qfence has no record of it and no QEMU of its runs.
+     */
+    Optional<Guest> find(Guest realized);
 
     /**
      * Starts a realized guest whose tap, cgroup and firewall are already in place: spawn paused ({@code -S}), verify

@@ -180,6 +180,11 @@ public final class Verifier {
             }
 
             @Override
+            public Optional<Guest> find(Guest realized) {
+                return inner.find(realized);
+            }
+
+            @Override
             public void start(Guest guest, Progress p) {
                 long begin = System.nanoTime();
                 inner.start(guest, p);

@@ -29,6 +29,7 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
@@ -202,6 +203,11 @@ class ApplierTest {
             }
 
             @Override
+            public Optional<Guest> find(Guest realized) {
+                return fast.find(realized);
+            }
+
+            @Override
             public void start(Guest guest, Progress progress) {
                 most.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
                 try {
@@ -230,6 +236,60 @@ class ApplierTest {
         assertThat(report.completed()).extracting(ApplyReport.Completed::number).isSorted();
         assertThat(host.objects().stream().filter(Guest.class::isInstance).map(Guest.class::cast))
                 .filteredOn(g -> g.state() == GuestState.RUNNING).hasSize(8);
+    }
+
+    /** Other guests may be booting and slow to answer their monitors: a guest's check must not wait for them. */
+    @Test
+    void theCheckAfterEachGuestStartAndStopLooksAtThatGuestAlone() {
+        FakeHost host = FakeHost.with(desired(Scope.WITHOUT_GUESTS));
+        GuestPort fast = host.new FakeGuests();
+        AtomicBoolean applying = new AtomicBoolean();
+        List<String> looked = Collections.synchronizedList(new ArrayList<>());
+        host.guestPort(new GuestPort() {
+            @Override
+            public List<Guest> observe(List<Guest> realized) {
+                if (applying.get()) {
+                    throw new AssertionError("apply observed every guest to check one");
+                }
+                return fast.observe(realized);
+            }
+
+            @Override
+            public Optional<Guest> find(Guest realized) {
+                looked.add(realized.address());
+                return fast.find(realized);
+            }
+
+            @Override
+            public void start(Guest guest, Progress progress) {
+                fast.start(guest, progress);
+            }
+
+            @Override
+            public void stop(Guest guest, Progress progress) {
+                fast.stop(guest, progress);
+            }
+        });
+        Plan starts = plan(host, Scope.ALL);
+        List<String> started = starts.changes().stream().filter(c -> c.action() == io.qfence.plan.Action.START).map(Change::address).toList();
+        assertThat(started).hasSize(8);
+
+        applying.set(true);
+        ApplyReport report = new Applier(host.ports(), 2).apply(starts, ApplyListener.SILENT);
+        applying.set(false);
+
+        assertThat(report.succeeded()).as(report.toString()).isTrue();
+        assertThat(looked).containsExactlyInAnyOrderElementsOf(started);
+
+        looked.clear();
+        Plan stops = Planner.plan(desired(Scope.WITHOUT_GUESTS), observe(host, Scope.ALL));
+        assertThat(stops.changes()).extracting(Change::action).containsOnly(io.qfence.plan.Action.STOP).hasSize(8);
+        applying.set(true);
+        report = new Applier(host.ports(), 2).apply(stops, ApplyListener.SILENT);
+        applying.set(false);
+
+        assertThat(report.succeeded()).as(report.toString()).isTrue();
+        assertThat(looked).containsExactlyInAnyOrderElementsOf(started);
     }
 
     @Test

@@ -293,6 +293,11 @@ public final class FakeHost {
         }
 
         @Override
+        public Optional<Guest> find(Guest realized) {
+            return guestPort.find(realized);
+        }
+
+        @Override
         public void start(Guest guest, Progress progress) {
             guestPort.start(guest, progress);
         }
@@ -308,6 +313,11 @@ public final class FakeHost {
         @Override
         public List<Guest> observe(List<Guest> realized) {
             return List.copyOf(guests.values());
+        }
+
+        @Override
+        public Optional<Guest> find(Guest realized) {
+            return Optional.ofNullable(guests.get(realized.address()));
         }
 
         @Override

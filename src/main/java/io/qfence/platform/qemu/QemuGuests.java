@@ -125,20 +125,36 @@ public final class QemuGuests implements GuestPort {
             }
         }
         for (Guest g : realized) {
-            if (recorded.contains(g.vm())) {
-                continue;
-            }
-            if (GuestPidFiles.find(g) instanceof GuestPidFiles.Finding.Running running) {
-                try (GuestProcess process = running.process()) {
-                    // Ours (its uid and -pidfile), but without a record: its configuration is what /proc shows.
-                    Guest base = new Guest(g.address(), g.vm(), g.group(), g.uid(), g.gid(), running.info().cmdline(),
-                            running.observedDigest(), running.observedDigest().equals(g.configDigest()) ? g.config() : new java.util.TreeMap<>(),
-                            GuestState.RUNNING, g.launch(), GuestRuntime.NONE);
-                    found.add(withQmpState(base, process));
-                }
+            if (!recorded.contains(g.vm())) {
+                unrecorded(g).ifPresent(found::add);
             }
         }
         return found;
+    }
+
+    @Override
+    public Optional<Guest> find(Guest realized) {
+        Optional<GuestRegistry.Entry> entry = registry.find(realized.vm());
+        if (entry.isEmpty()) {
+            return unrecorded(realized);
+        }
+        Inspection inspection = inspect(entry.get());
+        inspection.process().ifPresent(GuestProcess::close);
+        return Optional.of(inspection.guest());
+    }
+
+    /** A realized guest's QEMU that runs without a record of qfence's (a crash between spawn and record), if any. */
+    private Optional<Guest> unrecorded(Guest g) {
+        if (!(GuestPidFiles.find(g) instanceof GuestPidFiles.Finding.Running running)) {
+            return Optional.empty();
+        }
+        try (GuestProcess process = running.process()) {
+            // Ours (its uid and -pidfile), but without a record: its configuration is what /proc shows.
+            Guest base = new Guest(g.address(), g.vm(), g.group(), g.uid(), g.gid(), running.info().cmdline(),
+                    running.observedDigest(), running.observedDigest().equals(g.configDigest()) ? g.config() : new java.util.TreeMap<>(),
+                    GuestState.RUNNING, g.launch(), GuestRuntime.NONE);
+            return Optional.of(withQmpState(base, process));
+        }
     }
 
     /** What became of a recorded guest: its observed form, and its process while it runs (the caller closes it). */

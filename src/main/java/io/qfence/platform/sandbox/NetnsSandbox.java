@@ -113,6 +113,11 @@ public final class NetnsSandbox implements Sandbox {
             }
 
             @Override
+            public Optional<Guest> find(Guest realized) {
+                return qemu.find(realized);
+            }
+
+            @Override
             public void start(Guest guest, Progress progress) {
                 // never waits (teardown holds the gate for good once it has it), and looks at closing only once
                 // inside: teardown sets it before it waits for the gate

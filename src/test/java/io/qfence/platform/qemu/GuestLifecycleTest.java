@@ -227,6 +227,27 @@ class GuestLifecycleTest {
         assertThat(steps).anyMatch(s -> s.startsWith("group.g1/vm.a-1: checked (uid " + guest(realized, "a-1").uid()));
     }
 
+    /** Apply checks each guest after its start and stop with find, while other guests may be booting. */
+    @Test
+    void findShowsOneGuestAsObserveDoesWithoutReadingAnyOtherGuestsRecord() throws Exception {
+        start("a-1");
+        Guest seen = guests.find(guest(realized, "a-1")).orElseThrow();
+        assertThat(seen).isEqualTo(observed("a-1").orElseThrow());
+        assertThat(seen.state()).isEqualTo(GuestState.RUNNING);
+        assertThat(seen.runtime().qmpStatus()).hasValue("running");
+        assertThat(guests.find(guest(realized, "u-1"))).as("never started").isEmpty();
+
+        Path unreadable = guests.registry().directory().resolve("a-2.json");
+        Files.writeString(unreadable, "{ not a record");
+        try {
+            assertThat(guests.find(guest(realized, "a-1"))).hasValue(seen);
+            assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> guests.observe(realized.objects(Guest.class))))
+                    .as("observe reads every record, and refuses to guess past an unreadable one").hasMessageContaining("a-2.json");
+        } finally {
+            Files.delete(unreadable);
+        }
+    }
+
     @Test
     void aQfenceStartedLaterAdoptsTheRunningGuestsAndARePlanRestartsNothing() throws Exception {
         Path realizedFile = Files.createTempFile("qfence-test-guests", ".json");
