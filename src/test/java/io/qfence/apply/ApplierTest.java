@@ -196,17 +196,7 @@ class ApplierTest {
         AtomicInteger most = new AtomicInteger();
         CyclicBarrier pairs = new CyclicBarrier(2);
         GuestPort fast = host.new FakeGuests();
-        host.guestPort(new GuestPort() {
-            @Override
-            public List<Guest> observe(List<Guest> realized) {
-                return fast.observe(realized);
-            }
-
-            @Override
-            public Optional<Guest> find(Guest realized) {
-                return fast.find(realized);
-            }
-
+        host.guestPort(new FakeHost.ForwardingGuests(() -> fast) {
             @Override
             public void start(Guest guest, Progress progress) {
                 most.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
@@ -217,12 +207,7 @@ class ApplierTest {
                 } finally {
                     inFlight.decrementAndGet();
                 }
-                fast.start(guest, progress);
-            }
-
-            @Override
-            public void stop(Guest guest, Progress progress) {
-                fast.stop(guest, progress);
+                super.start(guest, progress);
             }
         });
         Plan plan = plan(host, Scope.ALL);
@@ -245,29 +230,19 @@ class ApplierTest {
         GuestPort fast = host.new FakeGuests();
         AtomicBoolean applying = new AtomicBoolean();
         List<String> looked = Collections.synchronizedList(new ArrayList<>());
-        host.guestPort(new GuestPort() {
+        host.guestPort(new FakeHost.ForwardingGuests(() -> fast) {
             @Override
             public List<Guest> observe(List<Guest> realized) {
                 if (applying.get()) {
                     throw new AssertionError("apply observed every guest to check one");
                 }
-                return fast.observe(realized);
+                return super.observe(realized);
             }
 
             @Override
             public Optional<Guest> find(Guest realized) {
                 looked.add(realized.address());
-                return fast.find(realized);
-            }
-
-            @Override
-            public void start(Guest guest, Progress progress) {
-                fast.start(guest, progress);
-            }
-
-            @Override
-            public void stop(Guest guest, Progress progress) {
-                fast.stop(guest, progress);
+                return super.find(realized);
             }
         });
         Plan starts = plan(host, Scope.ALL);

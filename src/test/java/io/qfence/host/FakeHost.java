@@ -22,6 +22,7 @@ import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 
 /**
@@ -157,7 +158,7 @@ public final class FakeHost {
     }
 
     public HostPorts ports() {
-        return new HostPorts(new Facts(), new Links(), new Sysctls(), new Fw(), new Cgroups(), new GuestsDelegate());
+        return new HostPorts(new Facts(), new Links(), new Sysctls(), new Fw(), new Cgroups(), new ForwardingGuests(() -> guestPort));
     }
 
     private final class Facts implements HostFactsPort {
@@ -286,25 +287,35 @@ public final class FakeHost {
         }
     }
 
-    private final class GuestsDelegate implements GuestPort {
+    /**
+     * A guest port that passes every call to the port {@code to} gives at the time of the call; tests override the
+     * calls they watch or slow down.
+     */
+    public static class ForwardingGuests implements GuestPort {
+        private final Supplier<GuestPort> to;
+
+        public ForwardingGuests(Supplier<GuestPort> to) {
+            this.to = to;
+        }
+
         @Override
         public List<Guest> observe(List<Guest> realized) {
-            return guestPort.observe(realized);
+            return to.get().observe(realized);
         }
 
         @Override
         public Optional<Guest> find(Guest realized) {
-            return guestPort.find(realized);
+            return to.get().find(realized);
         }
 
         @Override
         public void start(Guest guest, Progress progress) {
-            guestPort.start(guest, progress);
+            to.get().start(guest, progress);
         }
 
         @Override
         public void stop(Guest guest, Progress progress) {
-            guestPort.stop(guest, progress);
+            to.get().stop(guest, progress);
         }
     }
 
