@@ -24,9 +24,9 @@ public interface GuestPort {
     List<Guest> observe(List<Guest> realized);
 
     /**
-     * One realized guest, as {@link #observe} would show it, found without looking at any other guest: apply's
-     * post-conditions ask this after every start and stop, while other guests may be booting, and a monitor asked
-     * for nothing answers at no cost. Empty when qfence has no record of it and no QEMU of its runs.
+     * One realized guest, as {@link #observe} would show it, found without looking at any other guest: apply checks
+     * each guest with it after its start or stop, while other guests may still be booting and slow to answer their
+     * monitors. Empty when qfence has no record of it and no QEMU of its runs.
      */
     Optional<Guest> find(Guest realized);
 

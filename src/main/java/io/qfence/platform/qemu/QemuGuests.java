@@ -115,7 +115,7 @@ public final class QemuGuests implements GuestPort {
             try {
                 if (inspection.process().isEmpty() && !wanted.containsKey(entry.vm())) {
                     // An orphan that has ended: nothing is left to stop. Its record stays (a start of that VM drops
-                    // it): callers observe subsets of the realized guests too (apply's post-conditions), so "not
+                    // it): a caller may pass a subset of the realized guests (a scoped observation), so "not
                     // realized" here is not proof that the desired state no longer names it.
                     continue;
                 }

@@ -1,6 +1,7 @@
 package io.qfence.platform.qemu;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import io.qfence.host.Progress;
 import io.qfence.model.ByteSize;
@@ -241,7 +242,7 @@ class GuestLifecycleTest {
         Files.writeString(unreadable, "{ not a record");
         try {
             assertThat(guests.find(guest(realized, "a-1"))).hasValue(seen);
-            assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> guests.observe(realized.objects(Guest.class))))
+            assertThat(catchThrowable(() -> guests.observe(realized.objects(Guest.class))))
                     .as("observe reads every record, and refuses to guess past an unreadable one").hasMessageContaining("a-2.json");
         } finally {
             Files.delete(unreadable);
