@@ -132,7 +132,7 @@ class EngineTest {
     }
 
     @Test
-    void withoutGuestsInScopeAPlanMayNotPullTheTapOfARunningGuest() {
+    void withoutGuestsInScopeAPlanMayNotPullTheTapCgroupOrFirewallRulesOfARunningGuest() {
         Realization r = realization();
         Guest running = r.objects(Guest.class).stream().filter(g -> g.vm().equals("ci-builder")).findFirst().orElseThrow()
                 .withState(GuestState.RUNNING);
@@ -153,10 +153,13 @@ class EngineTest {
         Cycle cycle = new Engine(host.ports(), BundledState.CLOCK).apply(withoutCi, Approval.AUTO, ApplyListener.SILENT, "test");
 
         assertThat(cycle.outcome()).isEqualTo(Cycle.Outcome.NOT_APPLICABLE);
-        assertThat(cycle.plan().errors()).containsExactly("group.ci/vm.ci-builder/cgroup would be removed from under group.ci/vm.ci-builder, "
-                + "which is running; include guests in the scope so that the plan stops it first",
-                "group.ci/vm.ci-builder/tap would be removed from under group.ci/vm.ci-builder, which is running; include guests in the "
-                        + "scope so that the plan stops it first");
+        String because = ", which is running; the plan must stop it first (include guests in the scope, or stop the guest)";
+        assertThat(cycle.plan().errors()).containsExactly(
+                "group.ci/vm.ci-builder/cgroup would remove the cgroup qfence.slice/ci/ci-builder of group.ci/vm.ci-builder" + because,
+                "group.ci/cgroup would remove the cgroup qfence.slice/ci of group.ci/vm.ci-builder" + because,
+                "group.ci/vm.ci-builder/tap would remove the tap of group.ci/vm.ci-builder" + because,
+                "firewall would take away 8 firewall restrictions (inet qfence chain forward: vmap \"qfb-ci\" : "
+                        + "{\"jump\":{\"target\":\"from_ci\"}}, and 7 more) of group.ci/vm.ci-builder" + because);
         assertThat(host.calls()).isEmpty();
         assertThat(Map.of()).isEmpty();
     }
