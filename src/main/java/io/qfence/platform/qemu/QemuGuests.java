@@ -337,9 +337,10 @@ public final class QemuGuests implements GuestPort {
     }
 
     private Inspection ended(GuestRegistry.Entry entry, String what) {
-        String cause = exitStatusOf(entry).map(s -> "QEMU " + s.describe() + "; ").orElse("")
-                + CrashEvidence.describe(Path.of(entry.guest().launch().runDir()),
-                        settings.cgroups().directories(entry.guest().launch().cgroupPath()));
+        Optional<ExitStatus> status = exitStatusOf(entry);
+        String evidence = CrashEvidence.describe(Path.of(entry.guest().launch().runDir()),
+                settings.cgroups().directories(entry.guest().launch().cgroupPath()), status.isPresent());
+        String cause = status.map(s -> "QEMU " + s.describe() + (evidence.isEmpty() ? "" : "; ")).orElse("") + evidence;
         Guest g = entry.guest().withState(GuestState.CRASHED)
                 .withRuntime(new GuestRuntime(OptionalLong.of(entry.pid()), Optional.empty(), Optional.of(what + ": " + cause)));
         return new Inspection(g, Optional.empty());
@@ -374,7 +375,7 @@ public final class QemuGuests implements GuestPort {
                 };
                 Optional<String> cause = state == GuestState.CRASHED
                         ? Optional.of("QEMU reports " + status.status() + "; " + CrashEvidence.describe(Path.of(guest.launch().runDir()),
-                                settings.cgroups().directories(guest.launch().cgroupPath())))
+                                settings.cgroups().directories(guest.launch().cgroupPath()), true))
                         : Optional.empty();
                 return guest.withState(state).withRuntime(new GuestRuntime(pid, Optional.of(shown), cause));
             });
