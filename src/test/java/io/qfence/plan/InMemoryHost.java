@@ -62,6 +62,11 @@ final class InMemoryHost {
         }
     }
 
+    /** One step of a plan, as apply runs it (a property walks a plan's prefixes with it). */
+    void applyStep(Change c) {
+        apply(c);
+    }
+
     private void apply(Change c) {
         switch (c.action()) {
             case CREATE -> create(c.after().orElseThrow());
