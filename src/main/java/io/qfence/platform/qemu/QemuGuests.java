@@ -59,9 +59,11 @@ public final class QemuGuests implements GuestPort {
      * @param qmpTimeout   how long observation waits for a monitor's answer
      * @param cgroupParent the host's {@code cgroupParent}: every QEMU in a VM cgroup below it is qfence's, recorded
      *                     or not (the launch chain joins the cgroups before it execs QEMU), and observation reports it
+     * @param vmUids       the host's {@code vmUidRange}: any other QEMU running as one of them is reported as unowned
      */
     public record Settings(Path imagesRoot, Path stateDir, CgroupFs cgroups, Optional<NetNamespace> netns,
-                           Duration startTimeout, Duration qmpTimeout, Optional<String> cgroupParent) {
+                           Duration startTimeout, Duration qmpTimeout, Optional<String> cgroupParent,
+                           Optional<io.qfence.model.desired.UidRange> vmUids) {
         public Settings {
             Objects.requireNonNull(imagesRoot, "imagesRoot");
             Objects.requireNonNull(stateDir, "stateDir");
@@ -70,11 +72,12 @@ public final class QemuGuests implements GuestPort {
             Objects.requireNonNull(startTimeout, "startTimeout");
             Objects.requireNonNull(qmpTimeout, "qmpTimeout");
             Objects.requireNonNull(cgroupParent, "cgroupParent");
+            Objects.requireNonNull(vmUids, "vmUids");
         }
 
         public Settings(Path imagesRoot, Path stateDir, CgroupFs cgroups, Optional<NetNamespace> netns, Duration startTimeout,
                         Duration qmpTimeout) {
-            this(imagesRoot, stateDir, cgroups, netns, startTimeout, qmpTimeout, Optional.empty());
+            this(imagesRoot, stateDir, cgroups, netns, startTimeout, qmpTimeout, Optional.empty(), Optional.empty());
         }
 
         public static Settings of(Path imagesRoot, Path stateDir, CgroupFs cgroups) {
@@ -82,11 +85,16 @@ public final class QemuGuests implements GuestPort {
         }
 
         public Settings inNamespace(NetNamespace namespace) {
-            return new Settings(imagesRoot, stateDir, cgroups, Optional.of(namespace), startTimeout, qmpTimeout, cgroupParent);
+            return new Settings(imagesRoot, stateDir, cgroups, Optional.of(namespace), startTimeout, qmpTimeout, cgroupParent, vmUids);
         }
 
         public Settings withCgroupParent(String parent) {
-            return new Settings(imagesRoot, stateDir, cgroups, netns, startTimeout, qmpTimeout, Optional.of(parent));
+            return new Settings(imagesRoot, stateDir, cgroups, netns, startTimeout, qmpTimeout, Optional.of(parent), vmUids);
+        }
+
+        /** The host's {@code vmUidRange}: a QEMU running as one of these uids that is not a guest is reported. */
+        public Settings withVmUids(io.qfence.model.desired.UidRange range) {
+            return new Settings(imagesRoot, stateDir, cgroups, netns, startTimeout, qmpTimeout, cgroupParent, Optional.of(range));
         }
     }
 
@@ -266,6 +274,50 @@ public final class QemuGuests implements GuestPort {
             }
         }
         return out;
+    }
+
+    @Override
+    public List<io.qfence.model.host.ForeignObject> unowned(List<Guest> found) {
+        if (settings.vmUids().isEmpty()) {
+            return List.of();
+        }
+        io.qfence.model.desired.UidRange range = settings.vmUids().get();
+        Set<Long> known = new HashSet<>();
+        found.forEach(g -> g.runtime().pid().ifPresent(known::add));
+        List<io.qfence.model.host.ForeignObject> out = new ArrayList<>();
+        java.io.File[] entries = new java.io.File("/proc").listFiles((d, name) -> name.chars().allMatch(Character::isDigit));
+        for (java.io.File e : entries == null ? new java.io.File[0] : entries) {
+            long pid = Long.parseLong(e.getName());
+            if (known.contains(pid)) {
+                continue;
+            }
+            Optional<Long> uid = realUid(pid);
+            if (uid.isEmpty() || uid.get() < range.first() || uid.get() > range.last()) {
+                continue;
+            }
+            Optional<ProcessInfo> info = ProcessInfo.read(pid).filter(i -> !i.hasEnded());
+            if (info.isEmpty() || info.get().cmdline().isEmpty() || !Path.of(info.get().cmdline().get(0)).getFileName().toString().startsWith("qemu")) {
+                continue;
+            }
+            out.add(new io.qfence.model.host.ForeignObject("QEMU process", "pid " + pid, "it runs as uid " + uid.get()
+                    + ", one of this host's VM uids, but outside qfence's cgroups and records, so qfence did not start it"));
+        }
+        return out;
+    }
+
+    /** The real uid from {@code /proc/PID/status}, cheaply (most processes are not a VM's). */
+    private static Optional<Long> realUid(long pid) {
+        try (java.io.BufferedReader r = java.nio.file.Files.newBufferedReader(Path.of("/proc", Long.toString(pid), "status"))) {
+            String line;
+            while ((line = r.readLine()) != null) {
+                if (line.startsWith("Uid:")) {
+                    return Optional.of(Long.parseLong(line.substring(4).strip().split("\\s+")[0]));
+                }
+            }
+        } catch (java.io.IOException | RuntimeException gone) {
+            // ended meanwhile
+        }
+        return Optional.empty();
     }
 
     /** A stray QEMU as a guest, from its command line (and, when its VM is realized with the same digest, that). */
