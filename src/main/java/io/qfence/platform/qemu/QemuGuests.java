@@ -261,7 +261,7 @@ public final class QemuGuests implements GuestPort {
                 try (GuestProcess probe = l.get().process()) {
                     Guest g = stray(below[0], below[1], path, l.get().info(), wanted.get(below[1]));
                     if (!addresses.add(g.address())) {
-                        continue; // a second QEMU of one VM: the first one found is planned; the next plan shows this one
+                        continue; // a second QEMU of one VM: the first one found is planned; unowned() reports this one
                     }
                     known.add(pid);
                     try (GuestProcess process = new GuestProcess(g.vm(), PidFd.open(pid), Path.of(g.launch().qmpSocket()), Optional.empty())) {
