@@ -163,4 +163,32 @@ class EngineTest {
         assertThat(host.calls()).isEmpty();
         assertThat(Map.of()).isEmpty();
     }
+
+    @Test
+    void withGuestsInScopeARemovedVmsRunningGuestIsStoppedBeforeItsUidLeavesTheFirewallsDenyList() {
+        Realization r = realization();
+        Guest running = r.objects(Guest.class).stream().filter(g -> g.vm().equals("ci-builder")).findFirst().orElseThrow()
+                .withState(GuestState.RUNNING);
+        List<HostObject> everythingButCi = r.objects().stream().filter(o -> !(o instanceof Guest)).toList();
+        FakeHost host = FakeHost.with(everythingButCi).put(running);
+        Path dir = stateDir;
+        // the desired state no longer has ci: realize the host as it is, then plan against a desired state without ci
+        CycleRequest withoutCi = new CycleRequest(() -> {
+            var loaded = io.qfence.source.DesiredStateLoader.loadDirectory(BundledState.DIR, BundledState.CLOCK);
+            var s = loaded.state().orElseThrow();
+            var h = s.hosts().get(0);
+            var host2 = new io.qfence.model.desired.Host(h.name(), List.of("db", "web"), h.uplink(), h.imagesRoot(), h.runDir(), dir.toString(),
+                    h.cgroupParent(), h.vmUidRange(), h.qemu(), h.confinement(), h.origin());
+            return new io.qfence.source.LoadResult(Optional.of(new io.qfence.model.desired.DesiredState(s.revision(), List.of(host2),
+                    s.groups().stream().filter(g -> !g.name().equals("ci")).toList())), List.of());
+        }, Optional.empty(), HostOverrides.NONE, Scope.ALL);
+
+        Cycle cycle = new Engine(host.ports(), BundledState.CLOCK).plan(withoutCi);
+
+        // The narrowing firewall step keeps ci-builder's uid in @bridged_uids (a set a drop matches): without that the
+        // guard refuses this plan, since the uid would leave the set while the guest still runs.
+        assertThat(cycle.plan().errors()).isEmpty();
+        List<String> order = cycle.plan().changes().stream().map(c -> c.action().symbol() + " " + c.address()).toList();
+        assertThat(order.indexOf("< group.ci/vm.ci-builder")).isNotNegative().isLessThan(order.lastIndexOf("~ firewall"));
+    }
 }
