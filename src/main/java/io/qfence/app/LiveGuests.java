@@ -30,7 +30,8 @@ final class LiveGuests implements GuestPort {
 
     @Override
     public GuestPort forHost(Host host) {
-        return new QemuGuests(QemuGuests.Settings.of(Path.of(host.imagesRoot()), Path.of(host.stateDir()), cgroups).inNamespace(netns));
+        return new QemuGuests(QemuGuests.Settings.of(Path.of(host.imagesRoot()), Path.of(host.stateDir()), cgroups).inNamespace(netns)
+                .withCgroupParent(host.cgroupParent()).withVmUids(host.vmUidRange()));
     }
 
     @Override

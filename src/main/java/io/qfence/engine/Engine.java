@@ -14,15 +14,10 @@ import io.qfence.model.desired.Host;
 import io.qfence.model.errors.HostOperationException;
 import io.qfence.model.errors.InvalidInputException;
 import io.qfence.model.errors.UsageException;
-import io.qfence.model.host.Cgroup;
 import io.qfence.model.host.Guest;
-import io.qfence.model.host.GuestState;
 import io.qfence.model.host.HostFacts;
 import io.qfence.model.host.HostObject;
-import io.qfence.model.host.Link;
 import io.qfence.model.host.ObservedHost;
-import io.qfence.plan.Action;
-import io.qfence.plan.Change;
 import io.qfence.plan.Digests;
 import io.qfence.plan.Plan;
 import io.qfence.plan.PlanCodec;
@@ -246,47 +241,32 @@ public final class Engine {
         long t0 = System.nanoTime();
         ObservedHost observed = new HostObserver(p.ports).observe(p.host.name(), p.realization.facts(), p.realization.objects(),
                 p.host.cgroupParent(), scope);
-        List<Guest> liveGuests = scope.includes(Scope.Part.GUESTS) ? List.of() : liveGuestsOutOfScope(p);
+        List<HostObject> outOfScope = outOfScope(p, scope);
         Duration observe = Duration.ofNanos(System.nanoTime() - t0);
 
         long t1 = System.nanoTime();
         Optional<List<HostObject>> last = lastApplied(p.stateDir, warnings);
         List<HostObject> desired = p.desired(scope);
-        Plan plan = Planner.plan(desired, observed, new PlanOptions(last.map(l -> l.stream().filter(scope::includes).toList())));
-        plan = withGuestSafety(plan, liveGuests);
+        Plan plan = Planner.plan(desired, observed, new PlanOptions(last.map(l -> l.stream().filter(scope::includes).toList()), outOfScope));
         Duration planning = Duration.ofNanos(System.nanoTime() - t1);
         return new Planned(p, observed, plan, last, desired, warnings,
                 new Timings(p.load, p.facts, p.realize, observe, planning, Optional.empty()));
     }
 
-    /** With guests out of scope they are still looked at, so that a plan never pulls a running guest's tap or cgroup. */
-    private List<Guest> liveGuestsOutOfScope(Prepared p) {
-        List<Guest> realized = p.realization.objects(Guest.class);
-        return p.ports.guests().observe(realized).stream()
-                .filter(g -> g.state() == GuestState.RUNNING || g.state() == GuestState.PAUSED).toList();
-    }
-
-    private static Plan withGuestSafety(Plan plan, List<Guest> live) {
-        if (live.isEmpty()) {
-            return plan;
+    /**
+     * With guests or the network out of scope, they are still looked at (not planned): the planner refuses a plan that
+     * would take a running guest's tap, cgroup or firewall restrictions away, and it needs the guests that run and
+     * the bridges their taps are ports of to tell (issue 22: {@code apply --scope firewall} had removed the rules of a
+     * running user-mode guest whose VM was no longer desired).
+     */
+    private List<HostObject> outOfScope(Prepared p, Scope scope) {
+        java.util.EnumSet<Scope.Part> missing = java.util.EnumSet.of(Scope.Part.NETWORK, Scope.Part.GUESTS);
+        missing.removeIf(scope::includes);
+        if (missing.isEmpty()) {
+            return List.of();
         }
-        List<String> errors = new ArrayList<>(plan.errors());
-        for (Guest g : live) {
-            for (Change c : plan.changes()) {
-                if (c.action() == Action.UPDATE || c.action() == Action.CREATE) {
-                    continue;
-                }
-                HostObject gone = c.before().orElse(null);
-                boolean tap = gone instanceof Link l && g.launch().tap().filter(l.name()::equals).isPresent();
-                boolean cgroup = gone instanceof Cgroup cg && cg.path().equals(g.launch().cgroupPath());
-                if (tap || cgroup) {
-                    errors.add(c.address() + " would be removed from under " + g.address() + ", which is running; "
-                            + "include guests in the scope so that the plan stops it first");
-                }
-            }
-        }
-        return errors.size() == plan.errors().size() ? plan
-                : new Plan(plan.host(), plan.changes(), plan.warnings(), errors, plan.observedDigest(), plan.desiredDigest());
+        return new HostObserver(p.ports).observe(p.host.name(), p.realization.facts(), p.realization.objects(), p.host.cgroupParent(),
+                new Scope(missing)).objects().stream().filter(o -> o instanceof Guest || o instanceof io.qfence.model.host.Link).toList();
     }
 
     private Optional<List<HostObject>> lastApplied(Path stateDir, List<String> warnings) {

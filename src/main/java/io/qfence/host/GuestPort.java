@@ -24,6 +24,17 @@ public interface GuestPort {
     List<Guest> observe(List<Guest> realized);
 
     /**
+     * QEMU processes that run as one of the host's VM uids but that {@link #observe} did not return ({@code found}):
+     * not in a VM cgroup under qfence's cgroup parent, not recorded, not behind a realized guest's pidfile. qfence's
+     * launch chain puts every QEMU it starts in its cgroups before exec, so qfence did not start these; they are
+     * reported (state and plan show them as warnings, with what qfence will do: nothing) rather than killed, since
+     * qfence does not end what it cannot show it started. Empty where the port cannot tell.
+     */
+    default List<io.qfence.model.host.ForeignObject> unowned(List<Guest> found) {
+        return List.of();
+    }
+
+    /**
      * One realized guest, as {@link #observe} would show it, found without looking at any other guest: apply checks
      * each guest with it after its start or stop, while other guests may still be booting and slow to answer their
      * monitors. Empty when qfence has no record of it and no QEMU of its runs.

@@ -84,7 +84,9 @@ public final class HostObserver {
             cgroups(realized, cgroupParent, objects, foreign);
         }
         if (scope.includes(Scope.Part.GUESTS)) {
-            objects.addAll(ports.guests().observe(realized.stream().filter(Guest.class::isInstance).map(Guest.class::cast).toList()));
+            List<Guest> guests = ports.guests().observe(realized.stream().filter(Guest.class::isInstance).map(Guest.class::cast).toList());
+            objects.addAll(guests);
+            foreign.addAll(ports.guests().unowned(guests));
         }
         return new ObservedHost(host, facts, objects, foreign, counters, ports.facts().namespaces());
     }

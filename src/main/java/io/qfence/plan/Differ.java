@@ -228,17 +228,39 @@ final class Differ {
         return a;
     }
 
+    /** {@code (pid 1908)}, when observation knows it. */
+    private static String pid(Guest o) {
+        return o.runtime().pid().isPresent() ? " (pid " + o.runtime().pid().getAsLong() + ")" : "";
+    }
+
+    /**
+     * See DESIGN.md §9 "Interrupted starts". A guest whose start an apply did not finish is never drift: a paused
+     * leftover is stopped and started again (the checks of a fresh start need the spawning process: its pid from
+     * posix_spawn rather than the VM-writable pidfile, its exit status; and a QEMU at {@code -S} has run no guest code,
+     * so nothing is lost); a running one without a record is adopted (recorded, not restarted) when it runs the desired
+     * configuration, else restarted; one no longer wanted is stopped.
+     */
     private void diffGuest(String address, Guest d, Guest o) {
         Optional<Guest> l = last.map(m -> m.get(address)).filter(Guest.class::isInstance).map(Guest.class::cast);
         if (d != null && d.state() != GuestState.RUNNING && d.state() != GuestState.STOPPED) {
             throw new IllegalArgumentException(address + ": a desired guest is running or stopped, not " + d.state());
         }
+        boolean unrecorded = o != null && o.runtime().unrecorded();
+        boolean leftPaused = o != null && o.state() == GuestState.PAUSED && o.runtime().prelaunch();
         if (d == null || d.state() == GuestState.STOPPED) {
             if (live(o)) {
-                Why why = d == null ? classify(address, null, o)
+                Why why = unrecorded || leftPaused
+                        ? new Why(new Reason.InterruptedStart((leftPaused ? "left paused at -S" : "running") + pid(o)
+                                + (unrecorded ? " without qfence's record" : "") + "; not wanted, so stopped"), false)
+                        : d == null ? classify(address, null, o)
                         : l.filter(x -> x.state() == GuestState.STOPPED).isPresent() ? new Why(Reason.drift("started outside qfence"), true)
                         : last.isPresent() ? new Why(Reason.DESIRED_CHANGE, false) : new Why(Reason.DIFFERS, false);
                 put(intent(address, Action.STOP, o, o.withState(GuestState.STOPPED), why));
+            } else if (o != null && o.state() == GuestState.CRASHED) {
+                // It ended without qfence (on its own, or while an apply stopping it was killed): nothing runs, but
+                // its record is still there. The stop is a no-op on the process and removes the record.
+                put(intent(address, Action.STOP, o, o.withState(GuestState.STOPPED), new Why(Reason.drift("guest ended without qfence"
+                        + o.runtime().exitCause().map(c -> " (" + c + ")").orElse("") + "; its record is removed"), true)));
             }
             return;
         }
@@ -257,9 +279,20 @@ final class Differ {
             return;
         }
         if (config(d).equals(config(o))) {
-            if (o.state() == GuestState.PAUSED) {
-                put(intent(address, Action.START, o, d, new Why(Reason.drift("paused outside qfence"), true)));
+            if (leftPaused) {
+                put(intent(address, Action.REPLACE_DELETE_BEFORE_CREATE, o, d, new Why(new Reason.InterruptedStart("left paused at -S" + pid(o)
+                        + (unrecorded ? " without qfence's record" : "") + "; stopped and started again, with every check of a fresh start"), false)));
+            } else if (o.state() == GuestState.PAUSED) {
+                put(intent(address, Action.REPLACE_DELETE_BEFORE_CREATE, o, d, new Why(Reason.drift("paused outside qfence; restarted"), true)));
+            } else if (unrecorded) {
+                put(intent(address, Action.START, o, d, new Why(new Reason.InterruptedStart("running" + pid(o)
+                        + " without qfence's record; adopted (recorded), not restarted"), false)));
             }
+            return;
+        }
+        if (unrecorded || leftPaused) {
+            put(intent(address, Action.REPLACE_DELETE_BEFORE_CREATE, o, d, new Why(new Reason.InterruptedStart((leftPaused ? "left paused at -S" : "running")
+                    + pid(o) + (unrecorded ? " without qfence's record" : "") + " with another configuration; restarted"), false)));
             return;
         }
         boolean drift = l.filter(x -> config(x).equals(config(d))).isPresent();

@@ -11,9 +11,11 @@ import io.qfence.model.host.NftTable;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
 
 /**
@@ -119,6 +121,21 @@ final class FirewallSteps {
             if (n != null) {
                 n.sets().forEach(s -> sets.put(s.name(), s));
             }
+            if (o != null && n != null) {
+                // A set that a restriction matches (e.g. `meta skuid @bridged_uids drop`) is a deny-list: an element
+                // leaving it widens access, so the intermediate keeps the old elements too. Found by the guard of
+                // running guests: without this, the narrowing transaction let a bridged guest's QEMU open sockets
+                // before the plan had stopped it.
+                Set<String> denyLists = denyLists(chains, effects);
+                for (NftSet old : o.sets()) {
+                    NftSet now = sets.get(old.name());
+                    if (now != old && denyLists.contains(old.name()) && now.type().equals(old.type())) {
+                        TreeSet<String> union = new TreeSet<>(now.elements());
+                        union.addAll(old.elements());
+                        sets.put(old.name(), new NftSet(now.name(), now.type(), now.flags(), new ArrayList<>(union)));
+                    }
+                }
+            }
             TreeSet<String> counters = new TreeSet<>();
             if (o != null) {
                 counters.addAll(o.counters());
@@ -129,6 +146,32 @@ final class FirewallSteps {
             merged.add(new NftTable(base.family(), base.name(), chains, new ArrayList<>(sets.values()), new ArrayList<>(counters)));
         }
         return new Firewall(desired.address(), merged);
+    }
+
+    /** The sets that a restricting rule matches positively ({@code == @set}, not {@code != @set}). */
+    private static Set<String> denyLists(List<NftChain> chains, Effects effects) {
+        Set<String> names = new HashSet<>();
+        for (NftChain c : chains) {
+            for (NftRule r : c.rules()) {
+                if (effects.of(r) != Effect.RESTRICT) {
+                    continue;
+                }
+                JsonNode statements;
+                try {
+                    statements = ObjectJson.MAPPER.readTree(r.expr());
+                } catch (JsonProcessingException e) {
+                    continue;
+                }
+                for (JsonNode st : statements) {
+                    JsonNode m = st.path("match");
+                    String right = m.path("right").asText("");
+                    if (right.startsWith("@") && !m.path("op").asText("==").equals("!=")) {
+                        names.add(right.substring(1));
+                    }
+                }
+            }
+        }
+        return names;
     }
 
     /**

@@ -101,6 +101,8 @@ public final class PlanJson {
         n.put("text", r.text());
         if (r instanceof Reason.Drift d) {
             n.put("detail", d.detail());
+        } else if (r instanceof Reason.InterruptedStart i) {
+            n.put("detail", i.detail());
         } else if (r instanceof Reason.RequiresRestart rr) {
             ArrayNode fields = n.putArray("fields");
             rr.fields().forEach(fields::add);
@@ -120,6 +122,7 @@ public final class PlanJson {
             case "narrowing_first" -> Reason.NARROWING_FIRST;
             case "interrupted" -> Reason.INTERRUPTED;
             case "drift" -> new Reason.Drift(required(n, "detail").asText());
+            case "interrupted_start" -> new Reason.InterruptedStart(required(n, "detail").asText());
             case "cascade" -> new Reason.Cascade(required(n, "cause").asText());
             case "requires_restart" -> {
                 java.util.List<String> fields = new java.util.ArrayList<>();

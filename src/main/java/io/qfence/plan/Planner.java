@@ -18,6 +18,10 @@ import java.util.Optional;
  * widens it; every firewall change is one atomic transaction) are kept by {@link ExecutionOrder}. What counts as
  * replacement, restart or drift is documented on {@link Differ}.
  *
+ * <p>No plan leaves a running guest without its isolation: one whose steps, in order, would take a running guest's
+ * tap, cgroup or firewall restrictions away before stopping it (or without stopping it at all, when guests are out of
+ * scope) has errors naming the guest and cannot be applied ({@link GuestIsolation}).
+ *
  * <p>Removing a VM stops its guest and removes its network and cgroup. Nothing in a plan ever deletes a disk image:
  * there is no such action.
  */
@@ -38,7 +42,9 @@ public final class Planner {
         Optional<Map<String, HostObject>> last = options.lastApplied().map(l -> World.of(l, "last applied").byAddress);
         List<Intent> intents = new Differ(want, have, last).intents();
         List<Change> changes = ExecutionOrder.of(intents, want, have);
-        return new Plan(observed.host(), changes, warnings(observed), errors(want, observed), Digests.of(observed.objects()),
+        List<String> errors = new ArrayList<>(errors(want, observed));
+        errors.addAll(GuestIsolation.violations(changes, have, options.outOfScope()));
+        return new Plan(observed.host(), changes, warnings(observed), errors, Digests.of(observed.objects()),
                 Digests.of(desired));
     }
 

@@ -172,6 +172,30 @@ public sealed interface Reason {
         }
     }
 
+    /**
+     * A guest whose start an apply did not finish (it was killed between spawning QEMU and recording or continuing
+     * it): a QEMU of qfence's, left at {@code -S} or running without qfence's record. It is qfence's own doing, never
+     * drift "outside qfence"; the plan finishes it (adopts a running guest that matches, restarts one left paused,
+     * stops one that is not wanted or runs another configuration). DESIGN.md §9.
+     *
+     * @param detail what was found, e.g. {@code left paused at -S (pid 1908)}
+     */
+    record InterruptedStart(String detail) implements Reason {
+        public InterruptedStart {
+            Objects.requireNonNull(detail, "detail");
+        }
+
+        @Override
+        public String code() {
+            return "interrupted_start";
+        }
+
+        @Override
+        public String text() {
+            return "interrupted start: " + detail;
+        }
+    }
+
     Reason NEW = new New();
     Reason INTERRUPTED = new Interrupted();
     Reason REMOVED = new Removed();

@@ -2,6 +2,7 @@ package io.qfence.plan;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.qfence.model.host.CounterSample;
 import io.qfence.model.host.ForeignObject;
 import io.qfence.model.host.HostFacts;
@@ -56,7 +57,9 @@ public final class SnapshotCodec {
 
     static HostObject objectFromTree(JsonNode node) {
         try {
-            return ObjectJson.MAPPER.treeToValue(node, HostObject.class);
+            JsonNode copy = node.deepCopy();
+            fillGuestRuntimeDefaults(copy);
+            return ObjectJson.MAPPER.treeToValue(copy, HostObject.class);
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException("invalid host object: " + e.getOriginalMessage(), e);
         }
@@ -81,6 +84,27 @@ public final class SnapshotCodec {
         }
     }
 
+    /**
+     * Format 1.0 files written before guests carried {@code runtime.unrecorded} (guest records in {@code stateDir},
+     * the realization last applied, saved plans and snapshots of qfence up to 2026-12) lack that field, and reading is
+     * strict. A guest that such a qfence wrote was, by construction, recorded: the field is filled in as
+     * {@code false}, so an upgrade with guests running keeps every record readable. True when something was filled in.
+     */
+    static boolean fillGuestRuntimeDefaults(JsonNode node) {
+        boolean filled = false;
+        if (node.isObject() && "guest".equals(node.path("kind").asText(null))
+                && node.get("runtime") instanceof ObjectNode runtime && !runtime.has("unrecorded")) {
+            runtime.put("unrecorded", false);
+            filled = true;
+        }
+        if (node.isContainerNode()) {
+            for (JsonNode child : node) {
+                filled |= fillGuestRuntimeDefaults(child);
+            }
+        }
+        return filled;
+    }
+
     private static <T> T read(String json, Class<T> type, String what) {
         Objects.requireNonNull(json, "json");
         try {
@@ -89,6 +113,9 @@ public final class SnapshotCodec {
                 throw new IllegalArgumentException("not a qfence " + what + ": expected a JSON object");
             }
             checkVersion(root, what);
+            if (fillGuestRuntimeDefaults(root)) {
+                return ObjectJson.MAPPER.treeToValue(root, type);
+            }
             return ObjectJson.MAPPER.readValue(json, type);
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException("invalid " + what + ": " + e.getOriginalMessage()

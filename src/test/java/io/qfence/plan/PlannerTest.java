@@ -270,15 +270,15 @@ class PlannerTest {
     }
 
     @Test
-    void aPausedGuestIsResumedAsDriftAndAStoppedOneIsStopped() {
+    void aGuestPausedOutsideQfenceIsRestartedAsDriftAndAStoppedOneIsStopped() {
         List<HostObject> desired = Scenario.realize(WEB.vms(Vm.of("web-01", 2001), Vm.of("web-02", 2002).state(GuestState.STOPPED)));
         List<HostObject> host = Scenario.asObserved(Scenario.realize(WEB));
         host = replace(host, "group.web/vm.web-01", o -> ((Guest) o).withState(GuestState.PAUSED));
 
         Plan plan = Planner.plan(desired, new ObservedHost("hv1", HostFacts.TYPICAL, host, List.of(), List.of(), List.of()));
 
-        assertThat(plan).hasActionsInOrder("< group.web/vm.web-02", "> group.web/vm.web-01");
-        assertThat(plan).starts("group.web/vm.web-01").asDrift().withReason("drift: paused outside qfence");
+        assertThat(plan).hasActionsInOrder("< group.web/vm.web-02", "-/+ group.web/vm.web-01");
+        assertThat(plan).replaces("group.web/vm.web-01").asDrift().withReason("drift: paused outside qfence; restarted");
         assertThat(plan).stops("group.web/vm.web-02").notAsDrift().withReason("differs from desired state");
     }
 

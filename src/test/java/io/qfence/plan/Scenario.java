@@ -214,12 +214,32 @@ final class Scenario {
             }
         }
         NftChain.Hook fwd = new NftChain.Hook("filter", "forward", 0, "drop");
-        NftTable inet = new NftTable("inet", "qfence", List.of(
+        List<NftChain> inetChains = new ArrayList<>(List.of(
                 new NftChain("forward", Optional.of(fwd), forward),
-                new NftChain("input", Optional.of(new NftChain.Hook("filter", "input", 0, "accept")), input)), List.of(), List.of());
+                new NftChain("input", Optional.of(new NftChain.Hook("filter", "input", 0, "accept")), input)));
+        // user-mode VMs, as the realizer dispatches them: `meta skuid vmap { UID : jump user_VM }`, and in user_VM a
+        // drop toward the host (its loopback included) and a final drop
+        List<Vm> users = groups.stream().flatMap(g -> g.vms().stream()).filter(v -> !v.bridged())
+                .sorted(java.util.Comparator.comparingLong(Vm::uid)).toList();
+        if (!users.isEmpty()) {
+            String entries = String.join(",", users.stream().map(u -> "[" + u.uid() + ",{\"jump\":{\"target\":\"" + userChain(u) + "\"}}]").toList());
+            inetChains.add(new NftChain("output", Optional.of(new NftChain.Hook("filter", "output", 0, "accept")), List.of(new NftRule(
+                    "[{\"vmap\":{\"key\":{\"meta\":{\"key\":\"skuid\"}},\"data\":{\"set\":[" + entries + "]}}}]", "qf:dispatch", Effect.NEUTRAL))));
+            for (Vm u : users) {
+                inetChains.add(new NftChain(userChain(u), Optional.empty(), List.of(
+                        new NftRule("[{\"match\":{\"op\":\"==\",\"left\":{\"fib\":{\"result\":\"type\",\"flags\":[\"daddr\"]}},\"right\":\"local\"}},{\"drop\":null}]",
+                                "qf:user:" + u.name(), Effect.RESTRICT),
+                        new NftRule("[{\"drop\":null}]", "qf:user:" + u.name(), Effect.RESTRICT))));
+            }
+        }
+        NftTable inet = new NftTable("inet", "qfence", inetChains, List.of(), List.of());
         NftTable bridge = new NftTable("bridge", "qfence", List.of(
                 new NftChain("forward", Optional.of(new NftChain.Hook("filter", "forward", 0, "accept")), antiSpoof)), List.of(), List.of());
         return Firewall.of(List.of(inet, bridge));
+    }
+
+    static String userChain(Vm vm) {
+        return "user_" + vm.name().replace('-', '_');
     }
 
     /** What observation returns for a realized firewall: the same rules, but nothing says whether a rule grants. */

@@ -9,8 +9,11 @@ import java.util.OptionalLong;
  *
  * @param qmpStatus  QMP {@code query-status} status, e.g. {@code running} or {@code prelaunch}
  * @param exitCause  for a crashed guest: why, e.g. {@code killed by SIGKILL; 1 OOM kill in its cgroup}
+ * @param unrecorded a QEMU of qfence's (found through its pidfile or in qfence's cgroup parent) for which qfence has
+ *                   no record: a start was interrupted between the spawn and the record. The plan resolves it
+ *                   ({@code interrupted start}): it is adopted when it runs what is desired, else stopped.
  */
-public record GuestRuntime(OptionalLong pid, Optional<String> qmpStatus, Optional<String> exitCause) {
+public record GuestRuntime(OptionalLong pid, Optional<String> qmpStatus, Optional<String> exitCause, boolean unrecorded) {
 
     public static final GuestRuntime NONE = new GuestRuntime(OptionalLong.empty(), Optional.empty(), Optional.empty());
 
@@ -18,5 +21,19 @@ public record GuestRuntime(OptionalLong pid, Optional<String> qmpStatus, Optiona
         Objects.requireNonNull(pid, "pid");
         Objects.requireNonNull(qmpStatus, "qmpStatus");
         Objects.requireNonNull(exitCause, "exitCause");
+    }
+
+    public GuestRuntime(OptionalLong pid, Optional<String> qmpStatus, Optional<String> exitCause) {
+        this(pid, qmpStatus, exitCause, false);
+    }
+
+    /** The same facts, marked as found without qfence's record. */
+    public GuestRuntime asUnrecorded() {
+        return new GuestRuntime(pid, qmpStatus, exitCause, true);
+    }
+
+    /** QEMU is still at {@code -S}: it was spawned and never continued. */
+    public boolean prelaunch() {
+        return qmpStatus.filter(s -> s.startsWith("prelaunch")).isPresent();
     }
 }

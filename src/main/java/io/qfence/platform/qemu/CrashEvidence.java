@@ -25,26 +25,72 @@ public final class CrashEvidence {
     private CrashEvidence() {}
 
     /**
-     * A one-line cause, e.g. {@code 1 OOM kill in its cgroup; qemu.log: ...; serial.log: Kernel panic ...}, from the
-     * run directory's logs (or their {@code .prev} copies, after a restart has rotated them).
+     * QEMU's own line when it ends on a signal it handles (SIGTERM, SIGINT, SIGHUP):
+     * {@code qemu-system-x86_64: terminating on signal 15 from pid 1234 (<comm>)}.
+     */
+    private static final java.util.regex.Pattern QEMU_SIGNAL = java.util.regex.Pattern.compile("terminating on signal (\\d+)(?: from pid (\\d+))?");
+
+    /**
+     * Console lines worth quoting as a cause: what a kernel or init says when it dies or powers off. Anything else (the
+     * shell's banner {@code sh: can't access tty; job control turned off}, prompts, a probe's markers) says nothing
+     * about why the guest ended, and quoting it misleads.
+     */
+    private static final java.util.regex.Pattern MEANINGFUL_CONSOLE = java.util.regex.Pattern.compile(
+            "(?i).*(kernel panic|panic:|oops|bug:|out of memory|killed process|segfault|general protection|call trace|"
+                    + "reboot:|power down|halted|fatal|unable to mount|no working init|attempted to kill init).*");
+
+    /**
+     * A one-line cause, e.g. {@code QEMU terminated by SIGTERM from pid 1234; 1 OOM kill in its cgroup; serial.log:
+     * Kernel panic ...}, from the run directory's logs (or their {@code .prev} copies, after a restart has rotated
+     * them). Without a signal in QEMU's log and without an exit status (the qfence that started the guest is gone),
+     * it says that the status is unknown rather than guess.
      */
     public static String describe(Path runDir, List<Path> cgroupDirs) {
+        return describe(runDir, cgroupDirs, false);
+    }
+
+    /** As {@link #describe(Path, List)}; {@code statusKnown} when the caller already named the exit status. */
+    public static String describe(Path runDir, List<Path> cgroupDirs, boolean statusKnown) {
         List<String> parts = new ArrayList<>();
+        Path qemuLog = existing(runDir, GuestLauncher.QEMU_LOG);
+        String qemuTail = tail(qemuLog, 2);
+        java.util.regex.Matcher signal = QEMU_SIGNAL.matcher(qemuTail);
+        if (signal.find()) {
+            parts.add("QEMU terminated by " + io.qfence.platform.os.Signal.describe(Integer.parseInt(signal.group(1)))
+                    + (signal.group(2) != null ? " from pid " + signal.group(2) : ""));
+        } else if (!statusKnown) {
+            parts.add("exit status unknown (started by an earlier qfence; QEMU logged no signal, as after SIGKILL or a crash)");
+        }
         long oomKills = cgroupDirs.stream().map(CrashEvidence::oomKills).flatMap(Optional::stream).mapToLong(Long::longValue).sum();
         if (oomKills > 0) {
             parts.add(oomKills + " OOM kill" + (oomKills == 1 ? "" : "s") + " in its cgroup");
         }
-        for (String log : List.of(GuestLauncher.QEMU_LOG, "serial.log")) {
-            Path file = runDir.resolve(log);
-            if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
-                file = runDir.resolve(log + ".prev");
-            }
-            String tail = tail(file, 2);
-            if (!tail.isEmpty()) {
-                parts.add(file.getFileName() + ": " + tail);
+        if (!qemuTail.isEmpty() && !signal.find(0)) {
+            parts.add(qemuLog.getFileName() + ": " + qemuTail);
+        }
+        Path serial = existing(runDir, "serial.log");
+        String console = meaningfulTail(serial, 2);
+        if (!console.isEmpty()) {
+            parts.add(serial.getFileName() + ": " + console);
+        }
+        return String.join("; ", parts);
+    }
+
+    private static Path existing(Path runDir, String log) {
+        Path file = runDir.resolve(log);
+        return Files.exists(file, LinkOption.NOFOLLOW_LINKS) ? file : runDir.resolve(log + ".prev");
+    }
+
+    /** The last {@code lines} console lines that say why a guest ended ({@link #MEANINGFUL_CONSOLE}), or empty. */
+    static String meaningfulTail(Path file, int lines) {
+        String all = tail(file, 40);
+        List<String> kept = new ArrayList<>();
+        for (String line : all.isEmpty() ? new String[0] : all.split(" \\| ")) {
+            if (MEANINGFUL_CONSOLE.matcher(line).matches()) {
+                kept.add(line);
             }
         }
-        return parts.isEmpty() ? "no evidence left" : String.join("; ", parts);
+        return String.join(" | ", kept.subList(Math.max(0, kept.size() - lines), kept.size()));
     }
 
     /** The OOM-kill count of one cgroup: {@code oom_kill} in v1's memory.oom_control or v2's memory.events. */

@@ -28,7 +28,8 @@ import java.util.function.Supplier;
  *       descriptor closed, in a new session, in the network namespace qfence manages;</li>
  *   <li>waits for QMP; checks uid and gid, no groups, {@code no_new_privs}, seccomp mode 2, no capabilities, the
  *       cgroups, the exact command line, the AppArmor label, and that QEMU is still at {@code -S};</li>
- *   <li>only then {@code cont}. Any failure kills the process before the guest ever ran.</li>
+ *   <li>hands the checked process to the caller ({@link BeforeCont}: qfence records it), and only then
+ *       {@code cont}. Any failure kills the process before the guest ever ran.</li>
  * </ol>
  */
 public final class GuestLauncher {
@@ -83,9 +84,24 @@ public final class GuestLauncher {
      */
     public record Launched(GuestProcess process, Duration untilQmp, Duration untilRunning) {}
 
+    /**
+     * What the caller does once the guest passed its checks and before {@code cont}: qfence writes its record there,
+     * so that no guest ever runs without one. Throwing kills the guest before it ran.
+     */
+    @FunctionalInterface
+    public interface BeforeCont {
+        BeforeCont NOTHING = (process, info) -> { };
+
+        void checked(GuestProcess process, ProcessInfo info);
+    }
+
     private GuestLauncher() {}
 
     public static Launched launch(Guest guest, Options options) {
+        return launch(guest, options, BeforeCont.NOTHING);
+    }
+
+    public static Launched launch(Guest guest, Options options, BeforeCont beforeCont) {
         GuestLaunch launch = guest.launch();
         List<String> problems = QemuArgvPolicy.violations(guest.argv(), launch);
         if (!problems.isEmpty()) {
@@ -138,6 +154,7 @@ public final class GuestLauncher {
             if (!failed.isEmpty()) {
                 throw new GuestLaunchException("guest " + guest.vm() + " failed its checks and was killed: " + String.join("; ", failed));
             }
+            beforeCont.checked(process, process.info().orElseThrow(() -> new GuestLaunchException("QEMU for " + guest.vm() + " vanished")));
             Duration qmpTimeout = qmpTimeout(options);
             process.withQmp(qmpTimeout, qmp -> {
                 qmp.cont(qmpTimeout);

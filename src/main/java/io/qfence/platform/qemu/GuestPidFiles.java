@@ -94,7 +94,8 @@ public final class GuestPidFiles {
         }
     }
 
-    private static boolean isQemuOf(ProcessInfo info, Guest guest) {
+    /** QEMU (the guest's binary) with this guest's {@code -pidfile}. */
+    static boolean isQemuOf(ProcessInfo info, Guest guest) {
         var cmdline = info.cmdline();
         if (cmdline.isEmpty() || guest.argv().isEmpty() || !cmdline.get(0).equals(guest.argv().get(0))) {
             return false;

@@ -3,6 +3,7 @@ package io.qfence.platform.qemu;
 import io.qfence.host.GuestPort;
 import io.qfence.host.Progress;
 import io.qfence.model.host.Guest;
+import io.qfence.model.host.GuestLaunch;
 import io.qfence.model.host.GuestRuntime;
 import io.qfence.model.host.GuestState;
 import io.qfence.platform.cgroup.CgroupFs;
@@ -56,9 +57,13 @@ public final class QemuGuests implements GuestPort {
      *                     for the caller's own
      * @param startTimeout how long QEMU may take to offer QMP
      * @param qmpTimeout   how long observation waits for a monitor's answer
+     * @param cgroupParent the host's {@code cgroupParent}: every QEMU in a VM cgroup below it is qfence's, recorded
+     *                     or not (the launch chain joins the cgroups before it execs QEMU), and observation reports it
+     * @param vmUids       the host's {@code vmUidRange}: any other QEMU running as one of them is reported as unowned
      */
     public record Settings(Path imagesRoot, Path stateDir, CgroupFs cgroups, Optional<NetNamespace> netns,
-                           Duration startTimeout, Duration qmpTimeout) {
+                           Duration startTimeout, Duration qmpTimeout, Optional<String> cgroupParent,
+                           Optional<io.qfence.model.desired.UidRange> vmUids) {
         public Settings {
             Objects.requireNonNull(imagesRoot, "imagesRoot");
             Objects.requireNonNull(stateDir, "stateDir");
@@ -66,6 +71,13 @@ public final class QemuGuests implements GuestPort {
             Objects.requireNonNull(netns, "netns");
             Objects.requireNonNull(startTimeout, "startTimeout");
             Objects.requireNonNull(qmpTimeout, "qmpTimeout");
+            Objects.requireNonNull(cgroupParent, "cgroupParent");
+            Objects.requireNonNull(vmUids, "vmUids");
+        }
+
+        public Settings(Path imagesRoot, Path stateDir, CgroupFs cgroups, Optional<NetNamespace> netns, Duration startTimeout,
+                        Duration qmpTimeout) {
+            this(imagesRoot, stateDir, cgroups, netns, startTimeout, qmpTimeout, Optional.empty(), Optional.empty());
         }
 
         public static Settings of(Path imagesRoot, Path stateDir, CgroupFs cgroups) {
@@ -73,7 +85,16 @@ public final class QemuGuests implements GuestPort {
         }
 
         public Settings inNamespace(NetNamespace namespace) {
-            return new Settings(imagesRoot, stateDir, cgroups, Optional.of(namespace), startTimeout, qmpTimeout);
+            return new Settings(imagesRoot, stateDir, cgroups, Optional.of(namespace), startTimeout, qmpTimeout, cgroupParent, vmUids);
+        }
+
+        public Settings withCgroupParent(String parent) {
+            return new Settings(imagesRoot, stateDir, cgroups, netns, startTimeout, qmpTimeout, Optional.of(parent), vmUids);
+        }
+
+        /** The host's {@code vmUidRange}: a QEMU running as one of these uids that is not a guest is reported. */
+        public Settings withVmUids(io.qfence.model.desired.UidRange range) {
+            return new Settings(imagesRoot, stateDir, cgroups, netns, startTimeout, qmpTimeout, cgroupParent, Optional.of(range));
         }
     }
 
@@ -113,12 +134,8 @@ public final class QemuGuests implements GuestPort {
             recorded.add(entry.vm());
             Inspection inspection = inspect(entry);
             try {
-                if (inspection.process().isEmpty() && !wanted.containsKey(entry.vm())) {
-                    // An orphan that has ended: nothing is left to stop. Its record stays (a start of that VM drops
-                    // it): a caller may pass a subset of the realized guests (a scoped observation), so "not
-                    // realized" here is not proof that the desired state no longer names it.
-                    continue;
-                }
+                // An orphan that has ended is returned too (CRASHED): nothing is left to stop, but its record is, and
+                // the plan's stop removes it (a record that outlives its guest would be a lie).
                 found.add(inspection.guest());
             } finally {
                 inspection.process().ifPresent(GuestProcess::close);
@@ -129,6 +146,7 @@ public final class QemuGuests implements GuestPort {
                 unrecorded(g).ifPresent(found::add);
             }
         }
+        found.addAll(strays(found, wanted));
         return found;
     }
 
@@ -143,18 +161,201 @@ public final class QemuGuests implements GuestPort {
         return Optional.of(inspection.guest());
     }
 
-    /** A realized guest's QEMU that runs without a record of qfence's (a crash between spawn and record), if any. */
+    /**
+     * A guest's QEMU that runs without a record of qfence's (an apply killed between spawn and record), if any:
+     * through its pidfile, else in its own cgroup (the pidfile is the VM's to delete).
+     */
     private Optional<Guest> unrecorded(Guest g) {
-        if (!(GuestPidFiles.find(g) instanceof GuestPidFiles.Finding.Running running)) {
+        Optional<Located> located = locate(g);
+        if (located.isEmpty()) {
             return Optional.empty();
         }
-        try (GuestProcess process = running.process()) {
-            // Ours (its uid and -pidfile), but without a record: its configuration is what /proc shows.
-            Guest base = new Guest(g.address(), g.vm(), g.group(), g.uid(), g.gid(), running.info().cmdline(),
-                    running.observedDigest(), running.observedDigest().equals(g.configDigest()) ? g.config() : new java.util.TreeMap<>(),
+        try (GuestProcess process = located.get().process()) {
+            String digest = ConfigDigest.of(located.get().info().cmdline());
+            Guest base = new Guest(g.address(), g.vm(), g.group(), g.uid(), g.gid(), located.get().info().cmdline(),
+                    digest, digest.equals(g.configDigest()) ? g.config() : new java.util.TreeMap<>(),
                     GuestState.RUNNING, g.launch(), GuestRuntime.NONE);
-            return Optional.of(withQmpState(base, process));
+            Guest seen = withQmpState(base, process);
+            return Optional.of(seen.withRuntime(seen.runtime().asUnrecorded()));
         }
+    }
+
+    /** A guest's QEMU found without a record, with the facts it was checked by. */
+    private record Located(GuestProcess process, ProcessInfo info) {}
+
+    private Optional<Located> locate(Guest g) {
+        if (GuestPidFiles.find(g) instanceof GuestPidFiles.Finding.Running running) {
+            return Optional.of(new Located(running.process(), running.info()));
+        }
+        for (long pid : pidsIn(g.launch().cgroupPath())) {
+            Optional<Located> l = open(pid, g.vm(), g.launch().qmpSocket(), info -> info.runsAs(g.uid(), g.gid()) && GuestPidFiles.isQemuOf(info, g));
+            if (l.isPresent()) {
+                return l;
+            }
+        }
+        return Optional.empty();
+    }
+
+    private List<Long> pidsIn(String cgroupPath) {
+        try {
+            return settings.cgroups().pids(cgroupPath);
+        } catch (RuntimeException e) {
+            return List.of(); // no such cgroup
+        }
+    }
+
+    /** A pidfd on {@code pid} first, then the checks; empty unless the process is alive and passes them. */
+    private static Optional<Located> open(long pid, String vm, String qmpSocket, java.util.function.Predicate<ProcessInfo> ours) {
+        PidFd pidFd;
+        try {
+            pidFd = PidFd.open(pid);
+        } catch (OsException gone) {
+            return Optional.empty();
+        }
+        Optional<ProcessInfo> info = ProcessInfo.read(pid);
+        if (info.isEmpty() || pidFd.hasExited() || info.get().hasEnded() || !ours.test(info.get())) {
+            pidFd.close();
+            return Optional.empty();
+        }
+        return Optional.of(new Located(new GuestProcess(vm, pidFd, Path.of(qmpSocket), Optional.empty()), info.get()));
+    }
+
+    /**
+     * Every other QEMU in a VM cgroup below the host's {@code cgroupParent}: qfence's by construction (only its launch
+     * chain puts QEMU there), but neither recorded nor found through a realized guest's pidfile, e.g. the guest of a
+     * VM removed from the desired state whose start was interrupted before its record. Without this, such a guest
+     * ran invisibly: the plan neither showed nor stopped it, and removing its cgroup failed with EBUSY.
+     */
+    private List<Guest> strays(List<Guest> found, Map<String, Guest> wanted) {
+        if (settings.cgroupParent().isEmpty()) {
+            return List.of();
+        }
+        String parent = settings.cgroupParent().get();
+        Set<Long> known = new HashSet<>();
+        Set<String> addresses = new HashSet<>();
+        found.forEach(g -> {
+            g.runtime().pid().ifPresent(known::add);
+            addresses.add(g.address());
+        });
+        List<Guest> out = new ArrayList<>();
+        List<String> cgroups;
+        try {
+            cgroups = settings.cgroups().list(parent, 2);
+        } catch (RuntimeException e) {
+            return List.of();
+        }
+        for (String path : cgroups) {
+            String[] below = path.substring(parent.length() + 1).split("/");
+            if (below.length != 2) {
+                continue;
+            }
+            for (long pid : pidsIn(path)) {
+                if (known.contains(pid)) {
+                    continue;
+                }
+                Optional<Located> l = open(pid, below[1], "/nonexistent", info -> info.uids().stream().allMatch(u -> u >= 1000) && flag(info.cmdline(), "-pidfile").isPresent()
+                        && flag(info.cmdline(), "-qmp").filter(q -> q.startsWith("unix:")).isPresent());
+                if (l.isEmpty()) {
+                    continue;
+                }
+                try (GuestProcess probe = l.get().process()) {
+                    Guest g = stray(below[0], below[1], path, l.get().info(), wanted.get(below[1]));
+                    if (!addresses.add(g.address())) {
+                        continue; // a second QEMU of one VM: the first one found is planned; unowned() reports this one
+                    }
+                    known.add(pid);
+                    try (GuestProcess process = new GuestProcess(g.vm(), PidFd.open(pid), Path.of(g.launch().qmpSocket()), Optional.empty())) {
+                        Guest seen = withQmpState(g, process);
+                        out.add(seen.withRuntime(seen.runtime().asUnrecorded()));
+                    } catch (OsException gone) {
+                        // ended meanwhile
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public List<io.qfence.model.host.ForeignObject> unowned(List<Guest> found) {
+        if (settings.vmUids().isEmpty()) {
+            return List.of();
+        }
+        io.qfence.model.desired.UidRange range = settings.vmUids().get();
+        Set<Long> known = new HashSet<>();
+        found.forEach(g -> g.runtime().pid().ifPresent(known::add));
+        List<io.qfence.model.host.ForeignObject> out = new ArrayList<>();
+        java.io.File[] entries = new java.io.File("/proc").listFiles((d, name) -> name.chars().allMatch(Character::isDigit));
+        for (java.io.File e : entries == null ? new java.io.File[0] : entries) {
+            long pid = Long.parseLong(e.getName());
+            if (known.contains(pid)) {
+                continue;
+            }
+            Optional<Long> uid = realUid(pid);
+            if (uid.isEmpty() || uid.get() < range.first() || uid.get() > range.last()) {
+                continue;
+            }
+            Optional<ProcessInfo> info = ProcessInfo.read(pid).filter(i -> !i.hasEnded());
+            if (info.isEmpty() || info.get().cmdline().isEmpty() || !Path.of(info.get().cmdline().get(0)).getFileName().toString().startsWith("qemu")) {
+                continue;
+            }
+            out.add(new io.qfence.model.host.ForeignObject("QEMU process", "pid " + pid, "it runs as uid " + uid.get()
+                    + ", one of this host's VM uids, but outside qfence's cgroups and records, so qfence did not start it"));
+        }
+        return out;
+    }
+
+    /** The real uid from {@code /proc/PID/status}, cheaply (most processes are not a VM's). */
+    private static Optional<Long> realUid(long pid) {
+        try (java.io.BufferedReader r = java.nio.file.Files.newBufferedReader(Path.of("/proc", Long.toString(pid), "status"))) {
+            String line;
+            while ((line = r.readLine()) != null) {
+                if (line.startsWith("Uid:")) {
+                    return Optional.of(Long.parseLong(line.substring(4).strip().split("\\s+")[0]));
+                }
+            }
+        } catch (java.io.IOException | RuntimeException gone) {
+            // ended meanwhile
+        }
+        return Optional.empty();
+    }
+
+    /** A stray QEMU as a guest, from its command line (and, when its VM is realized with the same digest, that). */
+    private static Guest stray(String group, String vm, String cgroupPath, ProcessInfo info, Guest realized) {
+        List<String> argv = info.cmdline();
+        String digest = ConfigDigest.of(argv);
+        if (realized != null && realized.configDigest().equals(digest) && realized.launch().cgroupPath().equals(cgroupPath)) {
+            return realized.withState(GuestState.RUNNING).withRuntime(GuestRuntime.NONE);
+        }
+        String pidFile = flag(argv, "-pidfile").orElseThrow();
+        String runDir = Path.of(pidFile).getParent().toString();
+        String qmp = flag(argv, "-qmp").orElseThrow().substring("unix:".length()).split(",")[0];
+        Optional<String> tap = tapOf(info.pid());
+        GuestLaunch launch = new GuestLaunch(runDir, qmp, runDir + "/serial.sock", runDir + "/serial.log", pidFile, List.of(), cgroupPath,
+                tap, Duration.ofSeconds(30));
+        long uid = info.uids().get(0);
+        long gid = info.gids().get(0);
+        return new Guest(io.qfence.model.host.Addresses.vm(group, vm), vm, group, uid, gid, argv, digest, new java.util.TreeMap<>(),
+                GuestState.RUNNING, launch, GuestRuntime.NONE);
+    }
+
+    private static Optional<String> flag(List<String> argv, String name) {
+        int i = argv.indexOf(name);
+        return i >= 0 && i + 1 < argv.size() ? Optional.of(argv.get(i + 1)) : Optional.empty();
+    }
+
+    /** The tap QEMU holds as fd 3, from {@code /proc/PID/fdinfo/3} ({@code iff:} of a tun descriptor). */
+    private static Optional<String> tapOf(long pid) {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(Path.of("/proc", Long.toString(pid), "fdinfo", "3"))) {
+                if (line.startsWith("iff:")) {
+                    return Optional.of(line.substring(4).strip());
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            // no fd 3, or not a tun descriptor: a user-mode guest
+        }
+        return Optional.empty();
     }
 
     /** What became of a recorded guest: its observed form, and its process while it runs (the caller closes it). */
@@ -188,9 +389,10 @@ public final class QemuGuests implements GuestPort {
     }
 
     private Inspection ended(GuestRegistry.Entry entry, String what) {
-        String cause = exitStatusOf(entry).map(s -> "QEMU " + s.describe() + "; ").orElse("")
-                + CrashEvidence.describe(Path.of(entry.guest().launch().runDir()),
-                        settings.cgroups().directories(entry.guest().launch().cgroupPath()));
+        Optional<ExitStatus> status = exitStatusOf(entry);
+        String evidence = CrashEvidence.describe(Path.of(entry.guest().launch().runDir()),
+                settings.cgroups().directories(entry.guest().launch().cgroupPath()), status.isPresent());
+        String cause = status.map(s -> "QEMU " + s.describe() + (evidence.isEmpty() ? "" : "; ")).orElse("") + evidence;
         Guest g = entry.guest().withState(GuestState.CRASHED)
                 .withRuntime(new GuestRuntime(OptionalLong.of(entry.pid()), Optional.empty(), Optional.of(what + ": " + cause)));
         return new Inspection(g, Optional.empty());
@@ -225,7 +427,7 @@ public final class QemuGuests implements GuestPort {
                 };
                 Optional<String> cause = state == GuestState.CRASHED
                         ? Optional.of("QEMU reports " + status.status() + "; " + CrashEvidence.describe(Path.of(guest.launch().runDir()),
-                                settings.cgroups().directories(guest.launch().cgroupPath())))
+                                settings.cgroups().directories(guest.launch().cgroupPath()), true))
                         : Optional.empty();
                 return guest.withState(state).withRuntime(new GuestRuntime(pid, Optional.of(shown), cause));
             });
@@ -254,23 +456,26 @@ public final class QemuGuests implements GuestPort {
                     throw new GuestLaunchException("guest " + guest.vm() + " already runs as pid " + entry.get().pid() + " ("
                             + inspection.guest().state().name().toLowerCase(java.util.Locale.ROOT)
                             + (entry.get().guest().configDigest().equals(guest.configDigest()) ? "" : ", with another configuration")
-                            + "); stop it first");
+                            + "); the plan stops it first");
                 }
             } finally {
                 inspection.process().ifPresent(GuestProcess::close);
             }
             progress.step(address, "previous run ended (" + inspection.guest().runtime().exitCause().orElse("") + ")");
             forget(entry.get());
-        } else if (GuestPidFiles.find(guest) instanceof GuestPidFiles.Finding.Running running) {
-            try (GuestProcess process = running.process()) {
-                Guest seen = withQmpState(guest, process);
-                if (running.observedDigest().equals(guest.configDigest()) && seen.state() == GuestState.RUNNING) {
-                    registry.record(new GuestRegistry.Entry(runningForm(guest), process.pid(), running.info().startTime(), clock.instant()));
-                    progress.step(address, "adopted: already running as pid " + process.pid() + " (found through its pidfile)");
-                    return;
+        } else {
+            Optional<Located> located = locate(guest);
+            if (located.isPresent()) {
+                try (GuestProcess process = located.get().process()) {
+                    Guest seen = withQmpState(guest, process);
+                    if (ConfigDigest.of(located.get().info().cmdline()).equals(guest.configDigest()) && seen.state() == GuestState.RUNNING) {
+                        registry.record(new GuestRegistry.Entry(runningForm(guest), process.pid(), located.get().info().startTime(), clock.instant()));
+                        progress.step(address, "adopted: already running as pid " + process.pid() + " (found without a record: recorded now)");
+                        return;
+                    }
+                    throw new GuestLaunchException("guest " + guest.vm() + " has an unrecorded QEMU (pid " + process.pid() + ", "
+                            + seen.state().name().toLowerCase(java.util.Locale.ROOT) + "); the plan stops it first");
                 }
-                throw new GuestLaunchException("guest " + guest.vm() + " has an unrecorded QEMU (pid " + process.pid() + ", "
-                        + seen.state().name().toLowerCase(java.util.Locale.ROOT) + "); stop it first");
             }
         }
 
@@ -278,18 +483,28 @@ public final class QemuGuests implements GuestPort {
                 + guest.launch().tap().map(t -> " on tap " + t).orElse(" with user-mode networking"));
         GuestLauncher.Options options = options(guest);
         GuestLauncher.Launched launched;
+        boolean[] recorded = {false};
         try {
-            launched = GuestLauncher.launch(guest, options);
+            // The record is written after the checks and before cont (DESIGN.md §9): from then on a qfence killed at
+            // any point leaves a guest it knows, paused or running, never a running guest without a record.
+            launched = GuestLauncher.launch(guest, options, (process, info) -> {
+                registry.record(new GuestRegistry.Entry(runningForm(guest), process.pid(), info.startTime(), clock.instant()));
+                recorded[0] = true;
+                progress.step(address, "checked (uid " + guest.uid() + ", no capabilities, seccomp " + info.seccomp() + ", cgroups, command line"
+                        + options.apparmor().map(p -> ", AppArmor " + p.name()).orElse("") + ") and recorded as pid " + process.pid()
+                        + "; cont");
+            });
         } catch (RuntimeException e) {
+            if (recorded[0]) {
+                registry.remove(guest.vm()); // the launcher killed it: no record of a guest that never ran
+            }
             progress.step(address, "failed: " + e.getMessage());
             throw e;
         }
         GuestProcess process = launched.process();
         ProcessInfo info = process.info().orElseThrow(() -> new GuestLaunchException("guest " + guest.vm() + " ended right after it started"));
-        registry.record(new GuestRegistry.Entry(runningForm(guest), process.pid(), info.startTime(), clock.instant()));
         STARTED_HERE.put(key(process.pid(), info.startTime()), process);
-        progress.step(address, "checked (uid " + guest.uid() + ", no capabilities, seccomp " + info.seccomp() + ", cgroups, command line"
-                + options.apparmor().map(p -> ", AppArmor " + p.name()).orElse("") + "), then cont: running as pid " + process.pid()
+        progress.step(address, "running as pid " + process.pid()
                 + " (QMP after " + launched.untilQmp().toMillis() + " ms, running after " + launched.untilRunning().toMillis() + " ms)");
     }
 
@@ -322,22 +537,39 @@ public final class QemuGuests implements GuestPort {
             Inspection inspection = inspect(entry.get());
             process = inspection.process().orElse(null);
             if (process == null) {
-                progress.step(address, "not running (" + inspection.guest().runtime().exitCause().orElse("ended") + ")");
+                progress.step(address, "not running (" + inspection.guest().runtime().exitCause().orElse("ended") + "); its record is removed");
             }
-        } else if (GuestPidFiles.find(guest) instanceof GuestPidFiles.Finding.Running running) {
-            process = running.process();
         } else {
-            progress.step(address, "not running");
+            process = locate(guest).map(Located::process).orElse(null);
+            if (process == null) {
+                progress.step(address, "not running");
+            }
         }
         if (process != null) {
             try {
-                progress.step(address, "stopping pid " + process.pid() + ": power button, up to " + stopTimeout.toSeconds() + " s, then quit, then SIGKILL");
+                if (!runsGuestCode(process)) {
+                    // Paused (an interrupted start leaves QEMU at -S): no guest code runs to handle the power button.
+                    progress.step(address, "stopping pid " + process.pid() + ": paused, so quit, then SIGKILL");
+                    stopTimeout = Duration.ZERO;
+                } else {
+                    progress.step(address, "stopping pid " + process.pid() + ": power button, up to " + stopTimeout.toSeconds()
+                            + " s, then quit, then SIGKILL");
+                }
                 process.stop(stopTimeout, step -> progress.step(address, step.toString()));
             } finally {
                 process.close();
             }
         }
         entry.ifPresent(this::forget);
+    }
+
+    /** Whether QMP says the guest runs (a monitor that does not answer counts as running: the power button first). */
+    private boolean runsGuestCode(GuestProcess process) {
+        try {
+            return process.withQmp(settings.qmpTimeout(), qmp -> qmp.queryStatus(settings.qmpTimeout()).running());
+        } catch (QmpException e) {
+            return true;
+        }
     }
 
     private void forget(GuestRegistry.Entry entry) {

@@ -59,4 +59,19 @@ class GuestRegistryTest {
 
         assertThatThrownBy(registry::entries).hasMessageContaining("holds guest web-01");
     }
+
+    @Test
+    void aRecordWrittenBeforeGuestsCarriedUnrecordedStaysReadableAfterAnUpgrade() throws Exception {
+        GuestRegistry registry = new GuestRegistry(state);
+        GuestRegistry.Entry entry = new GuestRegistry.Entry(guest("web-01"), 4242, 987654, Instant.parse("2026-03-01T10:00:00Z"));
+        registry.record(entry);
+        Path file = state.resolve("guests/web-01.json");
+        String written = Files.readString(file);
+        // the record as qfence wrote it before runtime.unrecorded existed (up to 9904f36)
+        String older = written.replaceAll(",\\s*\"unrecorded\"\\s*:\\s*false", "");
+        assertThat(older).isNotEqualTo(written).doesNotContain("unrecorded");
+        Files.writeString(file, older);
+
+        assertThat(registry.find("web-01")).contains(entry);
+    }
 }
