@@ -33,4 +33,31 @@ record DesiredStateTree(String revision, List<SourceFile> files, List<Diagnostic
         return new Diagnostic(Diagnostic.Severity.ERROR, relative, 1, 1,
                 "not a regular file; desired-state files cannot be symbolic links");
     }
+
+    /** What a {@code .yaml} entry is when it is not a regular file, for {@link #notAFile}. */
+    enum NotAFile {
+        DIRECTORY("a directory"),
+        FIFO("a FIFO (named pipe)"),
+        SOCKET("a socket"),
+        CHARACTER_DEVICE("a character device"),
+        BLOCK_DEVICE("a block device"),
+        SUBMODULE("a Git submodule"),
+        OTHER("not a regular file");
+
+        final String what;
+
+        NotAFile(String what) {
+            this.what = what;
+        }
+    }
+
+    /**
+     * A {@code .yaml} name that is not a file: refused by what it is, rather than skipped (a directory named
+     * {@code web.yaml} would otherwise make a group silently disappear) or read (a FIFO would block the reader).
+     */
+    static Diagnostic notAFile(String relative, NotAFile kind) {
+        String is = kind == NotAFile.OTHER ? kind.what : "is " + kind.what + ", not a regular file";
+        return new Diagnostic(Diagnostic.Severity.ERROR, relative, 1, 1,
+                is + "; desired-state files are regular files named *.yaml");
+    }
 }

@@ -109,10 +109,16 @@ final class GitTree {
                         while (entries.next()) {
                             String relative = sub + "/" + entries.getNameString();
                             FileMode mode = entries.getFileMode(0);
-                            if (mode == FileMode.TREE || mode == FileMode.GITLINK) {
+                            boolean folder = mode == FileMode.TREE || mode == FileMode.GITLINK;
+                            if (folder && !relative.endsWith(".yaml")) {
                                 continue;
                             }
                             if (DesiredStateTree.classify(relative, problems) != DesiredStateTree.Candidate.YAML) {
+                                continue;
+                            }
+                            if (folder) {
+                                problems.add(DesiredStateTree.notAFile(relative, mode == FileMode.TREE
+                                        ? DesiredStateTree.NotAFile.DIRECTORY : DesiredStateTree.NotAFile.SUBMODULE));
                                 continue;
                             }
                             if (mode != FileMode.REGULAR_FILE && mode != FileMode.EXECUTABLE_FILE) {

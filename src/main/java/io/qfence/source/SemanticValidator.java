@@ -287,6 +287,9 @@ final class SemanticValidator {
         var bastion = g.group().bastion().get();
         var vm = g.group().vm(bastion.vm());
         if (vm.isEmpty()) {
+            if (g.partial()) {
+                return; // the bastion may be one of the VMs that did not bind; their errors say why
+            }
             error(g.marks().value("/spec/bastion/vm"), "bastion '" + bastion.vm() + "' is not a VM of group '" + g.group().name() + "'");
             return;
         }

@@ -277,6 +277,12 @@ final class YamlDocumentReader {
                     continue;
                 }
                 String key = keyScalar.getValue();
+                if (key.equals("<<") && keyScalar.getScalarStyle() == org.snakeyaml.engine.v2.common.ScalarStyle.PLAIN) {
+                    // YAML 1.1's merge key is not part of YAML 1.2: a reviewer would see one value of a field and
+                    // another one would silently win; refused where it is, whatever a later check would make of it.
+                    errorAt(keyNode, "merge key '<<' is not part of YAML 1.2; write the fields out instead of merging them");
+                    continue;
+                }
                 int line = keyNode.getStartMark().map(m -> m.getLine() + 1).orElse(0);
                 Integer first = firstLine.putIfAbsent(key, line);
                 if (first != null) {
