@@ -52,6 +52,7 @@ public final class DesiredStateLoader {
         boolean complete = tree.problems().stream().noneMatch(Diagnostic::isError);
         List<BoundHost> hosts = new ArrayList<>();
         List<BoundGroup> groups = new ArrayList<>();
+        List<DocumentBinder.GroupIdentity> identities = new ArrayList<>();
         for (SourceFile file : tree.files()) {
             SchemaCheck.Kind kind = file.path().startsWith("hosts/") ? SchemaCheck.Kind.HOST : SchemaCheck.Kind.GROUP;
             Optional<ParsedDocument> doc = parse(file, diagnostics);
@@ -69,12 +70,12 @@ public final class DesiredStateLoader {
                 h.ifPresent(hosts::add);
                 complete &= h.isPresent();
             } else {
-                Optional<BoundGroup> g = DocumentBinder.bindGroup(doc.get(), schema.refused(), diagnostics);
+                Optional<BoundGroup> g = DocumentBinder.bindGroup(doc.get(), schema.refused(), diagnostics, identities);
                 g.ifPresent(groups::add);
                 complete &= g.isPresent() && !g.get().partial();
             }
         }
-        diagnostics.addAll(SemanticValidator.validate(hosts, groups, complete, today));
+        diagnostics.addAll(SemanticValidator.validate(hosts, groups, identities, complete, today));
         List<Diagnostic> sorted = diagnostics.stream().distinct().sorted().toList();
         if (sorted.stream().anyMatch(Diagnostic::isError)) {
             return new LoadResult(Optional.empty(), sorted);

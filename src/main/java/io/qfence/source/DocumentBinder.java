@@ -91,6 +91,12 @@ final class DocumentBinder {
         }
     }
 
+    /**
+     * A group's name and VLAN, known even when the rest of the group did not bind (a {@code /33} subnet, say), so that
+     * a duplicate name or VLAN is still reported in the same run.
+     */
+    record GroupIdentity(String name, int vlan, MarkIndex marks) {}
+
     /** Binds a host document; empty when anything in it failed (the reasons are in {@code diagnostics}). */
     static Optional<BoundHost> bindHost(ParsedDocument doc, Set<String> schemaRefused, List<Diagnostic> diagnostics) {
         DocumentBinder b = new DocumentBinder(doc, schemaRefused, diagnostics);
@@ -102,11 +108,18 @@ final class DocumentBinder {
      * Binds a group document. Empty when the group itself cannot be built (its name, VLAN or subnet failed);
      * partial when only some of its VMs or exceptions failed. Either way the reasons are in {@code diagnostics}.
      */
-    static Optional<BoundGroup> bindGroup(ParsedDocument doc, Set<String> schemaRefused, List<Diagnostic> diagnostics) {
+    static Optional<BoundGroup> bindGroup(ParsedDocument doc, Set<String> schemaRefused, List<Diagnostic> diagnostics,
+            List<GroupIdentity> identities) {
         DocumentBinder b = new DocumentBinder(doc, schemaRefused, diagnostics);
         Group group = b.group();
+        if (b.groupName != null && b.groupVlan != null) {
+            identities.add(new GroupIdentity(b.groupName, b.groupVlan, doc.marks()));
+        }
         return group == null ? Optional.empty() : Optional.of(new BoundGroup(group, doc.marks(), b.failures > 0));
     }
+
+    private String groupName;
+    private Integer groupVlan;
 
     // ---- host ----
 
@@ -150,6 +163,8 @@ final class DocumentBinder {
         String name = text("/metadata/name");
         String s = "/spec";
         Integer vlan = parse(s + "/vlan", JsonNode::asInt);
+        groupName = name;
+        groupVlan = vlan;
         Ipv4Cidr subnet = parse(s + "/subnet", n -> Ipv4Cidr.parse(n.asText()));
         Optional<Ipv6Cidr> subnet6 = optional(s + "/subnet6", n -> Ipv6Cidr.parse(n.asText()));
         Egress egress = parse(s + "/egress", n -> Egress.valueOf(upper(n.asText("none"))));
@@ -357,7 +372,7 @@ final class DocumentBinder {
     private static ByteSize guestMemory(ByteSize memory) {
         if (memory.bytes() == 0 || memory.bytes() % ByteSize.MI != 0) {
             throw new IllegalArgumentException("must be a positive whole number of MiB (QEMU sizes guest RAM in MiB), got "
-                    + memory.bytes() + " bytes");
+                    + memory + (memory.toString().chars().allMatch(Character::isDigit) ? " bytes" : ""));
         }
         return memory;
     }
