@@ -202,8 +202,8 @@ final class DocumentBinder {
             failures++;
             return Limits.NONE;
         }
-        Optional<MilliCpus> cpus = optional(p + "/cpus", c -> MilliCpus.parse(c.isBigDecimal() ? c.decimalValue().toPlainString() : c.asText()));
-        Optional<ByteSize> memory = optional(p + "/memory", m -> ByteSize.parse(m.asText()));
+        Optional<MilliCpus> cpus = optional(p + "/cpus", DocumentBinder::cpus);
+        Optional<ByteSize> memory = optional(p + "/memory", m -> memoryLimit(ByteSize.parse(m.asText())));
         Optional<Long> pids = optional(p + "/pids", JsonNode::asLong);
         Optional<Integer> io = optional(p + "/ioWeight", JsonNode::asInt);
         if (failures > before) {
@@ -368,13 +368,46 @@ final class DocumentBinder {
         return cmdline;
     }
 
+    /**
+     * The largest guest RAM: far above any real guest (x86-64 addresses at most 4 PiB), and small enough that a VM's
+     * memory request (RAM plus QEMU's overhead) and a group's sum of thousands of them stay within a {@code long}.
+     * Without it, {@code memory: 8796093022207Mi} crashed validate with "long overflow".
+     */
+    static final ByteSize MAX_GUEST_MEMORY = new ByteSize(1024 * ByteSize.TI);
+
     /** QEMU sizes guest RAM in whole MiB ({@code -m 96M}); 0 or a remainder would be refused at realization. */
     private static ByteSize guestMemory(ByteSize memory) {
         if (memory.bytes() == 0 || memory.bytes() % ByteSize.MI != 0) {
             throw new IllegalArgumentException("must be a positive whole number of MiB (QEMU sizes guest RAM in MiB), got "
                     + memory + (memory.toString().chars().allMatch(Character::isDigit) ? " bytes" : ""));
         }
+        if (memory.compareTo(MAX_GUEST_MEMORY) > 0) {
+            throw new IllegalArgumentException("must be at most " + MAX_GUEST_MEMORY + ", got " + memory);
+        }
         return memory;
+    }
+
+    /** A memory limit, bounded like guest RAM so that sums of requests cannot overflow. */
+    private static ByteSize memoryLimit(ByteSize limit) {
+        if (limit.compareTo(MAX_GUEST_MEMORY) > 0) {
+            throw new IllegalArgumentException("must be at most " + MAX_GUEST_MEMORY + ", got " + limit);
+        }
+        return limit;
+    }
+
+    /**
+     * CPUs with at most three decimals (the cgroup quota is in thousandths). Checked on the number as YAML read it,
+     * so that {@code 1e-400} is refused in a short line rather than spelled out in 400 digits.
+     */
+    private static MilliCpus cpus(JsonNode n) {
+        if (n.isBigDecimal() || n.isFloatingPointNumber()) {
+            java.math.BigDecimal d = n.decimalValue();
+            if (d.stripTrailingZeros().scale() > 3) {
+                throw new IllegalArgumentException("must have at most three decimals, got " + SchemaCheck.shortNumber(d));
+            }
+            return MilliCpus.parse(d.stripTrailingZeros().toPlainString());
+        }
+        return MilliCpus.parse(n.asText());
     }
 
     private static void refuseControlCharacters(String value) {

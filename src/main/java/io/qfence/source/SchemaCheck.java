@@ -312,9 +312,15 @@ final class SchemaCheck {
             return "null";
         }
         if (value.isBigDecimal()) {
-            return value.decimalValue().toPlainString();
+            return shortNumber(value.decimalValue());
         }
         return value.asText();
+    }
+
+    /** A number as written when short ({@code 1.5}, {@code 5000}); in scientific notation when that would be long ({@code 1E+400}). */
+    static String shortNumber(BigDecimal d) {
+        String plain = d.toPlainString();
+        return plain.length() <= 24 ? plain : d.toString();
     }
 
     private static String join(JsonNode values) {

@@ -452,7 +452,10 @@ final class SemanticValidator {
         }
         var limits = group.limits();
         if (limits.memory().isPresent()) {
-            ByteSize sum = vms.stream().map(Vm::memoryRequest).reduce(ByteSize::plus).orElseThrow();
+            // Each request is at most 1024Ti plus the overhead, so the sum cannot overflow below 8191 VMs; past that
+            // it is saturated, which still compares as "above any limit".
+            ByteSize sum = vms.stream().map(Vm::memoryRequest)
+                    .reduce((a, b) -> a.bytes() > Long.MAX_VALUE - b.bytes() ? new ByteSize(Long.MAX_VALUE) : a.plus(b)).orElseThrow();
             if (sum.compareTo(limits.memory().get()) > 0) {
                 error(g.marks().value("/spec/limits/memory"), "group memory limit " + limits.memory().get()
                         + " is below the sum of its VMs' memory requests, " + sum + " (each VM's RAM plus "
