@@ -109,6 +109,14 @@ class ValidateHostileInputTest {
     }
 
     @Test
+    void aUsageErrorQuotingAPathWithControlCharactersPrintsThemEscaped(@TempDir Path tmp) {
+        CliRun run = CliRun.of("validate", "--dir", tmp.resolve("x\u001b[2K\rvalid").toString());
+
+        assertThat(run.err()).contains("x\\u001b[2K\\u000dvalid' does not exist").doesNotContain("\u001b", "\r");
+        assertThat(run.exitCode()).isEqualTo(1);
+    }
+
+    @Test
     void dirNamingNothingStillSaysItDoesNotExist(@TempDir Path tmp) {
         CliRun run = CliRun.of("validate", "--dir", tmp.resolve("nothing").toString());
 
