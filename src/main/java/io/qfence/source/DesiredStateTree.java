@@ -24,6 +24,12 @@ record DesiredStateTree(String revision, List<SourceFile> files, List<Diagnostic
         return Candidate.IGNORED;
     }
 
+    /** {@code hosts} or {@code groups} exists but is not a directory (a file, say), which "missing" would misstate. */
+    static Diagnostic notADirectory(String sub) {
+        return new Diagnostic(Diagnostic.Severity.ERROR, sub + "/", 0, 0,
+                "not a directory; a desired state holds hosts/*.yaml and groups/*.yaml");
+    }
+
     static Diagnostic missingDirectory(String sub) {
         return new Diagnostic(Diagnostic.Severity.ERROR, sub + "/", 0, 0,
                 "missing directory; a desired state holds hosts/*.yaml and groups/*.yaml");

@@ -28,7 +28,7 @@ final class DirectoryTree {
         for (String sub : DesiredStateTree.SUBDIRECTORIES) {
             Path dir = root.resolve(sub);
             if (!Files.isDirectory(dir)) {
-                problems.add(DesiredStateTree.missingDirectory(sub));
+                problems.add(Files.exists(dir, LinkOption.NOFOLLOW_LINKS) ? DesiredStateTree.notADirectory(sub) : DesiredStateTree.missingDirectory(sub));
                 continue;
             }
             try (Stream<Path> entries = Files.list(dir)) {

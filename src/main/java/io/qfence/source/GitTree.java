@@ -99,7 +99,7 @@ final class GitTree {
                 String path = base.isEmpty() ? sub : base + "/" + sub;
                 try (TreeWalk subWalk = TreeWalk.forPath(reader, path, tree)) {
                     if (subWalk == null || !subWalk.isSubtree()) {
-                        problems.add(DesiredStateTree.missingDirectory(sub));
+                        problems.add(subWalk == null ? DesiredStateTree.missingDirectory(sub) : DesiredStateTree.notADirectory(sub));
                         continue;
                     }
                     ObjectId subtree = subWalk.getObjectId(0);

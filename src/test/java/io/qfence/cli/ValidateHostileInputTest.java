@@ -99,6 +99,23 @@ class ValidateHostileInputTest {
     }
 
     @Test
+    void aGroupsEntryThatIsAFileIsNotADirectoryRatherThanMissing(@TempDir Path tmp) throws IOException {
+        Path dir = base(tmp);
+        try (var files = Files.list(dir.resolve("groups"))) {
+            for (Path f : files.toList()) {
+                Files.delete(f);
+            }
+        }
+        Files.delete(dir.resolve("groups"));
+        Files.writeString(dir.resolve("groups"), "alpha\n");
+
+        CliRun run = CliRun.of("validate", "--dir", dir.toString());
+
+        assertThat(firstLine(run)).isEqualTo("groups/: not a directory; a desired state holds hosts/*.yaml and groups/*.yaml");
+        assertThat(run.exitCode()).isEqualTo(1);
+    }
+
+    @Test
     void dirNamingAFileSaysItIsNotADirectory(@TempDir Path tmp) throws IOException {
         Path file = Files.writeString(tmp.resolve("passwd"), "root:x:0:0:root:/root:/bin/sh\n");
 
