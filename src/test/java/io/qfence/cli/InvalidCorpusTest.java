@@ -69,7 +69,7 @@ class InvalidCorpusTest {
         assertThat(cases().count()).isGreaterThanOrEqualTo(30);
     }
 
-    /** The 53 cases issue 13 added (families 1 to 3), on top of the 78 before it. */
+    /** The cases issue 13 added for families 1 to 3 (57, named f1- to f3-), on top of the 77 before it. */
     @Test
     void theCorpusHoldsTheIssue13Cases() throws IOException {
         assertThat(cases().filter(n -> n.startsWith("f1-") || n.startsWith("f2-") || n.startsWith("f3-")).count())
