@@ -1,5 +1,6 @@
 package io.qfence.cli;
 
+import io.qfence.model.ControlCharacters;
 import io.qfence.model.Diagnostic;
 import io.qfence.model.errors.HostOperationException;
 import io.qfence.model.errors.InvalidInputException;
@@ -64,9 +65,10 @@ public final class ExitCodes {
                     err.println(d);
                 }
             } else if (e instanceof QfenceException) {
-                err.println("qfence: error: " + e.getMessage());
+                // a message may quote a path or revision from the command line or the desired state
+                err.println("qfence: error: " + ControlCharacters.escape(String.valueOf(e.getMessage())));
             } else {
-                err.println("qfence: internal error: " + e);
+                err.println("qfence: internal error: " + ControlCharacters.escape(String.valueOf(e)));
                 e.printStackTrace(err);
             }
             err.flush();
@@ -75,7 +77,7 @@ public final class ExitCodes {
         commandLine.setParameterExceptionHandler((e, args) -> {
             CommandLine cl = e.getCommandLine();
             PrintWriter err = cl.getErr();
-            err.println("qfence: " + e.getMessage());
+            err.println("qfence: " + ControlCharacters.escape(String.valueOf(e.getMessage())));
             CommandLine.UnmatchedArgumentException.printSuggestions(e, err);
             err.println("Try '" + cl.getCommandSpec().qualifiedName() + " --help' for more information.");
             err.flush();

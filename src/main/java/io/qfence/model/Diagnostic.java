@@ -41,11 +41,13 @@ public record Diagnostic(Severity severity, String file, int line, int column, S
     /**
      * {@code groups/web.yaml:12:5: unknown field 'vlna'}; warnings carry a {@code warning: } marker. Line 0 means the
      * finding is about the whole file or location (e.g. a missing directory), printed as {@code desired-state: ...}.
+     * Control and invisible formatting characters in the file name or the message (a refused name may hold ESC, CR
+     * or U+202E) are escaped, so a printed line can never erase or rewrite itself on a terminal.
      */
     @Override
     public String toString() {
         String where = line == 0 ? file : file + ":" + line + ":" + column;
-        return where + ": " + (severity == Severity.WARNING ? "warning: " : "") + message;
+        return ControlCharacters.escape(where + ": " + (severity == Severity.WARNING ? "warning: " : "") + message);
     }
 
     @Override

@@ -52,6 +52,7 @@ public final class DesiredStateLoader {
         boolean complete = tree.problems().stream().noneMatch(Diagnostic::isError);
         List<BoundHost> hosts = new ArrayList<>();
         List<BoundGroup> groups = new ArrayList<>();
+        List<DocumentBinder.GroupIdentity> identities = new ArrayList<>();
         for (SourceFile file : tree.files()) {
             SchemaCheck.Kind kind = file.path().startsWith("hosts/") ? SchemaCheck.Kind.HOST : SchemaCheck.Kind.GROUP;
             Optional<ParsedDocument> doc = parse(file, diagnostics);
@@ -59,23 +60,22 @@ public final class DesiredStateLoader {
                 complete = false;
                 continue;
             }
-            List<Diagnostic> schemaErrors = SchemaCheck.instance().check(kind, doc.get());
-            if (!schemaErrors.isEmpty()) {
-                diagnostics.addAll(schemaErrors);
-                complete = false;
-                continue;
-            }
+            // Binding runs after schema errors too, skipping the values the schema refused, so that one run shows
+            // every problem of the file; a group that bound only in part still takes part in the cross-file checks.
+            SchemaCheck.Checked schema = SchemaCheck.instance().check(kind, doc.get());
+            diagnostics.addAll(schema.diagnostics());
+            complete &= schema.diagnostics().isEmpty();
             if (kind == SchemaCheck.Kind.HOST) {
-                Optional<BoundHost> h = DocumentBinder.bindHost(doc.get(), diagnostics);
+                Optional<BoundHost> h = DocumentBinder.bindHost(doc.get(), schema.refused(), diagnostics);
                 h.ifPresent(hosts::add);
                 complete &= h.isPresent();
             } else {
-                Optional<BoundGroup> g = DocumentBinder.bindGroup(doc.get(), diagnostics);
+                Optional<BoundGroup> g = DocumentBinder.bindGroup(doc.get(), schema.refused(), diagnostics, identities);
                 g.ifPresent(groups::add);
-                complete &= g.isPresent();
+                complete &= g.isPresent() && !g.get().partial();
             }
         }
-        diagnostics.addAll(SemanticValidator.validate(hosts, groups, complete, today));
+        diagnostics.addAll(SemanticValidator.validate(hosts, groups, identities, complete, today));
         List<Diagnostic> sorted = diagnostics.stream().distinct().sorted().toList();
         if (sorted.stream().anyMatch(Diagnostic::isError)) {
             return new LoadResult(Optional.empty(), sorted);

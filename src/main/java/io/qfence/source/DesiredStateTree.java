@@ -24,6 +24,12 @@ record DesiredStateTree(String revision, List<SourceFile> files, List<Diagnostic
         return Candidate.IGNORED;
     }
 
+    /** {@code hosts} or {@code groups} exists but is not a directory (a file, say), which "missing" would misstate. */
+    static Diagnostic notADirectory(String sub) {
+        return new Diagnostic(Diagnostic.Severity.ERROR, sub + "/", 0, 0,
+                "not a directory; a desired state holds hosts/*.yaml and groups/*.yaml");
+    }
+
     static Diagnostic missingDirectory(String sub) {
         return new Diagnostic(Diagnostic.Severity.ERROR, sub + "/", 0, 0,
                 "missing directory; a desired state holds hosts/*.yaml and groups/*.yaml");
@@ -32,5 +38,32 @@ record DesiredStateTree(String revision, List<SourceFile> files, List<Diagnostic
     static Diagnostic notRegular(String relative) {
         return new Diagnostic(Diagnostic.Severity.ERROR, relative, 1, 1,
                 "not a regular file; desired-state files cannot be symbolic links");
+    }
+
+    /** What a {@code .yaml} entry is when it is not a regular file, for {@link #notAFile}. */
+    enum NotAFile {
+        DIRECTORY("a directory"),
+        FIFO("a FIFO (named pipe)"),
+        SOCKET("a socket"),
+        CHARACTER_DEVICE("a character device"),
+        BLOCK_DEVICE("a block device"),
+        SUBMODULE("a Git submodule"),
+        OTHER("not a regular file");
+
+        final String what;
+
+        NotAFile(String what) {
+            this.what = what;
+        }
+    }
+
+    /**
+     * A {@code .yaml} name that is not a file: refused by what it is, rather than skipped (a directory named
+     * {@code web.yaml} would otherwise make a group silently disappear) or read (a FIFO would block the reader).
+     */
+    static Diagnostic notAFile(String relative, NotAFile kind) {
+        String is = kind == NotAFile.OTHER ? kind.what : "is " + kind.what + ", not a regular file";
+        return new Diagnostic(Diagnostic.Severity.ERROR, relative, 1, 1,
+                is + "; desired-state files are regular files named *.yaml");
     }
 }

@@ -17,29 +17,37 @@ final class DirectoryTree {
     private DirectoryTree() {}
 
     static DesiredStateTree read(Path root) {
-        if (!Files.isDirectory(root)) {
+        if (!Files.exists(root)) {
             throw new UsageException("desired-state directory '" + root + "' does not exist; pass --dir PATH");
+        }
+        if (!Files.isDirectory(root)) {
+            throw new UsageException("desired-state directory '" + root + "' is not a directory; pass --dir PATH");
         }
         List<SourceFile> files = new ArrayList<>();
         List<Diagnostic> problems = new ArrayList<>();
         for (String sub : DesiredStateTree.SUBDIRECTORIES) {
             Path dir = root.resolve(sub);
             if (!Files.isDirectory(dir)) {
-                problems.add(DesiredStateTree.missingDirectory(sub));
+                problems.add(Files.exists(dir, LinkOption.NOFOLLOW_LINKS) ? DesiredStateTree.notADirectory(sub) : DesiredStateTree.missingDirectory(sub));
                 continue;
             }
             try (Stream<Path> entries = Files.list(dir)) {
                 for (Path p : entries.sorted().toList()) {
                     String relative = sub + "/" + p.getFileName();
-                    if (Files.isDirectory(p)) {
+                    boolean directory = Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS);
+                    if (directory && !relative.endsWith(".yaml")) {
                         continue;
                     }
                     DesiredStateTree.Candidate kind = DesiredStateTree.classify(relative, problems);
                     if (kind != DesiredStateTree.Candidate.YAML) {
                         continue;
                     }
-                    if (Files.isSymbolicLink(p) || !Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
+                    if (Files.isSymbolicLink(p)) {
                         problems.add(DesiredStateTree.notRegular(relative));
+                        continue;
+                    }
+                    if (!Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
+                        problems.add(DesiredStateTree.notAFile(relative, directory ? DesiredStateTree.NotAFile.DIRECTORY : special(p)));
                         continue;
                     }
                     long size = Files.size(p);
@@ -65,5 +73,23 @@ final class DirectoryTree {
             }
         }
         return new DesiredStateTree("dir:" + root, files, problems);
+    }
+
+    /** The file type from {@code st_mode} ({@code S_IFMT}), read without following a link and without opening the file. */
+    private static DesiredStateTree.NotAFile special(Path p) throws IOException {
+        int mode;
+        try {
+            mode = (Integer) Files.getAttribute(p, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+        } catch (UnsupportedOperationException | IllegalArgumentException e) {
+            return DesiredStateTree.NotAFile.OTHER;
+        }
+        return switch (mode & 0170000) {
+            case 0010000 -> DesiredStateTree.NotAFile.FIFO;
+            case 0140000 -> DesiredStateTree.NotAFile.SOCKET;
+            case 0020000 -> DesiredStateTree.NotAFile.CHARACTER_DEVICE;
+            case 0060000 -> DesiredStateTree.NotAFile.BLOCK_DEVICE;
+            case 0040000 -> DesiredStateTree.NotAFile.DIRECTORY;
+            default -> DesiredStateTree.NotAFile.OTHER;
+        };
     }
 }

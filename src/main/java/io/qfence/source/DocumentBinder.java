@@ -3,6 +3,7 @@ package io.qfence.source;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.qfence.model.ByteSize;
 import io.qfence.model.Cidr;
+import io.qfence.model.ControlCharacters;
 import io.qfence.model.Diagnostic;
 import io.qfence.model.Ipv4Address;
 import io.qfence.model.Ipv4Cidr;
@@ -39,15 +40,24 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
  * Binds a schema-valid document to the model records. The schema has already checked shapes, types and ranges;
  * what is left here is what a regular expression cannot say (an IPv4 octet above 255, host bits in a CIDR, a 30th
- * of February, a path with {@code ..}) and what the records refuse. Every such problem becomes a diagnostic at the
- * value that caused it, and binding goes on, so that one run reports all of them; a document with any problem binds
- * to nothing.
+ * of February, a path with {@code ..}, a control character, guest RAM that is not a whole number of MiB) and what the
+ * records refuse. Every such problem becomes a diagnostic at the value that caused it, and binding goes on, so that
+ * one run reports all of them.
+ *
+ * <p>Binding also runs on a document that failed the schema: the values the schema refused ({@link #schemaRefused})
+ * are skipped silently (their diagnostic is already there), and everything else is still checked, so that a schema
+ * error in one field never hides a binding error in another. Failures are counted per object: a broken VM or
+ * exception drops that VM or exception only. A group whose own fields bound but some of whose VMs or exceptions did
+ * not is returned as {@linkplain BoundGroup#partial() partial}, for the cross-file checks; a host or group with any
+ * problem never becomes part of a {@link io.qfence.model.desired.DesiredState}, because the loader reports errors
+ * instead.
  */
 final class DocumentBinder {
 
@@ -57,31 +67,59 @@ final class DocumentBinder {
     private final ParsedDocument doc;
     private final MarkIndex marks;
     private final List<Diagnostic> diagnostics;
-    private boolean failed;
+    private final Set<String> schemaRefused;
+    /** Every problem so far, reported here or skipped because the schema reported it; objects compare before and after. */
+    private int failures;
 
-    private DocumentBinder(ParsedDocument doc, List<Diagnostic> diagnostics) {
+    private DocumentBinder(ParsedDocument doc, Set<String> schemaRefused, List<Diagnostic> diagnostics) {
         this.doc = doc;
         this.marks = doc.marks();
         this.diagnostics = diagnostics;
+        this.schemaRefused = schemaRefused;
     }
 
     /** A bound host together with the marks of its file, so that later checks can point into it. */
     record BoundHost(Host host, MarkIndex marks) {}
 
-    /** A bound group together with the marks of its file. */
-    record BoundGroup(Group group, MarkIndex marks) {}
+    /**
+     * A bound group together with the marks of its file. {@code partial}: some of its VMs or exceptions did not bind
+     * and are missing from {@code group}, so a check that misses one of them must stay silent.
+     */
+    record BoundGroup(Group group, MarkIndex marks, boolean partial) {
+        BoundGroup(Group group, MarkIndex marks) {
+            this(group, marks, false);
+        }
+    }
 
-    static Optional<BoundHost> bindHost(ParsedDocument doc, List<Diagnostic> diagnostics) {
-        DocumentBinder b = new DocumentBinder(doc, diagnostics);
+    /**
+     * A group's name and VLAN, known even when the rest of the group did not bind (a {@code /33} subnet, say), so that
+     * a duplicate name or VLAN is still reported in the same run.
+     */
+    record GroupIdentity(String name, int vlan, MarkIndex marks) {}
+
+    /** Binds a host document; empty when anything in it failed (the reasons are in {@code diagnostics}). */
+    static Optional<BoundHost> bindHost(ParsedDocument doc, Set<String> schemaRefused, List<Diagnostic> diagnostics) {
+        DocumentBinder b = new DocumentBinder(doc, schemaRefused, diagnostics);
         Host host = b.host();
-        return b.failed || host == null ? Optional.empty() : Optional.of(new BoundHost(host, doc.marks()));
+        return b.failures > 0 || host == null ? Optional.empty() : Optional.of(new BoundHost(host, doc.marks()));
     }
 
-    static Optional<BoundGroup> bindGroup(ParsedDocument doc, List<Diagnostic> diagnostics) {
-        DocumentBinder b = new DocumentBinder(doc, diagnostics);
+    /**
+     * Binds a group document. Empty when the group itself cannot be built (its name, VLAN or subnet failed);
+     * partial when only some of its VMs or exceptions failed. Either way the reasons are in {@code diagnostics}.
+     */
+    static Optional<BoundGroup> bindGroup(ParsedDocument doc, Set<String> schemaRefused, List<Diagnostic> diagnostics,
+            List<GroupIdentity> identities) {
+        DocumentBinder b = new DocumentBinder(doc, schemaRefused, diagnostics);
         Group group = b.group();
-        return b.failed || group == null ? Optional.empty() : Optional.of(new BoundGroup(group, doc.marks()));
+        if (b.groupName != null && b.groupVlan != null) {
+            identities.add(new GroupIdentity(b.groupName, b.groupVlan, doc.marks()));
+        }
+        return group == null ? Optional.empty() : Optional.of(new BoundGroup(group, doc.marks(), b.failures > 0));
     }
+
+    private String groupName;
+    private Integer groupVlan;
 
     // ---- host ----
 
@@ -89,31 +127,32 @@ final class DocumentBinder {
         String name = text("/metadata/name");
         String s = "/spec";
         List<String> groups = new ArrayList<>();
-        node(s + "/groups").forEach(g -> groups.add(g.asText()));
-        Optional<String> uplink = optional(s + "/uplink", n -> {
-            String u = n.asText();
-            if (u.getBytes(StandardCharsets.UTF_8).length > 15) {
-                throw new IllegalArgumentException("must be at most 15 bytes (IFNAMSIZ), got " + u.getBytes(StandardCharsets.UTF_8).length);
+        for (String item : items(s + "/groups")) {
+            String g = text(item);
+            if (g != null) {
+                groups.add(g);
             }
-            return u;
-        });
+        }
+        Optional<String> uplink = optional(s + "/uplink", n -> interfaceName(n.asText()));
         String imagesRoot = parse(s + "/imagesRoot", n -> absolutePath(n.asText()));
         String runDir = parse(s + "/runDir", n -> absolutePath(n.asText()));
         String stateDir = parse(s + "/stateDir", n -> absolutePath(n.asText()));
         String cgroupParent = parse(s + "/cgroupParent", n -> relativePath(n.asText(), "the cgroup root"));
-        UidRange uids = parse(s + "/vmUidRange", n -> new UidRange(n.path("first").asLong(), n.path("last").asLong()));
-        JsonNode q = node(s + "/qemu");
-        QemuSettings qemu = parse(s + "/qemu", n -> new QemuSettings(
-                absolutePath(q.path("binary").asText(DEFAULT_QEMU_BINARY)),
-                QemuSettings.Accel.valueOf(upper(q.path("accel").asText("kvm"))),
-                q.path("machine").asText(DEFAULT_MACHINE)));
-        JsonNode c = node(s + "/confinement");
-        Confinement confinement = new Confinement(
-                Confinement.AppArmor.valueOf(upper(c.path("apparmor").asText("required"))),
-                Confinement.Seccomp.valueOf(upper(c.path("seccomp").asText("on"))));
-        if (failed) {
+        Long first = parse(s + "/vmUidRange/first", JsonNode::asLong);
+        Long last = parse(s + "/vmUidRange/last", JsonNode::asLong);
+        UidRange uids = first == null || last == null ? null : construct(s + "/vmUidRange", () -> new UidRange(first, last));
+        String q = s + "/qemu";
+        String binary = optional(q + "/binary", n -> absolutePath(n.asText())).orElse(DEFAULT_QEMU_BINARY);
+        QemuSettings.Accel accel = parse(q + "/accel", n -> QemuSettings.Accel.valueOf(upper(n.asText("kvm"))));
+        String machine = parse(q + "/machine", n -> n.asText(DEFAULT_MACHINE));
+        QemuSettings qemu = accel == null || machine == null ? null : construct(q, () -> new QemuSettings(binary, accel, machine));
+        String c = s + "/confinement";
+        Confinement.AppArmor apparmor = parse(c + "/apparmor", n -> Confinement.AppArmor.valueOf(upper(n.asText("required"))));
+        Confinement.Seccomp seccomp = parse(c + "/seccomp", n -> Confinement.Seccomp.valueOf(upper(n.asText("on"))));
+        if (failures > 0) {
             return null;
         }
+        Confinement confinement = new Confinement(apparmor, seccomp);
         return construct("", () -> new Host(name, groups, uplink, imagesRoot, runDir, stateDir, cgroupParent, uids, qemu,
                 confinement, origin("")));
     }
@@ -123,86 +162,104 @@ final class DocumentBinder {
     private Group group() {
         String name = text("/metadata/name");
         String s = "/spec";
-        int vlan = node(s + "/vlan").asInt();
+        Integer vlan = parse(s + "/vlan", JsonNode::asInt);
+        groupName = name;
+        groupVlan = vlan;
         Ipv4Cidr subnet = parse(s + "/subnet", n -> Ipv4Cidr.parse(n.asText()));
         Optional<Ipv6Cidr> subnet6 = optional(s + "/subnet6", n -> Ipv6Cidr.parse(n.asText()));
-        Egress egress = Egress.valueOf(upper(node(s + "/egress").asText("none")));
-        IntraGroup intra = IntraGroup.valueOf(upper(node(s + "/intraGroup").asText("allow")));
+        Egress egress = parse(s + "/egress", n -> Egress.valueOf(upper(n.asText("none"))));
+        IntraGroup intra = parse(s + "/intraGroup", n -> IntraGroup.valueOf(upper(n.asText("allow"))));
         Limits limits = limits(s + "/limits");
         Optional<Bastion> bastion = node(s + "/bastion").isMissingNode() ? Optional.empty() : Optional.ofNullable(bastion(s + "/bastion"));
         List<FirewallException> allow = new ArrayList<>();
-        JsonNode rules = node(s + "/firewall/allow");
-        for (int i = 0; i < rules.size(); i++) {
-            FirewallException e = exception(MarkIndex.child(s + "/firewall/allow", i));
+        for (String item : items(s + "/firewall/allow")) {
+            FirewallException e = exception(item);
             if (e != null) {
                 allow.add(e);
             }
         }
         List<Vm> vms = new ArrayList<>();
-        JsonNode vmNodes = node(s + "/vms");
-        for (int i = 0; i < vmNodes.size(); i++) {
-            Vm vm = vm(MarkIndex.child(s + "/vms", i));
+        for (String item : items(s + "/vms")) {
+            Vm vm = vm(item);
             if (vm != null) {
                 vms.add(vm);
             }
         }
-        if (failed) {
+        // The group is built when its own identity and network bound, even if some VM or exception did not: the
+        // cross-file checks (a duplicate VLAN, an overlapping subnet) then still run in the same pass.
+        if (name == null || vlan == null || subnet == null || egress == null || intra == null) {
             return null;
         }
         return construct("", () -> new Group(name, vlan, subnet, subnet6, egress, intra, limits, bastion, allow, vms, origin("")));
     }
 
     private Limits limits(String p) {
-        JsonNode n = node(p);
-        if (n.isMissingNode()) {
+        if (node(p).isMissingNode()) {
             return Limits.NONE;
         }
-        Optional<MilliCpus> cpus = optional(p + "/cpus", c -> MilliCpus.parse(c.isBigDecimal() ? c.decimalValue().toPlainString() : c.asText()));
-        Optional<ByteSize> memory = optional(p + "/memory", m -> ByteSize.parse(m.asText()));
-        OptionalLong pids = n.has("pids") ? OptionalLong.of(n.get("pids").asLong()) : OptionalLong.empty();
-        OptionalInt io = n.has("ioWeight") ? OptionalInt.of(n.get("ioWeight").asInt()) : OptionalInt.empty();
-        if (failed) {
+        int before = failures;
+        if (unusable(p)) {
+            failures++;
             return Limits.NONE;
         }
-        return construct(p, () -> new Limits(cpus, memory, pids, io));
+        Optional<MilliCpus> cpus = optional(p + "/cpus", DocumentBinder::cpus);
+        Optional<ByteSize> memory = optional(p + "/memory", m -> memoryLimit(ByteSize.parse(m.asText())));
+        Optional<Long> pids = optional(p + "/pids", JsonNode::asLong);
+        Optional<Integer> io = optional(p + "/ioWeight", JsonNode::asInt);
+        if (failures > before) {
+            return Limits.NONE;
+        }
+        Limits limits = construct(p, () -> new Limits(cpus, memory,
+                pids.map(OptionalLong::of).orElse(OptionalLong.empty()), io.map(OptionalInt::of).orElse(OptionalInt.empty())));
+        return limits == null ? Limits.NONE : limits;
     }
 
     private Bastion bastion(String p) {
+        int before = failures;
         String vm = text(p + "/vm");
         Optional<Exposure> expose = Optional.empty();
         if (!node(p + "/expose").isMissingNode()) {
             String e = p + "/expose";
             List<Cidr> from = new ArrayList<>();
-            JsonNode list = node(e + "/from");
-            for (int i = 0; i < list.size(); i++) {
-                Cidr c = parse(MarkIndex.child(e + "/from", i), n -> Cidr.parse(n.asText()));
+            for (String item : items(e + "/from")) {
+                Cidr c = parse(item, n -> Cidr.parse(n.asText()));
                 if (c != null) {
                     from.add(c);
                 }
             }
-            int hostPort = node(e + "/hostPort").asInt();
-            int port = node(e + "/port").asInt();
-            expose = Optional.ofNullable(construct(e, () -> new Exposure(hostPort, port, from)));
+            Integer hostPort = parse(e + "/hostPort", JsonNode::asInt);
+            Integer port = parse(e + "/port", JsonNode::asInt);
+            if (failures == before) {
+                expose = Optional.ofNullable(construct(e, () -> new Exposure(hostPort, port, from)));
+            }
+        }
+        if (failures > before) {
+            return null;
         }
         Optional<Exposure> exposure = expose;
         return construct(p, () -> new Bastion(vm, exposure));
     }
 
     private FirewallException exception(String p) {
+        int before = failures;
+        if (unusable(p)) {
+            failures++;
+            return null;
+        }
         Endpoint from = parse(p + "/from", n -> Endpoint.parse(n.asText()));
         Endpoint to = parse(p + "/to", n -> Endpoint.parse(n.asText()));
-        Protocol protocol = Protocol.valueOf(upper(text(p + "/protocol")));
+        Protocol protocol = parse(p + "/protocol", n -> Protocol.valueOf(upper(n.asText())));
         List<PortRange> ports = new ArrayList<>();
         JsonNode list = node(p + "/ports");
-        for (int i = 0; i < list.size(); i++) {
-            PortRange r = parse(MarkIndex.child(p + "/ports", i), n -> n.isNumber() ? PortRange.single(n.asInt()) : PortRange.parse(n.asText()));
+        for (String item : items(p + "/ports")) {
+            PortRange r = parse(item, n -> n.isNumber() ? PortRange.single(n.asInt()) : PortRange.parse(n.asText()));
             if (r != null) {
                 ports.add(r);
             }
         }
-        if (!protocol.hasPorts() && !list.isMissingNode()) {
+        if (protocol != null && !protocol.hasPorts() && !list.isMissingNode()) {
             error(marks.key(p + "/ports"), "ports: " + protocol.keyword() + " exceptions take no ports");
-        } else if (protocol.hasPorts() && list.isEmpty()) {
+        } else if (protocol != null && protocol.hasPorts() && list.isEmpty() && !unusable(p + "/ports")) {
             error(marks.value(p), label(p) + ": " + protocol.keyword()
                     + " exceptions need at least one port or range in 'ports' (all ports: \"1-65535\")");
         }
@@ -213,46 +270,58 @@ final class DocumentBinder {
                 throw new IllegalArgumentException("'" + n.asText() + "' is not a valid date");
             }
         });
-        Optional<String> reason = node(p + "/reason").isMissingNode() ? Optional.empty() : Optional.of(node(p + "/reason").asText());
-        if (failed) {
+        Optional<String> reason = optional(p + "/reason", JsonNode::asText);
+        if (failures > before) {
             return null;
         }
         return construct(p, () -> new FirewallException(from, to, protocol, ports, expires, reason, origin(p)));
     }
 
     private Vm vm(String p) {
+        int before = failures;
+        if (unusable(p)) {
+            failures++;
+            return null;
+        }
         String name = text(p + "/name");
-        int cpus = node(p + "/cpus").asInt();
-        ByteSize memory = parse(p + "/memory", n -> ByteSize.parse(n.asText()));
-        BootSource boot;
+        Integer cpus = parse(p + "/cpus", JsonNode::asInt);
+        ByteSize memory = parse(p + "/memory", n -> guestMemory(ByteSize.parse(n.asText())));
+        BootSource boot = null;
         if (!node(p + "/disk").isMissingNode()) {
             String d = p + "/disk";
             String path = parse(d + "/path", n -> relativePath(n.asText(), "imagesRoot"));
-            BootSource.DiskFormat format = BootSource.DiskFormat.valueOf(upper(text(d + "/format")));
-            boot = path == null ? null : construct(d, () -> new BootSource.Disk(path, format));
-        } else {
+            BootSource.DiskFormat format = parse(d + "/format", n -> BootSource.DiskFormat.valueOf(upper(n.asText())));
+            boot = path == null || format == null ? null : construct(d, () -> new BootSource.Disk(path, format));
+        }
+        if (!node(p + "/boot").isMissingNode()) {
             String k = p + "/boot";
             String kernel = parse(k + "/kernel", n -> relativePath(n.asText(), "imagesRoot"));
             Optional<String> initrd = optional(k + "/initrd", n -> relativePath(n.asText(), "imagesRoot"));
-            String cmdline = node(k + "/cmdline").asText("");
+            String cmdline = optional(k + "/cmdline", n -> kernelCommandLine(n.asText())).orElse("");
             boot = kernel == null ? null : construct(k, () -> new BootSource.Kernel(kernel, initrd, cmdline));
+        }
+        if (boot == null && failures == before) {
+            failures++; // neither or both sources: the schema's oneOf has said so
         }
         Optional<MacAddress> mac = optional(p + "/mac", n -> MacAddress.parse(n.asText()));
         Optional<Ipv4Address> ip = optional(p + "/ip", n -> Ipv4Address.parse(n.asText()));
-        NetworkMode network = NetworkMode.valueOf(upper(node(p + "/network").asText("bridged")));
-        VmState state = VmState.valueOf(upper(node(p + "/state").asText("running")));
+        NetworkMode network = parse(p + "/network", n -> NetworkMode.valueOf(upper(n.asText("bridged"))));
+        VmState state = parse(p + "/state", n -> VmState.valueOf(upper(n.asText("running"))));
         Limits limits = limits(p + "/limits");
         Duration stopTimeout = node(p + "/stopTimeout").isMissingNode() ? Vm.DEFAULT_STOP_TIMEOUT
                 : parse(p + "/stopTimeout", n -> duration(n.asText()));
-        if (failed) {
+        if (failures > before) {
             return null;
         }
-        return construct(p, () -> new Vm(name, cpus, memory, boot, mac, ip, network, state, limits, stopTimeout, origin(p)));
+        BootSource source = boot;
+        return construct(p, () -> new Vm(name, cpus, memory, source, mac, ip, network, state, limits, stopTimeout, origin(p)));
     }
 
     // ---- helpers ----
 
+    /** A file name the host will open: control characters first, because a NUL would cut the path where C reads it. */
     private static String absolutePath(String path) {
+        refuseControlCharacters(path);
         if (!path.startsWith("/")) {
             throw new IllegalArgumentException("must be an absolute path, got '" + path + "'");
         }
@@ -261,18 +330,90 @@ final class DocumentBinder {
                 throw new IllegalArgumentException("must not contain '..' components, got '" + path + "'");
             }
         }
-        if (path.indexOf('\0') >= 0) {
-            throw new IllegalArgumentException("must not contain NUL");
-        }
         return path;
     }
 
     private static String relativePath(String path, String base) {
+        refuseControlCharacters(path);
         if (!RelativePaths.isSafe(path)) {
             throw new IllegalArgumentException("'" + path + "' must be a path relative to " + base
                     + ", without '..', '.' or empty components");
         }
         return path;
+    }
+
+    /**
+     * The uplink, as the kernel's {@code dev_valid_name} would take it: 1 to 15 bytes (IFNAMSIZ with its NUL), not
+     * {@code .} or {@code ..}, no {@code /}, {@code :} or whitespace (the schema's pattern), and no control character
+     * (the pattern's {@code \\s} does not cover NUL or ESC).
+     */
+    private static String interfaceName(String name) {
+        refuseControlCharacters(name);
+        int bytes = name.getBytes(StandardCharsets.UTF_8).length;
+        if (bytes > 15) {
+            throw new IllegalArgumentException("must be at most 15 bytes (IFNAMSIZ), got " + bytes);
+        }
+        if (name.equals(".") || name.equals("..")) {
+            throw new IllegalArgumentException("'" + name + "' is not a valid interface name");
+        }
+        return name;
+    }
+
+    /**
+     * The kernel command line goes into QEMU's argv ({@code -append}), where a NUL would end it early and make the
+     * spawner refuse the launch only after links, firewall and cgroups are in place; so it is refused here.
+     */
+    private static String kernelCommandLine(String cmdline) {
+        refuseControlCharacters(cmdline);
+        return cmdline;
+    }
+
+    /**
+     * The largest guest RAM: far above any real guest (x86-64 addresses at most 4 PiB), and small enough that a VM's
+     * memory request (RAM plus QEMU's overhead) and a group's sum of thousands of them stay within a {@code long}.
+     * Without it, {@code memory: 8796093022207Mi} crashed validate with "long overflow".
+     */
+    static final ByteSize MAX_GUEST_MEMORY = new ByteSize(1024 * ByteSize.TI);
+
+    /** QEMU sizes guest RAM in whole MiB ({@code -m 96M}); 0 or a remainder would be refused at realization. */
+    private static ByteSize guestMemory(ByteSize memory) {
+        if (memory.bytes() == 0 || memory.bytes() % ByteSize.MI != 0) {
+            throw new IllegalArgumentException("must be a positive whole number of MiB (QEMU sizes guest RAM in MiB), got "
+                    + memory + (memory.toString().chars().allMatch(Character::isDigit) ? " bytes" : ""));
+        }
+        if (memory.compareTo(MAX_GUEST_MEMORY) > 0) {
+            throw new IllegalArgumentException("must be at most " + MAX_GUEST_MEMORY + ", got " + memory);
+        }
+        return memory;
+    }
+
+    /** A memory limit, bounded like guest RAM so that sums of requests cannot overflow. */
+    private static ByteSize memoryLimit(ByteSize limit) {
+        if (limit.compareTo(MAX_GUEST_MEMORY) > 0) {
+            throw new IllegalArgumentException("must be at most " + MAX_GUEST_MEMORY + ", got " + limit);
+        }
+        return limit;
+    }
+
+    /**
+     * CPUs with at most three decimals (the cgroup quota is in thousandths). Checked on the number as YAML read it,
+     * so that {@code 1e-400} is refused in a short line rather than spelled out in 400 digits.
+     */
+    private static MilliCpus cpus(JsonNode n) {
+        if (n.isBigDecimal() || n.isFloatingPointNumber()) {
+            java.math.BigDecimal d = n.decimalValue();
+            if (d.stripTrailingZeros().scale() > 3) {
+                throw new IllegalArgumentException("must have at most three decimals, got " + SchemaCheck.shortNumber(d));
+            }
+            return MilliCpus.parse(d.stripTrailingZeros().toPlainString());
+        }
+        return MilliCpus.parse(n.asText());
+    }
+
+    private static void refuseControlCharacters(String value) {
+        ControlCharacters.refusal(value).ifPresent(why -> {
+            throw new IllegalArgumentException(why);
+        });
     }
 
     static Duration duration(String text) {
@@ -289,15 +430,51 @@ final class DocumentBinder {
     }
 
     private String text(String pointer) {
-        return node(pointer).asText();
+        return parse(pointer, JsonNode::asText);
+    }
+
+    /** The pointers of a list's items; none when the list is absent or the schema refused it. */
+    private List<String> items(String pointer) {
+        JsonNode list = node(pointer);
+        if (list.isMissingNode()) {
+            return List.of();
+        }
+        if (unusable(pointer) || !list.isArray()) {
+            failures++;
+            return List.of();
+        }
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < list.size(); i++) {
+            out.add(MarkIndex.child(pointer, i));
+        }
+        return out;
+    }
+
+    /** The schema refused this value or one that contains it: its diagnostic is already there, so it is skipped. */
+    private boolean unusable(String pointer) {
+        for (String p = pointer; ; p = MarkIndex.parent(p)) {
+            if (schemaRefused.contains(p)) {
+                return true;
+            }
+            if (p.isEmpty()) {
+                return false;
+            }
+        }
     }
 
     private Origin origin(String pointer) {
         return marks.value(pointer);
     }
 
-    /** Parses the value at {@code pointer}; a refusal becomes a diagnostic at that value, named by its field. */
+    /**
+     * Parses the value at {@code pointer}; a refusal becomes a diagnostic at that value, named by its field. A value
+     * the schema refused is not parsed again: it counts as a failure and gives {@code null}.
+     */
     private <T> T parse(String pointer, Function<JsonNode, T> parser) {
+        if (unusable(pointer)) {
+            failures++;
+            return null;
+        }
         try {
             return parser.apply(node(pointer));
         } catch (IllegalArgumentException | ArithmeticException e) {
@@ -307,7 +484,7 @@ final class DocumentBinder {
     }
 
     private <T> Optional<T> optional(String pointer, Function<JsonNode, T> parser) {
-        return node(pointer).isMissingNode() ? Optional.empty() : Optional.ofNullable(parse(pointer, parser));
+        return node(pointer).isMissingNode() && !unusable(pointer) ? Optional.empty() : Optional.ofNullable(parse(pointer, parser));
     }
 
     /** Runs a record constructor; its refusal becomes a diagnostic at the object it was built from. */
@@ -331,7 +508,7 @@ final class DocumentBinder {
     }
 
     private void error(Origin at, String message) {
-        failed = true;
+        failures++;
         diagnostics.add(Diagnostic.error(at, message));
     }
 }

@@ -99,7 +99,7 @@ final class GitTree {
                 String path = base.isEmpty() ? sub : base + "/" + sub;
                 try (TreeWalk subWalk = TreeWalk.forPath(reader, path, tree)) {
                     if (subWalk == null || !subWalk.isSubtree()) {
-                        problems.add(DesiredStateTree.missingDirectory(sub));
+                        problems.add(subWalk == null ? DesiredStateTree.missingDirectory(sub) : DesiredStateTree.notADirectory(sub));
                         continue;
                     }
                     ObjectId subtree = subWalk.getObjectId(0);
@@ -109,10 +109,16 @@ final class GitTree {
                         while (entries.next()) {
                             String relative = sub + "/" + entries.getNameString();
                             FileMode mode = entries.getFileMode(0);
-                            if (mode == FileMode.TREE || mode == FileMode.GITLINK) {
+                            boolean folder = mode == FileMode.TREE || mode == FileMode.GITLINK;
+                            if (folder && !relative.endsWith(".yaml")) {
                                 continue;
                             }
                             if (DesiredStateTree.classify(relative, problems) != DesiredStateTree.Candidate.YAML) {
+                                continue;
+                            }
+                            if (folder) {
+                                problems.add(DesiredStateTree.notAFile(relative, mode == FileMode.TREE
+                                        ? DesiredStateTree.NotAFile.DIRECTORY : DesiredStateTree.NotAFile.SUBMODULE));
                                 continue;
                             }
                             if (mode != FileMode.REGULAR_FILE && mode != FileMode.EXECUTABLE_FILE) {

@@ -2,6 +2,9 @@ package io.qfence.source;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.networknt.schema.JsonSchema;
 import com.networknt.schema.JsonSchemaFactory;
 import com.networknt.schema.PathType;
@@ -12,6 +15,7 @@ import io.qfence.model.Diagnostic;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashSet;
@@ -21,6 +25,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
@@ -104,9 +109,28 @@ final class SchemaCheck {
         }
     }
 
-    /** Every schema violation of the document, located and worded; empty when the document is valid. */
-    List<Diagnostic> check(Kind kind, ParsedDocument doc) {
-        Set<ValidationMessage> messages = schemas.get(kind).validate(doc.root());
+    /**
+     * What the schema found in one document: its diagnostics, and the JSON pointers of the values it refused (plus
+     * those of missing required fields), which binding skips so that it reports only what the schema did not.
+     */
+    record Checked(List<Diagnostic> diagnostics, Set<String> refused) {
+        Checked {
+            diagnostics = List.copyOf(diagnostics);
+            refused = Set.copyOf(refused);
+        }
+    }
+
+    /** A finite stand-in for NaN and the infinities: a number, so every check still runs, but never an integer. */
+    private static final JsonNode NON_FINITE_STAND_IN = JsonNodeFactory.instance.numberNode(new BigDecimal("0.5"));
+
+    /** Every schema violation of the document, located and worded; no diagnostics when the document is valid. */
+    Checked check(Kind kind, ParsedDocument doc) {
+        // YAML's .nan, .inf and -.inf are numbers that the validator turns into BigDecimal for minimum and maximum,
+        // which throws NumberFormatException (measured: limits.cpus: .nan crashed the CLI). So they are validated
+        // as a stand-in and reported as what they are.
+        Map<String, String> nonFinite = new TreeMap<>();
+        JsonNode root = withoutNonFinite(doc.root(), "", nonFinite);
+        Set<ValidationMessage> messages = schemas.get(kind).validate(root);
         // A misspelt required field shows up twice: "unknown field 'vlna'" and "missing required field 'vlan'".
         // The first, with its suggestion, says it all; the second is dropped.
         Set<String> misspelt = new HashSet<>();
@@ -116,27 +140,84 @@ final class SchemaCheck {
             }
         }
         TreeSet<Diagnostic> out = new TreeSet<>();
+        Set<String> refused = new HashSet<>(nonFinite.keySet());
+        Map<String, List<ValidationMessage>> atNonFinite = new TreeMap<>();
         for (ValidationMessage m : messages) {
             if (m.getEvaluationPath().toString().contains("/oneOf/")) {
                 continue; // the branches of a oneOf explain nothing the oneOf message does not say better
             }
-            if (m.getType().equals("required") && misspelt.contains(m.getInstanceLocation() + "#" + m.getProperty())) {
+            String pointer = m.getInstanceLocation().toString();
+            if (m.getType().equals("required")) {
+                refused.add(MarkIndex.child(pointer, m.getProperty()));
+                if (misspelt.contains(pointer + "#" + m.getProperty())) {
+                    continue;
+                }
+            } else if (!isUnknownField(m) && !m.getType().equals("oneOf")) {
+                refused.add(pointer);
+            }
+            if (nonFinite.containsKey(pointer) && !isUnknownField(m) && !m.getType().equals("required")) {
+                atNonFinite.computeIfAbsent(pointer, k -> new ArrayList<>()).add(m);
                 continue;
             }
-            out.add(toDiagnostic(kind, doc, m));
+            out.add(toDiagnostic(kind, doc, m, nonFinite));
         }
-        return new ArrayList<>(out);
+        for (Map.Entry<String, String> e : nonFinite.entrySet()) {
+            out.addAll(nonFiniteDiagnostics(kind, doc, e.getKey(), e.getValue(), atNonFinite.getOrDefault(e.getKey(), List.of()), nonFinite));
+        }
+        return new Checked(new ArrayList<>(out), refused);
+    }
+
+    /**
+     * One line per non-finite value: the type the field needs when the stand-in was of the wrong type ("vlan: must
+     * be an integer, got NaN"), else what else the field refused (an enum, a const), else that it must be finite. A
+     * minimum or maximum said about the stand-in would be about 0.5, not about the value, so it is never shown.
+     */
+    private List<Diagnostic> nonFiniteDiagnostics(Kind kind, ParsedDocument doc, String pointer, String shown,
+            List<ValidationMessage> found, Map<String, String> nonFinite) {
+        List<ValidationMessage> type = found.stream().filter(m -> m.getType().equals("type")).toList();
+        List<ValidationMessage> other = found.stream()
+                .filter(m -> !Set.of("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf").contains(m.getType()))
+                .toList();
+        List<ValidationMessage> chosen = !type.isEmpty() ? type : other;
+        if (chosen.isEmpty()) {
+            return List.of(Diagnostic.error(doc.marks().value(pointer), label(pointer) + ": must be a finite number, got " + shown));
+        }
+        return chosen.stream().map(m -> toDiagnostic(kind, doc, m, nonFinite)).toList();
+    }
+
+    /** A copy of {@code node} with NaN and the infinities replaced by the stand-in; their pointers and spellings go to {@code found}. */
+    private static JsonNode withoutNonFinite(JsonNode node, String pointer, Map<String, String> found) {
+        if (node.isFloatingPointNumber() && !node.isBigDecimal() && !Double.isFinite(node.doubleValue())) {
+            found.put(pointer, node.asText());
+            return NON_FINITE_STAND_IN;
+        }
+        if (node.isObject()) {
+            ObjectNode copy = JsonNodeFactory.instance.objectNode();
+            for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> f = it.next();
+                copy.set(f.getKey(), withoutNonFinite(f.getValue(), MarkIndex.child(pointer, f.getKey()), found));
+            }
+            return copy;
+        }
+        if (node.isArray()) {
+            ArrayNode copy = JsonNodeFactory.instance.arrayNode();
+            for (int i = 0; i < node.size(); i++) {
+                copy.add(withoutNonFinite(node.get(i), MarkIndex.child(pointer, i), found));
+            }
+            return copy;
+        }
+        return node;
     }
 
     private static boolean isUnknownField(ValidationMessage m) {
         return m.getType().equals("additionalProperties") || m.getType().equals("unevaluatedProperties");
     }
 
-    private Diagnostic toDiagnostic(Kind kind, ParsedDocument doc, ValidationMessage m) {
+    private Diagnostic toDiagnostic(Kind kind, ParsedDocument doc, ValidationMessage m, Map<String, String> nonFinite) {
         String pointer = m.getInstanceLocation().toString();
-        JsonNode instance = m.getInstanceNode();
         JsonNode schemaNode = m.getSchemaNode();
         String label = label(pointer);
+        String got = nonFinite.containsKey(pointer) ? nonFinite.get(pointer) : describe(m.getInstanceNode());
         MarkIndex marks = doc.marks();
         return switch (m.getType()) {
             case "additionalProperties", "unevaluatedProperties" -> {
@@ -148,19 +229,19 @@ final class SchemaCheck {
             case "required" -> Diagnostic.error(marks.key(pointer),
                     label + ": missing required field '" + m.getProperty() + "'");
             case "type" -> Diagnostic.error(marks.value(pointer),
-                    label + ": must be " + expectedTypes(schemaNode) + ", got " + describe(instance));
+                    label + ": must be " + expectedTypes(schemaNode) + ", got " + got);
             case "enum" -> Diagnostic.error(marks.value(pointer),
-                    label + ": must be one of " + join(schemaNode) + ", got " + describe(instance));
+                    label + ": must be one of " + join(schemaNode) + ", got " + got);
             case "const" -> Diagnostic.error(marks.value(pointer),
-                    label + ": must be '" + schemaNode.asText() + "', got " + describe(instance));
+                    label + ": must be '" + schemaNode.asText() + "', got " + got);
             case "pattern" -> Diagnostic.error(marks.value(pointer),
-                    label + ": " + patternHint(m) + ", got " + describe(instance));
+                    label + ": " + patternHint(m) + ", got " + got);
             case "minimum" -> Diagnostic.error(marks.value(pointer),
-                    label + ": must be at least " + schemaNode.asText() + ", got " + describe(instance));
+                    label + ": must be at least " + schemaNode.asText() + ", got " + got);
             case "maximum" -> Diagnostic.error(marks.value(pointer),
-                    label + ": must be at most " + schemaNode.asText() + ", got " + describe(instance));
+                    label + ": must be at most " + schemaNode.asText() + ", got " + got);
             case "exclusiveMinimum" -> Diagnostic.error(marks.value(pointer),
-                    label + ": must be greater than " + schemaNode.asText() + ", got " + describe(instance));
+                    label + ": must be greater than " + schemaNode.asText() + ", got " + got);
             case "minItems" -> Diagnostic.error(marks.value(pointer), label + ": "
                     + (schemaNode.asInt() == 1 ? "must not be empty" : "must have at least " + schemaNode.asInt() + " items"));
             case "uniqueItems" -> Diagnostic.error(marks.value(pointer), label + ": must not list the same item twice");
@@ -231,9 +312,15 @@ final class SchemaCheck {
             return "null";
         }
         if (value.isBigDecimal()) {
-            return value.decimalValue().toPlainString();
+            return shortNumber(value.decimalValue());
         }
         return value.asText();
+    }
+
+    /** A number as written when short ({@code 1.5}, {@code 5000}); in scientific notation when that would be long ({@code 1E+400}). */
+    static String shortNumber(BigDecimal d) {
+        String plain = d.toPlainString();
+        return plain.length() <= 24 ? plain : d.toString();
     }
 
     private static String join(JsonNode values) {

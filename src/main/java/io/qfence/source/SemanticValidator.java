@@ -10,6 +10,8 @@ import io.qfence.model.Ipv6Cidr;
 import io.qfence.model.MacAddress;
 import io.qfence.model.MilliCpus;
 import io.qfence.model.Origin;
+import io.qfence.model.desired.BootSource;
+import io.qfence.model.desired.Confinement;
 import io.qfence.model.desired.Endpoint;
 import io.qfence.model.desired.FirewallException;
 import io.qfence.model.desired.Group;
@@ -18,6 +20,7 @@ import io.qfence.model.desired.NetworkMode;
 import io.qfence.model.desired.Vm;
 import io.qfence.source.DocumentBinder.BoundGroup;
 import io.qfence.source.DocumentBinder.BoundHost;
+import io.qfence.source.DocumentBinder.GroupIdentity;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -40,6 +43,7 @@ final class SemanticValidator {
 
     private final List<BoundHost> hosts;
     private final List<BoundGroup> groups;
+    private final List<GroupIdentity> identities;
     private final boolean complete;
     private final LocalDate today;
     private final List<Diagnostic> out = new ArrayList<>();
@@ -48,15 +52,22 @@ final class SemanticValidator {
     private final Map<String, BoundGroup> groupOfVm = new HashMap<>();
     private final Map<String, Vm> vmByName = new HashMap<>();
 
-    private SemanticValidator(List<BoundHost> hosts, List<BoundGroup> groups, boolean complete, LocalDate today) {
+    private SemanticValidator(List<BoundHost> hosts, List<BoundGroup> groups, List<GroupIdentity> identities, boolean complete,
+            LocalDate today) {
         this.hosts = hosts;
         this.groups = groups;
+        this.identities = identities;
         this.complete = complete;
         this.today = today;
     }
 
-    static List<Diagnostic> validate(List<BoundHost> hosts, List<BoundGroup> groups, boolean complete, LocalDate today) {
-        SemanticValidator v = new SemanticValidator(hosts, groups, complete, today);
+    /**
+     * @param identities the name and VLAN of every group file in which those two bound, including groups that did
+     *                   not bind as a whole: names and VLANs are checked for duplicates across all of them
+     */
+    static List<Diagnostic> validate(List<BoundHost> hosts, List<BoundGroup> groups, List<GroupIdentity> identities, boolean complete,
+            LocalDate today) {
+        SemanticValidator v = new SemanticValidator(hosts, groups, identities, complete, today);
         v.run();
         return v.out;
     }
@@ -76,6 +87,56 @@ final class SemanticValidator {
             uplink(h);
             uidRange(h);
             hostPorts(h);
+            appArmorPaths(h);
+        }
+        for (BoundGroup g : groups) {
+            BoundHost h = hostOfGroup.get(g.group().name());
+            if (h != null && h.host().confinement().apparmor() != Confinement.AppArmor.OFF) {
+                appArmorImagePaths(g, h);
+            }
+        }
+    }
+
+    // ---- paths that go into an AppArmor profile ----
+
+    /**
+     * Where AppArmor may confine the guests ({@code required}, or {@code preferred} on a host that has it), each
+     * guest's profile names its binary, run directory and images, and the launcher refuses a path with a character
+     * AppArmor would read as a glob, a quote or a separator. That refusal came only when a guest started, after
+     * links, firewall and cgroups were in place; checked here, {@code validate} refuses what {@code apply} would.
+     */
+    static final java.util.regex.Pattern APPARMOR_SAFE_PATH = java.util.regex.Pattern.compile("[A-Za-z0-9._+/-]*");
+
+    private void appArmorPaths(BoundHost h) {
+        Host host = h.host();
+        if (host.confinement().apparmor() == Confinement.AppArmor.OFF) {
+            return;
+        }
+        appArmorPath(h.marks().value("/spec/qemu/binary"), "qemu.binary", host.qemu().binary(), host);
+        appArmorPath(h.marks().value("/spec/runDir"), "runDir", host.runDir(), host);
+        appArmorPath(h.marks().value("/spec/imagesRoot"), "imagesRoot", host.imagesRoot(), host);
+    }
+
+    private void appArmorImagePaths(BoundGroup g, BoundHost h) {
+        List<Vm> vms = g.group().vms();
+        for (int i = 0; i < vms.size(); i++) {
+            String p = vmPointer(i);
+            if (vms.get(i).boot() instanceof BootSource.Disk d) {
+                appArmorPath(g.marks().value(p + "/disk/path"), "path", d.path(), h.host());
+            } else if (vms.get(i).boot() instanceof BootSource.Kernel k) {
+                appArmorPath(g.marks().value(p + "/boot/kernel"), "kernel", k.kernel(), h.host());
+                if (k.initrd().isPresent()) {
+                    appArmorPath(g.marks().value(p + "/boot/initrd"), "initrd", k.initrd().get(), h.host());
+                }
+            }
+        }
+    }
+
+    private void appArmorPath(Origin at, String field, String path, Host host) {
+        if (!APPARMOR_SAFE_PATH.matcher(path).matches()) {
+            error(at, field + ": '" + path + "' cannot go into an AppArmor profile, which host '" + host.name()
+                    + "' uses (confinement.apparmor: " + host.confinement().apparmor().name().toLowerCase(java.util.Locale.ROOT)
+                    + "); use only letters, digits and . _ + / -");
         }
     }
 
@@ -91,12 +152,16 @@ final class SemanticValidator {
             }
         }
         Map<String, Origin> groupNames = new HashMap<>();
-        for (BoundGroup g : groups) {
+        for (GroupIdentity g : identities) {
             Origin at = g.marks().value("/metadata/name");
-            Origin first = groupNames.putIfAbsent(g.group().name(), at);
+            Origin first = groupNames.putIfAbsent(g.name(), at);
             if (first != null) {
-                error(at, "group name '" + g.group().name() + "' is already used at " + first);
-            } else {
+                error(at, "group name '" + g.name() + "' is already used at " + first);
+            }
+        }
+        for (BoundGroup g : groups) {
+            // the first file with the name, as above; a later one with the same name is only the duplicate
+            if (groupNames.get(g.group().name()).equals(g.marks().value("/metadata/name"))) {
                 groupByName.put(g.group().name(), g);
             }
         }
@@ -125,15 +190,17 @@ final class SemanticValidator {
     // ---- VLANs and subnets ----
 
     private void networks() {
-        Map<Integer, BoundGroup> vlans = new HashMap<>();
+        Map<Integer, GroupIdentity> vlans = new HashMap<>();
+        for (GroupIdentity g : identities) {
+            GroupIdentity first = vlans.putIfAbsent(g.vlan(), g);
+            if (first != null) {
+                error(g.marks().value("/spec/vlan"), "vlan " + g.vlan() + " is already used by group '"
+                        + first.name() + "' at " + first.marks().value("/spec/vlan"));
+            }
+        }
         List<BoundGroup> seen = new ArrayList<>();
         for (BoundGroup g : groups) {
             Group group = g.group();
-            BoundGroup first = vlans.putIfAbsent(group.vlan(), g);
-            if (first != null) {
-                error(g.marks().value("/spec/vlan"), "vlan " + group.vlan() + " is already used by group '"
-                        + first.group().name() + "' at " + first.marks().value("/spec/vlan"));
-            }
             if (group.subnet().prefixLength() > 30) {
                 error(g.marks().value("/spec/subnet"), "subnet " + group.subnet()
                         + " leaves no address for VMs: the network, gateway and broadcast addresses are reserved; use /30 or shorter");
@@ -287,6 +354,9 @@ final class SemanticValidator {
         var bastion = g.group().bastion().get();
         var vm = g.group().vm(bastion.vm());
         if (vm.isEmpty()) {
+            if (g.partial()) {
+                return; // the bastion may be one of the VMs that did not bind; their errors say why
+            }
             error(g.marks().value("/spec/bastion/vm"), "bastion '" + bastion.vm() + "' is not a VM of group '" + g.group().name() + "'");
             return;
         }
@@ -382,7 +452,10 @@ final class SemanticValidator {
         }
         var limits = group.limits();
         if (limits.memory().isPresent()) {
-            ByteSize sum = vms.stream().map(Vm::memoryRequest).reduce(ByteSize::plus).orElseThrow();
+            // Each request is at most 1024Ti plus the overhead, so the sum cannot overflow below 8191 VMs; past that
+            // it is saturated, which still compares as "above any limit".
+            ByteSize sum = vms.stream().map(Vm::memoryRequest)
+                    .reduce((a, b) -> a.bytes() > Long.MAX_VALUE - b.bytes() ? new ByteSize(Long.MAX_VALUE) : a.plus(b)).orElseThrow();
             if (sum.compareTo(limits.memory().get()) > 0) {
                 error(g.marks().value("/spec/limits/memory"), "group memory limit " + limits.memory().get()
                         + " is below the sum of its VMs' memory requests, " + sum + " (each VM's RAM plus "

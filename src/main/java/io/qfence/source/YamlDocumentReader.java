@@ -187,7 +187,36 @@ final class YamlDocumentReader {
         int documents = 0;
         int collectionAliases = 0;
         Map<Anchor, Boolean> anchorIsCollection = new HashMap<>();
+        // For each open collection: -1 for a sequence, else the number of nodes seen in the mapping so far (an even
+        // count means the next node is a key). Needed to find merge keys, which the composer would apply silently.
+        java.util.ArrayDeque<int[]> open = new java.util.ArrayDeque<>();
         for (Event event : new Parse(settings).parseString(text)) {
+            if (event.getEventId() == Event.ID.Scalar && !open.isEmpty() && open.peek()[0] >= 0 && open.peek()[0] % 2 == 0) {
+                ScalarEvent key = (ScalarEvent) event;
+                if (key.getValue().equals("<<") && key.isPlain()) {
+                    // YAML 1.1's merge key is not part of YAML 1.2: a reviewer would read one value of a field while
+                    // another, merged from elsewhere, silently wins.
+                    errorAt(event, "merge key '<<' is not part of YAML 1.2; write the fields out instead of merging them");
+                }
+            }
+            switch (event.getEventId()) {
+                case Scalar, Alias, MappingStart, SequenceStart -> {
+                    if (!open.isEmpty() && open.peek()[0] >= 0) {
+                        open.peek()[0]++;
+                    }
+                }
+                default -> {
+                    // ends and document markers are not nodes of the enclosing collection
+                }
+            }
+            switch (event.getEventId()) {
+                case MappingStart -> open.push(new int[] {0});
+                case SequenceStart -> open.push(new int[] {-1});
+                case MappingEnd, SequenceEnd -> open.pop();
+                default -> {
+                    // scalars and aliases open nothing
+                }
+            }
             switch (event.getEventId()) {
                 case DocumentStart -> {
                     documents++;

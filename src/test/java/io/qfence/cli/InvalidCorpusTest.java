@@ -41,9 +41,39 @@ class InvalidCorpusTest {
         assertThat(run.exitCode()).as("exit code of %s", name).isEqualTo(1);
     }
 
+    /**
+     * A CI job that runs only {@code validate} must never pass a state that {@code plan} then refuses: on every case,
+     * {@code plan --empty} refuses too (exit 1), with the same diagnostics in the same order, so the same first error.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void validateAndPlanRefuseEveryInvalidCaseWithTheSameFirstError(String name, @TempDir Path tmp) throws IOException {
+        Path dir = materialize(CORPUS.resolve(name), tmp.resolve("desired-state"));
+
+        CliRun validate = CliRun.of("validate", "--dir", dir.toString());
+        CliRun plan = CliRun.of("plan", "--empty", "--dir", dir.toString());
+
+        assertThat(List.of(validate.exitCode(), plan.exitCode()))
+                .as("exit codes of validate and plan --empty on %s%nvalidate:%n%s%nplan:%n%s", name, validate.out(), plan.err())
+                .containsExactly(1, 1);
+        List<String> validated = validate.out().lines().toList();
+        List<String> diagnostics = validated.subList(0, validated.size() - 1);
+        List<String> planned = plan.err().lines().toList();
+        assertThat(plan.out()).as("plan output on %s", name).isEmpty();
+        assertThat(planned).as("first error of plan --empty on %s", name).first().isEqualTo(diagnostics.get(0));
+        assertThat(planned).as("diagnostics of plan --empty on %s", name).isEqualTo(diagnostics);
+    }
+
     @Test
     void theCorpusHasAtLeastThirtyCases() throws IOException {
         assertThat(cases().count()).isGreaterThanOrEqualTo(30);
+    }
+
+    /** The cases issue 13 added for families 1 to 3 (57, named f1- to f3-), on top of the 77 before it. */
+    @Test
+    void theCorpusHoldsTheIssue13Cases() throws IOException {
+        assertThat(cases().filter(n -> n.startsWith("f1-") || n.startsWith("f2-") || n.startsWith("f3-")).count())
+                .isGreaterThanOrEqualTo(40);
     }
 
     @Test

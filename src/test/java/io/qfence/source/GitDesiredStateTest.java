@@ -114,6 +114,18 @@ class GitDesiredStateTest {
     }
 
     @Test
+    void aDirectoryNamedLikeAGroupFileInTheTreeIsRefusedAsADirectory() throws Exception {
+        Files.createDirectories(repo.resolve("desired-state/groups/gamma.yaml"));
+        Files.writeString(repo.resolve("desired-state/groups/gamma.yaml/README"), "not a group\n");
+        commit("a directory named like a group");
+
+        LoadResult result = DesiredStateLoader.loadGit(new GitRevision(repo.toString(), "HEAD", "desired-state"), TODAY);
+
+        assertThat(result.errors()).extracting(Diagnostic::toString).containsExactly(
+                "groups/gamma.yaml:1:1: is a directory, not a regular file; desired-state files are regular files named *.yaml");
+    }
+
+    @Test
     void anUnknownRevisionOrDirectoryOrRepositoryIsAUsageError(@TempDir Path empty) throws Exception {
         commit("example");
 
