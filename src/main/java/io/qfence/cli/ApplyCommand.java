@@ -30,9 +30,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "apply",
         mixinStandardHelpOptions = true,
         description = {"Make the live host match the desired state, step by step, checking each step.",
-            "Plans, shows the plan, asks (unless --auto-approve), then applies it, checking each step's result. Only",
-            "one apply runs at a time (a lock in the host's stateDir). If an apply is interrupted, the next plan shows",
-            "what remains and the next apply completes it. Needs root.",
+            "Plans, shows the plan, asks (unless --auto-approve), then applies it, checking each step's result. Only one apply runs at a time (a lock in the host's stateDir). If an apply is interrupted, the next plan shows what remains and the next apply completes it. Needs root.",
             "Exits 0 when the host matches the desired state afterwards (or already did), 1 otherwise."})
 final class ApplyCommand implements Callable<Integer> {
 

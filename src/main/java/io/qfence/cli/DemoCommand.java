@@ -41,8 +41,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "demo",
         mixinStandardHelpOptions = true,
         description = {"Show qfence end to end on this machine, inside a throwaway sandbox.",
-            "Validates the desired state, prints its plan, applies it in a sandbox with probe guests standing in for",
-            "the VMs' disks, shows each guest's state and limits, proves the isolation (qfence verify), tears down.",
+            "Validates the desired state, summarizes its plan, applies it in a sandbox with probe guests standing in for the VMs' disks, shows each guest's state and limits, proves the isolation (qfence verify), tears down.",
             "bin/qfence demo also installs missing Debian packages and builds the jar and the probe guest first.",
             "Needs root. Exits 0 when the isolation proof passed, 1 otherwise."})
 final class DemoCommand implements Callable<Integer> {

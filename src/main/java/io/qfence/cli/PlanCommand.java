@@ -35,9 +35,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "plan",
         mixinStandardHelpOptions = true,
         description = {"Show what qfence would change on a host, in the order it would do it.",
-            "With --live, plans against the host it runs on (needs root); with --empty, against a bare host; with",
-            "--observed, against a snapshot (qfence state). --live is the default for root on Linux; --empty and",
-            "--observed need neither root nor a live host, so CI can show a dry-run plan.",
+            "With --live, plans against the host it runs on (needs root); with --empty, against a bare host; with --observed, against a snapshot (qfence state). --live is the default for root on Linux; --empty and --observed need neither root nor a live host, so CI can show a dry-run plan.",
             "Exits 0 when there is nothing to change, 2 when there are changes, 1 on an error."})
 final class PlanCommand implements Callable<Integer> {
 

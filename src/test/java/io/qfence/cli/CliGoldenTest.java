@@ -12,22 +12,6 @@ class CliGoldenTest {
     static final Path INVALID = Golden.RESOURCES.resolve("golden/validate/input");
 
     @Test
-    void rootHelp() {
-        CliRun run = CliRun.of("--help");
-
-        assertThat(run.exitCode()).isZero();
-        Golden.assertMatches(GOLDEN.resolve("qfence-help.txt"), run.out());
-    }
-
-    @Test
-    void validateHelp() {
-        CliRun run = CliRun.of("validate", "--help");
-
-        assertThat(run.exitCode()).isZero();
-        Golden.assertMatches(GOLDEN.resolve("validate-help.txt"), run.out());
-    }
-
-    @Test
     void validateReportsEveryProblemAsText() {
         CliRun run = CliRun.of("validate", "--dir", INVALID.toString());
 

@@ -158,10 +158,4 @@ class PlanCommandTest {
         assertThat(run.err()).contains("groups/alpha.yaml:");
         assertThat(run.out()).isEmpty();
     }
-
-    @Test
-    void usageOfPlanAndDiff() {
-        Golden.assertMatches(Golden.RESOURCES.resolve("golden/cli/plan-help.txt"), CliRun.of("plan", "--help").out());
-        Golden.assertMatches(Golden.RESOURCES.resolve("golden/cli/diff-help.txt"), CliRun.of("diff", "--help").out());
-    }
 }
