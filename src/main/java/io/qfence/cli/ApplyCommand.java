@@ -85,7 +85,8 @@ final class ApplyCommand implements Callable<Integer> {
         Cycle cycle;
         try (HostPorts ports = LiveHost.connect(context, host, "apply")) {
             Engine engine = new Engine(ports, context.clock());
-            Approval approval = (plan, warnings) -> approve(plan, warnings, printer, out, err);
+            Approval shown = (plan, warnings) -> approve(plan, warnings, printer, out, err);
+            Approval approval = autoApprove ? shown : Approval.asking(shown);
             cycle = saved == null ? engine.apply(request, approval, printer, "qfence apply")
                     : engine.applySaved(request, saved, approval, printer, "qfence apply");
         }

@@ -38,6 +38,26 @@ class ApplyCommandTest {
         assertThat(no.err()).endsWith("Apply cancelled: nothing was changed.\n");
         assertThat(nothing.exitCode()).isEqualTo(1);
         assertThat(host.calls()).isEmpty();
+        assertThat(tmp.resolve("state")).as("a 'no' writes nothing, not even the state directory or its lock").doesNotExist();
+    }
+
+    @Test
+    void aYesAppliesOnlyWhenTheHostIsStillAsPlannedAgainst() {
+        // the host changes between the plan and the answer: someone sets a host setting while the person reads the plan
+        java.io.BufferedReader answer = new java.io.BufferedReader(new java.io.StringReader("yes\n")) {
+            @Override
+            public String readLine() throws java.io.IOException {
+                host.put(new io.qfence.model.host.Sysctl("host/sysctl/net.ipv4.ip_forward", "net.ipv4.ip_forward", "0"));
+                return super.readLine();
+            }
+        };
+        List<String> args = new ArrayList<>(List.of("apply", "--no-guests", "--state-dir", tmp.resolve("state").toString()));
+        CliRun yes = CliRun.run(new CliContext(CliRun.TODAY, HostRealization.realizer(), CliRun.connector(host), answer),
+                args.toArray(String[]::new));
+
+        assertThat(yes.exitCode()).isEqualTo(1);
+        assertThat(yes.err()).contains("the plan was made for the host as observed at sha256:", "; make a new plan");
+        assertThat(host.calls()).as("nothing applied").isEmpty();
     }
 
     @Test
