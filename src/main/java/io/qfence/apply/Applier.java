@@ -489,7 +489,7 @@ public final class Applier {
     }
 
     private static String describe(RuntimeException e) {
-        return e instanceof QfenceException || e.getMessage() != null ? e.getMessage() : e.toString();
+        return e instanceof QfenceException ? e.getMessage() : io.qfence.model.errors.IoMessages.describe(e);
     }
 
     private static String verb(Change c) {

@@ -299,6 +299,7 @@ public final class Engine {
         List<HostObject> desired = p.desired(scope);
         Plan plan = Planner.plan(desired, observed, new PlanOptions(last.map(l -> l.stream().filter(scope::includes).toList())));
         plan = withGuestSafety(plan, liveGuests);
+        plan = Preflight.check(plan, p.stateDir, p.ports.guests());
         Duration planning = Duration.ofNanos(System.nanoTime() - t1);
         return new Planned(p, observed, plan, last, desired, warnings,
                 new Timings(p.load, p.facts, p.realize, observe, planning, Optional.empty()));

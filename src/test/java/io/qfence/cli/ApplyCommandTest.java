@@ -61,6 +61,25 @@ class ApplyCommandTest {
     }
 
     @Test
+    void whatIsKnownToFailBeforeAnyChangeIsShownInThePlanAndStopsTheApplyBeforeItsFirstChange() {
+        io.qfence.host.GuestPort fakes = host.new FakeGuests();
+        host.guestPort(new FakeHost.ForwardingGuests(() -> fakes) {
+            @Override
+            public List<String> preflight(List<io.qfence.model.host.Guest> starting) {
+                return List.of("imagesRoot /nowhere is not a directory (it does not exist); the guests to start boot from it");
+            }
+        });
+
+        CliRun apply = CliRun.onHost(CliRun.connector(host), "", "apply", "--auto-approve", "--state-dir", tmp.resolve("state").toString());
+
+        assertThat(apply.exitCode()).isEqualTo(1);
+        assertThat(apply.out()).contains("\nError: imagesRoot /nowhere is not a directory (it does not exist); the guests to start boot from it\n");
+        assertThat(apply.err()).endsWith("qfence: error: the plan cannot be applied: imagesRoot /nowhere is not a directory (it does not exist); "
+                + "the guests to start boot from it\n");
+        assertThat(host.calls()).as("nothing changed").isEmpty();
+    }
+
+    @Test
     void applyWithYesAppliesStepByStepSummarizesAndThenThePlanIsEmpty() {
         CliRun yes = run("yes\n", "apply");
 
