@@ -163,13 +163,19 @@ final class ApplyCommand implements Callable<Integer> {
             }
             case FAILED -> {
                 ApplyReport r = cycle.applied().orElseThrow();
-                err.println("qfence: error: " + r.failure().orElseThrow().getMessage());
-                err.println("Apply failed after " + applied + " of " + total + " changes; nothing after the failed one ran. "
-                        + "The next plan shows what remains.");
+                // the failure itself was said on its step's line (text) or in its "failed" event (json): not again
+                err.println(failedLine(r));
                 return ExitCodes.ERROR;
             }
             default -> throw new IllegalStateException("apply ended " + cycle.outcome());
         }
+    }
+
+    /** True counts: what completed, what failed (parallel starts can fail together), and what never ran. */
+    static String failedLine(ApplyReport r) {
+        return "Apply failed: " + r.completed().size() + " of " + r.planned() + " changes done, " + r.failedSteps() + " failed"
+                + (r.notRun() > 0 ? ", " + r.notRun() + " not run (nothing runs after a failure)" : "")
+                + ". The next plan shows what remains.";
     }
 
     private static Plan readPlan(Path file) {

@@ -356,13 +356,8 @@ public final class QemuGuests implements GuestPort {
         progress.step(address, "starting paused (-S) as uid " + guest.uid() + " in cgroup " + guest.launch().cgroupPath()
                 + guest.launch().tap().map(t -> " on tap " + t).orElse(" with user-mode networking"));
         GuestLauncher.Options options = options(guest);
-        GuestLauncher.Launched launched;
-        try {
-            launched = GuestLauncher.launch(guest, options);
-        } catch (RuntimeException e) {
-            progress.step(address, "failed: " + e.getMessage());
-            throw e;
-        }
+        // a failure is reported once, by whoever ran this start (apply prints it on the step's line)
+        GuestLauncher.Launched launched = GuestLauncher.launch(guest, options);
         GuestProcess process = launched.process();
         ProcessInfo info = process.info().orElseThrow(() -> new GuestLaunchException("guest " + guest.vm() + " ended right after it started"));
         registry.record(new GuestRegistry.Entry(runningForm(guest), process.pid(), info.startTime(), clock.instant()));
