@@ -23,6 +23,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -78,6 +80,8 @@ final class PlanCommand implements Callable<Integer> {
     Path out;
 
     private final CliContext context;
+    /** The desired state's and the realization's warnings, as printed on stderr. */
+    private final List<String> sourceWarnings = new ArrayList<>();
 
     PlanCommand(CliContext context) {
         this.context = context;
@@ -88,6 +92,11 @@ final class PlanCommand implements Callable<Integer> {
         HostOptions host = hostOptions.over(root.hostOptions);
         boolean live = observation == null ? liveByDefault() : observation.live;
         Plan plan = live ? planLive(host) : planOffline(host);
+        if (output.format() != ReportFormatOptions.Format.text) {
+            // JSON and Markdown are read where stderr is not (CI artifacts, pull-request comments): the warnings printed
+            // there (an expired exception, a limit this host cannot apply) go into the plan too. Text keeps them on stderr.
+            plan = withWarnings(plan, sourceWarnings);
+        }
         if (out != null) {
             write(out, PlanCodec.toJson(plan));
         }
@@ -116,6 +125,7 @@ final class PlanCommand implements Callable<Integer> {
             cycle = new Engine(ports, context.clock()).plan(LiveHost.request(context, source, host, scope));
         }
         LiveHost.warn(spec.commandLine().getErr(), cycle.warnings());
+        cycle.warnings().forEach(sourceWarnings::add);
         return cycle.plan();
     }
 
@@ -130,6 +140,7 @@ final class PlanCommand implements Callable<Integer> {
             throw new InvalidInputException(loaded.diagnostics());
         }
         loaded.warnings().forEach(err::println);
+        loaded.warnings().forEach(w -> sourceWarnings.add(w.toString()));
         DesiredState state = loaded.state().orElseThrow();
         String hostName = HostSelection.choose(state, host.host()).name();
         ObservedHost observed = observation.empty ? ObservedHost.empty(hostName, HostFacts.TYPICAL) : readSnapshot(observation.observed, hostName);
@@ -138,8 +149,19 @@ final class PlanCommand implements Callable<Integer> {
         LocalDate today = LocalDate.ofInstant(context.clock().instant(), ZoneOffset.UTC);
         HostRealization.Realized realized = context.realization().realize(state, hostName, observed.facts(), today);
         realized.warnings().stream().map(Diagnostic::toString).forEach(err::println);
+        realized.warnings().stream().map(Diagnostic::toString).forEach(sourceWarnings::add);
         err.flush();
         return Planner.plan(realized.objects().stream().filter(scope.scope()::includes).toList(), observed);
+    }
+
+    private static Plan withWarnings(Plan plan, List<String> first) {
+        if (first.isEmpty()) {
+            return plan;
+        }
+        List<String> all = new ArrayList<>();
+        first.forEach(w -> all.add(w.replaceFirst("^warning: ", "").replace(": warning: ", ": ")));
+        all.addAll(plan.warnings());
+        return new Plan(plan.host(), plan.changes(), all, plan.errors(), plan.observedDigest(), plan.desiredDigest());
     }
 
     private static ObservedHost readSnapshot(Path file, String hostName) {

@@ -158,4 +158,18 @@ class PlanCommandTest {
         assertThat(run.err()).contains("groups/alpha.yaml:");
         assertThat(run.out()).isEmpty();
     }
+
+    @Test
+    void jsonAndMarkdownPlansCarryTheWarningsThatTextPrintsOnStderr() throws Exception {
+        CliRun json = CliRun.of("plan", "--empty", "--format", "json");
+        CliRun markdown = CliRun.of("plan", "--empty", "--format", "markdown");
+        CliRun text = CliRun.of("plan", "--empty");
+
+        String expired = "groups/web.yaml:40:18: firewall exception expired on 2025-06-30 and is ignored";
+        assertThat(new com.fasterxml.jackson.databind.ObjectMapper().readTree(json.out()).get("warnings").toString())
+                .contains("\"" + expired + "\"");
+        assertThat(markdown.out()).contains("- :warning: " + expired + "\n");
+        assertThat(text.err()).contains("groups/web.yaml:40:18: warning: firewall exception expired on 2025-06-30 and is ignored\n");
+        assertThat(text.out()).doesNotContain("expired");
+    }
 }
