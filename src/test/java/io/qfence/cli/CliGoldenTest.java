@@ -48,4 +48,12 @@ class CliGoldenTest {
         assertThat(run.out()).contains("\"valid\" : true", "\"revision\" : \"dir:desired-state\"", "\"vms\" : 9",
                 "\"errors\" : 0", "\"warnings\" : 1");
     }
+
+    @Test
+    void theDemoReportsTheUsersWholeWaitFromWhenBinQfenceStarted() {
+        assertThat(DemoCommand.waited("1000000", 1_091_400)).hasValue(91);
+        assertThat(DemoCommand.waited(null, 1_091_400)).isEmpty();
+        assertThat(DemoCommand.waited("not a number", 1_091_400)).isEmpty();
+        assertThat(DemoCommand.waited("2000000", 1_091_400)).as("a clock that went back says nothing").isEmpty();
+    }
 }
