@@ -72,6 +72,12 @@ final class PlanCommand implements Callable<Integer> {
         boolean empty;
     }
 
+    @Option(names = "--facts", paramLabel = "typical|this-host|FILE",
+            description = "With --empty: the host facts to plan for (cgroup version, kernel features). typical (the default): "
+                    + "cgroup v2 and every feature but AppArmor and KVM; this-host: as observed here (needs root on Linux); FILE: "
+                    + "a JSON object like the facts in qfence state's output.")
+    String facts;
+
     @Mixin
     ReportFormatOptions output;
 
@@ -80,6 +86,9 @@ final class PlanCommand implements Callable<Integer> {
     Path out;
 
     private final CliContext context;
+    /** The host facts the plan was made for, and where they came from: said at the top of every plan. */
+    private HostFacts assumed = HostFacts.TYPICAL;
+    private String factsSource = "";
     /** The desired state's and the realization's warnings, as printed on stderr. */
     private final List<String> sourceWarnings = new ArrayList<>();
 
@@ -91,6 +100,9 @@ final class PlanCommand implements Callable<Integer> {
     public Integer call() {
         HostOptions host = hostOptions.over(root.hostOptions);
         boolean live = observation == null ? liveByDefault() : observation.live;
+        if (facts != null && (live || !observation.empty)) {
+            throw new UsageException("--facts is for plan --empty: a live host and a snapshot bring their own facts");
+        }
         Plan plan = live ? planLive(host) : planOffline(host);
         if (output.format() != ReportFormatOptions.Format.text) {
             // JSON and Markdown are read where stderr is not (CI artifacts, pull-request comments): the warnings printed
@@ -101,7 +113,12 @@ final class PlanCommand implements Callable<Integer> {
             write(out, PlanCodec.toJson(plan));
         }
         PrintWriter stdout = spec.commandLine().getOut();
-        stdout.print(PlanRenderer.forFormat(output.format().name()).render(plan, output.renderOptions()));
+        String rendered = PlanRenderer.forFormat(output.format().name()).render(plan, output.renderOptions());
+        stdout.print(switch (output.format()) {
+            case text -> "Host facts: " + FactsChoice.describe(assumed) + " (" + factsSource + ")\n\n" + rendered;
+            case markdown -> rendered.replaceFirst("\n\n", "\n\nHost facts: " + FactsChoice.describe(assumed) + " (" + factsSource + ")\n\n");
+            case json -> FactsChoice.withFacts(rendered, assumed, factsSource);
+        });
         stdout.flush();
         return !plan.isApplicable() ? ExitCodes.ERROR : plan.isEmpty() ? ExitCodes.OK : ExitCodes.CHANGES;
     }
@@ -126,6 +143,8 @@ final class PlanCommand implements Callable<Integer> {
         }
         LiveHost.warn(spec.commandLine().getErr(), cycle.warnings());
         cycle.warnings().forEach(sourceWarnings::add);
+        assumed = cycle.observed().facts();
+        factsSource = "observed on this host";
         return cycle.plan();
     }
 
@@ -143,7 +162,16 @@ final class PlanCommand implements Callable<Integer> {
         loaded.warnings().forEach(w -> sourceWarnings.add(w.toString()));
         DesiredState state = loaded.state().orElseThrow();
         String hostName = HostSelection.choose(state, host.host()).name();
-        ObservedHost observed = observation.empty ? ObservedHost.empty(hostName, HostFacts.TYPICAL) : readSnapshot(observation.observed, hostName);
+        ObservedHost observed;
+        if (observation.empty) {
+            FactsChoice choice = FactsChoice.of(facts == null ? "typical" : facts, context, host);
+            observed = ObservedHost.empty(hostName, choice.facts());
+            factsSource = choice.source();
+        } else {
+            observed = readSnapshot(observation.observed, hostName);
+            factsSource = "from the snapshot " + observation.observed;
+        }
+        assumed = observed.facts();
         observed = new ObservedHost(observed.host(), observed.facts(), observed.objects().stream().filter(scope.scope()::includes).toList(),
                 observed.foreign(), observed.counters(), observed.namespaces());
         LocalDate today = LocalDate.ofInstant(context.clock().instant(), ZoneOffset.UTC);

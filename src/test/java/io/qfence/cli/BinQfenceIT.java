@@ -107,7 +107,7 @@ class BinQfenceIT {
 
         Witness.Result plan = qfence("plan");
         assertThat(plan.exitCode()).as(plan.stdout() + plan.stderr()).isZero();
-        assertThat(plan.stdout()).startsWith("No changes.");
+        assertThat(plan.stdout()).startsWith("Host facts: ").contains("(observed on this host)\n\nNo changes.");
         qfence("plan"); // a second no-op plan, for the timing
 
         Witness.Result state = qfence("state");
