@@ -97,6 +97,8 @@ final class DemoCommand implements Callable<Integer> {
         }
         realized.warnings().stream().map(Diagnostic::toString).forEach(out::println);
         Plan plan = Planner.plan(realized.objects(), ObservedHost.empty(hostName, facts));
+        out.println("Host facts: " + FactsChoice.describe(facts) + " (this machine's, as the sandbox has them)");
+        out.println();
         out.print(SummaryTable.text(plan));
         out.println("Every change, attribute by attribute: bin/qfence plan --empty (for a typical host; as root on a host of");
         out.println("your own, bin/qfence plan --live). The sandbox below starts every VM's stand-in, also those the desired");
