@@ -88,6 +88,34 @@ public final class Applier {
         List<Change> changes = plan.changes();
         int total = changes.size();
         List<ApplyReport.Completed> completed = Collections.synchronizedList(new ArrayList<>());
+        java.util.concurrent.atomic.AtomicInteger failed = new java.util.concurrent.atomic.AtomicInteger();
+        ApplyListener counting = new ApplyListener() {
+            @Override
+            public void started(Step step) {
+                listener.started(step);
+            }
+
+            @Override
+            public void message(Step step, String message) {
+                listener.message(step, message);
+            }
+
+            @Override
+            public void finished(Step step, Duration took) {
+                listener.finished(step, took);
+            }
+
+            @Override
+            public void finishedInBatch(Step step, int size, Duration took) {
+                listener.finishedInBatch(step, size, took);
+            }
+
+            @Override
+            public void failed(Step step, Duration took, HostOperationException error) {
+                failed.incrementAndGet();
+                listener.failed(step, took, error);
+            }
+        };
         Optional<HostOperationException> failure = Optional.empty();
         int i = 0;
         while (i < total && failure.isEmpty()) {
@@ -97,17 +125,18 @@ public final class Applier {
                 run.add(new Step(k + 1, total, changes.get(k)));
             }
             if (run.size() > 1 && isLinkDeletion(run.get(0).change())) {
-                failure = deleteLinks(run, listener, completed);
+                failure = deleteLinks(run, counting, completed);
             } else if (run.size() > 1 && isLinkCreation(run.get(0).change())) {
-                failure = createLinks(run, listener, completed);
+                failure = createLinks(run, counting, completed);
             } else if (run.size() > 1) {
-                failure = startInParallel(run, listener, completed);
+                failure = startInParallel(run, counting, completed);
             } else {
-                failure = runStep(run.get(0), listener, completed);
+                failure = runStep(run.get(0), counting, completed);
             }
             i = end;
         }
-        return new ApplyReport(total, completed, failure, Duration.ofNanos(System.nanoTime() - start));
+        return new ApplyReport(total, completed, failure, failure.isPresent() ? Math.max(1, failed.get()) : 0,
+                Duration.ofNanos(System.nanoTime() - start));
     }
 
     // ---- runs
@@ -179,7 +208,7 @@ public final class Applier {
                 return Optional.of(failure);
             }
             completed.add(new ApplyReport.Completed(s.number(), s.change().address(), s.change().action(), took));
-            listener.finished(s, took);
+            listener.finishedInBatch(s, run.size(), took);
         }
         return Optional.empty();
     }
@@ -243,7 +272,7 @@ public final class Applier {
                 return Optional.of(failure);
             }
             completed.add(new ApplyReport.Completed(s.number(), s.change().address(), s.change().action(), took));
-            listener.finished(s, took);
+            listener.finishedInBatch(s, run.size(), took);
         }
         return Optional.empty();
     }
@@ -489,7 +518,7 @@ public final class Applier {
     }
 
     private static String describe(RuntimeException e) {
-        return e instanceof QfenceException || e.getMessage() != null ? e.getMessage() : e.toString();
+        return e instanceof QfenceException ? e.getMessage() : io.qfence.model.errors.IoMessages.describe(e);
     }
 
     private static String verb(Change c) {

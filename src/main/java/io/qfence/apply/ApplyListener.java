@@ -18,6 +18,14 @@ public interface ApplyListener {
     /** A step completed and its post-condition holds. */
     default void finished(Step step, Duration took) {}
 
+    /**
+     * A step completed as one of {@code size} steps applied together (links are created and deleted in batches), all of
+     * which took {@code took}: the batch's time, not this step's own, which is not measured.
+     */
+    default void finishedInBatch(Step step, int size, Duration took) {
+        finished(step, took);
+    }
+
     /** A step failed; nothing after it runs. */
     default void failed(Step step, Duration took, HostOperationException error) {}
 

@@ -60,7 +60,7 @@ public final class LastAppliedObjects {
         } catch (NoSuchFileException e) {
             return Optional.empty();
         } catch (IOException e) {
-            throw new Unreadable("cannot read " + file + ": " + e, e);
+            throw new Unreadable("cannot read " + file + ": " + io.qfence.model.errors.IoMessages.describe(e), e);
         }
         if (cache != null && json.equals(cache.text)) {
             return Optional.of(cache.objects);

@@ -30,9 +30,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "apply",
         mixinStandardHelpOptions = true,
         description = {"Make the live host match the desired state, step by step, checking each step.",
-            "Plans, shows the plan, asks (unless --auto-approve), then applies it, checking each step's result. Only",
-            "one apply runs at a time (a lock in the host's stateDir). If an apply is interrupted, the next plan shows",
-            "what remains and the next apply completes it. Needs root.",
+            "Plans, shows the plan, asks (unless --auto-approve), then applies it, checking each step's result. Only one apply runs at a time (a lock in the host's stateDir). If an apply is interrupted, the next plan shows what remains and the next apply completes it. Needs root.",
             "Exits 0 when the host matches the desired state afterwards (or already did), 1 otherwise."})
 final class ApplyCommand implements Callable<Integer> {
 
@@ -87,7 +85,8 @@ final class ApplyCommand implements Callable<Integer> {
         Cycle cycle;
         try (HostPorts ports = LiveHost.connect(context, host, "apply")) {
             Engine engine = new Engine(ports, context.clock());
-            Approval approval = (plan, warnings) -> approve(plan, warnings, printer, out, err);
+            Approval shown = (plan, warnings) -> approve(plan, warnings, printer, out, err);
+            Approval approval = autoApprove ? shown : Approval.asking(shown);
             cycle = saved == null ? engine.apply(request, approval, printer, "qfence apply")
                     : engine.applySaved(request, saved, approval, printer, "qfence apply");
         }
@@ -164,13 +163,19 @@ final class ApplyCommand implements Callable<Integer> {
             }
             case FAILED -> {
                 ApplyReport r = cycle.applied().orElseThrow();
-                err.println("qfence: error: " + r.failure().orElseThrow().getMessage());
-                err.println("Apply failed after " + applied + " of " + total + " changes; nothing after the failed one ran. "
-                        + "The next plan shows what remains.");
+                // the failure itself was said on its step's line (text) or in its "failed" event (json): not again
+                err.println(failedLine(r));
                 return ExitCodes.ERROR;
             }
             default -> throw new IllegalStateException("apply ended " + cycle.outcome());
         }
+    }
+
+    /** True counts: what completed, what failed (parallel starts can fail together), and what never ran. */
+    static String failedLine(ApplyReport r) {
+        return "Apply failed: " + r.completed().size() + " of " + r.planned() + " changes done, " + r.failedSteps() + " failed"
+                + (r.notRun() > 0 ? ", " + r.notRun() + " not run (nothing runs after a failure)" : "")
+                + ". The next plan shows what remains.";
     }
 
     private static Plan readPlan(Path file) {

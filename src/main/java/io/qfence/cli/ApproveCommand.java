@@ -20,9 +20,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "approve",
         mixinStandardHelpOptions = true,
         description = {"Let the reconcile daemon apply one revision that waits for approval.",
-            "A revision waits when it widens access under --auto-apply=narrowing, or always under --auto-apply=none.",
-            "The approval names exactly that commit; a later commit needs its own. It never overrides signature or",
-            "history checks."})
+            "A revision waits when it widens access under --auto-apply=narrowing, or always under --auto-apply=none. The approval names exactly that commit; a later commit needs its own. It never overrides signature or history checks."})
 final class ApproveCommand implements Callable<Integer> {
 
     @Spec

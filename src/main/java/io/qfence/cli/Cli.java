@@ -12,6 +12,9 @@ public final class Cli {
         CommandLine commandLine = new CommandLine(new QfenceCommand(), new ContextFactory(context));
         commandLine.setUsageHelpAutoWidth(false);
         commandLine.setUsageHelpWidth(100);
+        // every command takes -V/--version (mixinStandardHelpOptions), so every command prints the one version
+        String[] version = commandLine.getCommandSpec().version();
+        commandLine.getSubcommands().values().forEach(sub -> sub.getCommandSpec().version(version));
         return ExitCodes.install(commandLine);
     }
 

@@ -3,6 +3,8 @@ package io.qfence.cli;
 import io.qfence.host.Sandbox;
 import io.qfence.model.Diagnostic;
 import io.qfence.model.desired.DesiredState;
+import io.qfence.model.desired.Vm;
+import io.qfence.model.desired.VmState;
 import io.qfence.model.errors.InvalidInputException;
 import io.qfence.model.host.Cgroup;
 import io.qfence.model.host.Firewall;
@@ -12,10 +14,9 @@ import io.qfence.model.host.Link;
 import io.qfence.model.host.ObservedHost;
 import io.qfence.plan.Plan;
 import io.qfence.plan.Planner;
-import io.qfence.plan.render.PlanRenderer;
-import io.qfence.plan.render.RenderOptions;
-import io.qfence.realize.RealizationException;
+import io.qfence.plan.render.SummaryTable;
 import io.qfence.realize.Realization;
+import io.qfence.realize.RealizationException;
 import io.qfence.source.LoadResult;
 import io.qfence.verify.MatrixRenderer;
 import io.qfence.verify.VerifyOptions;
@@ -28,21 +29,21 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
 import java.util.stream.Collectors;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 @Command(name = "demo",
         mixinStandardHelpOptions = true,
         description = {"Show qfence end to end on this machine, inside a throwaway sandbox.",
-            "Validates the desired state, prints its plan, applies it in a sandbox with probe guests standing in for",
-            "the VMs' disks, shows each guest's state and limits, proves the isolation (qfence verify), tears down.",
+            "Validates the desired state, summarizes its plan, applies it in a sandbox with probe guests standing in for the VMs' disks, shows each guest's state and limits, proves the isolation (qfence verify), tears down.",
             "bin/qfence demo also installs missing Debian packages and builds the jar and the probe guest first.",
             "Needs root. Exits 0 when the isolation proof passed, 1 otherwise."})
 final class DemoCommand implements Callable<Integer> {
@@ -96,7 +97,15 @@ final class DemoCommand implements Callable<Integer> {
         }
         realized.warnings().stream().map(Diagnostic::toString).forEach(out::println);
         Plan plan = Planner.plan(realized.objects(), ObservedHost.empty(hostName, facts));
-        out.print(PlanRenderer.forFormat("text").render(plan, colour ? RenderOptions.COLOUR : RenderOptions.PLAIN));
+        out.println("Host facts: " + FactsChoice.describe(facts) + " (this machine's, as the sandbox has them)");
+        out.println();
+        out.print(SummaryTable.text(plan));
+        out.println("Every change, attribute by attribute: bin/qfence plan --empty (for a typical host; as root on a host of");
+        out.println("your own, bin/qfence plan --live). The sandbox below starts every VM's stand-in, also those the desired");
+        List<String> stopped = state.groups().stream().flatMap(g -> g.vms().stream()).filter(v -> v.state() == VmState.STOPPED)
+                .map(Vm::name).toList();
+        out.println("state keeps stopped" + (stopped.isEmpty() ? " (none here)" : " (" + String.join(", ", stopped) + ")")
+                + ", so that their isolation is proved too: " + vms + " guests, not " + plan.summary().start() + ".");
         out.flush();
 
         heading(out, colour, "3/5", "Apply it in a sandbox, with probe guests standing in for the VMs' disks");
@@ -115,7 +124,7 @@ final class DemoCommand implements Callable<Integer> {
         out.print(MatrixRenderer.text(report, colour));
         out.println();
         long seconds = Math.round((System.nanoTime() - start) / 1e9);
-        out.println(summary(report, applied, hostName, seconds));
+        out.println(summary(report, applied, hostName, seconds, waited(System.getenv("QFENCE_STARTED_AT"), context.clock().millis())));
         out.flush();
         return report.passed() ? ExitCodes.OK : ExitCodes.ERROR;
     }
@@ -146,7 +155,7 @@ final class DemoCommand implements Callable<Integer> {
         Map<String, Guest> observed = sandbox.guests().observe(realizedGuests).stream()
                 .collect(Collectors.toMap(Guest::vm, Function.identity(), (a, b) -> a));
         List<String[]> rows = new ArrayList<>();
-        rows.add(new String[] {"GUEST", "GROUP", "UID", "PID", "STATE", "QEMU", "MEMORY", "CPU", "PIDS", "NETWORK"});
+        rows.add(new String[] {"GUEST", "GROUP", "UID", "PID", "STATE", "QEMU", "MEM LIMIT", "CPU LIMIT", "PIDS LIMIT", "NETWORK"});
         for (Guest g : realizedGuests) {
             Optional<Guest> o = Optional.ofNullable(observed.get(g.vm()));
             Optional<Cgroup> cg = realization.objects(Cgroup.class).stream().filter(c -> c.path().equals(g.launch().cgroupPath())).findFirst()
@@ -175,6 +184,8 @@ final class DemoCommand implements Callable<Integer> {
             }
             s.append(line.toString().stripTrailing()).append('\n');
         }
+        s.append("The limits are each VM's cgroup (memory: its RAM plus " + Vm.QEMU_MEMORY_OVERHEAD + " for QEMU, unless its limits say\n"
+                + "otherwise), read back from the kernel.\n");
         return s.toString();
     }
 
@@ -206,9 +217,24 @@ final class DemoCommand implements Callable<Integer> {
         return "max";
     }
 
-    private static String summary(VerifyReport report, List<String> applied, String hostName, long seconds) {
+    /**
+     * Seconds since {@code bin/qfence} started ({@code QFENCE_STARTED_AT}, epoch milliseconds, which it exports), so that
+     * the user's whole wait (package installs, the jar and probe guest builds) is reported, not only the demo's.
+     */
+    static OptionalLong waited(String startedAtMillis, long nowMillis) {
+        if (startedAtMillis == null || !startedAtMillis.matches("[0-9]{1,15}")) {
+            return OptionalLong.empty();
+        }
+        long since = nowMillis - Long.parseLong(startedAtMillis);
+        return since < 0 ? OptionalLong.empty() : OptionalLong.of(Math.round(since / 1000.0));
+    }
+
+    static String summary(VerifyReport report, List<String> applied, String hostName, long seconds, OptionalLong waited) {
         List<String> lines = new ArrayList<>();
-        lines.add((report.passed() ? "Demo done" : "Demo done, but the isolation proof FAILED") + " in " + seconds + " s. What you just saw:");
+        String took = waited.isPresent() && waited.getAsLong() > seconds
+                ? seconds + " s (you waited " + waited.getAsLong() + " s since bin/qfence started, installs and builds included)"
+                : seconds + " s";
+        lines.add((report.passed() ? "Demo done" : "Demo done, but the isolation proof FAILED") + " in " + took + ". What you just saw:");
         lines.add("  1. qfence read the desired state (YAML checked against schemas/ and every cross-file rule) and planned host "
                 + hostName + " from it, in the order it would apply it: firewall and cgroups before any guest.");
         lines.add("  2. It applied that plan in sandbox " + report.sandbox() + ": " + (applied.isEmpty() ? "(nothing)" : applied.get(0))

@@ -26,8 +26,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "diff",
         mixinStandardHelpOptions = true,
         description = {"Show which access a change of the desired state widens or narrows.",
-            "Lists the flows gained and lost, computed from each revision's realized policy (not from the YAML",
-            "text), and the changes to VLANs, subnets, limits and VM lifecycle.",
+            "Lists the flows gained and lost, computed from each revision's realized policy (not from the YAML text), and the changes to VLANs, subnets, limits and VM lifecycle.",
             "Exits 0, or 3 with --fail-on-widen when access widens (so CI can require an extra approval); 1 on an error."})
 final class DiffCommand implements Callable<Integer> {
 

@@ -23,6 +23,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -35,9 +37,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "plan",
         mixinStandardHelpOptions = true,
         description = {"Show what qfence would change on a host, in the order it would do it.",
-            "With --live, plans against the host it runs on (needs root); with --empty, against a bare host; with",
-            "--observed, against a snapshot (qfence state). --live is the default for root on Linux; --empty and",
-            "--observed need neither root nor a live host, so CI can show a dry-run plan.",
+            "With --live, plans against the host it runs on (needs root); with --empty, against a bare host; with --observed, against a snapshot (qfence state). --live is the default for root on Linux; --empty and --observed need neither root nor a live host, so CI can show a dry-run plan.",
             "Exits 0 when there is nothing to change, 2 when there are changes, 1 on an error."})
 final class PlanCommand implements Callable<Integer> {
 
@@ -72,6 +72,12 @@ final class PlanCommand implements Callable<Integer> {
         boolean empty;
     }
 
+    @Option(names = "--facts", paramLabel = "typical|this-host|FILE",
+            description = "With --empty: the host facts to plan for (cgroup version, kernel features). typical (the default): "
+                    + "cgroup v2 and every feature but AppArmor and KVM; this-host: as observed here (needs root on Linux); FILE: "
+                    + "a JSON object like the facts in qfence state's output.")
+    String facts;
+
     @Mixin
     ReportFormatOptions output;
 
@@ -80,6 +86,11 @@ final class PlanCommand implements Callable<Integer> {
     Path out;
 
     private final CliContext context;
+    /** The host facts the plan was made for, and where they came from: said at the top of every plan. */
+    private HostFacts assumed = HostFacts.TYPICAL;
+    private String factsSource = "";
+    /** The desired state's and the realization's warnings, as printed on stderr. */
+    private final List<String> sourceWarnings = new ArrayList<>();
 
     PlanCommand(CliContext context) {
         this.context = context;
@@ -89,12 +100,25 @@ final class PlanCommand implements Callable<Integer> {
     public Integer call() {
         HostOptions host = hostOptions.over(root.hostOptions);
         boolean live = observation == null ? liveByDefault() : observation.live;
+        if (facts != null && (live || !observation.empty)) {
+            throw new UsageException("--facts is for plan --empty: a live host and a snapshot bring their own facts");
+        }
         Plan plan = live ? planLive(host) : planOffline(host);
+        if (output.format() != ReportFormatOptions.Format.text) {
+            // JSON and Markdown are read where stderr is not (CI artifacts, pull-request comments): the warnings printed
+            // there (an expired exception, a limit this host cannot apply) go into the plan too. Text keeps them on stderr.
+            plan = withWarnings(plan, sourceWarnings);
+        }
         if (out != null) {
             write(out, PlanCodec.toJson(plan));
         }
         PrintWriter stdout = spec.commandLine().getOut();
-        stdout.print(PlanRenderer.forFormat(output.format().name()).render(plan, output.renderOptions()));
+        String rendered = PlanRenderer.forFormat(output.format().name()).render(plan, output.renderOptions());
+        stdout.print(switch (output.format()) {
+            case text -> "Host facts: " + FactsChoice.describe(assumed) + " (" + factsSource + ")\n\n" + rendered;
+            case markdown -> rendered.replaceFirst("\n\n", "\n\nHost facts: " + FactsChoice.describe(assumed) + " (" + factsSource + ")\n\n");
+            case json -> FactsChoice.withFacts(rendered, assumed, factsSource);
+        });
         stdout.flush();
         return !plan.isApplicable() ? ExitCodes.ERROR : plan.isEmpty() ? ExitCodes.OK : ExitCodes.CHANGES;
     }
@@ -118,6 +142,9 @@ final class PlanCommand implements Callable<Integer> {
             cycle = new Engine(ports, context.clock()).plan(LiveHost.request(context, source, host, scope));
         }
         LiveHost.warn(spec.commandLine().getErr(), cycle.warnings());
+        cycle.warnings().forEach(sourceWarnings::add);
+        assumed = cycle.observed().facts();
+        factsSource = "observed on this host";
         return cycle.plan();
     }
 
@@ -132,16 +159,37 @@ final class PlanCommand implements Callable<Integer> {
             throw new InvalidInputException(loaded.diagnostics());
         }
         loaded.warnings().forEach(err::println);
+        loaded.warnings().forEach(w -> sourceWarnings.add(w.toString()));
         DesiredState state = loaded.state().orElseThrow();
         String hostName = HostSelection.choose(state, host.host()).name();
-        ObservedHost observed = observation.empty ? ObservedHost.empty(hostName, HostFacts.TYPICAL) : readSnapshot(observation.observed, hostName);
+        ObservedHost observed;
+        if (observation.empty) {
+            FactsChoice choice = FactsChoice.of(facts == null ? "typical" : facts, context, host);
+            observed = ObservedHost.empty(hostName, choice.facts());
+            factsSource = choice.source();
+        } else {
+            observed = readSnapshot(observation.observed, hostName);
+            factsSource = "from the snapshot " + observation.observed;
+        }
+        assumed = observed.facts();
         observed = new ObservedHost(observed.host(), observed.facts(), observed.objects().stream().filter(scope.scope()::includes).toList(),
                 observed.foreign(), observed.counters(), observed.namespaces());
         LocalDate today = LocalDate.ofInstant(context.clock().instant(), ZoneOffset.UTC);
         HostRealization.Realized realized = context.realization().realize(state, hostName, observed.facts(), today);
         realized.warnings().stream().map(Diagnostic::toString).forEach(err::println);
+        realized.warnings().stream().map(Diagnostic::toString).forEach(sourceWarnings::add);
         err.flush();
         return Planner.plan(realized.objects().stream().filter(scope.scope()::includes).toList(), observed);
+    }
+
+    private static Plan withWarnings(Plan plan, List<String> first) {
+        if (first.isEmpty()) {
+            return plan;
+        }
+        List<String> all = new ArrayList<>();
+        first.forEach(w -> all.add(w.replaceFirst("^warning: ", "").replace(": warning: ", ": ")));
+        all.addAll(plan.warnings());
+        return new Plan(plan.host(), plan.changes(), all, plan.errors(), plan.observedDigest(), plan.desiredDigest());
     }
 
     private static ObservedHost readSnapshot(Path file, String hostName) {

@@ -7,8 +7,8 @@ import picocli.CommandLine.Option;
 final class ProbeImageOptions {
 
     @Option(names = "--probe-images", paramLabel = "DIR",
-            description = {"Directory with kernels/vmlinuz and initrds/probe.img, as bin/build-probe-image makes them",
-                "(default: $QFENCE_PROBE_IMAGES, else the build's cache ~/.cache/qfence/probe/out; bin/qfence builds it)."})
+            description = {"Directory with kernels/vmlinuz and initrds/probe.img, as bin/build-probe-image makes them.",
+                "Default: $QFENCE_PROBE_IMAGES, else ~/.cache/qfence/probe/out, where bin/qfence builds it."})
     Path probeImages;
 
     Path resolve() {

@@ -8,6 +8,12 @@ import io.qfence.model.errors.HostOperationException;
 import io.qfence.plan.Plan;
 import java.io.PrintWriter;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
 
 /**
  * Prints an apply's progress: for people, one line per finished step
@@ -35,7 +41,16 @@ abstract class ProgressPrinter implements ApplyListener {
     /** The apply ended; {@code applied} steps of {@code total} completed. */
     void complete(String outcome, int applied, int total, Duration took) {}
 
+    /**
+     * Lines in step order: guests start in parallel, so a later step can say something before an earlier one ends. A
+     * step's lines wait until every earlier step has ended, then come in the order they were said; what remains when
+     * the apply ends (after a failure) comes then, still in step order. Each failure is said once, on its step's line.
+     */
     static final class Text extends ProgressPrinter {
+        private final SortedMap<Integer, List<String>> waiting = new TreeMap<>();
+        private final Set<Integer> ended = new HashSet<>();
+        private int next = 1;
+
         Text(PrintWriter out) {
             super(out);
         }
@@ -44,21 +59,48 @@ abstract class ProgressPrinter implements ApplyListener {
             return s.counter() + " " + s.change().action().symbol() + " " + s.change().address();
         }
 
+        private void say(Step step, String line, boolean end) {
+            waiting.computeIfAbsent(step.number(), n -> new ArrayList<>()).add(line);
+            if (end) {
+                ended.add(step.number());
+            }
+            while (waiting.containsKey(next) || ended.contains(next)) {
+                List<String> lines = waiting.remove(next);
+                if (lines != null) {
+                    lines.forEach(out::println);
+                }
+                if (!ended.contains(next)) {
+                    break;
+                }
+                next++;
+            }
+            out.flush();
+        }
+
         @Override
         public synchronized void message(Step step, String message) {
-            out.println(head(step) + ": " + message);
-            out.flush();
+            say(step, head(step) + ": " + message, false);
         }
 
         @Override
         public synchronized void finished(Step step, Duration took) {
-            out.println(head(step) + " … done (" + LiveHost.format(took) + ")");
-            out.flush();
+            say(step, head(step) + " … done (" + LiveHost.format(took) + ")", true);
+        }
+
+        @Override
+        public synchronized void finishedInBatch(Step step, int size, Duration took) {
+            say(step, head(step) + " … done (one of " + size + " in a batch of " + LiveHost.format(took) + ")", true);
         }
 
         @Override
         public synchronized void failed(Step step, Duration took, HostOperationException error) {
-            out.println(head(step) + " … failed (" + LiveHost.format(took) + ")");
+            say(step, head(step) + " … failed (" + LiveHost.format(took) + "): " + error.getMessage(), true);
+        }
+
+        @Override
+        synchronized void complete(String outcome, int applied, int total, Duration took) {
+            waiting.values().forEach(lines -> lines.forEach(out::println));
+            waiting.clear();
             out.flush();
         }
     }
@@ -108,6 +150,11 @@ abstract class ProgressPrinter implements ApplyListener {
         @Override
         public void finished(Step s, Duration took) {
             emit(step(event("done"), s).put("ms", took.toMillis()));
+        }
+
+        @Override
+        public void finishedInBatch(Step s, int size, Duration took) {
+            emit(step(event("done"), s).put("ms", took.toMillis()).put("batch", size));
         }
 
         @Override

@@ -12,8 +12,7 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         version = "qfence " + QfenceCommand.VERSION,
         description = {
-            "Keeps groups of QEMU virtual machines isolated from each other and from their host, driven",
-            "declaratively from a desired state in Git.",
+            "Keeps groups of QEMU virtual machines isolated from each other and from their host, driven declaratively from a desired state in Git.",
             ""},
         subcommands = {ValidateCommand.class, PlanCommand.class, ApplyCommand.class, StateCommand.class, DiffCommand.class,
             ReconcileCommand.class, StatusCommand.class, SuspendCommand.class, ResumeCommand.class, ApproveCommand.class,

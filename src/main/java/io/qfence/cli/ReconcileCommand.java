@@ -34,17 +34,11 @@ import picocli.CommandLine.Spec;
 @Command(name = "reconcile",
         mixinStandardHelpOptions = true,
         description = {"Run the GitOps daemon: keep this host at the head of a Git branch.",
-            "Each cycle fetches the branch; a new revision is admitted (history, and signatures with",
-            "--verify-signatures), validated, graded (--auto-apply), planned and applied, and recorded in the journal.",
-            "Without a new revision, the host is checked and drift healed every --drift-interval, and exceptions",
-            "are removed when they expire. An invalid or refused revision leaves the last applied one in place;",
-            "failures are retried with back-off. qfence suspend, resume, approve and status control and report it.",
+            "Each cycle fetches the branch; a new revision is admitted (history, and signatures with --verify-signatures), validated, graded (--auto-apply), planned and applied, and recorded in the journal. Without a new revision, the host is checked and drift healed every --drift-interval, and exceptions are removed when they expire. An invalid or refused revision leaves the last applied one in place; failures are retried with back-off. qfence suspend, resume, approve and status control and report it.",
             "Options can be kept in a file: qfence reconcile @/etc/qfence/reconcile.conf (one per line, # comments).",
             "With --once: one cycle, then exit 0 (applied, nothing to do, suspended or awaiting approval) or 1.",
-            "--host is required. --state-dir (default: " + StateDirOptions.DEFAULT + ") holds the daemon's state and is",
-            "also the host's stateDir, so the daemon and qfence apply --state-dir DIR share one state lock.",
-            "Guests are started, stopped and restarted as qfence apply does; --no-guests (or --scope without guests)",
-            "keeps only the network, firewall and cgroups and leaves guests alone."})
+            "--host is required. --state-dir (default: " + StateDirOptions.DEFAULT + ") holds the daemon's state and is also the host's stateDir, so the daemon and qfence apply --state-dir DIR share one state lock.",
+            "Guests are started, stopped and restarted as qfence apply does; --no-guests (or --scope without guests) keeps only the network, firewall and cgroups and leaves guests alone."})
 final class ReconcileCommand implements Callable<Integer> {
 
     @Spec
@@ -72,7 +66,7 @@ final class ReconcileCommand implements Callable<Integer> {
     QfenceCommand root;
 
     @Option(names = "--interval", paramLabel = "DURATION", defaultValue = "60s", converter = DurationConverter.class,
-            description = "How often to fetch (default: ${DEFAULT-VALUE}); each wait gets up to 10 % jitter.")
+            description = "How often to fetch (default: ${DEFAULT-VALUE}); each wait gets up to 10%% jitter.")
     Duration interval;
 
     @Option(names = "--drift-interval", paramLabel = "DURATION", defaultValue = "5m", converter = DurationConverter.class,

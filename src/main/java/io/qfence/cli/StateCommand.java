@@ -24,10 +24,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "state",
         mixinStandardHelpOptions = true,
         description = {"Print what qfence owns on the live host, as observed.",
-            "Links, host settings, firewall (with its drop counters), cgroups and guests; the JSON is the input of",
-            "plan --observed.",
-            "Look-alikes qfence leaves alone (a qf-named link without qfence's alias, a qf-named nft table of",
-            "another family, a stray cgroup) are reported as warnings on stderr. Needs root.",
+            "Links, host settings, firewall (with its drop counters), cgroups and guests; the JSON is the input of plan --observed.",
+            "Look-alikes qfence leaves alone (a qf-named link without qfence's alias, a qf-named nft table of another family, a stray cgroup) are reported as warnings on stderr. Needs root.",
             "Exits 0, or 1 on an error."})
 final class StateCommand implements Callable<Integer> {
 

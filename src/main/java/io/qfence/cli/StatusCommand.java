@@ -30,9 +30,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "status",
         mixinStandardHelpOptions = true,
         description = {"Report what the reconcile daemon applied, what waits, drift and guests.",
-            "Shows the last applied revision and when, the last error, whether it is suspended, a revision waiting",
-            "(for approval, or refused), the drift found at the last host check, and the guests and their states.",
-            "Reads the state directory, so it answers whether the daemon runs or not.",
+            "Shows the last applied revision and when, the last error, whether it is suspended, a revision waiting (for approval, or refused), the drift found at the last host check, and the guests and their states. Reads the state directory, so it answers whether the daemon runs or not.",
             "Exits 0, or 1 when the state directory cannot be read."})
 final class StatusCommand implements Callable<Integer> {
 

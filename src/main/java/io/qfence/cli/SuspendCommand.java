@@ -17,8 +17,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "suspend",
         mixinStandardHelpOptions = true,
         description = {"Pause the reconcile daemon: nothing applied or healed until qfence resume.",
-            "The daemon still fetches, and reports drift without healing it. Takes effect at once when the daemon",
-            "runs, and before it starts otherwise; a cycle already applying finishes first. Survives restarts."})
+            "The daemon still fetches, and reports drift without healing it. Takes effect at once when the daemon runs, and before it starts otherwise; a cycle already applying finishes first. Survives restarts."})
 final class SuspendCommand implements Callable<Integer> {
 
     @Spec

@@ -21,11 +21,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "verify",
         mixinStandardHelpOptions = true,
         description = {"Prove the isolation of the desired state on a throwaway copy of its host.",
-            "Builds a sandbox (private network namespaces, cgroup subtree and directories), realizes the desired state",
-            "there with a small probe guest in place of every VM (same MAC, address, group, network mode and uid),",
-            "probes every guest to every other guest, to the host, to its loopback through user-mode networking and to",
-            "stand-in internet hosts, and outside clients to each bastion exposure, then compares every outcome with",
-            "the policy's reachability relation. Tears everything down, also when interrupted. Needs root.",
+            "Builds a sandbox (private network namespaces, cgroup subtree and directories), realizes the desired state there with a small probe guest in place of every VM (same MAC, address, group, network mode and uid), probes every guest to every other guest, to the host, to its loopback through user-mode networking and to stand-in internet hosts, and outside clients to each bastion exposure, then compares every outcome with the policy's reachability relation. Tears everything down, also when interrupted. Needs root.",
             "Exits 0 only when every cell matches, 1 otherwise."})
 final class VerifyCommand implements Callable<Integer> {
 

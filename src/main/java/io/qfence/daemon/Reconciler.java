@@ -555,7 +555,7 @@ public final class Reconciler {
             throw e;
         } catch (RuntimeException e) {
             LOG.atWarn().setCause(e).log("the cycle failed without a report");
-            return CycleOutcome.failed(e.getMessage() == null ? e.toString() : e.getMessage());
+            return CycleOutcome.failed(io.qfence.model.errors.IoMessages.describe(e));
         }
     }
 

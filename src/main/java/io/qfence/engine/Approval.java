@@ -12,6 +12,30 @@ public interface Approval {
      */
     boolean approve(Plan plan, List<String> warnings);
 
+    /**
+     * Whether the answer may be no (a person is asked). Then the plan is made without the state lock, so that a "no"
+     * writes nothing at all (not even the lock file), and on "yes" the lock is taken and the host observed again: the
+     * approved plan is applied only if the host is still exactly as planned against.
+     */
+    default boolean asks() {
+        return false;
+    }
+
+    /** A person at a prompt: {@code answer} shows the plan and returns their answer. */
+    static Approval asking(Approval answer) {
+        return new Approval() {
+            @Override
+            public boolean approve(Plan plan, List<String> warnings) {
+                return answer.approve(plan, warnings);
+            }
+
+            @Override
+            public boolean asks() {
+                return true;
+            }
+        };
+    }
+
     /** {@code --auto-approve}, and the daemon. */
     Approval AUTO = (plan, warnings) -> true;
 }

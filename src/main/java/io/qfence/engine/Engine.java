@@ -92,6 +92,9 @@ public final class Engine {
      */
     public Cycle apply(CycleRequest request, Approval approval, ApplyListener listener, String lockHolder) {
         Prepared p = prepare(request);
+        if (approval.asks()) {
+            return applyAsked(request, p, approval, listener, lockHolder);
+        }
         try (StateLock lock = lock(p, lockHolder)) {
             Planned planned = observeAndPlan(p, request.scope());
             Plan plan = planned.plan;
@@ -111,6 +114,38 @@ public final class Engine {
     }
 
     /**
+     * A person is asked: plan without the lock (a "no" writes nothing), then, on "yes", take the lock, observe again and
+     * apply the approved plan only if the host is still as it was planned against (as for a saved plan).
+     */
+    private Cycle applyAsked(CycleRequest request, Prepared p, Approval approval, ApplyListener listener, String lockHolder) {
+        Planned planned = observeAndPlan(p, request.scope());
+        Plan plan = planned.plan;
+        if (!plan.isApplicable()) {
+            return planned.cycle(Cycle.Outcome.NOT_APPLICABLE, Optional.empty());
+        }
+        if (plan.isEmpty()) {
+            if (planned.lastApplied.isEmpty()) {
+                try (StateLock lock = lock(p, lockHolder)) {
+                    record(p, request.scope(), planned);
+                } catch (IOException e) {
+                    throw new HostOperationException("host", "the state lock in " + p.stateDir + " failed: " + e.getMessage(), e);
+                }
+            }
+            return planned.cycle(Cycle.Outcome.NO_CHANGES, Optional.empty());
+        }
+        if (!approval.approve(plan, List.copyOf(planned.warnings))) {
+            return planned.cycle(Cycle.Outcome.DECLINED, Optional.empty());
+        }
+        try (StateLock lock = lock(p, lockHolder)) {
+            Planned fresh = observeAndPlan(p, request.scope());
+            PlanCodec.requireFresh(plan, fresh.observed);
+            return applyPlanned(p, request.scope(), planned, plan, Approval.AUTO, listener, true);
+        } catch (IOException e) {
+            throw new HostOperationException("host", "the state lock in " + p.stateDir + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    /**
      * Applies a saved plan ({@code plan --out}) if the host is still as observed when it was made.
      *
      * @throws io.qfence.model.errors.StalePlanException when the host changed since
@@ -119,6 +154,16 @@ public final class Engine {
         Prepared p = prepare(request);
         if (!saved.host().equals(p.host.name())) {
             throw new UsageException("the saved plan is for host '" + saved.host() + "', not for '" + p.host.name() + "'");
+        }
+        if (approval.asks() && saved.isApplicable() && !saved.isEmpty()) {
+            // ask before the lock, so that a "no" writes nothing; the lock below checks freshness again
+            Planned before = observeAndPlan(p, request.scope());
+            PlanCodec.requireFresh(saved, before.observed);
+            Planned asked = before.with(saved);
+            if (!approval.approve(saved, List.copyOf(asked.warnings))) {
+                return asked.cycle(Cycle.Outcome.DECLINED, Optional.empty());
+            }
+            approval = Approval.AUTO;
         }
         try (StateLock lock = lock(p, lockHolder)) {
             Planned fresh = observeAndPlan(p, request.scope());
@@ -248,6 +293,7 @@ public final class Engine {
         Optional<List<HostObject>> last = lastApplied(p.stateDir, warnings);
         List<HostObject> desired = p.desired(scope);
         Plan plan = Planner.plan(desired, observed, new PlanOptions(last.map(l -> l.stream().filter(scope::includes).toList()), outOfScope));
+        plan = Preflight.check(plan, p.stateDir, p.ports.guests());
         Duration planning = Duration.ofNanos(System.nanoTime() - t1);
         return new Planned(p, observed, plan, last, desired, warnings,
                 new Timings(p.load, p.facts, p.realize, observe, planning, Optional.empty()));

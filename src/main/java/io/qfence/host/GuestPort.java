@@ -56,6 +56,15 @@ public interface GuestPort {
     void stop(Guest guest, Progress progress);
 
     /**
+     * Why starting {@code starting} would fail for certain, known without changing anything: a missing QEMU binary, a
+     * missing images root or image, a run directory that cannot be created. Checked when a live plan is made, so that
+     * the plan shows it and an apply stops before its first change. Empty when nothing is known to be wrong (a fake).
+     */
+    default List<String> preflight(List<Guest> starting) {
+        return List.of();
+    }
+
+    /**
      * The port for one host of the desired state, after its overrides: its {@code stateDir} holds the record of the
      * guests qfence started (so that orphans are found with nothing realized), its {@code imagesRoot} bounds every
      * image. The engine binds the port before it observes. A port that needs neither (a fake) is its own binding.

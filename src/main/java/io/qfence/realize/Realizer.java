@@ -119,6 +119,24 @@ public final class Realizer {
                     + ": bridged VMs need bridge netfilter, or traffic between VMs of one group bypasses the firewall (enable "
                     + Capability.BR_NETFILTER.requirement() + ")"));
         }
+        // What every apply would otherwise learn only after the firewall and cgroups were in place (the first tap, the
+        // bridge table, the seccomp check of the first guest): refused when planning, before any change.
+        if (!groups.isEmpty() && !facts.has(Capability.NFT_INET)) {
+            errors.add(Diagnostic.error(host.origin(), "host " + host.name() + ": qfence's firewall needs nftables' inet family (enable "
+                    + Capability.NFT_INET.requirement() + ")"));
+        }
+        for (Capability needed : List.of(Capability.BRIDGE, Capability.TUN, Capability.NFT_BRIDGE)) {
+            if (bridged && !facts.has(needed)) {
+                errors.add(Diagnostic.error(host.origin(), "host " + host.name() + ": bridged VMs need "
+                        + (needed == Capability.NFT_BRIDGE ? "nftables' bridge family, where their anti-spoofing lives" : needed == Capability.TUN
+                                ? "tap devices" : "Linux bridges") + " (enable " + needed.requirement() + ")"));
+            }
+        }
+        boolean guests = groups.stream().anyMatch(g -> !g.vms().isEmpty());
+        if (guests && !facts.has(Capability.SECCOMP)) {
+            errors.add(Diagnostic.error(host.origin(), "host " + host.name() + ": guests run under QEMU's seccomp sandbox (enable "
+                    + Capability.SECCOMP.requirement() + ")"));
+        }
         if (host.qemu().accel() == QemuSettings.Accel.KVM && !facts.has(Capability.KVM)) {
             warnings.add(Diagnostic.warning(host.origin(), "host " + host.name()
                     + ": qemu.accel is kvm, but KVM is not known to work on this host; guests will fail to start without "

@@ -38,6 +38,45 @@ class ApplyCommandTest {
         assertThat(no.err()).endsWith("Apply cancelled: nothing was changed.\n");
         assertThat(nothing.exitCode()).isEqualTo(1);
         assertThat(host.calls()).isEmpty();
+        assertThat(tmp.resolve("state")).as("a 'no' writes nothing, not even the state directory or its lock").doesNotExist();
+    }
+
+    @Test
+    void aYesAppliesOnlyWhenTheHostIsStillAsPlannedAgainst() {
+        // the host changes between the plan and the answer: someone sets a host setting while the person reads the plan
+        java.io.BufferedReader answer = new java.io.BufferedReader(new java.io.StringReader("yes\n")) {
+            @Override
+            public String readLine() throws java.io.IOException {
+                host.put(new io.qfence.model.host.Sysctl("host/sysctl/net.ipv4.ip_forward", "net.ipv4.ip_forward", "0"));
+                return super.readLine();
+            }
+        };
+        List<String> args = new ArrayList<>(List.of("apply", "--no-guests", "--state-dir", tmp.resolve("state").toString()));
+        CliRun yes = CliRun.run(new CliContext(CliRun.TODAY, HostRealization.realizer(), CliRun.connector(host), answer),
+                args.toArray(String[]::new));
+
+        assertThat(yes.exitCode()).isEqualTo(1);
+        assertThat(yes.err()).contains("the plan was made for the host as observed at sha256:", "; make a new plan");
+        assertThat(host.calls()).as("nothing applied").isEmpty();
+    }
+
+    @Test
+    void whatIsKnownToFailBeforeAnyChangeIsShownInThePlanAndStopsTheApplyBeforeItsFirstChange() {
+        io.qfence.host.GuestPort fakes = host.new FakeGuests();
+        host.guestPort(new FakeHost.ForwardingGuests(() -> fakes) {
+            @Override
+            public List<String> preflight(List<io.qfence.model.host.Guest> starting) {
+                return List.of("imagesRoot /nowhere is not a directory (it does not exist); the guests to start boot from it");
+            }
+        });
+
+        CliRun apply = CliRun.onHost(CliRun.connector(host), "", "apply", "--auto-approve", "--state-dir", tmp.resolve("state").toString());
+
+        assertThat(apply.exitCode()).isEqualTo(1);
+        assertThat(apply.out()).contains("\nError: imagesRoot /nowhere is not a directory (it does not exist); the guests to start boot from it\n");
+        assertThat(apply.err()).endsWith("qfence: error: the plan cannot be applied: imagesRoot /nowhere is not a directory (it does not exist); "
+                + "the guests to start boot from it\n");
+        assertThat(host.calls()).as("nothing changed").isEmpty();
     }
 
     @Test
@@ -46,7 +85,7 @@ class ApplyCommandTest {
 
         assertThat(yes.exitCode()).isZero();
         assertThat(yes.out()).containsPattern("\\n\\[1/28\\] \\+ firewall … done \\(\\d+ ms\\)\\n")
-                .containsPattern("\\n\\[28/28\\] \\+ group.web/vm.web-bastion/tap … done \\(\\d+ ms\\)\\n")
+                .containsPattern("\\n\\[28/28\\] \\+ group.web/vm.web-bastion/tap … done \\(one of \\d+ in a batch of \\d+ ms\\)\\n")
                 .containsPattern("\\nApply complete: 28 added, 0 changed, 0 destroyed, 0 started, 0 stopped, in .+ \\(observe .+, plan .+, apply .+\\)\\.\\n$");
         assertThat(yes.err()).startsWith("groups/web.yaml:40:18: warning: firewall exception expired on 2025-06-30 and is ignored\n");
 
@@ -88,9 +127,40 @@ class ApplyCommandTest {
         CliRun failed = run("", "apply", "--auto-approve");
 
         assertThat(failed.exitCode()).isEqualTo(1);
-        assertThat(failed.out()).containsPattern("\\[\\d+/28\\] \\+ group.db/bridge … failed");
-        assertThat(failed.err()).contains("qfence: error: group.db/bridge: could not create it: File exists (EEXIST, errno 17)\n")
-                .containsPattern("Apply failed after \\d+ of 28 changes; nothing after the failed one ran. The next plan shows what remains.");
+        assertThat(failed.out()).containsPattern("\\[\\d+/28\\] \\+ group.db/bridge … failed \\(\\d+ ms\\): "
+                + "group.db/bridge: could not create it: File exists \\(EEXIST, errno 17\\)\n");
+        assertThat(failed.out() + failed.err()).as("the failure is said once").containsOnlyOnce("File exists");
+        assertThat(failed.err()).containsPattern("\nApply failed: \\d+ of 28 changes done, 1 failed, \\d+ not run \\(nothing runs after a "
+                + "failure\\)\\. The next plan shows what remains\\.\n$");
+    }
+
+    @Test
+    void whenEveryParallelGuestStartFailsTheLastLineCountsThemAndEachFailureIsSaidOnceInStepOrder() {
+        for (String vm : List.of("ci-bastion", "ci-builder", "db-bastion", "db-main", "db-replica", "web-app-1", "web-app-2",
+                "web-bastion")) {
+            String group = vm.substring(0, vm.indexOf('-'));
+            host.refuse("start group." + group + "/vm." + vm, new IllegalStateException("no QEMU for " + vm));
+        }
+
+        CliRun failed = CliRun.onHost(CliRun.connector(host), "", "apply", "--auto-approve", "--state-dir", tmp.resolve("state").toString());
+
+        assertThat(failed.exitCode()).isEqualTo(1);
+        assertThat(failed.err()).endsWith("\nApply failed: 28 of 36 changes done, 8 failed. The next plan shows what remains.\n");
+        List<String> steps = failed.out().lines().filter(l -> l.startsWith("[")).toList();
+        assertThat(steps).hasSize(36);
+        for (int i = 0; i < steps.size(); i++) {
+            assertThat(steps.get(i)).as("line %d in step order", i + 1).startsWith("[" + (i + 1) + "/36] ");
+        }
+        assertThat(steps.subList(28, 36)).allSatisfy(l -> assertThat(l).containsPattern("… failed \\(\\d+ ms\\): group\\..+: could not start "
+                + "it: no QEMU for "));
+        assertThat(failed.out() + failed.err()).containsOnlyOnce("no QEMU for web-app-2");
+    }
+
+    @Test
+    void linksAppliedInOneBatchSayTheBatchsTimeNotAnOwnTimeEach() {
+        CliRun applied = run("", "apply", "--auto-approve");
+
+        assertThat(applied.out()).containsPattern("\\] \\+ group.web/bridge … done \\(one of \\d+ in a batch of \\d+ ms\\)\n");
     }
 
     @Test

@@ -75,6 +75,31 @@ class BinQfenceIT {
     }
 
     @Test
+    void helpAndVersionOfDemoAndVerifyPrintAtOnceWithoutInstallingOrBuildingTheProbeGuest() throws Exception {
+        Path home = Files.createTempDirectory("qfence-help-home-");
+        try {
+            for (List<String> args : List.of(List.of("demo", "--help"), List.of("verify", "-h"), List.of("demo", "--version"))) {
+                List<String> command = new ArrayList<>(List.of("bin/qfence"));
+                command.addAll(args);
+                ProcessBuilder pb = new ProcessBuilder(command);
+                // a probe cache that does not exist: building the probe guest would create it
+                pb.environment().put("QFENCE_PROBE_CACHE", home.resolve("probe").toString());
+                pb.environment().remove("QFENCE_PROBE_IMAGES");
+                Process p = pb.start();
+                String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+                String err = new String(p.getErrorStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+
+                assertThat(p.waitFor()).as(err).isZero();
+                assertThat(err).as("%s prints nothing on stderr (no install, no probe build)", args).isEmpty();
+                assertThat(out).startsWith(args.get(1).equals("--version") ? "qfence " : "Usage: qfence " + args.get(0));
+                assertThat(home.resolve("probe")).doesNotExist();
+            }
+        } finally {
+            Files.deleteIfExists(home);
+        }
+    }
+
+    @Test
     void binQfenceAppliesTheBundledDesiredStateInAFreshNamespaceAndASecondPlanExits0() throws Exception {
         Witness.Result apply = qfence("apply", "--auto-approve");
         assertThat(apply.exitCode()).as(apply.stdout() + apply.stderr()).isZero();
@@ -82,7 +107,7 @@ class BinQfenceIT {
 
         Witness.Result plan = qfence("plan");
         assertThat(plan.exitCode()).as(plan.stdout() + plan.stderr()).isZero();
-        assertThat(plan.stdout()).startsWith("No changes.");
+        assertThat(plan.stdout()).startsWith("Host facts: ").contains("(observed on this host)\n\nNo changes.");
         qfence("plan"); // a second no-op plan, for the timing
 
         Witness.Result state = qfence("state");

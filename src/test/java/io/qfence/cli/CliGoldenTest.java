@@ -12,22 +12,6 @@ class CliGoldenTest {
     static final Path INVALID = Golden.RESOURCES.resolve("golden/validate/input");
 
     @Test
-    void rootHelp() {
-        CliRun run = CliRun.of("--help");
-
-        assertThat(run.exitCode()).isZero();
-        Golden.assertMatches(GOLDEN.resolve("qfence-help.txt"), run.out());
-    }
-
-    @Test
-    void validateHelp() {
-        CliRun run = CliRun.of("validate", "--help");
-
-        assertThat(run.exitCode()).isZero();
-        Golden.assertMatches(GOLDEN.resolve("validate-help.txt"), run.out());
-    }
-
-    @Test
     void validateReportsEveryProblemAsText() {
         CliRun run = CliRun.of("validate", "--dir", INVALID.toString());
 
@@ -63,5 +47,13 @@ class CliGoldenTest {
         assertThat(run.exitCode()).isZero();
         assertThat(run.out()).contains("\"valid\" : true", "\"revision\" : \"dir:desired-state\"", "\"vms\" : 9",
                 "\"errors\" : 0", "\"warnings\" : 1");
+    }
+
+    @Test
+    void theDemoReportsTheUsersWholeWaitFromWhenBinQfenceStarted() {
+        assertThat(DemoCommand.waited("1000000", 1_091_400)).hasValue(91);
+        assertThat(DemoCommand.waited(null, 1_091_400)).isEmpty();
+        assertThat(DemoCommand.waited("not a number", 1_091_400)).isEmpty();
+        assertThat(DemoCommand.waited("2000000", 1_091_400)).as("a clock that went back says nothing").isEmpty();
     }
 }

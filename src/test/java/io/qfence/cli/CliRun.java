@@ -54,7 +54,7 @@ record CliRun(int exitCode, String out, String err) {
         };
     }
 
-    private static CliRun run(CliContext context, String... args) {
+    static CliRun run(CliContext context, String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         CommandLine cli = Cli.commandLine(context);

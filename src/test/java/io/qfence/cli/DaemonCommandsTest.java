@@ -40,14 +40,6 @@ class DaemonCommandsTest {
     Path tmp;
 
     @Test
-    void reconcileHelp() {
-        CliRun run = CliRun.of("reconcile", "--help");
-
-        assertThat(run.exitCode()).isZero();
-        Golden.assertMatches(CliGoldenTest.GOLDEN.resolve("reconcile-help.txt"), run.out());
-    }
-
-    @Test
     void reconcileOnceAppliesTheHeadThenFindsNothingToDo() throws Exception {
         GitCli origin = GitCli.init(tmp.resolve("origin"));
         copy(Path.of("src/test/resources/invalid/_base"), origin.dir().resolve("desired-state"));

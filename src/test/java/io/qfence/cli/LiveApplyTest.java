@@ -80,7 +80,7 @@ class LiveApplyTest {
 
         CliRun plan = host.cli("plan");
         assertThat(plan.exitCode()).as(plan.out() + plan.err()).isZero();
-        assertThat(plan.out()).startsWith("No changes.");
+        assertThat(plan.out()).startsWith("Host facts: ").contains("(observed on this host)\n\nNo changes.");
     }
 
     private void linksAreAsRealized(Realization realization) {

@@ -41,7 +41,7 @@ class PlanCommandTest {
         CliRun run = CliRun.of("plan", "--empty", "--dir", EXAMPLE);
 
         assertThat(run.exitCode()).isEqualTo(2);
-        assertThat(run.out()).startsWith("Actions are shown with these symbols:\n  + create\n  > start\n")
+        assertThat(run.out()).startsWith("Host facts: ").contains("\n\nActions are shown with these symbols:\n  + create\n  > start\n")
                 .contains("  # firewall will be created\n", "  # group.web/vm.web-app-1/tap will be created\n", "  # group.db/vm.db-main will be started\n")
                 .containsPattern("\nPlan: \\d+ to add, 0 to change, 0 to destroy, 8 to start, 0 to stop.\n$");
     }
@@ -94,7 +94,8 @@ class PlanCommandTest {
         CliRun run = CliRun.realized("plan", "--observed", snapshotOfTheRealization(tmp).toString(), "--dir", EXAMPLE);
 
         assertThat(run.exitCode()).isZero();
-        assertThat(run.out()).isEqualTo("No changes. The host matches the desired state.\n");
+        assertThat(run.out()).isEqualTo("Host facts: " + FactsChoice.describe(io.qfence.model.host.HostFacts.TYPICAL) + " (from the snapshot "
+                + snapshotOfTheRealization(tmp) + ")\n\nNo changes. The host matches the desired state.\n");
     }
 
     @Test
@@ -160,8 +161,57 @@ class PlanCommandTest {
     }
 
     @Test
-    void usageOfPlanAndDiff() {
-        Golden.assertMatches(Golden.RESOURCES.resolve("golden/cli/plan-help.txt"), CliRun.of("plan", "--help").out());
-        Golden.assertMatches(Golden.RESOURCES.resolve("golden/cli/diff-help.txt"), CliRun.of("diff", "--help").out());
+    void jsonAndMarkdownPlansCarryTheWarningsThatTextPrintsOnStderr() throws Exception {
+        CliRun json = CliRun.of("plan", "--empty", "--format", "json");
+        CliRun markdown = CliRun.of("plan", "--empty", "--format", "markdown");
+        CliRun text = CliRun.of("plan", "--empty");
+
+        String expired = "groups/web.yaml:40:18: firewall exception expired on 2025-06-30 and is ignored";
+        assertThat(new com.fasterxml.jackson.databind.ObjectMapper().readTree(json.out()).get("warnings").toString())
+                .contains("\"" + expired + "\"");
+        assertThat(markdown.out()).contains("- :warning: " + expired + "\n");
+        assertThat(text.err()).contains("groups/web.yaml:40:18: warning: firewall exception expired on 2025-06-30 and is ignored\n");
+        assertThat(text.out()).doesNotContain("expired");
+    }
+
+    @Test
+    void everyPlanSaysAtItsTopWhichHostFactsItAssumesAndTheJsonValidates(@TempDir Path tmp) throws Exception {
+        CliRun text = CliRun.of("plan", "--empty");
+        CliRun markdown = CliRun.of("plan", "--empty", "--format", "markdown");
+        CliRun json = CliRun.of("plan", "--empty", "--format", "json");
+
+        String typical = "Host facts: cgroup v2; without apparmor, kvm (assumed: a typical host; --facts this-host or FILE chooses others)";
+        assertThat(text.out()).startsWith(typical + "\n\n");
+        assertThat(markdown.out()).startsWith("### qfence plan for `hv1`\n\n" + typical + "\n\n");
+        com.fasterxml.jackson.databind.JsonNode facts = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json.out()).get("host_facts");
+        assertThat(facts.get("cgroup_version").asText()).isEqualTo("v2");
+        assertThat(facts.get("capabilities").toString()).contains("\"vlan_8021q\"").doesNotContain("apparmor");
+        assertThat(json.out()).startsWith("{\n  \"format_version\" : \"1.0\",\n  \"host\" : \"hv1\",\n  \"host_facts\" : {");
+    }
+
+    @Test
+    void factsChosenFromAFileChangeTheRealization(@TempDir Path tmp) throws Exception {
+        Path v1 = tmp.resolve("facts.json");
+        java.nio.file.Files.writeString(v1, "{\"cgroup_version\": \"v1\", \"capabilities\": [\"bridge\", \"tun\", \"veth\", \"br_netfilter\", "
+                + "\"nft_inet\", \"nft_bridge\", \"seccomp\", \"apparmor\"]}");
+
+        CliRun run = CliRun.of("plan", "--empty", "--facts", v1.toString());
+
+        assertThat(run.out()).startsWith("Host facts: cgroup v1; without vlan_8021q, bridge_vlan_filtering, cgroup_io_weight, kvm (from "
+                + v1 + ")\n").contains("memory/memory.limit_in_bytes").doesNotContain("memory.max");
+    }
+
+    @Test
+    void factsAreRefusedWhereTheHostOrSnapshotBringsItsOwnAndABadFileIsNamed(@TempDir Path tmp) throws Exception {
+        Path bad = tmp.resolve("bad.json");
+        java.nio.file.Files.writeString(bad, "{\"cgroup_version\": \"v3\", \"capabilities\": []}");
+
+        CliRun observed = CliRun.of("plan", "--observed", bad.toString(), "--facts", "typical");
+        CliRun wrong = CliRun.of("plan", "--empty", "--facts", bad.toString());
+
+        assertThat(observed.exitCode()).isEqualTo(1);
+        assertThat(observed.err()).isEqualTo("qfence: error: --facts is for plan --empty: a live host and a snapshot bring their own facts\n");
+        assertThat(wrong.exitCode()).isEqualTo(1);
+        assertThat(wrong.err()).contains("qfence: error: --facts " + bad + ": unknown cgroup version or capability (V3)");
     }
 }

@@ -317,6 +317,11 @@ public final class FakeHost {
         public void stop(Guest guest, Progress progress) {
             to.get().stop(guest, progress);
         }
+
+        @Override
+        public List<String> preflight(List<Guest> starting) {
+            return to.get().preflight(starting);
+        }
     }
 
     /** Guests that start and stop at once. */

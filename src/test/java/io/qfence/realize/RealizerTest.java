@@ -167,6 +167,14 @@ class RealizerTest {
     }
 
     @Test
+    void aKernelWithoutWhatTheApplyWouldNeedIsRefusedWhenPlanningBeforeAnyChange() {
+        for (Capability missing : List.of(Capability.TUN, Capability.BRIDGE, Capability.NFT_BRIDGE, Capability.NFT_INET, Capability.SECCOMP)) {
+            assertThatThrownBy(() -> realize(Fixtures.small(), without(missing))).as("without %s", missing)
+                    .isInstanceOf(RealizationException.class).hasMessageContaining("(enable " + missing.requirement() + ")");
+        }
+    }
+
+    @Test
     void anExpiredExceptionIsIgnoredAndLeftToTheLoaderToWarnAbout() {
         Realization r = realize(Fixtures.small(), Fixtures.THIS_MACHINE);
         assertThat(r.policy().flows()).noneMatch(f -> f.origin().equals("exception:web:3"));

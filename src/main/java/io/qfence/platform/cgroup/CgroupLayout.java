@@ -60,7 +60,7 @@ public record CgroupLayout(CgroupVersion version, Path root, Map<String, Path> h
                 try {
                     available.addAll(Arrays.asList(Files.readString(controllersFile).trim().split("\\s+")));
                 } catch (IOException e) {
-                    throw new CgroupException("read", controllersFile, 0, e.toString());
+                    throw new CgroupException("read", controllersFile, 0, io.qfence.model.errors.IoMessages.describe(e));
                 }
                 Map<String, Path> hierarchies = new TreeMap<>();
                 Set<String> missing = new TreeSet<>();
@@ -115,7 +115,7 @@ public record CgroupLayout(CgroupVersion version, Path root, Map<String, Path> h
         try {
             lines = Files.readAllLines(mountinfo);
         } catch (IOException e) {
-            throw new CgroupException("read", mountinfo, 0, e.toString());
+            throw new CgroupException("read", mountinfo, 0, io.qfence.model.errors.IoMessages.describe(e));
         }
         return lines.stream().map(CgroupLayout::parseMountinfoLine).filter(Objects::nonNull).toList();
     }

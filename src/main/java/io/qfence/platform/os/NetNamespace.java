@@ -100,7 +100,7 @@ public final class NetNamespace implements AutoCloseable {
         } catch (FileAlreadyExistsException e) {
             throw new OsException("create netns " + path, EEXIST, "File exists");
         } catch (IOException e) {
-            throw new OsException("create netns " + path, EIO, e.toString());
+            throw new OsException("create netns " + path, EIO, io.qfence.model.errors.IoMessages.describe(e));
         }
         // unshare() moves the calling thread only; do it on a throwaway thread so no JVM thread is left inside.
         Thread creator = new Thread(() -> {
@@ -110,7 +110,7 @@ public final class NetNamespace implements AutoCloseable {
         }, "netns-create-" + name);
         RuntimeException[] failure = new RuntimeException[1];
         creator.setUncaughtExceptionHandler((t, e) -> failure[0] = e instanceof OsException oe ? oe
-                : new OsException("create netns " + name, 0, e.toString()));
+                : new OsException("create netns " + name, 0, io.qfence.model.errors.IoMessages.describe(e)));
         creator.start();
         boolean interrupted = false;
         while (true) {
@@ -166,7 +166,7 @@ public final class NetNamespace implements AutoCloseable {
         try {
             own = Path.of("/proc").resolve(Files.readSymbolicLink(Path.of("/proc/thread-self"))).resolve("ns/net");
         } catch (IOException e) {
-            throw new OsException("resolve /proc/thread-self", EIO, e.toString());
+            throw new OsException("resolve /proc/thread-self", EIO, io.qfence.model.errors.IoMessages.describe(e));
         }
         return new NetNamespace(own, "netns-current-" + Thread.currentThread().getName(), false, false);
     }
@@ -193,7 +193,7 @@ public final class NetNamespace implements AutoCloseable {
         } catch (NoSuchFileException e) {
             return List.of();
         } catch (IOException e) {
-            throw new OsException("list netns directory " + dir, EIO, e.toString());
+            throw new OsException("list netns directory " + dir, EIO, io.qfence.model.errors.IoMessages.describe(e));
         }
         names.sort(null);
         return names;
@@ -219,7 +219,7 @@ public final class NetNamespace implements AutoCloseable {
         try {
             Files.createDirectories(dir);
         } catch (IOException e) {
-            throw new OsException("mkdir " + dir, EIO, e.toString());
+            throw new OsException("mkdir " + dir, EIO, io.qfence.model.errors.IoMessages.describe(e));
         }
         if (Native.LIBC.mount("", dir.toString(), "none", Native.LibC.MS_SHARED | Native.LibC.MS_REC, null) == 0) {
             return;

@@ -96,7 +96,7 @@ public record ProcessInfo(
             if (!Files.exists(dir)) {
                 return Optional.empty();
             }
-            throw new OsException("read " + dir, 5, e.toString());
+            throw new OsException("read " + dir, 5, io.qfence.model.errors.IoMessages.describe(e));
         }
     }
 

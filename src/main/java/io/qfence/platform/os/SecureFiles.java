@@ -38,7 +38,7 @@ public final class SecureFiles {
             Native.check(Native.LIBC.fchown(fd, (int) uid, (int) gid), "fchown " + path + " to " + uid + ":" + gid);
             Native.check(Native.LIBC.fchmod(fd, mode), "fchmod " + path + " to 0" + Integer.toOctalString(mode));
         } catch (IOException e) {
-            throw new OsException("stat " + path, 5, e.toString());
+            throw new OsException("stat " + path, 5, io.qfence.model.errors.IoMessages.describe(e));
         } finally {
             Native.LIBC.close(fd);
         }

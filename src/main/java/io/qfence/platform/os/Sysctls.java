@@ -50,7 +50,7 @@ public final class Sysctls {
             } catch (NoSuchFileException e) {
                 return Optional.empty();
             } catch (IOException e) {
-                throw new OsException("read sysctl " + key, EIO, e.toString());
+                throw new OsException("read sysctl " + key, EIO, io.qfence.model.errors.IoMessages.describe(e));
             }
         });
     }
@@ -67,7 +67,7 @@ public final class Sysctls {
             } catch (NoSuchFileException e) {
                 throw new OsException("write sysctl " + key, ENOENT, "no such key in this kernel or namespace");
             } catch (IOException e) {
-                throw new OsException("write sysctl " + key + "=" + value, EIO, e.toString());
+                throw new OsException("write sysctl " + key + "=" + value, EIO, io.qfence.model.errors.IoMessages.describe(e));
             }
         });
     }

@@ -160,7 +160,7 @@ public final class AppArmorProfiles {
                 throw new IllegalStateException(what + ": apparmor_parser exited " + p.exitValue() + ": " + output.strip());
             }
         } catch (IOException e) {
-            throw new IllegalStateException(what + ": " + e, e);
+            throw new IllegalStateException(what + ": " + io.qfence.model.errors.IoMessages.describe(e), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(what + ": interrupted", e);

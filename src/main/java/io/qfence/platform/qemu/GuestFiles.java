@@ -42,6 +42,11 @@ public final class GuestFiles {
         requireAbsoluteNormal(runDir);
         Path parent = runDir.getParent();
         try {
+            if (!Files.exists(parent, LinkOption.NOFOLLOW_LINKS)) {
+                // qfence's own runDir, made on first use: root's, 0755 (each VM's QEMU traverses it to its 0700 directory)
+                Files.createDirectories(parent);
+                Files.setPosixFilePermissions(parent, PosixFilePermissions.fromString("rwxr-xr-x"));
+            }
             BasicFileAttributes parentAttributes = Files.readAttributes(parent, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
             if (!parentAttributes.isDirectory()) {
                 throw new GuestFileException(parent + " must be a directory, not a symlink or file");
@@ -69,7 +74,7 @@ public final class GuestFiles {
                 }
             }
         } catch (IOException e) {
-            throw new GuestFileException("prepare run directory " + runDir + ": " + e, e);
+            throw new GuestFileException("prepare run directory " + runDir + ": " + io.qfence.model.errors.IoMessages.describe(e), e);
         }
     }
 
@@ -113,7 +118,7 @@ public final class GuestFiles {
             }
             return real;
         } catch (IOException e) {
-            throw new GuestFileException("resolve image " + image + ": " + e, e);
+            throw new GuestFileException("resolve image " + image + ": " + io.qfence.model.errors.IoMessages.describe(e), e);
         }
     }
 

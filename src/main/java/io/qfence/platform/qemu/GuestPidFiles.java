@@ -55,7 +55,7 @@ public final class GuestPidFiles {
         } catch (NoSuchFileException e) {
             return new Finding.Missing();
         } catch (IOException e) {
-            return new Finding.Foreign(0, "unreadable pidfile " + pidFile + ": " + e);
+            return new Finding.Foreign(0, "unreadable pidfile " + pidFile + ": " + io.qfence.model.errors.IoMessages.describe(e));
         }
         if (pid.isEmpty()) {
             return new Finding.Foreign(0, "pidfile " + pidFile + " does not hold a pid");

@@ -74,9 +74,14 @@ public final class GuestProcess implements AutoCloseable {
         return hasExited() ? Optional.empty() : ProcessInfo.read(pid());
     }
 
-    /** Connects to the monitor, runs {@code work}, disconnects. */
+    /**
+     * Connects to the monitor, runs {@code work}, disconnects. Only a monitor served by this process's uid is
+     * talked to (see {@link QmpClient#connect(Path, Duration, long)}): the socket is in a directory the VM's uid owns.
+     */
     public <T> T withQmp(Duration timeout, Function<QmpClient, T> work) {
-        try (QmpClient qmp = QmpClient.connect(qmpSocket, timeout)) {
+        long uid = info().map(i -> i.uids().get(0))
+                .orElseThrow(() -> new QmpException.Connection("QMP at " + qmpSocket + ": QEMU has exited", null));
+        try (QmpClient qmp = QmpClient.connect(qmpSocket, timeout, uid)) {
             return work.apply(qmp);
         }
     }

@@ -102,7 +102,7 @@ public final class GuestRegistry {
             Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             syncDirectory();
         } catch (IOException e) {
-            throw new IllegalStateException("record guest " + entry.vm() + " in " + file + ": " + e, e);
+            throw new IllegalStateException("record guest " + entry.vm() + " in " + file + ": " + io.qfence.model.errors.IoMessages.describe(e), e);
         }
     }
 
@@ -113,7 +113,7 @@ public final class GuestRegistry {
         } catch (NoSuchFileException e) {
             return Optional.empty();
         } catch (IOException e) {
-            throw unreadable(file, e.toString());
+            throw unreadable(file, io.qfence.model.errors.IoMessages.describe(e));
         }
     }
 
@@ -134,7 +134,7 @@ public final class GuestRegistry {
         } catch (NoSuchFileException e) {
             return List.of();
         } catch (IOException e) {
-            throw new IllegalStateException("list guest records in " + directory + ": " + e, e);
+            throw new IllegalStateException("list guest records in " + directory + ": " + io.qfence.model.errors.IoMessages.describe(e), e);
         }
         entries.sort(Comparator.comparing(Entry::vm));
         return entries;
@@ -147,7 +147,7 @@ public final class GuestRegistry {
                 syncDirectory();
             }
         } catch (IOException e) {
-            throw new IllegalStateException("remove guest record " + fileOf(vm) + ": " + e, e);
+            throw new IllegalStateException("remove guest record " + fileOf(vm) + ": " + io.qfence.model.errors.IoMessages.describe(e), e);
         }
     }
 

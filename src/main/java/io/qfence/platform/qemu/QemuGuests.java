@@ -13,6 +13,7 @@ import io.qfence.platform.os.OsException;
 import io.qfence.platform.os.PidFd;
 import io.qfence.platform.os.ProcessInfo;
 import io.qfence.realize.ConfigDigest;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -441,6 +442,84 @@ public final class QemuGuests implements GuestPort {
 
     // ------------------------------------------------------------------------------------------------ start
 
+    /**
+     * What is certain to stop these guests' starts, from the file system alone: the QEMU binary is an executable file,
+     * the images root is a directory and every image a regular file in it, and the run directory exists or can be
+     * made (its nearest existing ancestor is a directory). The launcher checks all of it again, strictly (no symbolic
+     * link below the images root, ownership and modes), when it starts each guest.
+     */
+    @Override
+    public List<String> preflight(List<Guest> starting) {
+        if (starting.isEmpty()) {
+            return List.of();
+        }
+        java.util.Set<String> problems = new java.util.LinkedHashSet<>();
+        Path images = settings.imagesRoot();
+        boolean imagesThere = Files.isDirectory(images);
+        if (!imagesThere) {
+            problems.add("imagesRoot " + images + " is not a directory (" + what(images) + "); the guests to start boot from it");
+        }
+        for (Guest g : starting) {
+            Path binary = Path.of(g.argv().get(0));
+            if (!Files.isRegularFile(binary) || !Files.isExecutable(binary)) {
+                problems.add("the QEMU binary " + binary + " is not an executable file (" + what(binary) + ")");
+            }
+            if (imagesThere) {
+                for (String image : g.launch().images()) {
+                    Path file = Path.of(image);
+                    if (!Files.isRegularFile(file)) {
+                        problems.add("image " + file + " of " + g.vm() + " is not a file (" + what(file) + ")");
+                    }
+                }
+            }
+            Path runDir = Path.of(g.launch().runDir()).getParent();
+            Path existing = runDir;
+            while (existing != null && !Files.exists(existing, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                existing = existing.getParent();
+            }
+            if (existing == null || !Files.isDirectory(existing)) {
+                problems.add("runDir " + runDir + " cannot be created: " + existing + " is not a directory");
+            } else {
+                // QEMU runs as the VM's uid and creates its sockets and pidfile in runDir/<vm>/: every directory above
+                // must let others through (measured: a runDir under a 0700 mktemp directory fails every start with
+                // "cannot create PID file: Permission denied", after the network and cgroups are in place)
+                closed(existing).ifPresent(d -> problems.add("runDir " + runDir + " is below " + d
+                        + ", which the VMs' uids cannot pass through; QEMU could not create its files"));
+            }
+            if (imagesThere) {
+                // likewise QEMU opens its kernel and initrd itself: an images root under /root (0700) fails every start
+                closed(images).ifPresent(d -> problems.add("imagesRoot " + images + " is below " + d
+                        + ", which the VMs' uids cannot pass through; QEMU could not open its images"));
+            }
+        }
+        return List.copyOf(problems);
+    }
+
+    /** The nearest directory at or above {@code dir} that others cannot pass through (no o+x), with its mode. */
+    private static Optional<String> closed(Path dir) {
+        for (Path d = dir.toAbsolutePath(); d != null; d = d.getParent()) {
+            try {
+                int mode = (Integer) Files.getAttribute(d, "unix:mode");
+                if ((mode & 0001) == 0) {
+                    return Optional.of(d + " (mode 0" + Integer.toOctalString(mode & 07777) + ")");
+                }
+            } catch (java.io.IOException | UnsupportedOperationException e) {
+                return Optional.empty();
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static String what(Path p) {
+        if (!Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return "it does not exist";
+        }
+        if (Files.isDirectory(p)) {
+            return "it is a directory";
+        }
+        return Files.isRegularFile(p) ? "it is not executable" : "it is not a regular file";
+    }
+
     @Override
     public void start(Guest guest, Progress progress) {
         String address = guest.address();
@@ -498,8 +577,7 @@ public final class QemuGuests implements GuestPort {
             if (recorded[0]) {
                 registry.remove(guest.vm()); // the launcher killed it: no record of a guest that never ran
             }
-            progress.step(address, "failed: " + e.getMessage());
-            throw e;
+            throw e; // a failure is reported once, by whoever ran this start (apply prints it on the step's line)
         }
         GuestProcess process = launched.process();
         ProcessInfo info = process.info().orElseThrow(() -> new GuestLaunchException("guest " + guest.vm() + " ended right after it started"));

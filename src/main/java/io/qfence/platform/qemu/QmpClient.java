@@ -19,7 +19,9 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystems;
 import java.nio.file.Path;
+import java.nio.file.attribute.UserPrincipal;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -28,6 +30,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
+import jdk.net.ExtendedSocketOptions;
 
 /**
  * A client for one QEMU's QMP monitor on a UNIX socket (never TCP). It treats QEMU as untrusted: a guest that has
@@ -78,11 +82,37 @@ public final class QmpClient implements AutoCloseable {
         execute("qmp_capabilities", Map.of(), remaining(deadline));
     }
 
+    private static void requirePeer(SocketChannel channel, Path socket, long uid) throws IOException {
+        UserPrincipal peer = channel.getOption(ExtendedSocketOptions.SO_PEERCRED).user();
+        // A numeric name that is no user name is looked up as that uid; principals compare by uid.
+        UserPrincipal expected = FileSystems.getDefault().getUserPrincipalLookupService()
+                .lookupPrincipalByName(Long.toString(uid));
+        if (!peer.equals(expected)) {
+            throw new QmpException.Connection("QMP at " + socket + " is served by user " + peer.getName()
+                    + ", not by the VM's uid " + uid + "; qfence does not talk to it", null);
+        }
+    }
+
     /**
      * Connects to the monitor at {@code socket}, reads the greeting and leaves capabilities negotiation mode, all
      * within {@code timeout}.
      */
     public static QmpClient connect(Path socket, Duration timeout) {
+        return connect(socket, timeout, OptionalLong.empty());
+    }
+
+    /**
+     * As {@link #connect(Path, Duration)}, but talks only to a server running as {@code uid}: the peer's credentials
+     * ({@code SO_PEERCRED}, fixed when QEMU created the listening socket) are checked before a byte is read or sent.
+     * The socket lives in the VM's own directory, which the VM's uid can change: a QEMU taken over by its guest could
+     * put a symbolic link to another VM's monitor (or to any root-only socket) there, and root follows it. Each VM
+     * has its own uid, so such a peer is refused.
+     */
+    public static QmpClient connect(Path socket, Duration timeout, long uid) {
+        return connect(socket, timeout, OptionalLong.of(uid));
+    }
+
+    private static QmpClient connect(Path socket, Duration timeout, OptionalLong uid) {
         long deadline = deadline(timeout);
         SocketChannel channel = null;
         Selector selector = null;
@@ -103,6 +133,9 @@ public final class QmpClient implements AutoCloseable {
                 }
                 key.cancel();
                 selector.selectNow();
+            }
+            if (uid.isPresent()) {
+                requirePeer(channel, socket, uid.getAsLong());
             }
             channel.register(selector, SelectionKey.OP_READ);
             return new QmpClient(socket, channel, selector, deadline);

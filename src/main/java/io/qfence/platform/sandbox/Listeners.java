@@ -70,7 +70,7 @@ final class Listeners implements AutoCloseable {
             // closed with the sandbox
         } catch (IOException e) {
             if (!closed) {
-                System.err.println("qfence: listener " + channel + " failed: " + e);
+                System.err.println("qfence: listener " + channel + " failed: " + io.qfence.model.errors.IoMessages.describe(e));
             }
         }
     }

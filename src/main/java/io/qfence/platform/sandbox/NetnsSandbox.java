@@ -194,7 +194,7 @@ public final class NetnsSandbox implements Sandbox {
                 hostNs.delete();
             }
             deleteTree(base, new ArrayList<>());
-            throw e instanceof RuntimeException re ? re : new IllegalStateException("create sandbox " + name + ": " + e, e);
+            throw e instanceof RuntimeException re ? re : new IllegalStateException("create sandbox " + name + ": " + io.qfence.model.errors.IoMessages.describe(e), e);
         }
     }
 

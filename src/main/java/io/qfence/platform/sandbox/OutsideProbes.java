@@ -73,7 +73,7 @@ final class OutsideProbes {
             } catch (SocketTimeoutException e) {
                 return new ProbeResult(p.id(), false, "timed out");
             } catch (IOException e) {
-                return new ProbeResult(p.id(), false, e.getMessage() == null ? e.toString() : e.getMessage());
+                return new ProbeResult(p.id(), false, io.qfence.model.errors.IoMessages.describe(e));
             }
         }
         if (p.protocol() == ProbeProtocol.UDP) {
@@ -93,7 +93,7 @@ final class OutsideProbes {
                 }
                 return new ProbeResult(p.id(), false, "timed out");
             } catch (IOException e) {
-                return new ProbeResult(p.id(), false, e.getMessage() == null ? e.toString() : e.getMessage());
+                return new ProbeResult(p.id(), false, io.qfence.model.errors.IoMessages.describe(e));
             }
         }
         return new ProbeResult(p.id(), false, "ICMP is not probed from outside");

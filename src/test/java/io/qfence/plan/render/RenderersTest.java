@@ -49,6 +49,15 @@ class RenderersTest {
     }
 
     @Test
+    void theSummaryTableIsOneRowPerGroupAndTheHostWithATotalAndTheSummaryLine() {
+        String table = SummaryTable.text(plan);
+
+        Golden.assertMatches("plan/every-kind.summary.txt", table);
+        assertThat(table).endsWith("Plan: 3 to add, 5 to change, 3 to destroy, 3 to start, 2 to stop.\n");
+        assertThat(SummaryTable.text(RepresentativePlans.noChanges())).isEqualTo("No changes.\n");
+    }
+
+    @Test
     void aPlanWithoutChangesSaysSo() {
         Plan none = RepresentativePlans.noChanges();
 

@@ -13,6 +13,7 @@ import java.nio.channels.Channels;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -90,6 +91,31 @@ class QmpClientTest {
             assertThat(qmp.queryStatus(ANSWER)).isEqualTo(new QmpStatus("prelaunch", false));
         }
         assertThat(received).containsExactly("{\"execute\":\"qmp_capabilities\",\"id\":\"qf-1\"}", "{\"execute\":\"query-status\",\"id\":\"qf-2\"}");
+    }
+
+    @Test
+    void talksToAMonitorServedByTheExpectedUid() throws IOException {
+        Path socket = monitor(r -> "{\"return\": {\"status\": \"running\", \"singlestep\": false, \"running\": true}, \"id\": \"ID\"}");
+        long ownUid = ((Number) Files.getAttribute(dir, "unix:uid")).longValue();
+
+        try (QmpClient qmp = QmpClient.connect(socket, CONNECT, ownUid)) {
+            assertThat(qmp.queryStatus(ANSWER).status()).isEqualTo("running");
+        }
+    }
+
+    @Test
+    void refusesAMonitorServedByAnotherUidBeforeSendingAnything() throws Exception {
+        // What a VM's uid can arrange: its qmp.sock replaced by a link to a socket another uid serves.
+        Path socket = monitor(r -> "{\"return\": {}, \"id\": \"ID\"}");
+        Path link = Files.createSymbolicLink(dir.resolve("link.sock"), socket);
+        long ownUid = ((Number) Files.getAttribute(dir, "unix:uid")).longValue();
+
+        assertThatThrownBy(() -> QmpClient.connect(link, CONNECT, ownUid + 4242))
+                .isInstanceOf(QmpException.Connection.class)
+                .hasMessage("QMP at " + link + " is served by user " + Files.getOwner(dir).getName() + ", not by the VM's uid "
+                        + (ownUid + 4242) + "; qfence does not talk to it");
+        serverThread.join(5000);
+        assertThat(received).isEmpty();
     }
 
     @Test
