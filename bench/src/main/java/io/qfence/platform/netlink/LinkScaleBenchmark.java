@@ -9,9 +9,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
- * Timings at issue-7 scale (200 bridges, 1000 ports), printed, never asserted. Run with
- * {@code mvn -B -q test -Dtest=LinkScaleBenchmark -Dqfence.bench=true}; output in
- * {@code target/surefire-reports/*LinkScaleBenchmark-output.txt}.
+ * Timings at issue-7 scale (200 bridges, 1000 ports), printed, never asserted. A benchmark, not a test: it lives in
+ * {@code bench/} and runs with {@code bench/scale links} (bench/README.md).
  */
 @RequiresHost(tools = "ip")
 @EnabledIfSystemProperty(named = "qfence.bench", matches = "true")
