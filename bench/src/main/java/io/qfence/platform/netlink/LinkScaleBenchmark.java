@@ -136,8 +136,8 @@ class LinkScaleBenchmark {
     @Test
     void deletionStrategies() {
         // One by one is slow: measure it on a tenth of the scale, and time bridges and veths apart.
-        int smallBridges = BRIDGES / 10;
-        int smallPorts = PORTS / 10;
+        int smallBridges = Math.max(1, BRIDGES / 10);
+        int smallPorts = Math.max(1, PORTS / 10);
         timed("one by one: ports then bridges", smallBridges, smallPorts, 0, rtnl -> {
             long t = System.nanoTime();
             for (int p = 0; p < smallPorts; p++) {
