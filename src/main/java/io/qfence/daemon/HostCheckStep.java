@@ -55,21 +55,17 @@ final class HostCheckStep {
                     CycleOutcome.failed(message), notes);
         }
         host.count(outcome, mode == Mode.APPLY);
-        memory.lastHostCheckAt = Optional.of(now);
-        memory.nextHostCheckAt = now.plus(jitter.apply(settings.driftInterval()));
-        memory.hostCheck = Optional.of(new DaemonStatus.HostCheck(now, state.revision(), mode == Mode.APPLY,
-                outcome.drift(), outcome.observation().map(HostObservation::guests).orElse(List.of())));
+        memory.hostRan(now);
+        memory.hostChecked(new DaemonStatus.HostCheck(now, state.revision(), mode == Mode.APPLY, outcome.drift(),
+                outcome.observation().map(HostObservation::guests).orElse(List.of())),
+                now.plus(jitter.apply(settings.driftInterval())));
         Outcome result;
         if (!outcome.succeeded()) {
             result = Outcome.FAILED;
-            memory.lastError = Optional.of(new Problem(outcome.errors().get(0), now));
-            memory.lastHostRunFailed = true;
+            memory.hostCheckFailed(new Problem(outcome.errors().get(0), now));
             LOG.atWarn().addKeyValue("revision", state.revision()).log("host check failed: " + outcome.errors().get(0));
         } else {
-            memory.lastHostRunFailed = false;
-            if (memory.pending.isEmpty()) {
-                memory.lastError = Optional.empty();
-            }
+            memory.hostCheckSucceeded();
             result = mode == Mode.PLAN_ONLY ? Outcome.SKIPPED
                     : outcome.changedHost() ? Outcome.APPLIED : Outcome.NO_CHANGES;
             if (!outcome.drift().isEmpty()) {

@@ -124,7 +124,7 @@ public final class Reconciler {
         HostRunner host = new HostRunner(hostCycle, hostLock, metrics);
         this.revisions = new RevisionSteps(settings, memory, host, this.journal, metrics, jitter, clock);
         this.hostCheck = new HostCheckStep(settings, memory, host, this.journal, jitter);
-        memory.lastApplied.flatMap(LastApplied::appliedAt).ifPresent(metrics::revisionApplied);
+        memory.lastApplied().flatMap(LastApplied::appliedAt).ifPresent(metrics::revisionApplied);
     }
 
     /**
@@ -148,14 +148,14 @@ public final class Reconciler {
         loadAppliedState(now);
 
         Optional<CommitId> head = fetcher.head();
-        Optional<CommitId> applied = memory.lastApplied.map(LastApplied::revision);
+        Optional<CommitId> applied = memory.lastApplied().map(LastApplied::revision);
         Optional<Verdict> verdict = CycleDecider.hasNewRevision(head, applied)
-                ? Optional.of(grader.grade(head.get(), applied, memory.appliedState, now)) : Optional.empty();
-        List<String> expired = memory.appliedState.isPresent() && memory.lastHostCheckAt.isPresent()
-                ? ExceptionExpiry.expiredBetween(memory.appliedState.get(), memory.lastHostCheckAt.get(), now)
+                ? Optional.of(grader.grade(head.get(), applied, memory.appliedState(), now)) : Optional.empty();
+        List<String> expired = memory.appliedState().isPresent() && memory.lastHostCheckAt().isPresent()
+                ? ExceptionExpiry.expiredBetween(memory.appliedState().get(), memory.lastHostCheckAt().get(), now)
                 : List.of();
         CycleDecider.Decisions decided = CycleDecider.decide(new CycleFacts(trigger, now, suspension, head, applied,
-                verdict, memory.applyBackoff.nextAttemptAt(), memory.appliedState.isPresent(), memory.nextHostCheckAt,
+                verdict, memory.applyBackoff().nextAttemptAt(), memory.appliedState().isPresent(), memory.nextHostCheckAt(),
                 expired));
 
         if (decided.revision() instanceof NoNewRevision) {
@@ -167,7 +167,7 @@ public final class Reconciler {
         }
         // AwaitApplyRetry: the last apply of this revision failed and its retry waits; nothing to do until then
         if (decided.host() instanceof CheckHost check) {
-            records.add(hostCheck.check(memory.appliedState.orElseThrow(), check, suspension, now, startNanos));
+            records.add(hostCheck.check(memory.appliedState().orElseThrow(), check, suspension, now, startNanos));
         }
         finish(trigger, records);
         return new Result(records);
@@ -176,15 +176,15 @@ public final class Reconciler {
     /** When the scheduler should run the next cycle: the earliest of the poll, the host check and an expiry. */
     public synchronized Instant nextWakeUp() {
         Instant next = fetcher.nextFetchAt();
-        if (memory.appliedState.isPresent() && memory.nextHostCheckAt.isBefore(next)) {
-            next = memory.nextHostCheckAt;
+        if (memory.appliedState().isPresent() && memory.nextHostCheckAt().isBefore(next)) {
+            next = memory.nextHostCheckAt();
         }
         Optional<Instant> expiry = nextExpiry();
         if (expiry.isPresent() && expiry.get().isBefore(next)) {
             next = expiry.get();
         }
-        Optional<Instant> retry = memory.pending.filter(p -> p.state() == PendingState.FAILED)
-                .flatMap(p -> memory.applyBackoff.nextAttemptAt());
+        Optional<Instant> retry = memory.pending().filter(p -> p.state() == PendingState.FAILED)
+                .flatMap(p -> memory.applyBackoff().nextAttemptAt());
         if (retry.isPresent() && retry.get().isBefore(next)) {
             next = retry.get();
         }
@@ -193,26 +193,26 @@ public final class Reconciler {
 
     /** Empty when the daemon does its job; otherwise why not, for {@code /readyz}. */
     public synchronized Optional<String> notReadyBecause() {
-        if (memory.lastApplied.isEmpty()) {
+        if (memory.lastApplied().isEmpty()) {
             return Optional.of("no revision applied yet");
         }
         Optional<Suspension> suspension = control.suspension();
         if (suspension.isPresent()) {
             return Optional.of("suspended " + suspension.get().describe());
         }
-        if (memory.lastHostRunFailed) {
+        if (memory.lastHostRunFailed()) {
             return Optional.of("the last cycle failed: "
-                    + memory.lastError.map(Problem::message).orElse("unknown error"));
+                    + memory.lastError().map(Problem::message).orElse("unknown error"));
         }
         return Optional.empty();
     }
 
     public synchronized Optional<LastApplied> lastApplied() {
-        return memory.lastApplied;
+        return memory.lastApplied();
     }
 
     public synchronized Optional<Pending> pending() {
-        return memory.pending;
+        return memory.pending();
     }
 
     public synchronized int consecutiveFetchFailures() {
@@ -221,7 +221,7 @@ public final class Reconciler {
 
     /** The next instant an exception of the applied revision stops applying: the day after its {@code expires}. */
     public synchronized Optional<Instant> nextExpiry() {
-        return memory.appliedState.flatMap(state -> ExceptionExpiry.next(state, clock.instant()));
+        return memory.appliedState().flatMap(state -> ExceptionExpiry.next(state, clock.instant()));
     }
 
     /** The daemon's status as {@code qfence status} reads it. */
@@ -229,27 +229,27 @@ public final class Reconciler {
         return new DaemonStatus(ProcessHandle.current().pid(), startedAt, settings.host(), source.remote(),
                 source.branch(), settings.autoApply().name().toLowerCase(Locale.ROOT), settings.verifySignatures(), now,
                 fetcher.head().map(h -> new DaemonStatus.Head(h.hex(), fetcher.headFetchedAt().orElse(now))),
-                fetcher.error(), memory.pending, journal.lastCycle(), memory.lastError, memory.hostCheck,
+                fetcher.error(), memory.pending(), journal.lastCycle(), memory.lastError(), memory.hostCheck(),
                 Optional.of(fetcher.nextFetchAt()),
-                memory.appliedState.isPresent() ? Optional.of(memory.nextHostCheckAt) : Optional.empty(),
+                memory.appliedState().isPresent() ? Optional.of(memory.nextHostCheckAt()) : Optional.empty(),
                 nextExpiry());
     }
 
     /** After a restart, the applied revision's desired state is read back from the cache, once it holds it. */
     private void loadAppliedState(Instant now) {
-        if (memory.lastApplied.isEmpty()) {
-            memory.appliedState = Optional.empty();
+        if (memory.lastApplied().isEmpty()) {
+            memory.appliedStateRead(Optional.empty());
             return;
         }
         if (memory.holdsAppliedState()) {
             return;
         }
-        CommitId revision = memory.lastApplied.get().revision();
+        CommitId revision = memory.lastApplied().get().revision();
         LoadResult loaded = source.load(revision, Clock.fixed(now, ZoneOffset.UTC));
         if (loaded.ok()) {
-            memory.appliedState = loaded.state();
+            memory.appliedStateRead(loaded.state());
         } else {
-            memory.appliedState = Optional.empty();
+            memory.appliedStateRead(Optional.empty());
             LOG.atWarn().addKeyValue("revision", revision.hex()).addKeyValue("errors", loaded.errors().size())
                     .log("the last applied revision cannot be read back; drift is not checked until a new revision applies");
         }
@@ -261,7 +261,7 @@ public final class Reconciler {
             LOG.atDebug().addKeyValue("trigger", trigger.label()).log("nothing to do");
         }
         metrics.suspended(control.suspension().isPresent());
-        metrics.awaitingApproval(memory.pending.filter(p -> p.state() == PendingState.AWAITING_APPROVAL).isPresent());
+        metrics.awaitingApproval(memory.pending().filter(p -> p.state() == PendingState.AWAITING_APPROVAL).isPresent());
         try {
             status(clock.instant()).write(settings.stateDir());
         } catch (IOException e) {

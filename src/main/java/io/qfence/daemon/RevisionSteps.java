@@ -2,8 +2,6 @@ package io.qfence.daemon;
 
 import io.qfence.daemon.CycleRequest.Mode;
 import io.qfence.daemon.control.DaemonStatus;
-import io.qfence.daemon.control.DaemonStatus.Pending;
-import io.qfence.daemon.control.DaemonStatus.PendingState;
 import io.qfence.daemon.control.DaemonStatus.Problem;
 import io.qfence.daemon.journal.CycleRecord;
 import io.qfence.daemon.journal.CycleRecord.Outcome;
@@ -51,22 +49,15 @@ final class RevisionSteps {
 
     /** The record to journal when the verdict is new or changed; empty when it was journaled already. */
     Optional<CycleRecord> hold(Verdict.Blocked verdict, Instant now, long startNanos, Trigger trigger) {
-        String key = verdict.revision().hex() + "\n" + verdict.state() + "\n" + verdict.message();
-        Optional<Pending> pending = memory.pending;
-        boolean sameWait = pending.isPresent() && pending.get().revision().equals(verdict.revision().hex())
-                && pending.get().state() == verdict.state();
-        memory.pending = Optional.of(new Pending(verdict.revision().hex(), verdict.state(), verdict.message(),
-                sameWait ? pending.get().since() : now));
-        if (memory.journaledVerdict.equals(Optional.of(key))) {
+        if (!memory.held(verdict, now)) {
             return Optional.empty();
         }
-        memory.journaledVerdict = Optional.of(key);
         List<String> errors = new ArrayList<>();
         List<String> notes = new ArrayList<>();
         if (verdict.isError()) {
             errors.add(verdict.message());
             errors.addAll(CycleJournal.cap(verdict.details()));
-            memory.lastError = Optional.of(new Problem(verdict.message(), now));
+            memory.errorSeen(new Problem(verdict.message(), now));
             LOG.atWarn().addKeyValue("revision", verdict.revision().hex()).log(verdict.message());
         } else {
             notes.add(verdict.message());
@@ -87,13 +78,12 @@ final class RevisionSteps {
             outcome = host.run(new CycleRequest(settings.host(), ready.state(), Mode.APPLY, now));
         } catch (LockHeldException e) {
             String message = "revision " + ready.revision().abbreviated() + " not applied: " + e.getMessage();
-            memory.pending = Optional.of(new Pending(revision, PendingState.FAILED, message, now));
-            memory.lastError = Optional.of(new Problem(message, now));
+            memory.applyLocked(revision, message, now);
             return journal.record(now, startNanos, trigger.label(), Outcome.SKIPPED, Optional.of(revision),
                     CycleOutcome.failed(message), notes);
         }
         host.count(outcome, true);
-        memory.lastHostCheckAt = Optional.of(now);
+        memory.hostRan(now);
         if (outcome.succeeded()) {
             LastApplied record = new LastApplied(ready.revision(), Optional.of(clock.instant()));
             try {
@@ -103,29 +93,20 @@ final class RevisionSteps {
                 outcome = withError(outcome, "applied, but cannot record the last applied revision: " + e.getMessage());
             }
             if (outcome.succeeded()) {
-                memory.lastApplied = Optional.of(record);
-                memory.appliedState = Optional.of(ready.state());
-                memory.applyBackoff.recordSuccess();
-                memory.forgetPending();
-                memory.lastError = Optional.empty();
-                memory.lastHostRunFailed = false;
                 metrics.revisionApplied(record.appliedAt().orElseThrow());
-                memory.nextHostCheckAt = now.plus(jitter.apply(settings.driftInterval()));
-                memory.hostCheck = Optional.of(new DaemonStatus.HostCheck(now, revision, true, outcome.drift(),
-                        outcome.observation().map(HostObservation::guests).orElse(List.of())));
+                Instant nextCheckAt = now.plus(jitter.apply(settings.driftInterval()));
+                memory.applied(record, ready.state(), new DaemonStatus.HostCheck(now, revision, true, outcome.drift(),
+                        outcome.observation().map(HostObservation::guests).orElse(List.of())), nextCheckAt);
                 LOG.atInfo().addKeyValue("revision", revision)
                         .addKeyValue("actions", outcome.actions().size()).log("revision applied");
                 return journal.record(now, startNanos, trigger.label(), outcome.changedHost() ? Outcome.APPLIED
                         : Outcome.NO_CHANGES, Optional.of(revision), outcome, notes);
             }
         }
-        Duration retry = memory.applyBackoff.recordFailure();
+        Duration retry = memory.applyBackoff().recordFailure();
         String message = "applying revision " + ready.revision().abbreviated() + " failed: "
                 + outcome.errors().get(0) + "; retry in " + retry.toSeconds() + " s";
-        memory.pending = Optional.of(new Pending(revision, PendingState.FAILED, message, now));
-        memory.journaledVerdict = Optional.empty();
-        memory.lastError = Optional.of(new Problem(message, now));
-        memory.lastHostRunFailed = true;
+        memory.applyFailed(revision, message, now);
         LOG.atWarn().addKeyValue("revision", revision).log(message);
         return journal.record(now, startNanos, trigger.label(), Outcome.FAILED, Optional.of(revision), outcome, notes);
     }
