@@ -17,6 +17,7 @@ import io.qfence.daemon.git.CommitId;
 import io.qfence.daemon.journal.CycleRecord.Outcome;
 import java.time.Instant;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -83,7 +84,7 @@ final class CycleDecider {
         }
         Verdict verdict = facts.verdict().get();
         if (verdict instanceof Verdict.Blocked blocked) {
-            return new HoldRevision(blocked, "the revision is " + blocked.state().name().toLowerCase(java.util.Locale.ROOT));
+            return new HoldRevision(blocked, "the revision is " + blocked.state().name().toLowerCase(Locale.ROOT));
         }
         Verdict.Ready ready = (Verdict.Ready) verdict;
         if (facts.suspension().isPresent()) {
