@@ -5,6 +5,7 @@ import io.qfence.model.Diagnostic;
 import io.qfence.model.MilliCpus;
 import io.qfence.model.host.Addresses;
 import io.qfence.model.host.Cgroup;
+import io.qfence.model.host.CgroupLimitFile;
 import io.qfence.model.host.CgroupVersion;
 import io.qfence.model.desired.Limits;
 import io.qfence.model.desired.Vm;
@@ -104,25 +105,25 @@ final class CgroupRealizer {
         SortedMap<String, String> f = new TreeMap<>();
         if (version == CgroupVersion.V2) {
             r.cpus().ifPresent(c -> {
-                f.put("cpu.max", quota(c) + " " + PERIOD_US);
-                f.put("cpu.weight", Long.toString(clamp(c.millis() / 10, 1, 10_000)));
+                f.put(CgroupLimitFile.V2_CPU_MAX.file(), quota(c) + " " + PERIOD_US);
+                f.put(CgroupLimitFile.V2_CPU_WEIGHT.file(), Long.toString(clamp(c.millis() / 10, 1, 10_000)));
             });
-            r.memory().ifPresent(m -> f.put("memory.max", Long.toString(pages(m))));
+            r.memory().ifPresent(m -> f.put(CgroupLimitFile.V2_MEMORY_MAX.file(), Long.toString(pages(m))));
             if (vm) {
-                f.put("memory.high", "max");
-                f.put("memory.swap.max", "0");
+                f.put(CgroupLimitFile.V2_MEMORY_HIGH.file(), "max");
+                f.put(CgroupLimitFile.V2_MEMORY_SWAP_MAX.file(), "0");
             }
-            r.pids().ifPresent(p -> f.put("pids.max", Long.toString(p)));
-            r.ioWeight().ifPresent(w -> f.put("io.weight", "default " + w));
+            r.pids().ifPresent(p -> f.put(CgroupLimitFile.V2_PIDS_MAX.file(), Long.toString(p)));
+            r.ioWeight().ifPresent(w -> f.put(CgroupLimitFile.V2_IO_WEIGHT.file(), "default " + w));
         } else {
             r.cpus().ifPresent(c -> {
-                f.put("cpu/cpu.cfs_period_us", Long.toString(PERIOD_US));
-                f.put("cpu/cpu.cfs_quota_us", Long.toString(quota(c)));
-                f.put("cpu/cpu.shares", Long.toString(clamp(c.millis() * 1024L / 1000, 2, 262_144)));
+                f.put(CgroupLimitFile.V1_CPU_CFS_PERIOD.file(), Long.toString(PERIOD_US));
+                f.put(CgroupLimitFile.V1_CPU_CFS_QUOTA.file(), Long.toString(quota(c)));
+                f.put(CgroupLimitFile.V1_CPU_SHARES.file(), Long.toString(clamp(c.millis() * 1024L / 1000, 2, 262_144)));
             });
-            r.memory().ifPresent(m -> f.put("memory/memory.limit_in_bytes", Long.toString(pages(m))));
-            r.pids().ifPresent(p -> f.put("pids/pids.max", Long.toString(p)));
-            r.ioWeight().ifPresent(w -> f.put("blkio/blkio.bfq.weight", Long.toString(clamp(w, 1, 1000))));
+            r.memory().ifPresent(m -> f.put(CgroupLimitFile.V1_MEMORY_LIMIT.file(), Long.toString(pages(m))));
+            r.pids().ifPresent(p -> f.put(CgroupLimitFile.V1_PIDS_MAX.file(), Long.toString(p)));
+            r.ioWeight().ifPresent(w -> f.put(CgroupLimitFile.V1_BLKIO_BFQ_WEIGHT.file(), Long.toString(clamp(w, 1, 1000))));
         }
         return f;
     }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.qfence.model.ByteSize;
 import io.qfence.model.MilliCpus;
 import io.qfence.model.host.Cgroup;
+import io.qfence.model.host.CgroupLimitFile;
 import io.qfence.model.host.CgroupVersion;
 import io.qfence.model.host.HostFacts;
 import io.qfence.model.desired.Limits;
@@ -97,5 +98,21 @@ class CgroupRealizerTest {
         Map<String, String> v2 = CgroupRealizer.group("p", "g", odd, CgroupVersion.V2, true).files();
         assertThat(v2).containsEntry("memory.max", "999424").containsEntry("cpu.max", "1000 100000")
                 .containsEntry("cpu.weight", "1").containsEntry("io.weight", "default 9000");
+    }
+
+    @Test
+    void everyFileRealizedIsOneThePlatformObservesAndEveryLimitIsRealizedSomewhere() {
+        Limits all = new Limits(Optional.of(MilliCpus.ofCpus(2)), Optional.of(ByteSize.ofMebibytes(512)), OptionalLong.of(64),
+                OptionalInt.of(300));
+        for (CgroupVersion version : CgroupVersion.values()) {
+            Map<String, String> group = CgroupRealizer.group("p", "g", all, version, true).files();
+            java.util.Set<String> written = new java.util.TreeSet<>(group.keySet());
+            written.addAll(CgroupRealizer.render(new CgroupRealizer.Resolved(all.cpus(), all.memory(), all.pids(),
+                    all.ioWeight()), version, true).keySet());
+            written.remove("cgroup.subtree_control");
+
+            assertThat(CgroupLimitFile.inWriteOrder(version)).as("%s", version)
+                    .containsExactlyInAnyOrderElementsOf(written);
+        }
     }
 }

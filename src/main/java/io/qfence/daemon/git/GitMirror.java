@@ -8,24 +8,18 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import org.eclipse.jgit.api.Git;
 import org.eclipse.jgit.api.errors.GitAPIException;
-import org.eclipse.jgit.errors.MissingObjectException;
 import org.eclipse.jgit.errors.RepositoryNotFoundException;
 import org.eclipse.jgit.api.errors.JGitInternalException;
 import org.eclipse.jgit.lib.Constants;
 import org.eclipse.jgit.lib.ObjectId;
-import org.eclipse.jgit.lib.PersonIdent;
 import org.eclipse.jgit.lib.Ref;
 import org.eclipse.jgit.lib.Repository;
 import org.eclipse.jgit.lib.StoredConfig;
-import org.eclipse.jgit.revwalk.RevCommit;
-import org.eclipse.jgit.revwalk.RevSort;
-import org.eclipse.jgit.revwalk.RevWalk;
 import org.eclipse.jgit.storage.file.FileRepositoryBuilder;
 import org.eclipse.jgit.transport.RefSpec;
 import org.eclipse.jgit.transport.SshTransport;
@@ -55,12 +49,14 @@ public final class GitMirror implements AutoCloseable {
     private final Path directory;
     private final Repository repository;
     private final SshdSessionFactory sshSessions;
+    private final MirrorHistory history;
 
     private GitMirror(RemoteSpec remote, Path directory, Repository repository, SshdSessionFactory sshSessions) {
         this.remote = remote;
         this.directory = directory;
         this.repository = repository;
         this.sshSessions = sshSessions;
+        this.history = new MirrorHistory(repository, directory, remote.uri());
     }
 
     /**
@@ -197,7 +193,7 @@ public final class GitMirror implements AutoCloseable {
         }
         CommitId head = head(branch).orElseThrow(() -> new RevisionNotFoundException(source,
                 "the remote " + remote.uri() + " has no branch '" + branch + "'"));
-        boolean fastForward = previous.isEmpty() || isAncestor(previous.get(), head);
+        boolean fastForward = previous.isEmpty() || history.isAncestor(previous.get(), head);
         return new FetchResult(branch, previous, head, fastForward);
     }
 
@@ -213,40 +209,17 @@ public final class GitMirror implements AutoCloseable {
 
     /** Resolves anything Git can resolve to a commit (a full id, a ref name, {@code origin/main~2}). */
     public synchronized CommitInfo resolve(String revision) throws GitSourceException {
-        Objects.requireNonNull(revision, "revision");
-        ObjectId id;
-        try {
-            id = repository.resolve(revision + "^{commit}");
-        } catch (IOException | RuntimeException e) {
-            throw new RevisionNotFoundException(revision, "cannot resolve '" + revision + "': " + e.getMessage());
-        }
-        if (id == null) {
-            throw new RevisionNotFoundException(revision, "'" + revision + "' is not a commit in the cache of "
-                    + remote.uri());
-        }
-        try (RevWalk walk = new RevWalk(repository)) {
-            return toCommitInfo(walk.parseCommit(id));
-        } catch (IOException e) {
-            throw new MirrorException(directory, "cannot read commit " + id.name() + ": " + e.getMessage(), e);
-        }
+        return history.resolve(revision);
     }
 
     /** Whether the cache holds this commit (a commit dropped by a force-push may be missing from a fresh cache). */
     public synchronized boolean contains(CommitId commit) throws MirrorException {
-        try {
-            return repository.getObjectDatabase().has(ObjectId.fromString(commit.hex()));
-        } catch (IOException e) {
-            throw new MirrorException(directory, "cannot look up " + commit + ": " + e.getMessage(), e);
-        }
+        return history.contains(commit);
     }
 
     /** Whether {@code ancestor} is {@code descendant} or reachable from it through parents. */
     public synchronized boolean isAncestor(CommitId ancestor, CommitId descendant) throws GitSourceException {
-        try (RevWalk walk = new RevWalk(repository)) {
-            return walk.isMergedInto(parse(walk, ancestor), parse(walk, descendant));
-        } catch (IOException e) {
-            throw new MirrorException(directory, "cannot walk history: " + e.getMessage(), e);
-        }
+        return history.isAncestor(ancestor, descendant);
     }
 
     /**
@@ -263,27 +236,7 @@ public final class GitMirror implements AutoCloseable {
      */
     public synchronized List<CommitInfo> commitsBetween(Optional<CommitId> from, CommitId to, int limit)
             throws GitSourceException {
-        Objects.requireNonNull(from, "from");
-        Objects.requireNonNull(to, "to");
-        try (RevWalk walk = new RevWalk(repository)) {
-            walk.sort(RevSort.TOPO, true);
-            walk.sort(RevSort.REVERSE, true);
-            walk.markStart(parse(walk, to));
-            if (from.isPresent()) {
-                walk.markUninteresting(parse(walk, from.get()));
-            }
-            List<CommitInfo> commits = new ArrayList<>();
-            for (RevCommit commit : walk) {
-                if (commits.size() == limit) {
-                    throw new RevisionNotFoundException(to.hex(), "more than " + limit + " commits between "
-                            + from.map(CommitId::abbreviated).orElse("the root") + " and " + to.abbreviated());
-                }
-                commits.add(toCommitInfo(commit));
-            }
-            return commits;
-        } catch (IOException e) {
-            throw new MirrorException(directory, "cannot walk history: " + e.getMessage(), e);
-        }
+        return history.commitsBetween(from, to, limit);
     }
 
     @Override
@@ -294,31 +247,8 @@ public final class GitMirror implements AutoCloseable {
         }
     }
 
-    private RevCommit parse(RevWalk walk, CommitId commit) throws IOException, RevisionNotFoundException {
-        try {
-            return walk.parseCommit(ObjectId.fromString(commit.hex()));
-        } catch (MissingObjectException e) {
-            throw new RevisionNotFoundException(commit.hex(), "commit " + commit.abbreviated()
-                    + " is not in the cache of " + remote.uri());
-        }
-    }
-
     private static CommitId toCommitId(ObjectId id) {
         return new CommitId(id.name());
-    }
-
-    private static CommitInfo toCommitInfo(RevCommit commit) {
-        List<CommitId> parents = new ArrayList<>(commit.getParentCount());
-        for (RevCommit parent : commit.getParents()) {
-            parents.add(toCommitId(parent));
-        }
-        PersonIdent committer = commit.getCommitterIdent();
-        return new CommitInfo(toCommitId(commit), parents, person(commit.getAuthorIdent()), person(committer),
-                committer.getWhenAsInstant(), commit.getShortMessage(), commit.getRawBuffer());
-    }
-
-    private static Person person(PersonIdent ident) {
-        return new Person(ident.getName(), ident.getEmailAddress());
     }
 
     /** Reads the token for one fetch. Its content never reaches a message, a log line or an exception. */

@@ -1,6 +1,7 @@
 package io.qfence.platform.cgroup;
 
 import io.qfence.model.host.Cgroup;
+import io.qfence.model.host.CgroupLimitFile;
 import io.qfence.model.host.CgroupVersion;
 import io.qfence.platform.os.OsException;
 import java.nio.file.Path;
@@ -25,8 +26,8 @@ import java.util.TreeSet;
  * reads "max 100000"; {@code io.weight} "100" reads "default 100"): desired values must be in the read-back form,
  * or they show as drift forever.
  *
- * <p>A limit file that does not exist in the created cgroup (e.g. v1 {@code blkio.weight} when the I/O scheduler
- * has no weights, or any file of a missing controller) is an unsupported limit: it is skipped and reported in
+ * <p>A limit file that does not exist in the created cgroup (e.g. v1 {@code blkio.bfq.weight} when the I/O
+ * scheduler is not BFQ, or any file of a missing controller) is an unsupported limit: it is skipped and reported in
  * {@link Written#unsupported()}, never an error.
  */
 public final class CgroupFs {
@@ -35,13 +36,10 @@ public final class CgroupFs {
     public static final String PROCS = "cgroup.procs";
 
     /** The v2 limit files qfence manages, in the order they are written (see {@link #writeOrder}). */
-    public static final List<String> LIMIT_FILES_V2 = List.of(
-            "pids.max", "cpu.weight", "cpu.max", "io.weight", "memory.swap.max", "memory.high", "memory.max");
+    public static final List<String> LIMIT_FILES_V2 = CgroupLimitFile.inWriteOrder(CgroupVersion.V2);
 
     /** The v1 limit files qfence manages, as {@code hierarchy/file}, in the order they are written. */
-    public static final List<String> LIMIT_FILES_V1 = List.of(
-            "pids/pids.max", "cpu/cpu.shares", "cpu/cpu.cfs_period_us", "cpu/cpu.cfs_quota_us", "blkio/blkio.weight",
-            "memory/memory.limit_in_bytes");
+    public static final List<String> LIMIT_FILES_V1 = CgroupLimitFile.inWriteOrder(CgroupVersion.V1);
 
     private static final int ENOENT = 2;
     private static final int EBUSY = 16;
@@ -150,8 +148,8 @@ public final class CgroupFs {
         }
         known.stream().filter(desired.files()::containsKey).forEach(order::add);
         desired.files().keySet().stream().filter(f -> !order.contains(f)).forEach(order::add);
-        String period = "cpu/cpu.cfs_period_us";
-        String quota = "cpu/cpu.cfs_quota_us";
+        String period = CgroupLimitFile.V1_CPU_CFS_PERIOD.file();
+        String quota = CgroupLimitFile.V1_CPU_CFS_QUOTA.file();
         if (layout.version() == CgroupVersion.V1 && order.contains(period) && order.contains(quota) && quotaFirst(desired, period, quota)) {
             order.remove(quota);
             order.add(order.indexOf(period), quota);

@@ -27,7 +27,7 @@
  *       5 to 9 s for 1200 links as one netdev group ({@link io.qfence.platform.netlink.RtnlClient#deleteLinks}). An
  *       {@code ip netns del} returns at once, but the kernel's cleanup then holds the RTNL lock for about 4 s (1200
  *       links), stalling every rtnetlink user on the host. (2 vCPUs at load average 10 to 16 from parallel test
- *       suites; see {@code LinkScaleBenchmark}.)</li>
+ *       suites; {@code bench/scale links}.)</li>
  * </ul>
  */
 package io.qfence.platform.netlink;

@@ -62,7 +62,7 @@ class CgroupFsV1Test {
 
     private Cgroup vm(String quota, String memory) {
         return v1("group.web/vm.web-01/cgroup", base + "/web/web-01", Map.of(
-                "blkio/blkio.weight", "500",
+                "blkio/blkio.bfq.weight", "500",
                 "cpu/cpu.shares", "1024",
                 "cpu/cpu.cfs_period_us", "100000",
                 "cpu/cpu.cfs_quota_us", quota,
@@ -99,10 +99,10 @@ class CgroupFsV1Test {
         assertThat(witness("cpu", group.path(), "cpu.shares")).isEqualTo("2048");
         assertThat(witness("pids", vm.path(), "pids.max")).isEqualTo("64");
 
-        // blkio.weight exists only with an I/O scheduler that has weights (CFQ); here it may not: then it is unsupported
-        boolean weights = Files.exists(dir("blkio", vm.path()).resolve("blkio.weight"));
-        assertThat(results.get(1).unsupported()).isEqualTo(weights ? List.of() : List.of("blkio/blkio.weight"));
-        Cgroup expected = weights ? vm : v1(vm.address(), vm.path(), without(vm.files(), "blkio/blkio.weight"));
+        // blkio.bfq.weight exists only under the BFQ I/O scheduler; here it may not: then it is unsupported
+        boolean weights = Files.exists(dir("blkio", vm.path()).resolve("blkio.bfq.weight"));
+        assertThat(results.get(1).unsupported()).isEqualTo(weights ? List.of() : List.of("blkio/blkio.bfq.weight"));
+        Cgroup expected = weights ? vm : v1(vm.address(), vm.path(), without(vm.files(), "blkio/blkio.bfq.weight"));
         assertThat(fs.observe(vm.address(), vm.path())).contains(expected);
         assertThat(fs.read(group.address(), group.path(), group.files().keySet())).contains(group);
         assertThat(fs.list(base)).containsExactly(base + "/web", base + "/web/web-01");

@@ -13,9 +13,8 @@ import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 
 /**
- * Timings of the client at scale, printed, never asserted. Not part of the suite (the class name does not match
- * surefire's patterns): run with {@code mvn -B -q test -Dtest=NftScaleBench} and read
- * {@code target/surefire-reports/io.qfence.platform.nft.NftScaleBench-output.txt}.
+ * Timings of the client at scale, printed, never asserted. A benchmark, not a test: it lives in {@code bench/} and
+ * runs with {@code bench/scale nft} (bench/README.md); {@code NftNormalizationBenchmark} reuses its tables.
  */
 @RequiresHost(tools = {"nft", "ip"})
 class NftScaleBench {
