@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.qfence.model.host.Cgroup;
 import io.qfence.model.host.CgroupVersion;
 import io.qfence.model.host.HostFacts;
+import io.qfence.platform.cgroup.CgroupFs;
 import io.qfence.platform.cgroup.CgroupLayout;
 import io.qfence.realize.Realizer;
 import io.qfence.source.DesiredStateLoader;
@@ -156,6 +157,27 @@ class CgroupV2LabTest {
 
     @Test
     @Order(5)
+    void aProcessKilledByItsVmMemoryLimitIsCountedFromMemoryEventsAndTheLoweredLimitIsDrift() throws Exception {
+        Cgroup vm = realized().stream().filter(c -> c.address().startsWith("group.db/vm.")).findFirst().orElseThrow();
+        Path dir = ROOT.resolve(vm.path());
+        CgroupFs fs = new CgroupFs(CgroupLayout.detect());
+        assertThat(fs.oomKills(vm.path())).hasValue(0);
+        // someone lowers the limit behind qfence's back, and a process that joined before allocating outgrows it
+        write(dir.resolve("memory.max"), Long.toString(16L << 20));
+        Process hog = new ProcessBuilder("sh", "-c", "echo $$ > " + dir.resolve("cgroup.procs")
+                + " && exec sh -c 'x=$(head -c 268435456 /dev/zero | tr \"\\000\" a); echo ${#x}'").start();
+        assertThat(hog.waitFor()).as("the shell holding 256 MiB ends by SIGKILL").isEqualTo(128 + 9);
+        assertThat(fs.oomKills(vm.path()).orElseThrow()).isGreaterThanOrEqualTo(1);
+
+        CliRun drift = cli("plan");
+        assertThat(drift.exitCode()).as("plan with the lowered limit:\n%s\n%s", drift.out(), drift.err()).isEqualTo(2);
+        assertThat(drift.out()).contains(vm.address() + " will be updated in place").contains("memory.max");
+        assertThat(cli("apply", "--auto-approve").exitCode()).isZero();
+        assertThat(read(dir.resolve("memory.max"))).isEqualTo(vm.files().get("memory.max"));
+    }
+
+    @Test
+    @Order(6)
     void anEmptyDesiredStateRemovesEveryCgroupQfenceMadeAndNothingElse() throws IOException {
         deleteTree(desired.resolve("groups"));
         Files.createDirectories(desired.resolve("groups"));
