@@ -112,6 +112,26 @@ class VlanUplinkLabTest {
         List<String> arp = new ArrayList<>(frames.lines().filter(l -> l.contains("ARP")).toList());
         assertThat(arp).as("ARP frames on the switch port").isNotEmpty();
         assertThat(arp).allMatch(l -> l.contains("vlan 10,"), "tagged with web's VLAN 10 and no other");
+
+        // Inbound: the switch sends broadcasts tagged 20 (db) and 10 (web); web's port sees only the second.
+        for (int vlan : List.of(10, 20)) {
+            String dev = "sw0." + vlan;
+            Witness.run("ip", "-n", managedSwitch, "link", "add", "link", "sw0", "name", dev, "type", "vlan", "id", Integer.toString(vlan));
+            Witness.run("ip", "-n", managedSwitch, "addr", "add", "10." + vlan + ".0.251/24", "dev", dev);
+            Witness.run("ip", "-n", managedSwitch, "link", "set", dev, "up");
+        }
+        Process inbound = new ProcessBuilder("ip", "netns", "exec", guest, "timeout", "20", "tcpdump", "-l", "-n", "-i", "eth0", "arp")
+                .start();
+        Thread.sleep(2000); // as above: tcpdump attaches
+        for (int i = 0; i < 3; i++) {
+            Witness.tryRun("ip", "netns", "exec", managedSwitch, "busybox", "arping", "-c", "1", "-w", "1", "-I", "sw0.20", "10.20.0.77");
+            Witness.tryRun("ip", "netns", "exec", managedSwitch, "busybox", "arping", "-c", "1", "-w", "1", "-I", "sw0.10", "10.10.0.77");
+        }
+        inbound.waitFor(40, TimeUnit.SECONDS);
+        String seen = new String(inbound.getInputStream().readAllBytes());
+        System.out.println("MEASURE lab vlan inbound on web's port:\n" + seen);
+        assertThat(seen).as("web's VLAN 10 reaches web's port").contains("tell 10.10.0.251");
+        assertThat(seen).as("db's VLAN 20 never reaches web's port").doesNotContain("10.20.0.");
     }
 
     private static JsonNode find(JsonNode links, String name) {
