@@ -17,6 +17,7 @@ profile qfence.test.web-01 flags=(attach_disconnected) {
   /usr/lib/ipxe/** r,
   /usr/share/ipxe/** r,
   /sys/devices/system/cpu/** r,
+  /sys/devices/system/node/ r,
   /sys/devices/system/node/** r,
   owner @{PROC}/@{pid}/task/@{tid}/comm rw,
   owner @{PROC}/@{pid}/{stat,status,maps,smaps,cmdline,auxv} r,

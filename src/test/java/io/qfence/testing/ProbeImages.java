@@ -9,8 +9,15 @@ public final class ProbeImages {
 
     private ProbeImages() {}
 
-    /** A directory with {@code kernels/vmlinuz} and {@code initrds/probe.img}. */
+    /**
+     * A directory with {@code kernels/vmlinuz} and {@code initrds/probe.img}: {@code QFENCE_PROBE_IMAGES} where set
+     * (the production-kernel lab brings them in built, as it has no network to build them), else built here.
+     */
     public static synchronized Path directory() {
+        String given = System.getenv("QFENCE_PROBE_IMAGES");
+        if (built == null && given != null && !given.isEmpty()) {
+            built = Path.of(given).toAbsolutePath();
+        }
         if (built == null) {
             Path out = Path.of("target", "probe-images").toAbsolutePath();
             long start = System.nanoTime();

@@ -1,5 +1,6 @@
 package io.qfence.platform.qemu;
 
+import io.qfence.model.host.CgroupVersion;
 import io.qfence.model.host.Guest;
 import io.qfence.model.host.GuestLaunch;
 import io.qfence.model.host.GuestRuntime;
@@ -24,8 +25,10 @@ import java.util.stream.Stream;
 
 /**
  * A disposable host for probe guests, made of things only this test owns: a network namespace with a bridge, a veth
- * whose far end carries the gateway address (the "host side" the guests talk to), a cgroup subtree under each v1
- * controller, and base, images and run directories under /tmp. {@link #close} removes all of it.
+ * whose far end carries the gateway address (the "host side" the guests talk to), a cgroup subtree (under each v1
+ * controller, or one in the unified v2 hierarchy with the controllers enabled: the layout is detected, so the same
+ * tests run on this machine and in the production-kernel lab), and base, images and run directories under /tmp.
+ * {@link #close} removes all of it.
  *
  * <p>Guests are built by hand the way DESIGN.md §9 says the realizer will build them.
  */
@@ -34,6 +37,7 @@ final class ProbeHost implements AutoCloseable {
     static final Path QEMU = Path.of("/usr/bin/qemu-system-x86_64");
     static final List<String> CONTROLLERS = List.of("memory", "pids", "cpu");
     static final Path CGROUP_ROOT = Path.of("/sys/fs/cgroup");
+    static final CgroupVersion CGROUP_VERSION = io.qfence.platform.cgroup.CgroupLayout.detect().version();
 
     final String id = UUID.randomUUID().toString().substring(0, 8);
     final String name = "qfence-test-" + id;
@@ -64,9 +68,31 @@ final class ProbeHost implements AutoCloseable {
         ip("link", "set", "qfv-br", "master", bridge, "up");
         ip("addr", "add", subnetPrefix + "1/24", "dev", "qfv-host");
         ip("link", "set", "qfv-host", "up");
-        for (String controller : CONTROLLERS) {
-            Files.createDirectory(CGROUP_ROOT.resolve(controller).resolve(name));
+        if (CGROUP_VERSION == CgroupVersion.V2) {
+            // v2: the controllers reach a child only through every ancestor's cgroup.subtree_control
+            enableControllers(CGROUP_ROOT);
+            Files.createDirectory(CGROUP_ROOT.resolve(name));
+            enableControllers(CGROUP_ROOT.resolve(name));
+        } else {
+            for (String controller : CONTROLLERS) {
+                Files.createDirectory(CGROUP_ROOT.resolve(controller).resolve(name));
+            }
         }
+    }
+
+    private static void enableControllers(Path cgroup) throws IOException {
+        String enabled = Files.readString(cgroup.resolve("cgroup.subtree_control"));
+        for (String controller : CONTROLLERS) {
+            if (!List.of(enabled.trim().split("\\s+")).contains(controller)) {
+                Files.writeString(cgroup.resolve("cgroup.subtree_control"), "+" + controller);
+            }
+        }
+    }
+
+    /** The VM's cgroup that holds the memory controller's files (v1: in the memory hierarchy). */
+    static Path memoryCgroup(String hostName, String vm) {
+        return CGROUP_VERSION == CgroupVersion.V2 ? CGROUP_ROOT.resolve(hostName).resolve(vm)
+                : CGROUP_ROOT.resolve("memory").resolve(hostName).resolve(vm);
     }
 
     /** Builds (or takes from the cache) the probe image once per JVM: bin/build-probe-image. */
@@ -82,12 +108,13 @@ final class ProbeHost implements AutoCloseable {
 
     /** The VM's cgroup in each controller, created; removed by {@link #close}. */
     List<Path> cgroupFor(String vm, String memoryLimit) throws IOException {
-        List<Path> dirs = CgroupDirs.of(CGROUP_ROOT, io.qfence.model.host.CgroupVersion.V1, name + "/" + vm, CONTROLLERS);
+        List<Path> dirs = CgroupDirs.of(CGROUP_ROOT, CGROUP_VERSION, name + "/" + vm, CONTROLLERS);
         for (Path dir : dirs) {
             Files.createDirectory(dir);
             cgroups.add(dir);
         }
-        Files.writeString(CGROUP_ROOT.resolve("memory").resolve(name).resolve(vm).resolve("memory.limit_in_bytes"), memoryLimit);
+        Files.writeString(memoryCgroup(name, vm).resolve(CGROUP_VERSION == CgroupVersion.V2 ? "memory.max" : "memory.limit_in_bytes"),
+                memoryLimit);
         return dirs;
     }
 
@@ -176,8 +203,12 @@ final class ProbeHost implements AutoCloseable {
         for (int i = cgroups.size() - 1; i >= 0; i--) {
             removeCgroup(cgroups.get(i), problems);
         }
-        for (String controller : CONTROLLERS) {
-            removeCgroup(CGROUP_ROOT.resolve(controller).resolve(name), problems);
+        if (CGROUP_VERSION == CgroupVersion.V2) {
+            removeCgroup(CGROUP_ROOT.resolve(name), problems);
+        } else {
+            for (String controller : CONTROLLERS) {
+                removeCgroup(CGROUP_ROOT.resolve(controller).resolve(name), problems);
+            }
         }
         ns.delete();
         try (Stream<Path> files = Files.walk(base)) {
