@@ -10,7 +10,6 @@ import io.qfence.platform.os.PidFd;
 import io.qfence.platform.os.ProcessInfo;
 import io.qfence.platform.os.Signal;
 import io.qfence.platform.qemu.SerialConsole;
-import io.qfence.testing.ProbeImages;
 import io.qfence.testing.RequiresHost;
 import io.qfence.testing.Witness;
 import java.io.IOException;
@@ -18,8 +17,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -52,17 +49,7 @@ class ApplyGuestsTest {
     @BeforeEach
     void createSandbox() throws IOException {
         sandbox = LiveSandbox.create();
-        // A guest's QEMU runs as the VM's uid: it must be able to reach its run directory and its boot files.
-        for (Path d : List.of(sandbox.dir, sandbox.dir.resolve("run"), sandbox.dir.resolve("images"))) {
-            Files.setPosixFilePermissions(d, PosixFilePermissions.fromString("rwxr-xr-x"));
-        }
-        Path images = sandbox.dir.resolve("images");
-        for (String f : List.of("kernels/vmlinuz", "initrds/probe.img")) {
-            Files.createDirectories(images.resolve(f).getParent());
-            Files.copy(ProbeImages.directory().resolve(f), images.resolve(f), StandardCopyOption.REPLACE_EXISTING);
-        }
-        desired = sandbox.dir.resolve("desired");
-        copyTree(DESIRED, desired);
+        desired = sandbox.forGuests(DESIRED);
     }
 
     @AfterEach

@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.qfence.app.Main;
 import io.qfence.platform.os.ProcessInfo;
 import io.qfence.platform.qemu.QmpClient;
-import io.qfence.testing.ProbeImages;
 import io.qfence.testing.RequiresHost;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -16,7 +15,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,7 +22,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.TreeMap;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
@@ -61,20 +58,8 @@ class GuestKillTrialsTest {
     @BeforeEach
     void createSandbox() throws IOException {
         sandbox = LiveSandbox.create();
-        for (Path d : List.of(sandbox.dir, sandbox.dir.resolve("run"), sandbox.dir.resolve("images"))) {
-            Files.setPosixFilePermissions(d, PosixFilePermissions.fromString("rwxr-xr-x"));
-        }
-        Path images = sandbox.dir.resolve("images");
-        for (String f : List.of("kernels/vmlinuz", "initrds/probe.img")) {
-            Files.createDirectories(images.resolve(f).getParent());
-            Files.copy(ProbeImages.directory().resolve(f), images.resolve(f), StandardCopyOption.REPLACE_EXISTING);
-        }
-        desired = sandbox.dir.resolve("desired");
-        ApplyGuestsTest.copyTree(DESIRED, desired);
-        // other runs on this machine start guests at the same time: a uid range of this run's own
-        long first = 400_000 + 1000L * ThreadLocalRandom.current().nextInt(500);
-        Path host = desired.resolve("hosts/h1.yaml");
-        Files.writeString(host, Files.readString(host).replace("first: 320000\n    last: 320999", "first: " + first + "\n    last: " + (first + 999)));
+        desired = sandbox.forGuests(DESIRED);
+        LiveSandbox.privateUidRange(desired); // other runs on this machine start guests at the same time
     }
 
     @AfterEach

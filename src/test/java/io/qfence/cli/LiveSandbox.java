@@ -12,11 +12,14 @@ import io.qfence.platform.cgroup.CgroupLayout;
 import io.qfence.platform.os.NetNamespace;
 import io.qfence.realize.Realization;
 import io.qfence.testing.BundledState;
+import io.qfence.testing.ProbeImages;
 import io.qfence.testing.Witness;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -24,6 +27,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.Stream;
 
 /**
@@ -46,6 +50,45 @@ final class LiveSandbox implements AutoCloseable {
         this.name = name;
         this.dir = dir;
         this.cgroupParent = name;
+    }
+
+    /**
+     * Makes this sandbox ready for real guests and returns the copy of {@code source} it holds ({@code dir/desired}):
+     * the directories a guest's QEMU must pass through (it runs as the VM's uid) made traversable, and the probe
+     * guest's boot files under {@code images/}.
+     */
+    Path forGuests(Path source) throws IOException {
+        for (Path d : List.of(dir, dir.resolve("run"), dir.resolve("images"))) {
+            Files.setPosixFilePermissions(d, PosixFilePermissions.fromString("rwxr-xr-x"));
+        }
+        for (String f : List.of("kernels/vmlinuz", "initrds/probe.img")) {
+            Path to = dir.resolve("images").resolve(f);
+            Files.createDirectories(to.getParent());
+            Files.copy(ProbeImages.directory().resolve(f), to, StandardCopyOption.REPLACE_EXISTING);
+        }
+        Path desired = dir.resolve("desired");
+        ApplyGuestsTest.copyTree(source, desired);
+        return desired;
+    }
+
+    /**
+     * Moves the {@code vmUidRange} of every host in {@code desired} to a range of this run's own (other runs on the
+     * machine may start guests at the same time, and qfence reports a QEMU of a VM uid that is not its own) and
+     * returns its first uid.
+     */
+    static long privateUidRange(Path desired) throws IOException {
+        long first = 400_000 + 1000L * ThreadLocalRandom.current().nextInt(500);
+        try (Stream<Path> hosts = Files.list(desired.resolve("hosts"))) {
+            for (Path host : hosts.toList()) {
+                String text = Files.readString(host);
+                String moved = text.replaceFirst("first: \\d+\n(\\s+)last: \\d+", "first: " + first + "\n$1last: " + (first + 999));
+                if (moved.equals(text)) {
+                    throw new IllegalStateException(host + " has no vmUidRange to move");
+                }
+                Files.writeString(host, moved);
+            }
+        }
+        return first;
     }
 
     static LiveSandbox create() {

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.qfence.platform.os.NetNamespace;
 import io.qfence.platform.os.ProcessInfo;
 import io.qfence.platform.qemu.SerialConsole;
-import io.qfence.testing.ProbeImages;
 import io.qfence.testing.RequiresHost;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -15,12 +14,9 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -47,18 +43,8 @@ class ScopedApplyKeepsGuestIsolationTest {
     @BeforeEach
     void createSandbox() throws IOException {
         sandbox = LiveSandbox.create();
-        for (Path d : List.of(sandbox.dir, sandbox.dir.resolve("run"), sandbox.dir.resolve("images"))) {
-            Files.setPosixFilePermissions(d, PosixFilePermissions.fromString("rwxr-xr-x"));
-        }
-        Path images = sandbox.dir.resolve("images");
-        for (String f : List.of("kernels/vmlinuz", "initrds/probe.img")) {
-            Files.createDirectories(images.resolve(f).getParent());
-            Files.copy(ProbeImages.directory().resolve(f), images.resolve(f), StandardCopyOption.REPLACE_EXISTING);
-        }
-        desired = sandbox.dir.resolve("desired");
-        ApplyGuestsTest.copyTree(ApplyGuestsTest.DESIRED, desired);
-        firstUid = 400_000 + 1000L * ThreadLocalRandom.current().nextInt(500);
-        replace("hosts/h1.yaml", "first: 310000\n    last: 310999", "first: " + firstUid + "\n    last: " + (firstUid + 999));
+        desired = sandbox.forGuests(ApplyGuestsTest.DESIRED);
+        firstUid = LiveSandbox.privateUidRange(desired);
         // p-1 (bridged) and u-1 (user-mode): p-2 adds nothing here but boot time.
         String group = Files.readString(desired.resolve("groups/p1.yaml"));
         int from = group.indexOf("    - name: p-2\n");
