@@ -1,5 +1,6 @@
 package io.qfence.realize;
 
+import io.qfence.model.ConfigDigest;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.qfence.model.ByteSize;

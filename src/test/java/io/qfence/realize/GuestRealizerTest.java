@@ -1,5 +1,6 @@
 package io.qfence.realize;
 
+import io.qfence.model.ConfigDigest;
 import static io.qfence.realize.Fixtures.bridged;
 import static io.qfence.realize.Fixtures.group;
 import static io.qfence.realize.Fixtures.host;
