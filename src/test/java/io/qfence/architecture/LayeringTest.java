@@ -4,9 +4,17 @@ import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 
+import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.lang.ArchCondition;
+import com.tngtech.archunit.lang.ConditionEvents;
+import com.tngtech.archunit.lang.SimpleConditionEvent;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -112,5 +120,37 @@ class LayeringTest {
                 .should().dependOnClassesThat().resideInAnyPackage("jnr..", "com.kenai..")
                 .allowEmptyShould(true)
                 .check(classes);
+    }
+
+    /**
+     * One simple name, one meaning: two {@code Approval}s (a prompt's answer in {@code engine}, an operator's
+     * permission for a commit in {@code daemon.control}), two {@code CycleRequest}s and two {@code LiveHost}s once
+     * meant different things in different packages. Top-level classes only: a nested type is always named through
+     * its enclosing one ({@code GuestRegistry.Entry}), which says what it belongs to.
+     */
+    @Test
+    void everyTopLevelClassHasASimpleNameNoOtherOneHas() {
+        Map<String, List<String>> byName = classes.stream().filter(LayeringTest::named)
+                .collect(Collectors.groupingBy(JavaClass::getSimpleName, TreeMap::new,
+                        Collectors.mapping(JavaClass::getName, Collectors.toList())));
+        classes().that().areTopLevelClasses()
+                .should(new ArchCondition<JavaClass>("have a simple name that no other top-level class in src/main has") {
+                    @Override
+                    public void check(JavaClass type, ConditionEvents events) {
+                        if (!named(type)) {
+                            return;
+                        }
+                        List<String> same = byName.get(type.getSimpleName());
+                        boolean unique = same.size() == 1;
+                        events.add(new SimpleConditionEvent(type, unique, type.getName() + " shares its simple name with "
+                                + same.stream().filter(n -> !n.equals(type.getName())).sorted().toList()));
+                    }
+                })
+                .check(classes);
+    }
+
+    /** A real top-level class, not a {@code package-info}. */
+    private static boolean named(JavaClass type) {
+        return type.isTopLevelClass() && !type.getSimpleName().equals("package-info");
     }
 }
