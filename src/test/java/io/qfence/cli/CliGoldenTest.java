@@ -1,5 +1,6 @@
 package io.qfence.cli;
 
+import io.qfence.testing.Golden;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;

@@ -26,10 +26,7 @@ class QfenceMetricsTest {
 
         String text = exposition(metrics);
 
-        if (Boolean.getBoolean("qfence.golden.update")) {
-            Files.writeString(Path.of("src/test/resources", GOLDEN), text);
-        }
-        assertThat(text).isEqualTo(golden());
+        io.qfence.testing.Golden.assertMatches(io.qfence.testing.Golden.RESOURCES.resolve(GOLDEN), text);
     }
 
     @Test

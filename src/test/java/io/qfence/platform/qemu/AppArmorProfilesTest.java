@@ -1,5 +1,6 @@
 package io.qfence.platform.qemu;
 
+import io.qfence.testing.Golden;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -35,12 +36,12 @@ class AppArmorProfilesTest {
 
     @Test
     void theBridgedProfileMatchesItsGoldenFile() throws IOException {
-        assertThat(AppArmorProfiles.render(BRIDGED, false).text()).isEqualTo(golden("bridged.profile"));
+        Golden.assertMatches("apparmor/bridged.profile", AppArmorProfiles.render(BRIDGED, false).text());
     }
 
     @Test
     void theUserModeProfileMatchesItsGoldenFile() throws IOException {
-        assertThat(AppArmorProfiles.render(userMode(), false).text()).isEqualTo(golden("user-mode.profile"));
+        Golden.assertMatches("apparmor/user-mode.profile", AppArmorProfiles.render(userMode(), false).text());
     }
 
     @Test
@@ -79,14 +80,5 @@ class AppArmorProfilesTest {
                 BRIDGED.config(), BRIDGED.state(), launch, BRIDGED.runtime());
         assertThatThrownBy(() -> AppArmorProfiles.render(globbing, false))
                 .hasMessage("path /srv/qfence/images/disks/*.qcow2 cannot go into an AppArmor profile: use only [A-Za-z0-9._+/-]");
-    }
-
-    private static String golden(String name) throws IOException {
-        Path file = Path.of("src/test/resources/golden/apparmor", name);
-        if (Boolean.getBoolean("qfence.updateGolden")) {
-            Files.createDirectories(file.getParent());
-            Files.writeString(file, AppArmorProfiles.render(name.startsWith("user") ? userMode() : BRIDGED, false).text());
-        }
-        return Files.readString(file, StandardCharsets.UTF_8);
     }
 }
