@@ -1,8 +1,8 @@
 package io.qfence.cli;
 
-import io.qfence.testing.Golden;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.qfence.testing.Golden;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 

@@ -1,6 +1,5 @@
 package io.qfence.cli;
 
-import io.qfence.testing.Golden;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.qfence.daemon.CycleOutcome;
@@ -20,6 +19,7 @@ import io.qfence.daemon.journal.CycleRecord.PlanSummary;
 import io.qfence.daemon.journal.LastApplied;
 import io.qfence.model.host.GuestState;
 import io.qfence.testing.GitCli;
+import io.qfence.testing.Golden;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;

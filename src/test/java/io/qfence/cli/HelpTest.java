@@ -1,9 +1,9 @@
 package io.qfence.cli;
 
-import io.qfence.testing.Golden;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 
+import io.qfence.testing.Golden;
 import java.lang.reflect.Field;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -1,12 +1,12 @@
 package io.qfence.realize;
 
-import io.qfence.model.ConfigDigest;
 import static io.qfence.realize.Fixtures.bridged;
 import static io.qfence.realize.Fixtures.group;
 import static io.qfence.realize.Fixtures.host;
 import static io.qfence.realize.Fixtures.userMode;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.qfence.model.ConfigDigest;
 import io.qfence.model.desired.DesiredState;
 import io.qfence.model.desired.Egress;
 import io.qfence.model.desired.Group;

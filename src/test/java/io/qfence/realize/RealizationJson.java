@@ -15,9 +15,6 @@ import io.qfence.model.host.NftSet;
 import io.qfence.model.host.NftTable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 
 /** A readable JSON rendering of a realization for golden files: every object, the policy and the reachability. */
 final class RealizationJson {

@@ -8,8 +8,6 @@ import io.qfence.model.host.NftChain;
 import io.qfence.model.host.NftRule;
 import io.qfence.model.host.NftTable;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
 import java.util.TreeSet;

@@ -1,6 +1,5 @@
 package io.qfence.platform.qemu;
 
-import io.qfence.testing.Golden;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -10,10 +9,9 @@ import io.qfence.model.desired.HostOverrides;
 import io.qfence.model.host.Capability;
 import io.qfence.model.host.HostFacts;
 import io.qfence.testing.BundledState;
+import io.qfence.testing.Golden;
 import io.qfence.testing.RequiresHost;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.EnumSet;

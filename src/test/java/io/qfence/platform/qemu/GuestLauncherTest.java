@@ -2,6 +2,7 @@ package io.qfence.platform.qemu;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.qfence.model.ConfigDigest;
 import io.qfence.model.host.Guest;
 import io.qfence.platform.os.ProcessInfo;
 import io.qfence.testing.RequiresHost;

@@ -1,5 +1,6 @@
 package io.qfence.platform.qemu;
 
+import io.qfence.model.ConfigDigest;
 import io.qfence.model.host.CgroupVersion;
 import io.qfence.model.host.Guest;
 import io.qfence.model.host.GuestLaunch;
