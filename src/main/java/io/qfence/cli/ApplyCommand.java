@@ -1,7 +1,7 @@
 package io.qfence.cli;
 
 import io.qfence.apply.ApplyReport;
-import io.qfence.engine.Approval;
+import io.qfence.engine.PlanApproval;
 import io.qfence.engine.Cycle;
 import io.qfence.engine.CycleRequest;
 import io.qfence.engine.Engine;
@@ -80,17 +80,17 @@ final class ApplyCommand implements Callable<Integer> {
         PrintWriter out = cl.getOut();
         PrintWriter err = cl.getErr();
         Plan saved = savedPlan == null ? null : readPlan(savedPlan);
-        CycleRequest request = LiveHost.request(context, source, host, scope);
+        CycleRequest request = LiveHostCommands.request(context, source, host, scope);
         ProgressPrinter printer = ProgressPrinter.of(progress, out);
         Cycle cycle;
-        try (HostPorts ports = LiveHost.connect(context, host, "apply")) {
+        try (HostPorts ports = LiveHostCommands.connect(context, host, "apply")) {
             Engine engine = new Engine(ports, context.clock());
-            Approval shown = (plan, warnings) -> approve(plan, warnings, printer, out, err);
-            Approval approval = autoApprove ? shown : Approval.asking(shown);
+            PlanApproval shown = (plan, warnings) -> approve(plan, warnings, printer, out, err);
+            PlanApproval approval = autoApprove ? shown : PlanApproval.asking(shown);
             cycle = saved == null ? engine.apply(request, approval, printer, "qfence apply")
                     : engine.applySaved(request, saved, approval, printer, "qfence apply");
         }
-        LiveHost.warn(err, cycle.warnings().subList(Math.min(warned, cycle.warnings().size()), cycle.warnings().size()));
+        LiveHostCommands.warn(err, cycle.warnings().subList(Math.min(warned, cycle.warnings().size()), cycle.warnings().size()));
         int code = report(cycle, printer, out, err);
         out.flush();
         err.flush();
@@ -99,7 +99,7 @@ final class ApplyCommand implements Callable<Integer> {
 
     /** Shows the plan, then asks unless told not to. */
     private boolean approve(Plan plan, List<String> warnings, ProgressPrinter printer, PrintWriter out, PrintWriter err) {
-        LiveHost.warn(err, warnings);
+        LiveHostCommands.warn(err, warnings);
         warned = warnings.size();
         if (progress == ProgressPrinter.Mode.json) {
             printer.planned(plan);
@@ -134,8 +134,8 @@ final class ApplyCommand implements Callable<Integer> {
         switch (cycle.outcome()) {
             case NO_CHANGES -> {
                 if (text) {
-                    out.println("No changes. The host matches the desired state. (observe " + LiveHost.format(t.observe()) + ", plan "
-                            + LiveHost.format(t.plan()) + ")");
+                    out.println("No changes. The host matches the desired state. (observe " + LiveHostCommands.format(t.observe()) + ", plan "
+                            + LiveHostCommands.format(t.plan()) + ")");
                 }
                 return ExitCodes.OK;
             }
@@ -155,9 +155,9 @@ final class ApplyCommand implements Callable<Integer> {
                     Summary s = plan.summary();
                     out.println();
                     out.println("Apply complete: " + s.add() + " added, " + s.change() + " changed, " + s.destroy() + " destroyed, "
-                            + s.start() + " started, " + s.stop() + " stopped, in " + LiveHost.format(t.total()) + " (observe "
-                            + LiveHost.format(t.observe()) + ", plan " + LiveHost.format(t.plan()) + ", apply "
-                            + LiveHost.format(t.apply().orElseThrow()) + ").");
+                            + s.start() + " started, " + s.stop() + " stopped, in " + LiveHostCommands.format(t.total()) + " (observe "
+                            + LiveHostCommands.format(t.observe()) + ", plan " + LiveHostCommands.format(t.plan()) + ", apply "
+                            + LiveHostCommands.format(t.apply().orElseThrow()) + ").");
                 }
                 return ExitCodes.OK;
             }

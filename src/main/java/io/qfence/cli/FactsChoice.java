@@ -30,7 +30,7 @@ record FactsChoice(HostFacts facts, String source) {
         return switch (choice) {
             case "typical" -> new FactsChoice(HostFacts.TYPICAL, "assumed: a typical host; --facts this-host or FILE chooses others");
             case "this-host" -> {
-                try (HostPorts ports = LiveHost.connect(context, host, "plan --empty --facts this-host")) {
+                try (HostPorts ports = LiveHostCommands.connect(context, host, "plan --empty --facts this-host")) {
                     yield new FactsChoice(ports.facts().facts(), "as observed on this host");
                 }
             }

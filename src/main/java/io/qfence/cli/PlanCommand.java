@@ -138,10 +138,10 @@ final class PlanCommand implements Callable<Integer> {
 
     private Plan planLive(HostOptions host) {
         Cycle cycle;
-        try (HostPorts ports = LiveHost.connect(context, host, "plan --live")) {
-            cycle = new Engine(ports, context.clock()).plan(LiveHost.request(context, source, host, scope));
+        try (HostPorts ports = LiveHostCommands.connect(context, host, "plan --live")) {
+            cycle = new Engine(ports, context.clock()).plan(LiveHostCommands.request(context, source, host, scope));
         }
-        LiveHost.warn(spec.commandLine().getErr(), cycle.warnings());
+        LiveHostCommands.warn(spec.commandLine().getErr(), cycle.warnings());
         cycle.warnings().forEach(sourceWarnings::add);
         assumed = cycle.observed().facts();
         factsSource = "observed on this host";

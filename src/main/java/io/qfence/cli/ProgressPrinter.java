@@ -84,17 +84,17 @@ abstract class ProgressPrinter implements ApplyListener {
 
         @Override
         public synchronized void finished(Step step, Duration took) {
-            say(step, head(step) + " … done (" + LiveHost.format(took) + ")", true);
+            say(step, head(step) + " … done (" + LiveHostCommands.format(took) + ")", true);
         }
 
         @Override
         public synchronized void finishedInBatch(Step step, int size, Duration took) {
-            say(step, head(step) + " … done (one of " + size + " in a batch of " + LiveHost.format(took) + ")", true);
+            say(step, head(step) + " … done (one of " + size + " in a batch of " + LiveHostCommands.format(took) + ")", true);
         }
 
         @Override
         public synchronized void failed(Step step, Duration took, HostOperationException error) {
-            say(step, head(step) + " … failed (" + LiveHost.format(took) + "): " + error.getMessage(), true);
+            say(step, head(step) + " … failed (" + LiveHostCommands.format(took) + "): " + error.getMessage(), true);
         }
 
         @Override

@@ -62,8 +62,8 @@ final class StateCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         ObservedHost observed;
         List<String> warnings;
-        try (HostPorts ports = LiveHost.connect(context, host, "state")) {
-            Cycle cycle = new Engine(ports, context.clock()).plan(LiveHost.request(context, source, host, scope));
+        try (HostPorts ports = LiveHostCommands.connect(context, host, "state")) {
+            Cycle cycle = new Engine(ports, context.clock()).plan(LiveHostCommands.request(context, source, host, scope));
             observed = cycle.observed();
             warnings = cycle.warnings();
         }
@@ -71,7 +71,7 @@ final class StateCommand implements Callable<Integer> {
             err.println("warning: " + f.kind() + " " + f.name() + " is not qfence's (" + f.reason() + "); qfence leaves it alone");
         }
         // What loading and realization warned about (e.g. AppArmor preferred but unavailable) holds for what state shows.
-        LiveHost.warn(err, warnings);
+        LiveHostCommands.warn(err, warnings);
         err.flush();
         String json = SnapshotCodec.toJson(observed);
         PrintWriter out = spec.commandLine().getOut();

@@ -10,7 +10,7 @@ import io.qfence.daemon.CycleDecision.HostStep;
 import io.qfence.daemon.CycleDecision.LeaveHost;
 import io.qfence.daemon.CycleDecision.NoNewRevision;
 import io.qfence.daemon.CycleDecision.RevisionStep;
-import io.qfence.daemon.CycleRequest.Mode;
+import io.qfence.daemon.ConvergeRequest.Mode;
 import io.qfence.daemon.control.DaemonStatus.PendingState;
 import io.qfence.daemon.control.Suspension;
 import io.qfence.daemon.git.CommitId;

@@ -1,6 +1,6 @@
 package io.qfence.daemon;
 
-import io.qfence.daemon.CycleRequest.Mode;
+import io.qfence.daemon.ConvergeRequest.Mode;
 import io.qfence.daemon.git.CommitId;
 import java.time.Instant;
 import java.util.List;

@@ -6,7 +6,7 @@ import io.qfence.apply.Step;
 import io.qfence.daemon.journal.CycleRecord.ActionResult;
 import io.qfence.daemon.journal.CycleRecord.Drift;
 import io.qfence.daemon.journal.CycleRecord.PlanSummary;
-import io.qfence.engine.Approval;
+import io.qfence.engine.PlanApproval;
 import io.qfence.engine.Cycle;
 import io.qfence.engine.Engine;
 import io.qfence.host.HostConnector;
@@ -78,15 +78,15 @@ public final class EngineCycle implements ReconcileCycle {
     }
 
     @Override
-    public CycleOutcome run(CycleRequest request) {
+    public CycleOutcome run(ConvergeRequest request) {
         io.qfence.engine.CycleRequest engineRequest = new io.qfence.engine.CycleRequest(
                 () -> new LoadResult(Optional.of(request.state()), List.of()), Optional.of(request.host()), overrides, scope);
         try (HostPorts ports = connector.connect(target)) {
             // "today" for expiring exceptions is the daemon's: the cycle realizes as of the daemon's clock
             Engine engine = new Engine(ports, Clock.fixed(request.now(), ZoneOffset.UTC));
             StepResults steps = new StepResults();
-            Cycle cycle = request.mode() == CycleRequest.Mode.APPLY
-                    ? engine.apply(engineRequest, Approval.AUTO, steps, LOCK_HOLDER)
+            Cycle cycle = request.mode() == ConvergeRequest.Mode.APPLY
+                    ? engine.apply(engineRequest, PlanApproval.AUTO, steps, LOCK_HOLDER)
                     : engine.plan(engineRequest);
             return outcome(cycle, steps);
         }

@@ -1,6 +1,6 @@
 package io.qfence.daemon;
 
-import io.qfence.daemon.CycleRequest.Mode;
+import io.qfence.daemon.ConvergeRequest.Mode;
 import io.qfence.daemon.control.DaemonStatus;
 import io.qfence.daemon.control.DaemonStatus.Problem;
 import io.qfence.daemon.control.Suspension;
@@ -46,7 +46,7 @@ final class HostCheckStep {
         }
         CycleOutcome outcome;
         try {
-            outcome = host.run(new CycleRequest(settings.host(), state, mode, now));
+            outcome = host.run(new ConvergeRequest(settings.host(), state, mode, now));
         } catch (LockHeldException e) {
             // qfence apply is at work: look again at the next poll, not a whole drift interval later
             String message = "host check skipped: " + e.getMessage();

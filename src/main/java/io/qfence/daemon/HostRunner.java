@@ -30,7 +30,7 @@ final class HostRunner {
      *
      * @throws LockHeldException when the lock is held, here or by a cycle that takes it itself
      */
-    CycleOutcome run(CycleRequest request) {
+    CycleOutcome run(ConvergeRequest request) {
         AutoCloseable lock;
         try {
             lock = hostLock.acquire();
@@ -48,7 +48,7 @@ final class HostRunner {
         }
     }
 
-    private CycleOutcome runHostCycle(CycleRequest request) {
+    private CycleOutcome runHostCycle(ConvergeRequest request) {
         try {
             return hostCycle.run(request);
         } catch (LockHeldException e) {

@@ -2,7 +2,7 @@ package io.qfence.daemon;
 
 /**
  * One reconcile cycle against this host, as the daemon needs it: realize a desired state, observe the host, plan,
- * and (in {@link CycleRequest.Mode#APPLY}) apply. The engine implements it; the daemon decides <em>which</em> desired
+ * and (in {@link ConvergeRequest.Mode#APPLY}) apply. The engine implements it; the daemon decides <em>which</em> desired
  * state to hand it and <em>whether</em> to apply, and records what came back.
  *
  * <p>Implementations report failures in the outcome ({@link CycleOutcome#errors()}) rather than by throwing, so that
@@ -12,7 +12,7 @@ package io.qfence.daemon;
 @FunctionalInterface
 public interface ReconcileCycle {
 
-    CycleOutcome run(CycleRequest request);
+    CycleOutcome run(ConvergeRequest request);
 
     /**
      * Whether the cycle takes the state lock ({@code stateDir/qfence.lock}) itself while it applies, as the engine

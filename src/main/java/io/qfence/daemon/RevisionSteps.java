@@ -1,6 +1,6 @@
 package io.qfence.daemon;
 
-import io.qfence.daemon.CycleRequest.Mode;
+import io.qfence.daemon.ConvergeRequest.Mode;
 import io.qfence.daemon.control.DaemonStatus;
 import io.qfence.daemon.control.DaemonStatus.Problem;
 import io.qfence.daemon.journal.CycleRecord;
@@ -75,7 +75,7 @@ final class RevisionSteps {
         String revision = ready.revision().hex();
         CycleOutcome outcome;
         try {
-            outcome = host.run(new CycleRequest(settings.host(), ready.state(), Mode.APPLY, now));
+            outcome = host.run(new ConvergeRequest(settings.host(), ready.state(), Mode.APPLY, now));
         } catch (LockHeldException e) {
             String message = "revision " + ready.revision().abbreviated() + " not applied: " + e.getMessage();
             memory.applyLocked(revision, message, now);

@@ -51,7 +51,7 @@ import java.util.Optional;
  * <ul>
  *   <li>{@link #plan} is read-only: no lock, nothing written.</li>
  *   <li>{@link #apply} takes the state lock ({@code stateDir/qfence.lock}) before it observes, so the plan it applies
- *       cannot be overtaken by another apply, asks the {@link Approval}, applies, and after a complete success records
+ *       cannot be overtaken by another apply, asks the {@link PlanApproval}, applies, and after a complete success records
  *       the realization as the last applied one ({@link LastAppliedObjects}), which later plans use to tell drift.</li>
  *   <li>{@link #applySaved} applies a plan made earlier, after checking (under the lock) that the host is still
  *       exactly as it was when the plan was made.</li>
@@ -90,7 +90,7 @@ public final class Engine {
      * @param lockHolder how this process names itself in the lock file, e.g. {@code qfence apply}
      * @throws io.qfence.model.errors.LockHeldException when another apply or the daemon holds the lock
      */
-    public Cycle apply(CycleRequest request, Approval approval, ApplyListener listener, String lockHolder) {
+    public Cycle apply(CycleRequest request, PlanApproval approval, ApplyListener listener, String lockHolder) {
         Prepared p = prepare(request);
         if (approval.asks()) {
             return applyAsked(request, p, approval, listener, lockHolder);
@@ -117,7 +117,7 @@ public final class Engine {
      * A person is asked: plan without the lock (a "no" writes nothing), then, on "yes", take the lock, observe again and
      * apply the approved plan only if the host is still as it was planned against (as for a saved plan).
      */
-    private Cycle applyAsked(CycleRequest request, Prepared p, Approval approval, ApplyListener listener, String lockHolder) {
+    private Cycle applyAsked(CycleRequest request, Prepared p, PlanApproval approval, ApplyListener listener, String lockHolder) {
         Planned planned = observeAndPlan(p, request.scope());
         Plan plan = planned.plan;
         if (!plan.isApplicable()) {
@@ -139,7 +139,7 @@ public final class Engine {
         try (StateLock lock = lock(p, lockHolder)) {
             Planned fresh = observeAndPlan(p, request.scope());
             PlanCodec.requireFresh(plan, fresh.observed);
-            return applyPlanned(p, request.scope(), planned, plan, Approval.AUTO, listener, true);
+            return applyPlanned(p, request.scope(), planned, plan, PlanApproval.AUTO, listener, true);
         } catch (IOException e) {
             throw new HostOperationException("host", "the state lock in " + p.stateDir + " failed: " + e.getMessage(), e);
         }
@@ -150,7 +150,7 @@ public final class Engine {
      *
      * @throws io.qfence.model.errors.StalePlanException when the host changed since
      */
-    public Cycle applySaved(CycleRequest request, Plan saved, Approval approval, ApplyListener listener, String lockHolder) {
+    public Cycle applySaved(CycleRequest request, Plan saved, PlanApproval approval, ApplyListener listener, String lockHolder) {
         Prepared p = prepare(request);
         if (!saved.host().equals(p.host.name())) {
             throw new UsageException("the saved plan is for host '" + saved.host() + "', not for '" + p.host.name() + "'");
@@ -163,7 +163,7 @@ public final class Engine {
             if (!approval.approve(saved, List.copyOf(asked.warnings))) {
                 return asked.cycle(Cycle.Outcome.DECLINED, Optional.empty());
             }
-            approval = Approval.AUTO;
+            approval = PlanApproval.AUTO;
         }
         try (StateLock lock = lock(p, lockHolder)) {
             Planned fresh = observeAndPlan(p, request.scope());
@@ -186,7 +186,7 @@ public final class Engine {
         }
     }
 
-    private Cycle applyPlanned(Prepared p, Scope scope, Planned planned, Plan plan, Approval approval, ApplyListener listener,
+    private Cycle applyPlanned(Prepared p, Scope scope, Planned planned, Plan plan, PlanApproval approval, ApplyListener listener,
                                boolean recordOnSuccess) {
         if (!approval.approve(plan, List.copyOf(planned.warnings))) {
             return planned.cycle(Cycle.Outcome.DECLINED, Optional.empty());

@@ -85,8 +85,8 @@ public final class SnapshotCodec {
     }
 
     /**
-     * Format 1.0 files written before guests carried {@code runtime.unrecorded} (guest records in {@code stateDir},
-     * the realization last applied, saved plans and snapshots of qfence up to 2026-12) lack that field, and reading is
+     * Format 1.0 files written before guests carried {@code runtime.unrecorded} (the realization last applied, saved
+     * plans and snapshots of qfence up to 2026-12; guest records have a format of their own) lack that field, and reading is
      * strict. A guest that such a qfence wrote was, by construction, recorded: the field is filled in as
      * {@code false}, so an upgrade with guests running keeps every record readable. True when something was filled in.
      */

@@ -3,6 +3,7 @@ package io.qfence.realize;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.qfence.model.ByteSize;
+import io.qfence.model.ConfigDigest;
 import io.qfence.model.host.Addresses;
 import io.qfence.model.host.Guest;
 import io.qfence.model.host.GuestLaunch;

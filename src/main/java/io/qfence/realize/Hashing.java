@@ -3,9 +3,8 @@ package io.qfence.realize;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 
-/** SHA-256 helpers for the deterministic choices of realization (uids, MACs, config digests). */
+/** SHA-256 helpers for the deterministic choices of realization (uids, MACs); the config digest is {@link io.qfence.model.ConfigDigest}. */
 final class Hashing {
 
     private Hashing() {}
@@ -16,10 +15,6 @@ final class Hashing {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is required by every Java platform", e);
         }
-    }
-
-    static String sha256Hex(String text) {
-        return HexFormat.of().formatHex(sha256(text));
     }
 
     /** The first eight bytes of SHA-256(text) as an unsigned-compatible long. */

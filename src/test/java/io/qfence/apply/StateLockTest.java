@@ -76,6 +76,26 @@ class StateLockTest {
         }
     }
 
+    /**
+     * fcntl locks belong to the process and closing any descriptor of the file drops them all: refusing a second
+     * owner in this process must not open (and close) the lock file, or the first owner would silently lose its lock.
+     */
+    @Test
+    void refusingASecondOwnerInTheSameProcessKeepsTheFirstOwnersLock() throws Exception {
+        try (StateLock first = StateLock.acquire(stateDir, "qfence daemon")) {
+            assertThatThrownBy(() -> StateLock.acquire(stateDir, "qfence apply")).isInstanceOf(LockHeldException.class);
+
+            Process other = startHolder("qfence apply");
+            try (BufferedReader out = reader(other)) {
+                assertThat(other.waitFor(60, TimeUnit.SECONDS)).isTrue();
+                assertThat(other.exitValue()).isNotZero();
+                assertThat(out.readLine()).isNull();
+            } finally {
+                other.destroyForcibly();
+            }
+        }
+    }
+
     @Test
     void aLockFileWithoutAHolderStillRefusesWithAPlainMessage() {
         assertThat(new LockHeldException(Path.of("/var/lib/qfence/qfence.lock"), Optional.empty()))

@@ -4,9 +4,17 @@ import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 
+import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.lang.ArchCondition;
+import com.tngtech.archunit.lang.ConditionEvents;
+import com.tngtech.archunit.lang.SimpleConditionEvent;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -25,6 +33,15 @@ class LayeringTest {
                 .importPackages("io.qfence");
     }
 
+    /**
+     * The table of DESIGN §1, row by row. Each adapter package is a layer of its own, so that one adapter cannot
+     * quietly build on another (the guest adapter once used the cgroup adapter, {@code realize} and the plan's
+     * snapshot format): adapters use {@code host}, {@code model} and {@code platform.os} only.
+     *
+     * <p>One exception, stated here and in DESIGN §1: {@code platform.sandbox} builds the adapters of its private
+     * namespace itself ({@code NetnsSandbox.create}) and so uses the four adapters, until issue 15 point 2 gives it
+     * its collaborators from the composition root. Nothing else may use it but {@code app}.
+     */
     @Test
     void layersOnlyDependInward() {
         layeredArchitecture().consideringOnlyDependenciesInLayers().withOptionalLayers(true)
@@ -33,7 +50,12 @@ class LayeringTest {
                 .layer("realize").definedBy("io.qfence.realize..")
                 .layer("plan").definedBy("io.qfence.plan..")
                 .layer("host").definedBy("io.qfence.host..")
-                .layer("platform").definedBy("io.qfence.platform..")
+                .layer("platform.os").definedBy("io.qfence.platform.os..")
+                .layer("platform.netlink").definedBy("io.qfence.platform.netlink..")
+                .layer("platform.nft").definedBy("io.qfence.platform.nft..")
+                .layer("platform.cgroup").definedBy("io.qfence.platform.cgroup..")
+                .layer("platform.qemu").definedBy("io.qfence.platform.qemu..")
+                .layer("platform.sandbox").definedBy("io.qfence.platform.sandbox..")
                 .layer("apply").definedBy("io.qfence.apply..")
                 .layer("engine").definedBy("io.qfence.engine..")
                 .layer("verify").definedBy("io.qfence.verify..")
@@ -46,13 +68,29 @@ class LayeringTest {
                 .whereLayer("verify").mayOnlyBeAccessedByLayers("cli", "app")
                 .whereLayer("engine").mayOnlyBeAccessedByLayers("verify", "daemon", "cli", "app")
                 .whereLayer("apply").mayOnlyBeAccessedByLayers("engine", "verify", "daemon", "cli", "app")
-                .whereLayer("platform").mayOnlyBeAccessedByLayers("app")
-                .whereLayer("host").mayOnlyBeAccessedByLayers("platform", "apply", "engine", "verify", "daemon", "cli", "app")
-                .whereLayer("plan").mayOnlyBeAccessedByLayers("host", "apply", "engine", "verify", "daemon", "cli", "app", "platform")
-                .whereLayer("realize").mayOnlyBeAccessedByLayers("plan", "apply", "engine", "verify", "daemon", "cli", "app", "platform")
+                .whereLayer("platform.sandbox").mayOnlyBeAccessedByLayers("app")
+                .whereLayer("platform.sandbox").mayOnlyAccessLayers(
+                        "host", "model", "platform.os", "platform.netlink", "platform.nft", "platform.cgroup", "platform.qemu")
+                .whereLayer("platform.netlink").mayOnlyBeAccessedByLayers("platform.sandbox", "app")
+                .whereLayer("platform.netlink").mayOnlyAccessLayers(ADAPTER_MAY_USE)
+                .whereLayer("platform.nft").mayOnlyBeAccessedByLayers("platform.sandbox", "app")
+                .whereLayer("platform.nft").mayOnlyAccessLayers(ADAPTER_MAY_USE)
+                .whereLayer("platform.cgroup").mayOnlyBeAccessedByLayers("platform.sandbox", "app")
+                .whereLayer("platform.cgroup").mayOnlyAccessLayers(ADAPTER_MAY_USE)
+                .whereLayer("platform.qemu").mayOnlyBeAccessedByLayers("platform.sandbox", "app")
+                .whereLayer("platform.qemu").mayOnlyAccessLayers(ADAPTER_MAY_USE)
+                .whereLayer("platform.os").mayOnlyBeAccessedByLayers(
+                        "platform.netlink", "platform.nft", "platform.cgroup", "platform.qemu", "platform.sandbox", "app")
+                .whereLayer("platform.os").mayOnlyAccessLayers("host", "model")
+                .whereLayer("host").mayOnlyBeAccessedByLayers("platform.os", "platform.netlink", "platform.nft", "platform.cgroup",
+                        "platform.qemu", "platform.sandbox", "apply", "engine", "verify", "daemon", "cli", "app")
+                .whereLayer("plan").mayOnlyBeAccessedByLayers("host", "apply", "engine", "verify", "daemon", "cli", "app")
+                .whereLayer("realize").mayOnlyBeAccessedByLayers("plan", "apply", "engine", "verify", "daemon", "cli", "app")
                 .whereLayer("source").mayOnlyBeAccessedByLayers("engine", "daemon", "cli", "app")
                 .check(classes);
     }
+
+    private static final String[] ADAPTER_MAY_USE = {"host", "model", "platform.os"};
 
     @Test
     void modelUsesOnlyTheJdk() {
@@ -82,5 +120,37 @@ class LayeringTest {
                 .should().dependOnClassesThat().resideInAnyPackage("jnr..", "com.kenai..")
                 .allowEmptyShould(true)
                 .check(classes);
+    }
+
+    /**
+     * One simple name, one meaning: two {@code Approval}s (a prompt's answer in {@code engine}, an operator's
+     * permission for a commit in {@code daemon.control}), two {@code CycleRequest}s and two {@code LiveHost}s once
+     * meant different things in different packages. Top-level classes only: a nested type is always named through
+     * its enclosing one ({@code GuestRegistry.Entry}), which says what it belongs to.
+     */
+    @Test
+    void everyTopLevelClassHasASimpleNameNoOtherOneHas() {
+        Map<String, List<String>> byName = classes.stream().filter(LayeringTest::named)
+                .collect(Collectors.groupingBy(JavaClass::getSimpleName, TreeMap::new,
+                        Collectors.mapping(JavaClass::getName, Collectors.toList())));
+        classes().that().areTopLevelClasses()
+                .should(new ArchCondition<JavaClass>("have a simple name that no other top-level class in src/main has") {
+                    @Override
+                    public void check(JavaClass type, ConditionEvents events) {
+                        if (!named(type)) {
+                            return;
+                        }
+                        List<String> same = byName.get(type.getSimpleName());
+                        boolean unique = same.size() == 1;
+                        events.add(new SimpleConditionEvent(type, unique, type.getName() + " shares its simple name with "
+                                + same.stream().filter(n -> !n.equals(type.getName())).sorted().toList()));
+                    }
+                })
+                .check(classes);
+    }
+
+    /** A real top-level class, not a {@code package-info}. */
+    private static boolean named(JavaClass type) {
+        return type.isTopLevelClass() && !type.getSimpleName().equals("package-info");
     }
 }

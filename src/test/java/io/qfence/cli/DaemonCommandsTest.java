@@ -3,7 +3,7 @@ package io.qfence.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.qfence.daemon.CycleOutcome;
-import io.qfence.daemon.CycleRequest;
+import io.qfence.daemon.ConvergeRequest;
 import io.qfence.daemon.HostObservation;
 import io.qfence.daemon.HostObservation.GuestStatus;
 import io.qfence.daemon.control.Approval;
@@ -19,6 +19,7 @@ import io.qfence.daemon.journal.CycleRecord.PlanSummary;
 import io.qfence.daemon.journal.LastApplied;
 import io.qfence.model.host.GuestState;
 import io.qfence.testing.GitCli;
+import io.qfence.testing.Golden;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -45,7 +46,7 @@ class DaemonCommandsTest {
         copy(Path.of("src/test/resources/invalid/_base"), origin.dir().resolve("desired-state"));
         origin.run("add", "desired-state");
         origin.run("commit", "-q", "-m", "alpha and beta");
-        List<CycleRequest> requests = new ArrayList<>();
+        List<ConvergeRequest> requests = new ArrayList<>();
         CycleFactory cycles = where -> request -> {
             requests.add(request);
             boolean first = requests.size() == 1;
@@ -64,7 +65,7 @@ class DaemonCommandsTest {
         assertThat(first.out()).startsWith("applied " + head.substring(0, 12) + " (once, 1 action)\n");
         assertThat(second.exitCode()).isZero();
         assertThat(second.out()).isEqualTo("no changes " + head.substring(0, 12) + " (once)\n");
-        assertThat(requests).extracting(CycleRequest::mode).containsOnly(CycleRequest.Mode.APPLY);
+        assertThat(requests).extracting(ConvergeRequest::mode).containsOnly(ConvergeRequest.Mode.APPLY);
         assertThat(LastApplied.read(tmp.resolve("state")).orElseThrow().revision().hex()).isEqualTo(head);
         assertThat(DaemonLock.running(tmp.resolve("state"))).as("--once releases its lock").isEmpty();
     }

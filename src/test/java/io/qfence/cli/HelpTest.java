@@ -3,6 +3,7 @@ package io.qfence.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 
+import io.qfence.testing.Golden;
 import java.lang.reflect.Field;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -2,6 +2,7 @@ package io.qfence.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.qfence.testing.Golden;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

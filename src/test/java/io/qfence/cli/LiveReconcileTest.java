@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.qfence.app.Main;
 import io.qfence.daemon.CycleOutcome;
-import io.qfence.daemon.CycleRequest;
+import io.qfence.daemon.ConvergeRequest;
 import io.qfence.daemon.ReconcileCycle;
 import io.qfence.daemon.ReconcileDaemon;
 import io.qfence.daemon.journal.CycleRecord;
@@ -75,7 +75,7 @@ class LiveReconcileTest {
     private final BlockingQueue<Finished> finished = new LinkedBlockingQueue<>();
 
     /** A cycle the engine finished, and when. */
-    record Finished(CycleRequest request, CycleOutcome outcome, Instant at) {}
+    record Finished(ConvergeRequest request, CycleOutcome outcome, Instant at) {}
 
     @BeforeEach
     void setUp() throws IOException {
@@ -125,7 +125,7 @@ class LiveReconcileTest {
         Instant committed = Instant.now();
         String moved = moveReplicationPort(work);
         Finished applied = awaitCycle(f -> f.request().state().revision().equals(moved)
-                && f.request().mode() == CycleRequest.Mode.APPLY);
+                && f.request().mode() == ConvergeRequest.Mode.APPLY);
         System.out.printf("measured: commit to applied by the schedule (--interval 1s): %d ms%n",
                 Duration.between(committed, applied.at()).toMillis());
 
@@ -280,7 +280,7 @@ class LiveReconcileTest {
         ReconcileCycle engine = context.cycles().create(command.where(options));
         ReconcileCycle observed = new ReconcileCycle() {
             @Override
-            public CycleOutcome run(CycleRequest request) {
+            public CycleOutcome run(ConvergeRequest request) {
                 CycleOutcome outcome = engine.run(request);
                 finished.add(new Finished(request, outcome, Instant.now()));
                 return outcome;

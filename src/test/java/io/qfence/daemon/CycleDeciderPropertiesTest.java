@@ -12,7 +12,7 @@ import io.qfence.daemon.CycleDecision.HoldRevision;
 import io.qfence.daemon.CycleDecision.LeaveHost;
 import io.qfence.daemon.CycleDecision.NoNewRevision;
 import io.qfence.daemon.CycleDecision.SkipFetch;
-import io.qfence.daemon.CycleRequest.Mode;
+import io.qfence.daemon.ConvergeRequest.Mode;
 import io.qfence.daemon.control.DaemonStatus.PendingState;
 import io.qfence.daemon.control.Suspension;
 import io.qfence.daemon.git.CommitId;

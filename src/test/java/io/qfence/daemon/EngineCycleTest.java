@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.qfence.apply.StateLock;
-import io.qfence.daemon.CycleRequest.Mode;
+import io.qfence.daemon.ConvergeRequest.Mode;
 import io.qfence.daemon.journal.CycleRecord.ActionResult;
 import io.qfence.daemon.journal.CycleRecord.Drift;
 import io.qfence.host.FakeHost;
@@ -54,8 +54,8 @@ class EngineCycleTest {
         return new EngineCycle(connector, new HostTarget(Optional.of("qf-test"), Optional.empty()), overrides, scope);
     }
 
-    static CycleRequest request(Mode mode) {
-        return new CycleRequest(BundledState.HOST, BundledState.state(), mode, BundledState.CLOCK.instant());
+    static ConvergeRequest request(Mode mode) {
+        return new ConvergeRequest(BundledState.HOST, BundledState.state(), mode, BundledState.CLOCK.instant());
     }
 
     @Test

@@ -20,13 +20,13 @@ import java.util.function.Function;
  */
 final class FakeCycle implements ReconcileCycle {
 
-    final List<CycleRequest> requests = new ArrayList<>();
-    private final java.util.concurrent.BlockingQueue<CycleRequest> arrivals = new java.util.concurrent.LinkedBlockingQueue<>();
-    private final Deque<Function<CycleRequest, CycleOutcome>> scripted = new ArrayDeque<>();
+    final List<ConvergeRequest> requests = new ArrayList<>();
+    private final java.util.concurrent.BlockingQueue<ConvergeRequest> arrivals = new java.util.concurrent.LinkedBlockingQueue<>();
+    private final Deque<Function<ConvergeRequest, CycleOutcome>> scripted = new ArrayDeque<>();
     private String lastRevision;
 
     /** The next cycle answers this. */
-    FakeCycle then(Function<CycleRequest, CycleOutcome> outcome) {
+    FakeCycle then(Function<ConvergeRequest, CycleOutcome> outcome) {
         scripted.add(outcome);
         return this;
     }
@@ -34,7 +34,7 @@ final class FakeCycle implements ReconcileCycle {
     /** The next cycle finds a deleted tap and (in APPLY mode) recreates it. */
     FakeCycle thenDrift(String address) {
         return then(request -> {
-            boolean heal = request.mode() == CycleRequest.Mode.APPLY;
+            boolean heal = request.mode() == ConvergeRequest.Mode.APPLY;
             return new CycleOutcome(Optional.of("sha256:drift"), Optional.of(new PlanSummary(1, 0, 0)),
                     heal ? List.of(new ActionResult(address, "create", "ok", 3, Optional.empty())) : List.of(),
                     List.of(new Drift(address, "link", heal)), List.of(), heal ? Optional.of(Duration.ofMillis(3))
@@ -49,16 +49,16 @@ final class FakeCycle implements ReconcileCycle {
     }
 
     @Override
-    public synchronized CycleOutcome run(CycleRequest request) {
+    public synchronized CycleOutcome run(ConvergeRequest request) {
         requests.add(request);
         arrivals.add(request);
-        Function<CycleRequest, CycleOutcome> next = scripted.poll();
+        Function<ConvergeRequest, CycleOutcome> next = scripted.poll();
         if (next != null) {
             lastRevision = request.state().revision();
             return next.apply(request);
         }
-        boolean changed = !request.state().revision().equals(lastRevision) && request.mode() == CycleRequest.Mode.APPLY;
-        if (request.mode() == CycleRequest.Mode.APPLY) {
+        boolean changed = !request.state().revision().equals(lastRevision) && request.mode() == ConvergeRequest.Mode.APPLY;
+        if (request.mode() == ConvergeRequest.Mode.APPLY) {
             lastRevision = request.state().revision();
         }
         return new CycleOutcome(Optional.of("sha256:" + request.state().revision()),
@@ -69,8 +69,8 @@ final class FakeCycle implements ReconcileCycle {
     }
 
     /** The next request the daemon makes, waiting at most {@code timeout} (fails the test otherwise). */
-    CycleRequest awaitRequest(Duration timeout) throws InterruptedException {
-        CycleRequest request = arrivals.poll(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    ConvergeRequest awaitRequest(Duration timeout) throws InterruptedException {
+        ConvergeRequest request = arrivals.poll(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
         if (request == null) {
             throw new AssertionError("no cycle within " + timeout + "; so far: " + requests());
         }
@@ -78,11 +78,11 @@ final class FakeCycle implements ReconcileCycle {
     }
 
     /** Waits for the next request for {@code revision}, skipping others. */
-    CycleRequest awaitRevision(String revision, Duration timeout) throws InterruptedException {
+    ConvergeRequest awaitRevision(String revision, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             long left = deadline - System.nanoTime();
-            CycleRequest request = arrivals.poll(Math.max(0, left), java.util.concurrent.TimeUnit.NANOSECONDS);
+            ConvergeRequest request = arrivals.poll(Math.max(0, left), java.util.concurrent.TimeUnit.NANOSECONDS);
             if (request == null) {
                 throw new AssertionError("no cycle for " + revision + " within " + timeout + "; so far: " + requests());
             }
@@ -97,11 +97,11 @@ final class FakeCycle implements ReconcileCycle {
         arrivals.clear();
     }
 
-    synchronized List<CycleRequest> requests() {
+    synchronized List<ConvergeRequest> requests() {
         return List.copyOf(requests);
     }
 
-    synchronized CycleRequest last() {
+    synchronized ConvergeRequest last() {
         return requests.get(requests.size() - 1);
     }
 

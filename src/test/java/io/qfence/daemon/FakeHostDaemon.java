@@ -33,12 +33,12 @@ public final class FakeHostDaemon {
         System.exit(Cli.commandLine(context).execute(Arrays.copyOfRange(args, 1, args.length)));
     }
 
-    private static CycleOutcome apply(Path hostDir, CycleRequest request) {
+    private static CycleOutcome apply(Path hostDir, ConvergeRequest request) {
         try {
             Path state = hostDir.resolve("state");
             String revision = request.state().revision();
             String current = Files.exists(state) ? Files.readString(state).strip() : "";
-            if (request.mode() != CycleRequest.Mode.APPLY || current.equals(revision)) {
+            if (request.mode() != ConvergeRequest.Mode.APPLY || current.equals(revision)) {
                 return new CycleOutcome(Optional.of("sha256:" + revision), Optional.of(new PlanSummary(0, 0, 0)),
                         List.of(), List.of(), List.of(), Optional.empty(), Optional.of(HostObservation.NONE));
             }

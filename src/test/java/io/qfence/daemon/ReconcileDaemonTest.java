@@ -3,7 +3,7 @@ package io.qfence.daemon;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.qfence.daemon.CycleRequest.Mode;
+import io.qfence.daemon.ConvergeRequest.Mode;
 import io.qfence.daemon.control.DaemonLock;
 import io.qfence.daemon.control.DaemonStatus;
 import io.qfence.daemon.control.Suspension;
@@ -112,7 +112,7 @@ class ReconcileDaemonTest {
         assertThat(post("/hooks/git", push, Map.of("X-Hub-Signature-256", sign(push), "X-GitHub-Event", "push")))
                 .isEqualTo(204);
 
-        CycleRequest applied = host.awaitRequest(WAIT);
+        ConvergeRequest applied = host.awaitRequest(WAIT);
         assertThat(applied.state().revision()).isEqualTo(second);
         assertThat(applied.mode()).isEqualTo(Mode.APPLY);
         awaitUntil(() -> lastApplied().equals(second));
@@ -141,7 +141,7 @@ class ReconcileDaemonTest {
         awaitUntil(() -> lastApplied().equals(second));
 
         host.thenDrift("group.alpha/vm.alpha-app/tap");
-        CycleRequest check = host.awaitRequest(WAIT);
+        ConvergeRequest check = host.awaitRequest(WAIT);
         assertThat(check.state().revision()).isEqualTo(second);
         awaitUntil(() -> Journal.read(stateDir).records().stream().anyMatch(r -> r.trigger().equals("drift")
                 && !r.drift().isEmpty()));
@@ -171,11 +171,11 @@ class ReconcileDaemonTest {
         awaitUntil(() -> DaemonStatus.read(stateDir).flatMap(DaemonStatus::pending)
                 .filter(p -> p.revision().equals(second)).isPresent());
         assertThat(lastApplied()).isEqualTo(first);
-        assertThat(host.requests()).extracting(CycleRequest::mode).containsExactly(Mode.APPLY, Mode.PLAN_ONLY);
+        assertThat(host.requests()).extracting(ConvergeRequest::mode).containsExactly(Mode.APPLY, Mode.PLAN_ONLY);
         assertThat(get("/metrics").body()).contains("qfence_suspended 1.0");
 
         Suspension.remove(stateDir);
-        CycleRequest resumed = host.awaitRevision(second, WAIT);
+        ConvergeRequest resumed = host.awaitRevision(second, WAIT);
         assertThat(resumed.mode()).isEqualTo(Mode.APPLY);
         awaitUntil(() -> lastApplied().equals(second));
         awaitUntil(() -> get("/readyz").status() == 200);

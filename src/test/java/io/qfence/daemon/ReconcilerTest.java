@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.prometheus.metrics.expositionformats.ExpositionFormats;
 import io.qfence.apply.StateLock;
-import io.qfence.daemon.CycleRequest.Mode;
+import io.qfence.daemon.ConvergeRequest.Mode;
 import io.qfence.daemon.control.Approval;
 import io.qfence.daemon.control.DaemonStatus;
 import io.qfence.daemon.control.DaemonStatus.PendingState;

@@ -68,12 +68,12 @@ class EngineTest {
         FakeHost host = new FakeHost();
         Engine engine = new Engine(host.ports(), BundledState.CLOCK);
 
-        Cycle first = engine.apply(request(Scope.WITHOUT_GUESTS), Approval.AUTO, ApplyListener.SILENT, "test");
+        Cycle first = engine.apply(request(Scope.WITHOUT_GUESTS), PlanApproval.AUTO, ApplyListener.SILENT, "test");
 
         assertThat(first.outcome()).isEqualTo(Cycle.Outcome.APPLIED);
         assertThat(first.timings().apply()).isPresent();
         assertThat(LastAppliedObjects.read(stateDir)).contains(first.desired());
-        assertThat(engine.apply(request(Scope.WITHOUT_GUESTS), Approval.AUTO, ApplyListener.SILENT, "test").outcome())
+        assertThat(engine.apply(request(Scope.WITHOUT_GUESTS), PlanApproval.AUTO, ApplyListener.SILENT, "test").outcome())
                 .isEqualTo(Cycle.Outcome.NO_CHANGES);
 
         Cgroup web = (Cgroup) first.desired().stream().filter(o -> o.address().equals("group.web/cgroup")).findFirst().orElseThrow();
@@ -102,7 +102,7 @@ class EngineTest {
     void anApplyWhileAnotherHoldsTheLockFailsAtOnceNamingTheHolder() throws Exception {
         FakeHost host = new FakeHost();
         try (StateLock held = StateLock.acquire(stateDir, "qfence daemon")) {
-            assertThatThrownBy(() -> new Engine(host.ports(), BundledState.CLOCK).apply(request(Scope.WITHOUT_GUESTS), Approval.AUTO,
+            assertThatThrownBy(() -> new Engine(host.ports(), BundledState.CLOCK).apply(request(Scope.WITHOUT_GUESTS), PlanApproval.AUTO,
                     ApplyListener.SILENT, "qfence apply"))
                     .isInstanceOf(LockHeldException.class)
                     .hasMessageContaining("(qfence daemon)");
@@ -118,16 +118,16 @@ class EngineTest {
         Link bridge = (Link) realization().object("group.web/bridge").orElseThrow();
         host.put(bridge);
 
-        assertThatThrownBy(() -> engine.applySaved(request(Scope.WITHOUT_GUESTS), saved, Approval.AUTO, ApplyListener.SILENT, "test"))
+        assertThatThrownBy(() -> engine.applySaved(request(Scope.WITHOUT_GUESTS), saved, PlanApproval.AUTO, ApplyListener.SILENT, "test"))
                 .isInstanceOf(StalePlanException.class).hasMessageEndingWith("; make a new plan");
         assertThat(host.calls()).isEmpty();
 
         host.remove("group.web/bridge");
-        Cycle applied = engine.applySaved(request(Scope.WITHOUT_GUESTS), saved, Approval.AUTO, ApplyListener.SILENT, "test");
+        Cycle applied = engine.applySaved(request(Scope.WITHOUT_GUESTS), saved, PlanApproval.AUTO, ApplyListener.SILENT, "test");
         assertThat(applied.outcome()).isEqualTo(Cycle.Outcome.APPLIED);
         assertThat(applied.warnings()).noneMatch(w -> w.contains("desired state changed"));
         assertThat(stateDir.resolve(LastAppliedObjects.FILE_NAME)).exists();
-        assertThatThrownBy(() -> engine.applySaved(request(Scope.WITHOUT_GUESTS).withHost("hv9"), saved, Approval.AUTO,
+        assertThatThrownBy(() -> engine.applySaved(request(Scope.WITHOUT_GUESTS).withHost("hv9"), saved, PlanApproval.AUTO,
                 ApplyListener.SILENT, "test")).isInstanceOf(UsageException.class);
     }
 
@@ -150,7 +150,7 @@ class EngineTest {
                     s.groups().stream().filter(g -> !g.name().equals("ci")).toList())), List.of());
         }, Optional.empty(), HostOverrides.NONE, Scope.WITHOUT_GUESTS);
 
-        Cycle cycle = new Engine(host.ports(), BundledState.CLOCK).apply(withoutCi, Approval.AUTO, ApplyListener.SILENT, "test");
+        Cycle cycle = new Engine(host.ports(), BundledState.CLOCK).apply(withoutCi, PlanApproval.AUTO, ApplyListener.SILENT, "test");
 
         assertThat(cycle.outcome()).isEqualTo(Cycle.Outcome.NOT_APPLICABLE);
         String because = ", which is running; the plan must stop it first (include guests in the scope, or stop the guest)";

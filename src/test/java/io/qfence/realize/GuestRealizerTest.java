@@ -6,6 +6,7 @@ import static io.qfence.realize.Fixtures.host;
 import static io.qfence.realize.Fixtures.userMode;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.qfence.model.ConfigDigest;
 import io.qfence.model.desired.DesiredState;
 import io.qfence.model.desired.Egress;
 import io.qfence.model.desired.Group;

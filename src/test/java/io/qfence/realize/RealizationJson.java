@@ -15,9 +15,6 @@ import io.qfence.model.host.NftSet;
 import io.qfence.model.host.NftTable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 
 /** A readable JSON rendering of a realization for golden files: every object, the policy and the reachability. */
 final class RealizationJson {
@@ -119,24 +116,8 @@ final class RealizationJson {
         }
     }
 
-    /**
-     * Compares with the golden file; with {@code -Dqfence.golden.update=true} (or when the file is missing) writes it
-     * instead and fails, so a new or changed golden file is always reviewed before it is committed.
-     */
+    /** Compares with {@code golden/realize/RESOURCE} ({@link io.qfence.testing.Golden}: write and fail on update). */
     static void assertGolden(String actual, String resource) {
-        Path file = Path.of("src/test/resources/golden/realize", resource);
-        try {
-            boolean update = Boolean.getBoolean("qfence.golden.update");
-            if (update || !Files.exists(file)) {
-                Files.createDirectories(file.getParent());
-                Files.writeString(file, actual, StandardCharsets.UTF_8);
-                throw new AssertionError("wrote " + file + "; review it, then run again without qfence.golden.update");
-            }
-            String expected = Files.readString(file, StandardCharsets.UTF_8);
-            org.assertj.core.api.Assertions.assertThat(actual).as("golden file %s (regenerate with -Dqfence.golden.update=true)", file)
-                    .isEqualTo(expected);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        io.qfence.testing.Golden.assertMatches("realize/" + resource, actual);
     }
 }

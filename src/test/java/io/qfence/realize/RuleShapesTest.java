@@ -8,8 +8,6 @@ import io.qfence.model.host.NftChain;
 import io.qfence.model.host.NftRule;
 import io.qfence.model.host.NftTable;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
 import java.util.TreeSet;
@@ -24,12 +22,7 @@ class RuleShapesTest {
     @Test
     void catalogueFileIsExactlyWhatTheEncoderProduces() throws IOException {
         String actual = RuleShapes.json();
-        if (Boolean.getBoolean("qfence.golden.update") || !Files.exists(CATALOGUE)) {
-            Files.createDirectories(CATALOGUE.getParent());
-            Files.writeString(CATALOGUE, actual, StandardCharsets.UTF_8);
-            throw new AssertionError("wrote " + CATALOGUE + "; review it, then run again");
-        }
-        assertThat(actual).isEqualTo(Files.readString(CATALOGUE, StandardCharsets.UTF_8));
+        io.qfence.testing.Golden.assertMatches(CATALOGUE, actual);
     }
 
     @Test

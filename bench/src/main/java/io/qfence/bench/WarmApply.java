@@ -3,7 +3,7 @@ package io.qfence.bench;
 import io.qfence.app.Main;
 import io.qfence.apply.ApplyListener;
 import io.qfence.apply.Step;
-import io.qfence.engine.Approval;
+import io.qfence.engine.PlanApproval;
 import io.qfence.engine.Cycle;
 import io.qfence.engine.CycleRequest;
 import io.qfence.engine.DesiredStateSource;
@@ -85,7 +85,7 @@ public final class WarmApply {
                 long t0 = System.nanoTime();
                 Cycle cycle;
                 try (HostPorts ports = Main.liveHost().connect(target)) {
-                    cycle = new Engine(ports, clock).apply(request, Approval.AUTO, kinds, "qfence bench");
+                    cycle = new Engine(ports, clock).apply(request, PlanApproval.AUTO, kinds, "qfence bench");
                 }
                 long wall = System.nanoTime() - t0;
                 if (cycle.outcome() != Cycle.Outcome.APPLIED) {

@@ -1,5 +1,6 @@
 package io.qfence.platform.cgroup;
 
+import io.qfence.host.CgroupProcesses;
 import io.qfence.model.host.Cgroup;
 import io.qfence.model.host.CgroupLimitFile;
 import io.qfence.model.host.CgroupVersion;
@@ -30,7 +31,7 @@ import java.util.TreeSet;
  * scheduler is not BFQ, or any file of a missing controller) is an unsupported limit: it is skipped and reported in
  * {@link Written#unsupported()}, never an error.
  */
-public final class CgroupFs {
+public final class CgroupFs implements CgroupProcesses {
 
     public static final String SUBTREE_CONTROL = "cgroup.subtree_control";
     public static final String PROCS = "cgroup.procs";
@@ -337,6 +338,7 @@ public final class CgroupFs {
      * Observation needs two levels (groups and their VMs): not descending into each VM's directory saves one
      * directory read per VM and hierarchy (4000 of 4800 at 1000 VMs on v1).
      */
+    @Override
     public List<String> list(String parent, int depth) {
         if (depth < 1) {
             throw new IllegalArgumentException("depth must be at least 1, got " + depth);
@@ -362,6 +364,7 @@ public final class CgroupFs {
     }
 
     /** The pids in {@code path} (the union over v1 hierarchies), sorted. */
+    @Override
     public List<Long> pids(String path) {
         Set<Long> pids = new TreeSet<>();
         for (Path dir : directories(path)) {
@@ -473,6 +476,7 @@ public final class CgroupFs {
     // ------------------------------------------------------------------------------------------------ paths
 
     /** The directories of cgroup {@code path}: one per v1 hierarchy, or the one v2 directory. */
+    @Override
     public List<Path> directories(String path) {
         return hierarchies().stream().map(h -> h.resolve(path)).toList();
     }

@@ -13,7 +13,7 @@ import jnr.ffi.Pointer;
  */
 final class NftContext implements AutoCloseable {
 
-    private static final Native.LibNftables LIB = Native.LIB;
+    private static final NftNative.LibNftables LIB = NftNative.LIB;
 
     private Pointer ctx;
 
@@ -22,7 +22,7 @@ final class NftContext implements AutoCloseable {
     }
 
     static NftContext open() {
-        Pointer ctx = LIB.nft_ctx_new(Native.LibNftables.NFT_CTX_DEFAULT);
+        Pointer ctx = LIB.nft_ctx_new(NftNative.LibNftables.NFT_CTX_DEFAULT);
         if (ctx == null || ctx.address() == 0) {
             throw new NftException("nft_ctx_new", "returned NULL (out of memory, or no netfilter socket in this namespace)");
         }
@@ -34,9 +34,9 @@ final class NftContext implements AutoCloseable {
             if (LIB.nft_ctx_buffer_error(ctx) != 0) {
                 throw new NftException("nft_ctx_buffer_error", "cannot buffer library errors");
             }
-            LIB.nft_ctx_output_set_flags(ctx, Native.LibNftables.NFT_CTX_OUTPUT_JSON);
+            LIB.nft_ctx_output_set_flags(ctx, NftNative.LibNftables.NFT_CTX_OUTPUT_JSON);
             int flags = LIB.nft_ctx_output_get_flags(ctx);
-            if ((flags & Native.LibNftables.NFT_CTX_OUTPUT_JSON) == 0) {
+            if ((flags & NftNative.LibNftables.NFT_CTX_OUTPUT_JSON) == 0) {
                 // a libnftables built without JSON support silently ignores the flag
                 throw new NftException("nft_ctx_output_set_flags(JSON)", "libnftables was built without JSON support");
             }

@@ -40,7 +40,7 @@ public final class Descriptor implements AutoCloseable {
     @Override
     public void close() {
         if (closed.compareAndSet(false, true)) {
-            Native.check(Native.LIBC.close(number), "close " + describes);
+            OsNative.check(OsNative.LIBC.close(number), "close " + describes);
         }
     }
 

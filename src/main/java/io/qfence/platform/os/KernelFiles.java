@@ -23,17 +23,17 @@ public final class KernelFiles {
 
     /** The whole file as UTF-8 text, exactly as the kernel returns it (trailing newline included). */
     public static String read(Path path) {
-        int fd = Native.check(Native.LIBC.open(path.toString(), Native.LibC.O_RDONLY | Native.LibC.O_CLOEXEC, 0), "open " + path);
+        int fd = OsNative.check(OsNative.LIBC.open(path.toString(), OsNative.LibC.O_RDONLY | OsNative.LibC.O_CLOEXEC, 0), "open " + path);
         try {
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             byte[] buf = new byte[CHUNK];
             while (true) {
-                long n = Native.LIBC.read(fd, buf, buf.length);
+                long n = OsNative.LIBC.read(fd, buf, buf.length);
                 if (n < 0) {
-                    if (Native.errno() == EINTR) {
+                    if (OsNative.errno() == EINTR) {
                         continue;
                     }
-                    Native.check(-1, "read " + path);
+                    OsNative.check(-1, "read " + path);
                 }
                 if (n == 0) {
                     return out.toString(StandardCharsets.UTF_8);
@@ -41,7 +41,7 @@ public final class KernelFiles {
                 out.write(buf, 0, (int) n);
             }
         } finally {
-            Native.LIBC.close(fd);
+            OsNative.LIBC.close(fd);
         }
     }
 
@@ -51,27 +51,27 @@ public final class KernelFiles {
      */
     public static void write(Path path, String value) {
         byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
-        int fd = Native.check(Native.LIBC.open(path.toString(), O_WRONLY | Native.LibC.O_CLOEXEC, 0), "open " + path);
+        int fd = OsNative.check(OsNative.LIBC.open(path.toString(), O_WRONLY | OsNative.LibC.O_CLOEXEC, 0), "open " + path);
         try {
             long n;
             do {
-                n = Native.LIBC.write(fd, bytes, bytes.length);
-            } while (n < 0 && Native.errno() == EINTR);
+                n = OsNative.LIBC.write(fd, bytes, bytes.length);
+            } while (n < 0 && OsNative.errno() == EINTR);
             if (n < 0) {
-                Native.check(-1, "write '" + value.strip() + "' to " + path);
+                OsNative.check(-1, "write '" + value.strip() + "' to " + path);
             }
             if (n != bytes.length) {
                 // cgroupfs consumes a value whole or not at all; a short write means the kernel took part of it
                 throw new OsException("write '" + value.strip() + "' to " + path, 0, "short write: " + n + " of " + bytes.length + " bytes");
             }
         } finally {
-            Native.LIBC.close(fd);
+            OsNative.LIBC.close(fd);
         }
     }
 
     /** {@code mkdir(2)}: on cgroupfs this creates a cgroup; {@code EEXIST} when it already exists. */
     public static void mkdir(Path path, int mode) {
-        Native.check(Native.LIBC.mkdir(path.toString(), mode), "mkdir " + path);
+        OsNative.check(OsNative.LIBC.mkdir(path.toString(), mode), "mkdir " + path);
     }
 
     // struct dirent (glibc, 64-bit): d_ino u64, d_off s64, d_reclen u16, d_type u8, then d_name
@@ -87,15 +87,15 @@ public final class KernelFiles {
      * over 95% of observing the host). An entry whose type the file system does not report is stat'ed.
      */
     public static java.util.List<String> subdirectories(Path dir) {
-        jnr.ffi.Pointer stream = Native.LIBC.opendir(dir.toString());
+        jnr.ffi.Pointer stream = OsNative.LIBC.opendir(dir.toString());
         if (stream == null) {
-            Native.check(-1, "opendir " + dir);
+            OsNative.check(-1, "opendir " + dir);
         }
         java.util.List<String> names = new java.util.ArrayList<>();
         try {
             while (true) {
                 // null is the end (readdir's only error, EBADF, cannot happen on a stream opendir gave us)
-                jnr.ffi.Pointer entry = Native.LIBC.readdir(stream);
+                jnr.ffi.Pointer entry = OsNative.LIBC.readdir(stream);
                 if (entry == null) {
                     break;
                 }
@@ -110,7 +110,7 @@ public final class KernelFiles {
                 }
             }
         } finally {
-            Native.LIBC.closedir(stream);
+            OsNative.LIBC.closedir(stream);
         }
         names.sort(null);
         return names;
@@ -118,6 +118,6 @@ public final class KernelFiles {
 
     /** {@code rmdir(2)}: on cgroupfs this removes an empty cgroup; {@code EBUSY} while it has processes or children. */
     public static void rmdir(Path path) {
-        Native.check(Native.LIBC.rmdir(path.toString()), "rmdir " + path);
+        OsNative.check(OsNative.LIBC.rmdir(path.toString()), "rmdir " + path);
     }
 }

@@ -63,18 +63,18 @@ public final class NetNamespace implements AutoCloseable {
         try {
             this.path = executor.submit(() -> {
                 if (unshareFresh) {
-                    Native.check(Native.LIBC.unshare(Native.LibC.CLONE_NEWNET), "unshare(CLONE_NEWNET)");
-                    descriptor = Native.check(Native.LIBC.open("/proc/thread-self/ns/net", Native.LibC.O_RDONLY | Native.LibC.O_CLOEXEC, 0),
+                    OsNative.check(OsNative.LIBC.unshare(OsNative.LibC.CLONE_NEWNET), "unshare(CLONE_NEWNET)");
+                    descriptor = OsNative.check(OsNative.LIBC.open("/proc/thread-self/ns/net", OsNative.LibC.O_RDONLY | OsNative.LibC.O_CLOEXEC, 0),
                             "open /proc/thread-self/ns/net");
                     // "PID/task/TID": the namespace's path for as long as this thread holds it
                     return Path.of("/proc").resolve(Files.readSymbolicLink(Path.of("/proc/thread-self"))).resolve("ns/net");
                 }
-                int fd = Native.check(Native.LIBC.open(mountPath.toString(), Native.LibC.O_RDONLY | Native.LibC.O_CLOEXEC, 0),
+                int fd = OsNative.check(OsNative.LIBC.open(mountPath.toString(), OsNative.LibC.O_RDONLY | OsNative.LibC.O_CLOEXEC, 0),
                         "open " + mountPath);
                 try {
-                    Native.check(Native.LIBC.setns(fd, Native.LibC.CLONE_NEWNET), "setns " + mountPath);
+                    OsNative.check(OsNative.LIBC.setns(fd, OsNative.LibC.CLONE_NEWNET), "setns " + mountPath);
                 } catch (RuntimeException e) {
-                    Native.LIBC.close(fd);
+                    OsNative.LIBC.close(fd);
                     throw e;
                 }
                 descriptor = fd;
@@ -104,8 +104,8 @@ public final class NetNamespace implements AutoCloseable {
         }
         // unshare() moves the calling thread only; do it on a throwaway thread so no JVM thread is left inside.
         Thread creator = new Thread(() -> {
-            Native.check(Native.LIBC.unshare(Native.LibC.CLONE_NEWNET), "unshare(CLONE_NEWNET)");
-            Native.check(Native.LIBC.mount("/proc/thread-self/ns/net", path.toString(), "none", Native.LibC.MS_BIND, null),
+            OsNative.check(OsNative.LIBC.unshare(OsNative.LibC.CLONE_NEWNET), "unshare(CLONE_NEWNET)");
+            OsNative.check(OsNative.LIBC.mount("/proc/thread-self/ns/net", path.toString(), "none", OsNative.LibC.MS_BIND, null),
                     "bind-mount netns onto " + path);
         }, "netns-create-" + name);
         RuntimeException[] failure = new RuntimeException[1];
@@ -221,16 +221,16 @@ public final class NetNamespace implements AutoCloseable {
         } catch (IOException e) {
             throw new OsException("mkdir " + dir, EIO, io.qfence.model.errors.IoMessages.describe(e));
         }
-        if (Native.LIBC.mount("", dir.toString(), "none", Native.LibC.MS_SHARED | Native.LibC.MS_REC, null) == 0) {
+        if (OsNative.LIBC.mount("", dir.toString(), "none", OsNative.LibC.MS_SHARED | OsNative.LibC.MS_REC, null) == 0) {
             return;
         }
-        if (Native.errno() != Native.LibC.EINVAL) {
-            Native.check(-1, "make " + dir + " a shared mount");
+        if (OsNative.errno() != OsNative.LibC.EINVAL) {
+            OsNative.check(-1, "make " + dir + " a shared mount");
         }
         // EINVAL: not a mount point yet. Bind it onto itself, then retry.
-        Native.check(Native.LIBC.mount(dir.toString(), dir.toString(), "none", Native.LibC.MS_BIND | Native.LibC.MS_REC, null),
+        OsNative.check(OsNative.LIBC.mount(dir.toString(), dir.toString(), "none", OsNative.LibC.MS_BIND | OsNative.LibC.MS_REC, null),
                 "bind-mount " + dir + " onto itself");
-        Native.check(Native.LIBC.mount("", dir.toString(), "none", Native.LibC.MS_SHARED | Native.LibC.MS_REC, null),
+        OsNative.check(OsNative.LIBC.mount("", dir.toString(), "none", OsNative.LibC.MS_SHARED | OsNative.LibC.MS_REC, null),
                 "make " + dir + " a shared mount");
     }
 
@@ -323,7 +323,7 @@ public final class NetNamespace implements AutoCloseable {
         int fd = descriptor;
         descriptor = -1;
         if (fd >= 0) {
-            Native.LIBC.close(fd);
+            OsNative.LIBC.close(fd);
         }
     }
 
@@ -341,13 +341,13 @@ public final class NetNamespace implements AutoCloseable {
     /** Unmounts (lazily) and unlinks; tries both, so a half-made namespace is cleaned too, then reports the first error. */
     private static void removeMount(Path path) {
         OsException failure = null;
-        if (Native.LIBC.umount2(path.toString(), Native.LibC.MNT_DETACH) != 0 && Native.errno() != Native.LibC.EINVAL) {
-            failure = new OsException("umount " + path, Native.errno(), Native.LIBC.strerror(Native.errno()));
+        if (OsNative.LIBC.umount2(path.toString(), OsNative.LibC.MNT_DETACH) != 0 && OsNative.errno() != OsNative.LibC.EINVAL) {
+            failure = new OsException("umount " + path, OsNative.errno(), OsNative.LIBC.strerror(OsNative.errno()));
         }
-        if (Native.LIBC.unlink(path.toString()) != 0) {
-            int errno = Native.errno();
+        if (OsNative.LIBC.unlink(path.toString()) != 0) {
+            int errno = OsNative.errno();
             if (failure == null) {
-                failure = new OsException("unlink " + path, errno, Native.LIBC.strerror(errno));
+                failure = new OsException("unlink " + path, errno, OsNative.LIBC.strerror(errno));
             }
         }
         if (failure != null) {

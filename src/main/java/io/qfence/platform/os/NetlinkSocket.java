@@ -33,25 +33,25 @@ public final class NetlinkSocket implements AutoCloseable {
 
     /** Opens and binds a socket in the calling thread's network namespace. */
     public static NetlinkSocket open(int protocol) {
-        int fd = Native.check(Native.LIBC.socket(Native.LibC.AF_NETLINK, Native.LibC.SOCK_RAW | Native.LibC.SOCK_CLOEXEC, protocol),
+        int fd = OsNative.check(OsNative.LIBC.socket(OsNative.LibC.AF_NETLINK, OsNative.LibC.SOCK_RAW | OsNative.LibC.SOCK_CLOEXEC, protocol),
                 "socket(AF_NETLINK, " + protocol + ")");
         try {
             // Port id 0: the kernel picks a unique one (usually the pid for the first socket), which we read back.
-            Native.check(Native.LIBC.bind(fd, sockaddrNl(0), SOCKADDR_NL_LENGTH), "bind netlink socket");
+            OsNative.check(OsNative.LIBC.bind(fd, sockaddrNl(0), SOCKADDR_NL_LENGTH), "bind netlink socket");
             byte[] bound = new byte[SOCKADDR_NL_LENGTH];
             IntByReference length = new IntByReference(SOCKADDR_NL_LENGTH);
-            Native.check(Native.LIBC.getsockname(fd, bound, length), "getsockname netlink socket");
+            OsNative.check(OsNative.LIBC.getsockname(fd, bound, length), "getsockname netlink socket");
             int portId = ByteBuffer.wrap(bound).order(ByteOrder.nativeOrder()).getInt(4);
             return new NetlinkSocket(fd, protocol, portId);
         } catch (RuntimeException e) {
-            Native.LIBC.close(fd);
+            OsNative.LIBC.close(fd);
             throw e;
         }
     }
 
     private static byte[] sockaddrNl(int portId) {
         ByteBuffer b = ByteBuffer.allocate(SOCKADDR_NL_LENGTH).order(ByteOrder.nativeOrder());
-        b.putShort((short) Native.LibC.AF_NETLINK).putShort((short) 0).putInt(portId).putInt(0);
+        b.putShort((short) OsNative.LibC.AF_NETLINK).putShort((short) 0).putInt(portId).putInt(0);
         return b.array();
     }
 
@@ -70,8 +70,8 @@ public final class NetlinkSocket implements AutoCloseable {
      * buffer). Both exist since Linux 4.12 / 4.3.
      */
     public void enableExtendedAcks() {
-        setIntOption(Native.LibC.SOL_NETLINK, Native.LibC.NETLINK_EXT_ACK, 1, "setsockopt(NETLINK_EXT_ACK)");
-        setIntOption(Native.LibC.SOL_NETLINK, Native.LibC.NETLINK_CAP_ACK, 1, "setsockopt(NETLINK_CAP_ACK)");
+        setIntOption(OsNative.LibC.SOL_NETLINK, OsNative.LibC.NETLINK_EXT_ACK, 1, "setsockopt(NETLINK_EXT_ACK)");
+        setIntOption(OsNative.LibC.SOL_NETLINK, OsNative.LibC.NETLINK_CAP_ACK, 1, "setsockopt(NETLINK_CAP_ACK)");
     }
 
     /**
@@ -84,7 +84,7 @@ public final class NetlinkSocket implements AutoCloseable {
 
     /** Turns strict checking of dump requests on or off (see {@link #enableStrictChecking}). */
     public void setStrictChecking(boolean strict) {
-        setIntOption(Native.LibC.SOL_NETLINK, Native.LibC.NETLINK_GET_STRICT_CHK, strict ? 1 : 0, "setsockopt(NETLINK_GET_STRICT_CHK)");
+        setIntOption(OsNative.LibC.SOL_NETLINK, OsNative.LibC.NETLINK_GET_STRICT_CHK, strict ? 1 : 0, "setsockopt(NETLINK_GET_STRICT_CHK)");
     }
 
     /**
@@ -93,12 +93,12 @@ public final class NetlinkSocket implements AutoCloseable {
      * to fit it.
      */
     public void setReceiveBufferSize(int bytes) {
-        setBufferSize(Native.LibC.SO_RCVBUFFORCE, Native.LibC.SO_RCVBUF, bytes, "SO_RCVBUF");
+        setBufferSize(OsNative.LibC.SO_RCVBUFFORCE, OsNative.LibC.SO_RCVBUF, bytes, "SO_RCVBUF");
     }
 
     /** Sets the send buffer: one {@code sendmsg} may carry at most this much (less a small overhead). */
     public void setSendBufferSize(int bytes) {
-        setBufferSize(Native.LibC.SO_SNDBUFFORCE, Native.LibC.SO_SNDBUF, bytes, "SO_SNDBUF");
+        setBufferSize(OsNative.LibC.SO_SNDBUFFORCE, OsNative.LibC.SO_SNDBUF, bytes, "SO_SNDBUF");
     }
 
     private void setBufferSize(int forced, int plain, int bytes, String name) {
@@ -106,23 +106,23 @@ public final class NetlinkSocket implements AutoCloseable {
             throw new IllegalArgumentException(name + " must be positive, got " + bytes);
         }
         byte[] value = intBytes(bytes);
-        if (Native.LIBC.setsockopt(fd(), Native.LibC.SOL_SOCKET, forced, value, value.length) == 0) {
+        if (OsNative.LIBC.setsockopt(fd(), OsNative.LibC.SOL_SOCKET, forced, value, value.length) == 0) {
             return;
         }
-        setIntOption(Native.LibC.SOL_SOCKET, plain, bytes, "setsockopt(" + name + ")");
+        setIntOption(OsNative.LibC.SOL_SOCKET, plain, bytes, "setsockopt(" + name + ")");
     }
 
     /** A receive that waits longer than this fails with EAGAIN instead of hanging on a kernel that never answers. */
     public void setReceiveTimeout(Duration timeout) {
         ByteBuffer tv = ByteBuffer.allocate(16).order(ByteOrder.nativeOrder());
         tv.putLong(timeout.getSeconds()).putLong(timeout.getNano() / 1000L);
-        Native.check(Native.LIBC.setsockopt(fd(), Native.LibC.SOL_SOCKET, Native.LibC.SO_RCVTIMEO, tv.array(), 16),
+        OsNative.check(OsNative.LIBC.setsockopt(fd(), OsNative.LibC.SOL_SOCKET, OsNative.LibC.SO_RCVTIMEO, tv.array(), 16),
                 "setsockopt(SO_RCVTIMEO)");
     }
 
     private void setIntOption(int level, int option, int value, String operation) {
         byte[] bytes = intBytes(value);
-        Native.check(Native.LIBC.setsockopt(fd(), level, option, bytes, bytes.length), operation);
+        OsNative.check(OsNative.LIBC.setsockopt(fd(), level, option, bytes, bytes.length), operation);
     }
 
     private static byte[] intBytes(int value) {
@@ -138,10 +138,10 @@ public final class NetlinkSocket implements AutoCloseable {
         int length = datagram.remaining();
         long sent;
         do {
-            sent = Native.LIBC.send(fd(), datagram, length, 0);
-        } while (sent < 0 && Native.errno() == Native.LibC.EINTR);
+            sent = OsNative.LIBC.send(fd(), datagram, length, 0);
+        } while (sent < 0 && OsNative.errno() == OsNative.LibC.EINTR);
         if (sent < 0) {
-            Native.check(-1, "send netlink message (" + length + " bytes)");
+            OsNative.check(-1, "send netlink message (" + length + " bytes)");
         }
         if (sent != length) {
             // Datagram sockets send all or nothing; anything else is a bug worth stopping for.
@@ -159,10 +159,10 @@ public final class NetlinkSocket implements AutoCloseable {
         int room = into.remaining();
         long received;
         do {
-            received = Native.LIBC.recv(fd(), into, room, Native.LibC.MSG_TRUNC);
-        } while (received < 0 && Native.errno() == Native.LibC.EINTR);
+            received = OsNative.LIBC.recv(fd(), into, room, OsNative.LibC.MSG_TRUNC);
+        } while (received < 0 && OsNative.errno() == OsNative.LibC.EINTR);
         if (received < 0) {
-            Native.check(-1, "receive netlink message");
+            OsNative.check(-1, "receive netlink message");
         }
         if (received > room) {
             throw new OsException("receive netlink message", 90,
@@ -190,7 +190,7 @@ public final class NetlinkSocket implements AutoCloseable {
         if (fd >= 0) {
             int closing = fd;
             fd = -1;
-            Native.check(Native.LIBC.close(closing), "close netlink socket");
+            OsNative.check(OsNative.LIBC.close(closing), "close netlink socket");
         }
     }
 }

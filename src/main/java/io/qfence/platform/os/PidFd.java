@@ -27,7 +27,7 @@ public final class PidFd implements AutoCloseable {
         if (pid < 2 || pid > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("pid must be 2.." + Integer.MAX_VALUE + ", got " + pid);
         }
-        int fd = Native.check(Native.LIBC.pidfd_open((int) pid, 0), "pidfd_open " + pid);
+        int fd = OsNative.check(OsNative.LIBC.pidfd_open((int) pid, 0), "pidfd_open " + pid);
         return new PidFd(pid, new Descriptor(fd, "pidfd " + pid));
     }
 
@@ -43,18 +43,18 @@ public final class PidFd implements AutoCloseable {
     /** Waits up to {@code timeout} for the process to terminate; true if it has. */
     public boolean awaitExit(Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
-        Pointer pollfd = Memory.allocateDirect(Native.runtime(), 8, true);
+        Pointer pollfd = Memory.allocateDirect(OsNative.runtime(), 8, true);
         while (true) {
             pollfd.putInt(0, descriptor.number());
-            pollfd.putShort(4, (short) Native.LibC.POLLIN);
+            pollfd.putShort(4, (short) OsNative.LibC.POLLIN);
             pollfd.putShort(6, (short) 0);
             long remainingMillis = Math.max(0, (deadline - System.nanoTime() + 999_999) / 1_000_000);
-            int ready = Native.LIBC.poll(pollfd, 1, (int) Math.min(Integer.MAX_VALUE, remainingMillis));
+            int ready = OsNative.LIBC.poll(pollfd, 1, (int) Math.min(Integer.MAX_VALUE, remainingMillis));
             if (ready < 0) {
-                if (Native.errno() == Native.LibC.EINTR) {
+                if (OsNative.errno() == OsNative.LibC.EINTR) {
                     continue;
                 }
-                Native.check(ready, "poll pidfd " + pid);
+                OsNative.check(ready, "poll pidfd " + pid);
             }
             if (ready > 0) {
                 return true;
@@ -67,7 +67,7 @@ public final class PidFd implements AutoCloseable {
 
     /** Sends {@code signal} to exactly this process. Fails with errno ESRCH if it has already terminated. */
     public void signal(Signal signal) {
-        Native.check(Native.LIBC.pidfd_send_signal(descriptor.number(), signal.number(), null, 0),
+        OsNative.check(OsNative.LIBC.pidfd_send_signal(descriptor.number(), signal.number(), null, 0),
                 "pidfd_send_signal " + signal + " to " + pid);
     }
 

@@ -27,20 +27,20 @@ public final class SecureFiles {
         if ((mode & ~07777) != 0) {
             throw new IllegalArgumentException("mode must be within 07777, got 0" + Integer.toOctalString(mode));
         }
-        int flags = Native.LibC.O_RDONLY | Native.LibC.O_NOFOLLOW | Native.LibC.O_NONBLOCK | Native.LibC.O_CLOEXEC
-                | (directory ? Native.LibC.O_DIRECTORY : 0);
-        int fd = Native.check(Native.LIBC.open(path.toString(), flags, 0), "open " + path + " (no symlinks)");
+        int flags = OsNative.LibC.O_RDONLY | OsNative.LibC.O_NOFOLLOW | OsNative.LibC.O_NONBLOCK | OsNative.LibC.O_CLOEXEC
+                | (directory ? OsNative.LibC.O_DIRECTORY : 0);
+        int fd = OsNative.check(OsNative.LIBC.open(path.toString(), flags, 0), "open " + path + " (no symlinks)");
         try {
             BasicFileAttributes attributes = Files.readAttributes(Path.of("/proc/self/fd/" + fd), BasicFileAttributes.class);
             if (directory ? !attributes.isDirectory() : !attributes.isRegularFile()) {
                 throw new OsException("check " + path, 22, "not a " + (directory ? "directory" : "regular file"));
             }
-            Native.check(Native.LIBC.fchown(fd, (int) uid, (int) gid), "fchown " + path + " to " + uid + ":" + gid);
-            Native.check(Native.LIBC.fchmod(fd, mode), "fchmod " + path + " to 0" + Integer.toOctalString(mode));
+            OsNative.check(OsNative.LIBC.fchown(fd, (int) uid, (int) gid), "fchown " + path + " to " + uid + ":" + gid);
+            OsNative.check(OsNative.LIBC.fchmod(fd, mode), "fchmod " + path + " to 0" + Integer.toOctalString(mode));
         } catch (IOException e) {
             throw new OsException("stat " + path, 5, io.qfence.model.errors.IoMessages.describe(e));
         } finally {
-            Native.LIBC.close(fd);
+            OsNative.LIBC.close(fd);
         }
     }
 }

@@ -137,37 +137,37 @@ public final class Spawner {
 
     /** Starts the child; fails with the errno of {@code posix_spawn} (e.g. ENOENT) if it cannot. */
     public static Spawned spawn(Request request) {
-        Runtime runtime = Native.runtime();
-        Native.LibC libc = Native.LIBC;
-        Pointer fileActions = Memory.allocateDirect(runtime, Native.LibC.SPAWN_STRUCT_BYTES, true);
-        Pointer attributes = Memory.allocateDirect(runtime, Native.LibC.SPAWN_STRUCT_BYTES, true);
-        Native.checkReturned(libc.posix_spawn_file_actions_init(fileActions), "posix_spawn_file_actions_init");
+        Runtime runtime = OsNative.runtime();
+        OsNative.LibC libc = OsNative.LIBC;
+        Pointer fileActions = Memory.allocateDirect(runtime, OsNative.LibC.SPAWN_STRUCT_BYTES, true);
+        Pointer attributes = Memory.allocateDirect(runtime, OsNative.LibC.SPAWN_STRUCT_BYTES, true);
+        OsNative.checkReturned(libc.posix_spawn_file_actions_init(fileActions), "posix_spawn_file_actions_init");
         try {
-            Native.checkReturned(libc.posix_spawnattr_init(attributes), "posix_spawnattr_init");
+            OsNative.checkReturned(libc.posix_spawnattr_init(attributes), "posix_spawnattr_init");
             try {
                 for (FdAction action : request.fdActions()) {
                     addFileAction(libc, fileActions, action);
                 }
-                Native.checkReturned(libc.posix_spawn_file_actions_addclosefrom_np(fileActions, request.closeFrom()),
+                OsNative.checkReturned(libc.posix_spawn_file_actions_addclosefrom_np(fileActions, request.closeFrom()),
                         "posix_spawn_file_actions_addclosefrom_np " + request.closeFrom());
 
-                short flags = (short) (Native.LibC.POSIX_SPAWN_SETSIGMASK | Native.LibC.POSIX_SPAWN_SETSIGDEF
-                        | (request.newSession() ? Native.LibC.POSIX_SPAWN_SETSID : 0));
-                Native.checkReturned(libc.posix_spawnattr_setflags(attributes, flags), "posix_spawnattr_setflags");
-                Pointer emptySet = Memory.allocateDirect(runtime, Native.LibC.SIGSET_BYTES, true);
-                Native.check(libc.sigemptyset(emptySet), "sigemptyset");
-                Native.checkReturned(libc.posix_spawnattr_setsigmask(attributes, emptySet), "posix_spawnattr_setsigmask");
+                short flags = (short) (OsNative.LibC.POSIX_SPAWN_SETSIGMASK | OsNative.LibC.POSIX_SPAWN_SETSIGDEF
+                        | (request.newSession() ? OsNative.LibC.POSIX_SPAWN_SETSID : 0));
+                OsNative.checkReturned(libc.posix_spawnattr_setflags(attributes, flags), "posix_spawnattr_setflags");
+                Pointer emptySet = Memory.allocateDirect(runtime, OsNative.LibC.SIGSET_BYTES, true);
+                OsNative.check(libc.sigemptyset(emptySet), "sigemptyset");
+                OsNative.checkReturned(libc.posix_spawnattr_setsigmask(attributes, emptySet), "posix_spawnattr_setsigmask");
                 // The JVM installs handlers and may ignore signals; ignored dispositions survive exec. Reset all.
-                Pointer fullSet = Memory.allocateDirect(runtime, Native.LibC.SIGSET_BYTES, true);
-                Native.check(libc.sigfillset(fullSet), "sigfillset");
-                Native.checkReturned(libc.posix_spawnattr_setsigdefault(attributes, fullSet), "posix_spawnattr_setsigdefault");
+                Pointer fullSet = Memory.allocateDirect(runtime, OsNative.LibC.SIGSET_BYTES, true);
+                OsNative.check(libc.sigfillset(fullSet), "sigfillset");
+                OsNative.checkReturned(libc.posix_spawnattr_setsigdefault(attributes, fullSet), "posix_spawnattr_setsigdefault");
 
                 List<String> env = new ArrayList<>();
                 request.environment().forEach((k, v) -> env.add(k + "=" + v));
                 StringArray argv = new StringArray(runtime, request.argv());
                 StringArray envp = new StringArray(runtime, env);
                 Pointer pid = Memory.allocateDirect(runtime, 4, true);
-                Native.checkReturned(libc.posix_spawn(pid, request.program().toString(), fileActions, attributes,
+                OsNative.checkReturned(libc.posix_spawn(pid, request.program().toString(), fileActions, attributes,
                         argv.pointer(), envp.pointer()), "posix_spawn " + request.program());
                 int childPid = pid.getInt(0);
                 return new Spawned(childPid, reap(childPid, request.program().getFileName().toString()));
@@ -179,19 +179,19 @@ public final class Spawner {
         }
     }
 
-    private static void addFileAction(Native.LibC libc, Pointer fileActions, FdAction action) {
+    private static void addFileAction(OsNative.LibC libc, Pointer fileActions, FdAction action) {
         if (action instanceof FdAction.Inherit inherit) {
-            Native.checkReturned(libc.posix_spawn_file_actions_adddup2(fileActions, inherit.source().number(), inherit.target()),
+            OsNative.checkReturned(libc.posix_spawn_file_actions_adddup2(fileActions, inherit.source().number(), inherit.target()),
                     "posix_spawn_file_actions_adddup2 " + inherit.source() + " to " + inherit.target());
         } else if (action instanceof FdAction.Duplicate dup) {
-            Native.checkReturned(libc.posix_spawn_file_actions_adddup2(fileActions, dup.from(), dup.target()),
+            OsNative.checkReturned(libc.posix_spawn_file_actions_adddup2(fileActions, dup.from(), dup.target()),
                     "posix_spawn_file_actions_adddup2 " + dup.from() + " to " + dup.target());
         } else if (action instanceof FdAction.OpenRead open) {
-            Native.checkReturned(libc.posix_spawn_file_actions_addopen(fileActions, open.target(), open.path().toString(),
-                    Native.LibC.O_RDONLY | Native.LibC.O_NOFOLLOW, 0), "posix_spawn_file_actions_addopen " + open.path());
+            OsNative.checkReturned(libc.posix_spawn_file_actions_addopen(fileActions, open.target(), open.path().toString(),
+                    OsNative.LibC.O_RDONLY | OsNative.LibC.O_NOFOLLOW, 0), "posix_spawn_file_actions_addopen " + open.path());
         } else if (action instanceof FdAction.CreateNew create) {
-            Native.checkReturned(libc.posix_spawn_file_actions_addopen(fileActions, create.target(), create.path().toString(),
-                    Native.LibC.O_WRONLY | Native.LibC.O_APPEND | Native.LibC.O_CREAT | Native.LibC.O_EXCL | Native.LibC.O_NOFOLLOW,
+            OsNative.checkReturned(libc.posix_spawn_file_actions_addopen(fileActions, create.target(), create.path().toString(),
+                    OsNative.LibC.O_WRONLY | OsNative.LibC.O_APPEND | OsNative.LibC.O_CREAT | OsNative.LibC.O_EXCL | OsNative.LibC.O_NOFOLLOW,
                     create.mode()), "posix_spawn_file_actions_addopen " + create.path());
         }
     }
@@ -199,18 +199,18 @@ public final class Spawner {
     private static CompletableFuture<ExitStatus> reap(int pid, String name) {
         CompletableFuture<ExitStatus> exit = new CompletableFuture<>();
         Thread reaper = new Thread(() -> {
-            Pointer status = Memory.allocateDirect(Native.runtime(), 4, true);
+            Pointer status = Memory.allocateDirect(OsNative.runtime(), 4, true);
             while (true) {
-                int ret = Native.LIBC.waitpid(pid, status, 0);
+                int ret = OsNative.LIBC.waitpid(pid, status, 0);
                 if (ret == pid) {
                     exit.complete(ExitStatus.decode(status.getInt(0)));
                     return;
                 }
-                if (ret < 0 && Native.errno() == Native.LibC.EINTR) {
+                if (ret < 0 && OsNative.errno() == OsNative.LibC.EINTR) {
                     continue;
                 }
-                int errno = ret < 0 ? Native.errno() : 0;
-                exit.completeExceptionally(new OsException("waitpid " + pid, errno, Native.LIBC.strerror(errno)));
+                int errno = ret < 0 ? OsNative.errno() : 0;
+                exit.completeExceptionally(new OsException("waitpid " + pid, errno, OsNative.LIBC.strerror(errno)));
                 return;
             }
         }, "reaper-" + name + "-" + pid);

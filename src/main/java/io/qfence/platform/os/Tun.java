@@ -49,11 +49,11 @@ public final class Tun {
         int fd = openDevice();
         try {
             setIff(fd, name, (short) (TAP_FLAGS | IFF_TUN_EXCL), "create tap " + name);
-            Native.check(Native.LIBC.ioctl(fd, TUNSETOWNER, uid), "TUNSETOWNER " + name + " to uid " + uid);
-            Native.check(Native.LIBC.ioctl(fd, TUNSETGROUP, gid), "TUNSETGROUP " + name + " to gid " + gid);
-            Native.check(Native.LIBC.ioctl(fd, TUNSETPERSIST, 1L), "TUNSETPERSIST " + name);
+            OsNative.check(OsNative.LIBC.ioctl(fd, TUNSETOWNER, uid), "TUNSETOWNER " + name + " to uid " + uid);
+            OsNative.check(OsNative.LIBC.ioctl(fd, TUNSETGROUP, gid), "TUNSETGROUP " + name + " to gid " + gid);
+            OsNative.check(OsNative.LIBC.ioctl(fd, TUNSETPERSIST, 1L), "TUNSETPERSIST " + name);
         } finally {
-            Native.LIBC.close(fd);
+            OsNative.LIBC.close(fd);
         }
     }
 
@@ -70,7 +70,7 @@ public final class Tun {
             requirePersistent(fd, name);
             return new Descriptor(fd, "tap " + name);
         } catch (RuntimeException e) {
-            Native.LIBC.close(fd);
+            OsNative.LIBC.close(fd);
             throw e;
         }
     }
@@ -87,23 +87,23 @@ public final class Tun {
             if (!isPersistent(fd, name)) {
                 return false; // our attach created it; closing destroys it again
             }
-            Native.check(Native.LIBC.ioctl(fd, TUNSETPERSIST, 0L), "TUNSETPERSIST off " + name);
+            OsNative.check(OsNative.LIBC.ioctl(fd, TUNSETPERSIST, 0L), "TUNSETPERSIST off " + name);
             return true;
         } finally {
-            Native.LIBC.close(fd);
+            OsNative.LIBC.close(fd);
         }
     }
 
     private static int openDevice() {
-        return Native.check(Native.LIBC.open(DEVICE, Native.LibC.O_RDWR | Native.LibC.O_CLOEXEC, 0), "open " + DEVICE);
+        return OsNative.check(OsNative.LIBC.open(DEVICE, OsNative.LibC.O_RDWR | OsNative.LibC.O_CLOEXEC, 0), "open " + DEVICE);
     }
 
     private static void setIff(int fd, String name, short flags, String operation) {
-        Pointer ifr = Memory.allocateDirect(Native.runtime(), IFREQ_BYTES, true);
+        Pointer ifr = Memory.allocateDirect(OsNative.runtime(), IFREQ_BYTES, true);
         byte[] bytes = name.getBytes(StandardCharsets.US_ASCII);
         ifr.put(0, bytes, 0, bytes.length);
         ifr.putShort(IFNAMSIZ, flags);
-        Native.check(Native.LIBC.ioctl(fd, TUNSETIFF, ifr), operation);
+        OsNative.check(OsNative.LIBC.ioctl(fd, TUNSETIFF, ifr), operation);
     }
 
     private static void requirePersistent(int fd, String name) {
@@ -113,8 +113,8 @@ public final class Tun {
     }
 
     private static boolean isPersistent(int fd, String name) {
-        Pointer ifr = Memory.allocateDirect(Native.runtime(), IFREQ_BYTES, true);
-        Native.check(Native.LIBC.ioctl(fd, TUNGETIFF, ifr), "TUNGETIFF " + name);
+        Pointer ifr = Memory.allocateDirect(OsNative.runtime(), IFREQ_BYTES, true);
+        OsNative.check(OsNative.LIBC.ioctl(fd, TUNGETIFF, ifr), "TUNGETIFF " + name);
         return (ifr.getShort(IFNAMSIZ) & IFF_PERSIST) != 0;
     }
 

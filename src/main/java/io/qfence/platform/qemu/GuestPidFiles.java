@@ -1,7 +1,7 @@
 package io.qfence.platform.qemu;
 
+import io.qfence.model.ConfigDigest;
 import io.qfence.model.host.Guest;
-import io.qfence.realize.ConfigDigest;
 import io.qfence.platform.os.OsException;
 import io.qfence.platform.os.PidFd;
 import io.qfence.platform.os.ProcessInfo;

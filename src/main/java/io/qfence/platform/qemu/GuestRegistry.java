@@ -1,12 +1,6 @@
 package io.qfence.platform.qemu;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.qfence.model.host.Guest;
-import io.qfence.model.host.HostObject;
-import io.qfence.plan.SnapshotCodec;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -37,12 +31,13 @@ import java.util.regex.Pattern;
  * share), and holds the realized {@link Guest} as it was started: its configuration cannot be rebuilt from
  * {@code /proc} (the AppArmor mode, for instance, is not on the command line), and observation must report the
  * configuration a guest runs, not the one now desired.
+ *
+ * <p>The file's format is the registry's own ({@link GuestRecordFormat}, versioned), not the plan's snapshot format:
+ * records outlive an upgrade while their guests run, so a new release reads every format an older one wrote.
  */
 public final class GuestRegistry {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern VM_NAME = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
-    private static final int FORMAT = 1;
 
     private final Path directory;
 
@@ -80,20 +75,13 @@ public final class GuestRegistry {
     /** Records (or replaces) the entry of a started guest: written to a temporary file, synced, renamed, synced. */
     public void record(Entry entry) {
         Path file = fileOf(entry.vm());
-        ObjectNode root = JSON.createObjectNode();
-        root.put("format", FORMAT);
-        root.put("vm", entry.vm());
-        root.put("pid", entry.pid());
-        root.put("start_time", entry.startTime());
-        root.put("started_at", entry.startedAt().toString());
         try {
-            root.set("guest", JSON.readTree(SnapshotCodec.objectsToJson(List.of(entry.guest()))));
             ensureDirectory();
             Path temporary = directory.resolve("." + entry.vm() + ".json.tmp");
             Files.deleteIfExists(temporary);
             try (FileChannel channel = FileChannel.open(temporary, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))) {
-                ByteBuffer bytes = ByteBuffer.wrap(JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(root));
+                ByteBuffer bytes = ByteBuffer.wrap(GuestRecordFormat.write(entry));
                 while (bytes.hasRemaining()) {
                     channel.write(bytes);
                 }
@@ -166,29 +154,16 @@ public final class GuestRegistry {
             throw unreadable(file, "not a regular file");
         }
         String text = Files.readString(file, StandardCharsets.UTF_8);
-        JsonNode root;
-        List<HostObject> objects;
+        Entry entry;
         try {
-            root = JSON.readTree(text);
-            if (root == null || root.path("format").asInt() != FORMAT) {
-                throw unreadable(file, "unknown format " + (root == null ? "(empty)" : root.path("format")));
-            }
-            objects = SnapshotCodec.objectsFromJson(root.path("guest").toString());
-        } catch (JsonProcessingException | IllegalArgumentException e) {
-            throw unreadable(file, e.getMessage());
-        }
-        if (objects.size() != 1 || !(objects.get(0) instanceof Guest guest)) {
-            throw unreadable(file, "does not hold exactly one guest");
-        }
-        if (!file.getFileName().toString().equals(guest.vm() + ".json")) {
-            throw unreadable(file, "holds guest " + guest.vm());
-        }
-        try {
-            return new Entry(guest, root.path("pid").asLong(), root.path("start_time").asLong(),
-                    Instant.parse(root.path("started_at").asText()));
+            entry = GuestRecordFormat.read(text);
         } catch (RuntimeException e) {
             throw unreadable(file, e.getMessage());
         }
+        if (!file.getFileName().toString().equals(entry.vm() + ".json")) {
+            throw unreadable(file, "holds guest " + entry.vm());
+        }
+        return entry;
     }
 
     private static IllegalStateException unreadable(Path file, String why) {

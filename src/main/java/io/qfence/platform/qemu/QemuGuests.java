@@ -1,18 +1,18 @@
 package io.qfence.platform.qemu;
 
+import io.qfence.host.CgroupProcesses;
 import io.qfence.host.GuestPort;
 import io.qfence.host.Progress;
+import io.qfence.model.ConfigDigest;
 import io.qfence.model.host.Guest;
 import io.qfence.model.host.GuestLaunch;
 import io.qfence.model.host.GuestRuntime;
 import io.qfence.model.host.GuestState;
-import io.qfence.platform.cgroup.CgroupFs;
 import io.qfence.platform.os.ExitStatus;
 import io.qfence.platform.os.NetNamespace;
 import io.qfence.platform.os.OsException;
 import io.qfence.platform.os.PidFd;
 import io.qfence.platform.os.ProcessInfo;
-import io.qfence.realize.ConfigDigest;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -62,7 +62,7 @@ public final class QemuGuests implements GuestPort {
      *                     or not (the launch chain joins the cgroups before it execs QEMU), and observation reports it
      * @param vmUids       the host's {@code vmUidRange}: any other QEMU running as one of them is reported as unowned
      */
-    public record Settings(Path imagesRoot, Path stateDir, CgroupFs cgroups, Optional<NetNamespace> netns,
+    public record Settings(Path imagesRoot, Path stateDir, CgroupProcesses cgroups, Optional<NetNamespace> netns,
                            Duration startTimeout, Duration qmpTimeout, Optional<String> cgroupParent,
                            Optional<io.qfence.model.desired.UidRange> vmUids) {
         public Settings {
@@ -76,12 +76,12 @@ public final class QemuGuests implements GuestPort {
             Objects.requireNonNull(vmUids, "vmUids");
         }
 
-        public Settings(Path imagesRoot, Path stateDir, CgroupFs cgroups, Optional<NetNamespace> netns, Duration startTimeout,
+        public Settings(Path imagesRoot, Path stateDir, CgroupProcesses cgroups, Optional<NetNamespace> netns, Duration startTimeout,
                         Duration qmpTimeout) {
             this(imagesRoot, stateDir, cgroups, netns, startTimeout, qmpTimeout, Optional.empty(), Optional.empty());
         }
 
-        public static Settings of(Path imagesRoot, Path stateDir, CgroupFs cgroups) {
+        public static Settings of(Path imagesRoot, Path stateDir, CgroupProcesses cgroups) {
             return new Settings(imagesRoot, stateDir, cgroups, Optional.empty(), Duration.ofSeconds(30), Duration.ofSeconds(2));
         }
 

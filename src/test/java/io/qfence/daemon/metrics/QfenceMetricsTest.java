@@ -8,8 +8,6 @@ import io.qfence.model.host.GuestState;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
@@ -26,10 +24,7 @@ class QfenceMetricsTest {
 
         String text = exposition(metrics);
 
-        if (Boolean.getBoolean("qfence.golden.update")) {
-            Files.writeString(Path.of("src/test/resources", GOLDEN), text);
-        }
-        assertThat(text).isEqualTo(golden());
+        io.qfence.testing.Golden.assertMatches(io.qfence.testing.Golden.RESOURCES.resolve(GOLDEN), text);
     }
 
     @Test

@@ -90,7 +90,12 @@ final class Hex {
     }
 
     static boolean updating() {
-        return Boolean.getBoolean("qfence.golden.update");
+        return io.qfence.testing.Golden.updating();
+    }
+
+    /** Whether golden file {@code name} exists and holds exactly {@code canonical} (comments aside). */
+    static boolean matches(String name, String canonical) {
+        return Files.exists(GOLDEN.resolve(name)) && readCanonical(name).equals(canonical);
     }
 
     /** Writes a golden file with a comment header (only when updating). */

@@ -73,7 +73,7 @@ class NetNamespaceTest {
             ns.delete();
             Files.deleteIfExists(stray);
             // the directory was made a shared bind mount of itself, like iproute2 does with /run/netns
-            Native.check(Native.LIBC.umount2(dir.toString(), Native.LibC.MNT_DETACH), "umount " + dir);
+            OsNative.check(OsNative.LIBC.umount2(dir.toString(), OsNative.LibC.MNT_DETACH), "umount " + dir);
             Files.delete(dir);
         }
         assertThat(NetNamespace.list(dir)).isEmpty();

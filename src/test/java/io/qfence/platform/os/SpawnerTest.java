@@ -23,7 +23,7 @@ class SpawnerTest {
     Path dir;
 
     private static Descriptor openForReading(Path file) {
-        int fd = Native.check(Native.LIBC.open(file.toString(), Native.LibC.O_RDONLY | Native.LibC.O_CLOEXEC, 0), "open");
+        int fd = OsNative.check(OsNative.LIBC.open(file.toString(), OsNative.LibC.O_RDONLY | OsNative.LibC.O_CLOEXEC, 0), "open");
         return new Descriptor(fd, file.toString());
     }
 
@@ -32,7 +32,7 @@ class SpawnerTest {
         Path inherited = Files.writeString(dir.resolve("inherited"), "x");
         Path log = dir.resolve("child.log");
         // A descriptor that is not close-on-exec, to show that closefrom catches what CLOEXEC would miss.
-        int leaky = Native.check(Native.LIBC.open("/dev/null", Native.LibC.O_RDONLY, 0), "open");
+        int leaky = OsNative.check(OsNative.LIBC.open("/dev/null", OsNative.LibC.O_RDONLY, 0), "open");
         try (Descriptor source = openForReading(inherited)) {
             Spawner.Spawned child = Spawner.spawn(new Spawner.Request(Path.of("/bin/sleep"), List.of("sleep", "60"),
                     new TreeMap<>(Map.of("PATH", "/usr/bin:/bin", "QF", "1")),
@@ -65,7 +65,7 @@ class SpawnerTest {
                 assertThat(process.hasExited()).isTrue();
             }
         } finally {
-            Native.LIBC.close(leaky);
+            OsNative.LIBC.close(leaky);
         }
     }
 

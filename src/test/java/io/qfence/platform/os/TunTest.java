@@ -55,7 +55,7 @@ class TunTest {
 
         try (Descriptor tap = ns.call(() -> Tun.openTap("qft-a"))) {
             assertThat(Files.readSymbolicLink(Path.of("/proc/self/fd/" + tap.number()))).hasToString(Tun.DEVICE);
-            assertThat(Native.LIBC.fcntl(tap.number(), Native.LibC.F_GETFD, 0) & Native.LibC.FD_CLOEXEC).isEqualTo(1);
+            assertThat(OsNative.LIBC.fcntl(tap.number(), OsNative.LibC.F_GETFD, 0) & OsNative.LibC.FD_CLOEXEC).isEqualTo(1);
             assertThat(Files.readString(Path.of("/proc/self/fdinfo/" + tap.number()))).contains("iff:\tqft-a");
         }
     }

@@ -9,10 +9,9 @@ import io.qfence.model.desired.HostOverrides;
 import io.qfence.model.host.Capability;
 import io.qfence.model.host.HostFacts;
 import io.qfence.testing.BundledState;
+import io.qfence.testing.Golden;
 import io.qfence.testing.RequiresHost;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.EnumSet;
@@ -35,12 +34,12 @@ class AppArmorProfilesTest {
 
     @Test
     void theBridgedProfileMatchesItsGoldenFile() throws IOException {
-        assertThat(AppArmorProfiles.render(BRIDGED, false).text()).isEqualTo(golden("bridged.profile"));
+        Golden.assertMatches("apparmor/bridged.profile", AppArmorProfiles.render(BRIDGED, false).text());
     }
 
     @Test
     void theUserModeProfileMatchesItsGoldenFile() throws IOException {
-        assertThat(AppArmorProfiles.render(userMode(), false).text()).isEqualTo(golden("user-mode.profile"));
+        Golden.assertMatches("apparmor/user-mode.profile", AppArmorProfiles.render(userMode(), false).text());
     }
 
     @Test
@@ -79,14 +78,5 @@ class AppArmorProfilesTest {
                 BRIDGED.config(), BRIDGED.state(), launch, BRIDGED.runtime());
         assertThatThrownBy(() -> AppArmorProfiles.render(globbing, false))
                 .hasMessage("path /srv/qfence/images/disks/*.qcow2 cannot go into an AppArmor profile: use only [A-Za-z0-9._+/-]");
-    }
-
-    private static String golden(String name) throws IOException {
-        Path file = Path.of("src/test/resources/golden/apparmor", name);
-        if (Boolean.getBoolean("qfence.updateGolden")) {
-            Files.createDirectories(file.getParent());
-            Files.writeString(file, AppArmorProfiles.render(name.startsWith("user") ? userMode() : BRIDGED, false).text());
-        }
-        return Files.readString(file, StandardCharsets.UTF_8);
     }
 }

@@ -2,6 +2,7 @@ package io.qfence.platform.qemu;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.qfence.model.ConfigDigest;
 import io.qfence.model.host.Guest;
 import io.qfence.platform.os.ProcessInfo;
 import io.qfence.testing.RequiresHost;
@@ -215,7 +216,7 @@ class GuestLauncherTest {
         Guest honest = host.guest(probe);
         List<String> argv = new ArrayList<>(honest.argv());
         argv.set(argv.indexOf("guest=liar,process=qf-liar"), "guest=someone-else,process=qf-liar");
-        Guest lying = new Guest(honest.address(), honest.vm(), honest.group(), honest.uid(), honest.gid(), argv, io.qfence.realize.ConfigDigest.of(argv),
+        Guest lying = new Guest(honest.address(), honest.vm(), honest.group(), honest.uid(), honest.gid(), argv, io.qfence.model.ConfigDigest.of(argv),
                 honest.config(), honest.state(), honest.launch(), honest.runtime());
         GuestLauncher.Options options = host.prepare(probe);
 
@@ -235,7 +236,7 @@ class GuestLauncherTest {
         List<String> argv = new ArrayList<>(honest.argv());
         argv.set(argv.indexOf(host.imagesRoot.resolve("initrds/probe.img").toString()), link.toString());
         io.qfence.model.host.GuestLaunch l = honest.launch();
-        Guest sneaky = new Guest(honest.address(), honest.vm(), honest.group(), honest.uid(), honest.gid(), argv, io.qfence.realize.ConfigDigest.of(argv),
+        Guest sneaky = new Guest(honest.address(), honest.vm(), honest.group(), honest.uid(), honest.gid(), argv, io.qfence.model.ConfigDigest.of(argv),
                 honest.config(), honest.state(), new io.qfence.model.host.GuestLaunch(l.runDir(), l.qmpSocket(), l.serialSocket(),
                 l.serialLog(), l.pidFile(), List.of(l.images().get(0), link.toString()), l.cgroupPath(), l.tap(), l.stopTimeout()),
                 honest.runtime());

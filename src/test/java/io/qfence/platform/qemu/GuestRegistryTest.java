@@ -61,17 +61,62 @@ class GuestRegistryTest {
     }
 
     @Test
-    void aRecordWrittenBeforeGuestsCarriedUnrecordedStaysReadableAfterAnUpgrade() throws Exception {
+    void aRecordIsWrittenInTheRegistrysOwnFormatTwo() throws Exception {
         GuestRegistry registry = new GuestRegistry(state);
-        GuestRegistry.Entry entry = new GuestRegistry.Entry(guest("web-01"), 4242, 987654, Instant.parse("2026-03-01T10:00:00Z"));
-        registry.record(entry);
-        Path file = state.resolve("guests/web-01.json");
-        String written = Files.readString(file);
-        // the record as qfence wrote it before runtime.unrecorded existed (up to 9904f36)
-        String older = written.replaceAll(",\\s*\"unrecorded\"\\s*:\\s*false", "");
-        assertThat(older).isNotEqualTo(written).doesNotContain("unrecorded");
-        Files.writeString(file, older);
+        registry.record(new GuestRegistry.Entry(guest("web-01"), 4242, 987654, Instant.parse("2026-03-01T10:00:00Z")));
 
-        assertThat(registry.find("web-01")).contains(entry);
+        String written = Files.readString(state.resolve("guests/web-01.json"));
+
+        assertThat(written).contains("\"format\" : 2").doesNotContain("format_version").doesNotContain("\"kind\"")
+                .doesNotContain("runtime");
+    }
+
+    /** The fixture is a record exactly as the previous release wrote it (format 1, the plan's object list inside). */
+    @Test
+    void aRecordWrittenByThePreviousReleaseStaysReadableAfterAnUpgrade() throws Exception {
+        Files.createDirectories(state.resolve("guests"));
+        Files.writeString(state.resolve("guests/web-01.json"), formatOneFixture());
+
+        assertThat(new GuestRegistry(state).find("web-01"))
+                .contains(new GuestRegistry.Entry(guest("web-01"), 4242, 987654, Instant.parse("2026-03-01T10:00:00Z")));
+    }
+
+    @Test
+    void aFormatOneRecordWrittenBeforeGuestsCarriedUnrecordedStaysReadable() throws Exception {
+        // the record as qfence wrote it before runtime.unrecorded existed (up to 9904f36)
+        String older = formatOneFixture().replaceAll(",\\s*\"unrecorded\"\\s*:\\s*false", "");
+        assertThat(older).doesNotContain("unrecorded");
+        Files.createDirectories(state.resolve("guests"));
+        Files.writeString(state.resolve("guests/web-01.json"), older);
+
+        assertThat(new GuestRegistry(state).find("web-01"))
+                .contains(new GuestRegistry.Entry(guest("web-01"), 4242, 987654, Instant.parse("2026-03-01T10:00:00Z")));
+    }
+
+    @Test
+    void aRecordWithAFieldThisReleaseDoesNotKnowIsRefusedRatherThanMisread() throws Exception {
+        GuestRegistry registry = new GuestRegistry(state);
+        registry.record(new GuestRegistry.Entry(guest("web-01"), 4242, 987654, Instant.parse("2026-03-01T10:00:00Z")));
+        Path file = state.resolve("guests/web-01.json");
+        Files.writeString(file, Files.readString(file).replace("\"cgroup_path\"", "\"cgroup_paths\""));
+
+        assertThatThrownBy(() -> registry.find("web-01"))
+                .hasMessageContaining("launch: missing cgroup_path unknown cgroup_paths");
+    }
+
+    @Test
+    void aRecordOfAFormatFromALaterReleaseIsRefused() throws Exception {
+        GuestRegistry registry = new GuestRegistry(state);
+        registry.record(new GuestRegistry.Entry(guest("web-01"), 4242, 987654, Instant.parse("2026-03-01T10:00:00Z")));
+        Path file = state.resolve("guests/web-01.json");
+        Files.writeString(file, Files.readString(file).replace("\"format\" : 2", "\"format\" : 3"));
+
+        assertThatThrownBy(() -> registry.find("web-01")).hasMessageContaining("unknown format 3");
+    }
+
+    private static String formatOneFixture() throws Exception {
+        try (var in = GuestRegistryTest.class.getResourceAsStream("guest-record-format1.json")) {
+            return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
     }
 }

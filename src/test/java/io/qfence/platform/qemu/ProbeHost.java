@@ -1,5 +1,6 @@
 package io.qfence.platform.qemu;
 
+import io.qfence.model.ConfigDigest;
 import io.qfence.model.host.CgroupVersion;
 import io.qfence.model.host.Guest;
 import io.qfence.model.host.GuestLaunch;
@@ -183,7 +184,7 @@ final class ProbeHost implements AutoCloseable {
         GuestLaunch launch = new GuestLaunch(run.toString(), run.resolve("qmp.sock").toString(), run.resolve("serial.sock").toString(),
                 run.resolve("serial.log").toString(), run.resolve("qemu.pid").toString(), List.of(kernel, initrd),
                 name + "/" + p.vm(), p.bridged() ? Optional.of("qft-" + p.vm()) : Optional.empty(), Duration.ofSeconds(10));
-        return new Guest("group.test/vm." + p.vm(), p.vm(), "test", p.uid(), p.uid(), argv, io.qfence.realize.ConfigDigest.of(argv),
+        return new Guest("group.test/vm." + p.vm(), p.vm(), "test", p.uid(), p.uid(), argv, io.qfence.model.ConfigDigest.of(argv),
                 new TreeMap<>(Map.of("memory", "128Mi")), GuestState.RUNNING, launch, GuestRuntime.NONE);
     }
 

@@ -18,9 +18,9 @@ import jnr.ffi.types.ssize_t;
  * operation. (The nested interface itself must be public at the JVM level, because jnr-ffi implements it from its
  * own class loader.)
  */
-final class Native {
+final class OsNative {
 
-    private Native() {}
+    private OsNative() {}
 
     static final LibC LIBC = LibraryLoader.create(LibC.class).load("c");
 

@@ -5,7 +5,7 @@ import java.util.List;
 
 /** Decides, once the plan is known and the state lock is held, whether to apply it (a person at a prompt, or not). */
 @FunctionalInterface
-public interface Approval {
+public interface PlanApproval {
 
     /**
      * @param warnings what a person should read with the plan: the desired state's and the realization's warnings
@@ -22,8 +22,8 @@ public interface Approval {
     }
 
     /** A person at a prompt: {@code answer} shows the plan and returns their answer. */
-    static Approval asking(Approval answer) {
-        return new Approval() {
+    static PlanApproval asking(PlanApproval answer) {
+        return new PlanApproval() {
             @Override
             public boolean approve(Plan plan, List<String> warnings) {
                 return answer.approve(plan, warnings);
@@ -37,5 +37,5 @@ public interface Approval {
     }
 
     /** {@code --auto-approve}, and the daemon. */
-    Approval AUTO = (plan, warnings) -> true;
+    PlanApproval AUTO = (plan, warnings) -> true;
 }

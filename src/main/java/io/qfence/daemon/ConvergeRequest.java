@@ -12,9 +12,9 @@ import java.util.Objects;
  * @param mode  whether to change the host
  * @param now   the daemon's clock at the start of the cycle; "today" for exceptions that expire is its UTC date
  */
-public record CycleRequest(String host, DesiredState state, Mode mode, Instant now) {
+public record ConvergeRequest(String host, DesiredState state, Mode mode, Instant now) {
 
-    public CycleRequest {
+    public ConvergeRequest {
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(state, "state");
         Objects.requireNonNull(mode, "mode");

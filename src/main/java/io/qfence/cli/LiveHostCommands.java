@@ -8,9 +8,9 @@ import java.time.Duration;
 import java.util.List;
 
 /** What the commands that work on the live host ({@code state}, {@code plan --live}, {@code apply}) share. */
-final class LiveHost {
+final class LiveHostCommands {
 
-    private LiveHost() {}
+    private LiveHostCommands() {}
 
     static CycleRequest request(CliContext context, DesiredStateOptions source, HostOptions host, ScopeOptions scope) {
         return new CycleRequest(() -> source.load(context.clock()), host.host(), host.overrides(), scope.scope());

@@ -9,9 +9,9 @@ import jnr.ffi.annotations.In;
  * only {@link NftContext} calls them, and it checks every return value. The nested interface must be public at the
  * JVM level because jnr-ffi implements it from its own class loader; the holder class keeps it out of sight.
  */
-final class Native {
+final class NftNative {
 
-    private Native() {}
+    private NftNative() {}
 
     /** The soname, not the {@code .so} development symlink, which Debian ships only in libnftables-dev. */
     static final String SONAME = "libnftables.so.1";

@@ -1,0 +1,22 @@
+package io.qfence.host;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * What the guest adapter needs to know about cgroups beyond {@link CgroupPort}: which processes a cgroup holds and
+ * where its directories are (the launch chain joins them, and a started QEMU's {@code /proc/PID/cgroup} is checked
+ * against them). A port of its own so that {@code platform.qemu} does not depend on {@code platform.cgroup}; the
+ * composition root passes the cgroup adapter, which implements it.
+ */
+public interface CgroupProcesses {
+
+    /** The cgroups at most {@code depth} levels below {@code parent}, parents before children; empty if it does not exist. */
+    List<String> list(String parent, int depth);
+
+    /** The pids in the cgroup at {@code path}, sorted (the union over v1 hierarchies). */
+    List<Long> pids(String path);
+
+    /** The directories of the cgroup at {@code path}: one per v1 hierarchy, or the one v2 directory. */
+    List<Path> directories(String path);
+}
