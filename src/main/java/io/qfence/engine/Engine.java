@@ -7,6 +7,7 @@ import io.qfence.apply.LastAppliedObjects;
 import io.qfence.apply.StateLock;
 import io.qfence.host.HostObserver;
 import io.qfence.host.HostPorts;
+import io.qfence.host.OwnDirectories;
 import io.qfence.host.Scope;
 import io.qfence.model.Diagnostic;
 import io.qfence.model.desired.DesiredState;
@@ -326,7 +327,8 @@ public final class Engine {
 
     private StateLock lock(Prepared p, String holder) throws IOException {
         if (!Files.isDirectory(p.stateDir)) {
-            Files.createDirectories(p.stateDir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            // root's 0700; missing directories above it 0755, so that a runDir beside it stays reachable for the VMs' uids
+            OwnDirectories.create(p.stateDir, PosixFilePermissions.fromString("rwx------"));
         }
         return StateLock.acquire(p.stateDir, holder);
     }
