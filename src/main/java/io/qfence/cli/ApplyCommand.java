@@ -8,6 +8,7 @@ import io.qfence.engine.Engine;
 import io.qfence.engine.Timings;
 import io.qfence.host.HostPorts;
 import io.qfence.model.errors.UsageException;
+import io.qfence.model.host.HostFacts;
 import io.qfence.plan.Plan;
 import io.qfence.plan.PlanCodec;
 import io.qfence.plan.Summary;
@@ -85,7 +86,18 @@ final class ApplyCommand implements Callable<Integer> {
         Cycle cycle;
         try (HostPorts ports = LiveHost.connect(context, host, "apply")) {
             Engine engine = new Engine(ports, context.clock());
-            Approval shown = (plan, warnings) -> approve(plan, warnings, printer, out, err);
+            Approval shown = new Approval() {
+                @Override
+                public boolean approve(Plan plan, List<String> warnings) {
+                    // not called by the engine, which always says the facts; without them the plan is shown without its header
+                    return ApplyCommand.this.approve(plan, warnings, java.util.Optional.empty(), printer, out, err);
+                }
+
+                @Override
+                public boolean approve(Plan plan, List<String> warnings, HostFacts facts) {
+                    return ApplyCommand.this.approve(plan, warnings, java.util.Optional.of(facts), printer, out, err);
+                }
+            };
             Approval approval = autoApprove ? shown : Approval.asking(shown);
             cycle = saved == null ? engine.apply(request, approval, printer, "qfence apply")
                     : engine.applySaved(request, saved, approval, printer, "qfence apply");
@@ -98,14 +110,15 @@ final class ApplyCommand implements Callable<Integer> {
     }
 
     /** Shows the plan, then asks unless told not to. */
-    private boolean approve(Plan plan, List<String> warnings, ProgressPrinter printer, PrintWriter out, PrintWriter err) {
+    private boolean approve(Plan plan, List<String> warnings, java.util.Optional<HostFacts> facts, ProgressPrinter printer, PrintWriter out,
+                            PrintWriter err) {
         LiveHost.warn(err, warnings);
         warned = warnings.size();
         if (progress == ProgressPrinter.Mode.json) {
             printer.planned(plan);
             return true;
         }
-        out.print(PlanRenderer.forFormat("text").render(plan, ReportFormatOptions.textOptions()));
+        out.print(withFacts(plan, facts));
         if (autoApprove) {
             out.println();
             out.flush();
@@ -141,7 +154,7 @@ final class ApplyCommand implements Callable<Integer> {
             }
             case NOT_APPLICABLE -> {
                 if (text) {
-                    out.print(PlanRenderer.forFormat("text").render(plan, ReportFormatOptions.textOptions()));
+                    out.print(withFacts(plan, java.util.Optional.of(cycle.observed().facts())));
                 }
                 err.println("qfence: error: the plan cannot be applied: " + String.join("; ", plan.errors()));
                 return ExitCodes.ERROR;
@@ -169,6 +182,12 @@ final class ApplyCommand implements Callable<Integer> {
             }
             default -> throw new IllegalStateException("apply ended " + cycle.outcome());
         }
+    }
+
+    /** The plan as {@code qfence plan} shows it: headed by the host facts it was made for, as observed on this host. */
+    private static String withFacts(Plan plan, java.util.Optional<HostFacts> facts) {
+        return facts.map(f -> "Host facts: " + FactsChoice.describe(f) + " (observed on this host)\n\n").orElse("")
+                + PlanRenderer.forFormat("text").render(plan, ReportFormatOptions.textOptions());
     }
 
     /** True counts: what completed, what failed (parallel starts can fail together), and what never ran. */

@@ -134,7 +134,7 @@ public final class Engine {
             }
             return planned.cycle(Cycle.Outcome.NO_CHANGES, Optional.empty());
         }
-        if (!approval.approve(plan, List.copyOf(planned.warnings))) {
+        if (!approval.approve(plan, List.copyOf(planned.warnings), planned.observed.facts())) {
             return planned.cycle(Cycle.Outcome.DECLINED, Optional.empty());
         }
         try (StateLock lock = lock(p, lockHolder)) {
@@ -161,7 +161,7 @@ public final class Engine {
             Planned before = observeAndPlan(p, request.scope());
             PlanCodec.requireFresh(saved, before.observed);
             Planned asked = before.with(saved);
-            if (!approval.approve(saved, List.copyOf(asked.warnings))) {
+            if (!approval.approve(saved, List.copyOf(asked.warnings), asked.observed.facts())) {
                 return asked.cycle(Cycle.Outcome.DECLINED, Optional.empty());
             }
             approval = Approval.AUTO;
@@ -189,7 +189,7 @@ public final class Engine {
 
     private Cycle applyPlanned(Prepared p, Scope scope, Planned planned, Plan plan, Approval approval, ApplyListener listener,
                                boolean recordOnSuccess) {
-        if (!approval.approve(plan, List.copyOf(planned.warnings))) {
+        if (!approval.approve(plan, List.copyOf(planned.warnings), planned.observed.facts())) {
             return planned.cycle(Cycle.Outcome.DECLINED, Optional.empty());
         }
         long t0 = System.nanoTime();
