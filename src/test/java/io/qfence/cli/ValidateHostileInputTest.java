@@ -121,7 +121,7 @@ class ValidateHostileInputTest {
 
         CliRun run = CliRun.of("validate", "--dir", file.toString());
 
-        assertThat(run.err()).isEqualTo("qfence: error: desired-state directory '" + file + "' is not a directory; pass --dir PATH\n");
+        assertThat(run.err()).isEqualTo("qfence: error: desired-state directory '" + file + "' is not a directory; --dir PATH names the directory that holds hosts/ and groups/\n");
         assertThat(run.exitCode()).isEqualTo(1);
     }
 
