@@ -174,7 +174,8 @@ class ValidateHostileInputTest {
 
         CliRun run = CliRun.of("validate", "--dir", dir.toString(), "--format", "json");
 
-        assertThat(run.out()).doesNotContain("\u001b", "\r", "\u0000");
+        assertThat(run.out()).doesNotContain("\u001b", "\r", "\u0000", "\u202e");
+        assertThat(run.out()).contains("valid\\u202eppa");
         JsonNode json = new ObjectMapper().readTree(run.out());
         assertThat(json.path("diagnostics").get(0).path("message").asText()).endsWith("got '" + HOSTILE_NAME + "'");
     }
