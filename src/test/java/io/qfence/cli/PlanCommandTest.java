@@ -214,4 +214,16 @@ class PlanCommandTest {
         assertThat(wrong.exitCode()).isEqualTo(1);
         assertThat(wrong.err()).contains("qfence: error: --facts " + bad + ": unknown cgroup version or capability (V3)");
     }
+
+    @Test
+    void aFactsFileThatIsNotJsonIsNamedWithWhereItStopsInWordsNotTheParsersInternals(@TempDir Path tmp) throws Exception {
+        Path passwd = tmp.resolve("passwd");
+        java.nio.file.Files.writeString(passwd, "root:x:0:0:root:/root:/bin/bash\n");
+
+        CliRun run = CliRun.of("plan", "--empty", "--facts", passwd.toString());
+
+        assertThat(run.exitCode()).isEqualTo(1);
+        assertThat(run.err()).endsWith("qfence: error: --facts " + passwd + ": not JSON: Unrecognized token 'root': was expecting "
+                + "(JSON String, Number, Array, Object or token 'null', 'true' or 'false') at line 1, column 1\n");
+    }
 }
