@@ -201,7 +201,7 @@ final class ApplyCommand implements Callable<Integer> {
         try {
             return PlanCodec.fromJson(Files.readString(file, StandardCharsets.UTF_8));
         } catch (IOException e) {
-            throw new UsageException("cannot read the saved plan " + file + ": " + e.getMessage(), e);
+            throw new UsageException("cannot read the saved plan " + file + ": " + io.qfence.model.errors.IoMessages.reason(e), e);
         } catch (IllegalArgumentException e) {
             throw new UsageException(file + ": " + e.getMessage(), e);
         }
