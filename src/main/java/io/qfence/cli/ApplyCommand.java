@@ -8,6 +8,7 @@ import io.qfence.engine.Engine;
 import io.qfence.engine.Timings;
 import io.qfence.host.HostPorts;
 import io.qfence.model.errors.UsageException;
+import io.qfence.model.host.HostFacts;
 import io.qfence.plan.Plan;
 import io.qfence.plan.PlanCodec;
 import io.qfence.plan.Summary;
@@ -18,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -85,7 +87,18 @@ final class ApplyCommand implements Callable<Integer> {
         Cycle cycle;
         try (HostPorts ports = LiveHostCommands.connect(context, host, "apply")) {
             Engine engine = new Engine(ports, context.clock());
-            PlanApproval shown = (plan, warnings) -> approve(plan, warnings, printer, out, err);
+            PlanApproval shown = new PlanApproval() {
+                @Override
+                public boolean approve(Plan plan, List<String> warnings) {
+                    // not called by the engine, which always says the facts; without them the plan is shown without its header
+                    return ApplyCommand.this.approve(plan, warnings, Optional.empty(), printer, out, err);
+                }
+
+                @Override
+                public boolean approve(Plan plan, List<String> warnings, HostFacts facts) {
+                    return ApplyCommand.this.approve(plan, warnings, Optional.of(facts), printer, out, err);
+                }
+            };
             PlanApproval approval = autoApprove ? shown : PlanApproval.asking(shown);
             cycle = saved == null ? engine.apply(request, approval, printer, "qfence apply")
                     : engine.applySaved(request, saved, approval, printer, "qfence apply");
@@ -98,14 +111,15 @@ final class ApplyCommand implements Callable<Integer> {
     }
 
     /** Shows the plan, then asks unless told not to. */
-    private boolean approve(Plan plan, List<String> warnings, ProgressPrinter printer, PrintWriter out, PrintWriter err) {
+    private boolean approve(Plan plan, List<String> warnings, Optional<HostFacts> facts, ProgressPrinter printer, PrintWriter out,
+                            PrintWriter err) {
         LiveHostCommands.warn(err, warnings);
         warned = warnings.size();
         if (progress == ProgressPrinter.Mode.json) {
             printer.planned(plan);
             return true;
         }
-        out.print(PlanRenderer.forFormat("text").render(plan, ReportFormatOptions.textOptions()));
+        out.print(withFacts(plan, facts));
         if (autoApprove) {
             out.println();
             out.flush();
@@ -141,7 +155,7 @@ final class ApplyCommand implements Callable<Integer> {
             }
             case NOT_APPLICABLE -> {
                 if (text) {
-                    out.print(PlanRenderer.forFormat("text").render(plan, ReportFormatOptions.textOptions()));
+                    out.print(withFacts(plan, Optional.of(cycle.observed().facts())));
                 }
                 err.println("qfence: error: the plan cannot be applied: " + String.join("; ", plan.errors()));
                 return ExitCodes.ERROR;
@@ -171,6 +185,12 @@ final class ApplyCommand implements Callable<Integer> {
         }
     }
 
+    /** The plan as {@code qfence plan} shows it: headed by the host facts it was made for, as observed on this host. */
+    private static String withFacts(Plan plan, Optional<HostFacts> facts) {
+        return facts.map(f -> "Host facts: " + FactsChoice.describe(f) + " (observed on this host)\n\n").orElse("")
+                + PlanRenderer.forFormat("text").render(plan, ReportFormatOptions.textOptions());
+    }
+
     /** True counts: what completed, what failed (parallel starts can fail together), and what never ran. */
     static String failedLine(ApplyReport r) {
         return "Apply failed: " + r.completed().size() + " of " + r.planned() + " changes done, " + r.failedSteps() + " failed"
@@ -182,7 +202,7 @@ final class ApplyCommand implements Callable<Integer> {
         try {
             return PlanCodec.fromJson(Files.readString(file, StandardCharsets.UTF_8));
         } catch (IOException e) {
-            throw new UsageException("cannot read the saved plan " + file + ": " + e.getMessage(), e);
+            throw new UsageException("cannot read the saved plan " + file + ": " + io.qfence.model.errors.IoMessages.reason(e), e);
         } catch (IllegalArgumentException e) {
             throw new UsageException(file + ": " + e.getMessage(), e);
         }

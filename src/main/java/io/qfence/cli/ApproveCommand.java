@@ -57,7 +57,7 @@ final class ApproveCommand implements Callable<Integer> {
             out.flush();
             return ExitCodes.OK;
         } catch (IOException e) {
-            throw new UsageException("cannot approve in " + state.stateDir() + ": " + e.getMessage(), e);
+            throw new UsageException("cannot approve in " + state.stateDir() + ": " + io.qfence.model.errors.IoMessages.reason(e), e);
         }
     }
 

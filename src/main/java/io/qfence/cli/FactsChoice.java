@@ -43,6 +43,10 @@ record FactsChoice(HostFacts facts, String source) {
         JsonNode n;
         try {
             n = JSON.readTree(Files.readString(file));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            // the parser's own message, not its exception text (which names an internal source, "REDACTED", and a feature flag)
+            throw new UsageException("--facts " + file + ": not JSON: " + e.getOriginalMessage()
+                    + (e.getLocation() != null ? " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() : ""), e);
         } catch (IOException e) {
             throw new UsageException("--facts " + file + ": " + io.qfence.model.errors.IoMessages.describe(e), e);
         }

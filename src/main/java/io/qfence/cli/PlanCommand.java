@@ -197,7 +197,7 @@ final class PlanCommand implements Callable<Integer> {
         try {
             json = Files.readString(file, StandardCharsets.UTF_8);
         } catch (IOException e) {
-            throw new UsageException("cannot read the snapshot " + file + ": " + e.getMessage(), e);
+            throw new UsageException("cannot read the snapshot " + file + ": " + io.qfence.model.errors.IoMessages.reason(e), e);
         }
         ObservedHost observed;
         try {
@@ -215,7 +215,10 @@ final class PlanCommand implements Callable<Integer> {
         try {
             Files.writeString(file, text, StandardCharsets.UTF_8);
         } catch (IOException e) {
-            throw new UsageException("cannot write the plan to " + file + ": " + e.getMessage(), e);
+            Path dir = file.toAbsolutePath().getParent();
+            String reason = e instanceof java.nio.file.NoSuchFileException && dir != null && !Files.isDirectory(dir)
+                    ? "its directory " + dir + " does not exist" : io.qfence.model.errors.IoMessages.reason(e);
+            throw new UsageException("cannot write the plan to " + file + ": " + reason, e);
         }
     }
 }

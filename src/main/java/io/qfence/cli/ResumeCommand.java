@@ -33,7 +33,7 @@ final class ResumeCommand implements Callable<Integer> {
             out.flush();
             return ExitCodes.OK;
         } catch (IOException e) {
-            throw new UsageException("cannot resume in " + state.stateDir() + ": " + e.getMessage(), e);
+            throw new UsageException("cannot resume in " + state.stateDir() + ": " + io.qfence.model.errors.IoMessages.reason(e), e);
         }
     }
 }

@@ -64,7 +64,7 @@ final class StatusCommand implements Callable<Integer> {
             report = new Report(DaemonLock.running(state.stateDir()), LastApplied.read(state.stateDir()),
                     Suspension.read(state.stateDir()), status, lastFailure);
         } catch (IOException e) {
-            throw new UsageException("cannot read the state in " + state.stateDir() + ": " + e.getMessage(), e);
+            throw new UsageException("cannot read the state in " + state.stateDir() + ": " + io.qfence.model.errors.IoMessages.reason(e), e);
         }
         PrintWriter out = spec.commandLine().getOut();
         out.print(output.format() == OutputFormatOptions.Format.json ? json(report) : text(report));

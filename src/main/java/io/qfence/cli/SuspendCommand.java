@@ -51,7 +51,7 @@ final class SuspendCommand implements Callable<Integer> {
             out.flush();
             return ExitCodes.OK;
         } catch (IOException e) {
-            throw new UsageException("cannot suspend in " + state.stateDir() + ": " + e.getMessage(), e);
+            throw new UsageException("cannot suspend in " + state.stateDir() + ": " + io.qfence.model.errors.IoMessages.reason(e), e);
         }
     }
 }

@@ -65,6 +65,7 @@ final class ValidateCommand implements Callable<Integer> {
 
     static String json(LoadResult result) {
         ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        mapper.getFactory().setCharacterEscapes(new TerminalSafeJson());
         ObjectNode root = mapper.createObjectNode();
         root.put("valid", result.ok());
         result.state().ifPresent(s -> {

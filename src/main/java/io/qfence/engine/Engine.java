@@ -7,6 +7,7 @@ import io.qfence.apply.LastAppliedObjects;
 import io.qfence.apply.StateLock;
 import io.qfence.host.HostObserver;
 import io.qfence.host.HostPorts;
+import io.qfence.host.OwnDirectories;
 import io.qfence.host.Scope;
 import io.qfence.model.Diagnostic;
 import io.qfence.model.desired.DesiredState;
@@ -133,7 +134,7 @@ public final class Engine {
             }
             return planned.cycle(Cycle.Outcome.NO_CHANGES, Optional.empty());
         }
-        if (!approval.approve(plan, List.copyOf(planned.warnings))) {
+        if (!approval.approve(plan, List.copyOf(planned.warnings), planned.observed.facts())) {
             return planned.cycle(Cycle.Outcome.DECLINED, Optional.empty());
         }
         try (StateLock lock = lock(p, lockHolder)) {
@@ -160,7 +161,7 @@ public final class Engine {
             Planned before = observeAndPlan(p, request.scope());
             PlanCodec.requireFresh(saved, before.observed);
             Planned asked = before.with(saved);
-            if (!approval.approve(saved, List.copyOf(asked.warnings))) {
+            if (!approval.approve(saved, List.copyOf(asked.warnings), asked.observed.facts())) {
                 return asked.cycle(Cycle.Outcome.DECLINED, Optional.empty());
             }
             approval = PlanApproval.AUTO;
@@ -188,7 +189,7 @@ public final class Engine {
 
     private Cycle applyPlanned(Prepared p, Scope scope, Planned planned, Plan plan, PlanApproval approval, ApplyListener listener,
                                boolean recordOnSuccess) {
-        if (!approval.approve(plan, List.copyOf(planned.warnings))) {
+        if (!approval.approve(plan, List.copyOf(planned.warnings), planned.observed.facts())) {
             return planned.cycle(Cycle.Outcome.DECLINED, Optional.empty());
         }
         long t0 = System.nanoTime();
@@ -326,7 +327,8 @@ public final class Engine {
 
     private StateLock lock(Prepared p, String holder) throws IOException {
         if (!Files.isDirectory(p.stateDir)) {
-            Files.createDirectories(p.stateDir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            // root's 0700; missing directories above it 0755, so that a runDir beside it stays reachable for the VMs' uids
+            OwnDirectories.create(p.stateDir, PosixFilePermissions.fromString("rwx------"));
         }
         return StateLock.acquire(p.stateDir, holder);
     }

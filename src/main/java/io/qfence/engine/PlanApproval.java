@@ -1,5 +1,6 @@
 package io.qfence.engine;
 
+import io.qfence.model.host.HostFacts;
 import io.qfence.plan.Plan;
 import java.util.List;
 
@@ -11,6 +12,14 @@ public interface PlanApproval {
      * @param warnings what a person should read with the plan: the desired state's and the realization's warnings
      */
     boolean approve(Plan plan, List<String> warnings);
+
+    /**
+     * As {@link #approve(Plan, List)}, told which host facts the plan was made for (observed on the host), so that a
+     * person is shown them at the top of the plan as {@code qfence plan} shows them. The engine calls this one.
+     */
+    default boolean approve(Plan plan, List<String> warnings, HostFacts facts) {
+        return approve(plan, warnings);
+    }
 
     /**
      * Whether the answer may be no (a person is asked). Then the plan is made without the state lock, so that a "no"
@@ -27,6 +36,11 @@ public interface PlanApproval {
             @Override
             public boolean approve(Plan plan, List<String> warnings) {
                 return answer.approve(plan, warnings);
+            }
+
+            @Override
+            public boolean approve(Plan plan, List<String> warnings, HostFacts facts) {
+                return answer.approve(plan, warnings, facts);
             }
 
             @Override

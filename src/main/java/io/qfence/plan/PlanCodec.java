@@ -34,7 +34,8 @@ public final class PlanCodec {
         try {
             root = ObjectJson.MAPPER.readTree(json);
         } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("invalid saved plan: " + e.getOriginalMessage(), e);
+            throw new IllegalArgumentException("invalid saved plan: " + e.getOriginalMessage()
+                    + (e.getLocation() != null ? " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() : ""), e);
         }
         if (root == null || !root.isObject()) {
             throw new IllegalArgumentException("not a qfence plan: expected a JSON object");

@@ -18,10 +18,10 @@ final class DirectoryTree {
 
     static DesiredStateTree read(Path root) {
         if (!Files.exists(root)) {
-            throw new UsageException("desired-state directory '" + root + "' does not exist; pass --dir PATH");
+            throw new UsageException("desired-state directory '" + root + "' does not exist; --dir PATH names the directory that holds hosts/ and groups/");
         }
         if (!Files.isDirectory(root)) {
-            throw new UsageException("desired-state directory '" + root + "' is not a directory; pass --dir PATH");
+            throw new UsageException("desired-state directory '" + root + "' is not a directory; --dir PATH names the directory that holds hosts/ and groups/");
         }
         List<SourceFile> files = new ArrayList<>();
         List<Diagnostic> problems = new ArrayList<>();

@@ -33,6 +33,8 @@ class ApplyCommandTest {
         CliRun nothing = run("", "apply");
 
         assertThat(no.exitCode()).isEqualTo(1);
+        assertThat(no.out()).as("the plan is headed, as qfence plan's is, by the host facts it was made for")
+                .startsWith("Host facts: " + FactsChoice.describe(FakeHost.FACTS) + " (observed on this host)\n\nActions are shown");
         assertThat(no.out()).contains("Plan: 28 to add, 0 to change, 0 to destroy, 0 to start, 0 to stop.",
                 "Do you want to perform these actions? Only 'yes' will be accepted: ");
         assertThat(no.err()).endsWith("Apply cancelled: nothing was changed.\n");
@@ -73,6 +75,7 @@ class ApplyCommandTest {
         CliRun apply = CliRun.onHost(CliRun.connector(host), "", "apply", "--auto-approve", "--state-dir", tmp.resolve("state").toString());
 
         assertThat(apply.exitCode()).isEqualTo(1);
+        assertThat(apply.out()).startsWith("Host facts: " + FactsChoice.describe(FakeHost.FACTS) + " (observed on this host)\n\n");
         assertThat(apply.out()).contains("\nError: imagesRoot /nowhere is not a directory (it does not exist); the guests to start boot from it\n");
         assertThat(apply.err()).endsWith("qfence: error: the plan cannot be applied: imagesRoot /nowhere is not a directory (it does not exist); "
                 + "the guests to start boot from it\n");

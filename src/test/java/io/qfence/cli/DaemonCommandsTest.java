@@ -164,6 +164,22 @@ class DaemonCommandsTest {
     }
 
     @Test
+    void aStateDirGivenBeforeTheCommandIsTheOneUsedAsForApplyAndState() throws Exception {
+        Path state = tmp.resolve("state");
+        // read-only first: should the option be ignored again, this fails before suspend could write to /var/lib/qfence
+        CliRun absent = CliRun.of("--state-dir", tmp.resolve("absent").toString(), "status");
+        assertThat(absent.err()).isEqualTo("qfence: error: no state directory " + tmp.resolve("absent")
+                + ": the daemon has never run with it\n");
+
+        CliRun suspend = CliRun.of("--state-dir", state.toString(), "suspend", "--by", "alice");
+        CliRun status = CliRun.of("--state-dir", state.toString(), "status");
+
+        assertThat(suspend.exitCode()).isZero();
+        assertThat(Suspension.read(state)).isPresent();
+        assertThat(status.out()).contains("Suspended:  yes, since 2026-06-01T12:00:00Z by alice");
+    }
+
+    @Test
     void approveRecordsExactlyTheCommitAndAcceptsAPrefixOfTheWaitingOne() throws Exception {
         Path state = Files.createDirectories(tmp.resolve("state"));
         new DaemonStatus(1, T, "hv1", "/r", "main", "narrowing", false, T, Optional.empty(), Optional.empty(),

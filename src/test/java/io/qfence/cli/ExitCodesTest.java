@@ -60,7 +60,7 @@ class ExitCodesTest {
 
         assertThat(run.exitCode()).isEqualTo(1);
         assertThat(run.err()).isEqualTo(
-                "qfence: error: desired-state directory '/nonexistent/desired-state' does not exist; pass --dir PATH\n");
+                "qfence: error: desired-state directory '/nonexistent/desired-state' does not exist; --dir PATH names the directory that holds hosts/ and groups/\n");
     }
 
     @Test

@@ -214,4 +214,31 @@ class PlanCommandTest {
         assertThat(wrong.exitCode()).isEqualTo(1);
         assertThat(wrong.err()).contains("qfence: error: --facts " + bad + ": unknown cgroup version or capability (V3)");
     }
+
+    @Test
+    void aSnapshotOrOutFileThatCannotBeUsedIsSaidInWords(@TempDir Path tmp) {
+        Path absent = tmp.resolve("absent.json");
+
+        CliRun read = CliRun.of("plan", "--observed", absent.toString());
+        CliRun directory = CliRun.of("plan", "--observed", tmp.toString());
+        CliRun write = CliRun.of("plan", "--empty", "--out", absent.resolve("plan.json").toString());
+
+        assertThat(read.err()).endsWith("qfence: error: cannot read the snapshot " + absent + ": does not exist\n");
+        assertThat(directory.err()).endsWith("qfence: error: cannot read the snapshot " + tmp + ": is a directory\n");
+        assertThat(write.err()).endsWith("qfence: error: cannot write the plan to " + absent.resolve("plan.json") + ": its directory " + absent
+                + " does not exist\n");
+        assertThat(List.of(read.exitCode(), directory.exitCode(), write.exitCode())).containsOnly(1);
+    }
+
+    @Test
+    void aFactsFileThatIsNotJsonIsNamedWithWhereItStopsInWordsNotTheParsersInternals(@TempDir Path tmp) throws Exception {
+        Path passwd = tmp.resolve("passwd");
+        java.nio.file.Files.writeString(passwd, "root:x:0:0:root:/root:/bin/bash\n");
+
+        CliRun run = CliRun.of("plan", "--empty", "--facts", passwd.toString());
+
+        assertThat(run.exitCode()).isEqualTo(1);
+        assertThat(run.err()).endsWith("qfence: error: --facts " + passwd + ": not JSON: Unrecognized token 'root': was expecting "
+                + "(JSON String, Number, Array, Object or token 'null', 'true' or 'false') at line 1, column 1\n");
+    }
 }

@@ -121,7 +121,7 @@ class ValidateHostileInputTest {
 
         CliRun run = CliRun.of("validate", "--dir", file.toString());
 
-        assertThat(run.err()).isEqualTo("qfence: error: desired-state directory '" + file + "' is not a directory; pass --dir PATH\n");
+        assertThat(run.err()).isEqualTo("qfence: error: desired-state directory '" + file + "' is not a directory; --dir PATH names the directory that holds hosts/ and groups/\n");
         assertThat(run.exitCode()).isEqualTo(1);
     }
 
@@ -174,7 +174,8 @@ class ValidateHostileInputTest {
 
         CliRun run = CliRun.of("validate", "--dir", dir.toString(), "--format", "json");
 
-        assertThat(run.out()).doesNotContain("\u001b", "\r", "\u0000");
+        assertThat(run.out()).doesNotContain("\u001b", "\r", "\u0000", "\u202e");
+        assertThat(run.out()).contains("valid\\u202eppa");
         JsonNode json = new ObjectMapper().readTree(run.out());
         assertThat(json.path("diagnostics").get(0).path("message").asText()).endsWith("got '" + HOSTILE_NAME + "'");
     }

@@ -99,6 +99,21 @@ class EngineTest {
     }
 
     @Test
+    void aMissingStateDirIsCreatedRootOnlyAndTheDirectoriesAboveItStayPassableForARunDirBesideIt() throws Exception {
+        // the README's walkthrough: --state-dir /tmp/x/state --run-dir /tmp/x/run, with /tmp/x missing
+        Path base = stateDir.resolve("fresh");
+        Path fresh = base.resolve("state");
+        CycleRequest request = CycleRequest.of(DesiredStateSource.directory(BundledState.DIR, BundledState.CLOCK))
+                .withOverrides(new HostOverrides(Optional.empty(), Optional.empty(), Optional.of(fresh.toString()), Optional.empty()))
+                .withScope(Scope.WITHOUT_GUESTS);
+
+        new Engine(new FakeHost().ports(), BundledState.CLOCK).apply(request, PlanApproval.AUTO, ApplyListener.SILENT, "test");
+
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(fresh))).isEqualTo("rwx------");
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(base))).isEqualTo("rwxr-xr-x");
+    }
+
+    @Test
     void anApplyWhileAnotherHoldsTheLockFailsAtOnceNamingTheHolder() throws Exception {
         FakeHost host = new FakeHost();
         try (StateLock held = StateLock.acquire(stateDir, "qfence daemon")) {

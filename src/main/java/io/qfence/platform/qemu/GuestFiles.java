@@ -44,8 +44,8 @@ public final class GuestFiles {
         try {
             if (!Files.exists(parent, LinkOption.NOFOLLOW_LINKS)) {
                 // qfence's own runDir, made on first use: root's, 0755 (each VM's QEMU traverses it to its 0700 directory)
-                Files.createDirectories(parent);
-                Files.setPosixFilePermissions(parent, PosixFilePermissions.fromString("rwxr-xr-x"));
+                // (and each missing directory above it 0755, whatever the umask)
+                io.qfence.host.OwnDirectories.create(parent, PosixFilePermissions.fromString("rwxr-xr-x"));
             }
             BasicFileAttributes parentAttributes = Files.readAttributes(parent, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
             if (!parentAttributes.isDirectory()) {

@@ -43,6 +43,15 @@ class IoMessagesTest {
         assertThat(IoMessages.describe(new IllegalStateException())).isEqualTo("unexpected IllegalStateException");
     }
 
+    @Test
+    void theReasonAloneIsForAMessageThatAlreadyNamesTheFile() {
+        // before: "cannot read the snapshot /nonexistent: /nonexistent" (the bare path of NoSuchFileException's message)
+        assertThat(IoMessages.reason(new NoSuchFileException("/nonexistent"))).isEqualTo("does not exist");
+        assertThat(IoMessages.reason(new AccessDeniedException("/x"))).isEqualTo("permission denied");
+        assertThat(IoMessages.reason(new IOException("Is a directory"))).isEqualTo("is a directory");
+        assertThat(IoMessages.reason(new IOException("EOF"))).isEqualTo("EOF");
+    }
+
     private interface Io {
         void run() throws IOException;
     }
