@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.qfence.host.HostPorts;
+import io.qfence.model.errors.IoMessages;
 import io.qfence.model.errors.UsageException;
 import io.qfence.model.host.Capability;
 import io.qfence.model.host.CgroupVersion;
@@ -48,7 +49,7 @@ record FactsChoice(HostFacts facts, String source) {
             throw new UsageException("--facts " + file + ": not JSON: " + e.getOriginalMessage()
                     + (e.getLocation() != null ? " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() : ""), e);
         } catch (IOException e) {
-            throw new UsageException("--facts " + file + ": " + io.qfence.model.errors.IoMessages.describe(e), e);
+            throw new UsageException("--facts " + file + ": " + IoMessages.reason(e), e);
         }
         if (n == null || !n.isObject() || !n.path("cgroup_version").isTextual() || !n.path("capabilities").isArray()) {
             throw new UsageException("--facts " + file + ": expected a JSON object with \"cgroup_version\" (\"v1\" or \"v2\") and "

@@ -241,4 +241,14 @@ class PlanCommandTest {
         assertThat(run.err()).endsWith("qfence: error: --facts " + passwd + ": not JSON: Unrecognized token 'root': was expecting "
                 + "(JSON String, Number, Array, Object or token 'null', 'true' or 'false') at line 1, column 1\n");
     }
+
+    @Test
+    void aFactsFileThatCannotBeReadIsNamedOnceWithTheReason(@TempDir Path tmp) throws Exception {
+        Path absent = tmp.resolve("absent.json");
+
+        CliRun run = CliRun.of("plan", "--empty", "--facts", absent.toString());
+
+        assertThat(run.exitCode()).isEqualTo(1);
+        assertThat(run.err()).endsWith("qfence: error: --facts " + absent + ": does not exist\n");
+    }
 }
