@@ -2,7 +2,6 @@ package io.qfence.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.qfence.platform.cgroup.CgroupFs;
 import io.qfence.platform.cgroup.CgroupLayout;
@@ -21,7 +20,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -210,23 +208,9 @@ class ApplyGuestsTest {
         return args;
     }
 
-    /** The guests qfence recorded, by VM: {@code stateDir/guests/VM.json}. */
+    /** The guests qfence recorded whose process still runs, by VM: {@code stateDir/guests/VM.json}. */
     Map<String, Long> pids() throws IOException {
-        Map<String, Long> out = new TreeMap<>();
-        Path dir = sandbox.stateDir().resolve("guests");
-        if (!Files.isDirectory(dir)) {
-            return out;
-        }
-        try (Stream<Path> files = Files.list(dir)) {
-            for (Path f : files.filter(p -> p.toString().endsWith(".json")).toList()) {
-                JsonNode n = JSON.readTree(f.toFile());
-                long pid = n.path("pid").asLong();
-                if (ProcessInfo.read(pid).filter(i -> !i.hasEnded()).isPresent()) {
-                    out.put(n.path("vm").asText(), pid);
-                }
-            }
-        }
-        return out;
+        return GuestKills.recordedPids(sandbox);
     }
 
     /** Listening TCP sockets in the process's own network namespace ({@code /proc/PID/net/tcp}, state 0A). */
