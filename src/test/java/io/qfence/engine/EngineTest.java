@@ -15,7 +15,6 @@ import io.qfence.model.errors.UsageException;
 import io.qfence.model.host.Cgroup;
 import io.qfence.model.host.Guest;
 import io.qfence.model.host.GuestState;
-import io.qfence.model.host.HostObject;
 import io.qfence.model.host.Link;
 import io.qfence.plan.Change;
 import io.qfence.plan.PlanAssert;
@@ -24,7 +23,6 @@ import io.qfence.testing.BundledState;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -148,22 +146,8 @@ class EngineTest {
 
     @Test
     void withoutGuestsInScopeAPlanMayNotPullTheTapCgroupOrFirewallRulesOfARunningGuest() {
-        Realization r = realization();
-        Guest running = r.objects(Guest.class).stream().filter(g -> g.vm().equals("ci-builder")).findFirst().orElseThrow()
-                .withState(GuestState.RUNNING);
-        List<HostObject> everythingButCi = r.objects().stream().filter(o -> !(o instanceof Guest)).toList();
-        FakeHost host = FakeHost.with(everythingButCi).put(running);
-        Path dir = stateDir;
-        // the desired state no longer has ci: realize the host as it is, then plan against a desired state without ci
-        CycleRequest withoutCi = new CycleRequest(() -> {
-            var loaded = io.qfence.source.DesiredStateLoader.loadDirectory(BundledState.DIR, BundledState.CLOCK);
-            var s = loaded.state().orElseThrow();
-            var h = s.hosts().get(0);
-            var host2 = new io.qfence.model.desired.Host(h.name(), List.of("db", "web"), h.uplink(), h.imagesRoot(), h.runDir(), dir.toString(),
-                    h.cgroupParent(), h.vmUidRange(), h.qemu(), h.confinement(), h.origin());
-            return new io.qfence.source.LoadResult(Optional.of(new io.qfence.model.desired.DesiredState(s.revision(), List.of(host2),
-                    s.groups().stream().filter(g -> !g.name().equals("ci")).toList())), List.of());
-        }, Optional.empty(), HostOverrides.NONE, Scope.WITHOUT_GUESTS);
+        FakeHost host = hostWhereCiBuilderRuns();
+        CycleRequest withoutCi = withoutGroupCi(Scope.WITHOUT_GUESTS);
 
         Cycle cycle = new Engine(host.ports(), BundledState.CLOCK).apply(withoutCi, PlanApproval.AUTO, ApplyListener.SILENT, "test");
 
@@ -176,27 +160,12 @@ class EngineTest {
                 "firewall would take away 8 firewall restrictions (inet qfence chain forward: vmap \"qfb-ci\" : "
                         + "{\"jump\":{\"target\":\"from_ci\"}}, and 7 more) of group.ci/vm.ci-builder" + because);
         assertThat(host.calls()).isEmpty();
-        assertThat(Map.of()).isEmpty();
     }
 
     @Test
     void withGuestsInScopeARemovedVmsRunningGuestIsStoppedBeforeItsUidLeavesTheFirewallsDenyList() {
-        Realization r = realization();
-        Guest running = r.objects(Guest.class).stream().filter(g -> g.vm().equals("ci-builder")).findFirst().orElseThrow()
-                .withState(GuestState.RUNNING);
-        List<HostObject> everythingButCi = r.objects().stream().filter(o -> !(o instanceof Guest)).toList();
-        FakeHost host = FakeHost.with(everythingButCi).put(running);
-        Path dir = stateDir;
-        // the desired state no longer has ci: realize the host as it is, then plan against a desired state without ci
-        CycleRequest withoutCi = new CycleRequest(() -> {
-            var loaded = io.qfence.source.DesiredStateLoader.loadDirectory(BundledState.DIR, BundledState.CLOCK);
-            var s = loaded.state().orElseThrow();
-            var h = s.hosts().get(0);
-            var host2 = new io.qfence.model.desired.Host(h.name(), List.of("db", "web"), h.uplink(), h.imagesRoot(), h.runDir(), dir.toString(),
-                    h.cgroupParent(), h.vmUidRange(), h.qemu(), h.confinement(), h.origin());
-            return new io.qfence.source.LoadResult(Optional.of(new io.qfence.model.desired.DesiredState(s.revision(), List.of(host2),
-                    s.groups().stream().filter(g -> !g.name().equals("ci")).toList())), List.of());
-        }, Optional.empty(), HostOverrides.NONE, Scope.ALL);
+        FakeHost host = hostWhereCiBuilderRuns();
+        CycleRequest withoutCi = withoutGroupCi(Scope.ALL);
 
         Cycle cycle = new Engine(host.ports(), BundledState.CLOCK).plan(withoutCi);
 
@@ -205,5 +174,27 @@ class EngineTest {
         assertThat(cycle.plan().errors()).isEmpty();
         List<String> order = cycle.plan().changes().stream().map(c -> c.action().symbol() + " " + c.address()).toList();
         assertThat(order.indexOf("< group.ci/vm.ci-builder")).isNotNegative().isLessThan(order.lastIndexOf("~ firewall"));
+    }
+
+    /** The bundled state's host as realized, with guest ci-builder running and no other guest. */
+    private FakeHost hostWhereCiBuilderRuns() {
+        Realization r = realization();
+        Guest running = r.objects(Guest.class).stream().filter(g -> g.vm().equals("ci-builder")).findFirst().orElseThrow()
+                .withState(GuestState.RUNNING);
+        return FakeHost.with(r.objects().stream().filter(o -> !(o instanceof Guest)).toList()).put(running);
+    }
+
+    /** The bundled desired state without group ci (its host runs db and web only), in {@code scope}. */
+    private CycleRequest withoutGroupCi(Scope scope) {
+        Path dir = stateDir;
+        return new CycleRequest(() -> {
+            var loaded = io.qfence.source.DesiredStateLoader.loadDirectory(BundledState.DIR, BundledState.CLOCK);
+            var s = loaded.state().orElseThrow();
+            var h = s.hosts().get(0);
+            var host2 = new io.qfence.model.desired.Host(h.name(), List.of("db", "web"), h.uplink(), h.imagesRoot(), h.runDir(), dir.toString(),
+                    h.cgroupParent(), h.vmUidRange(), h.qemu(), h.confinement(), h.origin());
+            return new io.qfence.source.LoadResult(Optional.of(new io.qfence.model.desired.DesiredState(s.revision(), List.of(host2),
+                    s.groups().stream().filter(g -> !g.name().equals("ci")).toList())), List.of());
+        }, Optional.empty(), HostOverrides.NONE, scope);
     }
 }
