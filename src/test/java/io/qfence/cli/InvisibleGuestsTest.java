@@ -35,10 +35,7 @@ class InvisibleGuestsTest {
         sandbox = LiveSandbox.create();
         desired = sandbox.forGuests(ApplyGuestsTest.DESIRED);
         firstUid = LiveSandbox.privateUidRange(desired);
-        // p-1 and u-1 only
-        Path group = desired.resolve("groups/p1.yaml");
-        String s = Files.readString(group);
-        Files.writeString(group, s.substring(0, s.indexOf("    - name: p-2\n")) + s.substring(s.indexOf("    - name: u-1\n")));
+        LiveSandbox.removeVm(desired, "p1", "p-2"); // p-1 (bridged) and u-1 (user-mode): p-2 adds only boot time
     }
 
     @AfterEach

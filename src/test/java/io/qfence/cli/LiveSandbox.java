@@ -91,6 +91,21 @@ final class LiveSandbox implements AutoCloseable {
         return first;
     }
 
+    /**
+     * Removes VM {@code vm} from {@code groups/GROUP.yaml} in {@code desired}: its list entry, up to the next VM's or
+     * the end of the file.
+     */
+    static void removeVm(Path desired, String group, String vm) throws IOException {
+        Path file = desired.resolve("groups").resolve(group + ".yaml");
+        String text = Files.readString(file);
+        int from = text.indexOf("    - name: " + vm + "\n");
+        if (from < 0) {
+            throw new IllegalStateException(file + " has no VM " + vm);
+        }
+        int next = text.indexOf("    - name: ", from + 1);
+        Files.writeString(file, text.substring(0, from) + (next < 0 ? "" : text.substring(next)));
+    }
+
     static LiveSandbox create() {
         String name = PREFIX + UUID.randomUUID().toString().substring(0, 8);
         MADE_HERE.add(name);

@@ -45,11 +45,7 @@ class ScopedApplyKeepsGuestIsolationTest {
         sandbox = LiveSandbox.create();
         desired = sandbox.forGuests(ApplyGuestsTest.DESIRED);
         firstUid = LiveSandbox.privateUidRange(desired);
-        // p-1 (bridged) and u-1 (user-mode): p-2 adds nothing here but boot time.
-        String group = Files.readString(desired.resolve("groups/p1.yaml"));
-        int from = group.indexOf("    - name: p-2\n");
-        int to = group.indexOf("    - name: u-1\n");
-        Files.writeString(desired.resolve("groups/p1.yaml"), group.substring(0, from) + group.substring(to));
+        LiveSandbox.removeVm(desired, "p1", "p-2"); // p-1 (bridged) and u-1 (user-mode): p-2 adds only boot time
     }
 
     @AfterEach
