@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.junit.platform.engine.TestExecutionResult;
+import org.junit.platform.engine.discovery.ClassNameFilter;
 import org.junit.platform.engine.support.descriptor.MethodSource;
 import org.junit.platform.launcher.EngineFilter;
 import org.junit.platform.launcher.LauncherDiscoveryRequest;
@@ -50,10 +51,16 @@ public final class LabTestRunner {
         Path classes = Path.of(args[1]);
         Path reports = Path.of(args[2]);
         Files.createDirectories(reports);
-        LauncherDiscoveryRequest request = LauncherDiscoveryRequestBuilder.request()
+        // -Dqfence.lab.classes=A,B (bin/lab's QFENCE_LAB_CLASSES) narrows the run to those simple class names.
+        String only = System.getProperty("qfence.lab.classes", "");
+        LauncherDiscoveryRequestBuilder builder = LauncherDiscoveryRequestBuilder.request()
                 .selectors(selectClasspathRoots(Set.of(classes)))
-                .filters(TagFilter.includeTags(tag), EngineFilter.includeEngines("junit-jupiter"))
-                .build();
+                .filters(TagFilter.includeTags(tag), EngineFilter.includeEngines("junit-jupiter"));
+        if (!only.isBlank()) {
+            String pattern = ".*\\.(" + String.join("|", only.split(",")) + ")";
+            builder.filters(ClassNameFilter.includeClassNamePatterns(pattern));
+        }
+        LauncherDiscoveryRequest request = builder.build();
         Reports listener = new Reports();
         Instant start = Instant.now();
         LauncherFactory.create().execute(request, listener);
