@@ -5,6 +5,8 @@ import io.qfence.cli.CliContext;
 import io.qfence.cli.CycleFactory;
 import io.qfence.cli.HostRealization;
 import io.qfence.host.HostConnector;
+import io.qfence.host.HostTarget;
+import io.qfence.host.SandboxFactory;
 import io.qfence.platform.sandbox.NetnsSandbox;
 import io.qfence.verify.SandboxApply;
 import java.io.BufferedReader;
@@ -57,9 +59,17 @@ public final class Main {
         }
     }
 
-    /** The sandboxes of verify and demo on this machine, put in place through {@code host} as apply does. */
+    /**
+     * The sandboxes of verify and demo on this machine, put in place through {@code host} as apply does; their facts,
+     * and the demo's, are {@code host}'s own (one detector for the live host and every sandbox).
+     */
     public static CliContext.Verification verification(HostConnector host) {
-        return new CliContext.Verification(NetnsSandbox::create, SandboxApply.throughApplier(host, SANDBOX_START_CONCURRENCY),
-                NetnsSandbox::machineFacts);
+        return new CliContext.Verification(sandboxes(host), SandboxApply.throughApplier(host, SANDBOX_START_CONCURRENCY),
+                () -> SandboxWiring.facts(host, HostTarget.THIS_HOST));
+    }
+
+    /** Sandboxes on this machine, with the adapters {@code qfence apply} uses and {@code host}'s facts. */
+    public static SandboxFactory sandboxes(HostConnector host) {
+        return (prefix, probeImages, progress) -> NetnsSandbox.create(prefix, probeImages, progress, SandboxWiring.adapters(host));
     }
 }

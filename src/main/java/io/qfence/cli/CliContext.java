@@ -71,7 +71,9 @@ public record CliContext(Clock clock, HostRealization realization, HostConnector
     public record Verification(SandboxFactory sandboxes, SandboxApply apply, Supplier<HostFacts> facts) {
         public static final Verification UNAVAILABLE = new Verification((prefix, images, progress) -> {
             throw unavailable();
-        }, SandboxApply.direct(1), () -> {
+        }, (sandbox, guests, realization, progress) -> {
+            throw unavailable();
+        }, () -> {
             throw unavailable();
         });
 

@@ -5,7 +5,6 @@ import io.qfence.model.desired.HostOverrides;
 import io.qfence.model.host.Cgroup;
 import io.qfence.model.host.Guest;
 import io.qfence.model.host.HostFacts;
-import io.qfence.model.host.HostObject;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -28,17 +27,17 @@ public interface Sandbox extends AutoCloseable {
     /** Where the desired state's host is re-rooted: private directories and the sandbox's cgroup parent. */
     HostOverrides overrides();
 
-    /** What this machine can do (cgroup version, kernel features), for realization. */
+    /**
+     * What this machine can do (cgroup version, kernel features), for realization: detected as the live host's facts
+     * are, by the same code, so that the sandbox and the live host agree.
+     */
     HostFacts facts();
 
-    /** The guests of the sandbox's host. */
-    GuestPort guests();
-
     /**
-     * Puts realized host objects (host settings, links, the firewall, cgroups; not guests) in place on the sandbox's
-     * fresh host, in dependency order.
+     * The guests of the sandbox's host. Everything else (host settings, links, the firewall, cgroups) is put in place
+     * as {@code qfence apply} does it, through the ports of the host in {@link #hostNamespace()}.
      */
-    void build(List<HostObject> objects, Progress progress);
+    GuestPort guests();
 
     /**
      * Connects the host to an outside world: a veth uplink whose host end has {@code world.hostAddress()} and a

@@ -12,21 +12,17 @@ import io.qfence.host.Progress;
 import io.qfence.host.Sandbox;
 import io.qfence.host.Scope;
 import io.qfence.model.errors.HostOperationException;
-import io.qfence.model.host.Guest;
-import io.qfence.model.host.HostObject;
 import io.qfence.model.host.ObservedHost;
 import io.qfence.plan.Plan;
 import io.qfence.plan.Planner;
 import io.qfence.realize.Realization;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 
-/** How a verify run puts the realization in place on its sandbox, guests included. */
+/**
+ * How a verify run puts the realization in place on its sandbox, guests included. There is one way,
+ * {@link #throughApplier}, the code of {@code qfence apply}: what verify proves is what apply builds.
+ */
 @FunctionalInterface
 public interface SandboxApply {
 
@@ -66,46 +62,6 @@ public interface SandboxApply {
                         progress.step(step.change().address(), "failed: " + error.getMessage());
                     }
                 }).orThrow();
-            }
-        };
-    }
-
-    /**
-     * Builds the host objects on the fresh sandbox host, then starts the guests, at most {@code concurrency} at a time.
-     */
-    static SandboxApply direct(int concurrency) {
-        return (sandbox, guests, realization, progress) -> {
-            List<HostObject> objects = realization.objects().stream().filter(o -> !(o instanceof Guest)).toList();
-            sandbox.build(objects, progress);
-            List<Guest> toStart = realization.objects(Guest.class);
-            ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Math.min(concurrency, toStart.size())), r -> {
-                Thread t = new Thread(r, "verify-start");
-                t.setDaemon(true);
-                return t;
-            });
-            try {
-                List<Future<?>> started = new ArrayList<>();
-                for (Guest g : toStart) {
-                    started.add(pool.submit(() -> guests.start(g, progress)));
-                }
-                RuntimeException failure = null;
-                for (Future<?> f : started) {
-                    try {
-                        f.get();
-                    } catch (java.util.concurrent.ExecutionException e) {
-                        if (failure == null) {
-                            failure = e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
-                        }
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        throw new IllegalStateException("interrupted while starting guests", e);
-                    }
-                }
-                if (failure != null) {
-                    throw failure;
-                }
-            } finally {
-                pool.shutdownNow();
             }
         };
     }

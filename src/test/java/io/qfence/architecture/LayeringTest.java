@@ -36,11 +36,9 @@ class LayeringTest {
     /**
      * The table of DESIGN §1, row by row. Each adapter package is a layer of its own, so that one adapter cannot
      * quietly build on another (the guest adapter once used the cgroup adapter, {@code realize} and the plan's
-     * snapshot format): adapters use {@code host}, {@code model} and {@code platform.os} only.
-     *
-     * <p>One exception, stated here and in DESIGN §1: {@code platform.sandbox} builds the adapters of its private
-     * namespace itself ({@code NetnsSandbox.create}) and so uses the four adapters, until issue 15 point 2 gives it
-     * its collaborators from the composition root. Nothing else may use it but {@code app}.
+     * snapshot format): adapters use {@code host}, {@code model} and {@code platform.os} only. So does
+     * {@code platform.sandbox}, which gets the adapters of its private namespace from the composition root
+     * ({@code NetnsSandbox.create(..., SandboxAdapters)}); nothing but {@code app} uses it or any adapter.
      */
     @Test
     void layersOnlyDependInward() {
@@ -69,15 +67,14 @@ class LayeringTest {
                 .whereLayer("engine").mayOnlyBeAccessedByLayers("verify", "daemon", "cli", "app")
                 .whereLayer("apply").mayOnlyBeAccessedByLayers("engine", "verify", "daemon", "cli", "app")
                 .whereLayer("platform.sandbox").mayOnlyBeAccessedByLayers("app")
-                .whereLayer("platform.sandbox").mayOnlyAccessLayers(
-                        "host", "model", "platform.os", "platform.netlink", "platform.nft", "platform.cgroup", "platform.qemu")
-                .whereLayer("platform.netlink").mayOnlyBeAccessedByLayers("platform.sandbox", "app")
+                .whereLayer("platform.sandbox").mayOnlyAccessLayers(ADAPTER_MAY_USE)
+                .whereLayer("platform.netlink").mayOnlyBeAccessedByLayers("app")
                 .whereLayer("platform.netlink").mayOnlyAccessLayers(ADAPTER_MAY_USE)
-                .whereLayer("platform.nft").mayOnlyBeAccessedByLayers("platform.sandbox", "app")
+                .whereLayer("platform.nft").mayOnlyBeAccessedByLayers("app")
                 .whereLayer("platform.nft").mayOnlyAccessLayers(ADAPTER_MAY_USE)
-                .whereLayer("platform.cgroup").mayOnlyBeAccessedByLayers("platform.sandbox", "app")
+                .whereLayer("platform.cgroup").mayOnlyBeAccessedByLayers("app")
                 .whereLayer("platform.cgroup").mayOnlyAccessLayers(ADAPTER_MAY_USE)
-                .whereLayer("platform.qemu").mayOnlyBeAccessedByLayers("platform.sandbox", "app")
+                .whereLayer("platform.qemu").mayOnlyBeAccessedByLayers("app")
                 .whereLayer("platform.qemu").mayOnlyAccessLayers(ADAPTER_MAY_USE)
                 .whereLayer("platform.os").mayOnlyBeAccessedByLayers(
                         "platform.netlink", "platform.nft", "platform.cgroup", "platform.qemu", "platform.sandbox", "app")
@@ -91,6 +88,31 @@ class LayeringTest {
     }
 
     private static final String[] ADAPTER_MAY_USE = {"host", "model", "platform.os"};
+
+    /**
+     * What the kernel can do is found out in one place, {@code app.LiveHostFacts}, for the live host and for every
+     * sandbox of verify and demo alike: a second detector once hard-coded the nft families and seccomp and checked the
+     * I/O weights its own way, so a sandbox could pass what the live host would refuse. The probes are called there
+     * only, and detected facts are built there only ({@code cli.FactsChoice} builds the facts a user assumes, from a
+     * file).
+     */
+    @Test
+    void hostFactsAreDetectedInOnePlace() {
+        String detector = "io.qfence.app.LiveHostFacts";
+        noClasses().that().doNotHaveFullyQualifiedName(detector)
+                // its own cache, for the link adapter's error messages
+                .and().doNotHaveFullyQualifiedName("io.qfence.platform.netlink.LinkCapabilities")
+                .should().callMethod("io.qfence.platform.netlink.LinkCapabilities", "detected")
+                .orShould().callMethod("io.qfence.platform.nft.NftFirewall", "families")
+                .orShould().callMethod("io.qfence.platform.cgroup.CgroupFsPort", "ioWeight", "io.qfence.platform.cgroup.CgroupLayout")
+                .because("the live host and every sandbox must agree about the kernel")
+                .check(classes);
+        noClasses().that().doNotHaveFullyQualifiedName(detector).and().doNotHaveFullyQualifiedName("io.qfence.cli.FactsChoice")
+                .and().resideOutsideOfPackage("io.qfence.model..")
+                .should().callConstructor("io.qfence.model.host.HostFacts", "io.qfence.model.host.CgroupVersion", "java.util.Set")
+                .because("detected facts come from the one detector")
+                .check(classes);
+    }
 
     @Test
     void modelUsesOnlyTheJdk() {

@@ -6,7 +6,6 @@ import io.qfence.cli.Cli;
 import io.qfence.cli.CliContext;
 import io.qfence.cli.HostRealization;
 import io.qfence.host.HostConnector;
-import io.qfence.platform.sandbox.NetnsSandbox;
 import io.qfence.testing.ProbeImages;
 import io.qfence.testing.RequiresHost;
 import io.qfence.testing.Witness;
@@ -98,7 +97,8 @@ class VerifyOnThisHostTest {
     @Test
     void aBlanketAcceptFromWebToDbFailsVerifyOnExactlyTheCellsItOpens() throws Exception {
         List<String> sandboxes = new ArrayList<>();
-        Verifier verifier = new Verifier(NetnsSandbox::create, SandboxApply.throughApplier(io.qfence.app.Main.liveHost(), 4));
+        CliContext.Verification live = io.qfence.app.Main.verification(io.qfence.app.Main.liveHost());
+        Verifier verifier = new Verifier(live.sandboxes(), live.apply());
         VerifyOptions options = VerifyOptions.of(ProbeImages.directory(), Bundled.TODAY, (a, msg) -> { }).afterApply(applied -> {
             sandboxes.add(applied.sandbox().name());
             // Between apply and probing: an accept for everything from web's bridge to db's, ahead of every drop.

@@ -2,7 +2,6 @@ package io.qfence.platform.sandbox;
 
 import io.qfence.host.Sandbox.Probe;
 import io.qfence.host.Sandbox.ProbeResult;
-import io.qfence.platform.qemu.SerialConsole;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -30,7 +29,7 @@ final class GuestProbes {
 
     private GuestProbes() {}
 
-    static List<ProbeResult> run(SerialConsole console, List<Probe> probes) {
+    static List<ProbeResult> run(SandboxAdapters.Console console, List<Probe> probes) {
         List<ProbeResult> results = new ArrayList<>();
         List<Probe> batch = new ArrayList<>();
         int length = 0;
@@ -66,9 +65,8 @@ final class GuestProbes {
         return line.toString();
     }
 
-    private static List<ProbeResult> runBatch(SerialConsole console, List<Probe> batch) {
-        SerialConsole.Result result = console.run(commandLine(batch), BATCH_TIMEOUT);
-        return parse(batch, result.output());
+    private static List<ProbeResult> runBatch(SandboxAdapters.Console console, List<Probe> batch) {
+        return parse(batch, console.run(commandLine(batch), BATCH_TIMEOUT));
     }
 
     static List<ProbeResult> parse(List<Probe> batch, String output) {

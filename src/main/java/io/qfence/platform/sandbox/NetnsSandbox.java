@@ -1,39 +1,22 @@
 package io.qfence.platform.sandbox;
 
+import io.qfence.host.CgroupPort;
+import io.qfence.host.CgroupProcesses;
 import io.qfence.host.GuestPort;
 import io.qfence.host.Progress;
 import io.qfence.host.Sandbox;
 import io.qfence.model.Ipv4Address;
 import io.qfence.model.Ipv4Cidr;
 import io.qfence.model.desired.HostOverrides;
-import io.qfence.model.host.Capability;
 import io.qfence.model.host.Cgroup;
 import io.qfence.model.host.CgroupVersion;
-import io.qfence.model.host.Firewall;
 import io.qfence.model.host.Guest;
 import io.qfence.model.host.HostFacts;
-import io.qfence.model.host.HostObject;
-import io.qfence.model.host.Link;
-import io.qfence.model.host.LinkKind;
-import io.qfence.model.host.Sysctl;
-import io.qfence.platform.cgroup.CgroupFs;
-import io.qfence.platform.cgroup.CgroupLayout;
-import io.qfence.platform.netlink.BridgeOptions;
-import io.qfence.platform.netlink.InterfaceAddress;
-import io.qfence.platform.netlink.LinkBatch;
-import io.qfence.platform.netlink.LinkCapabilities;
-import io.qfence.platform.netlink.RtnlClient;
-import io.qfence.platform.nft.NftClient;
 import io.qfence.platform.os.NetNamespace;
 import io.qfence.platform.os.OsException;
 import io.qfence.platform.os.PidFd;
 import io.qfence.platform.os.ProcessInfo;
 import io.qfence.platform.os.Signal;
-import io.qfence.platform.os.Sysctls;
-import io.qfence.platform.os.Tun;
-import io.qfence.platform.qemu.AppArmorProfiles;
-import io.qfence.platform.qemu.QemuGuests;
-import io.qfence.platform.qemu.SerialConsole;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,12 +24,12 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.EnumSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -75,12 +58,16 @@ public final class NetnsSandbox implements Sandbox {
     private final Path runDir;
     private final Path stateDir;
     private final NetNamespace hostNs;
-    private final CgroupFs cgroups;
+    private final SandboxAdapters adapters;
+    private final CgroupPort cgroups;
+    private final CgroupProcesses cgroupProcesses;
     private final HostFacts facts;
-    private final QemuGuests qemu;
+    private final GuestPort qemu;
     private final GuestPort guests;
     private final Listeners listeners = new Listeners();
-    private final Map<String, SerialConsole> consoles = new ConcurrentHashMap<>();
+    private final Map<String, SandboxAdapters.Console> consoles = new ConcurrentHashMap<>();
+    /** The CPU weight last given to the sandbox's own cgroup ({@link #weighLikeASlice()}); 0 before the first. */
+    private long weight;
     private final List<String> teardown = new ArrayList<>();
     private final Thread shutdownHook;
     private final Progress progress;
@@ -95,7 +82,7 @@ public final class NetnsSandbox implements Sandbox {
     private static final Duration START_WAIT = Duration.ofSeconds(60);
     private final ReentrantReadWriteLock startGate = new ReentrantReadWriteLock();
 
-    private NetnsSandbox(String name, Path base, NetNamespace hostNs, CgroupFs cgroups, HostFacts facts, Progress progress) {
+    private NetnsSandbox(String name, Path base, NetNamespace hostNs, SandboxAdapters adapters, HostFacts facts, Progress progress) {
         this.name = name;
         this.progress = progress;
         this.base = base;
@@ -103,9 +90,11 @@ public final class NetnsSandbox implements Sandbox {
         this.runDir = base.resolve("run");
         this.stateDir = base.resolve("state");
         this.hostNs = hostNs;
-        this.cgroups = cgroups;
+        this.adapters = adapters;
+        this.cgroups = adapters.cgroups();
+        this.cgroupProcesses = adapters.cgroupProcesses();
         this.facts = facts;
-        this.qemu = new QemuGuests(QemuGuests.Settings.of(imagesRoot, stateDir, cgroups).inNamespace(hostNs));
+        this.qemu = adapters.guests().in(hostNs, imagesRoot, stateDir);
         this.guests = new GuestPort() {
             @Override
             public List<Guest> observe(List<Guest> realized) {
@@ -126,6 +115,7 @@ public final class NetnsSandbox implements Sandbox {
                     if (!admitted || closing) {
                         throw new IllegalStateException("sandbox " + name + " is being torn down: not starting " + guest.vm());
                     }
+                    weighLikeASlice();
                     qemu.start(guest, progress);
                 } finally {
                     if (admitted) {
@@ -142,11 +132,12 @@ public final class NetnsSandbox implements Sandbox {
         this.shutdownHook = new Thread(this::close, "teardown-" + name);
     }
 
-    /** Creates the sandbox; on any failure, removes what was made so far. */
-    public static NetnsSandbox create(String prefix, Path probeImages, Progress progress) {
+    /**
+     * Creates the sandbox with the adapters the composition root gives it; on any failure, removes what was made so
+     * far. Its facts are the live host's, detected by the same code ({@link SandboxAdapters#facts()}) in its namespace.
+     */
+    public static NetnsSandbox create(String prefix, Path probeImages, Progress progress, SandboxAdapters adapters) {
         String name = prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
-        CgroupFs cgroups = new CgroupFs(CgroupLayout.detect());
-        HostFacts facts = detectFacts(cgroups.layout());
         Path base = Path.of(System.getProperty("java.io.tmpdir"), name);
         NetNamespace hostNs = null;
         List<Path> madeCgroups = new ArrayList<>();
@@ -169,18 +160,18 @@ public final class NetnsSandbox implements Sandbox {
                 Files.copy(source, base.resolve("images").resolve(image));
             }
             hostNs = NetNamespace.create(NetNamespace.DEFAULT_DIR, name);
-            NetNamespace ns = hostNs;
-            try (RtnlClient rtnl = RtnlClient.open(ns)) {
-                rtnl.setUp("lo");
+            try (SandboxAdapters.Links links = adapters.links().apply(hostNs)) {
+                links.setUp("lo");
             }
-            for (Path dir : cgroups.directories(name)) {
+            HostFacts facts = adapters.facts().apply(hostNs.path());
+            for (Path dir : adapters.cgroupProcesses().directories(name)) {
                 Files.createDirectory(dir);
                 madeCgroups.add(dir);
             }
-            NetnsSandbox sandbox = new NetnsSandbox(name, base, hostNs, cgroups, facts, progress);
+            NetnsSandbox sandbox = new NetnsSandbox(name, base, hostNs, adapters, facts, progress);
             Runtime.getRuntime().addShutdownHook(sandbox.shutdownHook);
             progress.step("sandbox", "created " + name + ": network namespace " + hostNs.path() + ", cgroup " + name + " ("
-                    + cgroups.layout().version().name().toLowerCase(java.util.Locale.ROOT) + "), directory " + base);
+                    + facts.cgroupVersion().name().toLowerCase(java.util.Locale.ROOT) + "), directory " + base);
             return sandbox;
         } catch (IOException | RuntimeException e) {
             for (Path dir : madeCgroups) {
@@ -196,28 +187,6 @@ public final class NetnsSandbox implements Sandbox {
             deleteTree(base, new ArrayList<>());
             throw e instanceof RuntimeException re ? re : new IllegalStateException("create sandbox " + name + ": " + io.qfence.model.errors.IoMessages.describe(e), e);
         }
-    }
-
-    /** This machine's facts, as a sandbox here has them. */
-    public static HostFacts machineFacts() {
-        return detectFacts(CgroupLayout.detect());
-    }
-
-    /** This machine's facts: cgroup version, link kinds and bridge netfilter, nftables, seccomp, AppArmor, I/O weights. */
-    static HostFacts detectFacts(CgroupLayout layout) {
-        Set<Capability> capabilities = EnumSet.noneOf(Capability.class);
-        capabilities.addAll(LinkCapabilities.detected());
-        capabilities.addAll(List.of(Capability.NFT_INET, Capability.NFT_BRIDGE, Capability.SECCOMP));
-        if (AppArmorProfiles.available()) {
-            capabilities.add(Capability.APPARMOR);
-        }
-        boolean ioWeight = layout.version() == CgroupVersion.V2
-                ? layout.hierarchies().containsKey("io")
-                : Optional.ofNullable(layout.hierarchies().get("blkio")).map(p -> Files.exists(p.resolve("blkio.bfq.weight"))).orElse(false);
-        if (ioWeight) {
-            capabilities.add(Capability.CGROUP_IO_WEIGHT);
-        }
-        return new HostFacts(layout.version(), capabilities);
     }
 
     @Override
@@ -246,81 +215,27 @@ public final class NetnsSandbox implements Sandbox {
         return guests;
     }
 
-    // ------------------------------------------------------------------------------------------------ build
-
-    @Override
-    public void build(List<HostObject> objects, Progress progress) {
-        List<Sysctl> sysctls = objects.stream().filter(Sysctl.class::isInstance).map(Sysctl.class::cast).toList();
-        List<Link> links = objects.stream().filter(Link.class::isInstance).map(Link.class::cast).toList();
-        List<Firewall> firewalls = objects.stream().filter(Firewall.class::isInstance).map(Firewall.class::cast).toList();
-        List<Cgroup> cgroupObjects = objects.stream().filter(Cgroup.class::isInstance).map(Cgroup.class::cast).toList();
-
-        Sysctls settings = Sysctls.in(hostNs);
-        for (Sysctl s : sysctls) {
-            settings.write(s.key(), s.value());
-        }
-        try (RtnlClient rtnl = RtnlClient.open(hostNs)) {
-            List<Link> ordered = links.stream().sorted(Comparator.comparingInt((Link l) -> l.kind() == LinkKind.BRIDGE ? 0 : 1)
-                    .thenComparing(Link::name)).toList();
-            for (Link l : ordered) {
-                switch (l.kind()) {
-                    case BRIDGE -> {
-                        BridgeOptions options = BridgeOptions.DEFAULTS.withMtu(l.mtu());
-                        if (l.mac().isPresent()) {
-                            options = options.withMac(l.mac().get());
-                        }
-                        rtnl.createBridge(l.name(), options);
-                    }
-                    case TAP -> hostNs.run(() -> Tun.createPersistentTap(l.name(), l.ownerUid().orElseThrow(), l.ownerGid().orElseThrow()));
-                    case VLAN -> rtnl.createVlan(l.name(), l.vlanParent().orElseThrow(), l.vlanId().orElseThrow());
-                    case VETH -> throw new IllegalArgumentException("qfence realizes no veth links: " + l.name());
-                }
-            }
-            LinkBatch batch = rtnl.batch();
-            for (Link l : ordered) {
-                batch.setAlias(l.name(), l.alias());
-                if (l.kind() != LinkKind.BRIDGE) {
-                    batch.setMtu(l.name(), l.mtu());
-                    l.mac().ifPresent(mac -> batch.setMac(l.name(), mac));
-                }
-                l.master().ifPresent(m -> batch.setMaster(l.name(), m));
-                l.portFlags().ifPresent(f -> batch.setBridgePortFlags(l.name(), f));
-                for (String a : l.addresses()) {
-                    batch.addAddress(l.name(), InterfaceAddress.parse(a));
-                }
-                if (l.up()) {
-                    batch.setUp(l.name());
-                }
-            }
-            if (batch.size() > 0) {
-                batch.execute().orThrow();
-            }
-        }
-        try (NftClient nft = NftClient.open(hostNs)) {
-            for (Firewall f : firewalls) {
-                nft.apply(f);
-            }
-        }
-        cgroups.applyAll(cgroupObjects);
-        weighParent(cgroupObjects);
-        progress.step("sandbox", "built " + sysctls.size() + " host settings, " + links.size() + " links, the firewall ("
-                + firewalls.stream().flatMap(f -> f.tables().stream()).flatMap(t -> t.chains().stream()).mapToInt(c -> c.rules().size()).sum() + " rules) and "
-                + cgroupObjects.size() + " cgroups");
-    }
+    // ------------------------------------------------------------------------------------------------ weight
 
     /**
-     * Gives the sandbox's cgroup the CPU weight of its groups together, as if they sat at the top level like a host's
-     * slice does: a fresh cgroup weighs as much as one process, and its guests would otherwise share one process's
-     * worth of CPU on a busy machine (boots then take minutes instead of seconds).
+     * Gives the sandbox's cgroup the CPU weight of its groups' cgroups together, as if they sat at the top level like a
+     * host's slice does: a fresh cgroup weighs as much as one process, and its guests would otherwise share one
+     * process's worth of CPU on a busy machine (boots then take minutes instead of seconds). Done before each guest
+     * start, from the weights the kernel has (the groups' cgroups are in place by then, put there as apply does).
      */
-    private void weighParent(List<Cgroup> cgroupObjects) {
-        String file = cgroups.layout().version() == CgroupVersion.V2 ? "cpu.weight" : "cpu/cpu.shares";
-        long max = cgroups.layout().version() == CgroupVersion.V2 ? 10_000 : 262_144;
-        long sum = cgroupObjects.stream().filter(c -> c.path().startsWith(name + "/") && c.path().indexOf('/', name.length() + 1) < 0)
+    private synchronized void weighLikeASlice() {
+        boolean v2 = facts.cgroupVersion() == CgroupVersion.V2;
+        String file = v2 ? "cpu.weight" : "cpu/cpu.shares";
+        long max = v2 ? 10_000 : 262_144;
+        if (cgroups.read("sandbox/cgroup", name, Set.of(file)).filter(c -> c.files().containsKey(file)).isEmpty()) {
+            return; // no CPU controller for the sandbox's cgroup: nothing to weigh
+        }
+        long sum = cgroups.list(name, 1).stream().map(path -> cgroups.read(path, path, Set.of(file))).flatMap(Optional::stream)
                 .map(c -> c.files().get(file)).filter(java.util.Objects::nonNull).mapToLong(Long::parseLong).sum();
-        if (sum > 0) {
-            cgroups.apply(new Cgroup("sandbox/cgroup", name, cgroups.layout().version(),
-                    new java.util.TreeMap<>(Map.of(file, Long.toString(Math.min(max, sum))))));
+        long wanted = Math.min(max, sum);
+        if (wanted > 0 && wanted != weight) {
+            cgroups.apply(new Cgroup("sandbox/cgroup", name, facts.cgroupVersion(), new TreeMap<>(Map.of(file, Long.toString(wanted)))));
+            weight = wanted;
         }
     }
 
@@ -330,14 +245,14 @@ public final class NetnsSandbox implements Sandbox {
     public void connectOutside(OutsideWorld world, Progress progress) {
         NetNamespace outside = NetNamespace.create(NetNamespace.DEFAULT_DIR, name + "-out");
         outsideNs = outside;
-        try (RtnlClient host = RtnlClient.open(hostNs); RtnlClient out = RtnlClient.open(outside)) {
+        try (SandboxAdapters.Links host = adapters.links().apply(hostNs); SandboxAdapters.Links out = adapters.links().apply(outside)) {
             out.setUp("lo");
             host.createVethPair(UPLINK, OUTSIDE_END, outside);
-            host.addAddress(UPLINK, InterfaceAddress.parse(world.hostAddress() + "/" + world.prefixLength()));
+            host.addAddress(UPLINK, world.hostAddress() + "/" + world.prefixLength());
             host.setUp(UPLINK);
-            out.addAddress(OUTSIDE_END, InterfaceAddress.parse(world.routerAddress() + "/" + world.prefixLength()));
+            out.addAddress(OUTSIDE_END, world.routerAddress() + "/" + world.prefixLength());
             for (Ipv4Address a : world.outsideAddresses()) {
-                out.addAddress(OUTSIDE_END, InterfaceAddress.parse(a + "/32"));
+                out.addAddress(OUTSIDE_END, a + "/32");
             }
             out.setUp(OUTSIDE_END);
             host.addRoute(Ipv4Cidr.parse("0.0.0.0/0"), world.routerAddress(), UPLINK);
@@ -369,14 +284,14 @@ public final class NetnsSandbox implements Sandbox {
 
     @Override
     public void awaitConsole(Guest guest, Duration timeout) {
-        SerialConsole console = SerialConsole.connect(Path.of(guest.launch().serialSocket()));
+        SandboxAdapters.Console console = adapters.consoles().apply(Path.of(guest.launch().serialSocket()));
         try {
             console.awaitShell(timeout, Duration.ofSeconds(1));
         } catch (RuntimeException e) {
             console.close();
             throw e;
         }
-        SerialConsole previous = consoles.put(guest.vm(), console);
+        SandboxAdapters.Console previous = consoles.put(guest.vm(), console);
         if (previous != null) {
             previous.close();
         }
@@ -384,7 +299,7 @@ public final class NetnsSandbox implements Sandbox {
 
     @Override
     public List<ProbeResult> probeFromGuest(Guest guest, List<Probe> probes) {
-        SerialConsole console = consoles.get(guest.vm());
+        SandboxAdapters.Console console = consoles.get(guest.vm());
         if (console == null) {
             throw new IllegalStateException("awaitConsole(" + guest.vm() + ") first");
         }
@@ -424,7 +339,7 @@ public final class NetnsSandbox implements Sandbox {
         } catch (IllegalStateException e) {
             // the JVM is shutting down: this is the hook
         }
-        consoles.values().forEach(SerialConsole::close);
+        consoles.values().forEach(SandboxAdapters.Console::close);
         consoles.clear();
         listeners.close();
         killGuests();
@@ -454,7 +369,7 @@ public final class NetnsSandbox implements Sandbox {
      */
     private void killGuests() {
         Set<Long> pids = new LinkedHashSet<>();
-        for (Path dir : cgroups.directories(name)) {
+        for (Path dir : cgroupProcesses.directories(name)) {
             collectPids(dir, pids);
         }
         List<PidFd> killed = new ArrayList<>();
@@ -505,8 +420,8 @@ public final class NetnsSandbox implements Sandbox {
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (true) {
             try {
-                cgroups.remove(name);
-                teardown.add("removed cgroup " + name + " from " + cgroups.directories(name).size() + " hierarchies");
+                cgroups.delete(new Cgroup("sandbox/cgroup", name, facts.cgroupVersion(), new TreeMap<>()));
+                teardown.add("removed cgroup " + name + " from " + cgroupProcesses.directories(name).size() + " hierarchies");
                 return;
             } catch (RuntimeException e) {
                 if (System.nanoTime() > deadline) {

@@ -3,7 +3,9 @@ package io.qfence.platform.qemu;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
+import io.qfence.app.Main;
 import io.qfence.host.Progress;
+import io.qfence.host.Sandbox;
 import io.qfence.model.ByteSize;
 import io.qfence.model.desired.DesiredState;
 import io.qfence.model.desired.Group;
@@ -24,9 +26,9 @@ import io.qfence.platform.cgroup.CgroupLayout;
 import io.qfence.platform.os.PidFd;
 import io.qfence.platform.os.ProcessInfo;
 import io.qfence.platform.os.Signal;
-import io.qfence.platform.sandbox.NetnsSandbox;
 import io.qfence.realize.Realization;
 import io.qfence.realize.Realizer;
+import io.qfence.verify.SandboxApply;
 import io.qfence.source.DesiredStateLoader;
 import io.qfence.source.LoadResult;
 import io.qfence.testing.RequiresHost;
@@ -66,7 +68,7 @@ class GuestLifecycleTest {
 
     static final LocalDate TODAY = LocalDate.of(2026, 3, 1);
 
-    static NetnsSandbox sandbox;
+    static Sandbox sandbox;
     static DesiredState desired;
     static Realization realized;
     static QemuGuests guests;
@@ -77,7 +79,7 @@ class GuestLifecycleTest {
 
     @BeforeAll
     static void createSandbox() throws Exception {
-        sandbox = NetnsSandbox.create("qfence-test-guests", ProbeHost.probeImages(), Progress.SILENT);
+        sandbox = Main.sandboxes(Main.liveHost()).create("qfence-test-guests", ProbeHost.probeImages(), Progress.SILENT);
         LoadResult loaded = DesiredStateLoader.loadDirectory(Path.of("src/test/resources/guests"), Clock.systemUTC());
         assertThat(loaded.ok()).as(loaded.diagnostics().toString()).isTrue();
         desired = sandbox.overrides().applyTo(loaded.state().orElseThrow());
@@ -85,7 +87,10 @@ class GuestLifecycleTest {
         Path disk = Path.of(sandbox.overrides().imagesRoot().orElseThrow(), "disks", "d-1.raw");
         Files.createDirectories(disk.getParent());
         Files.write(disk, new byte[1 << 20]);
-        sandbox.build(realized.objects().stream().filter(o -> !(o instanceof Guest)).toList(), Progress.SILENT);
+        // everything but the guests, which each test starts itself: put in place as verify does, by the Applier
+        Realization withoutGuests = new Realization(realized.host(), realized.revision(), realized.facts(),
+                realized.objects().stream().filter(o -> !(o instanceof Guest)).toList(), realized.policy(), realized.warnings());
+        SandboxApply.throughApplier(Main.liveHost(), 2).apply(sandbox, sandbox.guests(), withoutGuests, Progress.SILENT);
         cgroups = new CgroupFs(CgroupLayout.detect());
         guests = newQfence();
     }
