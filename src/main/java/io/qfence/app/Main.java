@@ -4,6 +4,12 @@ import io.qfence.cli.Cli;
 import io.qfence.cli.CliContext;
 import io.qfence.cli.CycleFactory;
 import io.qfence.cli.HostRealization;
+import io.qfence.daemon.CycleScheduler;
+import io.qfence.daemon.DaemonCollaborators;
+import io.qfence.daemon.git.GitMirror;
+import io.qfence.daemon.http.OperatorServer;
+import io.qfence.daemon.http.RateLimiter;
+import io.qfence.daemon.journal.Journal;
 import io.qfence.host.HostConnector;
 import io.qfence.host.HostTarget;
 import io.qfence.host.SandboxFactory;
@@ -17,8 +23,8 @@ import java.util.Arrays;
 
 /**
  * The composition root: the only place that builds real adapters (the system clock, the live host over rtnetlink,
- * libnftables, /proc/sys, cgroupfs and QEMU, standard input for confirmations, the daemon's cycles over that host,
- * the sandboxes of verify and demo on this machine) and hands them on.
+ * libnftables, /proc/sys, cgroupfs and QEMU, standard input for confirmations, the daemon's cycles over that host and
+ * what the daemon is made of, the sandboxes of verify and demo on this machine with their adapters) and hands them on.
  */
 public final class Main {
 
@@ -32,7 +38,8 @@ public final class Main {
         Clock clock = Clock.systemUTC();
         HostConnector host = liveHost();
         CliContext context = new CliContext(clock, HostRealization.realizer(), host,
-                new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)), liveCycles(host), verification(host));
+                new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)), liveCycles(host), daemonCollaborators(),
+                verification(host));
         System.exit(Cli.commandLine(context).execute(args));
     }
 
@@ -44,6 +51,16 @@ public final class Main {
     /** {@code qfence reconcile}'s cycles: the engine over {@code host}; for the CLI and for tests of the daemon. */
     public static CycleFactory liveCycles(HostConnector host) {
         return new LiveCycles(host);
+    }
+
+    /**
+     * What {@code qfence reconcile}'s daemon is made of: the Git cache (JGit), the journal, the Quartz schedule, the
+     * operator interface (the JDK's HTTP server), the webhook's rate limiter with its default limits, and the
+     * monotonic clock; for the CLI and for tests of the daemon.
+     */
+    public static DaemonCollaborators daemonCollaborators() {
+        return new DaemonCollaborators(GitMirror::open, Journal::open, CycleScheduler::start, OperatorServer::start,
+                () -> new RateLimiter(RateLimiter.Limits.defaults(), System::nanoTime), System::nanoTime);
     }
 
     /**

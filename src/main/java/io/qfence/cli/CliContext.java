@@ -1,5 +1,6 @@
 package io.qfence.cli;
 
+import io.qfence.daemon.DaemonCollaborators;
 import io.qfence.host.HostConnector;
 import io.qfence.host.SandboxFactory;
 import io.qfence.model.errors.UsageException;
@@ -14,11 +15,29 @@ import java.util.function.Supplier;
 /**
  * What the composition root ({@code io.qfence.app.Main}) hands to the commands: today's clock, the realization that
  * the offline {@code plan} and {@code diff} use, the live host ({@code state}, {@code plan --live}, {@code apply}),
- * where {@code apply} reads its confirmation, the reconcile cycles of {@code reconcile}, and the sandboxes of
+ * where {@code apply} reads its confirmation, the reconcile cycles of {@code reconcile} and what its daemon is made of
+ * (Git, journal, scheduler, HTTP, rate limiter, monotonic clock), and the sandboxes of
  * {@code verify} and {@code demo}. Tests build one with a fixed clock, and a real or no host.
  */
 public record CliContext(Clock clock, HostRealization realization, HostConnector host, BufferedReader input,
-                         CycleFactory cycles, Verification verification) {
+                         CycleFactory cycles, DaemonCollaborators daemon, Verification verification) {
+
+    /** No daemon: with no reconcile cycles either, {@code reconcile} is refused before it would need one. */
+    public static final DaemonCollaborators NO_DAEMON = new DaemonCollaborators((stateDir, remote) -> {
+        throw noDaemon();
+    }, stateDir -> {
+        throw noDaemon();
+    }, (runner, first) -> {
+        throw noDaemon();
+    }, (bind, registry, readiness, webhook) -> {
+        throw noDaemon();
+    }, () -> {
+        throw noDaemon();
+    }, System::nanoTime);
+
+    private static UsageException noDaemon() {
+        return new UsageException("this qfence was built without the daemon's parts: reconcile needs the real qfence (bin/qfence)");
+    }
 
     public CliContext {
         Objects.requireNonNull(clock, "clock");
@@ -26,6 +45,7 @@ public record CliContext(Clock clock, HostRealization realization, HostConnector
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(input, "input");
         Objects.requireNonNull(cycles, "cycles");
+        Objects.requireNonNull(daemon, "daemon");
         Objects.requireNonNull(verification, "verification");
     }
 
@@ -46,22 +66,23 @@ public record CliContext(Clock clock, HostRealization realization, HostConnector
 
     /** With a live host, but no reconcile cycles and no sandboxes (tests of apply, state and plan --live). */
     public CliContext(Clock clock, HostRealization realization, HostConnector host, BufferedReader input) {
-        this(clock, realization, host, input, CycleFactory.UNAVAILABLE, Verification.UNAVAILABLE);
+        this(clock, realization, host, input, CycleFactory.UNAVAILABLE, NO_DAEMON, Verification.UNAVAILABLE);
     }
 
-    /** With a live host and reconcile cycles, but no sandboxes. */
-    public CliContext(Clock clock, HostRealization realization, HostConnector host, BufferedReader input, CycleFactory cycles) {
-        this(clock, realization, host, input, cycles, Verification.UNAVAILABLE);
+    /** With a live host, reconcile cycles and the daemon's parts, but no sandboxes. */
+    public CliContext(Clock clock, HostRealization realization, HostConnector host, BufferedReader input, CycleFactory cycles,
+                      DaemonCollaborators daemon) {
+        this(clock, realization, host, input, cycles, daemon, Verification.UNAVAILABLE);
     }
 
     /** With a live host and sandboxes, but no reconcile cycles. */
     public CliContext(Clock clock, HostRealization realization, HostConnector host, BufferedReader input, Verification verification) {
-        this(clock, realization, host, input, CycleFactory.UNAVAILABLE, verification);
+        this(clock, realization, host, input, CycleFactory.UNAVAILABLE, NO_DAEMON, verification);
     }
 
-    /** With no live host, and {@code cycles} for {@code reconcile} (a stand-in, in tests). */
-    public CliContext(Clock clock, HostRealization realization, CycleFactory cycles) {
-        this(clock, realization, HostConnector.NONE, new BufferedReader(new StringReader("")), cycles);
+    /** With no live host, and {@code cycles} for {@code reconcile} (a stand-in, in tests) in a daemon of {@code daemon}. */
+    public CliContext(Clock clock, HostRealization realization, CycleFactory cycles, DaemonCollaborators daemon) {
+        this(clock, realization, HostConnector.NONE, new BufferedReader(new StringReader("")), cycles, daemon);
     }
 
     /**

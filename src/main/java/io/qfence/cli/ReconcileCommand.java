@@ -139,7 +139,7 @@ final class ReconcileCommand implements Callable<Integer> {
             spec.commandLine().getErr().flush();
         }
         if (once) {
-            Reconciler.Result result = ReconcileDaemon.once(options, cycle, context.clock(), new SecureRandom());
+            Reconciler.Result result = ReconcileDaemon.once(options, cycle, context.clock(), new SecureRandom(), context.daemon());
             if (result.idle()) {
                 out.println("nothing to do");
             }
@@ -149,7 +149,7 @@ final class ReconcileCommand implements Callable<Integer> {
             out.flush();
             return result.failed() ? ExitCodes.ERROR : ExitCodes.OK;
         }
-        ReconcileDaemon daemon = ReconcileDaemon.start(options, cycle, context.clock(), new SecureRandom());
+        ReconcileDaemon daemon = ReconcileDaemon.start(options, cycle, context.clock(), new SecureRandom(), context.daemon());
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             daemon.close();

@@ -8,7 +8,6 @@ import io.qfence.daemon.git.MirrorException;
 import io.qfence.daemon.git.RemoteSpec;
 import io.qfence.daemon.http.GitWebhook;
 import io.qfence.daemon.http.OperatorServer;
-import io.qfence.daemon.http.RateLimiter;
 import io.qfence.daemon.http.WebhookSecret;
 import io.qfence.daemon.journal.Journal;
 import io.qfence.daemon.metrics.QfenceMetrics;
@@ -34,6 +33,8 @@ import org.slf4j.LoggerFactory;
  * {@link CycleScheduler}, takes the state lock ({@code apply.StateLock}) around each cycle that touches the host,
  * serves the operator interface (health, readiness, metrics, the signed webhook) on loopback unless told otherwise,
  * and reacts at once to {@code qfence suspend}, {@code resume} and {@code approve}.
+ * Its Git cache, journal, scheduler, HTTP server, rate limiter and monotonic clock come from the composition root
+ * ({@link DaemonCollaborators}).
  */
 public final class ReconcileDaemon implements AutoCloseable {
 
@@ -82,16 +83,16 @@ public final class ReconcileDaemon implements AutoCloseable {
         this.http = http;
     }
 
-    /** Starts the daemon; the first cycle runs at once. */
-    public static ReconcileDaemon start(Options options, ReconcileCycle cycle, Clock clock, RandomGenerator random)
-            throws IOException {
+    /** Starts the daemon, made of {@code parts}; the first cycle runs at once. */
+    public static ReconcileDaemon start(Options options, ReconcileCycle cycle, Clock clock, RandomGenerator random,
+                                        DaemonCollaborators parts) throws IOException {
         Deque<AutoCloseable> resources = new ArrayDeque<>();
         try {
             QfenceMetrics metrics = QfenceMetrics.create();
-            Reconciler reconciler = open(options, cycle, clock, random, metrics, resources);
+            Reconciler reconciler = open(options, cycle, clock, random, parts, metrics, resources);
             CycleScheduler scheduler;
             try {
-                scheduler = CycleScheduler.start(new CycleScheduler.Runner() {
+                scheduler = parts.scheduler().start(new CycleScheduler.Runner() {
                     @Override
                     public void run(Trigger trigger) {
                         reconciler.cycle(trigger);
@@ -111,12 +112,11 @@ public final class ReconcileDaemon implements AutoCloseable {
                 Optional<GitWebhook> webhook = Optional.empty();
                 if (options.webhookSecret().isPresent()) {
                     WebhookSecret secret = WebhookSecret.fromFile(options.webhookSecret().get());
-                    webhook = Optional.of(new GitWebhook(secret,
-                            new RateLimiter(RateLimiter.Limits.defaults(), System::nanoTime),
+                    webhook = Optional.of(new GitWebhook(secret, parts.rateLimiter().get(),
                             delivery -> scheduler.requestNow(Trigger.WEBHOOK), metrics,
-                            GitWebhook.DEFAULT_MAX_BODY_BYTES, System::nanoTime));
+                            GitWebhook.DEFAULT_MAX_BODY_BYTES, parts.nanoClock()));
                 }
-                OperatorServer server = OperatorServer.start(new OperatorServer.Bind(options.listen().get()),
+                OperatorServer server = parts.http().start(new OperatorServer.Bind(options.listen().get()),
                         metrics.registry(), reconciler::notReadyBecause, webhook);
                 resources.push(server);
                 http = Optional.of(server);
@@ -134,29 +134,30 @@ public final class ReconcileDaemon implements AutoCloseable {
     }
 
     /** {@code --once}: takes the same locks, runs exactly one full cycle, and releases everything. */
-    public static Reconciler.Result once(Options options, ReconcileCycle cycle, Clock clock, RandomGenerator random)
-            throws IOException {
+    public static Reconciler.Result once(Options options, ReconcileCycle cycle, Clock clock, RandomGenerator random,
+                                         DaemonCollaborators parts) throws IOException {
         Deque<AutoCloseable> resources = new ArrayDeque<>();
         try {
-            return open(options, cycle, clock, random, QfenceMetrics.create(), resources).cycle(Trigger.ONCE);
+            return open(options, cycle, clock, random, parts, QfenceMetrics.create(), resources).cycle(Trigger.ONCE);
         } finally {
             closeAll(resources);
         }
     }
 
     private static Reconciler open(Options options, ReconcileCycle cycle, Clock clock, RandomGenerator random,
-                                   QfenceMetrics metrics, Deque<AutoCloseable> resources) throws IOException {
+                                   DaemonCollaborators parts, QfenceMetrics metrics, Deque<AutoCloseable> resources)
+            throws IOException {
         Path stateDir = options.settings().stateDir();
         Files.createDirectories(stateDir);
         resources.push(DaemonLock.acquire(stateDir, LOCK_COMMAND));
         GitMirror mirror;
         try {
-            mirror = GitMirror.open(stateDir, options.remote());
+            mirror = parts.git().open(stateDir, options.remote());
         } catch (MirrorException e) {
             throw new IOException(e.getMessage(), e);
         }
         resources.push(mirror);
-        Journal journal = Journal.open(stateDir);
+        Journal journal = parts.journals().open(stateDir);
         resources.push(journal);
         RevisionSource source = new GitRevisionSource(mirror, options.branch(), options.directory(),
                 options.fetchTimeout(), options.trustedKeys(), options.allowRewrite());

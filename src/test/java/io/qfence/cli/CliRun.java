@@ -24,7 +24,7 @@ record CliRun(int exitCode, String out, String err) {
 
     /** With a stand-in for the reconcile engine, for {@code reconcile}. */
     static CliRun withCycles(CycleFactory cycles, String... args) {
-        return run(new CliContext(TODAY, HostRealization.realizer(), cycles), args);
+        return run(new CliContext(TODAY, HostRealization.realizer(), cycles, io.qfence.app.Main.daemonCollaborators()), args);
     }
 
     /** Against a host (a fake, or the real one), with {@code input} as what the user types. */
@@ -36,7 +36,7 @@ record CliRun(int exitCode, String out, String err) {
     static CliRun live(String... args) {
         return run(new CliContext(TODAY, HostRealization.realizer(), io.qfence.app.Main.liveHost(),
                 new java.io.BufferedReader(new java.io.StringReader("")),
-                io.qfence.app.Main.liveCycles(io.qfence.app.Main.liveHost())), args);
+                io.qfence.app.Main.liveCycles(io.qfence.app.Main.liveHost()), io.qfence.app.Main.daemonCollaborators()), args);
     }
 
     /** A connector to a fake host, as if run as root. */

@@ -273,7 +273,8 @@ class LiveReconcileTest {
      */
     private ReconcileDaemon start(List<String> args) {
         CliContext context = new CliContext(CLOCK, HostRealization.realizer(), Main.liveHost(),
-                new java.io.BufferedReader(new java.io.StringReader("")), Main.liveCycles(Main.liveHost()));
+                new java.io.BufferedReader(new java.io.StringReader("")), Main.liveCycles(Main.liveHost()),
+                Main.daemonCollaborators());
         picocli.CommandLine.ParseResult parsed = Cli.commandLine(context).parseArgs(args.toArray(String[]::new));
         ReconcileCommand command = (ReconcileCommand) parsed.subcommand().commandSpec().userObject();
         ReconcileDaemon.Options options = command.options();
@@ -292,7 +293,7 @@ class LiveReconcileTest {
             }
         };
         io.qfence.daemon.git.HermeticGitConfig.install();
-        return sandboxThread.call(() -> ReconcileDaemon.start(options, observed, CLOCK, new SecureRandom()));
+        return sandboxThread.call(() -> ReconcileDaemon.start(options, observed, CLOCK, new SecureRandom(), context.daemon()));
     }
 
     private Finished awaitCycle(Predicate<Finished> which) throws InterruptedException {

@@ -29,7 +29,8 @@ public final class FakeHostDaemon {
     public static void main(String[] args) {
         Path hostDir = Path.of(args[0]);
         ReconcileCycle cycle = request -> apply(hostDir, request);
-        CliContext context = new CliContext(Clock.systemUTC(), HostRealization.realizer(), where -> cycle);
+        CliContext context = new CliContext(Clock.systemUTC(), HostRealization.realizer(), where -> cycle,
+                io.qfence.app.Main.daemonCollaborators());
         System.exit(Cli.commandLine(context).execute(Arrays.copyOfRange(args, 1, args.length)));
     }
 

@@ -3,6 +3,7 @@ package io.qfence.daemon;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.qfence.app.Main;
 import io.qfence.daemon.ConvergeRequest.Mode;
 import io.qfence.daemon.control.DaemonLock;
 import io.qfence.daemon.control.DaemonStatus;
@@ -94,7 +95,7 @@ class ReconcileDaemonTest {
 
     ReconcileDaemon start(ReconcileDaemon.Options options) throws Exception {
         // bound in the namespace: the server socket is created on the namespace's thread
-        return netns.call(() -> ReconcileDaemon.start(options, host, Clock.systemUTC(), new SecureRandom()));
+        return netns.call(() -> ReconcileDaemon.start(options, host, Clock.systemUTC(), new SecureRandom(), Main.daemonCollaborators()));
     }
 
     @Test
@@ -187,7 +188,7 @@ class ReconcileDaemonTest {
         host.awaitRequest(WAIT);
 
         assertThatThrownBy(() -> ReconcileDaemon.once(options(Duration.ofHours(1), Duration.ofHours(1)), host,
-                Clock.systemUTC(), new SecureRandom()))
+                Clock.systemUTC(), new SecureRandom(), Main.daemonCollaborators()))
                 .isInstanceOf(LockHeldException.class).hasMessageContaining("(qfence reconcile)");
         assertThat(DaemonLock.running(stateDir)).isPresent();
         daemon.close();
