@@ -9,6 +9,7 @@ import io.qfence.daemon.control.DaemonLock;
 import io.qfence.daemon.control.DaemonStatus;
 import io.qfence.daemon.control.Suspension;
 import io.qfence.daemon.git.RemoteSpec;
+import io.qfence.daemon.http.RateLimiter;
 import io.qfence.daemon.journal.CycleRecord;
 import io.qfence.daemon.journal.CycleRecord.Outcome;
 import io.qfence.daemon.journal.Journal;
@@ -29,6 +30,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -94,8 +96,36 @@ class ReconcileDaemonTest {
     }
 
     ReconcileDaemon start(ReconcileDaemon.Options options) throws Exception {
+        return start(options, Main.daemonCollaborators());
+    }
+
+    ReconcileDaemon start(ReconcileDaemon.Options options, DaemonCollaborators parts) throws Exception {
         // bound in the namespace: the server socket is created on the namespace's thread
-        return netns.call(() -> ReconcileDaemon.start(options, host, Clock.systemUTC(), new SecureRandom(), Main.daemonCollaborators()));
+        return netns.call(() -> ReconcileDaemon.start(options, host, Clock.systemUTC(), new SecureRandom(), parts));
+    }
+
+    /**
+     * The daemon is made of what the composition root gives it: here a rate limiter that admits one delivery per client
+     * and a clock that never moves, so no token ever comes back. The first signed delivery is accepted, the second is
+     * refused with 429 and triggers nothing.
+     */
+    @Test
+    void theWebhookIsLimitedByTheRateLimiterAndClockTheRootGives() throws Exception {
+        DaemonCollaborators real = Main.daemonCollaborators();
+        LongSupplier stopped = () -> 0L;
+        DaemonCollaborators parts = new DaemonCollaborators(real.git(), real.journals(), real.scheduler(), real.http(),
+                () -> new RateLimiter(new RateLimiter.Limits(1, Duration.ofMinutes(1), 100, Duration.ofMillis(1), 64), stopped),
+                stopped);
+        daemon = start(options(Duration.ofHours(1), Duration.ofHours(1)), parts);
+        host.awaitRequest(WAIT);
+        awaitUntil(() -> lastApplied().equals(repo.head()));
+
+        byte[] push = ("{\"ref\":\"refs/heads/main\",\"after\":\"" + repo.head() + "\"}").getBytes(StandardCharsets.UTF_8);
+        Map<String, String> signed = Map.of("X-Hub-Signature-256", sign(push), "X-GitHub-Event", "push");
+        assertThat(post("/hooks/git", push, signed)).isEqualTo(204);
+        assertThat(post("/hooks/git", push, signed)).isEqualTo(429);
+        awaitUntil(() -> get("/metrics").body().contains("qfence_webhook_requests_total{result=\"rate-limited\"} 1.0"));
+        assertThat(get("/metrics").body()).contains("qfence_webhook_requests_total{result=\"accepted\"} 1.0");
     }
 
     @Test
