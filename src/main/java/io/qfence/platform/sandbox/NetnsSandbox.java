@@ -66,8 +66,12 @@ public final class NetnsSandbox implements Sandbox {
     private final GuestPort guests;
     private final Listeners listeners = new Listeners();
     private final Map<String, SandboxAdapters.Console> consoles = new ConcurrentHashMap<>();
-    /** The CPU weight last given to the sandbox's own cgroup ({@link #weighLikeASlice()}); 0 before the first. */
+    /**
+     * The CPU weight last given to the sandbox's own cgroup ({@link #weighLikeASlice()}); 0 before the first. Guarded by
+     * its own lock, not the sandbox's monitor: teardown holds that while it waits for the starts in flight to end.
+     */
     private long weight;
+    private final Object weighing = new Object();
     private final List<String> teardown = new ArrayList<>();
     private final Thread shutdownHook;
     private final Progress progress;
@@ -223,19 +227,21 @@ public final class NetnsSandbox implements Sandbox {
      * process's worth of CPU on a busy machine (boots then take minutes instead of seconds). Done before each guest
      * start, from the weights the kernel has (the groups' cgroups are in place by then, put there as apply does).
      */
-    private synchronized void weighLikeASlice() {
+    private void weighLikeASlice() {
         boolean v2 = facts.cgroupVersion() == CgroupVersion.V2;
         String file = v2 ? "cpu.weight" : "cpu/cpu.shares";
         long max = v2 ? 10_000 : 262_144;
-        if (cgroups.read("sandbox/cgroup", name, Set.of(file)).filter(c -> c.files().containsKey(file)).isEmpty()) {
-            return; // no CPU controller for the sandbox's cgroup: nothing to weigh
-        }
-        long sum = cgroups.list(name, 1).stream().map(path -> cgroups.read(path, path, Set.of(file))).flatMap(Optional::stream)
-                .map(c -> c.files().get(file)).filter(java.util.Objects::nonNull).mapToLong(Long::parseLong).sum();
-        long wanted = Math.min(max, sum);
-        if (wanted > 0 && wanted != weight) {
-            cgroups.apply(new Cgroup("sandbox/cgroup", name, facts.cgroupVersion(), new TreeMap<>(Map.of(file, Long.toString(wanted)))));
-            weight = wanted;
+        synchronized (weighing) {
+            if (cgroups.read("sandbox/cgroup", name, Set.of(file)).filter(c -> c.files().containsKey(file)).isEmpty()) {
+                return; // no CPU controller for the sandbox's cgroup: nothing to weigh
+            }
+            long sum = cgroups.list(name, 1).stream().map(path -> cgroups.read(path, path, Set.of(file))).flatMap(Optional::stream)
+                    .map(c -> c.files().get(file)).filter(java.util.Objects::nonNull).mapToLong(Long::parseLong).sum();
+            long wanted = Math.min(max, sum);
+            if (wanted > 0 && wanted != weight) {
+                cgroups.apply(new Cgroup("sandbox/cgroup", name, facts.cgroupVersion(), new TreeMap<>(Map.of(file, Long.toString(wanted)))));
+                weight = wanted;
+            }
         }
     }
 
