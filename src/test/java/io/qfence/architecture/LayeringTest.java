@@ -114,6 +114,30 @@ class LayeringTest {
                 .check(classes);
     }
 
+    /**
+     * The reconcile daemon is assembled from parts the composition root gives it ({@code daemon.DaemonCollaborators}):
+     * outside {@code app}, nothing opens the Git cache or the journal, starts the scheduler or the HTTP server, or makes
+     * a rate limiter, and {@code ReconcileDaemon} reads no clock of its own.
+     */
+    @Test
+    void onlyTheCompositionRootBuildsTheDaemonsParts() {
+        noClasses().that().resideOutsideOfPackage("io.qfence.app..")
+                .should().callMethod("io.qfence.daemon.git.GitMirror", "open", "java.nio.file.Path", "io.qfence.daemon.git.RemoteSpec")
+                .orShould().callMethod("io.qfence.daemon.journal.Journal", "open", "java.nio.file.Path")
+                .orShould().callMethod("io.qfence.daemon.CycleScheduler", "start", "io.qfence.daemon.CycleScheduler$Runner",
+                        "io.qfence.daemon.Trigger")
+                .orShould().callMethod("io.qfence.daemon.http.OperatorServer", "start", "io.qfence.daemon.http.OperatorServer$Bind",
+                        "io.prometheus.metrics.model.registry.PrometheusRegistry", "io.qfence.daemon.http.Readiness", "java.util.Optional")
+                .orShould().callConstructor("io.qfence.daemon.http.RateLimiter", "io.qfence.daemon.http.RateLimiter$Limits",
+                        "java.util.function.LongSupplier")
+                .because("the daemon decides when to use its parts, the composition root which ones")
+                .check(classes);
+        noClasses().that().haveFullyQualifiedName("io.qfence.daemon.ReconcileDaemon")
+                .should().dependOnClassesThat().haveFullyQualifiedName("java.lang.System")
+                .because("time is a parameter: the monotonic clock comes from the composition root")
+                .check(classes);
+    }
+
     @Test
     void modelUsesOnlyTheJdk() {
         classes().that().resideInAPackage("io.qfence.model..")
