@@ -1,5 +1,6 @@
 package io.qfence.platform.netlink;
 
+import io.qfence.model.errors.HostPortException;
 import java.util.Optional;
 import java.util.OptionalInt;
 import jnr.constants.platform.Errno;
@@ -54,6 +55,16 @@ public class NetlinkException extends RuntimeException {
             return "errno " + errno;
         }
         return e.description() + " (" + e.name() + ", errno " + errno + ")";
+    }
+
+    /**
+     * This failure in the ports' vocabulary ({@link io.qfence.host.LinkPort} translates at its edge): the errno with
+     * what the kernel (or qfence, for a missing capability) said about it.
+     */
+    HostPortException toPortError(HostPortException.Port port, String object) {
+        String said = getMessage().startsWith(operation + ": ") ? getMessage().substring(operation.length() + 2) : getMessage();
+        HostPortException.Reason reason = errno > 0 ? new HostPortException.Errno(errno, said) : new HostPortException.Refusal(said);
+        return new HostPortException(port, operation, object, reason, this);
     }
 
     /** What qfence was doing, e.g. {@code create bridge qfb-web}. */
