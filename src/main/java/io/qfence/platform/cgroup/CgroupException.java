@@ -7,7 +7,7 @@ import java.nio.file.Path;
  * A cgroupfs operation that failed: what qfence tried, on which file or directory, and the kernel's errno (0 when the
  * failure is qfence's own finding, e.g. a controller that is not available).
  */
-public final class CgroupException extends RuntimeException {
+final class CgroupException extends RuntimeException {
 
     private final String operation;
     private final Path path;

@@ -10,7 +10,7 @@ import jnr.constants.platform.Errno;
  * the kernel's extended ACK message when it gave one (e.g. "Unknown device type"). Callers branch on
  * {@link #errno()}, never on the text.
  */
-public class NetlinkException extends RuntimeException {
+class NetlinkException extends RuntimeException {
 
     public static final int EPERM = 1;
     public static final int ENOENT = 2;

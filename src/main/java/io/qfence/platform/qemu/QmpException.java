@@ -4,7 +4,7 @@ package io.qfence.platform.qemu;
  * A failure talking to a QEMU monitor. The closed set: the monitor did not answer in time, it sent something that is
  * not QMP (or too much of it), the connection failed or closed, or QEMU answered a command with an error.
  */
-public sealed class QmpException extends RuntimeException
+sealed class QmpException extends RuntimeException
         permits QmpException.Timeout, QmpException.Protocol, QmpException.Connection, QmpException.CommandFailed {
 
     QmpException(String message, Throwable cause) {
