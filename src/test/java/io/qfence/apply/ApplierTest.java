@@ -1,6 +1,7 @@
 package io.qfence.apply;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.qfence.host.FakeHost;
 import io.qfence.host.GuestPort;
@@ -283,6 +284,43 @@ class ApplierTest {
         assertThat(report.failure()).get().extracting(Throwable::getMessage).asString()
                 .endsWith("precondition failed: qfence's firewall is not in place; the guest is not started");
         assertThat(host.calls()).noneMatch(c -> c.startsWith("start "));
+    }
+
+    @Test
+    void aProgrammingErrorBelowThePortsIsNotDressedUpAsAHostFailure() {
+        FakeHost host = new FakeHost();
+        io.qfence.host.LinkPort links = host.ports().links();
+        io.qfence.host.HostPorts ports = host.ports();
+        io.qfence.host.HostPorts buggy = new io.qfence.host.HostPorts(ports.facts(), new io.qfence.host.LinkPort() {
+            @Override
+            public io.qfence.host.LinkObservation observe() {
+                return links.observe();
+            }
+
+            @Override
+            public java.util.Optional<io.qfence.model.host.Link> find(String name) {
+                return links.find(name);
+            }
+
+            @Override
+            public void create(io.qfence.model.host.Link link) {
+                throw new IllegalArgumentException("a tap needs an owner uid"); // what a bug in an adapter looks like
+            }
+
+            @Override
+            public void update(io.qfence.model.host.Link before, io.qfence.model.host.Link after) {
+                links.update(before, after);
+            }
+
+            @Override
+            public void delete(io.qfence.model.host.Link link) {
+                links.delete(link);
+            }
+        }, ports.sysctls(), ports.firewall(), ports.cgroups(), ports.guests());
+        Plan plan = plan(host, Scope.WITHOUT_GUESTS);
+
+        assertThatThrownBy(() -> new Applier(buggy).apply(plan, ApplyListener.SILENT))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("a tap needs an owner uid");
     }
 
     @Test
