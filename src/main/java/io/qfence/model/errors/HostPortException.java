@@ -27,9 +27,7 @@ public final class HostPortException extends QfenceException {
         SYSCTLS,
         FIREWALL,
         CGROUPS,
-        GUESTS,
-        /** {@code verify}'s throwaway host. */
-        SANDBOX;
+        GUESTS;
 
         public String label() {
             return name().toLowerCase(Locale.ROOT);
