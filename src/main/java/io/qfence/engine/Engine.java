@@ -57,7 +57,8 @@ import java.util.Optional;
  *       exactly as it was when the plan was made.</li>
  * </ul>
  *
- * Failures of the input (invalid desired state, unknown host, held lock, stale saved plan) are thrown as
+ * Failures of the input (invalid desired state, unknown host, held lock, stale saved plan) and of observing the host
+ * (a port's {@link io.qfence.model.errors.HostPortException}, before anything changes) are thrown as
  * {@link io.qfence.model.errors.QfenceException}s; a failed apply step is part of the result ({@link Cycle.Outcome#FAILED}).
  */
 public final class Engine {
