@@ -3,8 +3,8 @@ package io.qfence.app;
 import io.qfence.host.HostConnector;
 import io.qfence.host.HostPorts;
 import io.qfence.host.HostTarget;
+import io.qfence.model.errors.HostPortException;
 import io.qfence.model.errors.UsageException;
-import io.qfence.platform.cgroup.CgroupException;
 import io.qfence.platform.cgroup.CgroupFs;
 import io.qfence.platform.cgroup.CgroupFsPort;
 import io.qfence.platform.cgroup.CgroupLayout;
@@ -13,7 +13,6 @@ import io.qfence.platform.netlink.RtnlClient;
 import io.qfence.platform.nft.NftClient;
 import io.qfence.platform.nft.NftFirewall;
 import io.qfence.platform.os.NetNamespace;
-import io.qfence.platform.os.OsException;
 import io.qfence.platform.os.ProcSysctls;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -23,7 +22,9 @@ import java.util.Deque;
 
 /**
  * The real host: adapters over rtnetlink, libnftables, {@code /proc/sys} and cgroupfs, all confined to one network
- * namespace (the caller's, or the one named by {@link HostTarget#netns()}), and QEMU guests spawned in it.
+ * namespace (the caller's, or the one named by {@link HostTarget#netns()}), and QEMU guests spawned in it. What the
+ * adapters' factories throw is already in the ports' words ({@link HostPortException}); a target named on the command
+ * line that cannot be opened is a {@link UsageException}.
  */
 final class LiveHost implements HostConnector {
 
@@ -74,14 +75,14 @@ final class LiveHost implements HostConnector {
     /** The namespace to manage: a name in /run/netns, a path, or the caller's own. Opened, never created or deleted. */
     private static NetNamespace open(HostTarget target) {
         if (target.netns().isEmpty()) {
-            return NetNamespace.current();
+            return NetNamespace.managed(java.util.Optional.empty());
         }
         String n = target.netns().get();
         Path path = n.contains("/") ? Path.of(n) : NetNamespace.DEFAULT_DIR.resolve(n);
         try {
-            return NetNamespace.open(path);
-        } catch (OsException e) {
-            throw new UsageException("cannot enter the network namespace " + path + ": " + e.getMessage()
+            return NetNamespace.managed(java.util.Optional.of(path));
+        } catch (HostPortException e) {
+            throw new UsageException("cannot enter the network namespace " + path + ": " + e.operation() + ": " + e.reason().text()
                     + (n.contains("/") ? "" : " (create it with: ip netns add " + n + ")"), e);
         }
     }
@@ -90,8 +91,8 @@ final class LiveHost implements HostConnector {
         Path root = target.cgroupRoot().orElse(CgroupLayout.DEFAULT_ROOT);
         try {
             return CgroupLayout.detect(root, CgroupLayout.MOUNTINFO);
-        } catch (CgroupException e) {
-            throw new UsageException("no cgroup hierarchies found at " + root + ": " + e.getMessage(), e);
+        } catch (HostPortException e) {
+            throw new UsageException("no cgroup hierarchies found at " + root + ": " + e.operation() + ": " + e.reason().text(), e);
         }
     }
 

@@ -57,6 +57,6 @@ final class LiveHostFacts implements HostFactsPort {
 
     @Override
     public List<String> namespaces() {
-        return NetNamespace.list(netnsDir).stream().filter(n -> n.startsWith("qf")).toList();
+        return NetNamespace.names(netnsDir).stream().filter(n -> n.startsWith("qf")).toList();
     }
 }

@@ -3,7 +3,7 @@ package io.qfence.apply;
 import io.qfence.host.HostPorts;
 import io.qfence.host.Progress;
 import io.qfence.model.errors.HostOperationException;
-import io.qfence.model.errors.QfenceException;
+import io.qfence.model.errors.HostPortException;
 import io.qfence.model.host.Cgroup;
 import io.qfence.model.host.Firewall;
 import io.qfence.model.host.Guest;
@@ -54,6 +54,11 @@ import java.util.concurrent.Future;
  * <p>Crash safety is not this class's job alone: every port operation leaves the host in a state that observation
  * reports truthfully (see {@link io.qfence.host.LinkPort#create}), so an apply killed at any point is completed by the
  * next plan and apply.
+ *
+ * <p>Failures: what the ports declare ({@link HostPortException}: the host refused, in the model's words) and what this
+ * class finds itself (a precondition or post-condition that does not hold) fail the step and end the apply, reported
+ * as a {@link HostOperationException} for the step's object. Anything else thrown below is a programming error and
+ * is not dressed up as a host failure: it propagates.
  */
 public final class Applier {
 
@@ -174,7 +179,7 @@ public final class Applier {
         try {
             execute(step, listener);
             verify(step.change());
-        } catch (RuntimeException e) {
+        } catch (HostPortException | HostOperationException e) {
             HostOperationException failure = asFailure(step.change(), e);
             listener.failed(step, since(t0), failure);
             return Optional.of(failure);
@@ -191,10 +196,10 @@ public final class Applier {
         List<Link> links = run.stream().map(s -> (Link) s.change().before().orElseThrow()).toList();
         try {
             host.links().deleteAll(links);
-        } catch (RuntimeException e) {
+        } catch (HostPortException e) {
             HostOperationException failure = new HostOperationException(run.get(0).change().address(), "could not delete "
                     + links.size() + " links (" + String.join(", ", links.stream().map(Link::name).toList()) + ") in one transaction: "
-                    + describe(e), e);
+                    + e.getMessage(), e);
             run.forEach(s -> listener.failed(s, since(t0), failure));
             return Optional.of(failure);
         }
@@ -202,7 +207,7 @@ public final class Applier {
         for (Step s : run) {
             try {
                 verify(s.change());
-            } catch (RuntimeException e) {
+            } catch (HostPortException | HostOperationException e) {
                 HostOperationException failure = asFailure(s.change(), e);
                 listener.failed(s, took, failure);
                 return Optional.of(failure);
@@ -225,26 +230,26 @@ public final class Applier {
         run.forEach(listener::started);
         long t0 = System.nanoTime();
         Set<String> taken = new HashSet<>();
-        host.links().observe().links().forEach(l -> taken.add(l.name()));
         List<Link> links = new ArrayList<>();
-        for (Step s : run) {
-            Link link = (Link) s.change().after().orElseThrow();
-            if (taken.contains(link.name())) {
-                break;
-            }
-            links.add(link);
-        }
-        List<Optional<RuntimeException>> outcomes;
+        List<Optional<HostPortException>> outcomes;
+        Map<String, Link> seen = new HashMap<>();
         try {
+            host.links().observe().links().forEach(l -> taken.add(l.name()));
+            for (Step s : run) {
+                Link link = (Link) s.change().after().orElseThrow();
+                if (taken.contains(link.name())) {
+                    break;
+                }
+                links.add(link);
+            }
             outcomes = host.links().createAll(links);
-        } catch (RuntimeException e) {
+            host.links().observe().links().forEach(l -> seen.put(l.name(), l));
+        } catch (HostPortException e) {
             HostOperationException failure = new HostOperationException(run.get(0).change().address(), "could not create "
-                    + links.size() + " links: " + describe(e), e);
+                    + links.size() + " links: " + e.getMessage(), e);
             run.forEach(s -> listener.failed(s, since(t0), failure));
             return Optional.of(failure);
         }
-        Map<String, Link> seen = new HashMap<>();
-        host.links().observe().links().forEach(l -> seen.put(l.name(), l));
         Duration took = since(t0);
         for (int k = 0; k < run.size(); k++) {
             Step s = run.get(k);
@@ -298,8 +303,14 @@ public final class Applier {
             Thread.currentThread().interrupt();
             return Optional.of(new HostOperationException(run.get(0).change().address(), "interrupted while starting guests"));
         } catch (ExecutionException e) {
-            return Optional.of(asFailure(run.get(0).change(), e.getCause() instanceof RuntimeException re ? re
-                    : new IllegalStateException(e.getCause())));
+            // runStep turns every declared failure into its result: what escaped it is a bug, and stays one
+            if (e.getCause() instanceof RuntimeException re) {
+                throw re;
+            }
+            if (e.getCause() instanceof Error err) {
+                throw err;
+            }
+            throw new IllegalStateException(e.getCause());
         } finally {
             pool.shutdownNow();
         }
@@ -510,15 +521,12 @@ public final class Applier {
 
     // ---- failures
 
+    /** A step's failure: this class's own as it is, a port's for the step's object with what was being done. */
     private static HostOperationException asFailure(Change c, RuntimeException e) {
         if (e instanceof HostOperationException h) {
             return h;
         }
-        return new HostOperationException(c.address(), "could not " + verb(c) + ": " + describe(e), e);
-    }
-
-    private static String describe(RuntimeException e) {
-        return e instanceof QfenceException ? e.getMessage() : io.qfence.model.errors.IoMessages.describe(e);
+        return new HostOperationException(c.address(), "could not " + verb(c) + ": " + e.getMessage(), e);
     }
 
     private static String verb(Change c) {

@@ -16,7 +16,6 @@ import io.qfence.plan.Plan;
 import io.qfence.plan.Planner;
 import io.qfence.plan.render.SummaryTable;
 import io.qfence.realize.Realization;
-import io.qfence.realize.RealizationException;
 import io.qfence.source.LoadResult;
 import io.qfence.verify.MatrixRenderer;
 import io.qfence.verify.VerifyOptions;
@@ -89,12 +88,7 @@ final class DemoCommand implements Callable<Integer> {
         heading(out, colour, "2/5", "The plan for host " + hostName + " on this machine (against a bare host)");
         LocalDate today = LocalDate.ofInstant(context.clock().instant(), ZoneOffset.UTC);
         HostFacts facts = context.verification().facts().get();
-        HostRealization.Realized realized;
-        try {
-            realized = context.realization().realize(state, hostName, facts, today);
-        } catch (RealizationException e) {
-            throw new InvalidInputException(e.errors());
-        }
+        HostRealization.Realized realized = context.realization().realize(state, hostName, facts, today);
         realized.warnings().stream().map(Diagnostic::toString).forEach(out::println);
         Plan plan = Planner.plan(realized.objects(), ObservedHost.empty(hostName, facts));
         out.println("Host facts: " + FactsChoice.describe(facts) + " (this machine's, as the sandbox has them)");

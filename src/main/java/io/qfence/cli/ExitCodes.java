@@ -3,6 +3,7 @@ package io.qfence.cli;
 import io.qfence.model.ControlCharacters;
 import io.qfence.model.Diagnostic;
 import io.qfence.model.errors.HostOperationException;
+import io.qfence.model.errors.HostPortException;
 import io.qfence.model.errors.InvalidInputException;
 import io.qfence.model.errors.LockHeldException;
 import io.qfence.model.errors.QfenceException;
@@ -44,7 +45,8 @@ public final class ExitCodes {
             UsageException.class, ERROR,
             LockHeldException.class, ERROR,
             StalePlanException.class, ERROR,
-            HostOperationException.class, ERROR);
+            HostOperationException.class, ERROR,
+            HostPortException.class, ERROR);
 
     /** The exit code of a failure. */
     public static int of(QfenceException e) {
@@ -53,6 +55,17 @@ public final class ExitCodes {
             throw new IllegalStateException("no exit code decided for " + e.getClass().getName());
         }
         return code;
+    }
+
+    /**
+     * The line a failure prints (before any diagnostics), control characters escaped: a message may quote a path or
+     * revision from the command line or the desired state, or what the kernel or QEMU answered. A host port's failure
+     * says which part of the host failed ({@code qfence: error: links: link qfb-web: create bridge qfb-web: File
+     * exists (EEXIST, errno 17)}); the others are their own message.
+     */
+    public static String message(QfenceException e) {
+        String text = e instanceof HostPortException port ? port.port().label() + ": " + port.getMessage() : e.getMessage();
+        return "qfence: error: " + ControlCharacters.escape(String.valueOf(text));
     }
 
     /** Installs the handlers that print failures (never a stack trace for expected ones) and map them. */
@@ -64,10 +77,10 @@ public final class ExitCodes {
                 for (Diagnostic d : invalid.diagnostics()) {
                     err.println(d);
                 }
-            } else if (e instanceof QfenceException) {
-                // a message may quote a path or revision from the command line or the desired state
-                err.println("qfence: error: " + ControlCharacters.escape(String.valueOf(e.getMessage())));
+            } else if (e instanceof QfenceException q) {
+                err.println(message(q));
             } else {
+                // not a failure qfence knows: a bug, shown as one (the ports translate every failure of the host)
                 err.println("qfence: internal error: " + ControlCharacters.escape(String.valueOf(e)));
                 e.printStackTrace(err);
             }

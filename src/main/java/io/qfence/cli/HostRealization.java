@@ -4,12 +4,10 @@ import io.qfence.model.Diagnostic;
 import io.qfence.model.desired.DesiredState;
 import io.qfence.model.host.HostFacts;
 import io.qfence.model.host.HostObject;
-import io.qfence.model.errors.InvalidInputException;
 import io.qfence.plan.diff.FlowSet;
 import io.qfence.plan.diff.FlowSets;
 import io.qfence.realize.Reachability;
 import io.qfence.realize.Realization;
-import io.qfence.realize.RealizationException;
 import io.qfence.realize.Realizer;
 import java.time.LocalDate;
 import java.util.List;
@@ -25,12 +23,8 @@ public interface HostRealization {
     /** {@link Realizer}, with its failures reported as invalid input (every error, with its place). */
     static HostRealization realizer() {
         return (state, host, facts, today) -> {
-            try {
-                Realization r = Realizer.realize(state, host, facts, today);
-                return new Realized(r.objects(), FlowSets.from(Reachability.of(r), host), r.warnings());
-            } catch (RealizationException e) {
-                throw new InvalidInputException(e.errors());
-            }
+            Realization r = Realizer.realize(state, host, facts, today);
+            return new Realized(r.objects(), FlowSets.from(Reachability.of(r), host), r.warnings());
         };
     }
 

@@ -2,7 +2,6 @@ package io.qfence.cli;
 
 import io.qfence.model.desired.DesiredState;
 import io.qfence.model.errors.InvalidInputException;
-import io.qfence.realize.RealizationException;
 import io.qfence.source.LoadResult;
 import io.qfence.verify.MatrixRenderer;
 import io.qfence.verify.Verifier;
@@ -71,10 +70,6 @@ final class VerifyCommand implements Callable<Integer> {
                             java.util.function.Consumer<VerifyOptions.Applied> afterApply) {
         LocalDate today = LocalDate.ofInstant(context.clock().instant(), ZoneOffset.UTC);
         Verifier verifier = new Verifier(context.verification().sandboxes(), context.verification().apply());
-        try {
-            return verifier.verify(state, hostName, VerifyOptions.of(probeImages, today, progress).afterApply(afterApply));
-        } catch (RealizationException e) {
-            throw new InvalidInputException(e.errors());
-        }
+        return verifier.verify(state, hostName, VerifyOptions.of(probeImages, today, progress).afterApply(afterApply));
     }
 }

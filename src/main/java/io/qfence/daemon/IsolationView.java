@@ -6,7 +6,6 @@ import io.qfence.model.host.HostFacts;
 import io.qfence.plan.diff.FlowSet;
 import io.qfence.plan.diff.FlowSets;
 import io.qfence.realize.Reachability;
-import io.qfence.realize.RealizationException;
 import io.qfence.realize.Realizer;
 import java.time.LocalDate;
 
@@ -26,12 +25,6 @@ public interface IsolationView {
      * version, bridge netfilter), not which flows it allows.
      */
     static IsolationView realized() {
-        return (state, host, today) -> {
-            try {
-                return FlowSets.from(Reachability.of(Realizer.realize(state, host, HostFacts.TYPICAL, today)), host);
-            } catch (RealizationException e) {
-                throw new InvalidInputException(e.errors());
-            }
-        };
+        return (state, host, today) -> FlowSets.from(Reachability.of(Realizer.realize(state, host, HostFacts.TYPICAL, today)), host);
     }
 }

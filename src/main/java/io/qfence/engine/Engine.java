@@ -25,7 +25,6 @@ import io.qfence.plan.PlanCodec;
 import io.qfence.plan.PlanOptions;
 import io.qfence.plan.Planner;
 import io.qfence.realize.Realization;
-import io.qfence.realize.RealizationException;
 import io.qfence.realize.Realizer;
 import io.qfence.source.LoadResult;
 import java.io.IOException;
@@ -58,7 +57,8 @@ import java.util.Optional;
  *       exactly as it was when the plan was made.</li>
  * </ul>
  *
- * Failures of the input (invalid desired state, unknown host, held lock, stale saved plan) are thrown as
+ * Failures of the input (invalid desired state, unknown host, held lock, stale saved plan) and of observing the host
+ * (a port's {@link io.qfence.model.errors.HostPortException}, before anything changes) are thrown as
  * {@link io.qfence.model.errors.QfenceException}s; a failed apply step is part of the result ({@link Cycle.Outcome#FAILED}).
  */
 public final class Engine {
@@ -270,11 +270,7 @@ public final class Engine {
 
         long t1 = System.nanoTime();
         LocalDate today = LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC);
-        try {
-            p.realization = Realizer.realize(state, p.host.name(), facts, today);
-        } catch (RealizationException e) {
-            throw new InvalidInputException(e.errors());
-        }
+        p.realization = Realizer.realize(state, p.host.name(), facts, today);
         p.realization.warnings().stream().map(Diagnostic::toString).forEach(p.warnings::add);
         p.stateDir = Path.of(p.host.stateDir());
         p.ports = host.withGuests(host.guests().forHost(p.host));

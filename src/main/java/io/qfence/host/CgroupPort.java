@@ -1,5 +1,6 @@
 package io.qfence.host;
 
+import io.qfence.model.errors.HostPortException;
 import io.qfence.model.host.Cgroup;
 import java.util.List;
 import java.util.Optional;
@@ -12,25 +13,25 @@ import java.util.Set;
 public interface CgroupPort {
 
     /** Every cgroup below {@code parent} (not {@code parent} itself), parents before children; empty if it does not exist. */
-    List<String> list(String parent);
+    List<String> list(String parent) throws HostPortException;
 
     /**
      * The cgroups at most {@code depth} levels below {@code parent}, parents before children: what observation looks
      * at (a group's cgroup and its VMs' cgroups), without reading the directories of every VM's cgroup.
      */
-    default List<String> list(String parent, int depth) {
+    default List<String> list(String parent, int depth) throws HostPortException {
         return list(parent).stream().filter(p -> p.substring(parent.length() + 1).split("/").length <= depth).toList();
     }
 
     /** The cgroup at {@code path} with exactly the named files that exist; empty when the cgroup does not exist. */
-    Optional<Cgroup> read(String address, String path, Set<String> files);
+    Optional<Cgroup> read(String address, String path, Set<String> files) throws HostPortException;
 
     /** The cgroup at {@code path} with every limit file qfence manages on this host; empty when it does not exist. */
-    Optional<Cgroup> readAll(String address, String path);
+    Optional<Cgroup> readAll(String address, String path) throws HostPortException;
 
     /** Creates the cgroup (and missing parents) if needed and writes its files; idempotent. */
-    void apply(Cgroup cgroup);
+    void apply(Cgroup cgroup) throws HostPortException;
 
     /** Removes the cgroup and anything below it, bottom-up; a cgroup that still has processes cannot be removed. */
-    void delete(Cgroup cgroup);
+    void delete(Cgroup cgroup) throws HostPortException;
 }

@@ -1,5 +1,6 @@
 package io.qfence.host;
 
+import io.qfence.model.errors.HostPortException;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -12,11 +13,11 @@ import java.util.List;
 public interface CgroupProcesses {
 
     /** The cgroups at most {@code depth} levels below {@code parent}, parents before children; empty if it does not exist. */
-    List<String> list(String parent, int depth);
+    List<String> list(String parent, int depth) throws HostPortException;
 
     /** The pids in the cgroup at {@code path}, sorted (the union over v1 hierarchies). */
-    List<Long> pids(String path);
+    List<Long> pids(String path) throws HostPortException;
 
     /** The directories of the cgroup at {@code path}: one per v1 hierarchy, or the one v2 directory. */
-    List<Path> directories(String path);
+    List<Path> directories(String path) throws HostPortException;
 }

@@ -1,5 +1,6 @@
 package io.qfence.host;
 
+import io.qfence.model.errors.HostPortException;
 import io.qfence.model.host.Firewall;
 import java.util.Optional;
 
@@ -10,13 +11,13 @@ import java.util.Optional;
 public interface FirewallPort {
 
     /** The owned tables as one {@link Firewall} (with anything unmodelled in them), their counters, and other tables' names. */
-    ObservedFirewall observe();
+    ObservedFirewall observe() throws HostPortException;
 
     /**
      * The owned tables as they are now (no counters), for post-conditions. An adapter may answer without listing
      * everything when it can prove from the kernel that nothing changed since it last knew them.
      */
-    default Optional<Firewall> current() {
+    default Optional<Firewall> current() throws HostPortException {
         return observe().firewall();
     }
 
@@ -24,8 +25,8 @@ public interface FirewallPort {
      * Makes the owned tables exactly {@code firewall} in one atomic transaction (named counters keep their values):
      * either all of it is in place afterwards, or nothing changed.
      */
-    void apply(Firewall firewall);
+    void apply(Firewall firewall) throws HostPortException;
 
     /** Deletes both owned tables, in one transaction. */
-    void remove();
+    void remove() throws HostPortException;
 }

@@ -1,5 +1,6 @@
 package io.qfence.host;
 
+import io.qfence.model.errors.HostPortException;
 import io.qfence.model.desired.Host;
 import io.qfence.model.host.Guest;
 import java.util.List;
@@ -21,7 +22,7 @@ public interface GuestPort {
      * expect and where; guests qfence started that are no longer realized (orphans) are returned too, so that the plan
      * can stop them.
      */
-    List<Guest> observe(List<Guest> realized);
+    List<Guest> observe(List<Guest> realized) throws HostPortException;
 
     /**
      * QEMU processes that run as one of the host's VM uids but that {@link #observe} did not return ({@code found}):
@@ -30,7 +31,7 @@ public interface GuestPort {
      * reported (state and plan show them as warnings, with what qfence will do: nothing) rather than killed, since
      * qfence does not end what it cannot show it started. Empty where the port cannot tell.
      */
-    default List<io.qfence.model.host.ForeignObject> unowned(List<Guest> found) {
+    default List<io.qfence.model.host.ForeignObject> unowned(List<Guest> found) throws HostPortException {
         return List.of();
     }
 
@@ -39,7 +40,7 @@ public interface GuestPort {
      * each guest with it after its start or stop, while other guests may still be booting and slow to answer their
      * monitors. Empty when qfence has no record of it and no QEMU of its runs.
      */
-    Optional<Guest> find(Guest realized);
+    Optional<Guest> find(Guest realized) throws HostPortException;
 
     /**
      * Starts a realized guest whose tap, cgroup and firewall are already in place: spawn paused ({@code -S}), verify
@@ -47,20 +48,20 @@ public interface GuestPort {
      * check the guest is killed and an exception names the check. Starting a guest that already runs with the same
      * config digest is a no-op.
      */
-    void start(Guest guest, Progress progress);
+    void start(Guest guest, Progress progress) throws HostPortException;
 
     /**
      * Stops a guest: ACPI power-down, wait up to its stop timeout, {@code quit}, then SIGKILL by pid; each step is
      * reported. Stopping a guest that is not running is a no-op. Never deletes the guest's images.
      */
-    void stop(Guest guest, Progress progress);
+    void stop(Guest guest, Progress progress) throws HostPortException;
 
     /**
      * Why starting {@code starting} would fail for certain, known without changing anything: a missing QEMU binary, a
      * missing images root or image, a run directory that cannot be created. Checked when a live plan is made, so that
      * the plan shows it and an apply stops before its first change. Empty when nothing is known to be wrong (a fake).
      */
-    default List<String> preflight(List<Guest> starting) {
+    default List<String> preflight(List<Guest> starting) throws HostPortException {
         return List.of();
     }
 

@@ -11,7 +11,11 @@ public interface HostConnector {
     /** Whether this process can observe and change the host it runs on (Linux, as root). */
     boolean available();
 
-    /** @throws io.qfence.model.errors.QfenceException when the target cannot be opened (e.g. no such namespace) */
+    /**
+     * @throws io.qfence.model.errors.UsageException    when the target named on the command line cannot be opened
+     *                                                   (no such namespace, no cgroup hierarchies there)
+     * @throws io.qfence.model.errors.HostPortException when the host refused to be opened (sockets, libnftables)
+     */
     HostPorts connect(HostTarget target);
 
     HostConnector NONE = new HostConnector() {

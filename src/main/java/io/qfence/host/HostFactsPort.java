@@ -1,5 +1,6 @@
 package io.qfence.host;
 
+import io.qfence.model.errors.HostPortException;
 import io.qfence.model.host.HostFacts;
 import java.util.List;
 
@@ -7,8 +8,8 @@ import java.util.List;
 public interface HostFactsPort {
 
     /** cgroup version and detected capabilities (link kinds, br_netfilter, nft families, I/O weights, AppArmor). */
-    HostFacts facts();
+    HostFacts facts() throws HostPortException;
 
     /** Network namespaces with qfence's {@code qf} prefix in the host's netns directory, sorted. */
-    List<String> namespaces();
+    List<String> namespaces() throws HostPortException;
 }

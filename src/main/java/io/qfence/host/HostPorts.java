@@ -6,6 +6,11 @@ import java.util.Objects;
  * Everything qfence can observe and change on one host, as ports. The composition root builds one from the real
  * adapters ({@link HostConnector}); tests may build one from fakes. Closing it releases the adapters' sockets and
  * threads (never anything on the host).
+ *
+ * <p>Failures: every port method that fails because of the host throws {@link io.qfence.model.errors.HostPortException}
+ * (and declares it), naming its port, the operation, the object and the errno or cause. Adapters translate their own
+ * exceptions at their edge; none of them crosses a port, so the layers above handle one closed vocabulary, and
+ * anything else a port throws is a programming error.
  */
 public record HostPorts(HostFactsPort facts, LinkPort links, SysctlPort sysctls, FirewallPort firewall, CgroupPort cgroups,
                         GuestPort guests, AutoCloseable resources) implements AutoCloseable {

@@ -1,5 +1,6 @@
 package io.qfence.host;
 
+import io.qfence.model.errors.HostPortException;
 import io.qfence.model.host.Link;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,16 +21,16 @@ public interface LinkPort {
      * {@code qf}-named links without qfence's alias as foreign look-alikes. Two links may claim the same address (an
      * interrupted replacement); deciding which one stays is the observer's job.
      */
-    LinkObservation observe();
+    LinkObservation observe() throws HostPortException;
 
     /** qfence's link of that kernel name as {@link #observe()} would report it; empty when absent or not qfence's. */
-    Optional<Link> find(String name);
+    Optional<Link> find(String name) throws HostPortException;
 
     /**
      * Creates the link crash-safely: under a temporary name and down, then its final name and alias in one request,
      * then everything else (master, port flags, MTU, addresses, up). Fails if the name is taken.
      */
-    void create(Link link);
+    void create(Link link) throws HostPortException;
 
     /**
      * Creates many links as {@link #create} does each (masters before their ports in {@code links}' order), sending
@@ -38,13 +39,13 @@ public interface LinkPort {
      * exception names the link and, from the kernel, carries the errno). A link that failed half-way is left under a
      * temporary name or with its final name and alias, both of which the next observation reports truthfully.
      */
-    default List<Optional<RuntimeException>> createAll(List<Link> links) {
-        List<Optional<RuntimeException>> outcomes = new ArrayList<>(links.size());
+    default List<Optional<HostPortException>> createAll(List<Link> links) throws HostPortException {
+        List<Optional<HostPortException>> outcomes = new ArrayList<>(links.size());
         for (Link l : links) {
             try {
                 create(l);
                 outcomes.add(Optional.empty());
-            } catch (RuntimeException e) {
+            } catch (HostPortException e) {
                 outcomes.add(Optional.of(e));
             }
         }
@@ -52,13 +53,13 @@ public interface LinkPort {
     }
 
     /** Changes a link of qfence's from {@code before} to {@code after} in place (same name, kind and owner). */
-    void update(Link before, Link after);
+    void update(Link before, Link after) throws HostPortException;
 
     /** Deletes a link of qfence's; refuses one that is not (anymore). */
-    void delete(Link link);
+    void delete(Link link) throws HostPortException;
 
     /** Deletes many links of qfence's as one kernel transaction where the kernel allows it; all are checked first. */
-    default void deleteAll(List<Link> links) {
+    default void deleteAll(List<Link> links) throws HostPortException {
         links.forEach(this::delete);
     }
 }

@@ -6,6 +6,7 @@ import io.qfence.model.InterfaceNames;
 import io.qfence.model.Ipv4Address;
 import io.qfence.model.MacAddress;
 import io.qfence.model.Origin;
+import io.qfence.model.errors.InvalidInputException;
 import io.qfence.model.host.Capability;
 import io.qfence.model.host.HostFacts;
 import io.qfence.model.host.HostObject;
@@ -33,8 +34,9 @@ import java.util.Optional;
  * objects qfence owns on that host, and the isolation policy they enforce. No files, clock, environment or sockets:
  * equal inputs give equal outputs.
  *
- * <p>Conditions that make the desired state impossible on this host throw a {@link RealizationException} listing
- * every such error: the host is unknown; AppArmor is {@code required} but unavailable; an uplink is configured but
+ * <p>Conditions that make the desired state impossible on this host throw an {@link InvalidInputException} listing
+ * every such error, sorted (the model's words for input that cannot be used, so that every caller reports it as the
+ * CLI reports invalid input, one {@code file:line:col: message} per error): the host is unknown; AppArmor is {@code required} but unavailable; an uplink is configured but
  * the kernel lacks {@code CONFIG_VLAN_8021Q}; bridged VMs without {@code CONFIG_BRIDGE_NETFILTER} (intra-group
  * traffic would bypass the firewall); the uid range is too small; and contradictions validation should have caught
  * (a bridged VM without an address or outside its subnet, duplicate addresses, MACs or interface names, a VM on a
@@ -50,7 +52,7 @@ public final class Realizer {
         Objects.requireNonNull(hostName, "hostName");
         Objects.requireNonNull(facts, "facts");
         Objects.requireNonNull(today, "today");
-        Host host = state.host(hostName).orElseThrow(() -> new RealizationException(List.of(Diagnostic.error(new Origin("hosts/", 0, 0),
+        Host host = state.host(hostName).orElseThrow(() -> refused(List.of(Diagnostic.error(new Origin("hosts/", 0, 0),
                 "no host named '" + hostName + "' in the desired state at " + state.revision()))));
         List<Diagnostic> errors = new ArrayList<>();
         List<Diagnostic> warnings = new ArrayList<>();
@@ -66,12 +68,12 @@ public final class Realizer {
         Map<String, VmEndpoint> endpoints = endpoints(host, groups, errors);
         if (!errors.isEmpty()) {
             // The policy would be built on a broken VM table; report what is known instead of cascading.
-            throw new RealizationException(errors);
+            throw refused(errors);
         }
         IsolationPolicy policy = new PolicyBuilder(state, groups, endpoints, today, warnings, errors).build();
         checkGateways(policy, groups, errors);
         if (!errors.isEmpty()) {
-            throw new RealizationException(errors);
+            throw refused(errors);
         }
 
         boolean apparmor = host.confinement().apparmor() != Confinement.AppArmor.OFF && facts.has(Capability.APPARMOR);
@@ -221,5 +223,10 @@ public final class Realizer {
                 }
             }
         }
+    }
+
+    /** Every error at once, sorted by place, so that an operator fixes them in one round. */
+    private static InvalidInputException refused(List<Diagnostic> errors) {
+        return new InvalidInputException(errors.stream().sorted().toList());
     }
 }

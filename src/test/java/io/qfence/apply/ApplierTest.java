@@ -1,6 +1,7 @@
 package io.qfence.apply;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.qfence.host.FakeHost;
 import io.qfence.host.GuestPort;
@@ -9,6 +10,7 @@ import io.qfence.host.Progress;
 import io.qfence.host.Scope;
 import io.qfence.model.desired.HostOverrides;
 import io.qfence.model.errors.HostOperationException;
+import io.qfence.model.errors.HostPortException;
 import io.qfence.model.host.Cgroup;
 import io.qfence.model.host.Guest;
 import io.qfence.model.host.GuestState;
@@ -150,28 +152,32 @@ class ApplierTest {
 
     @Test
     void aLinkOfABatchThatTheHostRefusesFailsItsOwnStepWithTheHostsReason() {
-        FakeHost host = new FakeHost().refuse("create group.db/bridge", new IllegalStateException("File exists (EEXIST)"));
+        FakeHost host = new FakeHost().refuse("create group.db/bridge",
+                FakeHost.refusal(HostPortException.Port.LINKS, "create bridge qfb-db", "link qfb-db", 17, "File exists (EEXIST, errno 17)"));
         Plan plan = plan(host, Scope.WITHOUT_GUESTS);
         int failing = indexOf(plan, "group.db/bridge");
 
         ApplyReport report = new Applier(host.ports()).apply(plan, ApplyListener.SILENT);
 
         assertThat(report.failure()).get().extracting(Throwable::getMessage)
-                .isEqualTo("group.db/bridge: could not create it: File exists (EEXIST)");
+                .isEqualTo("group.db/bridge: could not create it: link qfb-db: create bridge qfb-db: File exists (EEXIST, errno 17)");
         assertThat(report.completed()).hasSize(failing);
     }
 
     @Test
     void aRefusalByTheHostStopsTheApplyWithTheObjectAndTheHostsReason() {
-        FakeHost host = new FakeHost().refuse("apply firewall", new IllegalStateException("Operation not supported (EOPNOTSUPP)"));
+        FakeHost host = new FakeHost().refuse("apply firewall", FakeHost.refusal(HostPortException.Port.FIREWALL, "apply ruleset",
+                "nft tables inet qfence, bridge qfence", "Could not process rule: Operation not supported"));
         Recorder events = new Recorder();
 
         ApplyReport report = new Applier(host.ports()).apply(plan(host, Scope.WITHOUT_GUESTS), events);
 
         assertThat(report.failure()).get().extracting(Throwable::getMessage)
-                .isEqualTo("firewall: could not create it: Operation not supported (EOPNOTSUPP)");
+                .isEqualTo("firewall: could not create it: nft tables inet qfence, bridge qfence: apply ruleset: Could not process rule:"
+                        + " Operation not supported");
         assertThat(host.calls()).containsExactly("apply firewall");
-        assertThat(events.events).containsExactly("start 1 firewall", "failed 1 firewall: could not create it: Operation not supported (EOPNOTSUPP)");
+        assertThat(events.events).containsExactly("start 1 firewall", "failed 1 firewall: could not create it: nft tables inet qfence,"
+                + " bridge qfence: apply ruleset: Could not process rule: Operation not supported");
         assertThat(host.objects()).isEmpty();
     }
 
@@ -281,14 +287,51 @@ class ApplierTest {
     }
 
     @Test
+    void aProgrammingErrorBelowThePortsIsNotDressedUpAsAHostFailure() {
+        FakeHost host = new FakeHost();
+        io.qfence.host.LinkPort links = host.ports().links();
+        io.qfence.host.HostPorts ports = host.ports();
+        io.qfence.host.HostPorts buggy = new io.qfence.host.HostPorts(ports.facts(), new io.qfence.host.LinkPort() {
+            @Override
+            public io.qfence.host.LinkObservation observe() {
+                return links.observe();
+            }
+
+            @Override
+            public java.util.Optional<io.qfence.model.host.Link> find(String name) {
+                return links.find(name);
+            }
+
+            @Override
+            public void create(io.qfence.model.host.Link link) {
+                throw new IllegalArgumentException("a tap needs an owner uid"); // what a bug in an adapter looks like
+            }
+
+            @Override
+            public void update(io.qfence.model.host.Link before, io.qfence.model.host.Link after) {
+                links.update(before, after);
+            }
+
+            @Override
+            public void delete(io.qfence.model.host.Link link) {
+                links.delete(link);
+            }
+        }, ports.sysctls(), ports.firewall(), ports.cgroups(), ports.guests());
+        Plan plan = plan(host, Scope.WITHOUT_GUESTS);
+
+        assertThatThrownBy(() -> new Applier(buggy).apply(plan, ApplyListener.SILENT))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("a tap needs an owner uid");
+    }
+
+    @Test
     void aFailedStartFailsTheApplyOnceTheOtherStartsHaveFinished() {
         FakeHost host = FakeHost.with(desired(Scope.WITHOUT_GUESTS))
-                .refuse("start group.db/vm.db-main", new IllegalStateException("qemu exited 1"));
+                .refuse("start group.db/vm.db-main", FakeHost.refusal(HostPortException.Port.GUESTS, "start", "vm db-main", "qemu exited 1"));
         Plan plan = plan(host, Scope.ALL);
 
         ApplyReport report = new Applier(host.ports(), 4).apply(plan, ApplyListener.SILENT);
 
-        assertThat(report.failure()).get().extracting(Throwable::getMessage).isEqualTo("group.db/vm.db-main: could not start it: qemu exited 1");
+        assertThat(report.failure()).get().extracting(Throwable::getMessage).isEqualTo("group.db/vm.db-main: could not start it: vm db-main: start: qemu exited 1");
         assertThat(report.completed()).hasSize(7);
         assertThat(report.planned()).isEqualTo(8);
     }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.qfence.host.FakeHost;
+import io.qfence.model.errors.HostPortException;
 import io.qfence.model.host.ObservedHost;
 import io.qfence.plan.SnapshotCodec;
 import java.nio.file.Path;
@@ -125,13 +126,14 @@ class ApplyCommandTest {
 
     @Test
     void aFailedStepIsReportedWithWhatRemains() {
-        host.refuse("create group.db/bridge", new IllegalStateException("File exists (EEXIST, errno 17)"));
+        host.refuse("create group.db/bridge", FakeHost.refusal(HostPortException.Port.LINKS, "create bridge qfb-db", "link qfb-db", 17,
+                "File exists (EEXIST, errno 17)"));
 
         CliRun failed = run("", "apply", "--auto-approve");
 
         assertThat(failed.exitCode()).isEqualTo(1);
         assertThat(failed.out()).containsPattern("\\[\\d+/28\\] \\+ group.db/bridge … failed \\(\\d+ ms\\): "
-                + "group.db/bridge: could not create it: File exists \\(EEXIST, errno 17\\)\n");
+                + "group.db/bridge: could not create it: link qfb-db: create bridge qfb-db: File exists \\(EEXIST, errno 17\\)\n");
         assertThat(failed.out() + failed.err()).as("the failure is said once").containsOnlyOnce("File exists");
         assertThat(failed.err()).containsPattern("\nApply failed: \\d+ of 28 changes done, 1 failed, \\d+ not run \\(nothing runs after a "
                 + "failure\\)\\. The next plan shows what remains\\.\n$");
@@ -142,7 +144,7 @@ class ApplyCommandTest {
         for (String vm : List.of("ci-bastion", "ci-builder", "db-bastion", "db-main", "db-replica", "web-app-1", "web-app-2",
                 "web-bastion")) {
             String group = vm.substring(0, vm.indexOf('-'));
-            host.refuse("start group." + group + "/vm." + vm, new IllegalStateException("no QEMU for " + vm));
+            host.refuse("start group." + group + "/vm." + vm, FakeHost.refusal(HostPortException.Port.GUESTS, "start", "vm " + vm, "no QEMU for " + vm));
         }
 
         CliRun failed = CliRun.onHost(CliRun.connector(host), "", "apply", "--auto-approve", "--state-dir", tmp.resolve("state").toString());
@@ -155,7 +157,7 @@ class ApplyCommandTest {
             assertThat(steps.get(i)).as("line %d in step order", i + 1).startsWith("[" + (i + 1) + "/36] ");
         }
         assertThat(steps.subList(28, 36)).allSatisfy(l -> assertThat(l).containsPattern("… failed \\(\\d+ ms\\): group\\..+: could not start "
-                + "it: no QEMU for "));
+                + "it: vm .+: start: no QEMU for "));
         assertThat(failed.out() + failed.err()).containsOnlyOnce("no QEMU for web-app-2");
     }
 

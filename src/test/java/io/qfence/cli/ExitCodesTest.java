@@ -2,6 +2,7 @@ package io.qfence.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.qfence.model.errors.HostPortException;
 import io.qfence.model.errors.InvalidInputException;
 import io.qfence.model.errors.QfenceException;
 import io.qfence.model.errors.UsageException;
@@ -26,6 +27,24 @@ class ExitCodesTest {
     void everyQfenceExceptionIsAnError() {
         assertThat(ExitCodes.of(new UsageException("x"))).isEqualTo(ExitCodes.ERROR);
         assertThat(ExitCodes.of(new InvalidInputException(List.of()))).isEqualTo(ExitCodes.ERROR);
+    }
+
+    @Test
+    void aHostPortFailureSaysWhichPartOfTheHostFailedOnWhatDoingWhatAndWhy() {
+        HostPortException failure = new HostPortException(HostPortException.Port.LINKS, "create bridge qfb-web", "link qfb-web",
+                new HostPortException.Errno(17, "File exists (EEXIST, errno 17)"));
+
+        assertThat(ExitCodes.of(failure)).isEqualTo(ExitCodes.ERROR);
+        assertThat(ExitCodes.message(failure))
+                .isEqualTo("qfence: error: links: link qfb-web: create bridge qfb-web: File exists (EEXIST, errno 17)");
+    }
+
+    @Test
+    void whatTheKernelOrQemuSaidIsPrintedWithItsControlCharactersEscaped() {
+        HostPortException failure = new HostPortException(HostPortException.Port.GUESTS, "start", "vm web-01",
+                new HostPortException.Refusal("QEMU said \u001b[2Jhello"));
+
+        assertThat(ExitCodes.message(failure)).isEqualTo("qfence: error: guests: vm web-01: start: QEMU said \\u001b[2Jhello");
     }
 
     @Test

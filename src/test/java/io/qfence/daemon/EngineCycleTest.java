@@ -13,7 +13,7 @@ import io.qfence.host.HostPorts;
 import io.qfence.host.HostTarget;
 import io.qfence.host.Scope;
 import io.qfence.model.desired.HostOverrides;
-import io.qfence.model.errors.HostOperationException;
+import io.qfence.model.errors.HostPortException;
 import io.qfence.model.errors.LockHeldException;
 import io.qfence.model.host.Link;
 import io.qfence.testing.BundledState;
@@ -99,7 +99,8 @@ class EngineCycleTest {
     @Test
     void aFailedStepIsReportedWithItsErrorAndTheStepsAfterItAsSkipped() {
         EngineCycle cycle = cycle(Scope.WITHOUT_GUESTS);
-        host.refuse("apply firewall", new HostOperationException("firewall", "the transaction was refused"));
+        host.refuse("apply firewall", FakeHost.refusal(HostPortException.Port.FIREWALL, "apply ruleset", "nft tables inet qfence, bridge qfence",
+                "the transaction was refused"));
 
         CycleOutcome outcome = cycle.run(request(Mode.APPLY));
 

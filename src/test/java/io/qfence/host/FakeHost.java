@@ -1,5 +1,6 @@
 package io.qfence.host;
 
+import io.qfence.model.errors.HostPortException;
 import io.qfence.model.host.Capability;
 import io.qfence.model.host.Cgroup;
 import io.qfence.model.host.CgroupVersion;
@@ -29,7 +30,8 @@ import java.util.function.UnaryOperator;
  * A host in memory behind real ports, for tests of everything above the adapters (observer, applier, engine, CLI).
  * It keeps objects as the adapters would report them, logs every operation ({@link #calls()}), and can be told to
  * refuse an operation ({@link #refuse}) or to carry one out wrongly ({@link #distort}), so that failures and
- * post-conditions can be tested. Thread-safe enough for parallel guest starts.
+ * post-conditions can be tested. Like a real adapter, it fails only as the ports declare: with a
+ * {@link HostPortException}. Thread-safe enough for parallel guest starts.
  */
 public final class FakeHost {
 
@@ -45,7 +47,7 @@ public final class FakeHost {
     private final Map<String, Cgroup> cgroups = new ConcurrentHashMap<>();
     private final Map<String, Guest> guests = new ConcurrentHashMap<>();
     private final List<String> calls = Collections.synchronizedList(new ArrayList<>());
-    private final Map<String, RuntimeException> refusals = new ConcurrentHashMap<>();
+    private final Map<String, HostPortException> refusals = new ConcurrentHashMap<>();
     private final Map<String, UnaryOperator<HostObject>> distortions = new ConcurrentHashMap<>();
     private volatile GuestPort guestPort;
     private HostFacts facts = FACTS;
@@ -101,10 +103,35 @@ public final class FakeHost {
         return this;
     }
 
-    /** The next operation named {@code operation} (e.g. {@code create group.web/bridge}) throws {@code failure}. */
-    public FakeHost refuse(String operation, RuntimeException failure) {
+    /**
+     * The next operation named {@code operation} throws {@code failure}: a change as {@link #calls()} names it (e.g.
+     * {@code create group.web/bridge}), or an observation, which is not logged: {@code facts}, {@code observe links},
+     * {@code observe firewall}, {@code list cgroups PARENT}, {@code read sysctl KEY}, {@code observe guests}.
+     */
+    public FakeHost refuse(String operation, HostPortException failure) {
         refusals.put(operation, failure);
         return this;
+    }
+
+    /**
+     * A failure as an adapter would report it, e.g.
+     * {@code refusal(LINKS, "create bridge qfb-db", "link qfb-db", 17, "File exists (EEXIST, errno 17)")}.
+     */
+    public static HostPortException refusal(HostPortException.Port port, String operation, String object, int errno, String text) {
+        return new HostPortException(port, operation, object, new HostPortException.Errno(errno, text));
+    }
+
+    /** A failure without an errno, e.g. libnftables' or QEMU's words. */
+    public static HostPortException refusal(HostPortException.Port port, String operation, String object, String text) {
+        return new HostPortException(port, operation, object, new HostPortException.Refusal(text));
+    }
+
+    /** Observation: fails when refused, never logged (the calls are the changes). */
+    private void observing(String operation) {
+        HostPortException failure = refusals.remove(operation);
+        if (failure != null) {
+            throw failure;
+        }
     }
 
     /** Operation {@code operation} stores {@code how.apply(object)} instead of the object it was given. */
@@ -139,7 +166,7 @@ public final class FakeHost {
 
     private <T extends HostObject> T act(String operation, T object) {
         calls.add(operation);
-        RuntimeException failure = refusals.remove(operation);
+        HostPortException failure = refusals.remove(operation);
         if (failure != null) {
             throw failure;
         }
@@ -151,7 +178,7 @@ public final class FakeHost {
 
     private void act(String operation) {
         calls.add(operation);
-        RuntimeException failure = refusals.remove(operation);
+        HostPortException failure = refusals.remove(operation);
         if (failure != null) {
             throw failure;
         }
@@ -164,6 +191,7 @@ public final class FakeHost {
     private final class Facts implements HostFactsPort {
         @Override
         public HostFacts facts() {
+            observing("facts");
             return facts;
         }
 
@@ -176,6 +204,7 @@ public final class FakeHost {
     private final class Links implements LinkPort {
         @Override
         public LinkObservation observe() {
+            observing("observe links");
             return new LinkObservation(List.copyOf(links.values()), List.copyOf(foreignLinks));
         }
 
@@ -188,7 +217,8 @@ public final class FakeHost {
         public void create(Link link) {
             Link stored = act("create " + link.address(), link);
             if (links.containsKey(link.name()) || foreignLinks.stream().anyMatch(f -> f.name().equals(link.name()))) {
-                throw new IllegalStateException("File exists: " + link.name());
+                throw refusal(HostPortException.Port.LINKS, "create " + link.kind().name().toLowerCase(java.util.Locale.ROOT) + " "
+                        + link.name(), "link " + link.name(), 17, "File exists (EEXIST, errno 17)");
             }
             links.put(stored.name(), stored);
         }
@@ -197,7 +227,7 @@ public final class FakeHost {
         public void update(Link before, Link after) {
             Link stored = act("update " + after.address(), after);
             if (!links.containsKey(before.name())) {
-                throw new IllegalStateException("No such device: " + before.name());
+                throw refusal(HostPortException.Port.LINKS, "update", "link " + before.name(), 19, "No such device (ENODEV, errno 19)");
             }
             links.put(stored.name(), stored);
         }
@@ -210,7 +240,7 @@ public final class FakeHost {
 
         /** Records {@code create-all [addresses]}, then creates each link as {@link #create} does, every one attempted. */
         @Override
-        public List<Optional<RuntimeException>> createAll(List<Link> all) {
+        public List<Optional<HostPortException>> createAll(List<Link> all) {
             act("create-all " + all.stream().map(Link::address).toList());
             return LinkPort.super.createAll(all);
         }
@@ -225,6 +255,7 @@ public final class FakeHost {
     private final class Sysctls implements SysctlPort {
         @Override
         public Optional<String> read(String key) {
+            observing("read sysctl " + key);
             return Optional.ofNullable(sysctls.get(key));
         }
 
@@ -238,6 +269,7 @@ public final class FakeHost {
     private final class Fw implements FirewallPort {
         @Override
         public ObservedFirewall observe() {
+            observing("observe firewall");
             return new ObservedFirewall(firewall, List.copyOf(counters), List.copyOf(foreignTables));
         }
 
@@ -256,6 +288,7 @@ public final class FakeHost {
     private final class Cgroups implements CgroupPort {
         @Override
         public List<String> list(String parent) {
+            observing("list cgroups " + parent);
             return cgroups.keySet().stream().filter(p -> p.startsWith(parent + "/")).sorted().toList();
         }
 
@@ -328,6 +361,7 @@ public final class FakeHost {
     public final class FakeGuests implements GuestPort {
         @Override
         public List<Guest> observe(List<Guest> realized) {
+            observing("observe guests");
             return List.copyOf(guests.values());
         }
 

@@ -7,6 +7,7 @@ import static io.qfence.realize.Fixtures.host;
 import static io.qfence.realize.Fixtures.userMode;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.InstanceOfAssertFactories.STRING;
 
 import io.qfence.model.ByteSize;
 import io.qfence.model.Diagnostic;
@@ -23,6 +24,7 @@ import io.qfence.model.desired.Group;
 import io.qfence.model.desired.Host;
 import io.qfence.model.desired.IntraGroup;
 import io.qfence.model.desired.Protocol;
+import io.qfence.model.errors.InvalidInputException;
 import java.util.EnumSet;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -94,8 +96,8 @@ class RealizerTest {
     void aRoutedGroupsGatewayAddressCannotAlsoBeAVmAddress() {
         Group g = group("lan", 60, "10.60.0.0/24", Egress.NAT, IntraGroup.ALLOW, List.of(bridged("lan-1", "10.60.0.1")));
         assertThatThrownBy(() -> realize(Fixtures.state(host("hv1", List.of("lan")), g), Fixtures.THIS_MACHINE))
-                .isInstanceOf(RealizationException.class)
-                .hasMessageContaining("vm lan-1 uses 10.60.0.1, the gateway address of group lan's bridge");
+                .isInstanceOf(InvalidInputException.class)
+                .extracting(RealizerTest::errors, STRING).contains("vm lan-1 uses 10.60.0.1, the gateway address of group lan's bridge");
     }
 
     @Test
@@ -137,16 +139,16 @@ class RealizerTest {
     void anUplinkWithout8021qIsRefusedNamingTheKernelOption() {
         DesiredState s = Fixtures.state(Fixtures.withUplink(host("hv1", List.of("web", "db", "tools")), "eth1"),
                 Fixtures.small().groups().toArray(Group[]::new));
-        assertThatThrownBy(() -> realize(s, Fixtures.THIS_MACHINE)).isInstanceOf(RealizationException.class)
-                .hasMessage("hosts/hv1.yaml:1:3: host hv1: uplink eth1 carries the groups' VLANs, but the kernel has no 802.1Q support (enable CONFIG_VLAN_8021Q)");
+        assertThatThrownBy(() -> realize(s, Fixtures.THIS_MACHINE)).isInstanceOf(InvalidInputException.class)
+                .extracting(RealizerTest::errors, STRING).isEqualTo("hosts/hv1.yaml:1:3: host hv1: uplink eth1 carries the groups' VLANs, but the kernel has no 802.1Q support (enable CONFIG_VLAN_8021Q)");
     }
 
     @Test
     void appArmorRequiredButUnavailableIsRefused() {
         DesiredState s = Fixtures.state(Fixtures.withAppArmor(host("hv1", List.of("web", "db", "tools")), Confinement.AppArmor.REQUIRED),
                 Fixtures.small().groups().toArray(Group[]::new));
-        assertThatThrownBy(() -> realize(s, Fixtures.THIS_MACHINE)).isInstanceOf(RealizationException.class)
-                .hasMessageContaining("confinement.apparmor is required, but AppArmor is not available on this host");
+        assertThatThrownBy(() -> realize(s, Fixtures.THIS_MACHINE)).isInstanceOf(InvalidInputException.class)
+                .extracting(RealizerTest::errors, STRING).contains("confinement.apparmor is required, but AppArmor is not available on this host");
         Realization r = realize(s, with(Capability.APPARMOR));
         assertThat(r.objects(io.qfence.model.host.Guest.class)).allSatisfy(g -> assertThat(g.config()).containsEntry("apparmor", "enforce"));
     }
@@ -163,14 +165,14 @@ class RealizerTest {
     @Test
     void bridgedVmsWithoutBridgeNetfilterAreRefusedBecauseIntraGroupPolicyWouldBeBypassed() {
         assertThatThrownBy(() -> realize(Fixtures.small(), without(Capability.BR_NETFILTER)))
-                .isInstanceOf(RealizationException.class).hasMessageContaining("CONFIG_BRIDGE_NETFILTER");
+                .isInstanceOf(InvalidInputException.class).extracting(RealizerTest::errors, STRING).contains("CONFIG_BRIDGE_NETFILTER");
     }
 
     @Test
     void aKernelWithoutWhatTheApplyWouldNeedIsRefusedWhenPlanningBeforeAnyChange() {
         for (Capability missing : List.of(Capability.TUN, Capability.BRIDGE, Capability.NFT_BRIDGE, Capability.NFT_INET, Capability.SECCOMP)) {
             assertThatThrownBy(() -> realize(Fixtures.small(), without(missing))).as("without %s", missing)
-                    .isInstanceOf(RealizationException.class).hasMessageContaining("(enable " + missing.requirement() + ")");
+                    .isInstanceOf(InvalidInputException.class).extracting(RealizerTest::errors, STRING).contains("(enable " + missing.requirement() + ")");
         }
     }
 
@@ -185,24 +187,24 @@ class RealizerTest {
     void everyErrorIsReportedAtOnce() {
         Host h = Fixtures.withAppArmor(Fixtures.withUplink(host("hv1", List.of("web", "db", "tools", "nope")), "eth1"), Confinement.AppArmor.REQUIRED);
         DesiredState s = Fixtures.state(h, Fixtures.small().groups().toArray(Group[]::new));
-        assertThatThrownBy(() -> realize(s, Fixtures.THIS_MACHINE)).isInstanceOfSatisfying(RealizationException.class,
-                e -> assertThat(e.errors()).map(Diagnostic::message).hasSize(3).anyMatch(m -> m.contains("AppArmor"))
+        assertThatThrownBy(() -> realize(s, Fixtures.THIS_MACHINE)).isInstanceOfSatisfying(InvalidInputException.class,
+                e -> assertThat(e.diagnostics()).map(Diagnostic::message).hasSize(3).anyMatch(m -> m.contains("AppArmor"))
                         .anyMatch(m -> m.contains("CONFIG_VLAN_8021Q")).anyMatch(m -> m.contains("group nope, which is not defined")));
     }
 
     @Test
     void anUnknownHostIsAnError() {
         assertThatThrownBy(() -> Realizer.realize(Fixtures.small(), "hv9", Fixtures.THIS_MACHINE, Fixtures.TODAY))
-                .isInstanceOf(RealizationException.class)
-                .hasMessage("hosts/: no host named 'hv9' in the desired state at 0123456789abcdef0123456789abcdef01234567");
+                .isInstanceOf(InvalidInputException.class)
+                .extracting(RealizerTest::errors, STRING).isEqualTo("hosts/: no host named 'hv9' in the desired state at 0123456789abcdef0123456789abcdef01234567");
     }
 
     @Test
     void aUidRangeSmallerThanTheHostsVmsIsAnError() {
         DesiredState s = Fixtures.state(Fixtures.withUidRange(host("hv1", List.of("web", "db", "tools")), 5000, 5004),
                 Fixtures.small().groups().toArray(Group[]::new));
-        assertThatThrownBy(() -> realize(s, Fixtures.THIS_MACHINE)).isInstanceOf(RealizationException.class)
-                .hasMessageContaining("vmUidRange 5000..5004 holds 5 uids, but the host runs 6 VMs");
+        assertThatThrownBy(() -> realize(s, Fixtures.THIS_MACHINE)).isInstanceOf(InvalidInputException.class)
+                .extracting(RealizerTest::errors, STRING).contains("vmUidRange 5000..5004 holds 5 uids, but the host runs 6 VMs");
     }
 
     @Test
@@ -210,7 +212,7 @@ class RealizerTest {
         Group g = group("lan", 60, "10.60.0.0/24", Egress.NONE, IntraGroup.ALLOW,
                 List.of(bridged("lan-1", "10.60.0.11"), bridged("lan-2", "10.60.0.11"), bridged("lan-3", "10.61.0.5")));
         assertThatThrownBy(() -> realize(Fixtures.state(host("hv1", List.of("lan")), g), Fixtures.THIS_MACHINE))
-                .isInstanceOfSatisfying(RealizationException.class, e -> assertThat(e.errors()).map(Diagnostic::message).containsExactlyInAnyOrder(
+                .isInstanceOfSatisfying(InvalidInputException.class, e -> assertThat(e.diagnostics()).map(Diagnostic::message).containsExactlyInAnyOrder(
                         "vm lan-2: ip 10.60.0.11 is already used by vm lan-1",
                         "vm lan-3: ip 10.61.0.5 is not a host address of its group's subnet 10.60.0.0/24"));
     }
@@ -220,8 +222,8 @@ class RealizerTest {
         Group g = Fixtures.withBastion(group("lan", 60, "10.60.0.0/24", Egress.NONE, IntraGroup.ALLOW, List.of(userMode("lan-u"))),
                 "lan-u", Fixtures.expose(2222, 22, "192.0.2.0/24"));
         assertThatThrownBy(() -> realize(Fixtures.state(host("hv1", List.of("lan")), g), Fixtures.THIS_MACHINE))
-                .isInstanceOf(RealizationException.class)
-                .hasMessageContaining("bastion lan-u uses user-mode networking and cannot be exposed");
+                .isInstanceOf(InvalidInputException.class)
+                .extracting(RealizerTest::errors, STRING).contains("bastion lan-u uses user-mode networking and cannot be exposed");
     }
 
     @Test
@@ -262,5 +264,11 @@ class RealizerTest {
         Group g = group("lan", 60, "10.60.0.0/24", Egress.NONE, IntraGroup.ALLOW, List.of(tight));
         assertThat(realize(Fixtures.state(host("hv1", List.of("lan")), g), Fixtures.THIS_MACHINE).warnings()).map(Diagnostic::message)
                 .contains("vm lan-1: memory limit 128Mi is below its RAM plus the QEMU overhead (320Mi); the guest may be OOM-killed");
+    }
+
+    /** Every error of a refused realization, one per line, as the CLI prints them. */
+    private static String errors(Throwable refused) {
+        return ((InvalidInputException) refused).diagnostics().stream().map(Diagnostic::toString)
+                .collect(java.util.stream.Collectors.joining("\n"));
     }
 }

@@ -10,7 +10,7 @@ package io.qfence.model.errors;
  * except let them reach the CLI.
  */
 public abstract sealed class QfenceException extends RuntimeException permits InvalidInputException, UsageException,
-        LockHeldException, StalePlanException, HostOperationException {
+        LockHeldException, StalePlanException, HostOperationException, HostPortException {
 
     protected QfenceException(String message) {
         super(message);

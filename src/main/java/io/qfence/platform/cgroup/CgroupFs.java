@@ -30,6 +30,10 @@ import java.util.TreeSet;
  * <p>A limit file that does not exist in the created cgroup (e.g. v1 {@code blkio.bfq.weight} when the I/O
  * scheduler is not BFQ, or any file of a missing controller) is an unsupported limit: it is skipped and reported in
  * {@link Written#unsupported()}, never an error.
+ *
+ * <p>As the {@link CgroupProcesses} port (the guest adapter's view), {@link #list(String, int)} and {@link #pids}
+ * fail with {@code HostPortException} naming the cgroup; the rest, used inside the adapters, with
+ * {@link CgroupException}.
  */
 public final class CgroupFs implements CgroupProcesses {
 
@@ -340,6 +344,10 @@ public final class CgroupFs implements CgroupProcesses {
      */
     @Override
     public List<String> list(String parent, int depth) {
+        return CgroupPortEdge.call(CgroupPortEdge.object(parent), () -> listBelow(parent, depth));
+    }
+
+    private List<String> listBelow(String parent, int depth) {
         if (depth < 1) {
             throw new IllegalArgumentException("depth must be at least 1, got " + depth);
         }
@@ -366,6 +374,10 @@ public final class CgroupFs implements CgroupProcesses {
     /** The pids in {@code path} (the union over v1 hierarchies), sorted. */
     @Override
     public List<Long> pids(String path) {
+        return CgroupPortEdge.call(CgroupPortEdge.object(path), () -> pidsIn(path));
+    }
+
+    private List<Long> pidsIn(String path) {
         Set<Long> pids = new TreeSet<>();
         for (Path dir : directories(path)) {
             if (tree.isDirectory(dir)) {

@@ -1,6 +1,7 @@
 package io.qfence.platform.cgroup;
 
 import io.qfence.host.CgroupPort;
+import io.qfence.model.errors.HostPortException;
 import io.qfence.model.host.Capability;
 import io.qfence.model.host.Cgroup;
 import io.qfence.model.host.CgroupVersion;
@@ -16,6 +17,9 @@ import java.util.stream.Stream;
  * {@link CgroupPort} over cgroupfs ({@link CgroupFs}). A limit file the desired cgroup has but this host lacks fails
  * the apply with the file's name, rather than being skipped: realization already leaves out what the host's facts say
  * it cannot do ({@link #ioWeight}), so a missing file means the facts were wrong.
+ *
+ * <p>Every method fails with {@link HostPortException} (port {@code cgroups}) naming the cgroup; cgroupfs' own
+ * exceptions stay inside this package ({@link CgroupPortEdge}).
  */
 public final class CgroupFsPort implements CgroupPort {
 
@@ -27,7 +31,7 @@ public final class CgroupFsPort implements CgroupPort {
 
     @Override
     public List<String> list(String parent) {
-        return fs.list(parent);
+        return CgroupPortEdge.call(CgroupPortEdge.object(parent), () -> fs.list(parent));
     }
 
     @Override
@@ -37,26 +41,27 @@ public final class CgroupFsPort implements CgroupPort {
 
     @Override
     public Optional<Cgroup> read(String address, String path, Set<String> files) {
-        return fs.read(address, path, files);
+        return CgroupPortEdge.call(CgroupPortEdge.object(path), () -> fs.read(address, path, files));
     }
 
     @Override
     public Optional<Cgroup> readAll(String address, String path) {
-        return fs.observe(address, path);
+        return CgroupPortEdge.call(CgroupPortEdge.object(path), () -> fs.observe(address, path));
     }
 
     @Override
     public void apply(Cgroup cgroup) {
-        CgroupFs.Written w = fs.apply(cgroup);
+        CgroupFs.Written w = CgroupPortEdge.call(CgroupPortEdge.object(cgroup.path()), () -> fs.apply(cgroup));
         if (!w.unsupported().isEmpty()) {
-            throw new CgroupException("write", Path.of(cgroup.path()), 0, "this host has no " + String.join(", ", w.unsupported())
-                    + " (a controller or I/O scheduler is missing)");
+            throw new HostPortException(HostPortException.Port.CGROUPS, "write", CgroupPortEdge.object(cgroup.path()),
+                    new HostPortException.Refusal("this host has no " + String.join(", ", w.unsupported())
+                            + " (a controller or I/O scheduler is missing)"));
         }
     }
 
     @Override
     public void delete(Cgroup cgroup) {
-        fs.remove(cgroup.path());
+        CgroupPortEdge.run(CgroupPortEdge.object(cgroup.path()), () -> fs.remove(cgroup.path()));
     }
 
     /**

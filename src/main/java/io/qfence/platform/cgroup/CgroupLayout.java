@@ -49,9 +49,15 @@ public record CgroupLayout(CgroupVersion version, Path root, Map<String, Path> h
      * {@code cgroup} mounts below {@code root} carry the controllers in their super options (a hybrid host's
      * {@code root/unified} cgroup2 mount without controllers is ignored).
      *
-     * @throws CgroupException if neither holds a single needed controller
+     * @throws io.qfence.model.errors.HostPortException (port {@code host}) if neither holds a single needed controller,
+     *                                                   or the files cannot be read
      */
     public static CgroupLayout detect(Path root, Path mountinfo) {
+        return CgroupPortEdge.call(io.qfence.model.errors.HostPortException.Port.HOST, "cgroup root " + root,
+                () -> detectLayout(root, mountinfo));
+    }
+
+    private static CgroupLayout detectLayout(Path root, Path mountinfo) {
         List<Mount> mounts = readMountinfo(mountinfo);
         for (Mount m : mounts) {
             if (m.fstype().equals("cgroup2") && m.mountPoint().equals(root)) {

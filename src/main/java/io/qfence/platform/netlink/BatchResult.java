@@ -4,30 +4,39 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 
-/** The outcome of every request of a batch, in the order they were added. */
-public record BatchResult(List<Outcome> outcomes) {
+/**
+ * The outcome of every request of a batch, in the order they were added. Which request failed, and how, is this
+ * package's to know (its exceptions never leave it); callers outside ask only whether all succeeded.
+ */
+public final class BatchResult {
+
+    private final List<Outcome> outcomes;
 
     /** One request: what it did, and the kernel's refusal if it refused. */
-    public record Outcome(String operation, Optional<NetlinkException> failure) {
-        public Outcome {
+    record Outcome(String operation, Optional<NetlinkException> failure) {
+        Outcome {
             Objects.requireNonNull(operation, "operation");
             Objects.requireNonNull(failure, "failure");
         }
 
-        public boolean succeeded() {
+        boolean succeeded() {
             return failure.isEmpty();
         }
     }
 
-    public BatchResult {
-        outcomes = List.copyOf(outcomes);
+    BatchResult(List<Outcome> outcomes) {
+        this.outcomes = List.copyOf(outcomes);
+    }
+
+    List<Outcome> outcomes() {
+        return outcomes;
     }
 
     public boolean succeeded() {
         return outcomes.stream().allMatch(Outcome::succeeded);
     }
 
-    public List<NetlinkException> failures() {
+    List<NetlinkException> failures() {
         return outcomes.stream().flatMap(o -> o.failure().stream()).toList();
     }
 

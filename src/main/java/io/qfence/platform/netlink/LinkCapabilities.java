@@ -1,5 +1,6 @@
 package io.qfence.platform.netlink;
 
+import io.qfence.model.errors.HostPortException;
 import io.qfence.model.host.Capability;
 import io.qfence.platform.os.NetNamespace;
 import java.nio.file.Files;
@@ -58,13 +59,17 @@ public final class LinkCapabilities {
         return Collections.unmodifiableSet(found);
     }
 
-    /** The result of one probe per process (the kernel's features do not change while qfence runs). */
-    public static Set<Capability> detected() {
+    /**
+     * The result of one probe per process (the kernel's features do not change while qfence runs).
+     *
+     * @throws HostPortException (port {@code host}) when the probe itself failed, e.g. without root
+     */
+    public static Set<Capability> detected() throws HostPortException {
         Set<Capability> d = detected;
         if (d == null) {
             synchronized (LinkCapabilities.class) {
                 if (detected == null) {
-                    detected = probe();
+                    detected = LinkPortEdge.call(HostPortException.Port.HOST, "link capabilities", LinkCapabilities::probe);
                 }
                 d = detected;
             }
@@ -79,7 +84,7 @@ public final class LinkCapabilities {
         }
         try {
             return Optional.of(detected());
-        } catch (RuntimeException e) {
+        } catch (HostPortException e) {
             detectionFailure = e;
             return Optional.empty();
         }

@@ -8,7 +8,7 @@ import java.util.Optional;
  * ({@link Capability#requirement()}), so an operator knows what to change; the errno is the kernel's
  * ({@code EOPNOTSUPP}) when the kernel itself refused, or {@code EOPNOTSUPP} when qfence knew beforehand.
  */
-public final class MissingCapabilityException extends NetlinkException {
+final class MissingCapabilityException extends NetlinkException {
 
     private final Capability capability;
 

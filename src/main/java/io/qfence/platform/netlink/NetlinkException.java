@@ -1,5 +1,6 @@
 package io.qfence.platform.netlink;
 
+import io.qfence.model.errors.HostPortException;
 import java.util.Optional;
 import java.util.OptionalInt;
 import jnr.constants.platform.Errno;
@@ -9,7 +10,7 @@ import jnr.constants.platform.Errno;
  * the kernel's extended ACK message when it gave one (e.g. "Unknown device type"). Callers branch on
  * {@link #errno()}, never on the text.
  */
-public class NetlinkException extends RuntimeException {
+class NetlinkException extends RuntimeException {
 
     public static final int EPERM = 1;
     public static final int ENOENT = 2;
@@ -54,6 +55,16 @@ public class NetlinkException extends RuntimeException {
             return "errno " + errno;
         }
         return e.description() + " (" + e.name() + ", errno " + errno + ")";
+    }
+
+    /**
+     * This failure in the ports' vocabulary ({@link io.qfence.host.LinkPort} translates at its edge): the errno with
+     * what the kernel (or qfence, for a missing capability) said about it.
+     */
+    HostPortException toPortError(HostPortException.Port port, String object) {
+        String said = getMessage().startsWith(operation + ": ") ? getMessage().substring(operation.length() + 2) : getMessage();
+        HostPortException.Reason reason = errno > 0 ? new HostPortException.Errno(errno, said) : new HostPortException.Refusal(said);
+        return new HostPortException(port, operation, object, reason, this);
     }
 
     /** What qfence was doing, e.g. {@code create bridge qfb-web}. */

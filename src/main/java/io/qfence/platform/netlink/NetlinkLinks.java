@@ -3,7 +3,7 @@ package io.qfence.platform.netlink;
 import io.qfence.host.LinkObservation;
 import io.qfence.host.LinkPort;
 import io.qfence.model.InterfaceNames;
-import io.qfence.model.errors.HostOperationException;
+import io.qfence.model.errors.HostPortException;
 import io.qfence.model.host.Addresses;
 import io.qfence.model.host.ForeignObject;
 import io.qfence.model.host.Link;
@@ -46,6 +46,11 @@ import java.util.random.RandomGenerator;
  * Configuration is computed against the link as it is now, not as the plan saw it: master first (enslaving can
  * change a bridge's MTU), then bridge-port flags, MTU, MAC, addresses, and the up flag last. Every change and every
  * deletion re-reads the link and refuses one that is not qfence's.
+ *
+ * <h2>Failures</h2>
+ * Every port method fails with {@link HostPortException} (port {@code links}) naming the link: the kernel's errno and
+ * extended ACK, or qfence's refusal to touch a link that is not its own. Netlink's and the system calls' own
+ * exceptions stay inside this package ({@link LinkPortEdge}).
  */
 public final class NetlinkLinks implements LinkPort {
 
@@ -77,6 +82,10 @@ public final class NetlinkLinks implements LinkPort {
 
     @Override
     public LinkObservation observe() {
+        return LinkPortEdge.call("links", this::observeLinks);
+    }
+
+    private LinkObservation observeLinks() {
         List<LinkInfo> links = rtnl.links();
         List<AddressInfo> addresses = rtnl.addresses();
         List<Link> owned = new ArrayList<>();
@@ -94,6 +103,10 @@ public final class NetlinkLinks implements LinkPort {
 
     @Override
     public Optional<Link> find(String name) {
+        return LinkPortEdge.call(LinkPortEdge.object(name), () -> findLink(name));
+    }
+
+    private Optional<Link> findLink(String name) {
         Optional<LinkInfo> info = rtnl.link(name);
         if (info.isEmpty()) {
             return Optional.empty();
@@ -142,6 +155,10 @@ public final class NetlinkLinks implements LinkPort {
 
     @Override
     public void create(Link link) {
+        LinkPortEdge.run(LinkPortEdge.object(link.name()), () -> createLink(link));
+    }
+
+    private void createLink(Link link) {
         String temporary = InterfaceNames.temporary(random);
         switch (link.kind()) {
             case BRIDGE -> rtnl.createBridge(temporary, link.mac().map(BridgeOptions.DEFAULTS::withMac).orElse(BridgeOptions.DEFAULTS));
@@ -180,7 +197,17 @@ public final class NetlinkLinks implements LinkPort {
      * deletes). Crash safety is {@link #create}'s: a link with a final name has carried qfence's alias from the start.
      */
     @Override
-    public List<Optional<RuntimeException>> createAll(List<Link> links) {
+    public List<Optional<HostPortException>> createAll(List<Link> links) {
+        List<Optional<RuntimeException>> outcomes = LinkPortEdge.call("links", () -> createLinks(links));
+        List<Optional<HostPortException>> translated = new ArrayList<>(outcomes.size());
+        for (int i = 0; i < outcomes.size(); i++) {
+            String object = LinkPortEdge.object(links.get(i).name());
+            translated.add(outcomes.get(i).map(e -> LinkPortEdge.translate(object, e)));
+        }
+        return translated;
+    }
+
+    private List<Optional<RuntimeException>> createLinks(List<Link> links) {
         int n = links.size();
         RuntimeException[] failure = new RuntimeException[n];
         String[] temporary = new String[n];
@@ -263,7 +290,7 @@ public final class NetlinkLinks implements LinkPort {
             Link link = links.get(i);
             Integer master = link.master().map(position::get).orElse(null);
             if (master != null && failure[master] != null) {
-                failure[i] = new HostOperationException(link.address(), "left unconfigured: its master " + link.master().get()
+                failure[i] = LinkPortEdge.refused("configure", link.name(), "left unconfigured: its master " + link.master().get()
                         + " could not be created (" + failure[master].getMessage() + ")");
                 continue;
             }
@@ -300,6 +327,10 @@ public final class NetlinkLinks implements LinkPort {
 
     @Override
     public void update(Link before, Link after) {
+        LinkPortEdge.run(LinkPortEdge.object(after.name()), () -> updateLink(before, after));
+    }
+
+    private void updateLink(Link before, Link after) {
         if (!before.name().equals(after.name()) || before.kind() != after.kind()) {
             throw new IllegalArgumentException(after.address() + ": name and kind change only by replacement");
         }
@@ -308,6 +339,10 @@ public final class NetlinkLinks implements LinkPort {
 
     @Override
     public void delete(Link link) {
+        LinkPortEdge.run(LinkPortEdge.object(link.name()), () -> deleteLink(link));
+    }
+
+    private void deleteLink(Link link) {
         if (rtnl.link(link.name()).isEmpty()) {
             return; // already gone: the post-condition holds
         }
@@ -317,6 +352,10 @@ public final class NetlinkLinks implements LinkPort {
 
     @Override
     public void deleteAll(List<Link> links) {
+        LinkPortEdge.run("links " + String.join(", ", links.stream().map(Link::name).toList()), () -> deleteLinks(links));
+    }
+
+    private void deleteLinks(List<Link> links) {
         List<String> names = new ArrayList<>();
         for (Link l : links) {
             if (rtnl.link(l.name()).isPresent()) {
@@ -341,9 +380,9 @@ public final class NetlinkLinks implements LinkPort {
     }
 
     private static LinkInfo requireOwnedInfo(Link link, Optional<LinkInfo> found) {
-        LinkInfo info = found.orElseThrow(() -> new HostOperationException(link.address(), "there is no link named " + link.name()));
+        LinkInfo info = found.orElseThrow(() -> LinkPortEdge.refused("check ownership", link.name(), "there is no link named " + link.name()));
         if (!info.alias().equals(Optional.of(link.alias()))) {
-            throw new HostOperationException(link.address(), "link " + link.name() + " is not qfence's " + link.address()
+            throw LinkPortEdge.refused("check ownership", link.name(), "link " + link.name() + " is not qfence's " + link.address()
                     + " (its alias is " + info.alias().map(a -> "'" + a + "'").orElse("not set") + "); it is left alone");
         }
         return info;
@@ -359,7 +398,7 @@ public final class NetlinkLinks implements LinkPort {
             boolean ours = InterfaceNames.isTemporary(link.name())
                     || info.flatMap(LinkInfo::alias).filter(a -> a.startsWith(ALIAS_PREFIX)).isPresent();
             if (info.isPresent() && !ours) {
-                throw new HostOperationException(link.address(), "link " + link.name() + " is not qfence's; it is left alone");
+                throw LinkPortEdge.refused("check ownership", link.name(), "link " + link.name() + " is not qfence's; it is left alone");
             }
             return;
         }

@@ -56,9 +56,14 @@ public final class RtnlClient implements AutoCloseable {
         }
     }
 
-    /** A client for the links of {@code netns}: its socket is opened on the namespace's thread. */
+    /**
+     * A client for the links of {@code netns}: its socket is opened on the namespace's thread.
+     *
+     * @throws io.qfence.model.errors.HostPortException (port {@code host}) when the socket cannot be opened
+     */
     public static RtnlClient open(NetNamespace netns) {
-        NetlinkSocket socket = netns.call(() -> NetlinkSocket.open(NetlinkSocket.NETLINK_ROUTE));
+        NetlinkSocket socket = LinkPortEdge.call(io.qfence.model.errors.HostPortException.Port.HOST, "network namespace " + netns.name(),
+                () -> netns.call(() -> NetlinkSocket.open(NetlinkSocket.NETLINK_ROUTE)));
         return new RtnlClient(socket, netns.name(), LinkCapabilities::detectedIfPossible);
     }
 

@@ -74,9 +74,15 @@ public final class NftClient implements AutoCloseable {
         }
     }
 
-    /** A client whose every libnftables call runs on {@code namespace}'s thread. */
+    /**
+     * A client whose every libnftables call runs on {@code namespace}'s thread.
+     *
+     * @throws io.qfence.model.errors.HostPortException (port {@code host}) when libnftables or its netlink socket
+     *                                                   cannot be opened there
+     */
     public static NftClient open(NetNamespace namespace) {
-        return new NftClient(namespace, false);
+        return FirewallPortEdge.call(io.qfence.model.errors.HostPortException.Port.HOST, "network namespace " + namespace.name(),
+                () -> new NftClient(namespace, false));
     }
 
     /**

@@ -5,7 +5,7 @@ package io.qfence.platform.nft;
  * buffer (libnftables reports no errno; its message names the kernel's error, e.g. "Could not process rule: No such
  * file or directory", with the offending command).
  */
-public final class NftException extends RuntimeException {
+final class NftException extends RuntimeException {
 
     private final String operation;
     private final String nftMessage;

@@ -2,6 +2,7 @@ package io.qfence.platform.nft;
 
 import io.qfence.host.FirewallPort;
 import io.qfence.host.ObservedFirewall;
+import io.qfence.model.errors.HostPortException;
 import io.qfence.model.host.Capability;
 import io.qfence.model.host.Firewall;
 import java.util.EnumSet;
@@ -13,6 +14,9 @@ import java.util.Set;
  * {@link FirewallPort} over libnftables. Observation returns the owned tables normalized, with whatever the model
  * cannot express in them ({@code NftTable.unmodelled}): since nobody but qfence writes those tables, the plan then
  * sees a firewall that differs from the realized one, and its transaction (flush and refill) removes the rest.
+ *
+ * <p>Every method fails with {@link HostPortException} (port {@code firewall}; {@code host} for {@link #families()}),
+ * with libnftables' message; its own exceptions stay inside this package ({@link FirewallPortEdge}).
  */
 public final class NftFirewall implements FirewallPort {
 
@@ -24,36 +28,38 @@ public final class NftFirewall implements FirewallPort {
 
     @Override
     public ObservedFirewall observe() {
-        FirewallObservation o = client.observeFirewall();
+        FirewallObservation o = FirewallPortEdge.call(HostPortException.Port.FIREWALL, "nft ruleset", client::observeFirewall);
         return new ObservedFirewall(o.firewall(), o.counters(), o.foreignTables());
     }
 
     @Override
     public java.util.Optional<Firewall> current() {
-        return client.currentTables();
+        return FirewallPortEdge.call(HostPortException.Port.FIREWALL, FirewallPortEdge.OWNED_TABLES, client::currentTables);
     }
 
     @Override
     public void apply(Firewall firewall) {
-        client.apply(firewall);
+        FirewallPortEdge.run(FirewallPortEdge.OWNED_TABLES, () -> client.apply(firewall));
     }
 
     @Override
     public void remove() {
-        client.replace(List.of(), TransactionBuffer.ownedNames());
+        FirewallPortEdge.run(FirewallPortEdge.OWNED_TABLES, () -> client.replace(List.of(), TransactionBuffer.ownedNames()));
     }
 
     /**
      * The nft families qfence writes that this kernel supports ({@link Capability#NFT_INET}, {@link Capability#NFT_BRIDGE}),
      * found by dry-running the creation of an empty owned table in each: nothing is committed.
      */
-    public Set<Capability> families() {
-        Set<Capability> found = EnumSet.noneOf(Capability.class);
-        for (String family : List.of("inet", "bridge")) {
-            if (client.supportsFamily(family)) {
-                found.add(family.equals("inet") ? Capability.NFT_INET : Capability.NFT_BRIDGE);
+    public Set<Capability> families() throws HostPortException {
+        return FirewallPortEdge.call(HostPortException.Port.HOST, "nft families", () -> {
+            Set<Capability> found = EnumSet.noneOf(Capability.class);
+            for (String family : List.of("inet", "bridge")) {
+                if (client.supportsFamily(family)) {
+                    found.add(family.equals("inet") ? Capability.NFT_INET : Capability.NFT_BRIDGE);
+                }
             }
-        }
-        return found;
+            return found;
+        });
     }
 }

@@ -1,5 +1,6 @@
 package io.qfence.platform.os;
 
+import io.qfence.model.errors.HostPortException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
@@ -11,6 +12,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -197,6 +199,33 @@ public final class NetNamespace implements AutoCloseable {
         }
         names.sort(null);
         return names;
+    }
+
+    /**
+     * The namespace a host connection manages, for the composition root: the one at {@code path} (opened, never
+     * created), or the caller's own when empty.
+     *
+     * @throws HostPortException (port {@code host}) when it cannot be opened
+     */
+    public static NetNamespace managed(Optional<Path> path) throws HostPortException {
+        try {
+            return path.isPresent() ? open(path.get()) : current();
+        } catch (OsException e) {
+            throw e.toPortError(HostPortException.Port.HOST, "network namespace " + path.map(Path::toString).orElse("of this process"));
+        }
+    }
+
+    /**
+     * As {@link #list}, for the host-facts port.
+     *
+     * @throws HostPortException (port {@code host}) when {@code dir} cannot be read
+     */
+    public static List<String> names(Path dir) throws HostPortException {
+        try {
+            return list(dir);
+        } catch (OsException e) {
+            throw e.toPortError(HostPortException.Port.HOST, "network namespace directory " + dir);
+        }
     }
 
     /** Removes a named namespace like {@code ip netns del}, without entering it. */

@@ -1,5 +1,7 @@
 package io.qfence.platform.os;
 
+import io.qfence.model.errors.HostPortException;
+
 /** A failed system call: the operation as qfence names it, and the kernel's errno. */
 public final class OsException extends RuntimeException {
 
@@ -25,5 +27,18 @@ public final class OsException extends RuntimeException {
 
     public int errno() {
         return errno;
+    }
+
+    /**
+     * This failure in the ports' vocabulary, for the adapter whose port made the call: the adapters built on this
+     * boundary translate it at their edge, so that it never crosses a port.
+     *
+     * @param object what the call was about, e.g. {@code link qfb-web}, {@code vm web-01}
+     */
+    public HostPortException toPortError(HostPortException.Port port, String object) {
+        HostPortException.Reason reason = errno > 0
+                ? new HostPortException.Errno(errno, description + " (errno " + errno + ")")
+                : new HostPortException.Refusal(description);
+        return new HostPortException(port, operation, object, reason, this);
     }
 }

@@ -1,6 +1,7 @@
 package io.qfence.platform.os;
 
 import io.qfence.host.SysctlPort;
+import io.qfence.model.errors.HostPortException;
 import java.util.Optional;
 
 /** {@link SysctlPort} through {@code /proc/sys}, on the managed namespace's thread (see {@link Sysctls}). */
@@ -14,11 +15,19 @@ public final class ProcSysctls implements SysctlPort {
 
     @Override
     public Optional<String> read(String key) {
-        return sysctls.read(key);
+        try {
+            return sysctls.read(key);
+        } catch (OsException e) {
+            throw e.toPortError(HostPortException.Port.SYSCTLS, "sysctl " + key);
+        }
     }
 
     @Override
     public void write(String key, String value) {
-        sysctls.write(key, value);
+        try {
+            sysctls.write(key, value);
+        } catch (OsException e) {
+            throw e.toPortError(HostPortException.Port.SYSCTLS, "sysctl " + key);
+        }
     }
 }

@@ -143,7 +143,7 @@ public final class GuestFiles {
     }
 
     /** A guest file that is missing, misplaced or unsafe to use. */
-    public static final class GuestFileException extends RuntimeException {
+    static final class GuestFileException extends RuntimeException {
         GuestFileException(String message) {
             super(message);
         }

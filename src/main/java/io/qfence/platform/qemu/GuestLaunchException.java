@@ -1,7 +1,7 @@
 package io.qfence.platform.qemu;
 
 /** A guest that could not be started, or that started but failed a check and was killed before it ran. */
-public final class GuestLaunchException extends RuntimeException {
+final class GuestLaunchException extends RuntimeException {
     public GuestLaunchException(String message) {
         super(message);
     }

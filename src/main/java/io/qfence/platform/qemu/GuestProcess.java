@@ -179,7 +179,7 @@ public final class GuestProcess implements AutoCloseable {
         return "guest " + vm + " (pid " + pid() + ")";
     }
 
-    public static final class GuestStopException extends RuntimeException {
+    static final class GuestStopException extends RuntimeException {
         GuestStopException(String message) {
             super(message);
         }

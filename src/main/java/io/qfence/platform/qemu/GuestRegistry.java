@@ -90,7 +90,7 @@ public final class GuestRegistry {
             Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             syncDirectory();
         } catch (IOException e) {
-            throw new IllegalStateException("record guest " + entry.vm() + " in " + file + ": " + io.qfence.model.errors.IoMessages.describe(e), e);
+            throw new GuestFiles.GuestFileException("record guest " + entry.vm() + " in " + file + ": " + io.qfence.model.errors.IoMessages.describe(e), e);
         }
     }
 
@@ -108,7 +108,7 @@ public final class GuestRegistry {
     /**
      * Every recorded guest, by VM name.
      *
-     * @throws IllegalStateException naming the file when a record cannot be read: qfence would otherwise lose track
+     * @throws GuestFiles.GuestFileException naming the file when a record cannot be read: qfence would otherwise lose track
      *                               of a guest it may have started, and start a second one
      */
     public List<Entry> entries() {
@@ -122,7 +122,7 @@ public final class GuestRegistry {
         } catch (NoSuchFileException e) {
             return List.of();
         } catch (IOException e) {
-            throw new IllegalStateException("list guest records in " + directory + ": " + io.qfence.model.errors.IoMessages.describe(e), e);
+            throw new GuestFiles.GuestFileException("list guest records in " + directory + ": " + io.qfence.model.errors.IoMessages.describe(e), e);
         }
         entries.sort(Comparator.comparing(Entry::vm));
         return entries;
@@ -135,7 +135,7 @@ public final class GuestRegistry {
                 syncDirectory();
             }
         } catch (IOException e) {
-            throw new IllegalStateException("remove guest record " + fileOf(vm) + ": " + io.qfence.model.errors.IoMessages.describe(e), e);
+            throw new GuestFiles.GuestFileException("remove guest record " + fileOf(vm) + ": " + io.qfence.model.errors.IoMessages.describe(e), e);
         }
     }
 
@@ -166,8 +166,8 @@ public final class GuestRegistry {
         return entry;
     }
 
-    private static IllegalStateException unreadable(Path file, String why) {
-        return new IllegalStateException("unreadable guest record " + file + ": " + why
+    private static GuestFiles.GuestFileException unreadable(Path file, String why) {
+        return new GuestFiles.GuestFileException("unreadable guest record " + file + ": " + why
                 + "; check that no guest of it still runs, then remove the file");
     }
 

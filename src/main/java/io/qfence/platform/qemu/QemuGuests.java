@@ -4,6 +4,7 @@ import io.qfence.host.CgroupProcesses;
 import io.qfence.host.GuestPort;
 import io.qfence.host.Progress;
 import io.qfence.model.ConfigDigest;
+import io.qfence.model.errors.HostPortException;
 import io.qfence.model.host.Guest;
 import io.qfence.model.host.GuestLaunch;
 import io.qfence.model.host.GuestRuntime;
@@ -45,6 +46,9 @@ import java.util.concurrent.ConcurrentMap;
  *
  * <p>Guests are never children that die with qfence: they run in their own session and are re-parented when qfence
  * exits; a new qfence adopts them from the registry, and a re-plan restarts nothing.
+ *
+ * <p><b>Failures</b>: every port method fails with {@link HostPortException} (port {@code guests}) naming the VM; the
+ * launcher's, monitor's, files' and system calls' own exceptions stay inside this package ({@link GuestPortEdge}).
  */
 public final class QemuGuests implements GuestPort {
 
@@ -127,6 +131,10 @@ public final class QemuGuests implements GuestPort {
 
     @Override
     public List<Guest> observe(List<Guest> realized) {
+        return GuestPortEdge.call("observe", "guests in " + settings.stateDir(), () -> observeGuests(realized));
+    }
+
+    private List<Guest> observeGuests(List<Guest> realized) {
         Map<String, Guest> wanted = new HashMap<>();
         realized.forEach(g -> wanted.put(g.vm(), g));
         List<Guest> found = new ArrayList<>();
@@ -153,6 +161,10 @@ public final class QemuGuests implements GuestPort {
 
     @Override
     public Optional<Guest> find(Guest realized) {
+        return GuestPortEdge.call("observe", GuestPortEdge.object(realized.vm()), () -> findGuest(realized));
+    }
+
+    private Optional<Guest> findGuest(Guest realized) {
         Optional<GuestRegistry.Entry> entry = registry.find(realized.vm());
         if (entry.isEmpty()) {
             return unrecorded(realized);
@@ -200,7 +212,7 @@ public final class QemuGuests implements GuestPort {
     private List<Long> pidsIn(String cgroupPath) {
         try {
             return settings.cgroups().pids(cgroupPath);
-        } catch (RuntimeException e) {
+        } catch (HostPortException e) {
             return List.of(); // no such cgroup
         }
     }
@@ -242,7 +254,7 @@ public final class QemuGuests implements GuestPort {
         List<String> cgroups;
         try {
             cgroups = settings.cgroups().list(parent, 2);
-        } catch (RuntimeException e) {
+        } catch (HostPortException e) {
             return List.of();
         }
         for (String path : cgroups) {
@@ -279,6 +291,10 @@ public final class QemuGuests implements GuestPort {
 
     @Override
     public List<io.qfence.model.host.ForeignObject> unowned(List<Guest> found) {
+        return GuestPortEdge.call("look for unowned QEMU processes", "processes", () -> unownedQemus(found));
+    }
+
+    private List<io.qfence.model.host.ForeignObject> unownedQemus(List<Guest> found) {
         if (settings.vmUids().isEmpty()) {
             return List.of();
         }
@@ -522,6 +538,10 @@ public final class QemuGuests implements GuestPort {
 
     @Override
     public void start(Guest guest, Progress progress) {
+        GuestPortEdge.run("start", GuestPortEdge.object(guest.vm()), () -> startGuest(guest, progress));
+    }
+
+    private void startGuest(Guest guest, Progress progress) {
         String address = guest.address();
         Optional<GuestRegistry.Entry> entry = registry.find(guest.vm());
         if (entry.isPresent()) {
@@ -607,6 +627,10 @@ public final class QemuGuests implements GuestPort {
 
     @Override
     public void stop(Guest guest, Progress progress) {
+        GuestPortEdge.run("stop", GuestPortEdge.object(guest.vm()), () -> stopGuest(guest, progress));
+    }
+
+    private void stopGuest(Guest guest, Progress progress) {
         String address = guest.address();
         Optional<GuestRegistry.Entry> entry = registry.find(guest.vm());
         GuestProcess process = null;

@@ -201,7 +201,7 @@ public final class SerialConsole implements AutoCloseable {
         }
     }
 
-    public static final class SerialConsoleException extends RuntimeException {
+    static final class SerialConsoleException extends RuntimeException {
         SerialConsoleException(String message, Throwable cause) {
             super(message, cause);
         }

@@ -166,6 +166,22 @@ class CgroupFsV2Test {
     }
 
     @Test
+    void throughThePortACgroupThatStillHasProcessesIsTheModelsHostPortExceptionWithItsErrno() {
+        host("cpuset", "cpu", "io", "memory", "pids");
+        fs.applyAll(List.of(GROUP, VM));
+        fs.movePid(VM.path(), 4242);
+
+        assertThatThrownBy(() -> new CgroupFsPort(fs).delete(GROUP))
+                .isInstanceOfSatisfying(io.qfence.model.errors.HostPortException.class, e -> {
+                    assertThat(e.port()).isEqualTo(io.qfence.model.errors.HostPortException.Port.CGROUPS);
+                    assertThat(e.object()).isEqualTo("cgroup qfence.slice/web");
+                    assertThat(e.reason()).isInstanceOfSatisfying(io.qfence.model.errors.HostPortException.Errno.class,
+                            errno -> assertThat(errno.number()).isEqualTo(16));
+                    assertThat(e.getCause()).isInstanceOf(CgroupException.class);
+                });
+    }
+
+    @Test
     void removalGoesBottomUpAndIsIdempotent() {
         host("cpuset", "cpu", "io", "memory", "pids");
         fs.applyAll(List.of(GROUP, VM));

@@ -59,8 +59,9 @@ class CgroupLayoutTest {
         assertThatThrownBy(() -> detect("""
                 50 24 0:40 / /srv/other\\040cgroups/memory rw - cgroup cgroup rw,memory
                 24 1 0:22 / / rw,relatime - ext4 /dev/vda1 rw
-                """)).isInstanceOf(CgroupException.class)
-                .hasMessage("detect cgroup controllers under /sys/fs/cgroup: no cgroup2 mount at the root and no v1 hierarchy with blkio, cpu, memory, pids");
+                """)).isInstanceOf(io.qfence.model.errors.HostPortException.class)
+                .hasMessage("cgroup root /sys/fs/cgroup: detect cgroup controllers under /sys/fs/cgroup: no cgroup2 mount at the root"
+                        + " and no v1 hierarchy with blkio, cpu, memory, pids");
     }
 
     @Test

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.qfence.model.MacAddress;
-import io.qfence.model.errors.HostOperationException;
+import io.qfence.model.errors.HostPortException;
 import io.qfence.model.host.Addresses;
 import io.qfence.model.host.Link;
 import io.qfence.model.host.LinkKind;
@@ -86,7 +86,7 @@ class NetlinkLinksTest {
     void manyLinksCreatedTogetherComeOutExactlyAsPlannedAndAsOneByOneCreationMakesThem() {
         List<Link> want = fleet();
 
-        List<Optional<RuntimeException>> outcomes = links.createAll(want);
+        List<Optional<HostPortException>> outcomes = links.createAll(want);
 
         assertThat(outcomes).hasSize(want.size()).allMatch(Optional::isEmpty);
         // what observation reports is exactly what was asked for, attribute by attribute
@@ -116,17 +116,20 @@ class NetlinkLinksTest {
         rtnl.createBridge("qfb-g1", BridgeOptions.DEFAULTS); // someone else's link with the name qfence wants
         List<Link> want = fleet();
 
-        List<Optional<RuntimeException>> outcomes = links.createAll(want);
+        List<Optional<HostPortException>> outcomes = links.createAll(want);
 
         int taken = want.indexOf(bridge("g1", 1));
-        assertThat(outcomes.get(taken)).get().isInstanceOfSatisfying(NetlinkException.class, e -> {
-            assertThat(e.errno()).isEqualTo(NetlinkException.EEXIST);
-            assertThat(e.getMessage()).contains("qfb-g1");
+        assertThat(outcomes.get(taken)).get().satisfies(e -> {
+            assertThat(e.port()).isEqualTo(HostPortException.Port.LINKS);
+            assertThat(e.object()).isEqualTo("link qfb-g1");
+            assertThat(e.reason()).isInstanceOfSatisfying(HostPortException.Errno.class,
+                    errno -> assertThat(errno.number()).isEqualTo(NetlinkException.EEXIST));
+            assertThat(e.getCause()).isInstanceOf(NetlinkException.class);
         });
         // g1's taps are never enslaved to the bridge that is not qfence's: each fails, naming its master, and stays
         // qfence's but unconfigured (down, no master), which the next plan shows
         for (int k = taken + 1; k <= taken + 3; k++) {
-            assertThat(outcomes.get(k)).as(want.get(k).name()).get().isInstanceOf(HostOperationException.class)
+            assertThat(outcomes.get(k)).as(want.get(k).name()).get().isInstanceOf(HostPortException.class)
                     .extracting(Throwable::getMessage).asString().contains("its master qfb-g1 could not be created");
             JsonNode tap = ip.requireLink(want.get(k).name());
             assertThat(tap.has("master")).isFalse();

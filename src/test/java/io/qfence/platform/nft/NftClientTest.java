@@ -153,6 +153,24 @@ class NftClientTest {
     }
 
     @Test
+    void throughThePortTheKernelsRefusalIsTheModelsHostPortExceptionWithNftsWords() {
+        client.replace(Rulesets.small(), List.of());
+        String before = ns.ruleset();
+        NftTable broken = withExtraRule(Rulesets.small().get(0), "forward",
+                "[{\"match\":{\"op\":\"==\",\"left\":{\"payload\":{\"protocol\":\"ip\",\"field\":\"saddr\"}},\"right\":\"@missing\"}},{\"drop\":null}]");
+
+        assertThatThrownBy(() -> new NftFirewall(client).apply(io.qfence.model.host.Firewall.of(List.of(broken, Rulesets.small().get(1)))))
+                .isInstanceOfSatisfying(io.qfence.model.errors.HostPortException.class, e -> {
+                    assertThat(e.port()).isEqualTo(io.qfence.model.errors.HostPortException.Port.FIREWALL);
+                    assertThat(e.object()).isEqualTo("nft tables inet qfence, bridge qfence");
+                    assertThat(e.reason()).isInstanceOf(io.qfence.model.errors.HostPortException.Refusal.class);
+                    assertThat(e.reason().text()).contains("No such file or directory");
+                    assertThat(e.getCause()).isInstanceOf(NftException.class);
+                });
+        assertThat(ns.ruleset()).isEqualTo(before);
+    }
+
+    @Test
     void aCheckRunsTheTransactionThroughTheKernelWithoutCommittingIt() {
         client.replace(Rulesets.small(), List.of());
         String before = ns.ruleset();

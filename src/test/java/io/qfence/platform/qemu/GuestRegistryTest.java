@@ -46,7 +46,7 @@ class GuestRegistryTest {
         Files.writeString(state.resolve("guests/web-01.json"), "{\"format\":1,\"guest\":");
 
         assertThatThrownBy(() -> new GuestRegistry(state).entries())
-                .isInstanceOf(IllegalStateException.class)
+                .isInstanceOf(GuestFiles.GuestFileException.class)
                 .hasMessageStartingWith("unreadable guest record " + state.resolve("guests/web-01.json"))
                 .hasMessageEndingWith("check that no guest of it still runs, then remove the file");
     }
