@@ -8,6 +8,7 @@ import io.qfence.model.Ipv4Cidr;
 import io.qfence.model.desired.HostOverrides;
 import io.qfence.model.host.Capability;
 import io.qfence.model.host.Cgroup;
+import io.qfence.model.host.CgroupLimits;
 import io.qfence.model.host.CgroupVersion;
 import io.qfence.model.host.Firewall;
 import io.qfence.model.host.Guest;
@@ -397,8 +398,8 @@ public final class NetnsSandbox implements Sandbox {
     }
 
     @Override
-    public Optional<Cgroup> observeCgroup(Cgroup realized) {
-        return cgroups.read(realized.address(), realized.path(), realized.files().keySet());
+    public Optional<CgroupLimits> cgroupLimits(String path) {
+        return cgroups.limits(path);
     }
 
     // ------------------------------------------------------------------------------------------------ teardown
