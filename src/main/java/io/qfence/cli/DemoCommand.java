@@ -222,7 +222,7 @@ final class DemoCommand implements Callable<Integer> {
                 + hostName + " from it, in the order it would apply it: firewall and cgroups before any guest.");
         lines.add("  2. It applied that plan in sandbox " + report.sandbox() + ": " + (applied.isEmpty() ? "(nothing)" : applied.get(0))
                 + "; each guest runs as its own uid, under seccomp, in its own cgroup, started paused and checked before it ran.");
-        long reached = report.results().stream().filter(VerifyReport.Result::observed).count();
+        long reached = report.results().stream().filter(VerifyReport.CellResult::observed).count();
         lines.add("  3. Probe guests (same MAC, address, group, network mode and uid as each VM) probed " + report.results().size()
                 + " cells: " + reached + " reached, " + (report.results().size() - reached) + " blocked, "
                 + (report.mismatches().isEmpty() ? "every one as the policy says." : report.mismatches().size() + " NOT as the policy says (see above)."));

@@ -139,7 +139,7 @@ final class ReconcileCommand implements Callable<Integer> {
             spec.commandLine().getErr().flush();
         }
         if (once) {
-            Reconciler.Result result = ReconcileDaemon.once(options, cycle, context.clock(), new SecureRandom());
+            Reconciler.CycleResult result = ReconcileDaemon.once(options, cycle, context.clock(), new SecureRandom());
             if (result.idle()) {
                 out.println("nothing to do");
             }

@@ -112,7 +112,7 @@ public final class ReconcileDaemon implements AutoCloseable {
                 if (options.webhookSecret().isPresent()) {
                     WebhookSecret secret = WebhookSecret.fromFile(options.webhookSecret().get());
                     webhook = Optional.of(new GitWebhook(secret,
-                            new RateLimiter(RateLimiter.Limits.defaults(), System::nanoTime),
+                            new RateLimiter(RateLimiter.Buckets.defaults(), System::nanoTime),
                             delivery -> scheduler.requestNow(Trigger.WEBHOOK), metrics,
                             GitWebhook.DEFAULT_MAX_BODY_BYTES, System::nanoTime));
                 }
@@ -134,7 +134,7 @@ public final class ReconcileDaemon implements AutoCloseable {
     }
 
     /** {@code --once}: takes the same locks, runs exactly one full cycle, and releases everything. */
-    public static Reconciler.Result once(Options options, ReconcileCycle cycle, Clock clock, RandomGenerator random)
+    public static Reconciler.CycleResult once(Options options, ReconcileCycle cycle, Clock clock, RandomGenerator random)
             throws IOException {
         Deque<AutoCloseable> resources = new ArrayDeque<>();
         try {

@@ -5,11 +5,11 @@ import java.util.Objects;
 import java.util.Optional;
 
 /** The outcome of every request of a batch, in the order they were added. */
-public record BatchResult(List<Outcome> outcomes) {
+public record BatchResult(List<RequestOutcome> outcomes) {
 
     /** One request: what it did, and the kernel's refusal if it refused. */
-    public record Outcome(String operation, Optional<NetlinkException> failure) {
-        public Outcome {
+    public record RequestOutcome(String operation, Optional<NetlinkException> failure) {
+        public RequestOutcome {
             Objects.requireNonNull(operation, "operation");
             Objects.requireNonNull(failure, "failure");
         }
@@ -24,7 +24,7 @@ public record BatchResult(List<Outcome> outcomes) {
     }
 
     public boolean succeeded() {
-        return outcomes.stream().allMatch(Outcome::succeeded);
+        return outcomes.stream().allMatch(RequestOutcome::succeeded);
     }
 
     public List<NetlinkException> failures() {
