@@ -131,8 +131,8 @@ class LayeringTest {
     /**
      * One simple name, one meaning: two {@code Approval}s (a prompt's answer in {@code engine}, an operator's
      * permission for a commit in {@code daemon.control}), two {@code CycleRequest}s and two {@code LiveHost}s once
-     * meant different things in different packages. Top-level classes only: a nested type is always named through
-     * its enclosing one ({@code GuestRegistry.Entry}), which says what it belongs to.
+     * meant different things in different packages. Nested types have rules of their own
+     * ({@link #everyNestedTypeHasANameThatSaysOneThing}).
      */
     @Test
     void everyTopLevelClassHasASimpleNameNoOtherOneHas() {
