@@ -60,7 +60,7 @@ public final class Main {
      */
     public static DaemonCollaborators daemonCollaborators() {
         return new DaemonCollaborators(GitMirror::open, Journal::open, CycleScheduler::start, OperatorServer::start,
-                () -> new RateLimiter(RateLimiter.Limits.defaults(), System::nanoTime), System::nanoTime);
+                () -> new RateLimiter(RateLimiter.Buckets.defaults(), System::nanoTime), System::nanoTime);
     }
 
     /**

@@ -62,7 +62,7 @@ final class ApplyCommand implements Callable<Integer> {
 
     @Option(names = "--progress", paramLabel = "FORMAT", defaultValue = "text",
             description = "Progress as ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}); json prints one event per line and needs --auto-approve.")
-    ProgressPrinter.Mode progress;
+    ProgressPrinter.ProgressFormat progress;
 
     private final CliContext context;
     /** How many of the cycle's warnings were printed with the plan. */
@@ -74,7 +74,7 @@ final class ApplyCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (progress == ProgressPrinter.Mode.json && !autoApprove) {
+        if (progress == ProgressPrinter.ProgressFormat.json && !autoApprove) {
             throw new UsageException("--progress json cannot ask for confirmation: add --auto-approve");
         }
         HostOptions host = hostOptions.over(root.hostOptions);
@@ -115,7 +115,7 @@ final class ApplyCommand implements Callable<Integer> {
                             PrintWriter err) {
         LiveHostCommands.warn(err, warnings);
         warned = warnings.size();
-        if (progress == ProgressPrinter.Mode.json) {
+        if (progress == ProgressPrinter.ProgressFormat.json) {
             printer.planned(plan);
             return true;
         }
@@ -144,7 +144,7 @@ final class ApplyCommand implements Callable<Integer> {
         int total = plan.changes().size();
         int applied = cycle.applied().map(r -> r.completed().size()).orElse(0);
         printer.complete(cycle.outcome().name().toLowerCase(java.util.Locale.ROOT), applied, total, t.total());
-        boolean text = progress == ProgressPrinter.Mode.text;
+        boolean text = progress == ProgressPrinter.ProgressFormat.text;
         switch (cycle.outcome()) {
             case NO_CHANGES -> {
                 if (text) {

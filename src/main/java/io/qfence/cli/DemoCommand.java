@@ -1,12 +1,15 @@
 package io.qfence.cli;
 
 import io.qfence.host.Sandbox;
+import io.qfence.model.ByteSize;
 import io.qfence.model.Diagnostic;
+import io.qfence.model.MilliCpus;
 import io.qfence.model.desired.DesiredState;
 import io.qfence.model.desired.Vm;
 import io.qfence.model.desired.VmState;
 import io.qfence.model.errors.InvalidInputException;
 import io.qfence.model.host.Cgroup;
+import io.qfence.model.host.CgroupLimits;
 import io.qfence.model.host.Firewall;
 import io.qfence.model.host.Guest;
 import io.qfence.model.host.HostFacts;
@@ -143,7 +146,7 @@ final class DemoCommand implements Callable<Integer> {
                 + r.objects(Guest.class).size() + " guests";
     }
 
-    /** guest, uid, pid, state, memory limit, CPU quota, pids limit: observed through the guest port and cgroupfs. */
+    /** guest, uid, pid, state, memory limit, CPU quota, pids limit: observed through the guest port and the cgroup adapter. */
     static String stateTable(Sandbox sandbox, Realization realization) {
         List<Guest> realizedGuests = realization.objects(Guest.class);
         Map<String, Guest> observed = sandbox.guests().observe(realizedGuests).stream()
@@ -152,16 +155,13 @@ final class DemoCommand implements Callable<Integer> {
         rows.add(new String[] {"GUEST", "GROUP", "UID", "PID", "STATE", "QEMU", "MEM LIMIT", "CPU LIMIT", "PIDS LIMIT", "NETWORK"});
         for (Guest g : realizedGuests) {
             Optional<Guest> o = Optional.ofNullable(observed.get(g.vm()));
-            Optional<Cgroup> cg = realization.objects(Cgroup.class).stream().filter(c -> c.path().equals(g.launch().cgroupPath())).findFirst()
-                    .flatMap(sandbox::observeCgroup);
+            String[] limits = limitCells(sandbox.cgroupLimits(g.launch().cgroupPath()));
             rows.add(new String[] {
                 g.vm(), g.group(), Long.toString(g.uid()),
                 o.flatMap(x -> x.runtime().pid().isPresent() ? Optional.of(Long.toString(x.runtime().pid().getAsLong())) : Optional.empty()).orElse("-"),
                 o.map(x -> x.state().name().toLowerCase(Locale.ROOT)).orElse("absent"),
                 o.flatMap(x -> x.runtime().qmpStatus()).orElse("-"),
-                cg.map(DemoCommand::memory).orElse("-"),
-                cg.map(DemoCommand::cpu).orElse("-"),
-                cg.map(c -> file(c, "pids/pids.max", "pids.max")).orElse("-"),
+                limits[0], limits[1], limits[2],
                 g.config().getOrDefault("network", "-")});
         }
         int[] widths = new int[rows.get(0).length];
@@ -183,32 +183,15 @@ final class DemoCommand implements Callable<Integer> {
         return s.toString();
     }
 
-    private static String file(Cgroup c, String v1, String v2) {
-        return c.files().getOrDefault(v1, c.files().getOrDefault(v2, "-"));
-    }
-
-    private static String memory(Cgroup c) {
-        String bytes = file(c, "memory/memory.limit_in_bytes", "memory.max");
-        try {
-            return (Long.parseLong(bytes) / (1024 * 1024)) + "Mi";
-        } catch (NumberFormatException e) {
-            return bytes;
-        }
-    }
-
-    private static String cpu(Cgroup c) {
-        String quota = c.files().get("cpu/cpu.cfs_quota_us");
-        String period = c.files().get("cpu/cpu.cfs_period_us");
-        if (quota != null && period != null) {
-            long q = Long.parseLong(quota);
-            return q < 0 ? "max" : String.format(Locale.ROOT, "%.2f", q / (double) Long.parseLong(period));
-        }
-        String max = c.files().get("cpu.max");
-        if (max != null && !max.startsWith("max")) {
-            String[] parts = max.split(" ");
-            return String.format(Locale.ROOT, "%.2f", Long.parseLong(parts[0]) / (double) Long.parseLong(parts[1]));
-        }
-        return "max";
+    /**
+     * MEM LIMIT, CPU LIMIT and PIDS LIMIT of one guest's cgroup, as the cgroup adapter read them back ({@code max}: no
+     * limit; {@code -}: no such cgroup). The demo reads no cgroup file itself: their formats differ between versions.
+     */
+    static String[] limitCells(Optional<CgroupLimits> limits) {
+        return limits.map(l -> new String[] {
+            l.memory().map(ByteSize::toString).orElse("max"),
+            l.cpus().map(MilliCpus::toString).orElse("max"),
+            l.pids().isPresent() ? Long.toString(l.pids().getAsLong()) : "max"}).orElse(new String[] {"-", "-", "-"});
     }
 
     /**
@@ -233,7 +216,7 @@ final class DemoCommand implements Callable<Integer> {
                 + hostName + " from it, in the order it would apply it: firewall and cgroups before any guest.");
         lines.add("  2. It applied that plan in sandbox " + report.sandbox() + ": " + (applied.isEmpty() ? "(nothing)" : applied.get(0))
                 + "; each guest runs as its own uid, under seccomp, in its own cgroup, started paused and checked before it ran.");
-        long reached = report.results().stream().filter(VerifyReport.Result::observed).count();
+        long reached = report.results().stream().filter(VerifyReport.CellResult::observed).count();
         lines.add("  3. Probe guests (same MAC, address, group, network mode and uid as each VM) probed " + report.results().size()
                 + " cells: " + reached + " reached, " + (report.results().size() - reached) + " blocked, "
                 + (report.mismatches().isEmpty() ? "every one as the policy says." : report.mismatches().size() + " NOT as the policy says (see above)."));

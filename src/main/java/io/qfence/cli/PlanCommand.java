@@ -104,7 +104,7 @@ final class PlanCommand implements Callable<Integer> {
             throw new UsageException("--facts is for plan --empty: a live host and a snapshot bring their own facts");
         }
         Plan plan = live ? planLive(host) : planOffline(host);
-        if (output.format() != ReportFormatOptions.Format.text) {
+        if (output.format() != ReportFormatOptions.ReportFormat.text) {
             // JSON and Markdown are read where stderr is not (CI artifacts, pull-request comments): the warnings printed
             // there (an expired exception, a limit this host cannot apply) go into the plan too. Text keeps them on stderr.
             plan = withWarnings(plan, sourceWarnings);

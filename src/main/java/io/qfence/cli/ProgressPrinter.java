@@ -23,7 +23,7 @@ import java.util.TreeMap;
  */
 abstract class ProgressPrinter implements ApplyListener {
 
-    enum Mode { text, json }
+    enum ProgressFormat { text, json }
 
     protected final PrintWriter out;
 
@@ -31,8 +31,8 @@ abstract class ProgressPrinter implements ApplyListener {
         this.out = out;
     }
 
-    static ProgressPrinter of(Mode mode, PrintWriter out) {
-        return mode == Mode.json ? new Json(out) : new Text(out);
+    static ProgressPrinter of(ProgressFormat mode, PrintWriter out) {
+        return mode == ProgressFormat.json ? new JsonLines(out) : new Text(out);
     }
 
     /** The plan about to be applied (JSON mode reports it; text mode shows the plan itself elsewhere). */
@@ -105,10 +105,10 @@ abstract class ProgressPrinter implements ApplyListener {
         }
     }
 
-    static final class Json extends ProgressPrinter {
+    static final class JsonLines extends ProgressPrinter {
         private static final ObjectMapper JSON = new ObjectMapper();
 
-        Json(PrintWriter out) {
+        JsonLines(PrintWriter out) {
             super(out);
         }
 

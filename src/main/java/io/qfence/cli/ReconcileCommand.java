@@ -127,7 +127,7 @@ final class ReconcileCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException, InterruptedException {
-        ReconcileDaemon.Options options = options();
+        ReconcileDaemon.DaemonOptions options = options();
         CycleFactory.Where where = where(options);
         Scope scope = where.scope();
         ReconcileCycle cycle = context.cycles().create(where);
@@ -139,7 +139,7 @@ final class ReconcileCommand implements Callable<Integer> {
             spec.commandLine().getErr().flush();
         }
         if (once) {
-            Reconciler.Result result = ReconcileDaemon.once(options, cycle, context.clock(), new SecureRandom(), context.daemon());
+            Reconciler.CycleResult result = ReconcileDaemon.once(options, cycle, context.clock(), new SecureRandom(), context.daemon());
             if (result.idle()) {
                 out.println("nothing to do");
             }
@@ -164,7 +164,7 @@ final class ReconcileCommand implements Callable<Integer> {
     }
 
     /** The host the daemon of {@code options} reconciles: the host options, with the daemon's state directory. */
-    CycleFactory.Where where(ReconcileDaemon.Options options) {
+    CycleFactory.Where where(ReconcileDaemon.DaemonOptions options) {
         HostOptions host = hostOptions.over(root.hostOptions);
         Path stateDir = options.settings().stateDir();
         HostOverrides given = host.overrides();
@@ -173,7 +173,7 @@ final class ReconcileCommand implements Callable<Integer> {
         return new CycleFactory.Where(options.settings().host(), stateDir, host.target(), overrides, scopeOptions.scope());
     }
 
-    ReconcileDaemon.Options options() {
+    ReconcileDaemon.DaemonOptions options() {
         AutoApply mode;
         try {
             mode = AutoApply.valueOf(autoApply.toUpperCase(Locale.ROOT));
@@ -208,7 +208,7 @@ final class ReconcileCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage(), e);
         }
-        return new ReconcileDaemon.Options(settings, remote, branch, dir, fetchTimeout, Optional.ofNullable(trustedKeys),
+        return new ReconcileDaemon.DaemonOptions(settings, remote, branch, dir, fetchTimeout, Optional.ofNullable(trustedKeys),
                 allowRewrite, address, Optional.ofNullable(webhookSecret));
     }
 

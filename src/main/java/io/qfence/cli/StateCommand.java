@@ -29,7 +29,7 @@ import picocli.CommandLine.Spec;
             "Exits 0, or 1 on an error."})
 final class StateCommand implements Callable<Integer> {
 
-    enum Format { json, yaml }
+    enum StateFormat { json, yaml }
 
     @Spec
     CommandSpec spec;
@@ -48,7 +48,7 @@ final class StateCommand implements Callable<Integer> {
 
     @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "json",
             description = "Output format: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
-    Format format;
+    StateFormat format;
 
     private final CliContext context;
 
@@ -75,7 +75,7 @@ final class StateCommand implements Callable<Integer> {
         err.flush();
         String json = SnapshotCodec.toJson(observed);
         PrintWriter out = spec.commandLine().getOut();
-        out.print(format == Format.json ? json : yaml(json));
+        out.print(format == StateFormat.json ? json : yaml(json));
         out.flush();
         return ExitCodes.OK;
     }

@@ -1,7 +1,6 @@
 package io.qfence.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.qfence.daemon.HostObservation.GuestStatus;
 import io.qfence.daemon.control.DaemonLock;
@@ -10,6 +9,7 @@ import io.qfence.daemon.control.Suspension;
 import io.qfence.daemon.journal.CycleRecord;
 import io.qfence.daemon.journal.CycleRecord.Drift;
 import io.qfence.daemon.journal.CycleRecord.Outcome;
+import io.qfence.daemon.journal.DaemonJson;
 import io.qfence.daemon.journal.Journal;
 import io.qfence.daemon.journal.LastApplied;
 import io.qfence.model.errors.LockHeldException.Holder;
@@ -137,11 +137,7 @@ final class StatusCommand implements Callable<Integer> {
     }
 
     static String json(Report r) {
-        ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
-                .registerModule(new com.fasterxml.jackson.datatype.jdk8.Jdk8Module())
-                .registerModule(new com.fasterxml.jackson.datatype.jsr310.JavaTimeModule())
-                .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
-                .setSerializationInclusion(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_ABSENT);
+        ObjectMapper mapper = DaemonJson.JSON; // the records as the daemon's files hold them
         ObjectNode root = mapper.createObjectNode();
         root.put("running", r.daemon().isPresent());
         r.daemon().ifPresent(h -> root.putObject("daemon").put("pid", h.pid()).put("since", h.since().toString()));
@@ -154,7 +150,7 @@ final class StatusCommand implements Callable<Integer> {
         r.status().ifPresent(x -> root.set("status", mapper.valueToTree(x)));
         r.lastFailure().ifPresent(f -> root.set("lastFailure", mapper.valueToTree(f)));
         try {
-            return mapper.writeValueAsString(root) + "\n";
+            return mapper.writerWithDefaultPrettyPrinter().writeValueAsString(root) + "\n";
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalStateException("a tree of plain JSON nodes always serializes", e);
         }

@@ -47,10 +47,10 @@ public final class ReconcileDaemon implements AutoCloseable {
      * @param listen        where the operator interface listens (empty: no HTTP at all)
      * @param webhookSecret the shared secret of {@code POST /hooks/git} (empty: no webhook)
      */
-    public record Options(ReconcileSettings settings, RemoteSpec remote, String branch, String directory,
+    public record DaemonOptions(ReconcileSettings settings, RemoteSpec remote, String branch, String directory,
                           Duration fetchTimeout, Optional<Path> trustedKeys, boolean allowRewrite,
                           Optional<InetSocketAddress> listen, Optional<Path> webhookSecret) {
-        public Options {
+        public DaemonOptions {
             Objects.requireNonNull(settings, "settings");
             Objects.requireNonNull(remote, "remote");
             Objects.requireNonNull(branch, "branch");
@@ -84,7 +84,7 @@ public final class ReconcileDaemon implements AutoCloseable {
     }
 
     /** Starts the daemon, made of {@code parts}; the first cycle runs at once. */
-    public static ReconcileDaemon start(Options options, ReconcileCycle cycle, Clock clock, RandomGenerator random,
+    public static ReconcileDaemon start(DaemonOptions options, ReconcileCycle cycle, Clock clock, RandomGenerator random,
                                         DaemonCollaborators parts) throws IOException {
         Deque<AutoCloseable> resources = new ArrayDeque<>();
         try {
@@ -134,7 +134,7 @@ public final class ReconcileDaemon implements AutoCloseable {
     }
 
     /** {@code --once}: takes the same locks, runs exactly one full cycle, and releases everything. */
-    public static Reconciler.Result once(Options options, ReconcileCycle cycle, Clock clock, RandomGenerator random,
+    public static Reconciler.CycleResult once(DaemonOptions options, ReconcileCycle cycle, Clock clock, RandomGenerator random,
                                          DaemonCollaborators parts) throws IOException {
         Deque<AutoCloseable> resources = new ArrayDeque<>();
         try {
@@ -144,7 +144,7 @@ public final class ReconcileDaemon implements AutoCloseable {
         }
     }
 
-    private static Reconciler open(Options options, ReconcileCycle cycle, Clock clock, RandomGenerator random,
+    private static Reconciler open(DaemonOptions options, ReconcileCycle cycle, Clock clock, RandomGenerator random,
                                    DaemonCollaborators parts, QfenceMetrics metrics, Deque<AutoCloseable> resources)
             throws IOException {
         Path stateDir = options.settings().stateDir();

@@ -75,8 +75,8 @@ public final class Reconciler {
     }
 
     /** What a call to {@link #cycle} did: the journal records it wrote, none for an idle poll. */
-    public record Result(List<CycleRecord> records) {
-        public Result {
+    public record CycleResult(List<CycleRecord> records) {
+        public CycleResult {
             records = List.copyOf(records);
         }
 
@@ -132,7 +132,7 @@ public final class Reconciler {
      * decide, and hands each decision to its executor. Never throws for what a cycle can meet (remote down, bad
      * revision, failed apply).
      */
-    public synchronized Result cycle(Trigger trigger) {
+    public synchronized CycleResult cycle(Trigger trigger) {
         Instant now = clock.instant();
         long startNanos = System.nanoTime();
         List<CycleRecord> records = new ArrayList<>();
@@ -170,7 +170,7 @@ public final class Reconciler {
             records.add(hostCheck.check(memory.appliedState().orElseThrow(), check, suspension, now, startNanos));
         }
         finish(trigger, records);
-        return new Result(records);
+        return new CycleResult(records);
     }
 
     /** When the scheduler should run the next cycle: the earliest of the poll, the host check and an expiry. */

@@ -19,11 +19,11 @@ import java.util.Optional;
  *                 and the cycle's own (e.g. an unreadable record of the last apply)
  * @param applied  what the apply did, when the cycle applied (also when it failed)
  */
-public record Cycle(String host, String revision, Outcome outcome, List<HostObject> desired, ObservedHost observed, Plan plan,
+public record Cycle(String host, String revision, EngineOutcome outcome, List<HostObject> desired, ObservedHost observed, Plan plan,
                     List<String> warnings, Optional<ApplyReport> applied, Timings timings) {
 
     /** How the cycle ended. */
-    public enum Outcome {
+    public enum EngineOutcome {
         /** Planned only (no apply was asked for). */
         PLANNED,
         /** The host already matches the desired state. */
@@ -51,6 +51,6 @@ public record Cycle(String host, String revision, Outcome outcome, List<HostObje
     }
 
     public boolean failed() {
-        return outcome == Outcome.FAILED || outcome == Outcome.NOT_APPLICABLE;
+        return outcome == EngineOutcome.FAILED || outcome == EngineOutcome.NOT_APPLICABLE;
     }
 }

@@ -59,7 +59,7 @@ import java.util.Optional;
  *
  * Failures of the input (invalid desired state, unknown host, held lock, stale saved plan) and of observing the host
  * (a port's {@link io.qfence.model.errors.HostPortException}, before anything changes) are thrown as
- * {@link io.qfence.model.errors.QfenceException}s; a failed apply step is part of the result ({@link Cycle.Outcome#FAILED}).
+ * {@link io.qfence.model.errors.QfenceException}s; a failed apply step is part of the result ({@link Cycle.EngineOutcome#FAILED}).
  */
 public final class Engine {
 
@@ -82,7 +82,7 @@ public final class Engine {
     public Cycle plan(CycleRequest request) {
         Prepared p = prepare(request);
         Planned planned = observeAndPlan(p, request.scope());
-        return planned.cycle(Cycle.Outcome.PLANNED, Optional.empty());
+        return planned.cycle(Cycle.EngineOutcome.PLANNED, Optional.empty());
     }
 
     /**
@@ -100,13 +100,13 @@ public final class Engine {
             Planned planned = observeAndPlan(p, request.scope());
             Plan plan = planned.plan;
             if (!plan.isApplicable()) {
-                return planned.cycle(Cycle.Outcome.NOT_APPLICABLE, Optional.empty());
+                return planned.cycle(Cycle.EngineOutcome.NOT_APPLICABLE, Optional.empty());
             }
             if (plan.isEmpty()) {
                 if (planned.lastApplied.isEmpty()) {
                     record(p, request.scope(), planned); // the host matches: a true record to tell drift from later
                 }
-                return planned.cycle(Cycle.Outcome.NO_CHANGES, Optional.empty());
+                return planned.cycle(Cycle.EngineOutcome.NO_CHANGES, Optional.empty());
             }
             return applyPlanned(p, request.scope(), planned, plan, approval, listener, true);
         } catch (IOException e) {
@@ -122,7 +122,7 @@ public final class Engine {
         Planned planned = observeAndPlan(p, request.scope());
         Plan plan = planned.plan;
         if (!plan.isApplicable()) {
-            return planned.cycle(Cycle.Outcome.NOT_APPLICABLE, Optional.empty());
+            return planned.cycle(Cycle.EngineOutcome.NOT_APPLICABLE, Optional.empty());
         }
         if (plan.isEmpty()) {
             if (planned.lastApplied.isEmpty()) {
@@ -132,10 +132,10 @@ public final class Engine {
                     throw new HostOperationException("host", "the state lock in " + p.stateDir + " failed: " + e.getMessage(), e);
                 }
             }
-            return planned.cycle(Cycle.Outcome.NO_CHANGES, Optional.empty());
+            return planned.cycle(Cycle.EngineOutcome.NO_CHANGES, Optional.empty());
         }
         if (!approval.approve(plan, List.copyOf(planned.warnings), planned.observed.facts())) {
-            return planned.cycle(Cycle.Outcome.DECLINED, Optional.empty());
+            return planned.cycle(Cycle.EngineOutcome.DECLINED, Optional.empty());
         }
         try (StateLock lock = lock(p, lockHolder)) {
             Planned fresh = observeAndPlan(p, request.scope());
@@ -162,7 +162,7 @@ public final class Engine {
             PlanCodec.requireFresh(saved, before.observed);
             Planned asked = before.with(saved);
             if (!approval.approve(saved, List.copyOf(asked.warnings), asked.observed.facts())) {
-                return asked.cycle(Cycle.Outcome.DECLINED, Optional.empty());
+                return asked.cycle(Cycle.EngineOutcome.DECLINED, Optional.empty());
             }
             approval = PlanApproval.AUTO;
         }
@@ -171,10 +171,10 @@ public final class Engine {
             PlanCodec.requireFresh(saved, fresh.observed);
             Planned planned = fresh.with(saved);
             if (!saved.isApplicable()) {
-                return planned.cycle(Cycle.Outcome.NOT_APPLICABLE, Optional.empty());
+                return planned.cycle(Cycle.EngineOutcome.NOT_APPLICABLE, Optional.empty());
             }
             if (saved.isEmpty()) {
-                return planned.cycle(Cycle.Outcome.NO_CHANGES, Optional.empty());
+                return planned.cycle(Cycle.EngineOutcome.NO_CHANGES, Optional.empty());
             }
             boolean sameDesired = saved.desiredDigest().equals(Digests.of(p.desired(request.scope())));
             if (!sameDesired) {
@@ -190,7 +190,7 @@ public final class Engine {
     private Cycle applyPlanned(Prepared p, Scope scope, Planned planned, Plan plan, PlanApproval approval, ApplyListener listener,
                                boolean recordOnSuccess) {
         if (!approval.approve(plan, List.copyOf(planned.warnings), planned.observed.facts())) {
-            return planned.cycle(Cycle.Outcome.DECLINED, Optional.empty());
+            return planned.cycle(Cycle.EngineOutcome.DECLINED, Optional.empty());
         }
         long t0 = System.nanoTime();
         ApplyReport report = new Applier(p.ports, parallelStarts).apply(plan, listener);
@@ -198,7 +198,7 @@ public final class Engine {
         if (report.succeeded() && recordOnSuccess) {
             record(p, scope, planned);
         }
-        return planned.cycle(report.succeeded() ? Cycle.Outcome.APPLIED : Cycle.Outcome.FAILED, Optional.of(report));
+        return planned.cycle(report.succeeded() ? Cycle.EngineOutcome.APPLIED : Cycle.EngineOutcome.FAILED, Optional.of(report));
     }
 
     // ---- phases
@@ -246,7 +246,7 @@ public final class Engine {
             return new Planned(prepared, observed, other, lastApplied, desired, warnings, timings);
         }
 
-        Cycle cycle(Cycle.Outcome outcome, Optional<ApplyReport> applied) {
+        Cycle cycle(Cycle.EngineOutcome outcome, Optional<ApplyReport> applied) {
             return new Cycle(prepared.host.name(), prepared.revision, outcome, desired, observed, plan, warnings, applied, timings);
         }
     }

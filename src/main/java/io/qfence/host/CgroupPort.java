@@ -2,6 +2,7 @@ package io.qfence.host;
 
 import io.qfence.model.errors.HostPortException;
 import io.qfence.model.host.Cgroup;
+import io.qfence.model.host.CgroupLimits;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -28,6 +29,12 @@ public interface CgroupPort {
 
     /** The cgroup at {@code path} with every limit file qfence manages on this host; empty when it does not exist. */
     Optional<Cgroup> readAll(String address, String path) throws HostPortException;
+
+    /**
+     * The hard limits the kernel enforces on {@code path} (memory, CPU bandwidth, pids) in units that do not depend on
+     * the cgroup version; empty when the cgroup does not exist. Read back for the demo's table.
+     */
+    Optional<CgroupLimits> limits(String path) throws HostPortException;
 
     /** Creates the cgroup (and missing parents) if needed and writes its files; idempotent. */
     void apply(Cgroup cgroup) throws HostPortException;

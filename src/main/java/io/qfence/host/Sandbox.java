@@ -2,7 +2,7 @@ package io.qfence.host;
 
 import io.qfence.model.Ipv4Address;
 import io.qfence.model.desired.HostOverrides;
-import io.qfence.model.host.Cgroup;
+import io.qfence.model.host.CgroupLimits;
 import io.qfence.model.host.Guest;
 import io.qfence.model.host.HostFacts;
 import java.nio.file.Path;
@@ -59,8 +59,11 @@ public interface Sandbox extends AutoCloseable {
     /** Runs probes from the outside namespace, from {@code source} (one of the outside addresses), in parallel. */
     List<ProbeResult> probeFromOutside(Ipv4Address source, List<Probe> probes);
 
-    /** The cgroup as the kernel has it now (limits read back), or empty when it does not exist. */
-    Optional<Cgroup> observeCgroup(Cgroup realized);
+    /**
+     * The hard limits the kernel enforces on the cgroup at {@code path} now (read back through the cgroup adapter,
+     * the one place that knows the files' formats), or empty when it does not exist.
+     */
+    Optional<CgroupLimits> cgroupLimits(String path);
 
     /**
      * Stops every guest, removes the namespaces, the cgroups and the directories, reporting each step to the

@@ -14,15 +14,8 @@ public record Ipv4Cidr(Ipv4Address network, int prefixLength) implements Cidr {
     }
 
     public static Ipv4Cidr parse(String text) {
-        int slash = text.indexOf('/');
-        if (slash < 0) {
-            throw new IllegalArgumentException("invalid IPv4 CIDR '" + text + "': expected ADDRESS/PREFIX");
-        }
-        String len = text.substring(slash + 1);
-        if (len.isEmpty() || len.length() > 2 || !len.chars().allMatch(Character::isDigit)) {
-            throw new IllegalArgumentException("invalid IPv4 CIDR '" + text + "': bad prefix length");
-        }
-        return new Ipv4Cidr(Ipv4Address.parse(text.substring(0, slash)), Integer.parseInt(len));
+        CidrText.AddressAndPrefix parts = CidrText.split(text, "IPv4", 2);
+        return new Ipv4Cidr(Ipv4Address.parse(parts.address()), parts.prefixLength());
     }
 
     static int mask(int prefixLength) {

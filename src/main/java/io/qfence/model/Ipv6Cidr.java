@@ -14,15 +14,8 @@ public record Ipv6Cidr(Ipv6Address network, int prefixLength) implements Cidr {
     }
 
     public static Ipv6Cidr parse(String text) {
-        int slash = text.indexOf('/');
-        if (slash < 0) {
-            throw new IllegalArgumentException("invalid IPv6 CIDR '" + text + "': expected ADDRESS/PREFIX");
-        }
-        String len = text.substring(slash + 1);
-        if (len.isEmpty() || len.length() > 3 || !len.chars().allMatch(Character::isDigit)) {
-            throw new IllegalArgumentException("invalid IPv6 CIDR '" + text + "': bad prefix length");
-        }
-        return new Ipv6Cidr(Ipv6Address.parse(text.substring(0, slash)), Integer.parseInt(len));
+        CidrText.AddressAndPrefix parts = CidrText.split(text, "IPv6", 3);
+        return new Ipv6Cidr(Ipv6Address.parse(parts.address()), parts.prefixLength());
     }
 
     static Ipv6Address masked(Ipv6Address a, int prefixLength) {

@@ -17,7 +17,7 @@ import java.util.TreeSet;
  * One step of a plan: what happens to the object at {@code address}, from {@code before} (as observed, or as the
  * previous step of the same plan left it) to {@code after}.
  *
- * @param drift             true when the change only undoes something done outside qfence (see {@link Reason.Drift});
+ * @param drift             true when the change only undoes something done outside qfence (see {@link Reason.Drifted});
  *                          drift is shown apart from the changes the desired state makes
  * @param forcesReplacement the attribute keys whose change makes an in-place update impossible (shown as
  *                          {@code # forces replacement}); empty unless the change is part of a replacement

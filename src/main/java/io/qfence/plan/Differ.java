@@ -119,10 +119,10 @@ final class Differ {
         }
         HostObject l = last.get().get(address);
         if (d == null) {
-            return l != null ? new Why(Reason.REMOVED, false) : new Why(Reason.drift(Reason.Drift.CREATED_OUTSIDE), true);
+            return l != null ? new Why(Reason.REMOVED, false) : new Why(Reason.drift(Reason.Drifted.CREATED_OUTSIDE), true);
         }
         if (l != null && same(l, d)) {
-            return new Why(Reason.drift(o == null ? Reason.Drift.DELETED_OUTSIDE : Reason.Drift.CHANGED_OUTSIDE), true);
+            return new Why(Reason.drift(o == null ? Reason.Drifted.DELETED_OUTSIDE : Reason.Drifted.CHANGED_OUTSIDE), true);
         }
         if (o == null && l == null) {
             return new Why(Reason.NEW, false);

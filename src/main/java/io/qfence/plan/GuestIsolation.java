@@ -123,7 +123,7 @@ final class GuestIsolation {
             return Optional.of("remove the cgroup " + cg.path());
         }
         if (c.kind() == ObjectKind.FIREWALL) {
-            Names names = Names.of(g, bridgeOfTap);
+            GuestTraffic names = GuestTraffic.of(g, bridgeOfTap);
             SortedSet<String> had = before instanceof Firewall f ? restrictions(f, names) : new TreeSet<>();
             SortedSet<String> has = c.after().filter(Firewall.class::isInstance).map(f -> restrictions((Firewall) f, names))
                     .orElseGet(TreeSet::new);
@@ -141,14 +141,14 @@ final class GuestIsolation {
     }
 
     /** How rules can name a guest: its interface names and its uid. */
-    record Names(Set<String> interfaces, long uid) {
-        static Names of(Guest g, Map<String, String> bridgeOfTap) {
+    record GuestTraffic(Set<String> interfaces, long uid) {
+        static GuestTraffic of(Guest g, Map<String, String> bridgeOfTap) {
             Set<String> ifs = new TreeSet<>();
             g.launch().tap().ifPresent(t -> {
                 ifs.add(t);
                 Optional.ofNullable(bridgeOfTap.get(t)).ifPresent(ifs::add);
             });
-            return new Names(ifs, g.uid());
+            return new GuestTraffic(ifs, g.uid());
         }
 
         boolean namesInterface(String text) {
@@ -165,7 +165,7 @@ final class GuestIsolation {
      * The guest's restrictions in a ruleset (see the class comment), each as one line naming its table, chain and
      * rule (or set and element), comparable between two rulesets.
      */
-    static SortedSet<String> restrictions(Firewall firewall, Names names) {
+    static SortedSet<String> restrictions(Firewall firewall, GuestTraffic names) {
         SortedSet<String> out = new TreeSet<>();
         for (NftTable t : firewall.tables()) {
             Map<String, NftChain> chains = new LinkedHashMap<>();
@@ -192,8 +192,8 @@ final class GuestIsolation {
                             }
                         }
                     }
-                    Verdict v = verdict(expr);
-                    if (v == Verdict.OTHER) {
+                    VerdictKind v = verdict(expr);
+                    if (v == VerdictKind.OTHER) {
                         continue;
                     }
                     List<String> viaSets = new ArrayList<>();
@@ -203,7 +203,7 @@ final class GuestIsolation {
                     }
                     out.add(where + r.expr());
                     viaSets.forEach(s -> out.add(t.qualifiedName() + " set " + s + " holds " + names.uid()));
-                    if (v == Verdict.JUMP) {
+                    if (v == VerdictKind.JUMP) {
                         target(expr.get(expr.size() - 1)).ifPresent(x -> drops(t, chains.get(x), out));
                     }
                 }
@@ -212,20 +212,20 @@ final class GuestIsolation {
         return out;
     }
 
-    private enum Verdict { RESTRICT, JUMP, OTHER }
+    private enum VerdictKind { RESTRICT, JUMP, OTHER }
 
-    private static Verdict verdict(JsonNode expr) {
+    private static VerdictKind verdict(JsonNode expr) {
         if (expr.isEmpty()) {
-            return Verdict.OTHER;
+            return VerdictKind.OTHER;
         }
         JsonNode last = expr.get(expr.size() - 1);
         if (last.has("drop") || last.has("reject")) {
-            return Verdict.RESTRICT;
+            return VerdictKind.RESTRICT;
         }
         if (last.has("jump") || last.has("goto")) {
-            return Verdict.JUMP;
+            return VerdictKind.JUMP;
         }
-        return Verdict.OTHER;
+        return VerdictKind.OTHER;
     }
 
     private static Optional<String> target(JsonNode verdict) {
@@ -246,14 +246,14 @@ final class GuestIsolation {
         }
         for (NftRule r : chain.rules()) {
             JsonNode expr = parse(r.expr());
-            if (expr != null && verdict(expr) == Verdict.RESTRICT) {
+            if (expr != null && verdict(expr) == VerdictKind.RESTRICT) {
                 out.add(t.qualifiedName() + " chain " + chain.name() + ": " + r.expr());
             }
         }
     }
 
     /** Whether the matches of a rule name the guest; uid sets it is named through are added to {@code viaSets}. */
-    private static boolean names(JsonNode expr, Names names, Map<String, NftSet> sets, List<String> viaSets) {
+    private static boolean names(JsonNode expr, GuestTraffic names, Map<String, NftSet> sets, List<String> viaSets) {
         boolean named = false;
         for (JsonNode stmt : expr) {
             JsonNode match = stmt.path("match");

@@ -99,7 +99,7 @@ public final class PlanJson {
         ObjectNode n = NODES.objectNode();
         n.put("code", r.code());
         n.put("text", r.text());
-        if (r instanceof Reason.Drift d) {
+        if (r instanceof Reason.Drifted d) {
             n.put("detail", d.detail());
         } else if (r instanceof Reason.InterruptedStart i) {
             n.put("detail", i.detail());
@@ -121,7 +121,7 @@ public final class PlanJson {
             case "differs" -> Reason.DIFFERS;
             case "narrowing_first" -> Reason.NARROWING_FIRST;
             case "interrupted" -> Reason.INTERRUPTED;
-            case "drift" -> new Reason.Drift(required(n, "detail").asText());
+            case "drift" -> new Reason.Drifted(required(n, "detail").asText());
             case "interrupted_start" -> new Reason.InterruptedStart(required(n, "detail").asText());
             case "cascade" -> new Reason.Cascade(required(n, "cause").asText());
             case "requires_restart" -> {

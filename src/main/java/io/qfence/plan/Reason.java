@@ -45,12 +45,12 @@ public sealed interface Reason {
      *
      * @param detail e.g. {@code changed outside qfence}, {@code guest crashed: killed by SIGKILL}
      */
-    record Drift(String detail) implements Reason {
+    record Drifted(String detail) implements Reason {
         public static final String CHANGED_OUTSIDE = "changed outside qfence";
         public static final String DELETED_OUTSIDE = "deleted outside qfence";
         public static final String CREATED_OUTSIDE = "created outside qfence";
 
-        public Drift {
+        public Drifted {
             Objects.requireNonNull(detail, "detail");
         }
 
@@ -204,6 +204,6 @@ public sealed interface Reason {
     Reason NARROWING_FIRST = new NarrowingFirst();
 
     static Reason drift(String detail) {
-        return new Drift(detail);
+        return new Drifted(detail);
     }
 }

@@ -165,7 +165,7 @@ final class FirewallCompiler {
         Principal s = f.source();
         Principal d = f.destination();
         String comment = f.comment();
-        if (s instanceof Principal.Host) {
+        if (s instanceof Principal.ThisHost) {
             return List.of();
         }
         if (s instanceof Principal.Outside o) {
@@ -193,32 +193,32 @@ final class FirewallCompiler {
                 m.add(eq(payload(Nft.family(p.cidr()), "saddr"), Nft.network(p.cidr())));
             }
             String group = destinationGroup(d);
-            if (d instanceof Principal.Vm) {
+            if (d instanceof Principal.SingleVm) {
                 m.add(eq(payload("ip", "daddr"), Nft.address(vm(d).ip().orElseThrow())));
             }
             m.addAll(l4(f, m));
             m.add(accept());
             return List.of(new Placed("inet", toChain(group), 0, rule(comment, Effect.GRANT, m)));
         }
-        VmEndpoint sourceVm = s instanceof Principal.Vm ? vm(s) : null;
+        VmEndpoint sourceVm = s instanceof Principal.SingleVm ? vm(s) : null;
         if (sourceVm != null && !sourceVm.bridged()) {
             return List.of(userFlow(f, sourceVm));
         }
-        String group = s instanceof Principal.Group g ? g.name() : sourceVm.group();
+        String group = s instanceof Principal.BridgedGroup g ? g.name() : sourceVm.group();
         List<JsonNode> m = new ArrayList<>();
         String chain;
         int section;
-        if (d instanceof Principal.Host) {
+        if (d instanceof Principal.ThisHost) {
             chain = INPUT;
             section = QFENCE_ACCEPT;
             m.add(eq(meta("iifname"), text(bridge(group))));
             addSource(m, sourceVm);
-        } else if (d instanceof Principal.Group || d instanceof Principal.Vm) {
+        } else if (d instanceof Principal.BridgedGroup || d instanceof Principal.SingleVm) {
             chain = fromChain(group);
             section = QFENCE_ACCEPT;
             m.add(eq(meta("oifname"), text(bridge(destinationGroup(d)))));
             addSource(m, sourceVm);
-            if (d instanceof Principal.Vm) {
+            if (d instanceof Principal.SingleVm) {
                 m.add(eq(payload("ip", "daddr"), Nft.address(vm(d).ip().orElseThrow())));
             }
         } else {
@@ -240,13 +240,13 @@ final class FirewallCompiler {
         Principal d = f.destination();
         List<JsonNode> m = new ArrayList<>();
         int section;
-        if (d instanceof Principal.Host) {
+        if (d instanceof Principal.ThisHost) {
             section = HOST_ACCEPT;
             m.add(eq(fibDaddrType(), text("local")));
-        } else if (d instanceof Principal.Group || d instanceof Principal.Vm) {
+        } else if (d instanceof Principal.BridgedGroup || d instanceof Principal.SingleVm) {
             section = QFENCE_ACCEPT;
             m.add(eq(meta("oifname"), text(bridge(destinationGroup(d)))));
-            if (d instanceof Principal.Vm) {
+            if (d instanceof Principal.SingleVm) {
                 m.add(eq(payload("ip", "daddr"), Nft.address(vm(d).ip().orElseThrow())));
             }
         } else {
@@ -512,7 +512,7 @@ final class FirewallCompiler {
     }
 
     private VmEndpoint vm(Principal p) {
-        Principal.Vm v = (Principal.Vm) p;
+        Principal.SingleVm v = (Principal.SingleVm) p;
         VmEndpoint e = vms.get(v.name());
         if (e == null) {
             throw new IllegalStateException("no endpoint for " + v);
@@ -521,10 +521,10 @@ final class FirewallCompiler {
     }
 
     private String destinationGroup(Principal d) {
-        if (d instanceof Principal.Group g) {
+        if (d instanceof Principal.BridgedGroup g) {
             return g.name();
         }
-        if (d instanceof Principal.Vm v) {
+        if (d instanceof Principal.SingleVm v) {
             return v.group();
         }
         throw new IllegalStateException("destination " + d + " is not behind a qfence bridge");

@@ -52,8 +52,8 @@ public record IsolationPolicy(List<Flow> flows, List<VmEndpoint> vms, List<Netwo
             return network == NetworkMode.BRIDGED;
         }
 
-        public Principal.Vm principal() {
-            return new Principal.Vm(name, group);
+        public Principal.SingleVm principal() {
+            return new Principal.SingleVm(name, group);
         }
     }
 
@@ -84,7 +84,7 @@ public record IsolationPolicy(List<Flow> flows, List<VmEndpoint> vms, List<Netwo
         return networks.stream().filter(n -> n.group().equals(group)).findFirst();
     }
 
-    /** The bridged VMs of a group, i.e. the members of {@link Principal.Group}. */
+    /** The bridged VMs of a group, i.e. the members of {@link Principal.BridgedGroup}. */
     public List<VmEndpoint> bridgedMembers(String group) {
         return vms.stream().filter(v -> v.group().equals(group) && v.bridged()).toList();
     }

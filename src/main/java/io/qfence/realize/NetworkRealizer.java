@@ -90,14 +90,14 @@ final class NetworkRealizer {
     static boolean isForwarded(java.util.Map<String, Boolean> bridgedByName, Flow f) {
         Principal s = f.source();
         Principal d = f.destination();
-        if (s instanceof Principal.Host || d instanceof Principal.Host) {
+        if (s instanceof Principal.ThisHost || d instanceof Principal.ThisHost) {
             return false;
         }
-        if (s instanceof Principal.Vm v && !bridgedByName.get(v.name())) {
+        if (s instanceof Principal.SingleVm v && !bridgedByName.get(v.name())) {
             return false;
         }
-        String from = s instanceof Principal.Group g ? g.name() : s instanceof Principal.Vm v ? v.group() : null;
-        String to = d instanceof Principal.Group g ? g.name() : d instanceof Principal.Vm v ? v.group() : null;
+        String from = s instanceof Principal.BridgedGroup g ? g.name() : s instanceof Principal.SingleVm v ? v.group() : null;
+        String to = d instanceof Principal.BridgedGroup g ? g.name() : d instanceof Principal.SingleVm v ? v.group() : null;
         return from == null || !from.equals(to);
     }
 

@@ -180,24 +180,24 @@ final class PolicyBuilder {
 
     /** Why a source/destination pair cannot be a flow, if it cannot. */
     private Optional<String> problem(Principal s, Principal d) {
-        boolean sourceGuest = s instanceof Principal.Vm || s instanceof Principal.Group;
-        boolean destinationGuest = d instanceof Principal.Vm || d instanceof Principal.Group;
-        if (s.equals(d) && s instanceof Principal.Vm) {
+        boolean sourceGuest = s instanceof Principal.SingleVm || s instanceof Principal.BridgedGroup;
+        boolean destinationGuest = d instanceof Principal.SingleVm || d instanceof Principal.BridgedGroup;
+        if (s.equals(d) && s instanceof Principal.SingleVm) {
             return Optional.of("a VM always reaches itself");
         }
         if (!sourceGuest && !destinationGuest) {
             return Optional.of("qfence filters only traffic from and to its guests, so an exception from " + s + " to " + d + " has no effect");
         }
-        if (s instanceof Principal.Prefix p && p.cidr() instanceof Ipv6Cidr && d instanceof Principal.Vm) {
+        if (s instanceof Principal.Prefix p && p.cidr() instanceof Ipv6Cidr && d instanceof Principal.SingleVm) {
             return Optional.of("VMs are addressed by IPv4 only; allow IPv6 sources toward the VM's group instead");
         }
-        if (d instanceof Principal.Prefix p && p.cidr() instanceof Ipv6Cidr && s instanceof Principal.Vm v
+        if (d instanceof Principal.Prefix p && p.cidr() instanceof Ipv6Cidr && s instanceof Principal.SingleVm v
                 && endpoints.get(v.name()).bridged()) {
             return Optional.of("bridged VMs are matched by their IPv4 address only; allow IPv6 destinations from the VM's group instead");
         }
         Principal ipv6Side = s instanceof Principal.Prefix p && p.cidr() instanceof Ipv6Cidr ? d
                 : d instanceof Principal.Prefix p && p.cidr() instanceof Ipv6Cidr ? s : null;
-        if (ipv6Side instanceof Principal.Group g && groups.stream().anyMatch(x -> x.name().equals(g.name()) && x.subnet6().isEmpty())) {
+        if (ipv6Side instanceof Principal.BridgedGroup g && groups.stream().anyMatch(x -> x.name().equals(g.name()) && x.subnet6().isEmpty())) {
             return Optional.of("group " + g.name() + " has no subnet6, so no IPv6 traffic reaches or leaves it");
         }
         return Optional.empty();
@@ -292,10 +292,10 @@ final class PolicyBuilder {
 
     /** The group whose bridge a principal sits behind, or null (host, internet, prefixes, user-mode VMs). */
     private String bridgedGroup(Principal p) {
-        if (p instanceof Principal.Group g) {
+        if (p instanceof Principal.BridgedGroup g) {
             return g.name();
         }
-        if (p instanceof Principal.Vm v && endpoints.get(v.name()).bridged()) {
+        if (p instanceof Principal.SingleVm v && endpoints.get(v.name()).bridged()) {
             return v.group();
         }
         return null;

@@ -17,8 +17,8 @@ import java.util.Objects;
 public sealed interface Principal extends Comparable<Principal> {
 
     /** A single VM of this host. */
-    record Vm(String name, String group) implements Principal {
-        public Vm {
+    record SingleVm(String name, String group) implements Principal {
+        public SingleVm {
             Objects.requireNonNull(name, "name");
             Objects.requireNonNull(group, "group");
         }
@@ -31,10 +31,10 @@ public sealed interface Principal extends Comparable<Principal> {
 
     /**
      * Every bridged VM of a group, i.e. everything behind the group's bridge. A group's user-mode VMs have no place
-     * on the bridge; flows from them are separate {@link Vm} flows.
+     * on the bridge; flows from them are separate {@link SingleVm} flows.
      */
-    record Group(String name) implements Principal {
-        public Group {
+    record BridgedGroup(String name) implements Principal {
+        public BridgedGroup {
             Objects.requireNonNull(name, "name");
         }
 
@@ -45,7 +45,7 @@ public sealed interface Principal extends Comparable<Principal> {
     }
 
     /** The host itself: all of its addresses, and for user-mode VMs its loopback too. */
-    record Host() implements Principal {
+    record ThisHost() implements Principal {
         @Override
         public String toString() {
             return "host";
@@ -88,15 +88,15 @@ public sealed interface Principal extends Comparable<Principal> {
         }
     }
 
-    Host HOST = new Host();
+    ThisHost HOST = new ThisHost();
     Internet INTERNET = new Internet();
 
-    static Vm vm(String name, String group) {
-        return new Vm(name, group);
+    static SingleVm vm(String name, String group) {
+        return new SingleVm(name, group);
     }
 
-    static Group group(String name) {
-        return new Group(name);
+    static BridgedGroup group(String name) {
+        return new BridgedGroup(name);
     }
 
     /** A single address as a prefix, e.g. for probing: {@code Principal.address("203.0.113.7")}. */
@@ -111,11 +111,11 @@ public sealed interface Principal extends Comparable<Principal> {
     Comparator<Principal> ORDER = Comparator.comparingInt(Principal::kindOrder).thenComparing(Principal::compareWithinKind);
 
     private int kindOrder() {
-        if (this instanceof Vm) {
+        if (this instanceof SingleVm) {
             return 0;
-        } else if (this instanceof Group) {
+        } else if (this instanceof BridgedGroup) {
             return 1;
-        } else if (this instanceof Host) {
+        } else if (this instanceof ThisHost) {
             return 2;
         } else if (this instanceof Internet) {
             return 3;
@@ -127,11 +127,11 @@ public sealed interface Principal extends Comparable<Principal> {
 
     /** Names alphabetically; networks numerically (IPv4 first, then by address, then by prefix length). */
     private static int compareWithinKind(Principal a, Principal b) {
-        if (a instanceof Vm x && b instanceof Vm y) {
+        if (a instanceof SingleVm x && b instanceof SingleVm y) {
             int c = x.name().compareTo(y.name());
             return c != 0 ? c : x.group().compareTo(y.group());
         }
-        if (a instanceof Group x && b instanceof Group y) {
+        if (a instanceof BridgedGroup x && b instanceof BridgedGroup y) {
             return x.name().compareTo(y.name());
         }
         if (a instanceof Prefix x && b instanceof Prefix y) {

@@ -34,7 +34,7 @@ public record Reach(Principal source, Principal destination, FlowProtocol protoc
         Objects.requireNonNull(protocol, "protocol");
         Objects.requireNonNull(ports, "ports");
         Objects.requireNonNull(viaHostPort, "viaHostPort");
-        if (source instanceof Principal.Group || destination instanceof Principal.Group) {
+        if (source instanceof Principal.BridgedGroup || destination instanceof Principal.BridgedGroup) {
             throw new IllegalArgumentException("reachability entries name single principals, not groups");
         }
     }

@@ -45,7 +45,7 @@ public final class Reachability {
     private record Key(Principal source, Principal destination, OptionalInt via) {}
 
     private static List<Principal> expand(Map<String, List<Principal>> members, Principal p) {
-        if (p instanceof Principal.Group g) {
+        if (p instanceof Principal.BridgedGroup g) {
             return members.getOrDefault(g.name(), List.of());
         }
         return List.of(p);

@@ -31,11 +31,11 @@ public final class MatrixRenderer {
     private MatrixRenderer() {}
 
     /** The cells of one (source, target) pair, by protocol. */
-    private record Pair(String source, String target, Map<FlowProtocol, List<VerifyReport.Result>> byProtocol) {}
+    private record Pair(String source, String target, Map<FlowProtocol, List<VerifyReport.CellResult>> byProtocol) {}
 
     private static List<Pair> pairs(VerifyReport report) {
         Map<String, Pair> pairs = new LinkedHashMap<>();
-        for (VerifyReport.Result r : report.results()) {
+        for (VerifyReport.CellResult r : report.results()) {
             ProbeCell c = r.cell();
             Pair p = pairs.computeIfAbsent(c.source() + "\u0000" + c.target(), k -> new Pair(c.source(), c.target(), new LinkedHashMap<>()));
             p.byProtocol().computeIfAbsent(c.protocol(), x -> new ArrayList<>()).add(r);
@@ -43,7 +43,7 @@ public final class MatrixRenderer {
         return List.copyOf(pairs.values());
     }
 
-    private static String mark(VerifyReport.Result r, boolean colour) {
+    private static String mark(VerifyReport.CellResult r, boolean colour) {
         String text = (r.cell().port() == 0 ? "" : Integer.toString(r.cell().port())) + (r.observed() ? "+" : "-") + (r.matches() ? "" : "!");
         if (!colour) {
             return text;
@@ -51,7 +51,7 @@ public final class MatrixRenderer {
         return (r.matches() ? (r.observed() ? GREEN : RED) : MISMATCH) + text + RESET;
     }
 
-    private static String cellText(List<VerifyReport.Result> results, boolean colour) {
+    private static String cellText(List<VerifyReport.CellResult> results, boolean colour) {
         if (results == null) {
             return "";
         }
@@ -83,10 +83,10 @@ public final class MatrixRenderer {
             trimLineEnd(out);
             out.append('\n');
         }
-        List<VerifyReport.Result> mismatches = report.mismatches();
+        List<VerifyReport.CellResult> mismatches = report.mismatches();
         if (!mismatches.isEmpty()) {
             out.append('\n').append(colour ? RED + BOLD : "").append("Mismatches (").append(mismatches.size()).append("):").append(colour ? RESET : "").append('\n');
-            for (VerifyReport.Result r : mismatches) {
+            for (VerifyReport.CellResult r : mismatches) {
                 out.append("  ! ").append(describe(r)).append('\n');
             }
         }
@@ -94,7 +94,7 @@ public final class MatrixRenderer {
         return out.toString();
     }
 
-    static String describe(VerifyReport.Result r) {
+    static String describe(VerifyReport.CellResult r) {
         ProbeCell c = r.cell();
         return c.source() + " -> " + c.target() + " " + c.service() + " (" + c.address() + "): expected "
                 + (c.expected() ? "reached (" + c.basis() + ")" : "not reached (" + c.basis() + ")") + ", observed "
@@ -104,7 +104,7 @@ public final class MatrixRenderer {
     public static String summary(VerifyReport report, boolean colour) {
         int cells = report.results().size();
         int mismatches = report.mismatches().size();
-        long reached = report.results().stream().filter(VerifyReport.Result::observed).count();
+        long reached = report.results().stream().filter(VerifyReport.CellResult::observed).count();
         String verdict = report.passed() ? "PASSED" : "FAILED";
         String head = colour ? (report.passed() ? GREEN : RED) + BOLD + verdict + RESET : verdict;
         return head + ": " + cells + " cells, " + reached + " reached and " + (cells - reached) + " not, " + mismatches + " mismatch"
@@ -139,7 +139,7 @@ public final class MatrixRenderer {
         report.guestBoot().entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> boot.put(e.getKey(), e.getValue().toMillis()));
         root.put("passes", report.passes());
         ArrayNode results = root.putArray("results");
-        for (VerifyReport.Result r : report.results()) {
+        for (VerifyReport.CellResult r : report.results()) {
             ProbeCell c = r.cell();
             ObjectNode o = results.addObject();
             o.put("id", c.id());
@@ -172,10 +172,10 @@ public final class MatrixRenderer {
         StringBuilder out = new StringBuilder();
         out.append("### qfence verify: ").append(report.passed() ? "passed" : "**FAILED**").append("\n\n");
         out.append(summary(report, false).replace("PASSED: ", "").replace("FAILED: ", "")).append("\n\n");
-        List<VerifyReport.Result> mismatches = report.mismatches();
+        List<VerifyReport.CellResult> mismatches = report.mismatches();
         if (!mismatches.isEmpty()) {
             out.append("**Mismatches (").append(mismatches.size()).append(")**\n\n");
-            for (VerifyReport.Result r : mismatches) {
+            for (VerifyReport.CellResult r : mismatches) {
                 out.append("- ").append(escape(describe(r))).append('\n');
             }
             out.append('\n');
@@ -197,7 +197,7 @@ public final class MatrixRenderer {
         return out.toString();
     }
 
-    private static String bold(List<VerifyReport.Result> results) {
+    private static String bold(List<VerifyReport.CellResult> results) {
         if (results == null) {
             return "";
         }

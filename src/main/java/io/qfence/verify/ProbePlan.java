@@ -50,19 +50,19 @@ public final class ProbePlan {
     private final IsolationPolicy policy;
     private final ProbeWorld world;
     private final List<ProbeCell> cells;
-    private final Ports vmPorts;
-    private final Ports hostPorts;
-    private final Ports outsidePorts;
+    private final ProbePorts vmPorts;
+    private final ProbePorts hostPorts;
+    private final ProbePorts outsidePorts;
 
     /** TCP and UDP ports to listen on or probe. */
-    public record Ports(SortedSet<Integer> tcp, SortedSet<Integer> udp) {
-        public Ports {
+    public record ProbePorts(SortedSet<Integer> tcp, SortedSet<Integer> udp) {
+        public ProbePorts {
             tcp = Collections.unmodifiableSortedSet(new TreeSet<>(tcp));
             udp = Collections.unmodifiableSortedSet(new TreeSet<>(udp));
         }
     }
 
-    private ProbePlan(IsolationPolicy policy, ProbeWorld world, Ports vmPorts, Ports hostPorts, Ports outsidePorts, List<ProbeCell> cells) {
+    private ProbePlan(IsolationPolicy policy, ProbeWorld world, ProbePorts vmPorts, ProbePorts hostPorts, ProbePorts outsidePorts, List<ProbeCell> cells) {
         this.policy = policy;
         this.world = world;
         this.vmPorts = vmPorts;
@@ -72,9 +72,9 @@ public final class ProbePlan {
     }
 
     public static ProbePlan of(IsolationPolicy policy, ReachabilityRelation relation, ProbeWorld world) {
-        Ports vmPorts = named(relation, d -> d instanceof Principal.Vm);
-        Ports hostPorts = union(named(relation, d -> d instanceof Principal.Host), vmPorts);
-        Ports outsidePorts = named(relation, d -> d instanceof Principal.Internet || d instanceof Principal.Prefix);
+        ProbePorts vmPorts = named(relation, d -> d instanceof Principal.SingleVm);
+        ProbePorts hostPorts = union(named(relation, d -> d instanceof Principal.ThisHost), vmPorts);
+        ProbePorts outsidePorts = named(relation, d -> d instanceof Principal.Internet || d instanceof Principal.Prefix);
         Builder b = new Builder(policy, relation, world);
 
         for (VmEndpoint source : policy.vms()) {
@@ -105,7 +105,7 @@ public final class ProbePlan {
 
         // Outside clients: each exposure from inside and from outside its allowed blocks.
         for (Reach r : relation.entries()) {
-            if (r.viaHostPort().isEmpty() || !(r.destination() instanceof Principal.Vm bastion)) {
+            if (r.viaHostPort().isEmpty() || !(r.destination() instanceof Principal.SingleVm bastion)) {
                 continue;
             }
             int hostPort = r.viaHostPort().getAsInt();
@@ -122,7 +122,7 @@ public final class ProbePlan {
         }
         // Outside sources the policy lets in directly (prefixes, the internet), to the VMs they may reach.
         for (Reach r : relation.entries()) {
-            if (r.viaHostPort().isPresent() || !(r.destination() instanceof Principal.Vm vm)) {
+            if (r.viaHostPort().isPresent() || !(r.destination() instanceof Principal.SingleVm vm)) {
                 continue;
             }
             Optional<Ipv4Address> client = r.source() instanceof Principal.Internet ? Optional.of(world.stranger())
@@ -149,22 +149,22 @@ public final class ProbePlan {
     }
 
     /** The ports every probe guest listens on. */
-    public Ports vmPorts() {
+    public ProbePorts vmPorts() {
         return vmPorts;
     }
 
     /** The ports the host listens on (on all of its addresses, loopback included). */
-    public Ports hostPorts() {
+    public ProbePorts hostPorts() {
         return hostPorts;
     }
 
     /** The ports each outside stand-in listens on. */
-    public Ports outsidePorts() {
+    public ProbePorts outsidePorts() {
         return outsidePorts;
     }
 
     /** The ports named by entries toward destinations of one kind, plus the unnamed port; both ends of each range. */
-    private static Ports named(ReachabilityRelation relation, java.util.function.Predicate<Principal> destination) {
+    private static ProbePorts named(ReachabilityRelation relation, java.util.function.Predicate<Principal> destination) {
         SortedSet<Integer> tcp = new TreeSet<>(List.of(UNNAMED_PORT));
         SortedSet<Integer> udp = new TreeSet<>(List.of(UNNAMED_PORT));
         for (Reach r : relation.entries()) {
@@ -177,15 +177,15 @@ public final class ProbePlan {
                 into.add(range.last());
             }
         }
-        return new Ports(tcp, udp);
+        return new ProbePorts(tcp, udp);
     }
 
-    private static Ports union(Ports a, Ports b) {
+    private static ProbePorts union(ProbePorts a, ProbePorts b) {
         SortedSet<Integer> tcp = new TreeSet<>(a.tcp());
         tcp.addAll(b.tcp());
         SortedSet<Integer> udp = new TreeSet<>(a.udp());
         udp.addAll(b.udp());
-        return new Ports(tcp, udp);
+        return new ProbePorts(tcp, udp);
     }
 
     /** Accumulates cells with sequential ids. */
@@ -202,7 +202,7 @@ public final class ProbePlan {
             this.world = world;
         }
 
-        void all(VmEndpoint source, String target, Optional<String> owner, Ipv4Address address, Principal to, Ports ports, boolean icmp,
+        void all(VmEndpoint source, String target, Optional<String> owner, Ipv4Address address, Principal to, ProbePorts ports, boolean icmp,
                  String tcpBanner, String udpBanner) {
             for (int port : ports.tcp()) {
                 add(source.name(), Optional.of(source.name()), source.principal(), target, owner, address, to, FlowProtocol.TCP, port, port, tcpBanner);
@@ -215,12 +215,12 @@ public final class ProbePlan {
             }
         }
 
-        void outside(Ipv4Address client, String target, Principal.Vm bastion, Ipv4Address hostAddress, int hostPort, Principal from, int port) {
+        void outside(Ipv4Address client, String target, Principal.SingleVm bastion, Ipv4Address hostAddress, int hostPort, Principal from, int port) {
             add("outside " + client, Optional.empty(), from, target, Optional.of(bastion.name()), hostAddress, bastion, FlowProtocol.TCP,
                     hostPort, port, "QF-TCP-OK " + bastion.name());
         }
 
-        void inbound(Ipv4Address client, VmEndpoint target, Principal from, Ports ports) {
+        void inbound(Ipv4Address client, VmEndpoint target, Principal from, ProbePorts ports) {
             for (int port : ports.tcp()) {
                 add("outside " + client, Optional.empty(), from, target.name(), Optional.of(target.name()), target.ip().orElseThrow(),
                         target.principal(), FlowProtocol.TCP, port, port, "QF-TCP-OK " + target.name());
@@ -260,7 +260,7 @@ public final class ProbePlan {
             if (flowSide.equals(concrete)) {
                 return true;
             }
-            if (flowSide instanceof Principal.Group g && concrete instanceof Principal.Vm v) {
+            if (flowSide instanceof Principal.BridgedGroup g && concrete instanceof Principal.SingleVm v) {
                 return policy.bridgedMembers(g.name()).stream().anyMatch(m -> m.name().equals(v.name()));
             }
             if (concrete instanceof Principal.Prefix p && p.cidr() instanceof Ipv4Cidr c) {

@@ -29,7 +29,7 @@ public final class ProbeStandIns {
 
     private ProbeStandIns() {}
 
-    public static DesiredState transform(DesiredState state, String hostName, IsolationPolicy policy, ProbePlan.Ports ports) {
+    public static DesiredState transform(DesiredState state, String hostName, IsolationPolicy policy, ProbePlan.ProbePorts ports) {
         Host host = state.host(hostName).orElseThrow(() -> new IllegalArgumentException("no host " + hostName));
         List<Group> groups = state.groups().stream()
                 .map(g -> host.groups().contains(g.name()) ? probeGroup(g, policy, ports) : g)
@@ -37,13 +37,13 @@ public final class ProbeStandIns {
         return new DesiredState(state.revision(), state.hosts(), groups);
     }
 
-    private static Group probeGroup(Group g, IsolationPolicy policy, ProbePlan.Ports ports) {
+    private static Group probeGroup(Group g, IsolationPolicy policy, ProbePlan.ProbePorts ports) {
         List<Vm> vms = g.vms().stream().map(vm -> probeVm(g, vm, policy, ports)).toList();
         return new Group(g.name(), g.vlan(), g.subnet(), g.subnet6(), g.egress(), g.intraGroup(), g.limits(), g.bastion(), g.allow(), vms,
                 g.origin());
     }
 
-    private static Vm probeVm(Group g, Vm vm, IsolationPolicy policy, ProbePlan.Ports ports) {
+    private static Vm probeVm(Group g, Vm vm, IsolationPolicy policy, ProbePlan.ProbePorts ports) {
         BootSource boot = new BootSource.Kernel(KERNEL, Optional.of(INITRD), cmdline(g, vm, policy, ports));
         ByteSize memory = vm.memory().bytes() < MINIMUM_MEMORY.bytes() ? MINIMUM_MEMORY : vm.memory();
         return new Vm(vm.name(), vm.cpus(), memory, boot, vm.mac(), vm.ip(), vm.network(), VmState.RUNNING, vm.limits(), vm.stopTimeout(),
@@ -51,7 +51,7 @@ public final class ProbeStandIns {
     }
 
     /** {@code console=ttyS0 quiet panic=-1 qf.name=web-01 qf.ip=10.10.0.11/24 qf.gw=10.10.0.1 qf.tcp=9,22 qf.udp=9}. */
-    static String cmdline(Group g, Vm vm, IsolationPolicy policy, ProbePlan.Ports ports) {
+    static String cmdline(Group g, Vm vm, IsolationPolicy policy, ProbePlan.ProbePorts ports) {
         StringBuilder s = new StringBuilder("console=ttyS0 quiet panic=-1 qf.name=").append(vm.name());
         if (vm.network() == NetworkMode.USER) {
             s.append(" qf.ip=").append(ProbePlan.SLIRP_GUEST).append('/').append(ProbePlan.SLIRP_PREFIX)

@@ -57,7 +57,7 @@ public final class Verifier {
         long t = System.nanoTime();
         Sandbox sandbox = sandboxes.create(SANDBOX_PREFIX, options.probeImages(), progress);
         Map<String, Duration> boot = new ConcurrentHashMap<>();
-        List<VerifyReport.Result> results = new ArrayList<>();
+        List<VerifyReport.CellResult> results = new ArrayList<>();
         ProbeWorld world;
         int passes;
         Map<String, Integer> attempts = new HashMap<>();
@@ -122,9 +122,9 @@ public final class Verifier {
                 }
             }
             for (ProbeCell c : plan.cells()) {
-                VerifyReport.Result r = judge(c, observed.get(c.id()));
+                VerifyReport.CellResult r = judge(c, observed.get(c.id()));
                 Integer attempt = attempts.get(c.id());
-                results.add(attempt == null ? r : new VerifyReport.Result(c, r.observed(), r.wrongTarget(), r.evidence() + " (pass " + attempt + ")"));
+                results.add(attempt == null ? r : new VerifyReport.CellResult(c, r.observed(), r.wrongTarget(), r.evidence() + " (pass " + attempt + ")"));
             }
             phases.put("probes", since(t));
         } finally {
@@ -265,17 +265,17 @@ public final class Verifier {
     }
 
     /** Allowed only when the intended endpoint answered; an answer from anyone else is always a mismatch. */
-    static VerifyReport.Result judge(ProbeCell c, ProbeResult r) {
+    static VerifyReport.CellResult judge(ProbeCell c, ProbeResult r) {
         if (r == null) {
-            return new VerifyReport.Result(c, false, false, "not probed");
+            return new VerifyReport.CellResult(c, false, false, "not probed");
         }
         if (!r.answered()) {
-            return new VerifyReport.Result(c, false, false, r.answer().isEmpty() ? "no answer" : r.answer());
+            return new VerifyReport.CellResult(c, false, false, r.answer().isEmpty() ? "no answer" : r.answer());
         }
         if (c.protocol() == FlowProtocol.ICMP || r.answer().startsWith(c.banner())) {
-            return new VerifyReport.Result(c, true, false, r.answer());
+            return new VerifyReport.CellResult(c, true, false, r.answer());
         }
-        return new VerifyReport.Result(c, true, true, "answered by someone else: " + r.answer());
+        return new VerifyReport.CellResult(c, true, true, "answered by someone else: " + r.answer());
     }
 
     private static void await(Future<?> f, String what) {

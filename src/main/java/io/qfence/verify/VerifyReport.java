@@ -13,7 +13,7 @@ import java.util.Objects;
  * @param passes    how many passes over the cells probing took (silent cells get more than one)
  * @param teardown  what teardown removed, and anything it could not
  */
-public record VerifyReport(String host, String revision, String sandbox, ProbeWorld world, List<Result> results,
+public record VerifyReport(String host, String revision, String sandbox, ProbeWorld world, List<CellResult> results,
         Map<String, Duration> guestBoot, Map<String, Duration> phases, int passes, List<String> teardown) {
 
     public VerifyReport {
@@ -34,8 +34,8 @@ public record VerifyReport(String host, String revision, String sandbox, ProbeWo
      * @param wrongTarget something answered, but not the intended endpoint (a misdirected DNAT, say): always a mismatch
      * @param evidence    what came back, or why nothing did
      */
-    public record Result(ProbeCell cell, boolean observed, boolean wrongTarget, String evidence) {
-        public Result {
+    public record CellResult(ProbeCell cell, boolean observed, boolean wrongTarget, String evidence) {
+        public CellResult {
             Objects.requireNonNull(cell, "cell");
             Objects.requireNonNull(evidence, "evidence");
         }
@@ -45,7 +45,7 @@ public record VerifyReport(String host, String revision, String sandbox, ProbeWo
         }
     }
 
-    public List<Result> mismatches() {
+    public List<CellResult> mismatches() {
         return results.stream().filter(r -> !r.matches()).toList();
     }
 

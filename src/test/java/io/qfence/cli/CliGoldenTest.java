@@ -2,8 +2,13 @@ package io.qfence.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.qfence.model.ByteSize;
+import io.qfence.model.MilliCpus;
+import io.qfence.model.host.CgroupLimits;
 import io.qfence.testing.Golden;
 import java.nio.file.Path;
+import java.util.Optional;
+import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
 
 /** The exact text people and scripts see: usage, and validate's text and JSON reports. */
@@ -48,6 +53,15 @@ class CliGoldenTest {
         assertThat(run.exitCode()).isZero();
         assertThat(run.out()).contains("\"valid\" : true", "\"revision\" : \"dir:desired-state\"", "\"vms\" : 9",
                 "\"errors\" : 0", "\"warnings\" : 1");
+    }
+
+    @Test
+    void theDemoShowsTheLimitsTheCgroupAdapterReadBackAndMaxWhereThereIsNone() {
+        CgroupLimits guest = new CgroupLimits(Optional.of(ByteSize.ofMebibytes(320)), Optional.of(new MilliCpus(500)), OptionalLong.of(128));
+
+        assertThat(DemoCommand.limitCells(Optional.of(guest))).containsExactly("320Mi", "0.5", "128");
+        assertThat(DemoCommand.limitCells(Optional.of(CgroupLimits.none()))).containsExactly("max", "max", "max");
+        assertThat(DemoCommand.limitCells(Optional.empty())).as("no such cgroup").containsExactly("-", "-", "-");
     }
 
     @Test

@@ -277,7 +277,7 @@ class LiveReconcileTest {
                 Main.daemonCollaborators());
         picocli.CommandLine.ParseResult parsed = Cli.commandLine(context).parseArgs(args.toArray(String[]::new));
         ReconcileCommand command = (ReconcileCommand) parsed.subcommand().commandSpec().userObject();
-        ReconcileDaemon.Options options = command.options();
+        ReconcileDaemon.DaemonOptions options = command.options();
         ReconcileCycle engine = context.cycles().create(command.where(options));
         ReconcileCycle observed = new ReconcileCycle() {
             @Override

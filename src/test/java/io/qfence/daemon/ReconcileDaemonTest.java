@@ -86,20 +86,20 @@ class ReconcileDaemonTest {
         }
     }
 
-    ReconcileDaemon.Options options(Duration interval, Duration driftInterval) {
+    ReconcileDaemon.DaemonOptions options(Duration interval, Duration driftInterval) {
         ReconcileSettings settings = new ReconcileSettings("hv1", stateDir, interval, driftInterval, 0.1,
                 Duration.ofSeconds(1), Duration.ofSeconds(5), AutoApply.ALL, false);
-        return new ReconcileDaemon.Options(settings, new RemoteSpec.LocalRepository(repo.git.dir()), "main",
+        return new ReconcileDaemon.DaemonOptions(settings, new RemoteSpec.LocalRepository(repo.git.dir()), "main",
                 DesiredRepo.DIR, Duration.ofSeconds(20), Optional.empty(), false,
                 Optional.of(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)),
                 Optional.of(tmp.resolve("secret")));
     }
 
-    ReconcileDaemon start(ReconcileDaemon.Options options) throws Exception {
+    ReconcileDaemon start(ReconcileDaemon.DaemonOptions options) throws Exception {
         return start(options, Main.daemonCollaborators());
     }
 
-    ReconcileDaemon start(ReconcileDaemon.Options options, DaemonCollaborators parts) throws Exception {
+    ReconcileDaemon start(ReconcileDaemon.DaemonOptions options, DaemonCollaborators parts) throws Exception {
         // bound in the namespace: the server socket is created on the namespace's thread
         return netns.call(() -> ReconcileDaemon.start(options, host, Clock.systemUTC(), new SecureRandom(), parts));
     }
@@ -114,7 +114,7 @@ class ReconcileDaemonTest {
         DaemonCollaborators real = Main.daemonCollaborators();
         LongSupplier stopped = () -> 0L;
         DaemonCollaborators parts = new DaemonCollaborators(real.git(), real.journals(), real.scheduler(), real.http(),
-                () -> new RateLimiter(new RateLimiter.Limits(1, Duration.ofMinutes(1), 100, Duration.ofMillis(1), 64), stopped),
+                () -> new RateLimiter(new RateLimiter.Buckets(1, Duration.ofMinutes(1), 100, Duration.ofMillis(1), 64), stopped),
                 stopped);
         daemon = start(options(Duration.ofHours(1), Duration.ofHours(1)), parts);
         host.awaitRequest(WAIT);
@@ -228,8 +228,8 @@ class ReconcileDaemonTest {
 
     @Test
     void anUnreachableRemoteBacksOffAndAppliesNothing() throws Exception {
-        ReconcileDaemon.Options base = options(Duration.ofMillis(200), Duration.ofMillis(200));
-        ReconcileDaemon.Options unreachable = new ReconcileDaemon.Options(base.settings(),
+        ReconcileDaemon.DaemonOptions base = options(Duration.ofMillis(200), Duration.ofMillis(200));
+        ReconcileDaemon.DaemonOptions unreachable = new ReconcileDaemon.DaemonOptions(base.settings(),
                 new RemoteSpec.LocalRepository(tmp.resolve("gone")), "main", DesiredRepo.DIR, Duration.ofSeconds(5),
                 Optional.empty(), false, base.listen(), base.webhookSecret());
         daemon = start(unreachable);

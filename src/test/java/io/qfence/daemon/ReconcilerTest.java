@@ -93,7 +93,7 @@ class ReconcilerTest {
     void theFirstCycleAppliesTheHeadAndRecordsItAtomically() throws Exception {
         Reconciler reconciler = reconciler(AutoApply.ALL);
 
-        Reconciler.Result result = reconciler.cycle(Trigger.STARTUP);
+        Reconciler.CycleResult result = reconciler.cycle(Trigger.STARTUP);
 
         assertThat(host.requests()).singleElement().satisfies(r -> {
             assertThat(r.mode()).isEqualTo(Mode.APPLY);
@@ -133,7 +133,7 @@ class ReconcilerTest {
 
         host.thenDrift("group.alpha/vm.alpha-app/tap");
         clock.set(START.plus(DRIFT_INTERVAL).plusSeconds(15));
-        Reconciler.Result check = reconciler.cycle(Trigger.SCHEDULE);
+        Reconciler.CycleResult check = reconciler.cycle(Trigger.SCHEDULE);
 
         assertThat(host.last().mode()).isEqualTo(Mode.APPLY);
         assertThat(host.last().state().revision()).isEqualTo(repo.head());
@@ -154,7 +154,7 @@ class ReconcilerTest {
         String narrowed = repo.setAlphaExceptions(DesiredRepo.exception("5433", ""), "move the database port");
 
         clock.advance(INTERVAL.plusSeconds(3));
-        Reconciler.Result result = reconciler.cycle(Trigger.SCHEDULE);
+        Reconciler.CycleResult result = reconciler.cycle(Trigger.SCHEDULE);
 
         assertThat(host.last().state().revision()).isEqualTo(narrowed);
         assertThat(result.records()).singleElement().satisfies(r -> {
@@ -172,9 +172,9 @@ class ReconcilerTest {
         String broken = repo.breakAlpha("oops");
 
         clock.advance(INTERVAL.plusSeconds(3));
-        Reconciler.Result first = reconciler.cycle(Trigger.SCHEDULE);
+        Reconciler.CycleResult first = reconciler.cycle(Trigger.SCHEDULE);
         clock.advance(INTERVAL.plusSeconds(3));
-        Reconciler.Result second = reconciler.cycle(Trigger.SCHEDULE);
+        Reconciler.CycleResult second = reconciler.cycle(Trigger.SCHEDULE);
 
         assertThat(first.records()).singleElement().satisfies(r -> {
             assertThat(r.outcome()).isEqualTo(Outcome.FAILED);
@@ -206,7 +206,7 @@ class ReconcilerTest {
         host.thenDrift("group.alpha/vm.alpha-app/tap");
 
         clock.set(START.plus(DRIFT_INTERVAL).plusSeconds(15));
-        Reconciler.Result suspended = reconciler.cycle(Trigger.SCHEDULE);
+        Reconciler.CycleResult suspended = reconciler.cycle(Trigger.SCHEDULE);
 
         assertThat(host.last().mode()).isEqualTo(Mode.PLAN_ONLY);
         assertThat(host.last().state().revision()).as("observed against the applied revision")
@@ -224,7 +224,7 @@ class ReconcilerTest {
                 .isEqualTo(PendingState.SUSPENDED);
 
         assertThat(Suspension.remove(stateDir)).isTrue();
-        Reconciler.Result resumed = reconciler.cycle(Trigger.CONTROL);
+        Reconciler.CycleResult resumed = reconciler.cycle(Trigger.CONTROL);
 
         assertThat(host.last().mode()).isEqualTo(Mode.APPLY);
         assertThat(host.last().state().revision()).isEqualTo(next);
@@ -241,7 +241,7 @@ class ReconcilerTest {
 
         String narrowing = repo.setAlphaExceptions("", "drop the database exception");
         clock.advance(INTERVAL.plusSeconds(3));
-        Reconciler.Result narrowed = reconciler.cycle(Trigger.SCHEDULE);
+        Reconciler.CycleResult narrowed = reconciler.cycle(Trigger.SCHEDULE);
         assertThat(narrowed.records()).singleElement().satisfies(r -> {
             assertThat(r.outcome()).isEqualTo(Outcome.APPLIED);
             assertThat(r.notes()).anySatisfy(n -> assertThat(n).contains("access narrows only"));
@@ -250,7 +250,7 @@ class ReconcilerTest {
 
         String widening = repo.setAlphaExceptions(DesiredRepo.exception("5432", ""), "give the database back");
         clock.advance(INTERVAL.plusSeconds(3));
-        Reconciler.Result waiting = reconciler.cycle(Trigger.SCHEDULE);
+        Reconciler.CycleResult waiting = reconciler.cycle(Trigger.SCHEDULE);
 
         assertThat(waiting.records()).singleElement().satisfies(r -> {
             assertThat(r.outcome()).isEqualTo(Outcome.AWAITING_APPROVAL);
@@ -268,7 +268,7 @@ class ReconcilerTest {
                 .doesNotContain(Outcome.APPLIED);
 
         approve(widening, "alice");
-        Reconciler.Result approved = reconciler.cycle(Trigger.CONTROL);
+        Reconciler.CycleResult approved = reconciler.cycle(Trigger.CONTROL);
         assertThat(approved.records()).singleElement().satisfies(r -> {
             assertThat(r.outcome()).isEqualTo(Outcome.APPLIED);
             assertThat(r.notes()).anySatisfy(n -> assertThat(n).startsWith("approved by alice"));
@@ -312,7 +312,7 @@ class ReconcilerTest {
         clock.set(START.plus(Duration.ofMinutes(4)));
         assertThat(reconciler.cycle(Trigger.SCHEDULE).records()).isEmpty();
         clock.set(endOfDay.plusMillis(1));
-        Reconciler.Result expiry = reconciler.cycle(Trigger.SCHEDULE);
+        Reconciler.CycleResult expiry = reconciler.cycle(Trigger.SCHEDULE);
 
         assertThat(expiry.records()).singleElement().satisfies(r -> {
             assertThat(r.trigger()).isEqualTo("expiry");
@@ -341,7 +341,7 @@ class ReconcilerTest {
         Path gone = tmp.resolve("gone");
         Reconciler reconciler = reconciler(AutoApply.ALL, new RemoteSpec.LocalRepository(gone), false);
 
-        Reconciler.Result first = reconciler.cycle(Trigger.STARTUP);
+        Reconciler.CycleResult first = reconciler.cycle(Trigger.STARTUP);
         assertThat(first.records()).singleElement().satisfies(r -> {
             assertThat(r.outcome()).isEqualTo(Outcome.FAILED);
             assertThat(r.errors().get(0)).contains("fetch from " + gone).contains("next attempt in 15 s");
@@ -393,7 +393,7 @@ class ReconcilerTest {
         String rewritten = repo.setAlphaExceptions(DesiredRepo.exception("5434", ""), "rewritten second");
 
         clock.advance(INTERVAL.plusSeconds(3));
-        Reconciler.Result refused = reconciler.cycle(Trigger.SCHEDULE);
+        Reconciler.CycleResult refused = reconciler.cycle(Trigger.SCHEDULE);
 
         assertThat(refused.records()).singleElement().satisfies(r -> {
             assertThat(r.outcome()).isEqualTo(Outcome.REFUSED);
@@ -428,7 +428,7 @@ class ReconcilerTest {
         host.thenFail("cannot create qfb-alpha: EEXIST");
 
         clock.advance(INTERVAL.plusSeconds(3));
-        Reconciler.Result failed = reconciler.cycle(Trigger.SCHEDULE);
+        Reconciler.CycleResult failed = reconciler.cycle(Trigger.SCHEDULE);
         assertThat(failed.records()).singleElement().satisfies(r -> {
             assertThat(r.outcome()).isEqualTo(Outcome.FAILED);
             assertThat(r.actions()).singleElement().satisfies(a -> assertThat(a.result()).isEqualTo("failed"));
@@ -453,7 +453,7 @@ class ReconcilerTest {
     @Test
     void qfenceApplyHoldingTheStateLockMakesTheCycleWaitForTheNextPoll() throws Exception {
         Reconciler reconciler = reconciler(AutoApply.ALL);
-        Reconciler.Result skipped;
+        Reconciler.CycleResult skipped;
         try (StateLock apply = StateLock.acquire(stateDir, "qfence apply")) {
             skipped = reconciler.cycle(Trigger.STARTUP);
         }
@@ -474,7 +474,7 @@ class ReconcilerTest {
         host.then(request -> {
             throw new LockHeldException(stateDir.resolve("qfence.lock"), Optional.empty());
         });
-        Reconciler.Result result = reconciler(AutoApply.ALL).cycle(Trigger.STARTUP);
+        Reconciler.CycleResult result = reconciler(AutoApply.ALL).cycle(Trigger.STARTUP);
 
         assertThat(result.records()).singleElement().satisfies(r -> {
             assertThat(r.outcome()).isEqualTo(Outcome.SKIPPED);
@@ -494,7 +494,7 @@ class ReconcilerTest {
                 throw new AssertionError(e);
             }
         });
-        Reconciler.Result result = reconciler(AutoApply.ALL).cycle(Trigger.STARTUP);
+        Reconciler.CycleResult result = reconciler(AutoApply.ALL).cycle(Trigger.STARTUP);
 
         assertThat(result.records().get(0).errors().get(0)).contains("checked:").contains("(qfence reconcile)");
     }
@@ -510,7 +510,7 @@ class ReconcilerTest {
 
         Reconciler restarted = reconciler(AutoApply.ALL);
         assertThat(scrape()).contains("qfence_last_applied_timestamp_seconds " + (double) START.getEpochSecond());
-        Reconciler.Result result = restarted.cycle(Trigger.STARTUP);
+        Reconciler.CycleResult result = restarted.cycle(Trigger.STARTUP);
 
         assertThat(result.records()).singleElement().satisfies(r -> {
             assertThat(r.outcome()).isEqualTo(Outcome.NO_CHANGES);
@@ -524,7 +524,7 @@ class ReconcilerTest {
         host.then(request -> {
             throw new IllegalStateException("netlink socket closed");
         });
-        Reconciler.Result result = reconciler(AutoApply.ALL).cycle(Trigger.STARTUP);
+        Reconciler.CycleResult result = reconciler(AutoApply.ALL).cycle(Trigger.STARTUP);
 
         assertThat(result.records()).singleElement().satisfies(r -> {
             assertThat(r.outcome()).isEqualTo(Outcome.FAILED);

@@ -49,7 +49,7 @@ class EngineTest {
 
         Cycle cycle = new Engine(host.ports(), BundledState.CLOCK).plan(request(Scope.WITHOUT_GUESTS));
 
-        assertThat(cycle.outcome()).isEqualTo(Cycle.Outcome.PLANNED);
+        assertThat(cycle.outcome()).isEqualTo(Cycle.EngineOutcome.PLANNED);
         assertThat(cycle.host()).isEqualTo("hv1");
         assertThat(cycle.revision()).isEqualTo("dir:desired-state");
         PlanAssert.assertThat(cycle.plan()).isNotEmpty();
@@ -68,11 +68,11 @@ class EngineTest {
 
         Cycle first = engine.apply(request(Scope.WITHOUT_GUESTS), PlanApproval.AUTO, ApplyListener.SILENT, "test");
 
-        assertThat(first.outcome()).isEqualTo(Cycle.Outcome.APPLIED);
+        assertThat(first.outcome()).isEqualTo(Cycle.EngineOutcome.APPLIED);
         assertThat(first.timings().apply()).isPresent();
         assertThat(LastAppliedObjects.read(stateDir)).contains(first.desired());
         assertThat(engine.apply(request(Scope.WITHOUT_GUESTS), PlanApproval.AUTO, ApplyListener.SILENT, "test").outcome())
-                .isEqualTo(Cycle.Outcome.NO_CHANGES);
+                .isEqualTo(Cycle.EngineOutcome.NO_CHANGES);
 
         Cgroup web = (Cgroup) first.desired().stream().filter(o -> o.address().equals("group.web/cgroup")).findFirst().orElseThrow();
         java.util.TreeMap<String, String> files = new java.util.TreeMap<>(web.files());
@@ -91,7 +91,7 @@ class EngineTest {
         Cycle cycle = new Engine(host.ports(), BundledState.CLOCK).apply(request(Scope.WITHOUT_GUESTS), (plan, warnings) -> false,
                 ApplyListener.SILENT, "test");
 
-        assertThat(cycle.outcome()).isEqualTo(Cycle.Outcome.DECLINED);
+        assertThat(cycle.outcome()).isEqualTo(Cycle.EngineOutcome.DECLINED);
         assertThat(host.calls()).isEmpty();
         assertThat(stateDir.resolve(LastAppliedObjects.FILE_NAME)).doesNotExist();
     }
@@ -137,7 +137,7 @@ class EngineTest {
 
         host.remove("group.web/bridge");
         Cycle applied = engine.applySaved(request(Scope.WITHOUT_GUESTS), saved, PlanApproval.AUTO, ApplyListener.SILENT, "test");
-        assertThat(applied.outcome()).isEqualTo(Cycle.Outcome.APPLIED);
+        assertThat(applied.outcome()).isEqualTo(Cycle.EngineOutcome.APPLIED);
         assertThat(applied.warnings()).noneMatch(w -> w.contains("desired state changed"));
         assertThat(stateDir.resolve(LastAppliedObjects.FILE_NAME)).exists();
         assertThatThrownBy(() -> engine.applySaved(request(Scope.WITHOUT_GUESTS).withHost("hv9"), saved, PlanApproval.AUTO,
@@ -151,7 +151,7 @@ class EngineTest {
 
         Cycle cycle = new Engine(host.ports(), BundledState.CLOCK).apply(withoutCi, PlanApproval.AUTO, ApplyListener.SILENT, "test");
 
-        assertThat(cycle.outcome()).isEqualTo(Cycle.Outcome.NOT_APPLICABLE);
+        assertThat(cycle.outcome()).isEqualTo(Cycle.EngineOutcome.NOT_APPLICABLE);
         String because = ", which is running; the plan must stop it first (include guests in the scope, or stop the guest)";
         assertThat(cycle.plan().errors()).containsExactly(
                 "group.ci/vm.ci-builder/cgroup would remove the cgroup qfence.slice/ci/ci-builder of group.ci/vm.ci-builder" + because,

@@ -3,6 +3,7 @@ package io.qfence.host;
 import io.qfence.model.errors.HostPortException;
 import io.qfence.model.host.Capability;
 import io.qfence.model.host.Cgroup;
+import io.qfence.model.host.CgroupLimits;
 import io.qfence.model.host.CgroupVersion;
 import io.qfence.model.host.CounterSample;
 import io.qfence.model.host.Firewall;
@@ -306,6 +307,12 @@ public final class FakeHost {
         @Override
         public Optional<Cgroup> readAll(String address, String path) {
             return Optional.ofNullable(cgroups.get(path)).map(c -> new Cgroup(address, path, c.version(), c.files()));
+        }
+
+        @Override
+        public Optional<CgroupLimits> limits(String path) {
+            // The kernel's limit formats are platform.cgroup's to parse; no test reads limits through the fake.
+            throw new UnsupportedOperationException("the fake host does not parse cgroup limit files");
         }
 
         @Override

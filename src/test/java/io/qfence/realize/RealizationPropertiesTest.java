@@ -239,7 +239,7 @@ class RealizationPropertiesTest {
         Map<String, Integer> fromFlows = new HashMap<>();
         for (Flow f : r.policy().flows()) {
             List<FirewallCompiler.Placed> rules = compiler.rulesFor(f);
-            if (!(f.source() instanceof Principal.Host)) {
+            if (!(f.source() instanceof Principal.ThisHost)) {
                 assertThat(rules).as("rules of %s", f).isNotEmpty();
             }
             rules.forEach(p -> fromFlows.merge(p.family() + " " + p.chain() + " " + p.rule().expr() + " " + p.rule().comment(), 1, Integer::sum));

@@ -20,14 +20,14 @@ class MatrixRendererTest {
     }
 
     static VerifyReport report(boolean broken) {
-        List<VerifyReport.Result> results = List.of(
-                new VerifyReport.Result(cell("c0", "web-app-1", "db-main", FlowProtocol.TCP, 9, false), broken, false,
+        List<VerifyReport.CellResult> results = List.of(
+                new VerifyReport.CellResult(cell("c0", "web-app-1", "db-main", FlowProtocol.TCP, 9, false), broken, false,
                         broken ? "QF-TCP-OK db-main" : "nc: timed out"),
-                new VerifyReport.Result(cell("c1", "web-app-1", "db-main", FlowProtocol.TCP, 5432, true), true, false, "QF-TCP-OK db-main"),
-                new VerifyReport.Result(cell("c2", "web-app-1", "db-main", FlowProtocol.UDP, 9, false), false, false, "no answer"),
-                new VerifyReport.Result(cell("c3", "web-app-1", "db-main", FlowProtocol.ICMP, 0, false), false, false, "no answer"),
-                new VerifyReport.Result(cell("c4", "db-main", "web-app-1", FlowProtocol.TCP, 9, false), false, false, "nc: timed out"),
-                new VerifyReport.Result(new ProbeCell("c5", "outside 198.51.100.10", Optional.empty(), "web-bastion via host:2222",
+                new VerifyReport.CellResult(cell("c1", "web-app-1", "db-main", FlowProtocol.TCP, 5432, true), true, false, "QF-TCP-OK db-main"),
+                new VerifyReport.CellResult(cell("c2", "web-app-1", "db-main", FlowProtocol.UDP, 9, false), false, false, "no answer"),
+                new VerifyReport.CellResult(cell("c3", "web-app-1", "db-main", FlowProtocol.ICMP, 0, false), false, false, "no answer"),
+                new VerifyReport.CellResult(cell("c4", "db-main", "web-app-1", FlowProtocol.TCP, 9, false), false, false, "nc: timed out"),
+                new VerifyReport.CellResult(new ProbeCell("c5", "outside 198.51.100.10", Optional.empty(), "web-bastion via host:2222",
                         Optional.of("web-bastion"), Ipv4Address.parse("198.18.0.1"), FlowProtocol.TCP, 2222, true, "QF-TCP-OK web-bastion",
                         "outside:198.51.100.0/24 -> vm:web-bastion tcp 22 via host tcp 2222 (expose:web)"),
                         true, broken, broken ? "answered by someone else: QF-HOST-OK at 198.18.0.1 from 198.51.100.10" : "QF-TCP-OK web-bastion"));

@@ -13,7 +13,7 @@ class VerifierJudgeTest {
 
     @Test
     void theIntendedBannerIsReach() {
-        VerifyReport.Result r = Verifier.judge(TO_DB, new ProbeResult("c1", true, "QF-TCP-OK db-main"));
+        VerifyReport.CellResult r = Verifier.judge(TO_DB, new ProbeResult("c1", true, "QF-TCP-OK db-main"));
         assertThat(r.observed()).isTrue();
         assertThat(r.matches()).isTrue();
     }
@@ -27,7 +27,7 @@ class VerifierJudgeTest {
 
     @Test
     void anAnswerFromSomeoneElseIsAlwaysAMismatch() {
-        VerifyReport.Result r = Verifier.judge(TO_DB, new ProbeResult("c1", true, "QF-TCP-OK db-replica"));
+        VerifyReport.CellResult r = Verifier.judge(TO_DB, new ProbeResult("c1", true, "QF-TCP-OK db-replica"));
         assertThat(r.observed()).isTrue();
         assertThat(r.wrongTarget()).isTrue();
         assertThat(r.matches()).isFalse();
@@ -36,7 +36,7 @@ class VerifierJudgeTest {
     @Test
     void aPingReplyIsReach() {
         ProbeCell ping = MatrixRendererTest.cell("c3", "web-app-1", "db-main", FlowProtocol.ICMP, 0, false);
-        VerifyReport.Result r = Verifier.judge(ping, new ProbeResult("c3", true, "bytes from 10.20.0.11: seq=0 ttl=63 time=1.2 ms"));
+        VerifyReport.CellResult r = Verifier.judge(ping, new ProbeResult("c3", true, "bytes from 10.20.0.11: seq=0 ttl=63 time=1.2 ms"));
         assertThat(r.observed()).isTrue();
         assertThat(r.matches()).isFalse();
     }

@@ -112,7 +112,7 @@ class VerifyOnThisHostTest {
         // policy denies. Nothing else may change.
         Set<String> web = Set.of("web-bastion", "web-app-1", "web-app-2");
         Set<String> db = Set.of("db-bastion", "db-main", "db-replica");
-        Set<String> opened = report.results().stream().map(VerifyReport.Result::cell)
+        Set<String> opened = report.results().stream().map(VerifyReport.CellResult::cell)
                 .filter(c -> web.contains(c.source()) && db.contains(c.target()) && !c.expected())
                 .map(ProbeCell::id).collect(Collectors.toSet());
         assertThat(opened).hasSizeGreaterThan(30);

@@ -88,7 +88,7 @@ public final class WarmApply {
                     cycle = new Engine(ports, clock).apply(request, PlanApproval.AUTO, kinds, "qfence bench");
                 }
                 long wall = System.nanoTime() - t0;
-                if (cycle.outcome() != Cycle.Outcome.APPLIED) {
+                if (cycle.outcome() != Cycle.EngineOutcome.APPLIED) {
                     throw new IllegalStateException("apply " + i + " ended " + cycle.outcome() + ": "
                             + cycle.applied().flatMap(r -> r.failure()).map(Throwable::getMessage).orElse(""));
                 }

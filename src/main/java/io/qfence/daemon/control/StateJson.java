@@ -1,12 +1,7 @@
 package io.qfence.daemon.control;
 
-import com.fasterxml.jackson.annotation.JsonInclude;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.datatype.jdk8.Jdk8Module;
-import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import io.qfence.apply.AtomicFiles;
+import io.qfence.daemon.journal.DaemonJson;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -16,13 +11,6 @@ import java.util.Optional;
 
 /** The JSON of the control and status files in {@code stateDir}: ISO-8601 times, absent optionals left out. */
 final class StateJson {
-
-    static final ObjectMapper JSON = new ObjectMapper()
-            .registerModule(new Jdk8Module())
-            .registerModule(new JavaTimeModule())
-            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
-            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-            .setSerializationInclusion(JsonInclude.Include.NON_ABSENT);
 
     private StateJson() {}
 
@@ -34,7 +22,7 @@ final class StateJson {
             return Optional.empty();
         }
         try {
-            return Optional.of(JSON.readValue(bytes, type));
+            return Optional.of(DaemonJson.JSON.readValue(bytes, type));
         } catch (IOException | IllegalArgumentException | NullPointerException e) {
             throw new IOException(file + " is not a valid " + type.getSimpleName() + " file: "
                     + firstLine(e.getMessage()), e);
@@ -42,7 +30,7 @@ final class StateJson {
     }
 
     static void write(Path file, Object value) throws IOException {
-        AtomicFiles.write(file, (JSON.writerWithDefaultPrettyPrinter().writeValueAsString(value) + "\n")
+        AtomicFiles.write(file, (DaemonJson.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(value) + "\n")
                 .getBytes(StandardCharsets.UTF_8));
     }
 

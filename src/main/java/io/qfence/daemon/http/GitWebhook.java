@@ -32,7 +32,7 @@ public final class GitWebhook implements HttpHandler {
 
     /** Told about each accepted delivery. */
     @FunctionalInterface
-    public interface Listener {
+    public interface PushListener {
         void onDelivery(Delivery delivery);
     }
 
@@ -44,13 +44,13 @@ public final class GitWebhook implements HttpHandler {
 
     private final WebhookSecret secret;
     private final RateLimiter limiter;
-    private final Listener listener;
+    private final PushListener listener;
     private final QfenceMetrics metrics;
     private final int maxBodyBytes;
     private final TokenBucket logBudget;
     private long suppressedLogs;
 
-    public GitWebhook(WebhookSecret secret, RateLimiter limiter, Listener listener, QfenceMetrics metrics,
+    public GitWebhook(WebhookSecret secret, RateLimiter limiter, PushListener listener, QfenceMetrics metrics,
                       int maxBodyBytes, LongSupplier nanoClock) {
         this.secret = Objects.requireNonNull(secret, "secret");
         this.limiter = Objects.requireNonNull(limiter, "limiter");

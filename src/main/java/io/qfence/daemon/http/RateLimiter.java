@@ -9,7 +9,7 @@ import java.util.Optional;
 import java.util.function.LongSupplier;
 
 /**
- * Limits requests per client address and in total. A request passes only if both its client's bucket and the global
+ * Buckets requests per client address and in total. A request passes only if both its client's bucket and the global
  * bucket have a token. The table of clients is bounded: buckets that refilled are forgotten first, and when it is
  * full of busy clients the oldest is dropped (a flood of spoofed addresses cannot grow memory, and is still held by
  * the global bucket).
@@ -17,8 +17,8 @@ import java.util.function.LongSupplier;
 public final class RateLimiter {
 
     /** The limits: a burst and a steady rate, per client and for everyone together. */
-    public record Limits(int clientBurst, Duration clientRefill, int globalBurst, Duration globalRefill, int maxClients) {
-        public Limits {
+    public record Buckets(int clientBurst, Duration clientRefill, int globalBurst, Duration globalRefill, int maxClients) {
+        public Buckets {
             Objects.requireNonNull(clientRefill, "clientRefill");
             Objects.requireNonNull(globalRefill, "globalRefill");
             if (clientBurst < 1 || globalBurst < 1 || maxClients < 1) {
@@ -30,17 +30,17 @@ public final class RateLimiter {
          * A forge sends a few deliveries per push at most: 5 at once and then one a minute per client, 10 at once and
          * then one every 6 seconds in total. Each accepted delivery only asks for a cycle, and cycles coalesce.
          */
-        public static Limits defaults() {
-            return new Limits(5, Duration.ofMinutes(1), 10, Duration.ofSeconds(6), 1024);
+        public static Buckets defaults() {
+            return new Buckets(5, Duration.ofMinutes(1), 10, Duration.ofSeconds(6), 1024);
         }
     }
 
-    private final Limits limits;
+    private final Buckets limits;
     private final LongSupplier nanoClock;
     private final TokenBucket global;
     private final LinkedHashMap<String, TokenBucket> clients = new LinkedHashMap<>(16, 0.75f, true);
 
-    public RateLimiter(Limits limits, LongSupplier nanoClock) {
+    public RateLimiter(Buckets limits, LongSupplier nanoClock) {
         this.limits = Objects.requireNonNull(limits, "limits");
         this.nanoClock = Objects.requireNonNull(nanoClock, "nanoClock");
         this.global = new TokenBucket(limits.globalBurst(), limits.globalRefill(), nanoClock);

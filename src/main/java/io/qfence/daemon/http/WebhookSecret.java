@@ -41,21 +41,21 @@ public final class WebhookSecret {
     }
 
     /** Why the header does not authenticate the body, or empty when it does. */
-    Verdict check(String header, byte[] body) {
+    HeaderCheck check(String header, byte[] body) {
         if (header == null) {
-            return Verdict.MISSING;
+            return HeaderCheck.MISSING;
         }
         String value = header.strip();
         if (!value.toLowerCase(Locale.ROOT).startsWith(PREFIX) || value.length() != PREFIX.length() + 64) {
-            return Verdict.MALFORMED;
+            return HeaderCheck.MALFORMED;
         }
         byte[] claimed;
         try {
             claimed = HexFormat.of().parseHex(value.substring(PREFIX.length()));
         } catch (IllegalArgumentException e) {
-            return Verdict.MALFORMED;
+            return HeaderCheck.MALFORMED;
         }
-        return MessageDigest.isEqual(claimed, sign(body)) ? Verdict.VALID : Verdict.MISMATCH;
+        return MessageDigest.isEqual(claimed, sign(body)) ? HeaderCheck.VALID : HeaderCheck.MISMATCH;
     }
 
     /** The header value GitHub would send for {@code body}. */
@@ -78,7 +78,7 @@ public final class WebhookSecret {
         return "WebhookSecret[redacted]";
     }
 
-    enum Verdict {
+    enum HeaderCheck {
         VALID, MISSING, MALFORMED, MISMATCH
     }
 }

@@ -1,12 +1,6 @@
 package io.qfence.daemon.journal;
 
-import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.datatype.jdk8.Jdk8Module;
-import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import io.qfence.apply.AtomicFiles;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -30,13 +24,6 @@ import java.util.List;
 public final class Journal implements AutoCloseable {
 
     public static final String FILE_NAME = "journal.jsonl";
-
-    static final ObjectMapper JSON = new ObjectMapper()
-            .registerModule(new Jdk8Module())
-            .registerModule(new JavaTimeModule())
-            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
-            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-            .setSerializationInclusion(JsonInclude.Include.NON_ABSENT);
 
     private final Path file;
     private final FileChannel channel;
@@ -75,7 +62,7 @@ public final class Journal implements AutoCloseable {
     public synchronized void append(CycleRecord record) throws IOException {
         byte[] line;
         try {
-            line = (JSON.writeValueAsString(record) + "\n").getBytes(StandardCharsets.UTF_8);
+            line = (DaemonJson.JSON.writeValueAsString(record) + "\n").getBytes(StandardCharsets.UTF_8);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("a cycle record must always serialize", e);
         }
@@ -110,7 +97,7 @@ public final class Journal implements AutoCloseable {
                     continue;
                 }
                 try {
-                    records.add(JSON.readValue(line, CycleRecord.class));
+                    records.add(DaemonJson.JSON.readValue(line, CycleRecord.class));
                 } catch (JsonProcessingException | IllegalArgumentException | NullPointerException e) {
                     skipped.add(new JournalContents.SkippedLine(number, "not a journal record: "
                             + firstLine(e.getMessage())));

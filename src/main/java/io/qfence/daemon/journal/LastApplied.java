@@ -38,7 +38,7 @@ public record LastApplied(CommitId revision, Optional<Instant> appliedAt) {
         }
         try {
             if (text.startsWith("{")) {
-                Stored stored = Journal.JSON.readValue(text, Stored.class);
+                Stored stored = DaemonJson.JSON.readValue(text, Stored.class);
                 return Optional.of(new LastApplied(CommitId.of(stored.revision()), Optional.ofNullable(stored.appliedAt())));
             }
             return Optional.of(new LastApplied(CommitId.of(text), Optional.empty()));
@@ -50,7 +50,7 @@ public record LastApplied(CommitId revision, Optional<Instant> appliedAt) {
     public void write(Path stateDir) throws IOException {
         Stored stored = new Stored(revision.hex(), appliedAt.orElse(null));
         AtomicFiles.write(stateDir.resolve(FILE_NAME),
-                (Journal.JSON.writeValueAsString(stored) + "\n").getBytes(StandardCharsets.UTF_8));
+                (DaemonJson.JSON.writeValueAsString(stored) + "\n").getBytes(StandardCharsets.UTF_8));
     }
 
     private record Stored(String revision, Instant appliedAt) {}

@@ -35,7 +35,7 @@ public final class HostPortException extends QfenceException {
     }
 
     /** Why an operation failed: a closed set. */
-    public sealed interface Reason permits Errno, Refusal {
+    public sealed interface FailureReason permits Errno, Refusal {
 
         /** For the message: {@code File exists (EEXIST, errno 17)}, or the refusal's words. */
         String text();
@@ -48,7 +48,7 @@ public final class HostPortException extends QfenceException {
      * @param text   its description as the adapter has it, e.g. {@code File exists (EEXIST, errno 17)}, with what
      *               else the kernel said (a netlink extended ACK)
      */
-    public record Errno(int number, String text) implements Reason {
+    public record Errno(int number, String text) implements FailureReason {
         public Errno {
             if (number <= 0) {
                 throw new IllegalArgumentException("an errno is positive, got " + number);
@@ -61,7 +61,7 @@ public final class HostPortException extends QfenceException {
      * The operation failed without an errno: libnftables' message, a QEMU monitor's answer, a check of qfence's own
      * that did not hold (a guest's seccomp mode, a missing controller), a timeout, a file-system failure.
      */
-    public record Refusal(String text) implements Reason {
+    public record Refusal(String text) implements FailureReason {
         public Refusal {
             requireText(text);
         }
@@ -70,14 +70,14 @@ public final class HostPortException extends QfenceException {
     private final Port port;
     private final String operation;
     private final String object;
-    private final Reason reason;
+    private final FailureReason reason;
 
-    public HostPortException(Port port, String operation, String object, Reason reason) {
+    public HostPortException(Port port, String operation, String object, FailureReason reason) {
         this(port, operation, object, reason, null);
     }
 
     /** @param cause the adapter's own failure, kept for logs only; may be null */
-    public HostPortException(Port port, String operation, String object, Reason reason, Throwable cause) {
+    public HostPortException(Port port, String operation, String object, FailureReason reason, Throwable cause) {
         super(message(port, operation, object, reason), cause);
         this.port = port;
         this.operation = operation;
@@ -85,7 +85,7 @@ public final class HostPortException extends QfenceException {
         this.reason = reason;
     }
 
-    private static String message(Port port, String operation, String object, Reason reason) {
+    private static String message(Port port, String operation, String object, FailureReason reason) {
         Objects.requireNonNull(port, "port");
         requireText(operation);
         requireText(object);
@@ -113,7 +113,7 @@ public final class HostPortException extends QfenceException {
         return object;
     }
 
-    public Reason reason() {
+    public FailureReason reason() {
         return reason;
     }
 }

@@ -39,6 +39,6 @@ public final class FlowSets {
     }
 
     private static String name(Principal p, String hostName) {
-        return p instanceof Principal.Host ? "host:" + hostName : p.toString();
+        return p instanceof Principal.ThisHost ? "host:" + hostName : p.toString();
     }
 }

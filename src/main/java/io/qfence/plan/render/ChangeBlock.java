@@ -14,12 +14,12 @@ import java.util.Optional;
  */
 final class ChangeBlock {
 
-    enum Kind {
+    enum LineKind {
         COMMENT, OPEN, ATTRIBUTE, HIDDEN, CLOSE
     }
 
     /** @param symbol {@code +}, {@code ~}, {@code -/+}, ..., or empty */
-    record Line(Kind kind, String symbol, String text) {}
+    record Line(LineKind kind, String symbol, String text) {}
 
     private ChangeBlock() {}
 
@@ -51,9 +51,9 @@ final class ChangeBlock {
 
     static List<Line> of(Change c) {
         List<Line> lines = new ArrayList<>();
-        lines.add(new Line(Kind.COMMENT, "", "# " + c.address() + " " + verb(c)));
-        reason(c).ifPresent(r -> lines.add(new Line(Kind.COMMENT, "", "# (" + r + ")")));
-        lines.add(new Line(Kind.OPEN, c.action().symbol(), c.kind().jsonName() + " " + quote(c.address()) + " {"));
+        lines.add(new Line(LineKind.COMMENT, "", "# " + c.address() + " " + verb(c)));
+        reason(c).ifPresent(r -> lines.add(new Line(LineKind.COMMENT, "", "# (" + r + ")")));
+        lines.add(new Line(LineKind.OPEN, c.action().symbol(), c.kind().jsonName() + " " + quote(c.address()) + " {"));
         DiffLine.Diff diff = DiffLine.of(c);
         int width = diff.lines().stream().mapToInt(l -> l.key().length()).max().orElse(0);
         for (DiffLine d : diff.lines()) {
@@ -63,13 +63,13 @@ final class ChangeBlock {
                 case '-' -> show(d, d.before().orElseThrow()) + " -> null";
                 default -> show(d, d.before().orElseThrow()) + " -> " + show(d, d.after().orElseThrow());
             };
-            lines.add(new Line(Kind.ATTRIBUTE, String.valueOf(d.symbol()), key + " = " + value + (d.forcesReplacement() ? " # forces replacement" : "")));
+            lines.add(new Line(LineKind.ATTRIBUTE, String.valueOf(d.symbol()), key + " = " + value + (d.forcesReplacement() ? " # forces replacement" : "")));
         }
         boolean showsAll = c.action() == Action.CREATE || c.action() == Action.DELETE;
         if (!showsAll && diff.unchanged() > 0) {
-            lines.add(new Line(Kind.HIDDEN, "", "# (" + diff.unchanged() + " unchanged attribute" + (diff.unchanged() == 1 ? "" : "s") + " hidden)"));
+            lines.add(new Line(LineKind.HIDDEN, "", "# (" + diff.unchanged() + " unchanged attribute" + (diff.unchanged() == 1 ? "" : "s") + " hidden)"));
         }
-        lines.add(new Line(Kind.CLOSE, "", "}"));
+        lines.add(new Line(LineKind.CLOSE, "", "}"));
         return lines;
     }
 

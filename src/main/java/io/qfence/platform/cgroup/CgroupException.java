@@ -27,7 +27,7 @@ final class CgroupException extends RuntimeException {
      * translate at their edge): the file or directory is the object when the caller names none more precisely.
      */
     HostPortException toPortError(HostPortException.Port port, String object) {
-        HostPortException.Reason reason = errno > 0
+        HostPortException.FailureReason reason = errno > 0
                 ? new HostPortException.Errno(errno, detail + " (errno " + errno + ")")
                 : new HostPortException.Refusal(detail);
         return new HostPortException(port, operation + " " + path, object, reason, this);

@@ -3,6 +3,7 @@ package io.qfence.platform.cgroup;
 import io.qfence.host.CgroupProcesses;
 import io.qfence.model.host.Cgroup;
 import io.qfence.model.host.CgroupLimitFile;
+import io.qfence.model.host.CgroupLimits;
 import io.qfence.model.host.CgroupVersion;
 import io.qfence.platform.os.OsException;
 import java.nio.file.Path;
@@ -325,6 +326,14 @@ public final class CgroupFs implements CgroupProcesses {
         SortedMap<String, String> values = new TreeMap<>(c.get().files());
         values.put(SUBTREE_CONTROL, control);
         return Optional.of(new Cgroup(address, path, layout.version(), values));
+    }
+
+    /**
+     * The hard limits the kernel enforces on {@code path} (memory, CPU bandwidth, pids), whatever this host's cgroup
+     * version calls their files; empty if the cgroup exists in no hierarchy.
+     */
+    public Optional<CgroupLimits> limits(String path) {
+        return read("limits", path, new TreeSet<>(CgroupLimitsFormat.files(layout.version()))).map(CgroupLimitsFormat::parse);
     }
 
     /** Whether {@code path} exists in any of qfence's hierarchies. */

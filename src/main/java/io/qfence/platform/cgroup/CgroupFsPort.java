@@ -4,6 +4,7 @@ import io.qfence.host.CgroupPort;
 import io.qfence.model.errors.HostPortException;
 import io.qfence.model.host.Capability;
 import io.qfence.model.host.Cgroup;
+import io.qfence.model.host.CgroupLimits;
 import io.qfence.model.host.CgroupVersion;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,7 +37,7 @@ public final class CgroupFsPort implements CgroupPort {
 
     @Override
     public List<String> list(String parent, int depth) {
-        return fs.list(parent, depth);
+        return CgroupPortEdge.call(CgroupPortEdge.object(parent), () -> fs.list(parent, depth));
     }
 
     @Override
@@ -47,6 +48,11 @@ public final class CgroupFsPort implements CgroupPort {
     @Override
     public Optional<Cgroup> readAll(String address, String path) {
         return CgroupPortEdge.call(CgroupPortEdge.object(path), () -> fs.observe(address, path));
+    }
+
+    @Override
+    public Optional<CgroupLimits> limits(String path) {
+        return CgroupPortEdge.call(CgroupPortEdge.object(path), () -> fs.limits(path));
     }
 
     @Override

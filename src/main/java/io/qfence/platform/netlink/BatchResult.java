@@ -10,11 +10,11 @@ import java.util.Optional;
  */
 public final class BatchResult {
 
-    private final List<Outcome> outcomes;
+    private final List<RequestOutcome> outcomes;
 
     /** One request: what it did, and the kernel's refusal if it refused. */
-    record Outcome(String operation, Optional<NetlinkException> failure) {
-        Outcome {
+    record RequestOutcome(String operation, Optional<NetlinkException> failure) {
+        RequestOutcome {
             Objects.requireNonNull(operation, "operation");
             Objects.requireNonNull(failure, "failure");
         }
@@ -24,16 +24,16 @@ public final class BatchResult {
         }
     }
 
-    BatchResult(List<Outcome> outcomes) {
+    BatchResult(List<RequestOutcome> outcomes) {
         this.outcomes = List.copyOf(outcomes);
     }
 
-    List<Outcome> outcomes() {
+    List<RequestOutcome> outcomes() {
         return outcomes;
     }
 
     public boolean succeeded() {
-        return outcomes.stream().allMatch(Outcome::succeeded);
+        return outcomes.stream().allMatch(RequestOutcome::succeeded);
     }
 
     List<NetlinkException> failures() {

@@ -163,7 +163,7 @@ public final class LinkBatch {
 
     /** Sends everything and returns each request's outcome; never throws for a kernel refusal. */
     public BatchResult execute() {
-        List<BatchResult.Outcome> outcomes = client.run(steps);
+        List<BatchResult.RequestOutcome> outcomes = client.run(steps);
         steps.clear();
         return new BatchResult(outcomes);
     }

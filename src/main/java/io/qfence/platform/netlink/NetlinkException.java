@@ -63,7 +63,7 @@ class NetlinkException extends RuntimeException {
      */
     HostPortException toPortError(HostPortException.Port port, String object) {
         String said = getMessage().startsWith(operation + ": ") ? getMessage().substring(operation.length() + 2) : getMessage();
-        HostPortException.Reason reason = errno > 0 ? new HostPortException.Errno(errno, said) : new HostPortException.Refusal(said);
+        HostPortException.FailureReason reason = errno > 0 ? new HostPortException.Errno(errno, said) : new HostPortException.Refusal(said);
         return new HostPortException(port, operation, object, reason, this);
     }
 

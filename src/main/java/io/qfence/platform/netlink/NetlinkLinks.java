@@ -316,7 +316,7 @@ public final class NetlinkLinks implements LinkPort {
 
     /** Gives each failed request's error to the link it was for ({@code owners}: the link of each request, in order). */
     private static void record(BatchResult result, List<Integer> owners, RuntimeException[] failure) {
-        List<BatchResult.Outcome> outcomes = result.outcomes();
+        List<BatchResult.RequestOutcome> outcomes = result.outcomes();
         for (int k = 0; k < outcomes.size(); k++) {
             int i = owners.get(k);
             if (failure[i] == null && outcomes.get(k).failure().isPresent()) {

@@ -287,11 +287,11 @@ public final class RtnlClient implements AutoCloseable {
             moves.add(Requests.setGroup(LinkBatch.requireName(name), group));
         }
         List<Optional<NetlinkException>> moved = channel.executeAll(moves);
-        List<BatchResult.Outcome> outcomes = new ArrayList<>();
+        List<BatchResult.RequestOutcome> outcomes = new ArrayList<>();
         java.util.Set<String> expected = new java.util.HashSet<>();
         for (int i = 0; i < ordered.size(); i++) {
             String operation = "delete link " + ordered.get(i);
-            outcomes.add(new BatchResult.Outcome(operation, moved.get(i).map(e -> new NetlinkException(operation, e.errno(),
+            outcomes.add(new BatchResult.RequestOutcome(operation, moved.get(i).map(e -> new NetlinkException(operation, e.errno(),
                     e.kernelMessage(), e.attributeOffset()))));
             if (moved.get(i).isEmpty()) {
                 expected.add(ordered.get(i));
@@ -317,7 +317,7 @@ public final class RtnlClient implements AutoCloseable {
             before.forEach(l -> previous.put(l.name(), l.group()));
             channel.executeAll(expected.stream().sorted().map(n -> Requests.setGroup(n, previous.getOrDefault(n, 0))).toList());
         }
-        outcomes.add(new BatchResult.Outcome(delete.operation(), deleted));
+        outcomes.add(new BatchResult.RequestOutcome(delete.operation(), deleted));
         return new BatchResult(outcomes);
     }
 
@@ -342,9 +342,9 @@ public final class RtnlClient implements AutoCloseable {
     }
 
     /** Runs the steps of a batch: see {@link LinkBatch}. */
-    synchronized List<BatchResult.Outcome> run(List<LinkStep> steps) {
+    synchronized List<BatchResult.RequestOutcome> run(List<LinkStep> steps) {
         Optional<Set<Capability>> known = steps.stream().anyMatch(s -> s.needs().isPresent()) ? capabilities.get() : Optional.empty();
-        BatchResult.Outcome[] outcomes = new BatchResult.Outcome[steps.size()];
+        BatchResult.RequestOutcome[] outcomes = new BatchResult.RequestOutcome[steps.size()];
         List<NetlinkRequest> pending = new ArrayList<>();
         List<Integer> pendingPositions = new ArrayList<>();
         Map<String, Integer> indexes = new HashMap<>();
@@ -394,13 +394,13 @@ public final class RtnlClient implements AutoCloseable {
         return List.of(outcomes);
     }
 
-    private void flush(List<NetlinkRequest> pending, List<Integer> positions, BatchResult.Outcome[] outcomes) {
+    private void flush(List<NetlinkRequest> pending, List<Integer> positions, BatchResult.RequestOutcome[] outcomes) {
         if (pending.isEmpty()) {
             return;
         }
         List<Optional<NetlinkException>> results = channel.executeAll(pending);
         for (int k = 0; k < results.size(); k++) {
-            outcomes[positions.get(k)] = new BatchResult.Outcome(pending.get(k).operation(), results.get(k));
+            outcomes[positions.get(k)] = new BatchResult.RequestOutcome(pending.get(k).operation(), results.get(k));
         }
         pending.clear();
         positions.clear();
@@ -429,8 +429,8 @@ public final class RtnlClient implements AutoCloseable {
         return map;
     }
 
-    private static BatchResult.Outcome failed(String operation, NetlinkException e) {
-        return new BatchResult.Outcome(operation, Optional.of(e));
+    private static BatchResult.RequestOutcome failed(String operation, NetlinkException e) {
+        return new BatchResult.RequestOutcome(operation, Optional.of(e));
     }
 
     @Override

@@ -30,11 +30,11 @@ import java.util.concurrent.Callable;
 public final class NftClient implements AutoCloseable {
 
     /** Runs work where the client's netfilter socket lives. */
-    private interface Confinement {
+    private interface NamespaceCalls {
         <T> T call(Callable<T> work);
     }
 
-    private final Confinement confinement;
+    private final NamespaceCalls confinement;
     private final NftContext context;
     private final NftNetlink generation;
     /**
@@ -55,7 +55,7 @@ public final class NftClient implements AutoCloseable {
     private final NetNamespace owned;
 
     private NftClient(NetNamespace namespace, boolean owned) {
-        this.confinement = new Confinement() {
+        this.confinement = new NamespaceCalls() {
             @Override
             public <T> T call(Callable<T> work) {
                 return namespace.call(work);

@@ -36,7 +36,7 @@ public final class OsException extends RuntimeException {
      * @param object what the call was about, e.g. {@code link qfb-web}, {@code vm web-01}
      */
     public HostPortException toPortError(HostPortException.Port port, String object) {
-        HostPortException.Reason reason = errno > 0
+        HostPortException.FailureReason reason = errno > 0
                 ? new HostPortException.Errno(errno, description + " (errno " + errno + ")")
                 : new HostPortException.Refusal(description);
         return new HostPortException(port, operation, object, reason, this);

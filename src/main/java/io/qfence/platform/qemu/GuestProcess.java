@@ -106,7 +106,7 @@ public final class GuestProcess implements AutoCloseable {
             listener.accept(step);
         };
         if (hasExited()) {
-            report.accept(step(StopStep.Phase.POWERDOWN, StopStep.Outcome.EXITED, start, "already exited"));
+            report.accept(step(StopStep.Phase.POWERDOWN, StopStep.StepOutcome.EXITED, start, "already exited"));
             return steps;
         }
         if (attempt(StopStep.Phase.POWERDOWN, qmp -> qmp.systemPowerdown(QMP_STEP_TIMEOUT), stopTimeout, start, report)) {
@@ -117,15 +117,15 @@ public final class GuestProcess implements AutoCloseable {
         }
         try {
             pidFd.signal(Signal.SIGKILL);
-            report.accept(step(StopStep.Phase.SIGKILL, StopStep.Outcome.SENT, start, ""));
+            report.accept(step(StopStep.Phase.SIGKILL, StopStep.StepOutcome.SENT, start, ""));
         } catch (OsException e) {
-            report.accept(step(StopStep.Phase.SIGKILL, StopStep.Outcome.FAILED, start, e.getMessage()));
+            report.accept(step(StopStep.Phase.SIGKILL, StopStep.StepOutcome.FAILED, start, e.getMessage()));
         }
         if (pidFd.awaitExit(EXIT_TIMEOUT)) {
-            report.accept(step(StopStep.Phase.SIGKILL, StopStep.Outcome.EXITED, start, ""));
+            report.accept(step(StopStep.Phase.SIGKILL, StopStep.StepOutcome.EXITED, start, ""));
             return steps;
         }
-        report.accept(step(StopStep.Phase.SIGKILL, StopStep.Outcome.TIMED_OUT, start, "process " + pid() + " still exists"));
+        report.accept(step(StopStep.Phase.SIGKILL, StopStep.StepOutcome.TIMED_OUT, start, "process " + pid() + " still exists"));
         throw new GuestStopException("guest " + vm + " (pid " + pid() + ") survived SIGKILL for " + EXIT_TIMEOUT.toSeconds() + " s: " + steps);
     }
 
@@ -135,20 +135,20 @@ public final class GuestProcess implements AutoCloseable {
                 command.accept(qmp);
                 return null;
             });
-            report.accept(step(phase, StopStep.Outcome.SENT, start, ""));
+            report.accept(step(phase, StopStep.StepOutcome.SENT, start, ""));
         } catch (QmpException e) {
             if (pidFd.hasExited()) { // it ended while we talked to it (quit closes the socket as it exits)
-                report.accept(step(phase, StopStep.Outcome.EXITED, start, ""));
+                report.accept(step(phase, StopStep.StepOutcome.EXITED, start, ""));
                 return true;
             }
-            report.accept(step(phase, StopStep.Outcome.FAILED, start, e.getMessage()));
+            report.accept(step(phase, StopStep.StepOutcome.FAILED, start, e.getMessage()));
             return false;
         }
         if (pidFd.awaitExit(wait)) {
-            report.accept(step(phase, StopStep.Outcome.EXITED, start, ""));
+            report.accept(step(phase, StopStep.StepOutcome.EXITED, start, ""));
             return true;
         }
-        report.accept(step(phase, StopStep.Outcome.TIMED_OUT, start, "still running after " + wait.toMillis() + " ms"));
+        report.accept(step(phase, StopStep.StepOutcome.TIMED_OUT, start, "still running after " + wait.toMillis() + " ms"));
         return false;
     }
 
@@ -164,7 +164,7 @@ public final class GuestProcess implements AutoCloseable {
         pidFd.awaitExit(EXIT_TIMEOUT);
     }
 
-    private static StopStep step(StopStep.Phase phase, StopStep.Outcome outcome, long start, String detail) {
+    private static StopStep step(StopStep.Phase phase, StopStep.StepOutcome outcome, long start, String detail) {
         return new StopStep(phase, outcome, Duration.ofNanos(System.nanoTime() - start), detail);
     }
 

@@ -37,7 +37,7 @@ import jdk.net.ExtendedSocketOptions;
  * A client for one QEMU's QMP monitor on a UNIX socket (never TCP). It treats QEMU as untrusted: a guest that has
  * taken over its QEMU controls every byte that comes back. So every read has a deadline, a line is capped at
  * {@link #MAX_LINE_BYTES}, at most {@link #MAX_BUFFERED_EVENTS} events are kept, and each line must be exactly one
- * strict JSON object of a known QMP shape; anything else closes the connection with {@link QmpException.Protocol}.
+ * strict JSON object of a known QMP shape; anything else closes the connection with {@link QmpException.ProtocolError}.
  *
  * <p>Not thread-safe in the sense of interleaving: every public method is synchronized, one command at a time.
  */
@@ -384,9 +384,9 @@ public final class QmpClient implements AutoCloseable {
         }
     }
 
-    private QmpException.Protocol protocol(String message) {
+    private QmpException.ProtocolError protocol(String message) {
         close();
-        return new QmpException.Protocol(message, null);
+        return new QmpException.ProtocolError(message, null);
     }
 
     /** Guest-controlled text goes into messages and logs only shortened and without control characters. */

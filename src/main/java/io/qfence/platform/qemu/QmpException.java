@@ -5,7 +5,7 @@ package io.qfence.platform.qemu;
  * not QMP (or too much of it), the connection failed or closed, or QEMU answered a command with an error.
  */
 sealed class QmpException extends RuntimeException
-        permits QmpException.Timeout, QmpException.Protocol, QmpException.Connection, QmpException.CommandFailed {
+        permits QmpException.Timeout, QmpException.ProtocolError, QmpException.Connection, QmpException.CommandFailed {
 
     QmpException(String message, Throwable cause) {
         super(message, cause);
@@ -18,8 +18,8 @@ sealed class QmpException extends RuntimeException
     }
 
     /** Malformed, oversized or unexpected data: the connection is closed, nothing of it is trusted. */
-    static final class Protocol extends QmpException {
-        Protocol(String message, Throwable cause) {
+    static final class ProtocolError extends QmpException {
+        ProtocolError(String message, Throwable cause) {
             super(message, cause);
         }
     }

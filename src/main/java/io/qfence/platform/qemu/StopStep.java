@@ -11,7 +11,7 @@ import java.util.Objects;
  * @param elapsed since the stop began
  * @param detail  why, for FAILED and TIMED_OUT (e.g. the QMP error); empty otherwise
  */
-public record StopStep(Phase phase, Outcome outcome, Duration elapsed, String detail) {
+public record StopStep(Phase phase, StepOutcome outcome, Duration elapsed, String detail) {
 
     public enum Phase {
         /** QMP {@code system_powerdown}: the ACPI power button, a clean shutdown by the guest. */
@@ -22,7 +22,7 @@ public record StopStep(Phase phase, Outcome outcome, Duration elapsed, String de
         SIGKILL
     }
 
-    public enum Outcome {
+    public enum StepOutcome {
         SENT, FAILED, TIMED_OUT, EXITED
     }
 

@@ -9,6 +9,8 @@ import io.qfence.model.Ipv4Address;
 import io.qfence.model.Ipv4Cidr;
 import io.qfence.model.desired.HostOverrides;
 import io.qfence.model.host.Cgroup;
+import io.qfence.model.host.CgroupLimitFile;
+import io.qfence.model.host.CgroupLimits;
 import io.qfence.model.host.CgroupVersion;
 import io.qfence.model.host.Guest;
 import io.qfence.model.host.HostFacts;
@@ -229,7 +231,7 @@ public final class NetnsSandbox implements Sandbox {
      */
     private void weighLikeASlice() {
         boolean v2 = facts.cgroupVersion() == CgroupVersion.V2;
-        String file = v2 ? "cpu.weight" : "cpu/cpu.shares";
+        String file = (v2 ? CgroupLimitFile.V2_CPU_WEIGHT : CgroupLimitFile.V1_CPU_SHARES).file();
         long max = v2 ? 10_000 : 262_144;
         synchronized (weighing) {
             if (cgroups.read("sandbox/cgroup", name, Set.of(file)).filter(c -> c.files().containsKey(file)).isEmpty()) {
@@ -318,8 +320,8 @@ public final class NetnsSandbox implements Sandbox {
     }
 
     @Override
-    public Optional<Cgroup> observeCgroup(Cgroup realized) {
-        return cgroups.read(realized.address(), realized.path(), realized.files().keySet());
+    public Optional<CgroupLimits> cgroupLimits(String path) {
+        return cgroups.limits(path);
     }
 
     // ------------------------------------------------------------------------------------------------ teardown

@@ -73,7 +73,7 @@ class OperatorServerTest {
         ((Logger) LoggerFactory.getLogger(GitWebhook.class)).addAppender(logs);
         metrics = QfenceMetrics.create();
         GitWebhook webhook = new GitWebhook(WebhookSecret.of(SECRET),
-                new RateLimiter(new RateLimiter.Limits(3, Duration.ofMinutes(1), 100, Duration.ofMillis(1), 64), nanos::get),
+                new RateLimiter(new RateLimiter.Buckets(3, Duration.ofMinutes(1), 100, Duration.ofMillis(1), 64), nanos::get),
                 deliveries::add, metrics, 1024, nanos::get);
         server = netns.call(() -> OperatorServer.start(OperatorServer.Bind.localhost(0), metrics.registry(),
                 notReady::get, Optional.of(webhook)));

@@ -17,7 +17,7 @@ class RateLimiterTest {
 
     @Test
     void aClientGetsItsBurstThenOneRequestPerRefill() {
-        RateLimiter limiter = new RateLimiter(new RateLimiter.Limits(3, Duration.ofSeconds(10), 100,
+        RateLimiter limiter = new RateLimiter(new RateLimiter.Buckets(3, Duration.ofSeconds(10), 100,
                 Duration.ofMillis(1), 16), nanos::get);
 
         assertThat(limiter.admit("10.0.0.1")).isEmpty();
@@ -34,7 +34,7 @@ class RateLimiterTest {
 
     @Test
     void clientsAreLimitedSeparatelyAndTogether() {
-        RateLimiter limiter = new RateLimiter(new RateLimiter.Limits(2, Duration.ofSeconds(10), 3,
+        RateLimiter limiter = new RateLimiter(new RateLimiter.Buckets(2, Duration.ofSeconds(10), 3,
                 Duration.ofSeconds(1), 16), nanos::get);
 
         assertThat(limiter.admit("a")).isEmpty();
@@ -46,7 +46,7 @@ class RateLimiterTest {
 
     @Test
     void theClientTableStaysBounded() {
-        RateLimiter limiter = new RateLimiter(new RateLimiter.Limits(1, Duration.ofHours(1), 1_000_000,
+        RateLimiter limiter = new RateLimiter(new RateLimiter.Buckets(1, Duration.ofHours(1), 1_000_000,
                 Duration.ofNanos(1), 8), nanos::get);
 
         for (int i = 0; i < 1000; i++) {

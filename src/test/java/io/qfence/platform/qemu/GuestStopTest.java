@@ -65,8 +65,8 @@ class GuestStopTest {
         List<StopStep> steps = process.stop(Duration.ofSeconds(30), reported::add);
 
         assertThat(steps).isEqualTo(reported).extracting(StopStep::phase, StopStep::outcome).containsExactly(
-                tuple(StopStep.Phase.POWERDOWN, StopStep.Outcome.SENT),
-                tuple(StopStep.Phase.POWERDOWN, StopStep.Outcome.EXITED));
+                tuple(StopStep.Phase.POWERDOWN, StopStep.StepOutcome.SENT),
+                tuple(StopStep.Phase.POWERDOWN, StopStep.StepOutcome.EXITED));
         assertThat(process.exitStatus().orElseThrow().get(10, TimeUnit.SECONDS)).isEqualTo(new ExitStatus.Exited(0));
         System.out.printf("MEASURE stop: powerdown to exit %d ms%n", steps.get(1).elapsed().toMillis());
     }
@@ -78,10 +78,10 @@ class GuestStopTest {
         List<StopStep> steps = process.stop(Duration.ofSeconds(2), step -> { });
 
         assertThat(steps).extracting(StopStep::phase, StopStep::outcome).containsExactly(
-                tuple(StopStep.Phase.POWERDOWN, StopStep.Outcome.SENT),
-                tuple(StopStep.Phase.POWERDOWN, StopStep.Outcome.TIMED_OUT),
-                tuple(StopStep.Phase.QUIT, StopStep.Outcome.SENT),
-                tuple(StopStep.Phase.QUIT, StopStep.Outcome.EXITED));
+                tuple(StopStep.Phase.POWERDOWN, StopStep.StepOutcome.SENT),
+                tuple(StopStep.Phase.POWERDOWN, StopStep.StepOutcome.TIMED_OUT),
+                tuple(StopStep.Phase.QUIT, StopStep.StepOutcome.SENT),
+                tuple(StopStep.Phase.QUIT, StopStep.StepOutcome.EXITED));
         assertThat(steps.get(1).elapsed()).isGreaterThanOrEqualTo(Duration.ofSeconds(2));
         assertThat(process.exitStatus().orElseThrow().get(10, TimeUnit.SECONDS)).isEqualTo(new ExitStatus.Exited(0));
     }
@@ -96,10 +96,10 @@ class GuestStopTest {
         List<StopStep> steps = process.stop(Duration.ofSeconds(1), step -> { });
 
         assertThat(steps).extracting(StopStep::phase, StopStep::outcome).containsExactly(
-                tuple(StopStep.Phase.POWERDOWN, StopStep.Outcome.FAILED),
-                tuple(StopStep.Phase.QUIT, StopStep.Outcome.FAILED),
-                tuple(StopStep.Phase.SIGKILL, StopStep.Outcome.SENT),
-                tuple(StopStep.Phase.SIGKILL, StopStep.Outcome.EXITED));
+                tuple(StopStep.Phase.POWERDOWN, StopStep.StepOutcome.FAILED),
+                tuple(StopStep.Phase.QUIT, StopStep.StepOutcome.FAILED),
+                tuple(StopStep.Phase.SIGKILL, StopStep.StepOutcome.SENT),
+                tuple(StopStep.Phase.SIGKILL, StopStep.StepOutcome.EXITED));
         assertThat(process.exitStatus().orElseThrow().get(10, TimeUnit.SECONDS)).isEqualTo(new ExitStatus.Killed(9, false));
     }
 
@@ -111,6 +111,6 @@ class GuestStopTest {
         process.kill();
 
         assertThat(process.stop(Duration.ofSeconds(1), step -> { })).extracting(StopStep::phase, StopStep::outcome, StopStep::detail)
-                .containsExactly(tuple(StopStep.Phase.POWERDOWN, StopStep.Outcome.EXITED, "already exited"));
+                .containsExactly(tuple(StopStep.Phase.POWERDOWN, StopStep.StepOutcome.EXITED, "already exited"));
     }
 }

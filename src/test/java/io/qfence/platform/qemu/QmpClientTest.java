@@ -155,7 +155,7 @@ class QmpClientTest {
     void anOversizedLineClosesTheConnection() throws IOException {
         Path socket = monitor(r -> "{\"return\": \"" + "x".repeat(QmpClient.MAX_LINE_BYTES) + "\", \"id\": \"ID\"}");
         try (QmpClient qmp = QmpClient.connect(socket, CONNECT)) {
-            assertThatThrownBy(() -> qmp.queryName(ANSWER)).isInstanceOf(QmpException.Protocol.class)
+            assertThatThrownBy(() -> qmp.queryName(ANSWER)).isInstanceOf(QmpException.ProtocolError.class)
                     .hasMessageContaining("exceeds " + QmpClient.MAX_LINE_BYTES + " bytes");
             assertThat(qmp.isOpen()).isFalse();
         }
@@ -172,7 +172,7 @@ class QmpClientTest {
                 "{\"return\": {}, \"id\": \"ID\", \"extra\": 1}")) {
             Path socket = monitor(r -> answer);
             try (QmpClient qmp = QmpClient.connect(socket, CONNECT)) {
-                assertThatThrownBy(() -> qmp.execute("query-status", ANSWER)).as(answer).isInstanceOf(QmpException.Protocol.class);
+                assertThatThrownBy(() -> qmp.execute("query-status", ANSWER)).as(answer).isInstanceOf(QmpException.ProtocolError.class);
             }
             server.close();
             java.nio.file.Files.deleteIfExists(socket);
@@ -194,7 +194,7 @@ class QmpClientTest {
             });
             t.setDaemon(true);
             t.start();
-            assertThatThrownBy(() -> QmpClient.connect(socket, CONNECT)).isInstanceOf(QmpException.Protocol.class)
+            assertThatThrownBy(() -> QmpClient.connect(socket, CONNECT)).isInstanceOf(QmpException.ProtocolError.class)
                     .hasMessageContaining("expected the QMP greeting");
         }
     }
