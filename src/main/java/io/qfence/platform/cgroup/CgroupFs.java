@@ -490,7 +490,7 @@ public final class CgroupFs implements CgroupProcesses {
     }
 
     /** v2 {@code memory.max} is in the cgroup's directory; v1 {@code memory/memory.limit_in_bytes} in the memory hierarchy's. */
-    Path fileOf(String path, String file) {
+    public Path fileOf(String path, String file) {
         if (layout.version() == CgroupVersion.V2) {
             return dirOf(path).resolve(file);
         }

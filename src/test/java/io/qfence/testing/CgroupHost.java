@@ -1,0 +1,108 @@
+package io.qfence.testing;
+
+import io.qfence.model.host.CgroupVersion;
+import io.qfence.platform.cgroup.CgroupFs;
+import io.qfence.platform.cgroup.CgroupLayout;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import org.junit.jupiter.api.Assumptions;
+
+/**
+ * This host's cgroup layout for the real-kernel tests, as qfence itself detects it ({@link CgroupLayout#detect()}, the
+ * product's own mountinfo reading, not a second one): cgroup v1 on the test machines (a hierarchy per controller),
+ * the unified v2 hierarchy in the production-kernel lab and on current distributions. A test asks here where a
+ * controller's files are, instead of writing {@code /sys/fs/cgroup/memory/...} by hand, so that it never writes a v1
+ * file on a v2 host or the reverse; a case one layout cannot have is not run there, with the reason as the JUnit
+ * assumption message ({@link #assumeVersion}).
+ */
+public final class CgroupHost {
+
+    private static CgroupLayout detected;
+
+    private CgroupHost() {}
+
+    /** This host's layout, detected once per JVM. */
+    public static synchronized CgroupLayout layout() {
+        if (detected == null) {
+            detected = CgroupLayout.detect();
+        }
+        return detected;
+    }
+
+    public static CgroupVersion version() {
+        return layout().version();
+    }
+
+    /** qfence's cgroup adapter on this host's layout. */
+    public static CgroupFs fs() {
+        return new CgroupFs(layout());
+    }
+
+    /**
+     * The directory that holds {@code controller}'s files for cgroup {@code path} (relative to the root): v1
+     * {@code /sys/fs/cgroup/CONTROLLER-HIERARCHY/PATH}, v2 {@code /sys/fs/cgroup/PATH}.
+     */
+    public static Path dir(String controller, String path) {
+        Path hierarchy = layout().hierarchies().get(controller);
+        if (hierarchy == null) {
+            throw new IllegalArgumentException("this host has no " + controller + " controller: " + layout().describe());
+        }
+        return hierarchy.resolve(path);
+    }
+
+    /** The on-disk file of a realized cgroup file name ({@code memory/memory.limit_in_bytes} on v1, {@code memory.max} on v2). */
+    public static Path file(String path, String file) {
+        return fs().fileOf(path, file);
+    }
+
+    /** The controller qfence's memory limit lives in, and its file, as this layout names them. */
+    public static String memoryLimitFile() {
+        return version() == CgroupVersion.V2 ? "memory.max" : "memory/memory.limit_in_bytes";
+    }
+
+    /** Runs the calling test only on {@code version}; elsewhere it is reported as not run, with {@code why}. */
+    public static void assumeVersion(CgroupVersion version, String why) {
+        Assumptions.assumeTrue(version() == version, () -> "not run on cgroup " + name(version()) + ": " + why);
+    }
+
+    private static String name(CgroupVersion v) {
+        return v.name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    /**
+     * On v2, enables qfence's controllers in the root's {@code cgroup.subtree_control}, as the host must for
+     * {@code cgroupParent} (DESIGN.md §8: a systemd slice with {@code Delegate=yes} does it; systemd alone enables only
+     * memory and pids at the root). Does nothing on v1, where every hierarchy has its controller everywhere.
+     */
+    public static void enableControllersAtRoot() {
+        if (version() == CgroupVersion.V2) {
+            enableControllers(layout().root());
+        }
+    }
+
+    /** v2: enables qfence's controllers in {@code cgroup}'s {@code cgroup.subtree_control} (those not yet enabled). */
+    public static void enableControllers(Path cgroup) {
+        Path control = cgroup.resolve(CgroupFs.SUBTREE_CONTROL);
+        try {
+            Set<String> enabled = new TreeSet<>(Arrays.asList(Files.readString(control).trim().split("\\s+")));
+            for (String controller : layout().hierarchies().keySet()) {
+                if (!enabled.contains(controller)) {
+                    Files.writeString(control, "+" + controller);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The controllers this layout needs (v1 blkio, cpu, memory, pids; v2 cpu, io, memory, pids). */
+    public static List<String> controllers() {
+        return layout().controllers();
+    }
+}
