@@ -39,10 +39,10 @@ import org.junit.jupiter.api.Test;
  * {@code desired-state/} is applied without guests, checked with independent witnesses ({@code ip -j -d link},
  * {@code ip -j addr}, {@code nft -j}, the cgroup files, {@code sysctl}), re-planned to nothing; drift made by hand is
  * planned exactly, labelled as drift and healed; look-alikes and other tools' objects are left alone. The cgroup files
- * are found in whichever layout this host has ({@link CgroupHost}); the production-kernel lab runs this class on v2.
+ * are found in whichever layout this host has ({@link CgroupHost}); the production-kernel lab runs the cgroups-only case
+ * on v2 ({@link BothCgroupLayouts}).
  */
 @RequiresHost(tools = {"ip", "nft", "sysctl"}, cgroups = true)
-@BothCgroupLayouts
 class LiveApplyTest {
 
     private LiveSandbox host;
@@ -153,6 +153,41 @@ class LiveApplyTest {
                 cgroups.stream().map(c -> c.path().substring(host.cgroupParent.length() + 1)).toList());
     }
 
+    /**
+     * The cgroups alone ({@code --scope cgroups}) on whichever layout this host has: every realized file is on disk
+     * where the layout keeps it (read directly), a second plan is empty, a limit changed by hand is planned as drift
+     * and healed. The lab runs this case on cgroup v2 (tagged {@link BothCgroupLayouts}; the other cases need the
+     * network and firewall parts, which the lab covers elsewhere).
+     */
+    @Test
+    @BothCgroupLayouts
+    void theCgroupsAloneAreAppliedWhereThisLayoutKeepsThemAndAHandEditedLimitIsHealed() throws Exception {
+        Realization realization = host.realization();
+        CliRun apply = host.cliWithScope("cgroups", "apply", "--auto-approve");
+
+        assertThat(apply.exitCode()).as(apply.out() + apply.err()).isZero();
+        cgroupsAreAsRealized(realization);
+        assertThat(host.links()).as("the network is out of scope").extracting(l -> l.path("ifname").asText()).containsExactly("lo");
+        CliRun plan = host.cliWithScope("cgroups", "plan");
+        assertThat(plan.exitCode()).as(plan.out() + plan.err()).isZero();
+
+        String pidsMax = CgroupHost.version() == CgroupVersion.V2 ? "pids.max" : "pids/pids.max";
+        Path pids = CgroupHost.file(host.cgroupParent + "/web", pidsMax);
+        Files.writeString(pids, "100000");
+        Path saved = host.dir.resolve("drift.json");
+        CliRun drift = host.cliWithScope("cgroups", "plan", "--out", saved.toString());
+
+        assertThat(drift.exitCode()).as(drift.out() + drift.err()).isEqualTo(2);
+        assertThat(PlanCodec.fromJson(Files.readString(saved)).changes()).singleElement().satisfies(c -> {
+            assertThat(c.address()).isEqualTo("group.web/cgroup");
+            assertThat(c.drift()).isTrue();
+            assertThat(c.attributeChanges()).singleElement().satisfies(a -> assertThat(a.key()).isEqualTo("file " + pidsMax));
+        });
+        CliRun heal = host.cliWithScope("cgroups", "apply", "--auto-approve");
+        assertThat(heal.exitCode()).as(heal.out() + heal.err()).isZero();
+        assertThat(LiveSandbox.read(pids)).isEqualTo("512");
+    }
+
     @Test
     void driftMadeByHandIsPlannedExactlyLabelledAsDriftAndHealed() throws Exception {
         applied();
@@ -236,11 +271,8 @@ class LiveApplyTest {
                 warning: nft table ip qfence is not qfence's (qfence owns only inet qfence and bridge qfence); qfence leaves it alone
                 warning: nft table inet qfx-foreign is not qfence's (a qf-named table qfence did not make); qfence leaves it alone
                 """);
-        if (!Files.exists(Path.of("/sys/kernel/security/apparmor"))) {
-            // the bundled host prefers AppArmor: where it is not available (here, not in the lab), that is said
-            assertThat(state.err().lines().skip(3)).as("the desired state's and realization's warnings follow")
-                    .anyMatch(l -> l.contains("warning: host hv1: AppArmor is preferred but not available on this host"));
-        }
+        assertThat(state.err().lines().skip(3)).as("the desired state's and realization's warnings follow")
+                .anyMatch(l -> l.contains("warning: host hv1: AppArmor is preferred but not available on this host"));
         assertThat(apply.exitCode()).as(apply.err()).isZero();
         assertThat(apply.out()).contains("[1/1] + group.web/vm.web-app-1/tap … done",
                 "Warning: link qfx-foreign is not qfence's (it has no qfence alias); qfence leaves it alone").doesNotContain("fa-host")

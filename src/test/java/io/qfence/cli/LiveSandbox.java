@@ -158,6 +158,16 @@ final class LiveSandbox implements AutoCloseable {
         return CliRun.onHost(Main.liveHost(), "", args.toArray(String[]::new));
     }
 
+    /** As {@link #cli}, on only {@code scope} of the host ({@code --scope PARTS} in place of {@code --no-guests}). */
+    CliRun cliWithScope(String scope, String command, String... options) {
+        List<String> args = new ArrayList<>();
+        args.add(command);
+        args.addAll(List.of(options));
+        args.addAll(List.of("--scope", scope));
+        args.addAll(hostArgs().stream().filter(a -> !a.equals("--no-guests")).toList());
+        return CliRun.onHost(Main.liveHost(), "", args.toArray(String[]::new));
+    }
+
     /** This machine's facts, as the live host reports them. */
     HostFacts facts() {
         try (HostPorts ports = Main.liveHost().connect(new HostTarget(Optional.of(name), Optional.empty()))) {
