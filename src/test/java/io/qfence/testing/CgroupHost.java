@@ -8,7 +8,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Assumptions;
@@ -56,14 +55,20 @@ public final class CgroupHost {
         return hierarchy.resolve(path);
     }
 
-    /** The on-disk file of a realized cgroup file name ({@code memory/memory.limit_in_bytes} on v1, {@code memory.max} on v2). */
+    /**
+     * The on-disk file of a realized cgroup file name: v1 {@code memory/memory.limit_in_bytes} in the memory
+     * hierarchy, v2 {@code memory.max} in the cgroup's one directory. Worked out here from the layout, not asked of
+     * the adapter ({@code CgroupFs.fileOf}), so that a test reading it is a witness independent of the code it checks.
+     */
     public static Path file(String path, String file) {
-        return fs().fileOf(path, file);
-    }
-
-    /** The controller qfence's memory limit lives in, and its file, as this layout names them. */
-    public static String memoryLimitFile() {
-        return version() == CgroupVersion.V2 ? "memory.max" : "memory/memory.limit_in_bytes";
+        if (version() == CgroupVersion.V2) {
+            return layout().root().resolve(path).resolve(file);
+        }
+        int slash = file.indexOf('/');
+        if (slash < 0) {
+            throw new IllegalArgumentException("a v1 cgroup file is named CONTROLLER/FILE, got " + file);
+        }
+        return dir(file.substring(0, slash), path).resolve(file.substring(slash + 1));
     }
 
     /** Runs the calling test only on {@code version}; elsewhere it is reported as not run, with {@code why}. */
@@ -73,17 +78,6 @@ public final class CgroupHost {
 
     private static String name(CgroupVersion v) {
         return v.name().toLowerCase(java.util.Locale.ROOT);
-    }
-
-    /**
-     * On v2, enables qfence's controllers in the root's {@code cgroup.subtree_control}, as the host must for
-     * {@code cgroupParent} (DESIGN.md §8: a systemd slice with {@code Delegate=yes} does it; systemd alone enables only
-     * memory and pids at the root). Does nothing on v1, where every hierarchy has its controller everywhere.
-     */
-    public static void enableControllersAtRoot() {
-        if (version() == CgroupVersion.V2) {
-            enableControllers(layout().root());
-        }
     }
 
     /** v2: enables qfence's controllers in {@code cgroup}'s {@code cgroup.subtree_control} (those not yet enabled). */
@@ -99,10 +93,5 @@ public final class CgroupHost {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-    }
-
-    /** The controllers this layout needs (v1 blkio, cpu, memory, pids; v2 cpu, io, memory, pids). */
-    public static List<String> controllers() {
-        return layout().controllers();
     }
 }

@@ -66,7 +66,7 @@ class RealizedCgroupsTest {
             Cgroup observed = fs.read(c.address(), c.path(), c.files().keySet()).orElseThrow();
             // only files this kernel lacks may be missing, e.g. blkio.weight without a weighted I/O scheduler
             c.files().forEach((file, value) -> {
-                Path onDisk = fs.fileOf(c.path(), file);
+                Path onDisk = CgroupHost.file(c.path(), file);
                 if (Files.exists(onDisk)) {
                     assertThat(observed.files()).as("%s %s", c.path(), file).containsEntry(file, value);
                 } else {
