@@ -143,7 +143,7 @@ final class ApplyCommand implements Callable<Integer> {
         Timings t = cycle.timings();
         int total = plan.changes().size();
         int applied = cycle.applied().map(r -> r.completed().size()).orElse(0);
-        printer.complete(cycle.outcome().name().toLowerCase(java.util.Locale.ROOT), applied, total, t.total());
+        printer.complete(cycle.outcome().name().toLowerCase(java.util.Locale.ROOT), applied, total, t);
         boolean text = progress == ProgressPrinter.ProgressFormat.text;
         switch (cycle.outcome()) {
             case NO_CHANGES -> {

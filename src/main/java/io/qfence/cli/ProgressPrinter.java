@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.qfence.apply.ApplyListener;
 import io.qfence.apply.Step;
+import io.qfence.engine.Timings;
 import io.qfence.model.errors.HostOperationException;
 import io.qfence.plan.Plan;
 import java.io.PrintWriter;
@@ -38,8 +39,8 @@ abstract class ProgressPrinter implements ApplyListener {
     /** The plan about to be applied (JSON mode reports it; text mode shows the plan itself elsewhere). */
     void planned(Plan plan) {}
 
-    /** The apply ended; {@code applied} steps of {@code total} completed. */
-    void complete(String outcome, int applied, int total, Duration took) {}
+    /** The apply ended; {@code applied} steps of {@code total} completed; {@code timings}: the engine's phases. */
+    void complete(String outcome, int applied, int total, Timings timings) {}
 
     /**
      * Lines in step order: guests start in parallel, so a later step can say something before an earlier one ends. A
@@ -98,7 +99,7 @@ abstract class ProgressPrinter implements ApplyListener {
         }
 
         @Override
-        synchronized void complete(String outcome, int applied, int total, Duration took) {
+        synchronized void complete(String outcome, int applied, int total, Timings timings) {
             waiting.values().forEach(lines -> lines.forEach(out::println));
             waiting.clear();
             out.flush();
@@ -162,9 +163,25 @@ abstract class ProgressPrinter implements ApplyListener {
             emit(step(event("failed"), s).put("ms", took.toMillis()).put("error", error.getMessage()));
         }
 
+        /**
+         * The last event. {@code timings} holds the engine's phases in milliseconds (to the microsecond, as a plan of a
+         * few objects takes well under one), the same {@code Timings} the text mode's closing line rounds; {@code apply}
+         * only when something was applied. Programs (bench/run) read these instead of the text line.
+         */
         @Override
-        void complete(String outcome, int applied, int total, Duration took) {
-            emit(event("complete").put("outcome", outcome).put("applied", applied).put("total", total).put("ms", took.toMillis()));
+        void complete(String outcome, int applied, int total, Timings timings) {
+            ObjectNode n = event("complete").put("outcome", outcome).put("applied", applied).put("total", total)
+                    .put("ms", timings.total().toMillis());
+            ObjectNode t = n.putObject("timings");
+            t.put("load_ms", ms(timings.load())).put("facts_ms", ms(timings.facts())).put("realize_ms", ms(timings.realize()))
+                    .put("observe_ms", ms(timings.observe())).put("plan_ms", ms(timings.plan()));
+            timings.apply().ifPresent(a -> t.put("apply_ms", ms(a)));
+            t.put("total_ms", ms(timings.total()));
+            emit(n);
+        }
+
+        private static double ms(Duration d) {
+            return d.toNanos() / 1000 / 1000.0;
         }
     }
 }

@@ -8,6 +8,7 @@ import io.qfence.host.FakeHost;
 import io.qfence.model.errors.HostPortException;
 import io.qfence.model.host.ObservedHost;
 import io.qfence.plan.SnapshotCodec;
+import io.qfence.testing.Golden;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -122,6 +123,26 @@ class ApplyCommandTest {
         assertThat(last.get("event").asText()).isEqualTo("complete");
         assertThat(last.get("outcome").asText()).isEqualTo("applied");
         assertThat(last.get("applied").asInt()).isEqualTo(28);
+    }
+
+    /**
+     * The closing event of {@code --progress json} is what programs read instead of the text line (bench/run): the
+     * outcome, the counts and the engine's phase timings. Golden with the times zeroed (they are measured).
+     */
+    @Test
+    void theJsonCompleteEventCarriesThePhaseTimingsOfAnApplyAndOfANoOp() {
+        CliRun applied = run("", "apply", "--progress", "json", "--auto-approve");
+        CliRun noop = run("", "apply", "--progress", "json", "--auto-approve");
+
+        assertThat(applied.exitCode()).isZero();
+        assertThat(noop.exitCode()).isZero();
+        String completes = lastLine(applied.out()) + "\n" + lastLine(noop.out()) + "\n";
+        Golden.assertMatches("cli/progress-complete.jsonl", completes.replaceAll("(\"[a-z_]*ms\":)[0-9.Ee+-]+", "$10"));
+    }
+
+    private static String lastLine(String out) {
+        String[] lines = out.split("\n");
+        return lines[lines.length - 1];
     }
 
     @Test

@@ -7,6 +7,7 @@ import io.qfence.apply.StateLockHolder;
 import io.qfence.model.InterfaceNames;
 import io.qfence.model.host.Addresses;
 import io.qfence.model.host.Cgroup;
+import io.qfence.model.host.CgroupVersion;
 import io.qfence.model.host.Link;
 import io.qfence.model.host.LinkKind;
 import io.qfence.model.host.NftTable;
@@ -14,9 +15,10 @@ import io.qfence.model.host.Sysctl;
 import io.qfence.plan.Change;
 import io.qfence.plan.Plan;
 import io.qfence.plan.PlanCodec;
-import io.qfence.platform.cgroup.CgroupLayout;
 import io.qfence.platform.nft.Normalizer;
 import io.qfence.realize.Realization;
+import io.qfence.testing.BothCgroupLayouts;
+import io.qfence.testing.CgroupHost;
 import io.qfence.testing.RequiresHost;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -36,9 +38,11 @@ import org.junit.jupiter.api.Test;
  * The real CLI against the real kernel, in a namespace and cgroup subtree of the test's own: the bundled
  * {@code desired-state/} is applied without guests, checked with independent witnesses ({@code ip -j -d link},
  * {@code ip -j addr}, {@code nft -j}, the cgroup files, {@code sysctl}), re-planned to nothing; drift made by hand is
- * planned exactly, labelled as drift and healed; look-alikes and other tools' objects are left alone.
+ * planned exactly, labelled as drift and healed; look-alikes and other tools' objects are left alone. The cgroup files
+ * are found in whichever layout this host has ({@link CgroupHost}); the production-kernel lab runs the cgroups-only case
+ * on v2 ({@link BothCgroupLayouts}).
  */
-@RequiresHost(tools = {"ip", "nft", "sysctl"}, files = {"/sys/fs/cgroup/memory", "/sys/fs/cgroup/cpu", "/sys/fs/cgroup/pids"})
+@RequiresHost(tools = {"ip", "nft", "sysctl"}, cgroups = true)
 class LiveApplyTest {
 
     private LiveSandbox host;
@@ -141,13 +145,47 @@ class LiveApplyTest {
         assertThat(cgroups).hasSize(12).allSatisfy(c -> assertThat(c.path()).startsWith(host.cgroupParent + "/"));
         for (Cgroup c : cgroups) {
             c.files().forEach((file, value) -> {
-                String[] parts = file.split("/", 2);
-                Path onDisk = CgroupLayout.DEFAULT_ROOT.resolve(parts[0]).resolve(c.path()).resolve(parts[1]);
+                Path onDisk = CgroupHost.file(c.path(), file);
                 assertThat(LiveSandbox.read(onDisk)).as(onDisk.toString()).isEqualTo(value);
             });
         }
         assertThat(host.cgroupDirs("memory")).containsExactlyInAnyOrderElementsOf(
                 cgroups.stream().map(c -> c.path().substring(host.cgroupParent.length() + 1)).toList());
+    }
+
+    /**
+     * The cgroups alone ({@code --scope cgroups}) on whichever layout this host has: every realized file is on disk
+     * where the layout keeps it (read directly), a second plan is empty, a limit changed by hand is planned as drift
+     * and healed. The lab runs this case on cgroup v2 (tagged {@link BothCgroupLayouts}; the other cases need the
+     * network and firewall parts, which the lab covers elsewhere).
+     */
+    @Test
+    @BothCgroupLayouts
+    void theCgroupsAloneAreAppliedWhereThisLayoutKeepsThemAndAHandEditedLimitIsHealed() throws Exception {
+        Realization realization = host.realization();
+        CliRun apply = host.cliWithScope("cgroups", "apply", "--auto-approve");
+
+        assertThat(apply.exitCode()).as(apply.out() + apply.err()).isZero();
+        cgroupsAreAsRealized(realization);
+        assertThat(host.links()).as("the network is out of scope").extracting(l -> l.path("ifname").asText()).containsExactly("lo");
+        CliRun plan = host.cliWithScope("cgroups", "plan");
+        assertThat(plan.exitCode()).as(plan.out() + plan.err()).isZero();
+
+        String pidsMax = CgroupHost.version() == CgroupVersion.V2 ? "pids.max" : "pids/pids.max";
+        Path pids = CgroupHost.file(host.cgroupParent + "/web", pidsMax);
+        Files.writeString(pids, "100000");
+        Path saved = host.dir.resolve("drift.json");
+        CliRun drift = host.cliWithScope("cgroups", "plan", "--out", saved.toString());
+
+        assertThat(drift.exitCode()).as(drift.out() + drift.err()).isEqualTo(2);
+        assertThat(PlanCodec.fromJson(Files.readString(saved)).changes()).singleElement().satisfies(c -> {
+            assertThat(c.address()).isEqualTo("group.web/cgroup");
+            assertThat(c.drift()).isTrue();
+            assertThat(c.attributeChanges()).singleElement().satisfies(a -> assertThat(a.key()).isEqualTo("file " + pidsMax));
+        });
+        CliRun heal = host.cliWithScope("cgroups", "apply", "--auto-approve");
+        assertThat(heal.exitCode()).as(heal.out() + heal.err()).isZero();
+        assertThat(LiveSandbox.read(pids)).isEqualTo("512");
     }
 
     @Test
@@ -157,7 +195,8 @@ class LiveApplyTest {
         long handle = lastRuleHandle("from_web");
         host.witness("nft", "replace", "rule", "inet", "qfence", "from_web", "handle", Long.toString(handle),
                 "ip", "saddr", "10.10.0.0/24", "accept", "comment", "\"tampered\"");
-        Path pids = CgroupLayout.DEFAULT_ROOT.resolve("pids").resolve(host.cgroupParent).resolve("web").resolve("pids.max");
+        String pidsMax = CgroupHost.version() == CgroupVersion.V2 ? "pids.max" : "pids/pids.max";
+        Path pids = CgroupHost.file(host.cgroupParent + "/web", pidsMax);
         Files.writeString(pids, "100000");
         host.witness("nft", "add", "rule", "inet", "qfence", "forward", "ip", "saddr", "192.0.2.1", "accept");
         Path saved = host.dir.resolve("drift.json");
@@ -177,7 +216,7 @@ class LiveApplyTest {
         assertThat(firewallKeys.first()).startsWith("inet qfence/chain forward/rule ");
         assertThat(firewallKeys.last()).startsWith("inet qfence/chain from_web/rule ");
         assertThat(drift.changes().get(1).attributeChanges()).singleElement()
-                .satisfies(a -> assertThat(a.key()).isEqualTo("file pids/pids.max"));
+                .satisfies(a -> assertThat(a.key()).isEqualTo("file " + pidsMax));
         assertThat(plan.out()).contains("Objects changed outside qfence (drift); these changes undo them:", "(drift: deleted outside qfence)",
                 "(drift: changed outside qfence)");
 

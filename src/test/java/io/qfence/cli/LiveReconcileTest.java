@@ -51,8 +51,7 @@ import org.junit.jupiter.api.io.TempDir;
  * with {@code ip} and {@code nft}, not only through what the daemon says; waits are bounded and end on the daemon's
  * own events (a cycle finished), never on a guessed time.
  */
-@RequiresHost(tools = {"ip", "nft", "git", "ssh-keygen"},
-        files = {"/sys/fs/cgroup/memory", "/sys/fs/cgroup/cpu", "/sys/fs/cgroup/pids"})
+@RequiresHost(tools = {"ip", "nft", "git", "ssh-keygen"}, cgroups = true)
 class LiveReconcileTest {
 
     private static final Duration WAIT = Duration.ofSeconds(120);

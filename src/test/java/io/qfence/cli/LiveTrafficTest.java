@@ -34,7 +34,7 @@ import org.junit.jupiter.api.Test;
  * bastion's clients. Every probe's outcome must equal what the reachability relation of the realization says, and
  * the expectations written here must agree with it too.
  */
-@RequiresHost(tools = {"ip", "nft", "busybox"}, files = {"/usr/bin/python3", "/sys/fs/cgroup/memory"})
+@RequiresHost(tools = {"ip", "nft", "busybox"}, files = {"/usr/bin/python3"}, cgroups = true)
 class LiveTrafficTest {
 
     private final String id = UUID.randomUUID().toString().substring(0, 6);

@@ -2,6 +2,8 @@ package io.qfence.lab;
 
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClasspathRoots;
 
+import io.qfence.testing.BothCgroupLayouts;
+import io.qfence.testing.ProductionKernel;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -55,7 +57,7 @@ public final class LabTestRunner {
         String only = System.getProperty("qfence.lab.classes", "");
         LauncherDiscoveryRequestBuilder builder = LauncherDiscoveryRequestBuilder.request()
                 .selectors(selectClasspathRoots(Set.of(classes)))
-                .filters(TagFilter.includeTags(tag), EngineFilter.includeEngines("junit-jupiter"));
+                .filters(TagFilter.includeTags(tags(tag)), EngineFilter.includeEngines("junit-jupiter"));
         if (!only.isBlank()) {
             String pattern = ".*\\.(" + String.join("|", only.split(",")) + ")";
             builder.filters(ClassNameFilter.includeClassNamePatterns(pattern));
@@ -71,6 +73,14 @@ public final class LabTestRunner {
         System.out.printf(Locale.ROOT, "lab-tests: tag=%s tests=%d failures=%d errors=%d skipped=%d seconds=%.1f result=%s%n",
                 tag, s.tests(), s.failures(), s.errors(), s.skipped(), seconds, passed ? "PASS" : "FAIL");
         System.exit(passed ? 0 : 1);
+    }
+
+    /**
+     * The tags a run takes: the production-kernel run also takes the tests that run on both cgroup layouts (they run
+     * here under Surefire on v1, and the lab is where they meet v2).
+     */
+    static List<String> tags(String tag) {
+        return tag.equals(ProductionKernel.TAG) ? List.of(tag, BothCgroupLayouts.TAG) : List.of(tag);
     }
 
     record Summary(int tests, int failures, int errors, int skipped) {}

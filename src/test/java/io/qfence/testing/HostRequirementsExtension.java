@@ -36,6 +36,9 @@ public final class HostRequirementsExtension implements ExecutionCondition {
                 missing.add("file " + file);
             }
         }
+        if (onElement.get().cgroups()) {
+            cgroupsMissing().ifPresent(missing::add);
+        }
         if (missing.isEmpty()) {
             return ConditionEvaluationResult.enabled("host requirements met");
         }
@@ -46,6 +49,18 @@ public final class HostRequirementsExtension implements ExecutionCondition {
         }
         System.err.println("SKIPPED: " + reason);
         return ConditionEvaluationResult.disabled(reason);
+    }
+
+    /** What this host lacks of the cgroup controllers qfence needs, in either layout; empty when it has them. */
+    static Optional<String> cgroupsMissing() {
+        try {
+            io.qfence.platform.cgroup.CgroupLayout layout = CgroupHost.layout();
+            List<String> lacking = layout.missing().stream().filter(c -> List.of("cpu", "memory", "pids").contains(c)).toList();
+            return lacking.isEmpty() ? Optional.empty()
+                    : Optional.of("the cgroup controllers " + String.join(", ", lacking) + " (" + layout.describe().replace('\n', ';') + ")");
+        } catch (RuntimeException e) {
+            return Optional.of("cgroups with the cpu, memory and pids controllers (" + e.getMessage() + ")");
+        }
     }
 
     static boolean isRoot() {

@@ -23,4 +23,11 @@ public @interface RequiresHost {
 
     /** Files that must exist, e.g. {@code "/usr/lib/x86_64-linux-gnu/libnftables.so.1"}. */
     String[] files() default {};
+
+    /**
+     * Needs cgroups with qfence's cpu, memory and pids controllers, in whichever layout this host has (v1 hierarchies or
+     * the unified v2 hierarchy), as qfence detects it ({@link CgroupHost}). Name no {@code /sys/fs/cgroup/...} path in
+     * {@link #files()} for this: such a path exists on one layout only.
+     */
+    boolean cgroups() default false;
 }

@@ -7,6 +7,7 @@ import io.qfence.cli.CliContext;
 import io.qfence.cli.HostRealization;
 import io.qfence.host.HostConnector;
 import io.qfence.testing.ProbeImages;
+import io.qfence.testing.CgroupHost;
 import io.qfence.testing.RequiresHost;
 import io.qfence.testing.Witness;
 import java.io.BufferedReader;
@@ -26,7 +27,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -48,10 +48,8 @@ class VerifyOnThisHostTest {
     /** Nothing of the sandbox remains: namespaces, cgroups in any hierarchy, its directory, its guests. */
     static void assertNothingLeftOf(String sandbox) throws Exception {
         assertThat(Witness.run("ip", "netns", "list")).doesNotContain(sandbox);
-        try (Stream<Path> hierarchies = Files.list(Path.of("/sys/fs/cgroup"))) {
-            for (Path h : hierarchies.toList()) {
-                assertThat(h.resolve(sandbox)).as("cgroup in " + h).doesNotExist();
-            }
+        for (Path h : cgroupHierarchies()) {
+            assertThat(h.resolve(sandbox)).as("cgroup in " + h).doesNotExist();
         }
         assertThat(Path.of(System.getProperty("java.io.tmpdir"), sandbox)).doesNotExist();
         assertThat(Witness.tryRun("pgrep", "-f", "/" + sandbox + "/").stdout()).as("processes of the sandbox").isBlank();
@@ -173,6 +171,11 @@ class VerifyOnThisHostTest {
         assertNothingLeftOf(sandbox.get());
     }
 
+    /** Where a sandbox's cgroups can be: each v1 hierarchy, or the v2 root (the layout as qfence detects it). */
+    private static java.util.Set<Path> cgroupHierarchies() {
+        return new java.util.TreeSet<>(CgroupHost.layout().hierarchies().values());
+    }
+
     /** Ends the processes of {@code sandbox}'s namespaces by pid, then removes its namespaces, cgroups and directory. */
     private static void removeLeftoversOf(String sandbox) throws Exception {
         if (sandbox == null) {
@@ -189,12 +192,10 @@ class VerifyOnThisHostTest {
         for (String ns : List.of(sandbox, sandbox + "-out")) {
             Witness.tryRun("ip", "netns", "del", ns);
         }
-        try (Stream<Path> hierarchies = Files.list(Path.of("/sys/fs/cgroup"))) {
-            for (Path h : hierarchies.toList()) {
-                Path dir = h.resolve(sandbox);
-                if (Files.isDirectory(dir)) {
-                    Witness.tryRun("find", dir.toString(), "-depth", "-type", "d", "-exec", "rmdir", "{}", ";");
-                }
+        for (Path h : cgroupHierarchies()) {
+            Path dir = h.resolve(sandbox);
+            if (Files.isDirectory(dir)) {
+                Witness.tryRun("find", dir.toString(), "-depth", "-type", "d", "-exec", "rmdir", "{}", ";");
             }
         }
         Witness.tryRun("rm", "-rf", Path.of(System.getProperty("java.io.tmpdir"), sandbox).toString());

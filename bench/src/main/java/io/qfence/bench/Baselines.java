@@ -49,7 +49,8 @@ import java.util.TreeMap;
  */
 public final class Baselines {
 
-    static final Path CGROUP_ROOT = Path.of("/sys/fs/cgroup");
+    /** qfence's cgroup adapter on this host's layout: where each file is, and the order qfence writes them in. */
+    static final CgroupFs CGROUPS = new CgroupFs(io.qfence.platform.cgroup.CgroupLayout.detect());
     /** The netdev group the near-limit teardown moves links into (any group no one else uses in the sandbox). */
     static final int SCRATCH_GROUP = 4242;
 
@@ -379,12 +380,17 @@ public final class Baselines {
         writeFiles(s, c, before);
     }
 
+    /**
+     * The files in qfence's order, each where this host's layout keeps it. A v2 {@code cgroup.subtree_control} is
+     * realized as the list the kernel shows ({@code cpu io memory pids}) and written as what enables them
+     * ({@code +cpu +io +memory +pids}).
+     */
     private static void writeFiles(Script s, Cgroup c, Cgroup before) {
-        for (String file : writeOrder(c)) {
+        for (String file : CGROUPS.writeOrder(c)) {
             String v = c.files().get(file);
             if (before == null || !v.equals(before.files().get(file))) {
-                s.builtin("echo " + v + " > " + CGROUP_ROOT.resolve(file.substring(0, file.indexOf('/'))).resolve(c.path())
-                        .resolve(file.substring(file.indexOf('/') + 1)));
+                String value = file.equals(CgroupFs.SUBTREE_CONTROL) ? "+" + String.join(" +", v.trim().split("\\s+")) : v;
+                s.builtin("echo " + value + " > " + CGROUPS.fileOf(c.path(), file));
             }
         }
     }
@@ -399,23 +405,12 @@ public final class Baselines {
         created.forEach(c -> writeFiles(s, c, null));
     }
 
-    /** v1 files in qfence's write order ({@link CgroupFs#LIMIT_FILES_V1}), then any other in name order. */
-    private static List<String> writeOrder(Cgroup c) {
-        List<String> order = new ArrayList<>();
-        CgroupFs.LIMIT_FILES_V1.stream().filter(c.files()::containsKey).forEach(order::add);
-        c.files().keySet().stream().filter(f -> !order.contains(f)).forEach(order::add);
-        for (String f : order) {
-            if (!f.contains("/")) {
-                throw new IllegalArgumentException("the baselines write cgroup v1 files (CONTROLLER/FILE), got " + f);
-            }
-        }
-        return order;
-    }
-
-    /** A cgroup is a directory in every v1 hierarchy qfence uses, as qfence makes it, whether or not it writes a file there. */
+    /**
+     * A cgroup's directories as qfence makes them, whether or not it writes a file there: one in every v1 hierarchy
+     * qfence uses, or the one v2 directory.
+     */
     private static List<String> dirs(Cgroup c) {
-        return io.qfence.platform.cgroup.CgroupLayout.CONTROLLERS_V1.stream().sorted()
-                .map(ctrl -> CGROUP_ROOT.resolve(ctrl).resolve(c.path()).toString()).toList();
+        return CGROUPS.directories(c.path()).stream().map(Path::toString).toList();
     }
 
     private static List<String> directories(List<Cgroup> parentsFirst) {

@@ -5,6 +5,7 @@ import io.qfence.model.desired.HostOverrides;
 import io.qfence.model.host.Capability;
 import io.qfence.model.host.CgroupVersion;
 import io.qfence.model.host.HostFacts;
+import io.qfence.platform.cgroup.CgroupLayout;
 import io.qfence.model.host.HostObject;
 import io.qfence.realize.Realization;
 import io.qfence.realize.Realizer;
@@ -30,6 +31,15 @@ public final class BenchRealization {
 
     private BenchRealization() {}
 
+    /**
+     * This host as the bench realizes for it: {@link #THIS_MACHINE}'s capabilities, with the cgroup version qfence
+     * detects here ({@link CgroupLayout#detect()}: v1 on the test machines, v2 in the lab and on current distributions),
+     * so that the baselines build what qfence builds on this host.
+     */
+    public static HostFacts thisHost() {
+        return new HostFacts(CgroupLayout.detect().version(), THIS_MACHINE.capabilities());
+    }
+
     public static DesiredState load(Path dir) {
         LoadResult r = DesiredStateLoader.loadDirectory(dir);
         if (!r.ok()) {
@@ -40,7 +50,7 @@ public final class BenchRealization {
 
     public static Realization realize(Path dir, String cgroupParent) {
         HostOverrides sandbox = new HostOverrides(Optional.empty(), Optional.empty(), Optional.empty(), Optional.of(cgroupParent));
-        return Realizer.realize(sandbox.applyTo(load(dir)), ScenarioGenerator.HOST, THIS_MACHINE, LocalDate.now(ZoneOffset.UTC));
+        return Realizer.realize(sandbox.applyTo(load(dir)), ScenarioGenerator.HOST, thisHost(), LocalDate.now(ZoneOffset.UTC));
     }
 
     public static <T extends HostObject> List<T> objects(Realization r, Class<T> kind) {

@@ -21,11 +21,11 @@ import java.util.Optional;
 /**
  * The no-op reconcile as the daemon pays it every drift interval: one warm JVM, the real engine on the live host
  * ({@link Main#liveHost()}), read-only cycles ({@link Engine#plan}) against a sandbox that already matches the desired
- * state. Prints one line per measured cycle:
+ * state. Prints one JSON object per line and measured cycle ({@link Records} reads them for bench/run):
  *
- * <pre>cycle N LOAD FACTS REALIZE OBSERVE PLAN CHANGES THREAD_CPU PROCESS_CPU</pre>
+ * <pre>{"cycle":N,"load_ms":…,"facts_ms":…,"realize_ms":…,"observe_ms":…,"plan_ms":…,"changes":N,"thread_cpu_ms":…,"process_cpu_ms":…}</pre>
  *
- * times in milliseconds ({@code CHANGES} is the plan's number of changes, 0 for a no-op). Thread CPU is this thread's
+ * times in milliseconds ({@code changes} is the plan's number of changes, 0 for a no-op). Thread CPU is this thread's
  * user+system time for the whole cycle; process CPU adds the JIT and the collector.
  *
  * <p>Usage: {@code EngineCycles DIR NETNS CGROUP_PARENT STATE_DIR RUN_DIR SCOPE WARMUP CYCLES}
@@ -60,8 +60,11 @@ public final class EngineCycles {
                 long proc = os.getProcessCpuTime() - proc0;
                 if (i > warmup) {
                     Timings t = cycle.timings();
-                    System.out.printf(Locale.ROOT, "cycle %d %.3f %.3f %.3f %.3f %.3f %d %.3f %.3f%n", i - warmup, ms(t.load()), ms(t.facts()),
-                            ms(t.realize()), ms(t.observe()), ms(t.plan()), cycle.plan().changes().size(), cpu / 1e6, proc / 1e6);
+                    // one JSON object per line, read by io.qfence.bench.Records (bench/run), not by column
+                    System.out.printf(Locale.ROOT, "{\"cycle\":%d,\"load_ms\":%.3f,\"facts_ms\":%.3f,\"realize_ms\":%.3f,"
+                                    + "\"observe_ms\":%.3f,\"plan_ms\":%.3f,\"changes\":%d,\"thread_cpu_ms\":%.3f,\"process_cpu_ms\":%.3f}%n",
+                            i - warmup, ms(t.load()), ms(t.facts()), ms(t.realize()), ms(t.observe()), ms(t.plan()),
+                            cycle.plan().changes().size(), cpu / 1e6, proc / 1e6);
                 }
             }
         } catch (Exception e) {

@@ -2,8 +2,11 @@ package io.qfence.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.qfence.model.host.CgroupVersion;
 import io.qfence.model.host.Firewall;
 import io.qfence.model.host.NftTable;
+import io.qfence.platform.cgroup.CgroupFs;
+import io.qfence.platform.cgroup.CgroupLayout;
 import io.qfence.platform.nft.Normalizer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -11,6 +14,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.stream.Stream;
 
 /**
@@ -28,8 +33,6 @@ public final class StateWitness {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final List<String> SYSCTLS = List.of("net/ipv4/ip_forward", "net/ipv6/conf/all/forwarding",
             "net/bridge/bridge-nf-call-iptables", "net/bridge/bridge-nf-call-ip6tables");
-    private static final List<String> CGROUP_FILES = List.of("pids/pids.max", "cpu/cpu.shares", "cpu/cpu.cfs_period_us",
-            "cpu/cpu.cfs_quota_us", "blkio/blkio.bfq.weight", "memory/memory.limit_in_bytes");
 
     private StateWitness() {}
 
@@ -126,27 +129,49 @@ public final class StateWitness {
         Firewall.of(tables).attributes().forEach((k, v) -> lines.add("nft " + k + " = " + v));
     }
 
+    /**
+     * Every cgroup directory under {@code parent} with the limit files qfence manages, in this host's layout (as qfence
+     * detects it): on v1 per hierarchy ({@code cgroup CONTROLLER PATH FILE=VALUE...}), on v2 once
+     * ({@code cgroup v2 PATH FILE=VALUE...}, {@code cgroup.subtree_control} included: which controllers reach the
+     * children is part of the state).
+     */
     private static void cgroups(String parent, List<String> lines) throws IOException {
-        List<String> out = new ArrayList<>();
-        for (String controller : List.of("blkio", "cpu", "memory", "pids")) {
-            Path base = Baselines.CGROUP_ROOT.resolve(controller).resolve(parent);
+        CgroupLayout layout = CgroupLayout.detect();
+        Map<String, Path> hierarchies = new TreeMap<>();
+        if (layout.version() == CgroupVersion.V2) {
+            hierarchies.put("v2", layout.root());
+        } else {
+            hierarchies.putAll(layout.hierarchies());
+        }
+        for (Map.Entry<String, Path> h : hierarchies.entrySet()) {
+            String label = h.getKey();
+            Path base = h.getValue().resolve(parent);
             if (!Files.isDirectory(base)) {
-                out.add("cgroup " + controller + " " + parent + " absent");
+                lines.add("cgroup " + label + " " + parent + " absent");
                 continue;
             }
             try (Stream<Path> dirs = Files.walk(base)) {
                 for (Path d : dirs.filter(Files::isDirectory).sorted().toList()) {
-                    StringBuilder s = new StringBuilder("cgroup ").append(controller).append(' ').append(Baselines.CGROUP_ROOT.resolve(controller).relativize(d));
-                    for (String f : CGROUP_FILES) {
-                        if (f.startsWith(controller + "/") && Files.isRegularFile(d.resolve(f.substring(controller.length() + 1)))) {
-                            s.append(' ').append(f.substring(controller.length() + 1)).append('=')
-                                    .append(Files.readString(d.resolve(f.substring(controller.length() + 1))).strip());
+                    StringBuilder s = new StringBuilder("cgroup ").append(label).append(' ').append(h.getValue().relativize(d));
+                    for (String f : files(layout.version(), label)) {
+                        Path file = d.resolve(f);
+                        if (Files.isRegularFile(file)) {
+                            s.append(' ').append(f).append('=').append(Files.readString(file).strip());
                         }
                     }
-                    out.add(s.toString());
+                    lines.add(s.toString());
                 }
             }
         }
-        lines.addAll(out);
+    }
+
+    /** The files qfence manages in one hierarchy's directory (v1: those of that controller), by their names there. */
+    private static List<String> files(CgroupVersion version, String hierarchy) {
+        if (version == CgroupVersion.V2) {
+            List<String> all = new ArrayList<>(List.of(CgroupFs.SUBTREE_CONTROL));
+            all.addAll(CgroupFs.LIMIT_FILES_V2);
+            return all;
+        }
+        return CgroupFs.LIMIT_FILES_V1.stream().filter(f -> f.startsWith(hierarchy + "/")).map(f -> f.substring(hierarchy.length() + 1)).toList();
     }
 }

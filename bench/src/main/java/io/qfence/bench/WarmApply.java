@@ -14,6 +14,8 @@ import io.qfence.host.HostTarget;
 import io.qfence.host.Scope;
 import io.qfence.model.desired.HostOverrides;
 import io.qfence.plan.ObjectKind;
+import io.qfence.platform.cgroup.CgroupFs;
+import io.qfence.platform.cgroup.CgroupLayout;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -27,19 +29,18 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.stream.Stream;
 
 /**
  * A cold apply (an empty sandbox to converged) as a long-running qfence pays it, for example the daemon when a commit
  * brings a thousand new VMs: the real engine on the live host in a JVM that has already applied the same scenario
  * before. Each repetition gets a fresh namespace and a fresh cgroup parent, so every measured apply starts from an
  * empty host exactly as the CLI's cold apply does; what differs from it is only the JVM start, class loading and a
- * cold JIT. Prints one line per measured apply:
+ * cold JIT. Prints one JSON object per line and measured apply ({@link Records} reads them for bench/run):
  *
- * <pre>apply N WALL LOAD FACTS REALIZE OBSERVE PLAN APPLY CHANGES
- * kinds N LINKS FIREWALL CGROUPS</pre>
+ * <pre>{"apply":N,"wall_ms":…,"load_ms":…,"facts_ms":…,"realize_ms":…,"observe_ms":…,"plan_ms":…,"apply_ms":…,"changes":N,
+ *  "links_ms":…,"firewall_ms":…,"cgroups_ms":…}</pre>
  *
- * times in milliseconds, {@code WALL} from the request to the converged host; the second line splits the apply phase
+ * times in milliseconds, {@code wall_ms} from the request to the converged host; the last three split the apply phase
  * by kind of object (each kind's steps, post-conditions included). Namespaces are named
  * {@code $QFENCE_BENCH_TAG-warm-...} ({@link ScratchNamespace}) and cgroup parents are {@code CGROUP_PARENT/warm-N}, so
  * {@code bench/run}'s cleanup removes both should this JVM die; this class removes them at its end.
@@ -48,7 +49,6 @@ import java.util.stream.Stream;
  */
 public final class WarmApply {
 
-    private static final Path CGROUP_ROOT = Path.of("/sys/fs/cgroup");
 
     private WarmApply() {}
 
@@ -94,10 +94,12 @@ public final class WarmApply {
                 }
                 if (i > warmup) {
                     Timings t = cycle.timings();
-                    System.out.printf(Locale.ROOT, "apply %d %.3f %.3f %.3f %.3f %.3f %.3f %.3f %d%n", i - warmup,
+                    // one JSON object per line, read by io.qfence.bench.Records (bench/run), not by column
+                    System.out.printf(Locale.ROOT, "{\"apply\":%d,\"wall_ms\":%.3f,\"load_ms\":%.3f,\"facts_ms\":%.3f,"
+                                    + "\"realize_ms\":%.3f,\"observe_ms\":%.3f,\"plan_ms\":%.3f,\"apply_ms\":%.3f,\"changes\":%d,"
+                                    + "\"links_ms\":%.3f,\"firewall_ms\":%.3f,\"cgroups_ms\":%.3f}%n", i - warmup,
                             wall / 1e6, ms(t.load()), ms(t.facts()), ms(t.realize()), ms(t.observe()), ms(t.plan()),
-                            ms(t.apply().orElse(Duration.ZERO)), cycle.plan().changes().size());
-                    System.out.printf(Locale.ROOT, "kinds %d %.3f %.3f %.3f%n", i - warmup, kinds.millis(ObjectKind.LINK),
+                            ms(t.apply().orElse(Duration.ZERO)), cycle.plan().changes().size(), kinds.millis(ObjectKind.LINK),
                             kinds.millis(ObjectKind.FIREWALL), kinds.millis(ObjectKind.CGROUP));
                 }
             }
@@ -146,26 +148,12 @@ public final class WarmApply {
         }
     }
 
-    /** The repetition's cgroup subtree in every hierarchy, children first; empty (no guests run in the scale scenarios). */
+    /**
+     * The repetition's cgroup subtree in every hierarchy (or the one v2 directory), children first, by qfence's own
+     * adapter on this host's layout; empty (no guests run in the scale scenarios).
+     */
     private static void removeCgroups(String parent) {
-        List<Path> roots = List.of(CGROUP_ROOT.resolve(parent));
-        try (Stream<Path> hierarchies = Files.list(CGROUP_ROOT)) {
-            roots = Stream.concat(roots.stream(), hierarchies.map(h -> h.resolve(parent))).toList();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        for (Path root : roots) {
-            if (!Files.isDirectory(root)) {
-                continue;
-            }
-            try (Stream<Path> tree = Files.walk(root)) {
-                for (Path d : tree.filter(Files::isDirectory).sorted(Comparator.reverseOrder()).toList()) {
-                    Files.delete(d);
-                }
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot remove " + root, e);
-            }
-        }
+        new CgroupFs(CgroupLayout.detect()).remove(parent);
     }
 
     private static double ms(Duration d) {

@@ -144,9 +144,10 @@ public final class CgroupFs implements CgroupProcesses {
      * The order of one cgroup's writes: {@code cgroup.subtree_control} first (children's files appear only once it
      * names their controllers), then pids, cpu, io, and memory last, {@code memory.high} before {@code memory.max} so
      * that lowering both throttles before it limits. On v1 the CFS period and quota go in whichever order keeps the
-     * quota/period ratio in between the lower one: the kernel refuses a child ratio above its parent's.
+     * quota/period ratio in between the lower one: the kernel refuses a child ratio above its parent's. Public for the
+     * benchmark's baselines, which write the same files in the same order with the shell.
      */
-    List<String> writeOrder(Cgroup desired) {
+    public List<String> writeOrder(Cgroup desired) {
         List<String> known = layout.version() == CgroupVersion.V2 ? LIMIT_FILES_V2 : LIMIT_FILES_V1;
         List<String> order = new ArrayList<>();
         if (desired.files().containsKey(SUBTREE_CONTROL)) {
@@ -511,7 +512,7 @@ public final class CgroupFs implements CgroupProcesses {
     }
 
     /** v2 {@code memory.max} is in the cgroup's directory; v1 {@code memory/memory.limit_in_bytes} in the memory hierarchy's. */
-    Path fileOf(String path, String file) {
+    public Path fileOf(String path, String file) {
         if (layout.version() == CgroupVersion.V2) {
             return dirOf(path).resolve(file);
         }

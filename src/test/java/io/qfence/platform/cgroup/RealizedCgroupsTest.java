@@ -4,10 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.qfence.model.host.Capability;
 import io.qfence.model.host.Cgroup;
-import io.qfence.model.host.CgroupVersion;
 import io.qfence.model.host.HostFacts;
 import io.qfence.realize.Realizer;
 import io.qfence.source.DesiredStateLoader;
+import io.qfence.testing.BothCgroupLayouts;
+import io.qfence.testing.CgroupHost;
 import io.qfence.testing.RequiresHost;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,19 +23,21 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The realizer and this adapter together, on this machine's v1 cgroups: the cgroups realized from the bundled desired
- * state are created with their files, under a private {@code qfence-test-<random>} prefix instead of the host's
+ * The realizer and this adapter together, on this host's cgroups in whichever layout it has ({@link CgroupHost}: v1
+ * here, v2 in the production-kernel lab, which runs this class too): the cgroups realized for that version from the
+ * bundled desired state are created with their files, under a private {@code qfence-test-<random>} prefix instead of the host's
  * {@code cgroupParent}, and read back exactly as realized (except limits the kernel here does not support, which are
  * reported, not failed): no drift right after an apply.
  */
-@RequiresHost(files = {"/sys/fs/cgroup/memory", "/sys/fs/cgroup/cpu", "/sys/fs/cgroup/pids"})
+@RequiresHost(cgroups = true)
+@BothCgroupLayouts
 class RealizedCgroupsTest {
 
     static final LocalDate TODAY = LocalDate.of(2026, 3, 1);
-    static final HostFacts THIS_MACHINE = new HostFacts(CgroupVersion.V1, EnumSet.of(Capability.BRIDGE, Capability.TUN,
+    static final HostFacts THIS_MACHINE = new HostFacts(CgroupHost.version(), EnumSet.of(Capability.BRIDGE, Capability.TUN,
             Capability.VETH, Capability.BR_NETFILTER, Capability.NFT_INET, Capability.NFT_BRIDGE, Capability.SECCOMP));
 
-    private final CgroupFs fs = new CgroupFs(CgroupLayout.detect());
+    private final CgroupFs fs = CgroupHost.fs();
     private final String base = "qfence-test-" + UUID.randomUUID().toString().substring(0, 8);
 
     @AfterEach
@@ -53,7 +56,7 @@ class RealizedCgroupsTest {
     void theRealizedCgroupsAreCreatedAndReadBackAsRealized() {
         List<Cgroup> realized = realizedCgroups().stream()
                 .map(c -> new Cgroup(c.address(), base + "/" + c.path(), c.version(), c.files())).toList();
-        assertThat(realized).isNotEmpty().allSatisfy(c -> assertThat(c.version()).isEqualTo(CgroupVersion.V1));
+        assertThat(realized).isNotEmpty().allSatisfy(c -> assertThat(c.version()).isEqualTo(CgroupHost.version()));
 
         List<CgroupFs.Written> results = fs.applyAll(realized);
 
@@ -63,7 +66,7 @@ class RealizedCgroupsTest {
             Cgroup observed = fs.read(c.address(), c.path(), c.files().keySet()).orElseThrow();
             // only files this kernel lacks may be missing, e.g. blkio.weight without a weighted I/O scheduler
             c.files().forEach((file, value) -> {
-                Path onDisk = fs.fileOf(c.path(), file);
+                Path onDisk = CgroupHost.file(c.path(), file);
                 if (Files.exists(onDisk)) {
                     assertThat(observed.files()).as("%s %s", c.path(), file).containsEntry(file, value);
                 } else {

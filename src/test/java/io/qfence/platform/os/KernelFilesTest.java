@@ -3,6 +3,8 @@ package io.qfence.platform.os;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.qfence.testing.BothCgroupLayouts;
+import io.qfence.testing.CgroupHost;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -78,10 +80,12 @@ class KernelFilesTest {
                 });
     }
 
+    /** A cgroup directory holds files and child cgroups; on v2 the root itself, on v1 the memory hierarchy's root. */
     @Test
+    @BothCgroupLayouts
     void subdirectoriesOfARealCgroupAreItsChildCgroupsOnly() throws Exception {
-        Path memory = Path.of("/sys/fs/cgroup/memory");
-        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isWritable(memory), "needs root and the v1 memory hierarchy");
+        Path memory = CgroupHost.dir("memory", "");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isWritable(memory), "needs root (to make cgroups in " + memory + ")");
         Path parent = memory.resolve("qfence-test-" + java.util.UUID.randomUUID().toString().substring(0, 8));
         KernelFiles.mkdir(parent, 0755);
         try {

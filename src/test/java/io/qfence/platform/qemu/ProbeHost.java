@@ -8,6 +8,7 @@ import io.qfence.model.host.GuestRuntime;
 import io.qfence.model.host.GuestState;
 import io.qfence.platform.os.NetNamespace;
 import io.qfence.platform.os.Tun;
+import io.qfence.testing.CgroupHost;
 import io.qfence.testing.Witness;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -38,7 +39,7 @@ final class ProbeHost implements AutoCloseable {
     static final Path QEMU = Path.of("/usr/bin/qemu-system-x86_64");
     static final List<String> CONTROLLERS = List.of("memory", "pids", "cpu");
     static final Path CGROUP_ROOT = Path.of("/sys/fs/cgroup");
-    static final CgroupVersion CGROUP_VERSION = io.qfence.platform.cgroup.CgroupLayout.detect().version();
+    static final CgroupVersion CGROUP_VERSION = CgroupHost.version();
 
     final String id = UUID.randomUUID().toString().substring(0, 8);
     final String name = "qfence-test-" + id;
@@ -71,21 +72,12 @@ final class ProbeHost implements AutoCloseable {
         ip("link", "set", "qfv-host", "up");
         if (CGROUP_VERSION == CgroupVersion.V2) {
             // v2: the controllers reach a child only through every ancestor's cgroup.subtree_control
-            enableControllers(CGROUP_ROOT);
+            CgroupHost.enableControllers(CGROUP_ROOT);
             Files.createDirectory(CGROUP_ROOT.resolve(name));
-            enableControllers(CGROUP_ROOT.resolve(name));
+            CgroupHost.enableControllers(CGROUP_ROOT.resolve(name));
         } else {
             for (String controller : CONTROLLERS) {
                 Files.createDirectory(CGROUP_ROOT.resolve(controller).resolve(name));
-            }
-        }
-    }
-
-    private static void enableControllers(Path cgroup) throws IOException {
-        String enabled = Files.readString(cgroup.resolve("cgroup.subtree_control"));
-        for (String controller : CONTROLLERS) {
-            if (!List.of(enabled.trim().split("\\s+")).contains(controller)) {
-                Files.writeString(cgroup.resolve("cgroup.subtree_control"), "+" + controller);
             }
         }
     }
