@@ -134,6 +134,49 @@ class VlanUplinkLabTest {
         assertThat(seen).as("db's VLAN 20 never reaches web's port").doesNotContain("10.20.0.");
     }
 
+    /**
+     * NAT egress with an uplink. The design (DESIGN.md §4, "VLANs"): a group's VLAN sub-interface is a port of its
+     * bridge, so the group's own layer 2 is trunked tagged with its id; but an egress {@code nat} flow is routed by
+     * the host (the group's gateway is the bridge) and masqueraded behind the host's address, and that address lives
+     * on the uplink itself, the untagged (native) side. So the packet leaves the uplink untagged, with the uplink's
+     * address as its source; never tagged with the group's id and never with the guest's own address. The host's
+     * route to the outside is the operator's (qfence owns no host route): here a default route via the "switch".
+     */
+    @Test
+    void natEgressLeavesTheUplinkUntaggedWithTheUplinksAddressAsItsSource() throws Exception {
+        Witness.run("ip", "-n", managed, "addr", "add", "192.0.2.1/24", "dev", "uplink0");
+        Witness.run("ip", "-n", managed, "route", "add", "default", "via", "192.0.2.2");
+        Witness.run("ip", "-n", managedSwitch, "addr", "add", "192.0.2.2/24", "dev", "sw0");
+        Witness.run("ip", "-n", managedSwitch, "addr", "add", "198.51.100.7/32", "dev", "lo"); // the outside address
+        // the firewall too: the masquerade and the forward policy that lets web's egress out are nft rules
+        CliRun apply = cliIn("network,firewall", "apply", "--auto-approve");
+        assertThat(apply.exitCode()).as("apply:\n%s\n%s", apply.out(), apply.err()).isZero();
+
+        // a stand-in guest on web's bridge (web: egress nat), its default route through web's gateway
+        String bridge = InterfaceNames.bridge("web");
+        Witness.run("ip", "-n", managed, "link", "add", "qflab-g0", "type", "veth", "peer", "name", "eth0", "netns", guest);
+        Witness.run("ip", "-n", managed, "link", "set", "qflab-g0", "master", bridge, "up");
+        Witness.run("ip", "-n", guest, "link", "set", "eth0", "up");
+        Witness.run("ip", "-n", guest, "addr", "add", "10.10.0.250/24", "dev", "eth0");
+        Witness.run("ip", "-n", guest, "route", "add", "default", "via", "10.10.0.1");
+        Process capture = new ProcessBuilder("ip", "netns", "exec", managedSwitch, "timeout", "30", "tcpdump", "-l", "-n", "-e", "-i", "sw0",
+                "icmp or (vlan and icmp)").start();
+        Thread.sleep(2000); // tcpdump needs a moment to attach; nothing else signals it
+        boolean answered = false;
+        for (int i = 0; i < 3 && !answered; i++) {
+            answered = Witness.tryRun("ip", "netns", "exec", guest, "busybox", "ping", "-c", "1", "-W", "2", "198.51.100.7").exitCode() == 0;
+        }
+        capture.waitFor(40, TimeUnit.SECONDS);
+        String frames = new String(capture.getInputStream().readAllBytes());
+        System.out.println("MEASURE lab nat egress capture:\n" + frames);
+        List<String> requests = frames.lines().filter(l -> l.contains("> 198.51.100.7: ICMP echo request")).toList();
+        assertThat(requests).as("the echo requests on the switch port").isNotEmpty();
+        assertThat(requests).as("untagged, from the uplink's address (masqueraded)")
+                .allMatch(l -> !l.contains("vlan ") && l.contains("192.0.2.1 > 198.51.100.7"));
+        assertThat(frames).as("the guest's own address never reaches the switch").doesNotContain("10.10.0.250");
+        assertThat(answered).as("the reply comes back through the uplink and is un-NATed to the guest").isTrue();
+    }
+
     private static JsonNode find(JsonNode links, String name) {
         for (JsonNode l : links) {
             if (l.path("ifname").asText().equals(name)) {
@@ -144,7 +187,12 @@ class VlanUplinkLabTest {
     }
 
     private CliRun cli(String command, String... more) {
-        List<String> args = new ArrayList<>(List.of(command, "--scope", "network", "--netns", managed,
+        return cliIn("network", command, more);
+    }
+
+    /** The real CLI against the managed namespace, for the parts of the host in {@code scope}. */
+    private CliRun cliIn(String scope, String command, String... more) {
+        List<String> args = new ArrayList<>(List.of(command, "--scope", scope, "--netns", managed,
                 "--state-dir", stateDir.toString(), "--dir", desired.toString()));
         args.addAll(List.of(more));
         return CliRun.live(args.toArray(String[]::new));

@@ -34,6 +34,25 @@ class CanonicalJsonTest {
     }
 
     @Test
+    void aProtocolNumberListedOnAHostWithoutEtcProtocolsIsTheSameRuleAsItsName() {
+        // the production-kernel lab's Debian (no netbase, so no /etc/protocols) lists "meta l4proto 1"; this machine
+        // lists "meta l4proto icmp" for the same rule
+        assertThat(canonical("{\"match\":{\"op\":\"==\",\"left\":{\"meta\":{\"key\":\"l4proto\"}},\"right\":1}}"))
+                .isEqualTo("{\"match\":{\"op\":\"==\",\"left\":{\"meta\":{\"key\":\"l4proto\"}},\"right\":\"icmp\"}}");
+        assertThat(canonical("{\"match\":{\"op\":\"==\",\"left\":{\"meta\":{\"key\":\"l4proto\"}},\"right\":{\"set\":[1,58]}}}"))
+                .isEqualTo("{\"match\":{\"op\":\"==\",\"left\":{\"meta\":{\"key\":\"l4proto\"}},\"right\":{\"set\":[\"icmp\",\"ipv6-icmp\"]}}}");
+        assertThat(canonical("{\"match\":{\"op\":\"!=\",\"left\":{\"payload\":{\"protocol\":\"ip\",\"field\":\"protocol\"}},\"right\":6}}"))
+                .endsWith("\"right\":\"tcp\"}}");
+        assertThat(canonical("{\"match\":{\"op\":\"==\",\"left\":{\"payload\":{\"protocol\":\"ip6\",\"field\":\"nexthdr\"}},\"right\":17}}"))
+                .endsWith("\"right\":\"udp\"}}");
+        // only protocol matches, and only the protocols qfence writes: a port 1 or protocol 47 stays a number
+        assertThat(canonical("{\"match\":{\"op\":\"==\",\"left\":{\"payload\":{\"protocol\":\"tcp\",\"field\":\"dport\"}},\"right\":1}}"))
+                .endsWith("\"right\":1}}");
+        assertThat(canonical("{\"match\":{\"op\":\"==\",\"left\":{\"meta\":{\"key\":\"l4proto\"}},\"right\":47}}"))
+                .endsWith("\"right\":47}}");
+    }
+
+    @Test
     void anonymousSetsAndAllOtherArraysKeepNftsOrder() {
         // nft lists anonymous set elements by value; that order is already canonical
         assertThat(canonical("{\"set\":[22,80,443,8080]}")).isEqualTo("{\"set\":[22,80,443,8080]}");

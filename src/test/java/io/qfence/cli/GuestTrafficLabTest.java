@@ -1,0 +1,165 @@
+package io.qfence.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.qfence.lab.LabTestRunner;
+import io.qfence.platform.os.PidFd;
+import io.qfence.platform.os.Signal;
+import io.qfence.platform.qemu.AppArmorProfiles;
+import io.qfence.platform.qemu.SerialConsole;
+import io.qfence.testing.ProductionKernel;
+import io.qfence.testing.RequiresHost;
+import io.qfence.testing.Witness;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Confined guests that boot and pass traffic (issue 14, AppArmor; runs in the production-kernel lab). The real CLI
+ * applies a desired state with {@code apparmor: required} into a {@link LiveSandbox}: qfence loads each guest's
+ * generated profile and starts its QEMU under it, in enforce mode. Two probe guests then talk over their taps, and
+ * the desired state decides: the one allowed flow (t-2 to t-1's TCP 22) connects and gets t-1's answer, the reverse
+ * (t-1 to t-2's 22, same port, same bridge, not allowed) does not. Without the profile's rule for the inherited tap
+ * descriptor, AppArmor would hand QEMU a null file at exec and the allowed flow would fail too; and nothing QEMU does
+ * while booting and forwarding may be denied.
+ *
+ * <p><b>Not passing yet, and left out of the full lab run</b> (tag {@code nested-guests}; run it with
+ * {@code QFENCE_LAB_CLASSES=GuestTrafficLabTest bin/lab test}). In the lab, {@code apply} starts both guests under
+ * their profiles in enforce mode (asserted), but in two runs neither console printed anything within 600 and 900 s
+ * (load average 25 to 35 on the 2 cores; no AppArmor denial logged). A bare kernel with a one-line init took 135 s to
+ * reach init there, so the probe guest's boot under TCG inside TCG, or its console, is what remains to be found.
+ *
+ * <p>Everything lives in the sandbox's namespace and a cgroup parent of this test's own at the cgroup v2 root, with
+ * the controllers enabled there, as a systemd slice with {@code Delegate=yes} would provide it (DESIGN.md §8).
+ */
+@ProductionKernel
+@Tag(LabTestRunner.NESTED_GUESTS) // not in bin/test's lab run: see below
+@RequiresHost(tools = {"ip", "nft", "qemu-system-x86_64", "setpriv", "apparmor_parser", "modprobe", "dmesg"})
+class GuestTrafficLabTest {
+
+    /** From the test classpath: the lab's payload has the test classes and their resources, not src/. */
+    static final Path DESIRED = resource("/lab-guest-traffic");
+    private static final Path CGROUP_ROOT = Path.of("/sys/fs/cgroup");
+    /** A probe guest boots in ~2 s under TCG on the test machines; under TCG inside the lab's TCG, in minutes. */
+    private static final Duration BOOT = Duration.ofSeconds(600);
+    private static final Duration PROBE = Duration.ofSeconds(60);
+
+    LiveSandbox sandbox;
+
+    @BeforeEach
+    void createSandbox() throws IOException {
+        assertThat(AppArmorProfiles.available()).as("AppArmor enabled, apparmor_parser installed").isTrue();
+        assertThat(Files.readString(Path.of("/proc/self/mounts"))).as("cgroup v2 at /sys/fs/cgroup").contains("cgroup2 /sys/fs/cgroup ");
+        sandbox = LiveSandbox.create();
+        sandbox.forGuests(DESIRED);
+        // Debian builds br_netfilter as a module that nothing loads on demand; realization refuses bridged VMs without it
+        Witness.run("modprobe", "br_netfilter");
+        Files.writeString(CGROUP_ROOT.resolve("cgroup.subtree_control"), "+cpu +io +memory +pids");
+        Files.createDirectory(CGROUP_ROOT.resolve(sandbox.cgroupParent));
+        Files.writeString(CGROUP_ROOT.resolve(sandbox.cgroupParent).resolve("cgroup.subtree_control"), "+cpu +io +memory +pids");
+    }
+
+    @AfterEach
+    void removeSandbox() throws Exception {
+        try {
+            killGuests();
+        } finally {
+            sandbox.close();
+        }
+        assertThat(CGROUP_ROOT.resolve(sandbox.cgroupParent)).doesNotExist();
+        assertThat(sandbox.dir).doesNotExist();
+    }
+
+    @Test
+    void twoGuestsConfinedByTheirProfilesBootAndPassExactlyTheTrafficTheDesiredStateAllows() throws Exception {
+        CliRun apply = cli("apply", "--auto-approve");
+        assertThat(apply.exitCode()).as(apply.out() + apply.err()).isZero();
+        Map<String, Long> pids = GuestKills.recordedPids(sandbox);
+        assertThat(pids.keySet()).containsExactlyInAnyOrder("t-1", "t-2");
+        for (var e : pids.entrySet()) {
+            assertThat(Files.readString(Path.of("/proc/" + e.getValue() + "/attr/apparmor/current")).strip())
+                    .as("%s's QEMU", e.getKey()).isEqualTo(AppArmorProfiles.profileName("lt", e.getKey()) + " (enforce)");
+        }
+
+        try (SerialConsole t1 = SerialConsole.connect(sandbox.dir.resolve("run/t-1/serial.sock"));
+             SerialConsole t2 = SerialConsole.connect(sandbox.dir.resolve("run/t-2/serial.sock"))) {
+            long start = System.nanoTime();
+            try {
+                t1.awaitShell(BOOT, Duration.ofSeconds(2));
+                t2.awaitShell(BOOT, Duration.ofSeconds(2));
+            } catch (RuntimeException e) {
+                // how far each guest got, and whether its profile was in the way
+                for (String vm : List.of("t-1", "t-2")) {
+                    List<String> log = Files.readAllLines(sandbox.dir.resolve("run/" + vm + "/serial.log"));
+                    System.out.println("MEASURE lab guest traffic: " + vm + "'s console, last lines:\n"
+                            + String.join("\n", log.subList(Math.max(0, log.size() - 15), log.size())));
+                }
+                Witness.run("dmesg").lines().filter(l -> l.contains("apparmor=\"DENIED\"")).forEach(System.out::println);
+                throw e;
+            }
+            System.out.printf("MEASURE lab guest traffic: both guests' shells answered after %d s%n", (System.nanoTime() - start) / 1_000_000_000L);
+
+            // allowed: t-2 to t-1's TCP 22, through both taps, the bridge and the forward chain; t-1's listener answers
+            SerialConsole.Result allowed = t2.run("nc -w 5 10.72.0.11 22 </dev/null", PROBE);
+            assertThat(allowed.exitCode()).as("t-2 -> t-1 tcp 22 (allowed): %s", allowed.output()).isZero();
+            assertThat(allowed.output()).as("t-1's answer").contains("QF-TCP-OK t-1");
+            // not allowed: the reverse, although t-2 listens on 22 too
+            SerialConsole.Result denied = t1.run("nc -w 5 10.72.0.12 22 </dev/null", PROBE);
+            assertThat(denied.output()).as("t-1 -> t-2 tcp 22 (not allowed)").doesNotContain("QF-TCP-OK");
+            assertThat(denied.exitCode()).as("t-1 -> t-2 tcp 22 (not allowed): %s", denied.output()).isNotZero();
+            // and the allowed flow still passes afterwards: the denial was the firewall's, not a dead network
+            assertThat(t2.run("nc -w 5 10.72.0.11 22 </dev/null", PROBE).output()).contains("QF-TCP-OK t-1");
+        }
+
+        // nothing a booted, forwarding guest's QEMU does was denied by its profile
+        List<String> denials = Witness.run("dmesg").lines()
+                .filter(l -> l.contains("apparmor=\"DENIED\"") && l.contains("profile=\"qfence.lt.")).toList();
+        assertThat(denials).as("AppArmor denials of the guests' QEMUs").isEmpty();
+        CliRun plan = cli("plan");
+        assertThat(plan.exitCode()).as(plan.out() + plan.err()).isZero();
+    }
+
+    private CliRun cli(String command, String... options) {
+        List<String> args = new ArrayList<>(List.of(command));
+        args.addAll(List.of(options));
+        args.addAll(sandbox.hostArgs().stream().filter(a -> !a.equals("--no-guests")).toList());
+        // --dir comes last in hostArgs: the sandbox's copy of this test's desired state replaces the bundled one
+        args.set(args.size() - 1, sandbox.dir.resolve("desired").toString());
+        return CliRun.onHost(io.qfence.app.Main.liveHost(), "", args.toArray(String[]::new));
+    }
+
+    private static Path resource(String name) {
+        try {
+            return Path.of(GuestTrafficLabTest.class.getResource(name).toURI());
+        } catch (java.net.URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Ends the guests this test started (by the pids qfence recorded) and waits for them. */
+    private void killGuests() throws IOException {
+        List<PidFd> killed = new ArrayList<>();
+        for (long pid : GuestKills.recordedPids(sandbox).values()) {
+            try {
+                PidFd fd = PidFd.open(pid);
+                fd.signal(Signal.SIGKILL);
+                killed.add(fd);
+            } catch (RuntimeException gone) {
+                // ended meanwhile
+            }
+        }
+        for (PidFd fd : killed) {
+            try (fd) {
+                fd.awaitExit(Duration.ofSeconds(30));
+            }
+        }
+    }
+}
