@@ -184,7 +184,8 @@ class SystemdDaemonLabTest {
         assertThat(show("qfence", "MainPID")).isNotEqualTo(before);
         assertGuestsUntouched();
         // the new daemon's first cycles: nothing to start, the guests are adopted from their records
-        await(Duration.ofMinutes(5), () -> !journalSince(restarted).isEmpty(), "a cycle of the new daemon in the journal");
+        // (under TCG on a loaded machine the new JVM took up to 280 s to start: generous, as a wait costs only its time)
+        await(Duration.ofMinutes(12), () -> !journalSince(restarted).isEmpty(), "a cycle of the new daemon in the journal");
         System.out.println("MEASURE the new daemon's first cycles: " + journalSince(restarted));
         assertThat(journalSince(restarted)).allSatisfy(r -> assertThat(r.path("actions").toString()).doesNotContain("vm.p-"));
         assertGuestsUntouched();
@@ -198,27 +199,30 @@ class SystemdDaemonLabTest {
         assertThat(show("qfence", "Result")).isEqualTo("success");
         assertGuestsUntouched();
 
+        // the started daemon's adoption shows in the next step: it stops the VM removed from Git and restarts no other
         run("systemctl", "start", "qfence");
-        Instant started = Instant.now();
-        await(Duration.ofMinutes(5), () -> !journalSince(started).isEmpty(), "a cycle of the started daemon in the journal");
         assertThat(show("qfence", "ActiveState")).isEqualTo("active");
-        assertThat(journalSince(started)).allSatisfy(r -> assertThat(r.path("actions").toString()).doesNotContain("vm.p-"));
         assertGuestsUntouched();
     }
 
     @Test
     @Order(5)
-    void aGuestRemovedFromGitIsStoppedAndItsCgroupRemovedTheOtherKeepsRunning() throws Exception {
+    void aGuestRemovedFromGitIsStoppedByTheStartedDaemonAndItsCgroupRemovedTheOtherKeepsRunning() throws Exception {
         Path file = WORK.resolve("desired-state/groups/p1.yaml");
         String yaml = Files.readString(file);
         Files.writeString(file, yaml.substring(0, yaml.indexOf("    - name: p-2\n")));
+        int before = journal().size();
         commitAndPush("p1: p-2 removed");
 
         Path cgroup = CGROUPS.resolve(guestsCgroup.substring(1)).resolve("vms/p1/p-2");
-        await(Duration.ofMinutes(2), () -> !Files.exists(Path.of("/proc", Long.toString(pids.get("p-2")))) && !Files.exists(cgroup),
+        await(Duration.ofMinutes(12), () -> !Files.exists(Path.of("/proc", Long.toString(pids.get("p-2")))) && !Files.exists(cgroup),
                 "p-2 stopped and its cgroup removed");
-        assertThat(livePids()).isEqualTo(Map.of("p-1", pids.get("p-1")));
+        assertThat(livePids()).as("p-1 adopted, not restarted").isEqualTo(Map.of("p-1", pids.get("p-1")));
         assertThat(running("p-1")).isTrue();
+        await(Duration.ofMinutes(2), () -> journal().stream().skip(before).anyMatch(r -> r.path("actions").toString()
+                .contains("group.p1/vm.p-2")), "the stop of p-2 in the journal");
+        assertThat(journal().subList(before, journal().size()))
+                .allSatisfy(r -> assertThat(r.path("actions").toString()).doesNotContain("group.p1/vm.p-1"));
     }
 
     // ------------------------------------------------------------------------------------------------ helpers
