@@ -50,6 +50,10 @@ public final class GuestJail {
             "virtio-net-pci", "efi-virtio.rom", "e1000", "efi-e1000.rom", "e1000e", "efi-e1000e.rom",
             "rtl8139", "efi-rtl8139.rom", "ne2k_pci", "efi-ne2k_pci.rom", "pcnet", "efi-pcnet.rom", "vmxnet3", "efi-vmxnet3.rom");
 
+    /** The realized config's key and value for a jailed guest ({@code namespaces: jail}). */
+    public static final String CONFIG_KEY = "namespaces";
+    public static final String CONFIG_JAILED = "jail";
+
     private static final Map<String, List<Path>> LIBRARIES = new ConcurrentHashMap<>();
 
     private GuestJail() {}
@@ -60,6 +64,11 @@ public final class GuestJail {
         public static String viaHostRoot(Path path) {
             return Jail.HOST_ROOT + path.toString();
         }
+    }
+
+    /** Whether this kernel has the jail's namespaces (the host fact {@code NAMESPACES}). */
+    public static boolean available() {
+        return NAMESPACES.stream().allMatch(kind -> Files.exists(Path.of("/proc/self/ns", kind)));
     }
 
     /** The jail's contents for {@code guest}. */
@@ -347,9 +356,17 @@ public final class GuestJail {
             extra.removeAll(expected);
             Set<String> missing = new java.util.TreeSet<>(expected);
             missing.removeAll(actual);
-            failed.add("its root is not its jail: mounts " + (extra.isEmpty() ? "" : "not in the jail " + extra + " ")
-                    + (missing.isEmpty() ? "" : "missing " + missing + " ")
-                    + (observed.mountPoints().size() != actual.size() ? "(a path mounted twice)" : "").strip());
+            List<String> what = new ArrayList<>();
+            if (!extra.isEmpty()) {
+                what.add("not in the jail " + extra);
+            }
+            if (!missing.isEmpty()) {
+                what.add("missing " + missing);
+            }
+            if (observed.mountPoints().size() != actual.size()) {
+                what.add("a path mounted twice");
+            }
+            failed.add("its root is not its jail: mounts " + String.join(", ", what));
         }
         return failed;
     }

@@ -596,6 +596,9 @@ public final class QemuGuests implements GuestPort {
             }
             options = options.withAppArmor(AppArmorProfiles.render(guest, "kvm".equals(guest.config().get("accel"))));
         }
+        if (GuestJail.CONFIG_JAILED.equals(guest.config().get(GuestJail.CONFIG_KEY))) {
+            options = options.jailed();
+        }
         return options;
     }
 

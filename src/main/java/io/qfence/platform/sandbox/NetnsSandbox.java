@@ -211,6 +211,9 @@ public final class NetnsSandbox implements Sandbox {
         if (AppArmorProfiles.available()) {
             capabilities.add(Capability.APPARMOR);
         }
+        if (io.qfence.platform.qemu.GuestJail.available()) {
+            capabilities.add(Capability.NAMESPACES);
+        }
         boolean ioWeight = layout.version() == CgroupVersion.V2
                 ? layout.hierarchies().containsKey("io")
                 : Optional.ofNullable(layout.hierarchies().get("blkio")).map(p -> Files.exists(p.resolve("blkio.bfq.weight"))).orElse(false);

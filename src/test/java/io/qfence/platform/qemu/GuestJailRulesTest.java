@@ -1,0 +1,56 @@
+package io.qfence.platform.qemu;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.qfence.platform.os.JailLayout;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The jail's computed contents and its checks, as pure rules (the real jail is in {@link GuestJailTest}). */
+class GuestJailRulesTest {
+
+    @Test
+    void aQ35GuestBootingAKernelWithAVirtioNicLoadsExactlyTheFirmwareStraceShowed() {
+        List<String> argv = List.of("/usr/bin/qemu-system-x86_64", "-machine", "q35", "-accel", "tcg,tb-size=16",
+                "-device", "virtio-net-pci,netdev=net0,mac=0e:00:00:00:00:01", "-kernel", "/images/k", "-initrd", "/images/i");
+        assertThat(GuestJail.firmwareNames(argv)).containsExactly("bios-256k.bin", "kvmvapic.bin", "linuxboot_dma.bin", "efi-virtio.rom");
+    }
+
+    @Test
+    void aDiskBootedGuestNeedsNoLinuxbootAndAnExplicitRomfileWins() {
+        List<String> argv = List.of("/usr/bin/qemu-system-x86_64", "-machine", "pc", "-device", "e1000,romfile=", "-device", "virtio-blk-pci");
+        assertThat(GuestJail.firmwareNames(argv)).containsExactly("bios-256k.bin", "kvmvapic.bin");
+    }
+
+    @Test
+    void kvmIsInTheJailOnlyForAKvmGuest() {
+        assertThat(GuestJail.devices(List.of("/q", "-accel", "tcg"))).extracting(Path::toString)
+                .containsExactly("/dev/null", "/dev/zero", "/dev/urandom");
+        assertThat(GuestJail.devices(List.of("/q", "-accel", "kvm"))).extracting(Path::toString).contains("/dev/kvm");
+    }
+
+    private static final JailLayout LAYOUT = new JailLayout(List.of(
+            new JailLayout.Directory(Path.of("/usr")),
+            new JailLayout.Bind(Path.of("/usr/bin/qemu"), JailLayout.Access.EXECUTE, false),
+            new JailLayout.Bind(Path.of("/run/qfence/web"), JailLayout.Access.READ_WRITE, true)));
+    private static final Map<String, String> HOST = Map.of("mnt", "mnt:[1]", "pid", "pid:[2]", "ipc", "ipc:[3]", "uts", "uts:[4]");
+    private static final Map<String, String> OWN = Map.of("mnt", "mnt:[11]", "pid", "pid:[12]", "ipc", "ipc:[13]", "uts", "uts:[14]");
+
+    @Test
+    void aJailedQemuPassesWhenItsNamespacesAreItsOwnItIsPidOneAndItsMountsAreExactlyTheLayouts() {
+        GuestJail.Observed ok = new GuestJail.Observed(OWN, 1, List.of("/", "/usr/bin/qemu", "/run/qfence/web", "/proc"));
+        assertThat(GuestJail.violations(ok, HOST, LAYOUT)).isEmpty();
+    }
+
+    @Test
+    void aQemuInTheHostsNamespacesOrWithAnExtraMountFailsNamingWhat() {
+        GuestJail.Observed shared = new GuestJail.Observed(HOST, 4711, List.of("/", "/usr/bin/qemu", "/run/qfence/web", "/proc", "/etc"));
+        assertThat(GuestJail.violations(shared, HOST, LAYOUT)).containsExactly(
+                "shares the host's mnt namespace (mnt:[1])", "shares the host's pid namespace (pid:[2])",
+                "shares the host's ipc namespace (ipc:[3])", "shares the host's uts namespace (uts:[4])",
+                "is pid 4711 in its PID namespace, expected 1 (alone in it)",
+                "its root is not its jail: mounts not in the jail [/etc]");
+    }
+}
