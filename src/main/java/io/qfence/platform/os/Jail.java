@@ -216,14 +216,40 @@ public final class Jail implements AutoCloseable {
             }
             Files.createDirectories(inside(root, PROC));
             Files.createDirectories(inside(root, HOST_ROOT));
-            mount(null, root.toString(), null, OsNative.LibC.MS_REMOUNT | OsNative.LibC.MS_RDONLY | OsNative.LibC.MS_NOSUID
-                    | OsNative.LibC.MS_NODEV | OsNative.LibC.MS_NOEXEC, ROOT_OPTIONS, "make the jail's root read-only");
+            readOnly(root);
         } finally {
             for (int fd : sources) {
                 OsNative.LIBC.close(fd);
             }
         }
     }
+
+    /**
+     * Remounts the jail's root read-only. The kernel refuses (EBUSY) while a write to the file system is in progress;
+     * one start in eleven saw it under load, so it is retried briefly before the start fails.
+     */
+    private static void readOnly(Path root) {
+        long flags = OsNative.LibC.MS_REMOUNT | OsNative.LibC.MS_RDONLY | OsNative.LibC.MS_NOSUID | OsNative.LibC.MS_NODEV
+                | OsNative.LibC.MS_NOEXEC;
+        for (int attempt = 1; ; attempt++) {
+            try {
+                mount(null, root.toString(), null, flags, ROOT_OPTIONS, "make the jail's root read-only");
+                return;
+            } catch (OsException e) {
+                if (e.errno() != EBUSY || attempt == 20) {
+                    throw e;
+                }
+            }
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new OsException("make the jail's root read-only", 4, "interrupted");
+            }
+        }
+    }
+
+    private static final int EBUSY = 16;
 
     static long flags(JailLayout.Access access) {
         long base = OsNative.LibC.MS_NOSUID;
