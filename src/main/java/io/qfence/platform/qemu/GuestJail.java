@@ -328,6 +328,31 @@ public final class GuestJail {
         }
     }
 
+    /**
+     * Observation's check of a running guest (the exact mount set is checked at start, against the layout of that
+     * moment; a QEMU upgraded on the host since would change it): its own namespaces, PID 1 of its own, and the
+     * host's root detached. Empty when jailed, else the first thing wrong.
+     */
+    public static Optional<String> notJailed(long pid) {
+        Optional<Observed> read = Observed.read(pid);
+        if (read.isEmpty()) {
+            return Optional.of("its namespaces cannot be read");
+        }
+        Map<String, String> host = Observed.read(ProcessHandle.current().pid()).map(Observed::namespaces).orElse(Map.of());
+        for (String kind : NAMESPACES) {
+            if (read.get().namespaces().get(kind).equals(host.get(kind))) {
+                return Optional.of("shares the host's " + kind + " namespace");
+            }
+        }
+        if (read.get().pidInJail() != 1) {
+            return Optional.of("is pid " + read.get().pidInJail() + " in its PID namespace");
+        }
+        if (read.get().mountPoints().contains(Jail.HOST_ROOT.toString())) {
+            return Optional.of("still sees the host's root");
+        }
+        return Optional.empty();
+    }
+
     /** Why the process is not in the jail {@code layout} describes: every failed check, or empty. */
     public static List<String> violations(ProcessInfo info, JailLayout layout) {
         Optional<Observed> read = Observed.read(info.pid());

@@ -2,6 +2,7 @@ package io.qfence.platform.qemu;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.qfence.model.host.Guest;
 import io.qfence.platform.os.JailLayout;
 import java.nio.file.Path;
 import java.util.List;
@@ -42,6 +43,20 @@ class GuestJailRulesTest {
     void aJailedQemuPassesWhenItsNamespacesAreItsOwnItIsPidOneAndItsMountsAreExactlyTheLayouts() {
         GuestJail.Observed ok = new GuestJail.Observed(OWN, 1, List.of("/", "/usr/bin/qemu", "/run/qfence/web", "/proc"));
         assertThat(GuestJail.violations(ok, HOST, LAYOUT)).isEmpty();
+    }
+
+    @Test
+    void aGuestRealizedJailedButFoundInTheHostsNamespacesObservesAsNamespacesOffWhichIsDrift() {
+        Guest base = ProbeHost.guest(Path.of("/run/qfence"), Path.of("/images"), "10.0.0.", "t", ProbeHost.Probe.bridged("web", 200001, 5));
+        java.util.TreeMap<String, String> config = new java.util.TreeMap<>(base.config());
+        config.put(GuestJail.CONFIG_KEY, GuestJail.CONFIG_JAILED);
+        Guest jailed = new Guest(base.address(), base.vm(), base.group(), base.uid(), base.gid(), base.argv(), base.configDigest(), config,
+                base.state(), base.launch(), base.runtime());
+        // this JVM stands in for a QEMU started without its jail: it shares every namespace with qfence
+        Guest seen = QemuGuests.withObservedJail(jailed, ProcessHandle.current().pid());
+        assertThat(seen.config()).containsEntry("namespaces", "off (shares the host's mnt namespace)");
+        assertThat(seen.attributes()).isNotEqualTo(jailed.attributes());
+        assertThat(QemuGuests.withObservedJail(base, ProcessHandle.current().pid())).as("not realized jailed: nothing to check").isSameAs(base);
     }
 
     @Test

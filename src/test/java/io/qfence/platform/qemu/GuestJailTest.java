@@ -137,6 +137,7 @@ class GuestJailTest {
         GuestJail.Observed observed = GuestJail.Observed.read(pid()).orElseThrow();
         assertThat(observed.mountPoints()).containsExactlyInAnyOrderElementsOf(GuestJail.expectedMountPoints(GuestJail.layout(guest)));
         assertThat(GuestJail.violations(launched.process().info().orElseThrow(), GuestJail.layout(guest))).isEmpty();
+        assertThat(GuestJail.notJailed(pid())).as("observation's check").isEmpty();
     }
 
     @Test
