@@ -36,24 +36,45 @@ class GuestJailTest {
     static void startTwoJailedGuests() throws IOException {
         host = new ProbeHost();
         ProbeHost.Probe a = ProbeHost.Probe.bridged("jail-a", 200131, 31);
-        ProbeHost.Probe b = ProbeHost.Probe.bridged("jail-b", 200132, 32);
+        ProbeHost.Probe b = new ProbeHost.Probe("jail-b", 200132, 32, "22", "53", true, false); // user-mode networking
         guest = host.guest(a);
         neighbour = host.guest(b);
         launched = GuestLauncher.launch(guest, host.prepare(a).jailed());
         other = GuestLauncher.launch(neighbour, host.prepare(b).jailed());
     }
 
+    /** Teardown leaves nothing: once the guests are gone, no process is in their mount namespaces, no mount is left. */
     @AfterAll
     static void stopAndRemove() throws IOException {
+        List<String> namespaces = new ArrayList<>();
         for (GuestLauncher.Launched l : new GuestLauncher.Launched[] {launched, other}) {
             if (l != null) {
+                namespaces.add(Files.readSymbolicLink(Path.of("/proc", Long.toString(l.process().pid()), "ns", "mnt")).toString());
                 l.process().kill();
                 l.process().awaitExit(Duration.ofSeconds(10));
                 l.process().close();
             }
         }
-        if (host != null) {
-            host.close();
+        try {
+            List<String> left = new ArrayList<>();
+            try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
+                for (Path p : procs.filter(p -> p.getFileName().toString().matches("\\d+")).toList()) {
+                    try {
+                        if (namespaces.contains(Files.readSymbolicLink(p.resolve("ns/mnt")).toString())) {
+                            left.add(p.getFileName().toString());
+                        }
+                    } catch (IOException gone) {
+                        // ended while we looked
+                    }
+                }
+            }
+            assertThat(left).as("processes still in a jail's mount namespace").isEmpty();
+            assertThat(Files.readAllLines(Path.of("/proc/self/mountinfo"))).noneMatch(l -> l.contains(host.runRoot.toString()));
+            assertThat(Files.readAllLines(Path.of("/proc/1/mountinfo"))).noneMatch(l -> l.contains(host.runRoot.toString()));
+        } finally {
+            if (host != null) {
+                host.close();
+            }
         }
     }
 
@@ -69,6 +90,13 @@ class GuestJailTest {
     void theJailedGuestBootsAndReachesTheHostSideThroughItsTap() throws Exception {
         try (SerialConsole console = ProbeHost.console(guest)) {
             assertThat(console.run("ping -c 1 -W 2 " + host.subnetPrefix + "1", Duration.ofSeconds(10)).exitCode()).isZero();
+        }
+    }
+
+    @Test
+    void aJailedUserModeGuestBootsToItsShellToo() throws Exception {
+        try (SerialConsole console = ProbeHost.console(neighbour)) {
+            assertThat(console.run("echo up", Duration.ofSeconds(10)).exitCode()).isZero();
         }
     }
 
