@@ -197,6 +197,27 @@ class GuestJailTest {
         }
     }
 
+    /** The jail's cost per start, printed for the report (nothing asserts speed): alternating starts to QMP's greeting. */
+    @Test
+    void measureTheJailsCostPerStart() throws IOException {
+        List<Long> jailed = new ArrayList<>();
+        List<Long> plain = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            boolean jail = i % 2 == 0;
+            ProbeHost.Probe p = new ProbeHost.Probe("jm-" + i, 200140 + i, 40 + i, "22", "53", true, false);
+            Guest g = host.guest(p);
+            GuestLauncher.Options options = host.prepare(p);
+            long t0 = System.nanoTime();
+            GuestLauncher.Launched l = GuestLauncher.launch(g, jail ? options.jailed() : options);
+            (jail ? jailed : plain).add((System.nanoTime() - t0) / 1_000_000);
+            l.process().kill();
+            l.process().awaitExit(Duration.ofSeconds(10));
+            l.process().close();
+        }
+        System.out.printf("MEASURE jail cost: launch to running (ms), jailed %s, without %s; load %s%n", jailed, plain,
+                Files.readString(Path.of("/proc/loadavg")).strip());
+    }
+
     private static String relative(String absolute) {
         return absolute.substring(1);
     }
