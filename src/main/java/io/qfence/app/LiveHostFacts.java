@@ -50,6 +50,9 @@ final class LiveHostFacts implements HostFactsPort {
             if (AppArmorProfiles.available()) {
                 capabilities.add(Capability.APPARMOR);
             }
+            if (io.qfence.platform.qemu.GuestJail.available()) {
+                capabilities.add(Capability.NAMESPACES);
+            }
             facts = new HostFacts(layout.version(), capabilities);
         }
         return facts;

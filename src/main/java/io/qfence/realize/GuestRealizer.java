@@ -54,6 +54,12 @@ final class GuestRealizer {
     private GuestRealizer() {}
 
     static Guest guest(Host host, Group group, Vm vm, VmEndpoint endpoint, String cgroupPath, boolean restrictSlirp, boolean apparmor) {
+        return guest(host, group, vm, endpoint, cgroupPath, restrictSlirp, apparmor, false);
+    }
+
+    /** @param jail whether QEMU runs in the guest jail (config {@code namespaces: jail}, DESIGN.md §9) */
+    static Guest guest(Host host, Group group, Vm vm, VmEndpoint endpoint, String cgroupPath, boolean restrictSlirp, boolean apparmor,
+                       boolean jail) {
         String runDir = join(host.runDir(), vm.name());
         String qmp = runDir + "/qmp.sock";
         String serialSocket = runDir + "/serial.sock";
@@ -115,6 +121,7 @@ final class GuestRealizer {
         config.put("cpus", Integer.toString(vm.cpus()));
         config.put("mac", endpoint.mac().toString());
         config.put("machine", qemu.machine());
+        config.put("namespaces", jail ? "jail" : "off");
         config.put("memory", vm.memory().toString());
 
         GuestLaunch launch = new GuestLaunch(runDir, qmp, serialSocket, serialLog, pidFile, images, cgroupPath,

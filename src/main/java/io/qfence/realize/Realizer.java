@@ -77,6 +77,7 @@ public final class Realizer {
         }
 
         boolean apparmor = host.confinement().apparmor() != Confinement.AppArmor.OFF && facts.has(Capability.APPARMOR);
+        boolean jail = host.confinement().namespaces() != Confinement.Namespaces.OFF && facts.has(Capability.NAMESPACES);
         java.util.Set<Principal> withFlows = new java.util.HashSet<>();
         policy.flows().forEach(f -> withFlows.add(f.source()));
         List<HostObject> objects = new ArrayList<>();
@@ -94,7 +95,7 @@ public final class Realizer {
                 VmEndpoint ep = endpoints.get(vm.name());
                 boolean restrict = !ep.bridged() && !withFlows.contains(ep.principal());
                 objects.add(GuestRealizer.guest(host, g, vm, ep,
-                        CgroupRealizer.vmPath(host.cgroupParent(), g.name(), vm.name()), restrict, apparmor));
+                        CgroupRealizer.vmPath(host.cgroupParent(), g.name(), vm.name()), restrict, apparmor, jail));
             }
         }
         return new Realization(host.name(), state.revision(), facts, objects, policy, warnings);
@@ -109,6 +110,15 @@ public final class Realizer {
         } else if (!facts.has(Capability.APPARMOR) && apparmor == Confinement.AppArmor.PREFERRED) {
             warnings.add(Diagnostic.warning(host.origin(), "host " + host.name()
                     + ": AppArmor is preferred but not available on this host; guests run confined by seccomp and their own uid only"));
+        }
+        Confinement.Namespaces namespaces = host.confinement().namespaces();
+        if (!facts.has(Capability.NAMESPACES) && namespaces == Confinement.Namespaces.REQUIRED) {
+            errors.add(Diagnostic.error(host.origin(), "host " + host.name()
+                    + ": confinement.namespaces is required, but the kernel cannot jail guests (needs "
+                    + Capability.NAMESPACES.requirement() + ")"));
+        } else if (!facts.has(Capability.NAMESPACES) && namespaces == Confinement.Namespaces.PREFERRED) {
+            warnings.add(Diagnostic.warning(host.origin(), "host " + host.name()
+                    + ": the guest jail is preferred but the kernel lacks its namespaces; guests see the host's file system"));
         }
         if (host.uplink().isPresent() && !groups.isEmpty() && !facts.has(Capability.VLAN_8021Q)) {
             errors.add(Diagnostic.error(host.origin(), "host " + host.name() + ": uplink " + host.uplink().get()

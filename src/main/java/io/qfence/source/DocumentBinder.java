@@ -149,10 +149,11 @@ final class DocumentBinder {
         String c = s + "/confinement";
         Confinement.AppArmor apparmor = parse(c + "/apparmor", n -> Confinement.AppArmor.valueOf(upper(n.asText("required"))));
         Confinement.Seccomp seccomp = parse(c + "/seccomp", n -> Confinement.Seccomp.valueOf(upper(n.asText("on"))));
+        Confinement.Namespaces namespaces = parse(c + "/namespaces", n -> Confinement.Namespaces.valueOf(upper(n.asText("required"))));
         if (failures > 0) {
             return null;
         }
-        Confinement confinement = new Confinement(apparmor, seccomp);
+        Confinement confinement = new Confinement(apparmor, seccomp, namespaces);
         return construct("", () -> new Host(name, groups, uplink, imagesRoot, runDir, stateDir, cgroupParent, uids, qemu,
                 confinement, origin("")));
     }

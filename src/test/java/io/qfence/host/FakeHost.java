@@ -37,7 +37,8 @@ import java.util.function.UnaryOperator;
 public final class FakeHost {
 
     public static final HostFacts FACTS = new HostFacts(CgroupVersion.V1, EnumSet.of(Capability.BRIDGE, Capability.TUN, Capability.VETH,
-            Capability.BR_NETFILTER, Capability.NFT_INET, Capability.NFT_BRIDGE, Capability.SECCOMP, Capability.CGROUP_IO_WEIGHT));
+            Capability.BR_NETFILTER, Capability.NFT_INET, Capability.NFT_BRIDGE, Capability.SECCOMP, Capability.CGROUP_IO_WEIGHT,
+            Capability.NAMESPACES));
 
     private final Map<String, String> sysctls = new ConcurrentHashMap<>();
     private final Map<String, Link> links = new ConcurrentHashMap<>();

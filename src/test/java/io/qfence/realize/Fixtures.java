@@ -46,7 +46,8 @@ final class Fixtures {
 
     /** This test machine: cgroup v1, bridge netfilter, no 802.1Q, no AppArmor, no KVM. */
     static final HostFacts THIS_MACHINE = new HostFacts(CgroupVersion.V1, EnumSet.of(Capability.BRIDGE, Capability.TUN,
-            Capability.VETH, Capability.BR_NETFILTER, Capability.NFT_INET, Capability.NFT_BRIDGE, Capability.SECCOMP));
+            Capability.VETH, Capability.BR_NETFILTER, Capability.NFT_INET, Capability.NFT_BRIDGE, Capability.SECCOMP,
+            Capability.NAMESPACES));
 
     private Fixtures() {}
 

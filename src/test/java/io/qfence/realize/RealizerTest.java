@@ -163,6 +163,32 @@ class RealizerTest {
     }
 
     @Test
+    void theGuestJailIsRequiredByDefaultAndRefusedWhereTheKernelLacksItsNamespaces() {
+        assertThat(realize(Fixtures.small(), Fixtures.THIS_MACHINE).objects(io.qfence.model.host.Guest.class))
+                .allSatisfy(g -> assertThat(g.config()).containsEntry("namespaces", "jail"));
+        assertThatThrownBy(() -> realize(Fixtures.small(), without(Capability.NAMESPACES))).isInstanceOf(InvalidInputException.class)
+                .extracting(RealizerTest::errors, STRING).asString().contains("hosts/hv1.yaml:1:3: host hv1: confinement.namespaces is required, but the kernel cannot jail guests");
+    }
+
+    @Test
+    void aPreferredJailWithoutNamespacesIsAWarningAndOffMeansNoJail() {
+        DesiredState preferred = Fixtures.state(withNamespaces(host("hv1", List.of("web", "db", "tools")), Confinement.Namespaces.PREFERRED),
+                Fixtures.small().groups().toArray(Group[]::new));
+        Realization r = realize(preferred, without(Capability.NAMESPACES));
+        assertThat(r.warnings()).map(Diagnostic::message).anyMatch(m -> m.contains("the guest jail is preferred but the kernel lacks its namespaces"));
+        assertThat(r.objects(io.qfence.model.host.Guest.class)).allSatisfy(g -> assertThat(g.config()).containsEntry("namespaces", "off"));
+        DesiredState off = Fixtures.state(withNamespaces(host("hv1", List.of("web", "db", "tools")), Confinement.Namespaces.OFF),
+                Fixtures.small().groups().toArray(Group[]::new));
+        assertThat(realize(off, Fixtures.THIS_MACHINE).objects(io.qfence.model.host.Guest.class))
+                .allSatisfy(g -> assertThat(g.config()).containsEntry("namespaces", "off"));
+    }
+
+    private static Host withNamespaces(Host h, Confinement.Namespaces n) {
+        return new Host(h.name(), h.groups(), h.uplink(), h.imagesRoot(), h.runDir(), h.stateDir(), h.cgroupParent(),
+                h.vmUidRange(), h.qemu(), new Confinement(h.confinement().apparmor(), Confinement.Seccomp.ON, n), h.origin());
+    }
+
+    @Test
     void bridgedVmsWithoutBridgeNetfilterAreRefusedBecauseIntraGroupPolicyWouldBeBypassed() {
         assertThatThrownBy(() -> realize(Fixtures.small(), without(Capability.BR_NETFILTER)))
                 .isInstanceOf(InvalidInputException.class).extracting(RealizerTest::errors, STRING).contains("CONFIG_BRIDGE_NETFILTER");

@@ -42,6 +42,8 @@ class SchemaDefaultsTest {
             Map.entry("host.schema.json#/properties/spec/properties/qemu/properties/machine", s -> host(s).qemu().machine()),
             Map.entry("host.schema.json#/properties/spec/properties/confinement/properties/apparmor",
                     s -> host(s).confinement().apparmor()),
+            Map.entry("host.schema.json#/properties/spec/properties/confinement/properties/namespaces",
+                    s -> host(s).confinement().namespaces()),
             Map.entry("host.schema.json#/properties/spec/properties/confinement/properties/seccomp",
                     s -> host(s).confinement().seccomp()),
             Map.entry("group.schema.json#/properties/spec/properties/egress", s -> group(s).egress()),

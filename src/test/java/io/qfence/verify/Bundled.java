@@ -23,7 +23,8 @@ final class Bundled {
 
     static final LocalDate TODAY = LocalDate.of(2026, 3, 1);
     static final HostFacts FACTS = new HostFacts(CgroupVersion.V1, EnumSet.of(Capability.BRIDGE, Capability.TUN, Capability.VETH,
-            Capability.BR_NETFILTER, Capability.NFT_INET, Capability.NFT_BRIDGE, Capability.SECCOMP));
+            Capability.BR_NETFILTER, Capability.NFT_INET, Capability.NFT_BRIDGE, Capability.SECCOMP,
+            Capability.NAMESPACES));
 
     static final DesiredState STATE = load();
     static final Realization REALIZATION = Realizer.realize(STATE, "hv1", FACTS, TODAY);

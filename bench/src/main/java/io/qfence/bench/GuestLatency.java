@@ -257,6 +257,12 @@ public final class GuestLatency {
         return new Apply(p.exitValue(), wall, cpu, Long.parseLong(f[2]), log);
     }
 
+    /**
+     * The guest jail for the run ({@code QFENCE_BENCH_JAIL=off} measures without it): {@code required} (the default)
+     * or {@code off}, the host's {@code confinement.namespaces}.
+     */
+    static final String JAIL = System.getenv().getOrDefault("QFENCE_BENCH_JAIL", "required").equals("off") ? "off" : "required";
+
     /** The guest scenario's desired state: one group {@code lat} of {@code n} bridged probe guests. */
     static void write(Path dir, int n, String variant) {
         try {
@@ -269,7 +275,7 @@ public final class GuestLatency {
                     + "  imagesRoot: /var/lib/qfence-bench/images\n  runDir: /run/qfence-bench\n  stateDir: /var/lib/qfence-bench\n"
                     + "  cgroupParent: qfence-bench\n  vmUidRange: {first: 300000, last: 365535}\n"
                     + "  qemu: {binary: /usr/bin/qemu-system-x86_64, accel: tcg, machine: q35}\n"
-                    + "  confinement: {apparmor: off, seccomp: on}\n";
+                    + "  confinement: {apparmor: off, namespaces: " + JAIL + ", seccomp: on}\n";
             Files.writeString(dir.resolve("hosts/" + ScenarioGenerator.HOST + ".yaml"), host, StandardCharsets.UTF_8);
             Path group = dir.resolve("groups/lat.yaml");
             if (empty) {

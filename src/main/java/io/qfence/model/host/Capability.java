@@ -21,6 +21,8 @@ public enum Capability {
     /** Proportional I/O weights: the io controller on cgroup v2, or BFQ's {@code blkio.bfq.weight} on v1. */
     CGROUP_IO_WEIGHT("the io cgroup controller (v2) or the BFQ I/O scheduler's blkio.bfq.weight (v1)"),
     APPARMOR("AppArmor enabled in the kernel and the apparmor package installed"),
+    /** The guest jail's namespaces (DESIGN.md §9, "The guest jail"), seen in {@code /proc/self/ns}. */
+    NAMESPACES("mount, PID, IPC and UTS namespaces (CONFIG_PID_NS, CONFIG_IPC_NS, CONFIG_UTS_NS)"),
     KVM("a working /dev/kvm");
 
     private final String requirement;

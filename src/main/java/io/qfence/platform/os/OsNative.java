@@ -74,6 +74,30 @@ public interface LibC {
     @SaveError
     int umount2(String target, int flags);
 
+    // --- the guest jail (Jail): namespaces, mounts and the root switch
+    int CLONE_NEWNS = 0x20000;
+    int CLONE_NEWUTS = 0x04000000;
+    int CLONE_NEWIPC = 0x08000000;
+    int CLONE_NEWPID = 0x20000000;
+    long MS_RDONLY = 1;
+    long MS_NOSUID = 2;
+    long MS_NODEV = 4;
+    long MS_NOEXEC = 8;
+    long MS_REMOUNT = 32;
+    long MS_PRIVATE = 1 << 18;
+    int O_PATH = 0x200000;
+    long SYS_PIVOT_ROOT = 155; // x86_64; glibc has no wrapper
+
+    @SaveError
+    long syscall(long number, String first, String second);
+
+    @SaveError
+    int chdir(String path);
+
+    @SaveError
+    int pipe2(@Out int[] fds, int flags);
+    // --- end of the guest jail
+
     @SaveError
     int open(String path, int flags, int mode);
 

@@ -137,6 +137,15 @@ public final class Spawner {
 
     /** Starts the child; fails with the errno of {@code posix_spawn} (e.g. ENOENT) if it cannot. */
     public static Spawned spawn(Request request) {
+        return reaped(start(request), request.program().getFileName().toString());
+    }
+
+    /**
+     * Starts the child without a reaper: for a caller that spawns on a thread which must not create threads (the
+     * jail's, whose root and mount namespace a new thread would share); it then calls {@link #reaped} from an
+     * ordinary thread. Any thread of this process may wait for the child.
+     */
+    static int start(Request request) {
         Runtime runtime = OsNative.runtime();
         OsNative.LibC libc = OsNative.LIBC;
         Pointer fileActions = Memory.allocateDirect(runtime, OsNative.LibC.SPAWN_STRUCT_BYTES, true);
@@ -169,8 +178,7 @@ public final class Spawner {
                 Pointer pid = Memory.allocateDirect(runtime, 4, true);
                 OsNative.checkReturned(libc.posix_spawn(pid, request.program().toString(), fileActions, attributes,
                         argv.pointer(), envp.pointer()), "posix_spawn " + request.program());
-                int childPid = pid.getInt(0);
-                return new Spawned(childPid, reap(childPid, request.program().getFileName().toString()));
+                return pid.getInt(0);
             } finally {
                 libc.posix_spawnattr_destroy(attributes);
             }
@@ -194,6 +202,11 @@ public final class Spawner {
                     OsNative.LibC.O_WRONLY | OsNative.LibC.O_APPEND | OsNative.LibC.O_CREAT | OsNative.LibC.O_EXCL | OsNative.LibC.O_NOFOLLOW,
                     create.mode()), "posix_spawn_file_actions_addopen " + create.path());
         }
+    }
+
+    /** The child {@code pid} of this process, with a daemon thread that reaps it. */
+    static Spawned reaped(int pid, String name) {
+        return new Spawned(pid, reap(pid, name));
     }
 
     private static CompletableFuture<ExitStatus> reap(int pid, String name) {

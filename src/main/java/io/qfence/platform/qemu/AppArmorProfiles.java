@@ -129,6 +129,17 @@ public final class AppArmorProfiles {
             lines.add("  network inet6 stream,");
             lines.add("  network inet6 dgram,");
         }
+        if (GuestJail.CONFIG_JAILED.equals(guest.config().get(GuestJail.CONFIG_KEY))) {
+            // AppArmor re-checks inherited descriptors at exec by their path in the jail's mount namespace, where
+            // what qfence opened before the root changed lies under the host's root until it is detached
+            String hostRoot = io.qfence.platform.os.Jail.HOST_ROOT.toString();
+            lines.add("");
+            lines.add("  # the guest jail: descriptors opened before its root changed (DESIGN.md section 9, The guest jail)");
+            lines.add("  " + hostRoot + runDir + "/" + GuestLauncher.QEMU_LOG + " w,");
+            if (guest.launch().tap().isPresent()) {
+                lines.add("  " + hostRoot + "/dev/net/tun rw,");
+            }
+        }
         lines.add("  deny network packet,");
         lines.add("  deny network netlink raw,");
         lines.add("}");

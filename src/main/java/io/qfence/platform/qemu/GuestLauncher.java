@@ -4,6 +4,8 @@ import io.qfence.model.host.Guest;
 import io.qfence.model.host.GuestLaunch;
 import io.qfence.platform.os.Descriptor;
 import io.qfence.platform.os.ExitStatus;
+import io.qfence.platform.os.Jail;
+import io.qfence.platform.os.JailLayout;
 import io.qfence.platform.os.NetNamespace;
 import io.qfence.platform.os.PidFd;
 import io.qfence.platform.os.ProcessInfo;
@@ -50,7 +52,7 @@ public final class GuestLauncher {
      * @param startTimeout how long QEMU may take to offer QMP
      */
     public record Options(Path imagesRoot, List<Path> cgroupDirs, Optional<NetNamespace> netns,
-                          Optional<AppArmorProfiles.Profile> apparmor, Path setpriv, Duration startTimeout) {
+                          Optional<AppArmorProfiles.Profile> apparmor, Path setpriv, Duration startTimeout, boolean jail) {
         public Options {
             Objects.requireNonNull(imagesRoot, "imagesRoot");
             cgroupDirs = List.copyOf(cgroupDirs);
@@ -63,16 +65,26 @@ public final class GuestLauncher {
             Objects.requireNonNull(startTimeout, "startTimeout");
         }
 
+        public Options(Path imagesRoot, List<Path> cgroupDirs, Optional<NetNamespace> netns,
+                       Optional<AppArmorProfiles.Profile> apparmor, Path setpriv, Duration startTimeout) {
+            this(imagesRoot, cgroupDirs, netns, apparmor, setpriv, startTimeout, false);
+        }
+
+        /** QEMU in a jail of its own (DESIGN.md §9, "The guest jail"). */
+        public Options jailed() {
+            return new Options(imagesRoot, cgroupDirs, netns, apparmor, setpriv, startTimeout, true);
+        }
+
         public static Options of(Path imagesRoot, List<Path> cgroupDirs) {
             return new Options(imagesRoot, cgroupDirs, Optional.empty(), Optional.empty(), LaunchChain.DEFAULT_SETPRIV, Duration.ofSeconds(15));
         }
 
         public Options inNamespace(NetNamespace namespace) {
-            return new Options(imagesRoot, cgroupDirs, Optional.of(namespace), apparmor, setpriv, startTimeout);
+            return new Options(imagesRoot, cgroupDirs, Optional.of(namespace), apparmor, setpriv, startTimeout, jail);
         }
 
         public Options withAppArmor(AppArmorProfiles.Profile profile) {
-            return new Options(imagesRoot, cgroupDirs, netns, Optional.of(profile), setpriv, startTimeout);
+            return new Options(imagesRoot, cgroupDirs, netns, Optional.of(profile), setpriv, startTimeout, jail);
         }
     }
 
@@ -124,22 +136,40 @@ public final class GuestLauncher {
         }
         options.apparmor().ifPresent(AppArmorProfiles::load);
 
-        List<String> chain = LaunchChain.argv(options.cgroupDirs(), guest.uid(), guest.gid(),
-                options.apparmor().map(AppArmorProfiles.Profile::name), options.setpriv(), guest.argv());
+        Optional<JailLayout> layout = options.jail() ? Optional.of(GuestJail.layout(guest)) : Optional.empty();
+        Path program;
+        List<String> chain;
+        if (layout.isPresent()) {
+            GuestJail.HostTools tools = GuestJail.hostTools(options.setpriv());
+            program = LaunchChain.SHELL;
+            chain = LaunchChain.jailedArgv(options.cgroupDirs(), guest.uid(), guest.gid(),
+                    options.apparmor().map(AppArmorProfiles.Profile::name), tools, guest.argv());
+        } else {
+            program = LaunchChain.SHELL;
+            chain = LaunchChain.argv(options.cgroupDirs(), guest.uid(), guest.gid(),
+                    options.apparmor().map(AppArmorProfiles.Profile::name), options.setpriv(), guest.argv());
+        }
         List<Spawner.FdAction> fds = new ArrayList<>(List.of(
                 new Spawner.FdAction.OpenRead(0, Path.of("/dev/null")),
                 new Spawner.FdAction.CreateNew(1, runDir.resolve(QEMU_LOG), 0600),
                 new Spawner.FdAction.Duplicate(1, 2)));
         long spawnedAt;
         Spawner.Spawned spawned;
+        Jail jail = null;
         Descriptor tap = launch.tap().map(name -> inNamespace(options, () -> Tun.openTap(name))).orElse(null);
         try {
             if (tap != null) {
                 fds.add(new Spawner.FdAction.Inherit(tap, 3));
             }
-            Spawner.Request request = new Spawner.Request(LaunchChain.SHELL, chain, LaunchChain.ENVIRONMENT, fds, tap != null ? 4 : 3, true);
+            Spawner.Request request = new Spawner.Request(program, chain, LaunchChain.ENVIRONMENT, fds, tap != null ? 4 : 3, true);
             spawnedAt = System.nanoTime();
-            spawned = inNamespace(options, () -> Spawner.spawn(request));
+            if (layout.isPresent()) {
+                // the jail's own thread enters the network namespace itself
+                jail = Jail.spawn(layout.get(), runDir.getParent(), options.netns(), request);
+                spawned = jail.spawned();
+            } else {
+                spawned = inNamespace(options, () -> Spawner.spawn(request));
+            }
         } finally {
             if (tap != null) {
                 tap.close(); // QEMU has its own copy now
@@ -150,7 +180,12 @@ public final class GuestLauncher {
         GuestProcess process = new GuestProcess(guest.vm(), pidFd, Path.of(launch.qmpSocket()), Optional.of(spawned.exit()));
         try {
             Duration untilQmp = awaitQmp(guest, process, spawned, runDir, spawnedAt, options.startTimeout());
+            if (jail != null) {
+                // QEMU answers on QMP, so setpriv has exec'd it: nothing needs the host's root any more
+                jail.detachHostRoot();
+            }
             List<String> failed = check(guest, options, process);
+            layout.ifPresent(l -> failed.addAll(GuestJail.violations(info(guest, process), l)));
             if (!failed.isEmpty()) {
                 throw new GuestLaunchException("guest " + guest.vm() + " failed its checks and was killed: " + String.join("; ", failed));
             }
@@ -169,7 +204,15 @@ public final class GuestLauncher {
             process.kill();
             process.close();
             throw e instanceof GuestLaunchException ? e : new GuestLaunchException("starting " + guest.vm() + " failed: " + e.getMessage(), e);
+        } finally {
+            if (jail != null) {
+                jail.close();
+            }
         }
+    }
+
+    private static ProcessInfo info(Guest guest, GuestProcess process) {
+        return process.info().orElseThrow(() -> new GuestLaunchException("QEMU for " + guest.vm() + " vanished"));
     }
 
     /** The files QEMU only reads at start: the values of {@code -kernel} and {@code -initrd}. */
@@ -210,7 +253,8 @@ public final class GuestLauncher {
     private static String exitOf(Spawner.Spawned spawned) {
         try {
             ExitStatus status = spawned.exit().get(2, TimeUnit.SECONDS);
-            String meaning = status.equals(new ExitStatus.Exited(LaunchChain.EXIT_CGROUP_JOIN_FAILED)) ? " (could not join its cgroup)" : "";
+            String meaning = status.equals(new ExitStatus.Exited(LaunchChain.EXIT_CGROUP_JOIN_FAILED)) ? " (could not join its cgroup)"
+                    : status.equals(new ExitStatus.Exited(LaunchChain.EXIT_PROC_MOUNT_FAILED)) ? " (could not mount its /proc)" : "";
             return status.describe() + meaning;
         } catch (Exception e) {
             return "exit status unknown";

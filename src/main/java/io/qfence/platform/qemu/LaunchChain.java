@@ -40,6 +40,37 @@ public final class LaunchChain {
             "done",
             "exec \"$@\"");
 
+    /** The jail's /proc: its own PID namespace only, process directories only, each visible only to its owner. */
+    public static final String PROC_OPTIONS = "nosuid,nodev,noexec,hidepid=invisible,subset=pid";
+
+    /** Exit status of the jailed chain when it could not mount its /proc; QEMU never started. */
+    public static final int EXIT_PROC_MOUNT_FAILED = 124;
+
+    /**
+     * The same inside a jail ({@link io.qfence.platform.os.Jail}), where the shell is PID 1 of the guest's own PID
+     * namespace. It first waits until its descriptor 0 (the jail's gate) reaches end-of-file, which happens once
+     * qfence has switched its root to the jail (the shell itself is loaded by then: {@code posix_spawn} returns after
+     * the exec); then it leaves the host's directory, joins the cgroups through the host's root (its {@code $$} is 1,
+     * which the kernel reads in the writer's namespace: itself), mounts the namespace's /proc with the host's
+     * {@code mount} (three words: loader, library path, program) and execs the rest, all reached through the host's
+     * root until qfence detaches it.
+     */
+    static final String JAILED_SCRIPT = String.join("\n",
+            "read -r _ || :",
+            "exec </dev/null",
+            "cd / || exit 124",
+            "n=\"$1\"; shift",
+            "while [ \"$n\" -gt 0 ]; do",
+            "  case \"$1\" in */cgroup.procs) ;; *) echo \"qfence-launch: not a cgroup.procs file: $1\" >&2; exit 125 ;; esac",
+            "  [ -f \"$1\" ] || { echo \"qfence-launch: no such cgroup: $1\" >&2; exit 125; }",
+            "  echo \"$$\" >\"$1\" || { echo \"qfence-launch: cannot join $1\" >&2; exit 125; }",
+            "  shift; n=$((n - 1))",
+            "done",
+            "\"$1\" --library-path \"$2\" \"$3\" -n -t proc -o " + PROC_OPTIONS + " proc /proc"
+                    + " || { echo \"qfence-launch: cannot mount /proc\" >&2; exit 124; }",
+            "shift 3",
+            "exec \"$@\"");
+
     /** The environment QEMU starts with: nothing of qfence's own. */
     public static final SortedMap<String, String> ENVIRONMENT = java.util.Collections.unmodifiableSortedMap(new TreeMap<>(java.util.Map.of(
             "PATH", "/usr/sbin:/usr/bin:/sbin:/bin",
@@ -65,17 +96,52 @@ public final class LaunchChain {
         }
         List<String> argv = new ArrayList<>(List.of("sh", "-c", SCRIPT, NAME, Integer.toString(cgroupDirs.size())));
         for (Path dir : cgroupDirs) {
-            if (!dir.isAbsolute()) {
-                throw new IllegalArgumentException("cgroup directory must be absolute, got " + dir);
-            }
-            argv.add(dir.resolve("cgroup.procs").toString());
+            argv.add(cgroupProcs(dir, ""));
         }
-        argv.addAll(List.of(setpriv.toString(),
+        argv.addAll(setpriv(uid, gid, apparmorProfile, List.of(setpriv.toString()), qemuArgv));
+        return List.copyOf(argv);
+    }
+
+    /**
+     * The chain for a jailed QEMU: argv for {@link #SHELL}; once in the jail, the host's mount and setpriv run through
+     * {@link io.qfence.platform.os.Jail#HOST_ROOT} with the loader {@code tools.loader()} (the host's ELF
+     * interpreter, which is also QEMU's and so in the jail).
+     */
+    public static List<String> jailedArgv(List<Path> cgroupDirs, long uid, long gid, Optional<String> apparmorProfile,
+                                          GuestJail.HostTools tools, List<String> qemuArgv) {
+        Objects.requireNonNull(apparmorProfile, "apparmorProfile");
+        if (uid < 1 || gid < 1) {
+            throw new IllegalArgumentException("QEMU never runs as root: uid " + uid + " gid " + gid);
+        }
+        String loader = tools.loader().toString();
+        List<String> argv = new ArrayList<>(List.of("sh", "-c", JAILED_SCRIPT, NAME, Integer.toString(cgroupDirs.size())));
+        for (Path dir : cgroupDirs) {
+            argv.add(cgroupProcs(dir, io.qfence.platform.os.Jail.HOST_ROOT.toString()));
+        }
+        argv.addAll(List.of(loader, tools.libraryPath(), GuestJail.HostTools.viaHostRoot(tools.mount())));
+        argv.addAll(setpriv(uid, gid, apparmorProfile,
+                List.of(loader, "--library-path", tools.libraryPath(), GuestJail.HostTools.viaHostRoot(tools.setpriv())), qemuArgv));
+        return List.copyOf(argv);
+    }
+
+    private static String cgroupProcs(Path dir, String prefix) {
+        if (!dir.isAbsolute()) {
+            throw new IllegalArgumentException("cgroup directory must be absolute, got " + dir);
+        }
+        return prefix + dir.resolve("cgroup.procs");
+    }
+
+    private static List<String> setpriv(long uid, long gid, Optional<String> apparmorProfile, List<String> setpriv, List<String> qemuArgv) {
+        if (qemuArgv.isEmpty() || !qemuArgv.get(0).startsWith("/")) {
+            throw new IllegalArgumentException("QEMU's argv must start with the binary's absolute path");
+        }
+        List<String> argv = new ArrayList<>(setpriv);
+        argv.addAll(List.of(
                 "--reuid", Long.toString(uid), "--regid", Long.toString(gid), "--clear-groups",
                 "--no-new-privs", "--inh-caps=-all", "--ambient-caps=-all", "--bounding-set=-all"));
         apparmorProfile.ifPresent(p -> argv.addAll(List.of("--apparmor-profile", p)));
         argv.add("--");
         argv.addAll(qemuArgv);
-        return List.copyOf(argv);
+        return argv;
     }
 }

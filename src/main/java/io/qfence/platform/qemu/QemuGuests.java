@@ -188,7 +188,7 @@ public final class QemuGuests implements GuestPort {
             Guest base = new Guest(g.address(), g.vm(), g.group(), g.uid(), g.gid(), located.get().info().cmdline(),
                     digest, digest.equals(g.configDigest()) ? g.config() : new java.util.TreeMap<>(),
                     GuestState.RUNNING, g.launch(), GuestRuntime.NONE);
-            Guest seen = withQmpState(base, process);
+            Guest seen = withObservedJail(withQmpState(base, process), process.pid());
             return Optional.of(seen.withRuntime(seen.runtime().asUnrecorded()));
         }
     }
@@ -402,7 +402,26 @@ public final class QemuGuests implements GuestPort {
         }
         GuestProcess process = new GuestProcess(recorded.vm(), pidFd, Path.of(recorded.launch().qmpSocket()),
                 Optional.ofNullable(STARTED_HERE.get(key(entry.pid(), entry.startTime()))).flatMap(GuestProcess::exitStatus));
-        return new Inspection(withQmpState(recorded, process), Optional.of(process));
+        return new Inspection(withObservedJail(withQmpState(recorded, process), entry.pid()), Optional.of(process));
+    }
+
+    /**
+     * A guest realized to run jailed shows the jail it really has: where {@code /proc} says it shares a namespace with
+     * qfence, is not PID 1 of its own, or still sees the host's root, its observed config reads
+     * {@code namespaces: off (why)}, which differs from the desired {@code jail}: drift, and a restart.
+     */
+    static Guest withObservedJail(Guest guest, long pid) {
+        if (!GuestJail.CONFIG_JAILED.equals(guest.config().get(GuestJail.CONFIG_KEY))) {
+            return guest;
+        }
+        Optional<String> problem = GuestJail.notJailed(pid);
+        if (problem.isEmpty()) {
+            return guest;
+        }
+        java.util.TreeMap<String, String> config = new java.util.TreeMap<>(guest.config());
+        config.put(GuestJail.CONFIG_KEY, "off (" + problem.get() + ")");
+        return new Guest(guest.address(), guest.vm(), guest.group(), guest.uid(), guest.gid(), guest.argv(), guest.configDigest(),
+                config, guest.state(), guest.launch(), guest.runtime());
     }
 
     private Inspection ended(GuestRegistry.Entry entry, String what) {
@@ -566,8 +585,9 @@ public final class QemuGuests implements GuestPort {
             Optional<Located> located = locate(guest);
             if (located.isPresent()) {
                 try (GuestProcess process = located.get().process()) {
-                    Guest seen = withQmpState(guest, process);
-                    if (ConfigDigest.of(located.get().info().cmdline()).equals(guest.configDigest()) && seen.state() == GuestState.RUNNING) {
+                    Guest seen = withObservedJail(withQmpState(guest, process), process.pid());
+                    if (ConfigDigest.of(located.get().info().cmdline()).equals(guest.configDigest()) && seen.state() == GuestState.RUNNING
+                            && seen.config().equals(guest.config())) {
                         registry.record(new GuestRegistry.Entry(runningForm(guest), process.pid(), located.get().info().startTime(), clock.instant()));
                         progress.step(address, "adopted: already running as pid " + process.pid() + " (found without a record: recorded now)");
                         return;
@@ -590,7 +610,8 @@ public final class QemuGuests implements GuestPort {
                 registry.record(new GuestRegistry.Entry(runningForm(guest), process.pid(), info.startTime(), clock.instant()));
                 recorded[0] = true;
                 progress.step(address, "checked (uid " + guest.uid() + ", no capabilities, seccomp " + info.seccomp() + ", cgroups, command line"
-                        + options.apparmor().map(p -> ", AppArmor " + p.name()).orElse("") + ") and recorded as pid " + process.pid()
+                        + options.apparmor().map(p -> ", AppArmor " + p.name()).orElse("") + (options.jail() ? ", jail" : "")
+                        + ") and recorded as pid " + process.pid()
                         + "; cont");
             });
         } catch (RuntimeException e) {
@@ -615,6 +636,9 @@ public final class QemuGuests implements GuestPort {
                 throw new GuestLaunchException("guest " + guest.vm() + " is to run under AppArmor, but AppArmor is not available here");
             }
             options = options.withAppArmor(AppArmorProfiles.render(guest, "kvm".equals(guest.config().get("accel"))));
+        }
+        if (GuestJail.CONFIG_JAILED.equals(guest.config().get(GuestJail.CONFIG_KEY))) {
+            options = options.jailed();
         }
         return options;
     }

@@ -35,7 +35,8 @@ class RealizedCgroupsTest {
 
     static final LocalDate TODAY = LocalDate.of(2026, 3, 1);
     static final HostFacts THIS_MACHINE = new HostFacts(CgroupHost.version(), EnumSet.of(Capability.BRIDGE, Capability.TUN,
-            Capability.VETH, Capability.BR_NETFILTER, Capability.NFT_INET, Capability.NFT_BRIDGE, Capability.SECCOMP));
+            Capability.VETH, Capability.BR_NETFILTER, Capability.NFT_INET, Capability.NFT_BRIDGE, Capability.SECCOMP,
+            Capability.NAMESPACES));
 
     private final CgroupFs fs = CgroupHost.fs();
     private final String base = "qfence-test-" + UUID.randomUUID().toString().substring(0, 8);

@@ -26,7 +26,8 @@ class RealizedFirewallTest {
 
     static final LocalDate TODAY = LocalDate.of(2026, 3, 1);
     static final HostFacts THIS_MACHINE = new HostFacts(CgroupVersion.V1, EnumSet.of(Capability.BRIDGE, Capability.TUN,
-            Capability.VETH, Capability.BR_NETFILTER, Capability.NFT_INET, Capability.NFT_BRIDGE, Capability.SECCOMP));
+            Capability.VETH, Capability.BR_NETFILTER, Capability.NFT_INET, Capability.NFT_BRIDGE, Capability.SECCOMP,
+            Capability.NAMESPACES));
 
     static Firewall realizedFirewall() {
         Clock clock = Clock.fixed(TODAY.atStartOfDay(ZoneOffset.UTC).toInstant(), ZoneOffset.UTC);

@@ -64,6 +64,19 @@ class AppArmorProfilesTest {
 
     @Test
     @RequiresHost(tools = "apparmor_parser")
+    void aJailedGuestsProfileAlsoNamesTheDescriptorsItInheritsThroughTheHostsRootAndCompiles() {
+        java.util.TreeMap<String, String> config = new java.util.TreeMap<>(BRIDGED.config());
+        config.put(GuestJail.CONFIG_KEY, GuestJail.CONFIG_JAILED);
+        Guest jailed = new Guest(BRIDGED.address(), BRIDGED.vm(), BRIDGED.group(), BRIDGED.uid(), BRIDGED.gid(), BRIDGED.argv(),
+                BRIDGED.configDigest(), config, BRIDGED.state(), BRIDGED.launch(), BRIDGED.runtime());
+        AppArmorProfiles.Profile profile = AppArmorProfiles.render(jailed, false);
+        assertThat(profile.text()).contains("  /.qfence-host-root/run/qfence/web-01/qemu.log w,\n", "  /.qfence-host-root/dev/net/tun rw,\n");
+        assertThat(AppArmorProfiles.render(BRIDGED, false).text()).doesNotContain("qfence-host-root");
+        AppArmorProfiles.compileCheck(profile);
+    }
+
+    @Test
+    @RequiresHost(tools = "apparmor_parser")
     void theCompileCheckCanFail() {
         AppArmorProfiles.Profile broken = new AppArmorProfiles.Profile("qfence.x.y", "profile qfence.x.y {\n  /etc/shadow rw\n}\n");
         assertThatThrownBy(() -> AppArmorProfiles.compileCheck(broken)).hasMessageContaining("apparmor_parser exited");

@@ -1,0 +1,277 @@
+package io.qfence.platform.os;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import jnr.ffi.Memory;
+import jnr.ffi.Pointer;
+
+/**
+ * Spawns a process in a jail of its own (DESIGN.md §9, "The guest jail"): new mount, PID, IPC and UTS namespaces
+ * and a root that holds only a {@link JailLayout}.
+ *
+ * <p>All of it happens on a thread made for this one spawn, because namespaces and the root are per thread in Linux:
+ * the thread enters the network namespace, {@code unshare}s mount, IPC, UTS and PID namespaces (a thread may: none
+ * of these needs a single-threaded process), makes every mount private, mounts a tmpfs over {@code mountPoint}, fills
+ * it, remounts it read-only, {@code pivot_root}s into it with the host's root at {@link #HOST_ROOT}, and only then
+ * calls {@code posix_spawn}. The child is therefore <b>PID 1 of the new PID namespace</b> (the thread's
+ * "PID namespace for children"), and the pid {@code posix_spawn} returns in qfence's namespace is the host pid of
+ * the very process that execs QEMU: qfence learns it from the kernel, never from a file the VM can write. The spawned
+ * chain still runs the host's {@code sh} and {@code setpriv} through {@link #HOST_ROOT}; once QEMU runs (its QMP
+ * socket answers, and it is still at {@code -S}, having run no guest code) the caller calls
+ * {@link #detachHostRoot()}, and the thread detaches the host's root from the jail's mount namespace and ends.
+ *
+ * <p>Every source is opened ({@code O_PATH}) before the tmpfs hides {@code mountPoint}, so the mount point may lie
+ * above them (qfence uses its runDir). Nothing here is visible in the host's mount namespace: the mounts live and
+ * die with the jail's namespace, which ends with its last process.
+ */
+public final class Jail implements AutoCloseable {
+
+    /** Where the host's root stays reachable until {@link #detachHostRoot()}; an empty directory afterwards. */
+    public static final Path HOST_ROOT = Path.of("/.qfence-host-root");
+    /** Where the jailed PID 1 mounts its own /proc. */
+    public static final Path PROC = Path.of("/proc");
+    /** The tmpfs that becomes the jail's root. */
+    static final String ROOT_OPTIONS = "mode=0755,size=1m";
+    static final int NAMESPACES = OsNative.LibC.CLONE_NEWNS | OsNative.LibC.CLONE_NEWIPC | OsNative.LibC.CLONE_NEWUTS
+            | OsNative.LibC.CLONE_NEWPID;
+
+    private final CompletableFuture<Integer> spawned = new CompletableFuture<>();
+    private final CompletableFuture<Boolean> command = new CompletableFuture<>();
+    private final CompletableFuture<Void> detached = new CompletableFuture<>();
+    private Spawner.Spawned child;
+
+    private Jail() {}
+
+    /**
+     * Builds the jail and spawns {@code request} in it. The request's program runs first in the host's root (inside
+     * the jail's namespaces) with descriptor 0 a pipe that reaches end-of-file once its root is the jail; it must wait
+     * for that, {@code cd /} and reach host programs under {@link #HOST_ROOT} from then on (see
+     * {@code LaunchChain.JAILED_SCRIPT}). Returns once the child exists and its root is switched, or throws what
+     * stopped it (nothing is left behind: a child is killed, and the namespaces end with the thread).
+     */
+    public static Jail spawn(JailLayout layout, Path mountPoint, Optional<NetNamespace> netns, Spawner.Request request) {
+        Objects.requireNonNull(layout, "layout");
+        Objects.requireNonNull(request, "request");
+        if (!mountPoint.isAbsolute()) {
+            throw new IllegalArgumentException("jail mount point must be absolute, got " + mountPoint);
+        }
+        Jail jail = new Jail();
+        Optional<Integer> netnsFd = netns.map(NetNamespace::descriptor);
+        Thread thread = new Thread(() -> jail.run(layout, mountPoint, netnsFd, request), "jail-" + request.argv().get(0));
+        thread.setDaemon(true);
+        thread.start();
+        int pid;
+        try {
+            pid = jail.await(jail.spawned);
+        } catch (RuntimeException e) {
+            jail.command.complete(false);
+            throw e;
+        }
+        // the reaper is made here, on an ordinary thread: one made by the jail's thread would share its root
+        jail.child = Spawner.reaped(pid, request.program().getFileName().toString());
+        return jail;
+    }
+
+    public Spawner.Spawned spawned() {
+        return child;
+    }
+
+    /** Detaches the host's root from the jail: call once the spawned chain has exec'd its last program. */
+    public void detachHostRoot() {
+        command.complete(true);
+        await(detached);
+    }
+
+    /** Ends the jail's thread without detaching (the process, if any, is the caller's to kill). */
+    @Override
+    public void close() {
+        command.complete(false);
+    }
+
+    private <T> T await(CompletableFuture<T> future) {
+        try {
+            return future.get(30, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new OsException("jail", 0, String.valueOf(e.getCause()));
+        } catch (TimeoutException e) {
+            throw new OsException("jail", 0, "its thread did not answer within 30 s");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new OsException("jail", 0, "interrupted");
+        }
+    }
+
+    /**
+     * The jail's thread. After {@code pivot_root} its root is the jail, where no class file is: it then only makes
+     * calls that are already bound (close, umount2) and completes futures nobody chains on.
+     */
+    private void run(JailLayout layout, Path mountPoint, Optional<Integer> netnsFd, Spawner.Request request) {
+        int pid = -1;
+        int[] gate = {-1, -1};
+        List<Integer> created = new ArrayList<>();
+        try {
+            netnsFd.ifPresent(fd -> OsNative.check(OsNative.LIBC.setns(fd, OsNative.LibC.CLONE_NEWNET), "setns net"));
+            OsNative.check(OsNative.LIBC.unshare(NAMESPACES), "unshare mount, IPC, UTS and PID namespaces");
+            mount(null, "/", null, OsNative.LibC.MS_REC | OsNative.LibC.MS_PRIVATE, null, "make every mount private");
+            // files the request creates are created now, before the jail's root hides the mount point
+            List<Spawner.FdAction> fds = new ArrayList<>();
+            for (Spawner.FdAction action : request.fdActions()) {
+                if (action instanceof Spawner.FdAction.CreateNew create) {
+                    int fd = OsNative.check(OsNative.LIBC.open(create.path().toString(), OsNative.LibC.O_WRONLY | OsNative.LibC.O_APPEND
+                            | OsNative.LibC.O_CREAT | OsNative.LibC.O_EXCL | OsNative.LibC.O_NOFOLLOW | OsNative.LibC.O_CLOEXEC,
+                            create.mode()), "create " + create.path());
+                    created.add(fd);
+                    fds.add(new Spawner.FdAction.Inherit(new Descriptor(fd, create.path().toString()), create.target()));
+                } else if (!(action instanceof Spawner.FdAction.OpenRead open && open.target() == 0)) {
+                    fds.add(action);
+                }
+            }
+            build(layout, mountPoint);
+            // the child starts with "/" as its directory, which pivot_root moves to the jail's root
+            OsNative.check(OsNative.LIBC.chdir("/"), "chdir /");
+            OsNative.check(OsNative.LIBC.pipe2(gate, OsNative.LibC.O_CLOEXEC), "pipe2");
+            fds.add(0, new Spawner.FdAction.Inherit(new Descriptor(gate[0], "jail gate"), 0));
+            pid = Spawner.start(request.withFdActions(fds, request.closeFrom()));
+            closeAll(created);
+            OsNative.LIBC.close(gate[0]);
+            gate[0] = -1;
+            long ret = OsNative.LIBC.syscall(OsNative.LibC.SYS_PIVOT_ROOT, mountPoint.toString(), inside(mountPoint, HOST_ROOT).toString());
+            OsNative.check(ret < 0 ? -1 : 0, "pivot_root " + mountPoint);
+            OsNative.check(OsNative.LIBC.chdir("/"), "chdir / in the jail");
+            OsNative.LIBC.close(gate[1]); // the child goes on, in the jail
+            gate[1] = -1;
+            spawned.complete(pid);
+        } catch (Throwable t) {
+            if (pid > 0) {
+                OsNative.LIBC.kill(pid, 9); // never let it go on in the host's root; its reaper is made below
+                Spawner.reaped(pid, "failed jail");
+            }
+            for (int fd : gate) {
+                if (fd >= 0) {
+                    OsNative.LIBC.close(fd);
+                }
+            }
+            closeAll(created);
+            spawned.completeExceptionally(t);
+            return;
+        }
+        if (command.join()) {
+            int ret = OsNative.LIBC.umount2(HOST_ROOT.toString(), OsNative.LibC.MNT_DETACH);
+            if (ret == 0) {
+                detached.complete(null);
+            } else {
+                detached.completeExceptionally(new OsException("detach the host's root " + HOST_ROOT, OsNative.errno(), "failed"));
+            }
+        }
+    }
+
+    private static void closeAll(List<Integer> fds) {
+        for (int fd : fds) {
+            OsNative.LIBC.close(fd);
+        }
+        fds.clear();
+    }
+
+    private static void build(JailLayout layout, Path root) throws IOException {
+        List<Integer> sources = new ArrayList<>();
+        try {
+            for (JailLayout.Bind bind : layout.binds()) {
+                sources.add(OsNative.check(OsNative.LIBC.open(bind.path().toString(),
+                        OsNative.LibC.O_PATH | OsNative.LibC.O_CLOEXEC | OsNative.LibC.O_NOFOLLOW, 0), "open " + bind.path()));
+            }
+            mount("tmpfs", root.toString(), "tmpfs", OsNative.LibC.MS_NOSUID | OsNative.LibC.MS_NODEV | OsNative.LibC.MS_NOEXEC,
+                    ROOT_OPTIONS, "mount the jail's root on " + root);
+            int next = 0;
+            for (JailLayout.Entry entry : layout.entries()) {
+                Path inJail = inside(root, entry.path());
+                Files.createDirectories(inJail.getParent());
+                if (entry instanceof JailLayout.Directory) {
+                    Files.createDirectories(inJail);
+                } else if (entry instanceof JailLayout.Symlink link) {
+                    Files.createSymbolicLink(inJail, link.target());
+                } else if (entry instanceof JailLayout.Bind bind) {
+                    if (bind.directory()) {
+                        Files.createDirectories(inJail);
+                    } else {
+                        Files.createFile(inJail);
+                    }
+                    String source = "/proc/self/fd/" + sources.get(next++);
+                    mount(source, inJail.toString(), null, OsNative.LibC.MS_BIND, null, "bind " + bind.path());
+                    mount(null, inJail.toString(), null, OsNative.LibC.MS_REMOUNT | OsNative.LibC.MS_BIND | flags(bind.access()), null,
+                            "restrict " + bind.path());
+                }
+            }
+            Files.createDirectories(inside(root, PROC));
+            Files.createDirectories(inside(root, HOST_ROOT));
+            readOnly(root);
+        } finally {
+            for (int fd : sources) {
+                OsNative.LIBC.close(fd);
+            }
+        }
+    }
+
+    /**
+     * Remounts the jail's root read-only. The kernel refuses (EBUSY) while a write to the file system is in progress;
+     * one start in eleven saw it under load, so it is retried briefly before the start fails.
+     */
+    private static void readOnly(Path root) {
+        long flags = OsNative.LibC.MS_REMOUNT | OsNative.LibC.MS_RDONLY | OsNative.LibC.MS_NOSUID | OsNative.LibC.MS_NODEV
+                | OsNative.LibC.MS_NOEXEC;
+        for (int attempt = 1; ; attempt++) {
+            try {
+                mount(null, root.toString(), null, flags, ROOT_OPTIONS, "make the jail's root read-only");
+                return;
+            } catch (OsException e) {
+                if (e.errno() != EBUSY || attempt == 20) {
+                    throw e;
+                }
+            }
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new OsException("make the jail's root read-only", 4, "interrupted");
+            }
+        }
+    }
+
+    private static final int EBUSY = 16;
+
+    static long flags(JailLayout.Access access) {
+        long base = OsNative.LibC.MS_NOSUID;
+        return switch (access) {
+            case EXECUTE -> base | OsNative.LibC.MS_RDONLY | OsNative.LibC.MS_NODEV;
+            case READ -> base | OsNative.LibC.MS_RDONLY | OsNative.LibC.MS_NODEV | OsNative.LibC.MS_NOEXEC;
+            case READ_WRITE -> base | OsNative.LibC.MS_NODEV | OsNative.LibC.MS_NOEXEC;
+            case DEVICE -> base | OsNative.LibC.MS_RDONLY | OsNative.LibC.MS_NOEXEC;
+        };
+    }
+
+    private static Path inside(Path root, Path path) {
+        return root.resolve(Path.of("/").relativize(path));
+    }
+
+    private static void mount(String source, String target, String type, long flags, String data, String operation) {
+        Pointer options = null;
+        if (data != null) {
+            byte[] bytes = data.getBytes(StandardCharsets.UTF_8);
+            options = Memory.allocateDirect(OsNative.runtime(), bytes.length + 1, true);
+            options.put(0, bytes, 0, bytes.length);
+        }
+        OsNative.check(OsNative.LIBC.mount(source, target, type, flags, options), operation);
+    }
+}

@@ -1,0 +1,154 @@
+package io.qfence.platform.os;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * What a {@link Jail}'s root holds: directories, symbolic links and bind mounts, each at the path it has on the host,
+ * so that every path in QEMU's command line means the same file inside the jail as outside (the command line, its
+ * digest and an AppArmor profile's paths stay valid).
+ *
+ * <p>A host path is <em>mirrored</em> component by component: a directory becomes a directory, a symbolic link the
+ * same link (so {@code /lib64/ld-linux-x86-64.so.2} still leads through {@code /lib64 -> usr/lib64} on a merged-/usr
+ * host), and the final, resolved object a bind mount of exactly that file or directory. Nothing else of the host is
+ * in the jail.
+ */
+public record JailLayout(List<Entry> entries) {
+
+    public JailLayout {
+        entries = List.copyOf(entries);
+        for (Entry e : entries) {
+            if (!e.path().isAbsolute() || !e.path().normalize().equals(e.path()) || e.path().getNameCount() == 0) {
+                throw new IllegalArgumentException("jail path must be absolute, normal and not /: " + e.path());
+            }
+        }
+        // A mount point inside a bind mount would be created in the host's directory, not in the jail's root.
+        for (Entry e : entries) {
+            if (e instanceof Bind b) {
+                for (Entry other : entries) {
+                    if (other != e && other.path().startsWith(b.path())) {
+                        throw new IllegalArgumentException("jail entry " + other.path() + " lies inside the bind mount " + b.path());
+                    }
+                }
+            }
+        }
+    }
+
+    /** How QEMU may use a bind-mounted file; every bind is {@code nosuid}. */
+    public enum Access {
+        /** The binary, its loader, libraries and modules: read-only, executable. */
+        EXECUTE,
+        /** Firmware, ROMs, boot files: read-only, {@code noexec}, {@code nodev}. */
+        READ,
+        /** The VM's own disks and run directory: read-write, {@code noexec}, {@code nodev}. */
+        READ_WRITE,
+        /** A device node ({@code /dev/null}...): read-only mount (writes to a device still work), {@code noexec}. */
+        DEVICE
+    }
+
+    public sealed interface Entry {
+        Path path();
+    }
+
+    public record Directory(Path path) implements Entry {}
+
+    public record Symlink(Path path, Path target) implements Entry {}
+
+    /** A bind mount of the host's {@code path} at the same path in the jail. */
+    public record Bind(Path path, Access access, boolean directory) implements Entry {}
+
+    public List<Bind> binds() {
+        return entries.stream().filter(Bind.class::isInstance).map(Bind.class::cast).toList();
+    }
+
+    /** Every path that exists in the jail (directories, links, mount points), for checks and tests. */
+    public List<Path> paths() {
+        return entries.stream().map(Entry::path).toList();
+    }
+
+    /** Collects entries; a path mirrored twice keeps its first access. */
+    public static final class Builder {
+        private static final int MAX_LINKS = 40;
+        private final Map<Path, Entry> entries = new LinkedHashMap<>();
+
+        /**
+         * Mirrors {@code hostPath} (absolute): every directory and symbolic link on the way, and the object it
+         * resolves to as a bind mount with {@code access}.
+         *
+         * @throws IllegalArgumentException if the path does not exist on the host or loops
+         */
+        public Builder mirror(Path hostPath, Access access) {
+            Objects.requireNonNull(access, "access");
+            if (!hostPath.isAbsolute()) {
+                throw new IllegalArgumentException("cannot mirror a relative path: " + hostPath);
+            }
+            Deque<String> rest = new ArrayDeque<>();
+            hostPath.forEach(name -> rest.addLast(name.toString()));
+            Path current = Path.of("/");
+            int links = 0;
+            while (!rest.isEmpty()) {
+                String name = rest.removeFirst();
+                if (name.equals(".") || name.isEmpty()) {
+                    continue;
+                }
+                if (name.equals("..")) {
+                    current = current.getParent() == null ? current : current.getParent();
+                    continue;
+                }
+                Path next = current.resolve(name);
+                BasicFileAttributes attributes;
+                try {
+                    attributes = Files.readAttributes(next, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+                } catch (IOException e) {
+                    throw new IllegalArgumentException("cannot put " + hostPath + " in the jail: " + next + " does not exist", e);
+                }
+                if (attributes.isSymbolicLink()) {
+                    if (++links > MAX_LINKS) {
+                        throw new IllegalArgumentException("cannot put " + hostPath + " in the jail: too many symbolic links");
+                    }
+                    Path target;
+                    try {
+                        target = Files.readSymbolicLink(next);
+                    } catch (IOException e) {
+                        throw new IllegalArgumentException("cannot read link " + next, e);
+                    }
+                    entries.putIfAbsent(next, new Symlink(next, target));
+                    List<String> names = new ArrayList<>();
+                    target.forEach(n -> names.add(n.toString()));
+                    for (int i = names.size() - 1; i >= 0; i--) {
+                        rest.addFirst(names.get(i));
+                    }
+                    if (target.isAbsolute()) {
+                        current = Path.of("/");
+                    }
+                    continue;
+                }
+                if (rest.isEmpty()) {
+                    if (!(entries.get(next) instanceof Bind)) {
+                        entries.put(next, new Bind(next, access, attributes.isDirectory()));
+                    }
+                } else if (attributes.isDirectory()) {
+                    entries.putIfAbsent(next, new Directory(next));
+                } else {
+                    throw new IllegalArgumentException("cannot put " + hostPath + " in the jail: " + next + " is not a directory");
+                }
+                current = next;
+            }
+            return this;
+        }
+
+        public JailLayout build() {
+            return new JailLayout(new ArrayList<>(entries.values()));
+        }
+    }
+}

@@ -1,0 +1,420 @@
+package io.qfence.platform.qemu;
+
+import io.qfence.model.host.Guest;
+import io.qfence.platform.os.Jail;
+import io.qfence.platform.os.JailLayout;
+import io.qfence.platform.os.JailLayout.Access;
+import io.qfence.platform.os.ProcessInfo;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The files a guest's QEMU gets in its jail (DESIGN.md §9, "The guest jail"), computed, not listed by hand:
+ * <ul>
+ *   <li>the binary, its ELF interpreter ({@code PT_INTERP}) and the shared libraries the interpreter itself resolves
+ *       for it ({@code ld.so --list}, what {@code ldd} runs), read-only and executable;</li>
+ *   <li>the TCG accelerator module QEMU loads at start ({@code accel-tcg-<arch>.so}, with its libraries);</li>
+ *   <li>the firmware and option ROMs this command line makes QEMU load, looked up in QEMU's firmware path the way
+ *       QEMU does (measured with {@code strace -e trace=%file}: for {@code pc}/{@code q35}, {@code bios-256k.bin} and
+ *       {@code kvmvapic.bin}; {@code linuxboot_dma.bin} with {@code -kernel}; the NIC's {@code efi-*.rom});</li>
+ *   <li>the boot files read-only, the VM's disks and run directory read-write;</li>
+ *   <li>{@code /dev/null}, {@code /dev/zero}, {@code /dev/urandom}, and {@code /dev/kvm} only with {@code -accel kvm}.
+ *       No {@code /dev/net/tun}: a bridged guest's tap arrives as descriptor 3. No {@code /sys}: QEMU only probes
+ *       NUMA and NVDIMM topology there and runs without it (measured).</li>
+ * </ul>
+ * The launch chain's own programs ({@code sh}, {@code mount}, {@code setpriv}) are not in the jail: they run from the
+ * host's root at {@link Jail#HOST_ROOT}, which is detached before the guest runs.
+ */
+public final class GuestJail {
+
+    /** QEMU's firmware path on Debian, relative to the binary's directory, in QEMU's search order. */
+    static final List<String> FIRMWARE_DIRS = List.of("../share/qemu", "../share/seabios", "../lib/ipxe/qemu");
+    static final List<Path> DEVICES = List.of(Path.of("/dev/null"), Path.of("/dev/zero"), Path.of("/dev/urandom"));
+    static final Path KVM = Path.of("/dev/kvm");
+    /** The option ROM QEMU loads for each NIC model (its default {@code romfile}). */
+    static final Map<String, String> NIC_ROMS = Map.of(
+            "virtio-net-pci", "efi-virtio.rom", "e1000", "efi-e1000.rom", "e1000e", "efi-e1000e.rom",
+            "rtl8139", "efi-rtl8139.rom", "ne2k_pci", "efi-ne2k_pci.rom", "pcnet", "efi-pcnet.rom", "vmxnet3", "efi-vmxnet3.rom");
+
+    /** The realized config's key and value for a jailed guest ({@code namespaces: jail}). */
+    public static final String CONFIG_KEY = "namespaces";
+    public static final String CONFIG_JAILED = "jail";
+
+    private static final Map<String, List<Path>> LIBRARIES = new ConcurrentHashMap<>();
+
+    private GuestJail() {}
+
+    /** The programs of the launch chain that run from the host's root, and how their loader finds their libraries. */
+    public record HostTools(Path loader, String libraryPath, Path sh, Path mount, Path setpriv) {
+        /** {@code path} as the jailed chain reaches it before the host's root is detached. */
+        public static String viaHostRoot(Path path) {
+            return Jail.HOST_ROOT + path.toString();
+        }
+    }
+
+    /** Whether this kernel has the jail's namespaces (the host fact {@code NAMESPACES}). */
+    public static boolean available() {
+        return NAMESPACES.stream().allMatch(kind -> Files.exists(Path.of("/proc/self/ns", kind)));
+    }
+
+    /** The jail's contents for {@code guest}. */
+    public static JailLayout layout(Guest guest) {
+        List<String> argv = guest.argv();
+        Path binary = Path.of(argv.get(0));
+        JailLayout.Builder builder = new JailLayout.Builder();
+        builder.mirror(binary, Access.EXECUTE);
+        for (Path library : libraries(binary)) {
+            builder.mirror(library, Access.EXECUTE);
+        }
+        for (Path module : modules(binary, argv)) {
+            builder.mirror(module, Access.EXECUTE);
+            for (Path library : libraries(module, interpreter(binary))) {
+                builder.mirror(library, Access.EXECUTE);
+            }
+        }
+        for (Path firmware : firmware(binary, argv)) {
+            builder.mirror(firmware, Access.READ);
+        }
+        for (Path device : devices(argv)) {
+            builder.mirror(device, Access.DEVICE);
+        }
+        List<String> boot = GuestLauncher.bootFiles(argv);
+        for (String image : guest.launch().images()) {
+            builder.mirror(Path.of(image), boot.contains(image) ? Access.READ : Access.READ_WRITE);
+        }
+        builder.mirror(Path.of(guest.launch().runDir()), Access.READ_WRITE);
+        return builder.build();
+    }
+
+    /** The host's sh, mount and setpriv, and the library path their loader needs once the jail is the root. */
+    public static HostTools hostTools(Path setpriv) {
+        Path sh = Path.of("/bin/sh");
+        Path mount = Path.of("/usr/bin/mount");
+        Path loader = interpreter(sh);
+        Set<String> dirs = new LinkedHashSet<>();
+        for (Path tool : List.of(sh, mount, setpriv)) {
+            for (Path library : libraries(tool)) {
+                if (!library.equals(interpreter(tool))) {
+                    dirs.add(HostTools.viaHostRoot(library.getParent()));
+                }
+            }
+        }
+        return new HostTools(loader, String.join(":", dirs), sh, mount, setpriv);
+    }
+
+    /** The modules QEMU loads for this command line: the TCG accelerator (built as a module on Debian). */
+    static List<Path> modules(Path binary, List<String> argv) {
+        Optional<String> accel = value(argv, "-accel");
+        String name = binary.getFileName().toString();
+        if (accel.isEmpty() || !accel.get().startsWith("tcg") || !name.startsWith("qemu-system-")) {
+            return List.of();
+        }
+        Path module = moduleDir(binary).resolve("accel-tcg-" + name.substring("qemu-system-".length()) + ".so");
+        return Files.exists(module) ? List.of(module) : List.of();
+    }
+
+    private static Path moduleDir(Path binary) {
+        // <bindir>/../lib/<multiarch>/qemu, the multiarch directory being libc's
+        String multiarch = libraries(binary).stream().filter(p -> p.getFileName().toString().startsWith("libc.so"))
+                .map(p -> p.getParent().getFileName().toString()).findFirst().orElse("x86_64-linux-gnu");
+        return binary.getParent().resolve("../lib").resolve(multiarch).resolve("qemu");
+    }
+
+    /** The firmware files this command line makes QEMU load, as QEMU's firmware path finds them. */
+    static List<Path> firmware(Path binary, List<String> argv) {
+        List<String> names = firmwareNames(argv);
+        List<Path> found = new ArrayList<>();
+        for (String name : names) {
+            for (String dir : FIRMWARE_DIRS) {
+                Path candidate = binary.getParent().resolve(dir).resolve(name);
+                if (Files.exists(candidate)) {
+                    found.add(candidate);
+                    break;
+                }
+            }
+        }
+        return found;
+    }
+
+    /** Pure: the firmware file names for a command line. */
+    static List<String> firmwareNames(List<String> argv) {
+        List<String> names = new ArrayList<>();
+        String machine = value(argv, "-machine").map(m -> m.split(",", 2)[0]).orElse("pc");
+        if (machine.equals("microvm")) {
+            names.add("bios-microvm.bin");
+        } else if (machine.startsWith("pc") || machine.startsWith("q35")) {
+            names.addAll(List.of("bios-256k.bin", "kvmvapic.bin"));
+        }
+        if (argv.contains("-kernel")) {
+            names.add("linuxboot_dma.bin");
+        }
+        for (int i = 1; i < argv.size() - 1; i++) {
+            if (argv.get(i).equals("-device")) {
+                String[] parts = argv.get(i + 1).split(",");
+                String rom = NIC_ROMS.get(parts[0]);
+                for (String part : parts) {
+                    if (part.startsWith("romfile=")) {
+                        rom = part.substring("romfile=".length());
+                    }
+                }
+                if (rom != null && !rom.isEmpty() && !names.contains(rom)) {
+                    names.add(rom);
+                }
+            }
+        }
+        return names;
+    }
+
+    static List<Path> devices(List<String> argv) {
+        List<Path> devices = new ArrayList<>(DEVICES);
+        if (value(argv, "-accel").map(a -> a.startsWith("kvm")).orElse(false)) {
+            devices.add(KVM);
+        }
+        return devices;
+    }
+
+    private static Optional<String> value(List<String> argv, String flag) {
+        int i = argv.indexOf(flag);
+        return i >= 0 && i + 1 < argv.size() ? Optional.of(argv.get(i + 1)) : Optional.empty();
+    }
+
+    /**
+     * The interpreter and every shared library the interpreter loads for {@code elf} (a host binary or library
+     * owned by root), from {@code ld.so --list}; cached per file, size and modification time.
+     */
+    static List<Path> libraries(Path elf) {
+        return libraries(elf, interpreter(elf));
+    }
+
+    /** The same for a shared object (it has no interpreter of its own): listed by {@code loader}. */
+    static List<Path> libraries(Path elf, Path loader) {
+        String key;
+        try {
+            BasicFileAttributes a = Files.readAttributes(elf, BasicFileAttributes.class);
+            key = elf + "\0" + a.size() + "\0" + a.lastModifiedTime().toMillis();
+        } catch (IOException e) {
+            throw new GuestLaunchException("cannot read " + elf + " to compute the jail: " + e.getMessage(), e);
+        }
+        return LIBRARIES.computeIfAbsent(key, k -> list(elf, loader));
+    }
+
+    private static List<Path> list(Path elf, Path loader) {
+        List<Path> libraries = new ArrayList<>(List.of(loader));
+        try {
+            Process process = new ProcessBuilder(loader.toString(), "--list", elf.toString()).redirectErrorStream(true).start();
+            String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!process.waitFor(10, TimeUnit.SECONDS) || process.exitValue() != 0) {
+                throw new GuestLaunchException(loader + " --list " + elf + " failed: " + output.strip());
+            }
+            for (String line : output.split("\n")) {
+                // "\tlibz.so.1 => /lib/x86_64-linux-gnu/libz.so.1 (0x...)" or "\t/lib64/ld-linux-x86-64.so.2 (0x...)"
+                String l = line.strip();
+                int arrow = l.indexOf("=> ");
+                String path = arrow >= 0 ? l.substring(arrow + 3) : l;
+                int paren = path.lastIndexOf(" (0x");
+                if (paren >= 0) {
+                    path = path.substring(0, paren);
+                }
+                if (path.startsWith("/")) {
+                    Path p = Path.of(path);
+                    if (!libraries.contains(p)) {
+                        libraries.add(p);
+                    }
+                } else if (arrow >= 0) {
+                    throw new GuestLaunchException(elf + " needs a library its loader cannot find: " + l);
+                }
+            }
+            return List.copyOf(libraries);
+        } catch (IOException e) {
+            throw new GuestLaunchException("cannot run " + loader + " --list " + elf + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new GuestLaunchException("interrupted while listing the libraries of " + elf, e);
+        }
+    }
+
+    /** The ELF interpreter ({@code PT_INTERP}) of a 64-bit little-endian ELF file. */
+    static Path interpreter(Path elf) {
+        try (RandomAccessFile file = new RandomAccessFile(elf.toFile(), "r")) {
+            byte[] header = new byte[64];
+            file.readFully(header);
+            ByteBuffer h = ByteBuffer.wrap(header).order(ByteOrder.LITTLE_ENDIAN);
+            if (h.getInt(0) != 0x464c457f || header[4] != 2 || header[5] != 1) {
+                throw new GuestLaunchException(elf + " is not a 64-bit little-endian ELF file");
+            }
+            long phoff = h.getLong(32);
+            int phentsize = Short.toUnsignedInt(h.getShort(54));
+            int phnum = Short.toUnsignedInt(h.getShort(56));
+            byte[] entry = new byte[phentsize];
+            for (int i = 0; i < phnum; i++) {
+                file.seek(phoff + (long) i * phentsize);
+                file.readFully(entry);
+                ByteBuffer e = ByteBuffer.wrap(entry).order(ByteOrder.LITTLE_ENDIAN);
+                if (e.getInt(0) == 3) { // PT_INTERP
+                    long offset = e.getLong(8);
+                    long size = e.getLong(32);
+                    if (size < 2 || size > 4096) {
+                        break;
+                    }
+                    byte[] name = new byte[(int) size - 1];
+                    file.seek(offset);
+                    file.readFully(name);
+                    return Path.of(new String(name, StandardCharsets.UTF_8));
+                }
+            }
+            throw new GuestLaunchException(elf + " has no ELF interpreter (a static binary cannot be listed)");
+        } catch (IOException e) {
+            throw new GuestLaunchException("cannot read " + elf + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The namespaces every jailed QEMU has of its own. */
+    public static final List<String> NAMESPACES = List.of("mnt", "pid", "ipc", "uts");
+
+    /**
+     * What the kernel says about a process's jail, read from {@code /proc} (host side).
+     *
+     * @param namespaces  namespace kind to its inode ({@code /proc/PID/ns/KIND})
+     * @param pidInJail   the process's pid in its innermost PID namespace ({@code NSpid}'s last field)
+     * @param mountPoints every mount point of its mount namespace, as the process sees them
+     */
+    public record Observed(Map<String, String> namespaces, long pidInJail, List<String> mountPoints) {
+
+        public static Optional<Observed> read(long pid) {
+            try {
+                Map<String, String> namespaces = new java.util.TreeMap<>();
+                for (String kind : NAMESPACES) {
+                    namespaces.put(kind, Files.readSymbolicLink(Path.of("/proc", Long.toString(pid), "ns", kind)).toString());
+                }
+                long inner = -1;
+                for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+                    if (line.startsWith("NSpid:")) {
+                        String[] ids = line.substring(6).trim().split("\\s+");
+                        inner = Long.parseLong(ids[ids.length - 1]);
+                    }
+                }
+                List<String> mounts = new ArrayList<>();
+                for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "mountinfo"))) {
+                    String[] fields = line.split(" ");
+                    if (fields.length > 4) {
+                        mounts.add(unescape(fields[4]));
+                    }
+                }
+                return Optional.of(new Observed(namespaces, inner, List.copyOf(mounts)));
+            } catch (IOException | RuntimeException e) {
+                return Optional.empty();
+            }
+        }
+
+        /** One line for {@code state}: the namespaces and the root. */
+        public String describe() {
+            StringBuilder b = new StringBuilder();
+            namespaces.forEach((k, v) -> b.append(b.length() == 0 ? "" : " ").append(v));
+            return b + ", pid " + pidInJail + " inside, " + mountPoints.size() + " mounts";
+        }
+    }
+
+    /**
+     * Observation's check of a running guest (the exact mount set is checked at start, against the layout of that
+     * moment; a QEMU upgraded on the host since would change it): its own namespaces, PID 1 of its own, and the
+     * host's root detached. Empty when jailed, else the first thing wrong.
+     */
+    public static Optional<String> notJailed(long pid) {
+        Optional<Observed> read = Observed.read(pid);
+        if (read.isEmpty()) {
+            return Optional.of("its namespaces cannot be read");
+        }
+        Map<String, String> host = Observed.read(ProcessHandle.current().pid()).map(Observed::namespaces).orElse(Map.of());
+        for (String kind : NAMESPACES) {
+            if (read.get().namespaces().get(kind).equals(host.get(kind))) {
+                return Optional.of("shares the host's " + kind + " namespace");
+            }
+        }
+        if (read.get().pidInJail() != 1) {
+            return Optional.of("is pid " + read.get().pidInJail() + " in its PID namespace");
+        }
+        if (read.get().mountPoints().contains(Jail.HOST_ROOT.toString())) {
+            return Optional.of("still sees the host's root");
+        }
+        return Optional.empty();
+    }
+
+    /** Why the process is not in the jail {@code layout} describes: every failed check, or empty. */
+    public static List<String> violations(ProcessInfo info, JailLayout layout) {
+        Optional<Observed> read = Observed.read(info.pid());
+        if (read.isEmpty()) {
+            return List.of("its namespaces and mounts cannot be read from /proc");
+        }
+        return violations(read.get(), Observed.read(ProcessHandle.current().pid()).map(Observed::namespaces).orElse(Map.of()), layout);
+    }
+
+    /** Pure: the checks of an observed jail against qfence's own namespaces and the layout. */
+    static List<String> violations(Observed observed, Map<String, String> host, JailLayout layout) {
+        List<String> failed = new ArrayList<>();
+        for (String kind : NAMESPACES) {
+            String ns = observed.namespaces().get(kind);
+            if (ns == null || ns.equals(host.get(kind))) {
+                failed.add("shares the host's " + kind + " namespace (" + ns + ")");
+            }
+        }
+        if (observed.pidInJail() != 1) {
+            failed.add("is pid " + observed.pidInJail() + " in its PID namespace, expected 1 (alone in it)");
+        }
+        Set<String> expected = new java.util.TreeSet<>(expectedMountPoints(layout));
+        Set<String> actual = new java.util.TreeSet<>(observed.mountPoints());
+        if (!actual.equals(expected) || observed.mountPoints().size() != expected.size()) {
+            Set<String> extra = new java.util.TreeSet<>(actual);
+            extra.removeAll(expected);
+            Set<String> missing = new java.util.TreeSet<>(expected);
+            missing.removeAll(actual);
+            List<String> what = new ArrayList<>();
+            if (!extra.isEmpty()) {
+                what.add("not in the jail " + extra);
+            }
+            if (!missing.isEmpty()) {
+                what.add("missing " + missing);
+            }
+            if (observed.mountPoints().size() != actual.size()) {
+                what.add("a path mounted twice");
+            }
+            failed.add("its root is not its jail: mounts " + String.join(", ", what));
+        }
+        return failed;
+    }
+
+    /** The mount points a jailed QEMU has: the root, every bind mount and its /proc. */
+    public static List<String> expectedMountPoints(JailLayout layout) {
+        List<String> expected = new ArrayList<>(List.of("/"));
+        layout.binds().forEach(b -> expected.add(b.path().toString()));
+        expected.add(Jail.PROC.toString());
+        return expected;
+    }
+
+    private static String unescape(String field) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < field.length(); i++) {
+            char c = field.charAt(i);
+            if (c == '\\' && i + 3 < field.length()) {
+                b.append((char) Integer.parseInt(field.substring(i + 1, i + 4), 8));
+                i += 3;
+            } else {
+                b.append(c);
+            }
+        }
+        return b.toString();
+    }
+}

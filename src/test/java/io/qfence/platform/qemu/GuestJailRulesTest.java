@@ -1,0 +1,71 @@
+package io.qfence.platform.qemu;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.qfence.model.host.Guest;
+import io.qfence.platform.os.JailLayout;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The jail's computed contents and its checks, as pure rules (the real jail is in {@link GuestJailTest}). */
+class GuestJailRulesTest {
+
+    @Test
+    void aQ35GuestBootingAKernelWithAVirtioNicLoadsExactlyTheFirmwareStraceShowed() {
+        List<String> argv = List.of("/usr/bin/qemu-system-x86_64", "-machine", "q35", "-accel", "tcg,tb-size=16",
+                "-device", "virtio-net-pci,netdev=net0,mac=0e:00:00:00:00:01", "-kernel", "/images/k", "-initrd", "/images/i");
+        assertThat(GuestJail.firmwareNames(argv)).containsExactly("bios-256k.bin", "kvmvapic.bin", "linuxboot_dma.bin", "efi-virtio.rom");
+    }
+
+    @Test
+    void aDiskBootedGuestNeedsNoLinuxbootAndAnExplicitRomfileWins() {
+        List<String> argv = List.of("/usr/bin/qemu-system-x86_64", "-machine", "pc", "-device", "e1000,romfile=", "-device", "virtio-blk-pci");
+        assertThat(GuestJail.firmwareNames(argv)).containsExactly("bios-256k.bin", "kvmvapic.bin");
+    }
+
+    @Test
+    void kvmIsInTheJailOnlyForAKvmGuest() {
+        assertThat(GuestJail.devices(List.of("/q", "-accel", "tcg"))).extracting(Path::toString)
+                .containsExactly("/dev/null", "/dev/zero", "/dev/urandom");
+        assertThat(GuestJail.devices(List.of("/q", "-accel", "kvm"))).extracting(Path::toString).contains("/dev/kvm");
+    }
+
+    private static final JailLayout LAYOUT = new JailLayout(List.of(
+            new JailLayout.Directory(Path.of("/usr")),
+            new JailLayout.Bind(Path.of("/usr/bin/qemu"), JailLayout.Access.EXECUTE, false),
+            new JailLayout.Bind(Path.of("/run/qfence/web"), JailLayout.Access.READ_WRITE, true)));
+    private static final Map<String, String> HOST = Map.of("mnt", "mnt:[1]", "pid", "pid:[2]", "ipc", "ipc:[3]", "uts", "uts:[4]");
+    private static final Map<String, String> OWN = Map.of("mnt", "mnt:[11]", "pid", "pid:[12]", "ipc", "ipc:[13]", "uts", "uts:[14]");
+
+    @Test
+    void aJailedQemuPassesWhenItsNamespacesAreItsOwnItIsPidOneAndItsMountsAreExactlyTheLayouts() {
+        GuestJail.Observed ok = new GuestJail.Observed(OWN, 1, List.of("/", "/usr/bin/qemu", "/run/qfence/web", "/proc"));
+        assertThat(GuestJail.violations(ok, HOST, LAYOUT)).isEmpty();
+    }
+
+    @Test
+    void aGuestRealizedJailedButFoundInTheHostsNamespacesObservesAsNamespacesOffWhichIsDrift() {
+        Guest base = ProbeHost.guest(Path.of("/run/qfence"), Path.of("/images"), "10.0.0.", "t", ProbeHost.Probe.bridged("web", 200001, 5));
+        java.util.TreeMap<String, String> config = new java.util.TreeMap<>(base.config());
+        config.put(GuestJail.CONFIG_KEY, GuestJail.CONFIG_JAILED);
+        Guest jailed = new Guest(base.address(), base.vm(), base.group(), base.uid(), base.gid(), base.argv(), base.configDigest(), config,
+                base.state(), base.launch(), base.runtime());
+        // this JVM stands in for a QEMU started without its jail: it shares every namespace with qfence
+        Guest seen = QemuGuests.withObservedJail(jailed, ProcessHandle.current().pid());
+        assertThat(seen.config()).containsEntry("namespaces", "off (shares the host's mnt namespace)");
+        assertThat(seen.attributes()).isNotEqualTo(jailed.attributes());
+        assertThat(QemuGuests.withObservedJail(base, ProcessHandle.current().pid())).as("not realized jailed: nothing to check").isSameAs(base);
+    }
+
+    @Test
+    void aQemuInTheHostsNamespacesOrWithAnExtraMountFailsNamingWhat() {
+        GuestJail.Observed shared = new GuestJail.Observed(HOST, 4711, List.of("/", "/usr/bin/qemu", "/run/qfence/web", "/proc", "/etc"));
+        assertThat(GuestJail.violations(shared, HOST, LAYOUT)).containsExactly(
+                "shares the host's mnt namespace (mnt:[1])", "shares the host's pid namespace (pid:[2])",
+                "shares the host's ipc namespace (ipc:[3])", "shares the host's uts namespace (uts:[4])",
+                "is pid 4711 in its PID namespace, expected 1 (alone in it)",
+                "its root is not its jail: mounts not in the jail [/etc]");
+    }
+}
