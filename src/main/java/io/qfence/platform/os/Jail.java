@@ -188,21 +188,21 @@ public final class Jail implements AutoCloseable {
     private static void build(JailLayout layout, Path root) throws IOException {
         List<Integer> sources = new ArrayList<>();
         try {
-            for (JailLayout.Bind bind : layout.binds()) {
+            for (JailLayout.BindMount bind : layout.binds()) {
                 sources.add(OsNative.check(OsNative.LIBC.open(bind.path().toString(),
                         OsNative.LibC.O_PATH | OsNative.LibC.O_CLOEXEC | OsNative.LibC.O_NOFOLLOW, 0), "open " + bind.path()));
             }
             mount("tmpfs", root.toString(), "tmpfs", OsNative.LibC.MS_NOSUID | OsNative.LibC.MS_NODEV | OsNative.LibC.MS_NOEXEC,
                     ROOT_OPTIONS, "mount the jail's root on " + root);
             int next = 0;
-            for (JailLayout.Entry entry : layout.entries()) {
+            for (JailLayout.JailEntry entry : layout.entries()) {
                 Path inJail = inside(root, entry.path());
                 Files.createDirectories(inJail.getParent());
                 if (entry instanceof JailLayout.Directory) {
                     Files.createDirectories(inJail);
                 } else if (entry instanceof JailLayout.Symlink link) {
                     Files.createSymbolicLink(inJail, link.target());
-                } else if (entry instanceof JailLayout.Bind bind) {
+                } else if (entry instanceof JailLayout.BindMount bind) {
                     if (bind.directory()) {
                         Files.createDirectories(inJail);
                     } else {

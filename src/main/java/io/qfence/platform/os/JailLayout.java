@@ -23,19 +23,19 @@ import java.util.Objects;
  * host), and the final, resolved object a bind mount of exactly that file or directory. Nothing else of the host is
  * in the jail.
  */
-public record JailLayout(List<Entry> entries) {
+public record JailLayout(List<JailEntry> entries) {
 
     public JailLayout {
         entries = List.copyOf(entries);
-        for (Entry e : entries) {
+        for (JailEntry e : entries) {
             if (!e.path().isAbsolute() || !e.path().normalize().equals(e.path()) || e.path().getNameCount() == 0) {
                 throw new IllegalArgumentException("jail path must be absolute, normal and not /: " + e.path());
             }
         }
         // A mount point inside a bind mount would be created in the host's directory, not in the jail's root.
-        for (Entry e : entries) {
-            if (e instanceof Bind b) {
-                for (Entry other : entries) {
+        for (JailEntry e : entries) {
+            if (e instanceof BindMount b) {
+                for (JailEntry other : entries) {
                     if (other != e && other.path().startsWith(b.path())) {
                         throw new IllegalArgumentException("jail entry " + other.path() + " lies inside the bind mount " + b.path());
                     }
@@ -56,30 +56,30 @@ public record JailLayout(List<Entry> entries) {
         DEVICE
     }
 
-    public sealed interface Entry {
+    public sealed interface JailEntry {
         Path path();
     }
 
-    public record Directory(Path path) implements Entry {}
+    public record Directory(Path path) implements JailEntry {}
 
-    public record Symlink(Path path, Path target) implements Entry {}
+    public record Symlink(Path path, Path target) implements JailEntry {}
 
     /** A bind mount of the host's {@code path} at the same path in the jail. */
-    public record Bind(Path path, Access access, boolean directory) implements Entry {}
+    public record BindMount(Path path, Access access, boolean directory) implements JailEntry {}
 
-    public List<Bind> binds() {
-        return entries.stream().filter(Bind.class::isInstance).map(Bind.class::cast).toList();
+    public List<BindMount> binds() {
+        return entries.stream().filter(BindMount.class::isInstance).map(BindMount.class::cast).toList();
     }
 
     /** Every path that exists in the jail (directories, links, mount points), for checks and tests. */
     public List<Path> paths() {
-        return entries.stream().map(Entry::path).toList();
+        return entries.stream().map(JailEntry::path).toList();
     }
 
     /** Collects entries; a path mirrored twice keeps its first access. */
     public static final class Builder {
         private static final int MAX_LINKS = 40;
-        private final Map<Path, Entry> entries = new LinkedHashMap<>();
+        private final Map<Path, JailEntry> entries = new LinkedHashMap<>();
 
         /**
          * Mirrors {@code hostPath} (absolute): every directory and symbolic link on the way, and the object it
@@ -134,8 +134,8 @@ public record JailLayout(List<Entry> entries) {
                     continue;
                 }
                 if (rest.isEmpty()) {
-                    if (!(entries.get(next) instanceof Bind)) {
-                        entries.put(next, new Bind(next, access, attributes.isDirectory()));
+                    if (!(entries.get(next) instanceof BindMount)) {
+                        entries.put(next, new BindMount(next, access, attributes.isDirectory()));
                     }
                 } else if (attributes.isDirectory()) {
                     entries.putIfAbsent(next, new Directory(next));

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.qfence.platform.os.JailLayout.Access;
-import io.qfence.platform.os.JailLayout.Bind;
+import io.qfence.platform.os.JailLayout.BindMount;
 import io.qfence.platform.os.JailLayout.Directory;
 import io.qfence.platform.os.JailLayout.Symlink;
 import java.io.IOException;
@@ -33,8 +33,8 @@ class JailLayoutTest {
                 new Symlink(tmp.resolve("lib"), Path.of("usr/lib")),
                 new Directory(tmp.resolve("usr")),
                 new Symlink(tmp.resolve("usr/lib/ld.so"), tmp.resolve("lib/ld.so.2")),
-                new Bind(tmp.resolve("usr/lib/ld.so.2"), Access.EXECUTE, false));
-        assertThat(layout.binds()).containsExactly(new Bind(tmp.resolve("usr/lib/ld.so.2"), Access.EXECUTE, false));
+                new BindMount(tmp.resolve("usr/lib/ld.so.2"), Access.EXECUTE, false));
+        assertThat(layout.binds()).containsExactly(new BindMount(tmp.resolve("usr/lib/ld.so.2"), Access.EXECUTE, false));
     }
 
     @Test
@@ -45,7 +45,7 @@ class JailLayoutTest {
 
         JailLayout layout = new JailLayout.Builder().mirror(tmp.resolve("usr/bin/../share/seabios/bios-256k.bin"), Access.READ).build();
 
-        assertThat(layout.binds()).containsExactly(new Bind(tmp.resolve("usr/share/seabios/bios-256k.bin"), Access.READ, false));
+        assertThat(layout.binds()).containsExactly(new BindMount(tmp.resolve("usr/share/seabios/bios-256k.bin"), Access.READ, false));
         assertThat(layout.paths()).contains(tmp.resolve("usr/bin"), tmp.resolve("usr/share/seabios"));
     }
 

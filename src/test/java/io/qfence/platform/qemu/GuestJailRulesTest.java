@@ -34,8 +34,8 @@ class GuestJailRulesTest {
 
     private static final JailLayout LAYOUT = new JailLayout(List.of(
             new JailLayout.Directory(Path.of("/usr")),
-            new JailLayout.Bind(Path.of("/usr/bin/qemu"), JailLayout.Access.EXECUTE, false),
-            new JailLayout.Bind(Path.of("/run/qfence/web"), JailLayout.Access.READ_WRITE, true)));
+            new JailLayout.BindMount(Path.of("/usr/bin/qemu"), JailLayout.Access.EXECUTE, false),
+            new JailLayout.BindMount(Path.of("/run/qfence/web"), JailLayout.Access.READ_WRITE, true)));
     private static final Map<String, String> HOST = Map.of("mnt", "mnt:[1]", "pid", "pid:[2]", "ipc", "ipc:[3]", "uts", "uts:[4]");
     private static final Map<String, String> OWN = Map.of("mnt", "mnt:[11]", "pid", "pid:[12]", "ipc", "ipc:[13]", "uts", "uts:[14]");
 
