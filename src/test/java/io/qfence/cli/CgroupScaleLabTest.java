@@ -53,8 +53,9 @@ class CgroupScaleLabTest {
     private Path stateDir;
 
     @BeforeAll
-    void aFleetOfAHundredVms() throws IOException {
+    void aFleetOfAHundredVms() throws Exception {
         assertThat(CgroupLayout.detect().version()).isEqualTo(CgroupVersion.V2);
+        LabHost.loadBrNetfilter(); // the fleet's VMs are bridged: realization refuses them without it, whatever the scope
         desired = Files.createTempDirectory("qfence-fleet-desired");
         stateDir = Files.createTempDirectory("qfence-fleet-state");
         GeneratedFleet.write(desired, 20, 5, parent);

@@ -34,8 +34,13 @@ final class GeneratedFleet {
         Files.writeString(dir.resolve("hosts/" + HOST + ".yaml"), host(names, cgroupParent), StandardCharsets.UTF_8);
     }
 
-    /** Empties the fleet's host: no group, so a plan removes every cgroup it made. */
+    /** Empties the fleet: no group (a group no host runs is an error), so a plan removes every cgroup it made. */
     static void empty(Path dir) throws IOException {
+        try (var groups = Files.list(dir.resolve("groups"))) {
+            for (Path g : groups.toList()) {
+                Files.delete(g);
+            }
+        }
         Path host = dir.resolve("hosts/" + HOST + ".yaml");
         Files.writeString(host, Files.readString(host).replaceFirst("groups: \\[[^]]*]", "groups: []"));
     }
@@ -62,7 +67,7 @@ final class GeneratedFleet {
         s.append("  vlan: ").append(100 + g).append('\n');
         s.append("  subnet: 10.120.").append(g).append(".0/24\n");
         s.append("  egress: none\n  intraGroup: allow\n");
-        s.append("  limits: {cpus: ").append(perGroup).append(", memory: ").append(perGroup * 512).append("Mi, pids: ").append(perGroup * 256)
+        s.append("  limits: {cpus: ").append(perGroup * 2).append(", memory: ").append(perGroup * 512).append("Mi, pids: ").append(perGroup * 256)
                 .append(", ioWeight: ").append(50 + g).append("}\n");
         s.append("  vms:\n");
         for (int i = 0; i < perGroup; i++) {

@@ -34,4 +34,15 @@ class GeneratedFleetTest {
                 .contains("cpu.max", "cpu.weight", "memory.max", "memory.high", "pids.max", "io.weight", "cgroup.subtree_control");
         assertThat(cgroups.stream().map(c -> c.files().get("memory.max")).distinct().count()).as("limits vary").isGreaterThan(10);
     }
+
+    @Test
+    void theEmptiedFleetLoadsWithoutErrorsAndRealizesNoCgroup() throws IOException {
+        GeneratedFleet.write(dir, 20, 5, "qfence-fleet");
+        GeneratedFleet.empty(dir);
+
+        var loaded = DesiredStateLoader.loadDirectory(dir, CliRun.TODAY);
+        assertThat(loaded.errors()).isEmpty();
+        assertThat(Realizer.realize(loaded.state().orElseThrow(), GeneratedFleet.HOST, HostFacts.TYPICAL, LocalDate.of(2026, 6, 1))
+                .objects(Cgroup.class)).isEmpty();
+    }
 }

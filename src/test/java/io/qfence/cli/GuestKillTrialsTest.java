@@ -46,7 +46,8 @@ import org.junit.jupiter.api.Test;
 @RequiresHost(tools = {"ip", "nft", "qemu-system-x86_64", "setpriv"})
 class GuestKillTrialsTest {
 
-    static final Path DESIRED = Path.of("src/test/resources/kill-trials");
+    /** From the test classpath, not src/: the lab has the compiled test tree but no sources. */
+    static final Path DESIRED = LabHost.testResource("kill-trials");
     static final Map<String, String> VMS = new TreeMap<>(Map.of("k-1", "k1", "k-2", "k1", "k-u", "k1", "m-1", "k2", "m-u", "k2"));
     static final boolean FULL = "full".equals(System.getProperty("qfence.killTrials"));
     private static final ObjectMapper JSON = new ObjectMapper();

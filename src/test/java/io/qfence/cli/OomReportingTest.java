@@ -42,7 +42,8 @@ import org.junit.jupiter.api.Test;
 @RequiresHost(tools = {"ip", "nft", "qemu-system-x86_64", "setpriv"})
 class OomReportingTest {
 
-    static final Path DESIRED = Path.of("src/test/resources/oom");
+    /** From the test classpath, not src/: the lab has the compiled test tree but no sources. */
+    static final Path DESIRED = LabHost.testResource("oom");
     static final String VM = "o-1";
     private static final ObjectMapper JSON = new ObjectMapper();
 
