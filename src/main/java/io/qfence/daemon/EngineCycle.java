@@ -156,17 +156,21 @@ public final class EngineCycle implements ReconcileCycle {
     }
 
     /**
-     * Guests and nft drop counters as observed before planning. OOM kills are not observed through the ports yet (the
-     * guest lifecycle reports them with a crashed guest's exit cause), so that map stays empty.
+     * Guests, their VM cgroups' OOM kills and nft drop counters as observed before planning. A guest whose count the
+     * host cannot tell (no memory controller, an old v1 kernel) has no OOM series rather than a false zero.
      */
-    private static HostObservation observation(Cycle cycle) {
-        List<HostObservation.GuestStatus> guests = cycle.observed().objects().stream()
-                .filter(Guest.class::isInstance).map(Guest.class::cast)
+    static HostObservation observation(Cycle cycle) {
+        List<Guest> observed = cycle.observed().objects().stream().filter(Guest.class::isInstance).map(Guest.class::cast).toList();
+        List<HostObservation.GuestStatus> guests = observed.stream()
                 .map(g -> new HostObservation.GuestStatus(g.vm(), g.group(), g.state())).toList();
+        TreeMap<String, Long> oomKills = new TreeMap<>();
+        for (Guest g : observed) {
+            g.runtime().oomKills().ifPresent(n -> oomKills.put(g.vm(), n));
+        }
         TreeMap<String, Long> drops = new TreeMap<>();
         for (CounterSample c : cycle.observed().counters()) {
             drops.merge(c.table() + "/" + c.counter(), c.packets(), Long::sum);
         }
-        return new HostObservation(guests, new TreeMap<>(), drops);
+        return new HostObservation(guests, oomKills, drops);
     }
 }

@@ -3,6 +3,7 @@ package io.qfence.host;
 import io.qfence.model.errors.HostPortException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.OptionalLong;
 
 /**
  * What the guest adapter needs to know about cgroups beyond {@link CgroupPort}: which processes a cgroup holds and
@@ -20,4 +21,11 @@ public interface CgroupProcesses {
 
     /** The directories of the cgroup at {@code path}: one per v1 hierarchy, or the one v2 directory. */
     List<Path> directories(String path) throws HostPortException;
+
+    /**
+     * How many processes the kernel's OOM killer has killed in the cgroup at {@code path} since it was created, as
+     * the kernel counts them; empty when this host cannot tell (no memory controller, an old v1 kernel, no such
+     * cgroup). Observation reports it with each guest (its state, a crash's cause, {@code qfence_oom_kills_total}).
+     */
+    OptionalLong oomKills(String path) throws HostPortException;
 }

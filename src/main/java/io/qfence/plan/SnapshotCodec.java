@@ -88,14 +88,21 @@ public final class SnapshotCodec {
      * Format 1.0 files written before guests carried {@code runtime.unrecorded} (the realization last applied, saved
      * plans and snapshots of qfence up to 2026-12; guest records have a format of their own) lack that field, and reading is
      * strict. A guest that such a qfence wrote was, by construction, recorded: the field is filled in as
-     * {@code false}, so an upgrade with guests running keeps every record readable. True when something was filled in.
+     * {@code false}, so an upgrade with guests running keeps every record readable. Likewise {@code runtime.oom_kills}
+     * (added later in 2026-12) is filled in as {@code null}: that qfence did not observe it. True when something was
+     * filled in.
      */
     static boolean fillGuestRuntimeDefaults(JsonNode node) {
         boolean filled = false;
-        if (node.isObject() && "guest".equals(node.path("kind").asText(null))
-                && node.get("runtime") instanceof ObjectNode runtime && !runtime.has("unrecorded")) {
-            runtime.put("unrecorded", false);
-            filled = true;
+        if (node.isObject() && "guest".equals(node.path("kind").asText(null)) && node.get("runtime") instanceof ObjectNode runtime) {
+            if (!runtime.has("unrecorded")) {
+                runtime.put("unrecorded", false);
+                filled = true;
+            }
+            if (!runtime.has("oom_kills")) {
+                runtime.putNull("oom_kills");
+                filled = true;
+            }
         }
         if (node.isContainerNode()) {
             for (JsonNode child : node) {

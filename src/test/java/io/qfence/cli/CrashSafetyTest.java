@@ -7,8 +7,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.qfence.app.Main;
 import io.qfence.model.InterfaceNames;
 import io.qfence.model.host.Cgroup;
+import io.qfence.model.host.CgroupVersion;
 import io.qfence.model.host.Link;
 import io.qfence.model.host.NftTable;
+import io.qfence.platform.cgroup.CgroupLayout;
 import io.qfence.platform.nft.Normalizer;
 import io.qfence.realize.Realization;
 import io.qfence.testing.RequiresHost;
@@ -18,6 +20,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterAll;
@@ -33,8 +37,12 @@ import org.junit.jupiter.params.provider.ValueSource;
  * doubled (no link under a temporary name, no duplicate rule or cgroup). The killed apply is a real {@code qfence}
  * process reporting its progress as JSON lines; it is killed after a given number of verified steps, or right as the
  * firewall transaction or the link creations begin.
+ *
+ * <p>The cgroups are checked in the layout this host has ({@link CgroupLayout#detect()}): the same directories in
+ * every v1 hierarchy, or the one v2 tree, and each realized file (a v1 {@code hierarchy/file} or a v2 file) read back
+ * directly from where that layout keeps it. {@link CrashSafetyLabTest} runs these same trials on the lab's cgroup v2.
  */
-@RequiresHost(tools = {"ip", "nft"}, files = {"/sys/fs/cgroup/memory", "/sys/fs/cgroup/cpu", "/sys/fs/cgroup/pids"})
+@RequiresHost(tools = {"ip", "nft"})
 class CrashSafetyTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -116,7 +124,7 @@ class CrashSafetyTest {
         return done;
     }
 
-    private void nextApplyConverges() {
+    private void nextApplyConverges() throws java.io.IOException {
         CliRun plan = host.cli("plan");
         assertThat(plan.exitCode()).as("the plan after the crash: %s%s", plan.out(), plan.err()).isIn(0, 2);
         System.out.println("after the crash: " + plan.out().lines().filter(l -> l.startsWith("Plan: ") || l.startsWith("No changes"))
@@ -136,9 +144,16 @@ class CrashSafetyTest {
             assertThat(Normalizer.normalize(host.witness("nft", "-j", "list", "table", want.family(), want.name()), want.family(), want.name())
                     .table()).isEqualTo(want);
         }
-        List<String> cgroups = realization.objects(Cgroup.class).stream().map(c -> c.path().substring(host.cgroupParent.length() + 1)).toList();
-        for (String hierarchy : List.of("memory", "cpu", "pids", "blkio")) {
-            assertThat(host.cgroupDirs(hierarchy)).as(hierarchy).containsExactlyInAnyOrderElementsOf(cgroups);
+        List<Cgroup> realized = realization.objects(Cgroup.class);
+        List<String> cgroups = realized.stream().map(c -> c.path().substring(host.cgroupParent.length() + 1)).toList();
+        CgroupLayout layout = CgroupLayout.detect();
+        assertThat(realized).as("realized for this host's layout").allMatch(c -> c.version() == layout.version());
+        Map<Path, List<String>> dirs = GuestKills.cgroupDirsByHierarchy(host);
+        assertThat(dirs).as("hierarchies of %s", layout.describe()).hasSize(layout.version() == CgroupVersion.V2 ? 1 : new TreeSet<>(layout.hierarchies().values()).size());
+        dirs.forEach((hierarchy, found) -> assertThat(found).as("cgroups in %s", hierarchy).containsExactlyInAnyOrderElementsOf(cgroups));
+        for (Cgroup c : realized) {
+            c.files().forEach((file, value) -> assertThat(LiveSandbox.read(GuestKills.fileOf(layout, c.path(), file))).as("%s %s", c.path(), file)
+                    .isEqualTo(value));
         }
     }
 }

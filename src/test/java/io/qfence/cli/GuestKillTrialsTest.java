@@ -46,7 +46,8 @@ import org.junit.jupiter.api.Test;
 @RequiresHost(tools = {"ip", "nft", "qemu-system-x86_64", "setpriv"})
 class GuestKillTrialsTest {
 
-    static final Path DESIRED = Path.of("src/test/resources/kill-trials");
+    /** From the test classpath, not src/: the lab has the compiled test tree but no sources. */
+    static final Path DESIRED = LabHost.testResource("kill-trials");
     static final Map<String, String> VMS = new TreeMap<>(Map.of("k-1", "k1", "k-2", "k1", "k-u", "k1", "m-1", "k2", "m-u", "k2"));
     static final boolean FULL = "full".equals(System.getProperty("qfence.killTrials"));
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -69,7 +70,7 @@ class GuestKillTrialsTest {
         } finally {
             sandbox.close();
             ApplyGuestsTest.assertNothingLeftOf(sandbox);
-            Path out = Path.of("target", "kill-trials.txt");
+            Path out = reportFile();
             Files.createDirectories(out.getParent());
             Files.write(out, report, java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
         }
@@ -78,13 +79,19 @@ class GuestKillTrialsTest {
     /** A kill point: the {@code index}-th event of the guest phase, then {@code offsetMs} more. */
     record Point(int index, int offsetMs) {}
 
-    @Test
-    void everyKillDuringTheStartPhaseConvergesWithOneApply() throws Exception {
-        CliRun network = cli("apply", "--auto-approve", "--no-guests");
-        assertThat(network.exitCode()).as(network.out() + network.err()).isZero();
-        Random random = new Random();
-        // kill points: which events count, and the index and offset among them
-        record Kill(String name, Predicate<JsonNode> counts, Point point) {}
+    /** A named kill point among the events {@code counts} accepts. */
+    record Kill(String name, Predicate<JsonNode> counts, Point point) {}
+
+    /** Where the counts go besides standard output. */
+    Path reportFile() {
+        return Path.of("target", "kill-trials.txt");
+    }
+
+    /**
+     * The kill points of the start phase: with {@code -Dqfence.killTrials=full} every event, each also at a random
+     * offset; otherwise one kill at each kind of progress event of a start, plus one at a random event and offset.
+     */
+    List<Kill> startKills(Random random) {
         List<Kill> kills = new ArrayList<>();
         if (FULL) {
             for (int i = 0; i < 200; i++) {
@@ -92,13 +99,20 @@ class GuestKillTrialsTest {
                 kills.add(new Kill("event " + i + " + random offset", e -> true, new Point(i, random.nextInt(400))));
             }
         } else {
-            // one kill at each kind of progress event of a start, plus one at a random event and offset
             kills.add(new Kill("first 'starting paused' (spawn)", e -> message(e).startsWith("starting paused"), new Point(0, 0)));
             kills.add(new Kill("first 'recorded; cont' (between record and cont)", e -> message(e).endsWith("; cont"), new Point(0, 0)));
             kills.add(new Kill("first 'running as pid' (after cont)", e -> message(e).startsWith("running as pid"), new Point(0, 0)));
             kills.add(new Kill("first guest step done", e -> e.path("event").asText().equals("done"), new Point(0, 0)));
             kills.add(new Kill("random event and offset", e -> true, new Point(4 + random.nextInt(16), random.nextInt(400))));
         }
+        return kills;
+    }
+
+    @Test
+    void everyKillDuringTheStartPhaseConvergesWithOneApply() throws Exception {
+        CliRun network = cli("apply", "--auto-approve", "--no-guests");
+        assertThat(network.exitCode()).as(network.out() + network.err()).isZero();
+        List<Kill> kills = startKills(new Random());
         int trials = 0;
         int converged = 0;
         for (Kill k : kills) {

@@ -27,9 +27,17 @@ final class GuestKills {
 
     private GuestKills() {}
 
+    /**
+     * The sandbox's cgroup parent in the pids controller's hierarchy, as this host lays it out: {@code
+     * /sys/fs/cgroup/pids/PARENT} on v1, {@code /sys/fs/cgroup/PARENT} on v2.
+     */
+    static Path pidsRoot(LiveSandbox sandbox) {
+        return CgroupLayout.detect().hierarchies().get("pids").resolve(sandbox.cgroupParent);
+    }
+
     /** The pids in the sandbox's cgroup subtree (pids hierarchy), read from the cgroup file system. */
     static List<Long> cgroupPids(LiveSandbox sandbox) throws IOException {
-        Path root = CgroupLayout.DEFAULT_ROOT.resolve("pids").resolve(sandbox.cgroupParent);
+        Path root = pidsRoot(sandbox);
         List<Long> out = new ArrayList<>();
         if (!Files.isDirectory(root)) {
             return out;
@@ -86,11 +94,42 @@ final class GuestKills {
                 fd.awaitExit(Duration.ofSeconds(30));
             }
         }
-        Path root = CgroupLayout.DEFAULT_ROOT.resolve("pids").resolve(sandbox.cgroupParent);
+        Path root = pidsRoot(sandbox);
         if (Files.isDirectory(root)) {
             // PID 1 reaps re-parented guests a little late; their cgroups empty out once it has.
             Witness.tryRun("sh", "-c", "for i in $(seq 100); do [ -z \"$(cat $(find " + root
                     + " -name cgroup.procs) 2>/dev/null)\" ] && exit 0; sleep 0.1; done; exit 1");
         }
+    }
+
+    /**
+     * The cgroup directories below the sandbox's parent in every hierarchy this host has, relative to the parent, by
+     * hierarchy directory (one entry on v2, one per mounted v1 hierarchy, a co-mounted one such as cpu,cpuacct once).
+     */
+    static Map<Path, List<String>> cgroupDirsByHierarchy(LiveSandbox sandbox) throws IOException {
+        Map<Path, List<String>> out = new TreeMap<>();
+        for (Path h : new java.util.TreeSet<>(CgroupLayout.detect().hierarchies().values())) {
+            Path root = h.resolve(sandbox.cgroupParent);
+            List<String> dirs = new ArrayList<>();
+            if (Files.isDirectory(root)) {
+                try (Stream<Path> walk = Files.walk(root)) {
+                    walk.filter(Files::isDirectory).filter(p -> !p.equals(root)).map(p -> root.relativize(p).toString()).sorted().forEach(dirs::add);
+                }
+            }
+            out.put(h, dirs);
+        }
+        return out;
+    }
+
+    /**
+     * Where a realized cgroup file lives on this host, for reading it back directly: {@code ROOT/PATH/FILE} on v2;
+     * {@code HIERARCHY/PATH/FILE} for a v1 file named {@code hierarchy/file}.
+     */
+    static Path fileOf(CgroupLayout layout, String path, String file) {
+        if (layout.version() == io.qfence.model.host.CgroupVersion.V2) {
+            return layout.root().resolve(path).resolve(file);
+        }
+        int slash = file.indexOf('/');
+        return layout.hierarchies().get(file.substring(0, slash)).resolve(path).resolve(file.substring(slash + 1));
     }
 }

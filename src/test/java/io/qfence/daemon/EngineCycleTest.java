@@ -15,12 +15,14 @@ import io.qfence.host.Scope;
 import io.qfence.model.desired.HostOverrides;
 import io.qfence.model.errors.HostPortException;
 import io.qfence.model.errors.LockHeldException;
+import io.qfence.model.host.Guest;
 import io.qfence.model.host.Link;
 import io.qfence.testing.BundledState;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -134,5 +136,32 @@ class EngineCycleTest {
         assertThatThrownBy(() -> new EngineCycle(HostConnector.NONE, HostTarget.THIS_HOST, HostOverrides.NONE,
                 Scope.WITHOUT_GUESTS)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("the engine's state directory must be the daemon's: set overrides.stateDir");
+    }
+
+    @Test
+    void theOomKillsObservedWithEachGuestAreReportedByVmAndAGuestWhoseCountIsUnknownHasNone() {
+        EngineCycle cycle = cycle(Scope.ALL);
+        assertThat(cycle.run(request(Mode.APPLY)).succeeded()).isTrue();
+        FakeHost.FakeGuests guests = host.new FakeGuests();
+        // as the cgroup adapter reports them: the first guest was OOM-killed twice, the last one's host cannot tell
+        host.guestPort(new FakeHost.ForwardingGuests(() -> guests) {
+            @Override
+            public List<Guest> observe(List<Guest> realized) {
+                List<Guest> all = guests.observe(realized).stream().sorted(java.util.Comparator.comparing(Guest::vm)).toList();
+                List<Guest> out = new ArrayList<>();
+                for (int i = 0; i < all.size(); i++) {
+                    OptionalLong count = i == 0 ? OptionalLong.of(2) : i == all.size() - 1 ? OptionalLong.empty() : OptionalLong.of(0);
+                    out.add(all.get(i).withRuntime(all.get(i).runtime().withOomKills(count)));
+                }
+                return out;
+            }
+        });
+
+        HostObservation seen = cycle.run(request(Mode.PLAN_ONLY)).observation().orElseThrow();
+
+        List<String> vms = seen.guests().stream().map(HostObservation.GuestStatus::vm).sorted().toList();
+        assertThat(vms).hasSizeGreaterThan(2);
+        assertThat(seen.oomKillsByVm()).containsEntry(vms.get(0), 2L).doesNotContainKey(vms.get(vms.size() - 1))
+                .hasSize(vms.size() - 1).containsValues(0L);
     }
 }

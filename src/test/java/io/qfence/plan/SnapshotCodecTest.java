@@ -146,4 +146,19 @@ class SnapshotCodecTest {
         assertThat(new NftSet("allowed", List.of("ifname"), List.of("interval"), List.of("\"b\"", "\"a\"")).elements())
                 .containsExactly("\"a\"", "\"b\"");
     }
+
+    @Test
+    void anOomKillCountIsWrittenAsOomKillsAndADocumentWrittenBeforeItReadsAsUnknown() {
+        Guest g = (Guest) Scenario.realize(Group.of("web", 1, Vm.of("web-01", 2001))).stream().filter(Guest.class::isInstance).findFirst()
+                .orElseThrow();
+        Guest killed = g.withState(GuestState.CRASHED).withRuntime(new GuestRuntime(OptionalLong.of(42), Optional.empty(),
+                Optional.of("QEMU killed by SIGKILL; 1 OOM kill in its cgroup")).withOomKills(OptionalLong.of(1)));
+        String json = SnapshotCodec.toJson(host(List.of(killed), CgroupVersion.V2));
+
+        assertThat(json).contains("\"oom_kills\" : 1");
+        assertThat(SnapshotCodec.fromJson(json).objects()).containsExactly(killed);
+        String older = json.replaceAll(",\\s*\"oom_kills\" : 1", "");
+        assertThat(older).doesNotContain("oom_kills");
+        assertThat(((Guest) SnapshotCodec.fromJson(older).objects().get(0)).runtime().oomKills()).isEmpty();
+    }
 }

@@ -12,8 +12,12 @@ import java.util.OptionalLong;
  * @param unrecorded a QEMU of qfence's (found through its pidfile or in qfence's cgroup parent) for which qfence has
  *                   no record: a start was interrupted between the spawn and the record. The plan resolves it
  *                   ({@code interrupted start}): it is adopted when it runs what is desired, else stopped.
+ * @param oomKills   how many processes the kernel's OOM killer has killed in the VM's cgroup since it was created
+ *                   ({@code oom_kill} of v2 {@code memory.events} or v1 {@code memory.oom_control}); empty when the
+ *                   host cannot tell (no memory controller, a v1 kernel before 4.13, no cgroup)
  */
-public record GuestRuntime(OptionalLong pid, Optional<String> qmpStatus, Optional<String> exitCause, boolean unrecorded) {
+public record GuestRuntime(OptionalLong pid, Optional<String> qmpStatus, Optional<String> exitCause, boolean unrecorded,
+                           OptionalLong oomKills) {
 
     public static final GuestRuntime NONE = new GuestRuntime(OptionalLong.empty(), Optional.empty(), Optional.empty());
 
@@ -21,6 +25,14 @@ public record GuestRuntime(OptionalLong pid, Optional<String> qmpStatus, Optiona
         Objects.requireNonNull(pid, "pid");
         Objects.requireNonNull(qmpStatus, "qmpStatus");
         Objects.requireNonNull(exitCause, "exitCause");
+        Objects.requireNonNull(oomKills, "oomKills");
+        if (oomKills.isPresent() && oomKills.getAsLong() < 0) {
+            throw new IllegalArgumentException("oomKills must not be negative, got " + oomKills.getAsLong());
+        }
+    }
+
+    public GuestRuntime(OptionalLong pid, Optional<String> qmpStatus, Optional<String> exitCause, boolean unrecorded) {
+        this(pid, qmpStatus, exitCause, unrecorded, OptionalLong.empty());
     }
 
     public GuestRuntime(OptionalLong pid, Optional<String> qmpStatus, Optional<String> exitCause) {
@@ -29,7 +41,12 @@ public record GuestRuntime(OptionalLong pid, Optional<String> qmpStatus, Optiona
 
     /** The same facts, marked as found without qfence's record. */
     public GuestRuntime asUnrecorded() {
-        return new GuestRuntime(pid, qmpStatus, exitCause, true);
+        return new GuestRuntime(pid, qmpStatus, exitCause, true, oomKills);
+    }
+
+    /** The same facts with the VM cgroup's OOM-kill count as observed. */
+    public GuestRuntime withOomKills(OptionalLong count) {
+        return new GuestRuntime(pid, qmpStatus, exitCause, unrecorded, count);
     }
 
     /** QEMU is still at {@code -S}: it was spawned and never continued. */

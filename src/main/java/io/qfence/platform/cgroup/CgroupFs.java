@@ -406,24 +406,32 @@ public final class CgroupFs implements CgroupProcesses {
      * (v2) or {@code memory.oom_control} (v1). Empty when the memory controller is missing or the kernel does not
      * report the count.
      */
+    @Override
     public OptionalLong oomKills(String path) {
         Path memory = layout.hierarchies().get("memory");
         if (memory == null) {
             return OptionalLong.empty();
         }
+        // v2's memory.events counts the cgroup and its descendants (a VM cgroup is a leaf, so the two agree); v1 has
+        // the count in memory.oom_control since Linux 4.13
         Path file = memory.resolve(path).resolve(layout.version() == CgroupVersion.V2 ? "memory.events" : "memory.oom_control");
-        if (!tree.isFile(file)) {
-            return OptionalLong.empty();
-        }
-        return parseOomKills(readValue(file));
+        return readIfPresent(file).map(CgroupFs::parseOomKills).orElse(OptionalLong.empty());
     }
 
-    /** The {@code oom_kill N} line of {@code memory.events} or {@code memory.oom_control}. */
+    /**
+     * The {@code oom_kill N} line of {@code memory.events} (v2) or {@code memory.oom_control} (v1); empty when there is
+     * none (a v1 kernel before 4.13) or its value is not a count.
+     */
     static OptionalLong parseOomKills(String content) {
         for (String line : content.split("\n")) {
             String[] kv = line.trim().split("\\s+");
             if (kv.length == 2 && kv[0].equals("oom_kill")) {
-                return OptionalLong.of(Long.parseLong(kv[1]));
+                try {
+                    long n = Long.parseLong(kv[1]);
+                    return n >= 0 ? OptionalLong.of(n) : OptionalLong.empty();
+                } catch (NumberFormatException e) {
+                    return OptionalLong.empty();
+                }
             }
         }
         return OptionalLong.empty();

@@ -8,12 +8,12 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * Why a guest ended when nobody was there to see it. While qfence runs, it reaps the guests it started and knows
  * their exit status ({@link GuestProcess#exitStatus()}). A guest started by an earlier qfence is PID 1's child, and
- * its status is lost; what remains is evidence: the OOM-kill counter of its memory cgroup, QEMU's own last words in
+ * its status is lost; what remains is evidence: the OOM-kill count of its memory cgroup, QEMU's own last words in
  * {@code qemu.log} (e.g. {@code terminating on signal 15 from pid 1234}), and the guest's last console lines in
  * {@code serial.log} (a kernel panic). Everything read from the run directory was written by the guest's uid and is
  * shortened and stripped of control characters.
@@ -43,14 +43,15 @@ public final class CrashEvidence {
      * A one-line cause, e.g. {@code QEMU terminated by SIGTERM from pid 1234; 1 OOM kill in its cgroup; serial.log:
      * Kernel panic ...}, from the run directory's logs (or their {@code .prev} copies, after a restart has rotated
      * them). Without a signal in QEMU's log and without an exit status (the qfence that started the guest is gone),
-     * it says that the status is unknown rather than guess.
+     * it says that the status is unknown rather than guess. {@code oomKills} is the VM cgroup's count as the cgroup
+     * adapter read it ({@link io.qfence.host.CgroupProcesses#oomKills}): cgroup files are parsed only there.
      */
-    public static String describe(Path runDir, List<Path> cgroupDirs) {
-        return describe(runDir, cgroupDirs, false);
+    public static String describe(Path runDir, OptionalLong oomKills) {
+        return describe(runDir, oomKills, false);
     }
 
-    /** As {@link #describe(Path, List)}; {@code statusKnown} when the caller already named the exit status. */
-    public static String describe(Path runDir, List<Path> cgroupDirs, boolean statusKnown) {
+    /** As {@link #describe(Path, OptionalLong)}; {@code statusKnown} when the caller already named the exit status. */
+    public static String describe(Path runDir, OptionalLong oomKills, boolean statusKnown) {
         List<String> parts = new ArrayList<>();
         Path qemuLog = existing(runDir, GuestLauncher.QEMU_LOG);
         String qemuTail = tail(qemuLog, 2);
@@ -61,9 +62,9 @@ public final class CrashEvidence {
         } else if (!statusKnown) {
             parts.add("exit status unknown (started by an earlier qfence; QEMU logged no signal, as after SIGKILL or a crash)");
         }
-        long oomKills = cgroupDirs.stream().map(CrashEvidence::oomKills).flatMap(Optional::stream).mapToLong(Long::longValue).sum();
-        if (oomKills > 0) {
-            parts.add(oomKills + " OOM kill" + (oomKills == 1 ? "" : "s") + " in its cgroup");
+        long kills = oomKills.orElse(0);
+        if (kills > 0) {
+            parts.add(kills + " OOM kill" + (kills == 1 ? "" : "s") + " in its cgroup");
         }
         if (!qemuTail.isEmpty() && !signal.find(0)) {
             parts.add(qemuLog.getFileName() + ": " + qemuTail);
@@ -91,22 +92,6 @@ public final class CrashEvidence {
             }
         }
         return String.join(" | ", kept.subList(Math.max(0, kept.size() - lines), kept.size()));
-    }
-
-    /** The OOM-kill count of one cgroup: {@code oom_kill} in v1's memory.oom_control or v2's memory.events. */
-    static Optional<Long> oomKills(Path cgroupDir) {
-        for (String file : List.of("memory.oom_control", "memory.events")) {
-            try {
-                for (String line : Files.readAllLines(cgroupDir.resolve(file))) {
-                    if (line.startsWith("oom_kill ")) {
-                        return Optional.of(Long.parseLong(line.substring(9).strip()));
-                    }
-                }
-            } catch (IOException | NumberFormatException e) {
-                // not a memory cgroup, or gone
-            }
-        }
-        return Optional.empty();
     }
 
     /** The last {@code lines} non-empty lines of {@code file}, joined with " | ", sanitized; empty if none. */

@@ -156,7 +156,20 @@ public final class QemuGuests implements GuestPort {
             }
         }
         found.addAll(strays(found, wanted));
-        return found;
+        return found.stream().map(this::withOomKills).toList();
+    }
+
+    /** The guest with its VM cgroup's OOM-kill count, as the cgroup adapter reads it. */
+    private Guest withOomKills(Guest g) {
+        return g.withRuntime(g.runtime().withOomKills(oomKills(g)));
+    }
+
+    private OptionalLong oomKills(Guest g) {
+        try {
+            return settings.cgroups().oomKills(g.launch().cgroupPath());
+        } catch (RuntimeException e) {
+            return OptionalLong.empty(); // a cgroup removed meanwhile: nothing to tell
+        }
     }
 
     @Override
@@ -167,11 +180,11 @@ public final class QemuGuests implements GuestPort {
     private Optional<Guest> findGuest(Guest realized) {
         Optional<GuestRegistry.Entry> entry = registry.find(realized.vm());
         if (entry.isEmpty()) {
-            return unrecorded(realized);
+            return unrecorded(realized).map(this::withOomKills);
         }
         Inspection inspection = inspect(entry.get());
         inspection.process().ifPresent(GuestProcess::close);
-        return Optional.of(inspection.guest());
+        return Optional.of(withOomKills(inspection.guest()));
     }
 
     /**
@@ -426,8 +439,7 @@ public final class QemuGuests implements GuestPort {
 
     private Inspection ended(GuestRegistry.Entry entry, String what) {
         Optional<ExitStatus> status = exitStatusOf(entry);
-        String evidence = CrashEvidence.describe(Path.of(entry.guest().launch().runDir()),
-                settings.cgroups().directories(entry.guest().launch().cgroupPath()), status.isPresent());
+        String evidence = CrashEvidence.describe(Path.of(entry.guest().launch().runDir()), oomKills(entry.guest()), status.isPresent());
         String cause = status.map(s -> "QEMU " + s.describe() + (evidence.isEmpty() ? "" : "; ")).orElse("") + evidence;
         Guest g = entry.guest().withState(GuestState.CRASHED)
                 .withRuntime(new GuestRuntime(OptionalLong.of(entry.pid()), Optional.empty(), Optional.of(what + ": " + cause)));
@@ -462,8 +474,7 @@ public final class QemuGuests implements GuestPort {
                     default -> GuestState.PAUSED;
                 };
                 Optional<String> cause = state == GuestState.CRASHED
-                        ? Optional.of("QEMU reports " + status.status() + "; " + CrashEvidence.describe(Path.of(guest.launch().runDir()),
-                                settings.cgroups().directories(guest.launch().cgroupPath()), true))
+                        ? Optional.of("QEMU reports " + status.status() + "; " + CrashEvidence.describe(Path.of(guest.launch().runDir()), oomKills(guest), true))
                         : Optional.empty();
                 return guest.withState(state).withRuntime(new GuestRuntime(pid, Optional.of(shown), cause));
             });
