@@ -193,7 +193,7 @@ class PlanCommandTest {
     void factsChosenFromAFileChangeTheRealization(@TempDir Path tmp) throws Exception {
         Path v1 = tmp.resolve("facts.json");
         java.nio.file.Files.writeString(v1, "{\"cgroup_version\": \"v1\", \"capabilities\": [\"bridge\", \"tun\", \"veth\", \"br_netfilter\", "
-                + "\"nft_inet\", \"nft_bridge\", \"seccomp\", \"apparmor\"]}");
+                + "\"nft_inet\", \"nft_bridge\", \"seccomp\", \"apparmor\", \"namespaces\"]}");
 
         CliRun run = CliRun.of("plan", "--empty", "--facts", v1.toString());
 
