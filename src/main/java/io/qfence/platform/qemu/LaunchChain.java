@@ -27,18 +27,23 @@ public final class LaunchChain {
     public static final int EXIT_CGROUP_JOIN_FAILED = 125;
 
     /**
-     * $1 is the number of cgroup.procs files that follow; the rest is the command to exec. Written for POSIX sh
-     * (dash): no bashisms, every expansion quoted.
+     * Joins the cgroups: $1 is the number of cgroup.procs files that follow, each written with the shell's own pid;
+     * both scripts run it, so a plain and a jailed guest join their cgroups the same way (the texts are unchanged).
      */
-    static final String SCRIPT = String.join("\n",
+    private static final String JOIN_CGROUPS = String.join("\n",
             "n=\"$1\"; shift",
             "while [ \"$n\" -gt 0 ]; do",
             "  case \"$1\" in */cgroup.procs) ;; *) echo \"qfence-launch: not a cgroup.procs file: $1\" >&2; exit 125 ;; esac",
             "  [ -f \"$1\" ] || { echo \"qfence-launch: no such cgroup: $1\" >&2; exit 125; }",
             "  echo \"$$\" >\"$1\" || { echo \"qfence-launch: cannot join $1\" >&2; exit 125; }",
             "  shift; n=$((n - 1))",
-            "done",
-            "exec \"$@\"");
+            "done");
+
+    /**
+     * $1 is the number of cgroup.procs files that follow; the rest is the command to exec. Written for POSIX sh
+     * (dash): no bashisms, every expansion quoted.
+     */
+    static final String SCRIPT = String.join("\n", JOIN_CGROUPS, "exec \"$@\"");
 
     /** The jail's /proc: its own PID namespace only, process directories only, each visible only to its owner. */
     public static final String PROC_OPTIONS = "nosuid,nodev,noexec,hidepid=invisible,subset=pid";
@@ -59,13 +64,7 @@ public final class LaunchChain {
             "read -r _ || :",
             "exec </dev/null",
             "cd / || exit 124",
-            "n=\"$1\"; shift",
-            "while [ \"$n\" -gt 0 ]; do",
-            "  case \"$1\" in */cgroup.procs) ;; *) echo \"qfence-launch: not a cgroup.procs file: $1\" >&2; exit 125 ;; esac",
-            "  [ -f \"$1\" ] || { echo \"qfence-launch: no such cgroup: $1\" >&2; exit 125; }",
-            "  echo \"$$\" >\"$1\" || { echo \"qfence-launch: cannot join $1\" >&2; exit 125; }",
-            "  shift; n=$((n - 1))",
-            "done",
+            JOIN_CGROUPS,
             "\"$1\" --library-path \"$2\" \"$3\" -n -t proc -o " + PROC_OPTIONS + " proc /proc"
                     + " || { echo \"qfence-launch: cannot mount /proc\" >&2; exit 124; }",
             "shift 3",
