@@ -4,7 +4,11 @@ import io.qfence.cli.Cli;
 import io.qfence.cli.CliContext;
 import io.qfence.cli.CycleFactory;
 import io.qfence.cli.HostRealization;
+import io.qfence.apply.StateLock;
 import io.qfence.daemon.CycleScheduler;
+import io.qfence.daemon.control.ControlWatcher;
+import io.qfence.daemon.control.DaemonLock;
+import io.qfence.daemon.metrics.QfenceMetrics;
 import io.qfence.daemon.DaemonCollaborators;
 import io.qfence.daemon.git.GitMirror;
 import io.qfence.daemon.http.OperatorServer;
@@ -55,12 +59,14 @@ public final class Main {
 
     /**
      * What {@code qfence reconcile}'s daemon is made of: the Git cache (JGit), the journal, the Quartz schedule, the
-     * operator interface (the JDK's HTTP server), the webhook's rate limiter with its default limits, and the
-     * monotonic clock; for the CLI and for tests of the daemon.
+     * operator interface (the JDK's HTTP server), the webhook's rate limiter with its default limits, the monotonic
+     * clock, the daemon's own lock and the state lock it shares with {@code qfence apply} (lock files), the
+     * control-file watcher (inotify) and its metrics (Prometheus); for the CLI and for tests of the daemon.
      */
     public static DaemonCollaborators daemonCollaborators() {
         return new DaemonCollaborators(GitMirror::open, Journal::open, CycleScheduler::start, OperatorServer::start,
-                () -> new RateLimiter(RateLimiter.Buckets.defaults(), System::nanoTime), System::nanoTime);
+                () -> new RateLimiter(RateLimiter.Buckets.defaults(), System::nanoTime), System::nanoTime,
+                DaemonLock::acquire, StateLock::acquire, ControlWatcher::start, QfenceMetrics::create);
     }
 
     /**

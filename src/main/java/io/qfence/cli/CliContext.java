@@ -16,7 +16,7 @@ import java.util.function.Supplier;
  * What the composition root ({@code io.qfence.app.Main}) hands to the commands: today's clock, the realization that
  * the offline {@code plan} and {@code diff} use, the live host ({@code state}, {@code plan --live}, {@code apply}),
  * where {@code apply} reads its confirmation, the reconcile cycles of {@code reconcile} and what its daemon is made of
- * (Git, journal, scheduler, HTTP, rate limiter, monotonic clock), and the sandboxes of
+ * (locks, Git, journal, scheduler, HTTP, control-file watcher, metrics, rate limiter, monotonic clock), and the sandboxes of
  * {@code verify} and {@code demo}. Tests build one with a fixed clock, and a real or no host.
  */
 public record CliContext(Clock clock, HostRealization realization, HostConnector host, BufferedReader input,
@@ -33,7 +33,15 @@ public record CliContext(Clock clock, HostRealization realization, HostConnector
         throw noDaemon();
     }, () -> {
         throw noDaemon();
-    }, System::nanoTime);
+    }, System::nanoTime, (stateDir, holder) -> {
+        throw noDaemon();
+    }, (stateDir, holder) -> {
+        throw noDaemon();
+    }, (stateDir, onChange) -> {
+        throw noDaemon();
+    }, () -> {
+        throw noDaemon();
+    });
 
     private static UsageException noDaemon() {
         return new UsageException("this qfence was built without the daemon's parts: reconcile needs the real qfence (bin/qfence)");

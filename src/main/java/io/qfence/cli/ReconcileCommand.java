@@ -23,7 +23,6 @@ import java.time.Duration;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -150,16 +149,17 @@ final class ReconcileCommand implements Callable<Integer> {
             return result.failed() ? ExitCodes.ERROR : ExitCodes.OK;
         }
         ReconcileDaemon daemon = ReconcileDaemon.start(options, cycle, context.clock(), new SecureRandom(), context.daemon());
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            daemon.close();
-            stopped.countDown();
-        }, "qfence-shutdown"));
+        Runtime.getRuntime().addShutdownHook(new Thread(daemon::close, "qfence-shutdown"));
         daemon.httpAddress().ifPresent(address -> spec.commandLine().getErr()
                 .println("qfence reconcile: operator interface on http://" + address.getHostString() + ":"
                         + address.getPort()));
         spec.commandLine().getErr().flush();
-        stopped.await();
+        Optional<Throwable> internalError = daemon.awaitStop();
+        if (internalError.isPresent()) {
+            // recorded by the cycle (journal, status.json); exiting non-zero lets the supervisor restart the daemon
+            daemon.close();
+            throw new IllegalStateException("the daemon stopped on an internal error in a cycle", internalError.get());
+        }
         return ExitCodes.OK;
     }
 

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,17 +27,20 @@ final class CycleJournal {
 
     private final Journal journal;
     private final QfenceMetrics metrics;
+    private final LongSupplier nanoClock;
     private Optional<DaemonStatus.LastCycle> lastCycle = Optional.empty();
 
-    CycleJournal(Journal journal, QfenceMetrics metrics) {
+    /** @param nanoClock monotonic nanoseconds, which time each cycle: the composition root's, as the cycle's start */
+    CycleJournal(Journal journal, QfenceMetrics metrics, LongSupplier nanoClock) {
         this.journal = Objects.requireNonNull(journal, "journal");
         this.metrics = Objects.requireNonNull(metrics, "metrics");
+        this.nanoClock = Objects.requireNonNull(nanoClock, "nanoClock");
     }
 
     /** Records one outcome of the cycle that started at {@code now} ({@code startNanos} on the monotonic clock). */
     CycleRecord record(Instant now, long startNanos, String trigger, Outcome outcome, Optional<String> revision,
                        CycleOutcome cycle, List<String> notes) {
-        long millis = Math.max(0, (System.nanoTime() - startNanos) / 1_000_000);
+        long millis = Math.max(0, (nanoClock.getAsLong() - startNanos) / 1_000_000);
         CycleRecord record = new CycleRecord(now, millis, trigger, outcome, revision, cycle.planDigest(),
                 cycle.summary(), cycle.actions(), cycle.drift(), cap(cycle.errors()), notes);
         try {

@@ -9,6 +9,7 @@ import io.qfence.daemon.http.OperatorServer;
 import io.qfence.daemon.http.RateLimiter;
 import io.qfence.daemon.http.Readiness;
 import io.qfence.daemon.journal.Journal;
+import io.qfence.daemon.metrics.QfenceMetrics;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Objects;
@@ -20,8 +21,8 @@ import org.quartz.SchedulerException;
 /**
  * What {@link ReconcileDaemon} is made of besides its options and its cycles, handed to it by the composition root
  * ({@code app.Main}): the daemon decides when to open, start and close each, the root decides which. Time is a
- * parameter here too: {@code nanoClock} (monotonic nanoseconds) times the webhook's log budget, and the rate limiter
- * comes with its own.
+ * parameter here too: {@code nanoClock} (monotonic nanoseconds) times each cycle for the journal and the webhook's log
+ * budget, and the rate limiter comes with its own.
  *
  * @param git         opens the Git cache of the state directory, for one remote
  * @param journals    opens the cycle journal of the state directory
@@ -29,9 +30,16 @@ import org.quartz.SchedulerException;
  * @param http        starts the operator interface (health, readiness, metrics, the webhook)
  * @param rateLimiter a fresh rate limiter for the webhook's deliveries
  * @param nanoClock   monotonic nanoseconds, as {@link System#nanoTime()}
+ * @param daemonLock  takes the one-daemon-per-state-directory lock, held for the daemon's life
+ *                    ({@code daemon.control.DaemonLock})
+ * @param stateLock   takes the state lock around a cycle that touches the host and does not take it itself
+ *                    ({@code apply.StateLock}, shared with {@code qfence apply})
+ * @param control     starts watching the state directory's control files (suspend, resume, approve)
+ * @param metrics     a fresh set of the daemon's metrics, with its registry
  */
 public record DaemonCollaborators(Mirrors git, Journals journals, Schedulers scheduler, Servers http,
-                                  Supplier<RateLimiter> rateLimiter, LongSupplier nanoClock) {
+                                  Supplier<RateLimiter> rateLimiter, LongSupplier nanoClock, Locks daemonLock,
+                                  Locks stateLock, ControlWatchers control, Supplier<QfenceMetrics> metrics) {
 
     public DaemonCollaborators {
         Objects.requireNonNull(git, "git");
@@ -40,6 +48,23 @@ public record DaemonCollaborators(Mirrors git, Journals journals, Schedulers sch
         Objects.requireNonNull(http, "http");
         Objects.requireNonNull(rateLimiter, "rateLimiter");
         Objects.requireNonNull(nanoClock, "nanoClock");
+        Objects.requireNonNull(daemonLock, "daemonLock");
+        Objects.requireNonNull(stateLock, "stateLock");
+        Objects.requireNonNull(control, "control");
+        Objects.requireNonNull(metrics, "metrics");
+    }
+
+    /** Takes a lock file in the state directory without waiting, naming its holder. */
+    @FunctionalInterface
+    public interface Locks {
+        /** @throws io.qfence.model.errors.LockHeldException when another holder has it */
+        AutoCloseable acquire(Path stateDir, String holder) throws IOException;
+    }
+
+    /** Starts watching the control files of the state directory; {@code onChange} runs after each change. */
+    @FunctionalInterface
+    public interface ControlWatchers {
+        AutoCloseable start(Path stateDir, Runnable onChange) throws IOException;
     }
 
     @FunctionalInterface

@@ -1,8 +1,6 @@
 package io.qfence.daemon;
 
-import io.qfence.apply.StateLock;
-import io.qfence.daemon.control.ControlWatcher;
-import io.qfence.daemon.control.DaemonLock;
+import io.qfence.daemon.control.DaemonStatus;
 import io.qfence.daemon.git.GitMirror;
 import io.qfence.daemon.git.MirrorException;
 import io.qfence.daemon.git.RemoteSpec;
@@ -22,6 +20,8 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.random.RandomGenerator;
 import org.quartz.SchedulerException;
 import org.slf4j.Logger;
@@ -33,8 +33,8 @@ import org.slf4j.LoggerFactory;
  * {@link CycleScheduler}, takes the state lock ({@code apply.StateLock}) around each cycle that touches the host,
  * serves the operator interface (health, readiness, metrics, the signed webhook) on loopback unless told otherwise,
  * and reacts at once to {@code qfence suspend}, {@code resume} and {@code approve}.
- * Its Git cache, journal, scheduler, HTTP server, rate limiter and monotonic clock come from the composition root
- * ({@link DaemonCollaborators}).
+ * Its locks, Git cache, journal, scheduler, HTTP server, control-file watcher, metrics, rate limiter and monotonic
+ * clock come from the composition root ({@link DaemonCollaborators}).
  */
 public final class ReconcileDaemon implements AutoCloseable {
 
@@ -73,29 +73,48 @@ public final class ReconcileDaemon implements AutoCloseable {
     private final QfenceMetrics metrics;
     private final CycleScheduler scheduler;
     private final Optional<OperatorServer> http;
+    private final CompletableFuture<Optional<Throwable>> stopped;
 
     private ReconcileDaemon(Deque<AutoCloseable> resources, Reconciler reconciler, QfenceMetrics metrics,
-                            CycleScheduler scheduler, Optional<OperatorServer> http) {
+                            CycleScheduler scheduler, Optional<OperatorServer> http,
+                            CompletableFuture<Optional<Throwable>> stopped) {
         this.resources = resources;
         this.reconciler = reconciler;
         this.metrics = metrics;
         this.scheduler = scheduler;
         this.http = http;
+        this.stopped = stopped;
     }
 
-    /** Starts the daemon, made of {@code parts}; the first cycle runs at once. */
+    /**
+     * Starts the daemon, made of {@code parts}; the first cycle runs at once. A cycle that meets an internal error (a
+     * bug: anything outside the closed vocabulary of failures, which the cycle records in the journal and
+     * {@code status.json} before it throws) stops the daemon's cycles: {@link #awaitStop()} returns it, and the caller
+     * closes the daemon and exits non-zero, so that its supervisor restarts it from the state on disk rather than
+     * letting it run on in a state nobody designed.
+     */
     public static ReconcileDaemon start(DaemonOptions options, ReconcileCycle cycle, Clock clock, RandomGenerator random,
                                         DaemonCollaborators parts) throws IOException {
         Deque<AutoCloseable> resources = new ArrayDeque<>();
+        CompletableFuture<Optional<Throwable>> stopped = new CompletableFuture<>();
         try {
-            QfenceMetrics metrics = QfenceMetrics.create();
+            QfenceMetrics metrics = parts.metrics().get();
             Reconciler reconciler = open(options, cycle, clock, random, parts, metrics, resources);
             CycleScheduler scheduler;
             try {
                 scheduler = parts.scheduler().start(new CycleScheduler.Runner() {
                     @Override
                     public void run(Trigger trigger) {
-                        reconciler.cycle(trigger);
+                        if (stopped.isDone()) {
+                            return; // stopping: after an internal error, no further cycle runs
+                        }
+                        try {
+                            reconciler.cycle(trigger);
+                        } catch (RuntimeException | Error e) {
+                            LOG.atError().setCause(e).log("internal error in a cycle (recorded in the journal and "
+                                    + DaemonStatus.FILE_NAME + "): the daemon stops, for its supervisor to restart it");
+                            stopped.complete(Optional.of(e));
+                        }
                     }
 
                     @Override
@@ -121,24 +140,27 @@ public final class ReconcileDaemon implements AutoCloseable {
                 resources.push(server);
                 http = Optional.of(server);
             }
-            resources.push(ControlWatcher.start(options.settings().stateDir(),
+            resources.push(parts.control().start(options.settings().stateDir(),
                     () -> scheduler.requestNow(Trigger.CONTROL)));
             LOG.atInfo().addKeyValue("host", options.settings().host()).addKeyValue("remote", options.remote().uri())
                     .addKeyValue("branch", options.branch()).addKeyValue("autoApply", options.settings().autoApply())
                     .log("reconcile daemon started");
-            return new ReconcileDaemon(resources, reconciler, metrics, scheduler, http);
+            return new ReconcileDaemon(resources, reconciler, metrics, scheduler, http, stopped);
         } catch (IOException | RuntimeException e) {
             closeAll(resources);
             throw e;
         }
     }
 
-    /** {@code --once}: takes the same locks, runs exactly one full cycle, and releases everything. */
+    /**
+     * {@code --once}: takes the same locks, runs exactly one full cycle, and releases everything. An internal error of
+     * the cycle is recorded (journal, {@code status.json}) and thrown.
+     */
     public static Reconciler.CycleResult once(DaemonOptions options, ReconcileCycle cycle, Clock clock, RandomGenerator random,
                                          DaemonCollaborators parts) throws IOException {
         Deque<AutoCloseable> resources = new ArrayDeque<>();
         try {
-            return open(options, cycle, clock, random, parts, QfenceMetrics.create(), resources).cycle(Trigger.ONCE);
+            return open(options, cycle, clock, random, parts, parts.metrics().get(), resources).cycle(Trigger.ONCE);
         } finally {
             closeAll(resources);
         }
@@ -149,7 +171,7 @@ public final class ReconcileDaemon implements AutoCloseable {
             throws IOException {
         Path stateDir = options.settings().stateDir();
         Files.createDirectories(stateDir);
-        resources.push(DaemonLock.acquire(stateDir, LOCK_COMMAND));
+        resources.push(parts.daemonLock().acquire(stateDir, LOCK_COMMAND));
         GitMirror mirror;
         try {
             mirror = parts.git().open(stateDir, options.remote());
@@ -162,9 +184,9 @@ public final class ReconcileDaemon implements AutoCloseable {
         RevisionSource source = new GitRevisionSource(mirror, options.branch(), options.directory(),
                 options.fetchTimeout(), options.trustedKeys(), options.allowRewrite());
         Reconciler.HostLock lock = cycle.takesStateLock() ? Reconciler.HostLock.BY_THE_CYCLE
-                : () -> StateLock.acquire(stateDir, LOCK_COMMAND);
-        return new Reconciler(options.settings(), source, cycle, IsolationView.realized(), lock, journal, metrics, clock,
-                random);
+                : () -> parts.stateLock().acquire(stateDir, LOCK_COMMAND);
+        return new Reconciler(options.settings(), source, cycle, IsolationView.realized(), lock, journal, metrics,
+                clock, parts.nanoClock(), random);
     }
 
     public Reconciler reconciler() {
@@ -185,10 +207,27 @@ public final class ReconcileDaemon implements AutoCloseable {
         scheduler.requestNow(trigger);
     }
 
-    /** Stops: no new cycle starts, a running one finishes, then everything is released. */
+    /**
+     * Waits until the daemon stops: empty once {@link #close()} ran, or the internal error that stopped its cycles (then
+     * close it, and exit non-zero).
+     */
+    public Optional<Throwable> awaitStop() throws InterruptedException {
+        try {
+            return stopped.get();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("never completed exceptionally", e);
+        }
+    }
+
+    /** Stops: no new cycle starts, a running one finishes, then everything is released. Idempotent. */
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (resources.isEmpty()) {
+            stopped.complete(Optional.empty());
+            return;
+        }
         closeAll(resources);
+        stopped.complete(Optional.empty());
         LOG.atInfo().log("reconcile daemon stopped");
     }
 

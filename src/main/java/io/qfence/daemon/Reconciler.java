@@ -29,6 +29,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.LongSupplier;
 import java.util.random.RandomGenerator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -95,6 +96,7 @@ public final class Reconciler {
     private final RevisionSource source;
     private final QfenceMetrics metrics;
     private final Clock clock;
+    private final LongSupplier nanoClock;
     private final Instant startedAt;
     private final DaemonMemory memory;
     private final ControlFiles control;
@@ -106,11 +108,12 @@ public final class Reconciler {
 
     public Reconciler(ReconcileSettings settings, RevisionSource source, ReconcileCycle hostCycle,
                       IsolationView isolation, HostLock hostLock, Journal journal, QfenceMetrics metrics, Clock clock,
-                      RandomGenerator random) throws IOException {
+                      LongSupplier nanoClock, RandomGenerator random) throws IOException {
         this.settings = Objects.requireNonNull(settings, "settings");
         this.source = Objects.requireNonNull(source, "source");
         this.metrics = Objects.requireNonNull(metrics, "metrics");
         this.clock = Objects.requireNonNull(clock, "clock");
+        this.nanoClock = Objects.requireNonNull(nanoClock, "nanoClock");
         Objects.requireNonNull(random, "random");
         Jitter jitter = new Jitter(random, settings.jitter());
         Backoff fetchBackoff = new Backoff(settings.retryBase(), settings.retryCap(), clock, random);
@@ -120,7 +123,7 @@ public final class Reconciler {
         this.memory = new DaemonMemory(LastApplied.read(settings.stateDir()), startedAt, applyBackoff);
         this.control = new ControlFiles(settings.stateDir(), clock);
         this.grader = new RevisionGrader(settings, source, isolation, control);
-        this.journal = new CycleJournal(Objects.requireNonNull(journal, "journal"), metrics);
+        this.journal = new CycleJournal(Objects.requireNonNull(journal, "journal"), metrics, nanoClock);
         HostRunner host = new HostRunner(hostCycle, hostLock, metrics);
         this.revisions = new RevisionSteps(settings, memory, host, this.journal, metrics, jitter, clock);
         this.hostCheck = new HostCheckStep(settings, memory, host, this.journal, jitter);
@@ -130,12 +133,26 @@ public final class Reconciler {
     /**
      * Runs one cycle: gathers the facts (fetch, the applied state, the new revision's grade), lets {@link CycleDecider}
      * decide, and hands each decision to its executor. Never throws for what a cycle can meet (remote down, bad
-     * revision, failed apply).
+     * revision, a port that fails, a failed apply: the closed vocabulary of failures).
+     *
+     * @throws RuntimeException (or an {@link Error}) anything else, a bug: recorded as this cycle's failure (a journal
+     *                          record, {@code status.json}'s last error), then thrown as it is, for the daemon to stop on
      */
     public synchronized CycleResult cycle(Trigger trigger) {
         Instant now = clock.instant();
-        long startNanos = System.nanoTime();
+        long startNanos = nanoClock.getAsLong();
         List<CycleRecord> records = new ArrayList<>();
+        try {
+            decideAndAct(trigger, now, startNanos, records);
+        } catch (RuntimeException | Error bug) {
+            recordInternalError(trigger, now, startNanos, records, bug);
+            throw bug;
+        }
+        finish(trigger, records);
+        return new CycleResult(records);
+    }
+
+    private void decideAndAct(Trigger trigger, Instant now, long startNanos, List<CycleRecord> records) {
         Optional<Suspension> suspension = control.suspension();
 
         FetchStep fetch = CycleDecider.fetch(trigger, now, fetcher.nextPollAt(), fetcher.retryAt());
@@ -169,8 +186,20 @@ public final class Reconciler {
         if (decided.host() instanceof CheckHost check) {
             records.add(hostCheck.check(memory.appliedState().orElseThrow(), check, suspension, now, startNanos));
         }
-        finish(trigger, records);
-        return new CycleResult(records);
+    }
+
+    /** A bug is still the cycle's record (journal, metrics, {@code status.json}); a failure to record joins the bug. */
+    private void recordInternalError(Trigger trigger, Instant now, long startNanos, List<CycleRecord> records, Throwable bug) {
+        String message = "internal error (a bug; the daemon stops): " + bug;
+        try {
+            LOG.atError().setCause(bug).log(message);
+            memory.errorSeen(new Problem(message, now));
+            records.add(journal.record(now, startNanos, trigger.label(), Outcome.FAILED, fetcher.head().map(CommitId::hex),
+                    CycleOutcome.failed(message), List.of()));
+            finish(trigger, records);
+        } catch (RuntimeException | Error e) {
+            bug.addSuppressed(e);
+        }
     }
 
     /** When the scheduler should run the next cycle: the earliest of the poll, the host check and an expiry. */

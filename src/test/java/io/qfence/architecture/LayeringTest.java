@@ -122,8 +122,9 @@ class LayeringTest {
 
     /**
      * The reconcile daemon is assembled from parts the composition root gives it ({@code daemon.DaemonCollaborators}):
-     * outside {@code app}, nothing opens the Git cache or the journal, starts the scheduler or the HTTP server, or makes
-     * a rate limiter, and {@code ReconcileDaemon} reads no clock of its own.
+     * outside {@code app}, nothing takes the daemon's lock, opens the Git cache or the journal, starts the scheduler, the
+     * HTTP server or the control-file watcher, or makes a rate limiter or the metrics; the daemon takes the state lock
+     * only through what the root gives it; and the daemon's cycle (package {@code daemon}) reads no clock of its own.
      */
     @Test
     void onlyTheCompositionRootBuildsTheDaemonsParts() {
@@ -136,11 +137,25 @@ class LayeringTest {
                         "io.prometheus.metrics.model.registry.PrometheusRegistry", "io.qfence.daemon.http.Readiness", "java.util.Optional")
                 .orShould().callConstructor("io.qfence.daemon.http.RateLimiter", "io.qfence.daemon.http.RateLimiter$Buckets",
                         "java.util.function.LongSupplier")
+                .orShould().callMethod("io.qfence.daemon.control.DaemonLock", "acquire", "java.nio.file.Path", "java.lang.String")
+                .orShould().callMethod("io.qfence.daemon.control.ControlWatcher", "start", "java.nio.file.Path", "java.lang.Runnable")
+                .orShould().callMethod("io.qfence.daemon.metrics.QfenceMetrics", "create")
                 .because("the daemon decides when to use its parts, the composition root which ones")
                 .check(classes);
-        noClasses().that().haveFullyQualifiedName("io.qfence.daemon.ReconcileDaemon")
-                .should().dependOnClassesThat().haveFullyQualifiedName("java.lang.System")
-                .because("time is a parameter: the monotonic clock comes from the composition root")
+        // the engine takes the state lock for qfence apply and for the daemon's engine cycles; the daemon itself only
+        // through the lock the root gives it
+        noClasses().that().resideInAPackage("io.qfence.daemon..")
+                .should().callMethod("io.qfence.apply.StateLock", "acquire", "java.nio.file.Path", "java.lang.String")
+                .because("the daemon's state lock comes from the composition root")
+                .check(classes);
+        // CycleScheduler is the Quartz adapter: Quartz fires at the system's time, so its triggers are written in it
+        noClasses().that().resideInAPackage("io.qfence.daemon")
+                .and().doNotHaveFullyQualifiedName("io.qfence.daemon.CycleScheduler")
+                .should().callMethod("java.lang.System", "nanoTime")
+                .orShould().callMethod("java.lang.System", "currentTimeMillis")
+                .orShould().callMethod("java.time.Instant", "now")
+                .orShould().callMethod("java.time.Clock", "systemUTC")
+                .because("time is a parameter: the wall and monotonic clocks come from the composition root")
                 .check(classes);
     }
 

@@ -115,7 +115,7 @@ class ReconcileDaemonTest {
         LongSupplier stopped = () -> 0L;
         DaemonCollaborators parts = new DaemonCollaborators(real.git(), real.journals(), real.scheduler(), real.http(),
                 () -> new RateLimiter(new RateLimiter.Buckets(1, Duration.ofMinutes(1), 100, Duration.ofMillis(1), 64), stopped),
-                stopped);
+                stopped, real.daemonLock(), real.stateLock(), real.control(), real.metrics());
         daemon = start(options(Duration.ofHours(1), Duration.ofHours(1)), parts);
         host.awaitRequest(WAIT);
         awaitUntil(() -> lastApplied().equals(repo.head()));
@@ -224,6 +224,44 @@ class ReconcileDaemonTest {
         daemon.close();
         daemon = null;
         assertThat(DaemonLock.running(stateDir)).isEmpty();
+    }
+
+    /**
+     * A bug in a cycle (an exception outside the closed vocabulary) stops the daemon once the cycle has recorded it:
+     * {@code awaitStop} returns the bug itself (the command then exits non-zero, for systemd to restart it), the journal
+     * and {@code status.json} say what happened, and the daemon's lock and metrics are those the root gave it.
+     */
+    @Test
+    void aBugInACycleStopsTheDaemonAfterItIsRecorded() throws Exception {
+        IllegalStateException bug = new IllegalStateException("a bug below the ports");
+        host.then(request -> {
+            throw bug;
+        });
+        DaemonCollaborators real = Main.daemonCollaborators();
+        io.qfence.daemon.metrics.QfenceMetrics given = io.qfence.daemon.metrics.QfenceMetrics.create();
+        java.util.List<String> locksTaken = new java.util.concurrent.CopyOnWriteArrayList<>();
+        DaemonCollaborators parts = new DaemonCollaborators(real.git(), real.journals(), real.scheduler(), real.http(),
+                real.rateLimiter(), real.nanoClock(), (dir, holder) -> {
+                    locksTaken.add(holder);
+                    return real.daemonLock().acquire(dir, holder);
+                }, real.stateLock(), real.control(), () -> given);
+        daemon = start(options(Duration.ofHours(1), Duration.ofHours(1)), parts);
+
+        Optional<Throwable> stoppedBy = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(WAIT, daemon::awaitStop);
+
+        assertThat(stoppedBy).containsSame(bug);
+        assertThat(Journal.read(stateDir).records()).singleElement().satisfies(r -> {
+            assertThat(r.outcome()).isEqualTo(Outcome.FAILED);
+            assertThat(r.errors().get(0)).startsWith("internal error").contains("a bug below the ports");
+        });
+        assertThat(DaemonStatus.read(stateDir).orElseThrow().lastError().orElseThrow().message())
+                .contains("a bug below the ports");
+        assertThat(daemon.metrics()).isSameAs(given);
+        assertThat(locksTaken).containsExactly(ReconcileDaemon.LOCK_COMMAND);
+        daemon.close();
+        assertThat(daemon.awaitStop()).containsSame(bug);
+        assertThat(DaemonLock.running(stateDir)).isEmpty();
+        assertThat(LastApplied.read(stateDir)).isEmpty();
     }
 
     @Test

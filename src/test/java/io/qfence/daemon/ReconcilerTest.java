@@ -1,6 +1,7 @@
 package io.qfence.daemon;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.prometheus.metrics.expositionformats.ExpositionFormats;
 import io.qfence.apply.StateLock;
@@ -17,6 +18,7 @@ import io.qfence.daemon.journal.CycleRecord.Outcome;
 import io.qfence.daemon.journal.Journal;
 import io.qfence.daemon.journal.LastApplied;
 import io.qfence.daemon.metrics.QfenceMetrics;
+import io.qfence.model.errors.HostPortException;
 import io.qfence.model.errors.LockHeldException;
 import io.qfence.testing.MutableClock;
 import java.io.ByteArrayOutputStream;
@@ -86,7 +88,7 @@ class ReconcilerTest {
                 Duration.ofSeconds(10), Duration.ofMinutes(5), autoApply, false);
         return new Reconciler(settings, new GitRevisionSource(mirror, "main", DesiredRepo.DIR, Duration.ofSeconds(20),
                 Optional.empty(), allowRewrite), host, IsolationView.realized(),
-                () -> StateLock.acquire(stateDir, "qfence reconcile"), journal, metrics, clock, HALF);
+                () -> StateLock.acquire(stateDir, "qfence reconcile"), journal, metrics, clock, clock::nanos, HALF);
     }
 
     @Test
@@ -519,19 +521,74 @@ class ReconcilerTest {
         assertThat(host.last().state().revision()).isEqualTo(repo.head());
     }
 
+    /**
+     * A failure in the closed vocabulary (here a port that could not observe the host) is this cycle's failure, with the
+     * port's words; the daemon goes on, and the apply is retried after its back-off.
+     */
     @Test
-    void aCycleThatThrowsIsRecordedAsAFailure() throws Exception {
+    void aPortThatFailsIsTheCyclesFailureAndTheApplyIsRetried() throws Exception {
         host.then(request -> {
-            throw new IllegalStateException("netlink socket closed");
+            throw new HostPortException(HostPortException.Port.LINKS, "list links", "network namespace of hv1",
+                    new HostPortException.Errno(13, "Permission denied (EACCES, errno 13)"));
+        });
+        Reconciler reconciler = reconciler(AutoApply.ALL);
+        Reconciler.CycleResult result = reconciler.cycle(Trigger.STARTUP);
+
+        assertThat(result.records()).singleElement().satisfies(r -> {
+            assertThat(r.outcome()).isEqualTo(Outcome.FAILED);
+            assertThat(r.errors()).containsExactly(
+                    "links: network namespace of hv1: list links: Permission denied (EACCES, errno 13)");
+        });
+        assertThat(result.failed()).isTrue();
+        assertThat(LastApplied.read(stateDir)).isEmpty();
+
+        clock.set(reconciler.nextWakeUp());
+        assertThat(reconciler.cycle(Trigger.SCHEDULE).failed()).isFalse();
+        assertThat(host.requests()).extracting(ConvergeRequest::mode).containsExactly(Mode.APPLY, Mode.APPLY);
+        assertThat(host.last().state().revision()).isEqualTo(repo.head());
+        assertThat(LastApplied.read(stateDir).orElseThrow().revision().hex()).isEqualTo(repo.head());
+    }
+
+    /**
+     * Anything outside the closed vocabulary is a bug: the cycle records it (a failed journal record, the last error of
+     * {@code status.json}, the failed-cycles counter) and then throws it as it is, for the daemon to stop on.
+     */
+    @Test
+    void aBugInACycleIsRecordedThenThrown() throws Exception {
+        IllegalStateException bug = new IllegalStateException("netlink socket closed");
+        host.then(request -> {
+            throw bug;
+        });
+        Reconciler reconciler = reconciler(AutoApply.ALL);
+
+        assertThatThrownBy(() -> reconciler.cycle(Trigger.STARTUP)).isSameAs(bug);
+
+        assertThat(Journal.read(stateDir).records()).singleElement().satisfies(r -> {
+            assertThat(r.outcome()).isEqualTo(Outcome.FAILED);
+            assertThat(r.trigger()).isEqualTo("startup");
+            assertThat(r.revision()).contains(repo.head());
+            assertThat(r.errors()).singleElement().asString().startsWith("internal error")
+                    .contains("java.lang.IllegalStateException: netlink socket closed");
+        });
+        assertThat(DaemonStatus.read(stateDir).orElseThrow().lastError().orElseThrow().message())
+                .startsWith("internal error").contains("netlink socket closed");
+        assertThat(scrape()).contains("qfence_cycles_total{result=\"failed\"} 1.0");
+        assertThat(LastApplied.read(stateDir)).isEmpty();
+    }
+
+    /** A cycle is timed by the monotonic clock it is given, not by one it reads itself. */
+    @Test
+    void aCycleIsTimedByTheGivenMonotonicClock() throws Exception {
+        host.then(request -> {
+            clock.advance(Duration.ofMillis(1234));
+            return CycleOutcome.failed("slow and failed");
         });
         Reconciler.CycleResult result = reconciler(AutoApply.ALL).cycle(Trigger.STARTUP);
 
         assertThat(result.records()).singleElement().satisfies(r -> {
-            assertThat(r.outcome()).isEqualTo(Outcome.FAILED);
-            assertThat(r.errors().get(0)).contains("netlink socket closed");
+            assertThat(r.durationMillis()).isEqualTo(1234);
+            assertThat(r.startedAt()).isEqualTo(START);
         });
-        assertThat(result.failed()).isTrue();
-        assertThat(LastApplied.read(stateDir)).isEmpty();
     }
 
     private void approve(String revision, String by) throws IOException {

@@ -67,7 +67,7 @@ class SignedRevisionsTest {
                 ReconcilerTest.DRIFT_INTERVAL, 0.1, Duration.ofSeconds(10), Duration.ofMinutes(5), AutoApply.ALL, true);
         reconciler = new Reconciler(settings, new GitRevisionSource(mirror, "main", DesiredRepo.DIR,
                 Duration.ofSeconds(20), Optional.of(trusted), false), host, IsolationView.realized(),
-                () -> StateLock.acquire(stateDir, "qfence reconcile"), journal, metrics, clock, ReconcilerTest.HALF);
+                () -> StateLock.acquire(stateDir, "qfence reconcile"), journal, metrics, clock, clock::nanos, ReconcilerTest.HALF);
     }
 
     @AfterEach
