@@ -9,8 +9,7 @@ import io.qfence.model.host.HostFacts;
 import io.qfence.platform.cgroup.CgroupFs;
 import io.qfence.platform.cgroup.CgroupFsPort;
 import io.qfence.platform.cgroup.CgroupLayout;
-import io.qfence.platform.netlink.InterfaceAddress;
-import io.qfence.platform.netlink.RtnlClient;
+import io.qfence.platform.netlink.PlainLinks;
 import io.qfence.platform.os.NetNamespace;
 import io.qfence.platform.qemu.QemuGuests;
 import io.qfence.platform.qemu.SerialConsole;
@@ -43,38 +42,36 @@ final class SandboxWiring {
         }
     }
 
-    /** The sandbox's own links over rtnetlink, in one namespace. */
-    private static final class RtnlLinks implements SandboxAdapters.Links {
-
-        private final RtnlClient rtnl;
+    /** The sandbox's own links over rtnetlink, in one namespace; the adapter translates its failures. */
+    private record RtnlLinks(PlainLinks links) implements SandboxAdapters.Links {
 
         RtnlLinks(NetNamespace netns) {
-            this.rtnl = RtnlClient.open(netns);
+            this(PlainLinks.open(netns));
         }
 
         @Override
         public void setUp(String link) {
-            rtnl.setUp(link);
+            links.setUp(link);
         }
 
         @Override
         public void createVethPair(String name, String peer, NetNamespace peerNamespace) {
-            rtnl.createVethPair(name, peer, peerNamespace);
+            links.createVethPair(name, peer, peerNamespace);
         }
 
         @Override
         public void addAddress(String link, String cidr) {
-            rtnl.addAddress(link, InterfaceAddress.parse(cidr));
+            links.addAddress(link, cidr);
         }
 
         @Override
         public void addRoute(Ipv4Cidr destination, Ipv4Address via, String link) {
-            rtnl.addRoute(destination, via, link);
+            links.addRoute(destination, via, link);
         }
 
         @Override
         public void close() {
-            rtnl.close();
+            links.close();
         }
     }
 

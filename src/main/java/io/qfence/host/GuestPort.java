@@ -73,4 +73,43 @@ public interface GuestPort {
     default GuestPort forHost(Host host) {
         return this;
     }
+
+    /** What a decorated start does around the start of the port it decorates ({@link #startingThrough}). */
+    @FunctionalInterface
+    interface StartAround {
+        /** Starts {@code guest}, calling {@code inner.start} (or refusing to, as a port fails). */
+        void start(GuestPort inner, Guest guest, Progress progress) throws HostPortException;
+    }
+
+    /**
+     * {@code inner} with every start made through {@code around}: observing, finding and stopping are {@code inner}'s.
+     * For the guests of a sandbox, whose port is bound already and holds no guest but its own: {@link #unowned},
+     * {@link #preflight} and {@link #forHost} keep their defaults (none, none, itself). {@code verify} times its starts
+     * with it, and its sandbox refuses starts during teardown.
+     */
+    static GuestPort startingThrough(GuestPort inner, StartAround around) {
+        java.util.Objects.requireNonNull(inner, "inner");
+        java.util.Objects.requireNonNull(around, "around");
+        return new GuestPort() {
+            @Override
+            public List<Guest> observe(List<Guest> realized) {
+                return inner.observe(realized);
+            }
+
+            @Override
+            public Optional<Guest> find(Guest realized) {
+                return inner.find(realized);
+            }
+
+            @Override
+            public void start(Guest guest, Progress progress) {
+                around.start(inner, guest, progress);
+            }
+
+            @Override
+            public void stop(Guest guest, Progress progress) {
+                inner.stop(guest, progress);
+            }
+        };
+    }
 }

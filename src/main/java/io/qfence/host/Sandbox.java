@@ -15,6 +15,9 @@ import java.util.Optional;
  * host, an "outside" namespace beyond its uplink (the internet, outside clients), a private cgroup subtree, and
  * private run, state and image directories. Nothing in it is shared with the real host, and {@link #close()} removes
  * all of it (also from a shutdown hook, so an interrupted run leaves nothing behind).
+ *
+ * <p>Like every port, it fails in the model's vocabulary: what cannot be set up (a namespace, the uplink, a listener,
+ * a guest's console) is a {@link io.qfence.model.errors.HostPortException} naming the port, object and operation.
  */
 public interface Sandbox extends AutoCloseable {
 

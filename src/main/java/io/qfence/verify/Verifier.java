@@ -1,6 +1,7 @@
 package io.qfence.verify;
 
 import io.qfence.host.GuestPort;
+import io.qfence.model.errors.QfenceException;
 import io.qfence.host.Progress;
 import io.qfence.host.Sandbox;
 import io.qfence.host.Sandbox.Listener;
@@ -172,35 +173,16 @@ public final class Verifier {
     /** Starts guests through the sandbox, timing each, and waits for its console in the background once it runs. */
     private static GuestPort timedStarts(Sandbox sandbox, VerifyOptions options, Map<String, Duration> boot, ExecutorService consoles,
                                          Map<String, Future<?>> ready, Progress progress) {
-        GuestPort inner = sandbox.guests();
-        return new GuestPort() {
-            @Override
-            public List<Guest> observe(List<Guest> realized) {
-                return inner.observe(realized);
-            }
-
-            @Override
-            public Optional<Guest> find(Guest realized) {
-                return inner.find(realized);
-            }
-
-            @Override
-            public void start(Guest guest, Progress p) {
-                long begin = System.nanoTime();
-                inner.start(guest, p);
-                ready.put(guest.vm(), consoles.submit(() -> {
-                    sandbox.awaitConsole(guest, options.bootTimeout());
-                    Duration took = since(begin);
-                    boot.put(guest.vm(), took);
-                    progress.step(guest.address(), String.format("booted: console answers %.1f s after the start", took.toMillis() / 1000.0));
-                }));
-            }
-
-            @Override
-            public void stop(Guest guest, Progress p) {
-                inner.stop(guest, p);
-            }
-        };
+        return GuestPort.startingThrough(sandbox.guests(), (inner, guest, p) -> {
+            long begin = System.nanoTime();
+            inner.start(guest, p);
+            ready.put(guest.vm(), consoles.submit(() -> {
+                sandbox.awaitConsole(guest, options.bootTimeout());
+                Duration took = since(begin);
+                boot.put(guest.vm(), took);
+                progress.step(guest.address(), String.format("booted: console answers %.1f s after the start", took.toMillis() / 1000.0));
+            }));
+        });
     }
 
     /**
@@ -283,6 +265,9 @@ public final class Verifier {
             f.get();
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
+            if (cause instanceof QfenceException failure) {
+                throw failure; // a port's failure (a console that never answered) keeps its words and exit code
+            }
             throw new IllegalStateException(what + ": " + cause.getMessage(), cause);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -1,5 +1,6 @@
 package io.qfence.platform.qemu;
 
+import io.qfence.model.errors.HostPortException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
@@ -60,7 +61,17 @@ public final class SerialConsole implements AutoCloseable {
         this.selector = selector;
     }
 
-    public static SerialConsole connect(Path socket) {
+    /** @throws HostPortException (port {@code guests}) when the socket cannot be connected to */
+    public static SerialConsole connect(Path socket) throws HostPortException {
+        return GuestPortEdge.call("connect", object(socket), () -> open(socket));
+    }
+
+    /** {@code serial console /run/qfence/web-01/serial.sock}: how a failure names the console. */
+    private static String object(Path socket) {
+        return "serial console " + socket;
+    }
+
+    private static SerialConsole open(Path socket) {
         SocketChannel channel = null;
         try {
             channel = SocketChannel.open(StandardProtocolFamily.UNIX);
@@ -85,7 +96,11 @@ public final class SerialConsole implements AutoCloseable {
      * Waits until the guest's shell answers (it may still be booting): sends a no-op command every
      * {@code attemptEvery} until one answers, within {@code timeout}.
      */
-    public void awaitShell(Duration timeout, Duration attemptEvery) {
+    public void awaitShell(Duration timeout, Duration attemptEvery) throws HostPortException {
+        GuestPortEdge.run("await its shell", object(socket), () -> awaitShellHere(timeout, attemptEvery));
+    }
+
+    private void awaitShellHere(Duration timeout, Duration attemptEvery) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             long remaining = deadline - System.nanoTime();
@@ -93,7 +108,7 @@ public final class SerialConsole implements AutoCloseable {
                 throw new SerialConsoleException("no shell on serial console " + socket + " within " + timeout.toMillis() + " ms", null);
             }
             try {
-                run("true", Duration.ofNanos(Math.min(remaining, attemptEvery.toNanos())));
+                runHere("true", Duration.ofNanos(Math.min(remaining, attemptEvery.toNanos())));
                 return;
             } catch (SerialConsoleException e) {
                 if (e.getCause() instanceof IOException) {
@@ -104,8 +119,16 @@ public final class SerialConsole implements AutoCloseable {
         }
     }
 
-    /** Runs {@code command} in the guest's shell and waits up to {@code timeout} for it to finish. */
-    public synchronized Result run(String command, Duration timeout) {
+    /**
+     * Runs {@code command} in the guest's shell and waits up to {@code timeout} for it to finish.
+     *
+     * @throws HostPortException (port {@code guests}) when the console fails or the command does not finish in time
+     */
+    public Result run(String command, Duration timeout) throws HostPortException {
+        return GuestPortEdge.call("run '" + command + "'", object(socket), () -> runHere(command, timeout));
+    }
+
+    private synchronized Result runHere(String command, Duration timeout) {
         if (command.contains("\n") || command.contains("\r")) {
             throw new IllegalArgumentException("a console command is one line");
         }

@@ -1,5 +1,7 @@
 package io.qfence.platform.sandbox;
 
+import io.qfence.model.errors.HostPortException;
+import io.qfence.model.errors.IoMessages;
 import io.qfence.host.Sandbox.Listener;
 import io.qfence.host.Sandbox.ProbeProtocol;
 import io.qfence.platform.os.NetNamespace;
@@ -33,14 +35,27 @@ final class Listeners implements AutoCloseable {
         }
         InetSocketAddress bind = new InetSocketAddress(l.address().map(Object::toString).orElse("0.0.0.0"), l.port());
         NetworkChannel channel = ns.call(() -> {
-            if (l.protocol() == ProbeProtocol.TCP) {
-                ServerSocketChannel server = ServerSocketChannel.open();
-                server.bind(bind, 64);
-                return server;
+            NetworkChannel opened = null;
+            try {
+                if (l.protocol() == ProbeProtocol.TCP) {
+                    ServerSocketChannel server = ServerSocketChannel.open();
+                    opened = server;
+                    server.bind(bind, 64);
+                    return server;
+                }
+                DatagramChannel datagrams = DatagramChannel.open();
+                opened = datagrams;
+                datagrams.bind(bind);
+                return datagrams;
+            } catch (IOException e) {
+                if (opened != null) {
+                    opened.close();
+                }
+                // a listener is part of the sandbox's set-up: it fails as the ports do
+                throw new HostPortException(HostPortException.Port.HOST,
+                        "listen on " + l.protocol().name().toLowerCase(java.util.Locale.ROOT) + " " + bind.getHostString() + ":" + l.port(),
+                        "network namespace " + ns.name(), new HostPortException.Refusal(IoMessages.describe(e)), e);
             }
-            DatagramChannel datagrams = DatagramChannel.open();
-            datagrams.bind(bind);
-            return datagrams;
         });
         channels.add(channel);
         Thread t = new Thread(() -> serve(channel, l.banner()), "listener-" + l.side() + "-" + l.protocol() + "-" + l.port());

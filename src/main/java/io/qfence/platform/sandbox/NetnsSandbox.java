@@ -14,6 +14,9 @@ import io.qfence.model.host.CgroupLimits;
 import io.qfence.model.host.CgroupVersion;
 import io.qfence.model.host.Guest;
 import io.qfence.model.host.HostFacts;
+import io.qfence.model.errors.HostPortException;
+import io.qfence.model.errors.IoMessages;
+import io.qfence.model.errors.UsageException;
 import io.qfence.platform.os.NetNamespace;
 import io.qfence.platform.os.OsException;
 import io.qfence.platform.os.PidFd;
@@ -101,46 +104,34 @@ public final class NetnsSandbox implements Sandbox {
         this.cgroupProcesses = adapters.cgroupProcesses();
         this.facts = facts;
         this.qemu = adapters.guests().in(hostNs, imagesRoot, stateDir);
-        this.guests = new GuestPort() {
-            @Override
-            public List<Guest> observe(List<Guest> realized) {
-                return qemu.observe(realized);
-            }
-
-            @Override
-            public Optional<Guest> find(Guest realized) {
-                return qemu.find(realized);
-            }
-
-            @Override
-            public void start(Guest guest, Progress progress) {
-                // never waits (teardown holds the gate for good once it has it), and looks at closing only once
-                // inside: teardown sets it before it waits for the gate
-                boolean admitted = startGate.readLock().tryLock();
-                try {
-                    if (!admitted || closing) {
-                        throw new IllegalStateException("sandbox " + name + " is being torn down: not starting " + guest.vm());
-                    }
-                    weighLikeASlice();
-                    qemu.start(guest, progress);
-                } finally {
-                    if (admitted) {
-                        startGate.readLock().unlock();
-                    }
+        this.guests = GuestPort.startingThrough(qemu, (inner, guest, starting) -> {
+            // never waits (teardown holds the gate for good once it has it), and looks at closing only once inside:
+            // teardown sets it before it waits for the gate
+            boolean admitted = startGate.readLock().tryLock();
+            try {
+                if (!admitted || closing) {
+                    throw new HostPortException(HostPortException.Port.GUESTS, "start", "vm " + guest.vm(),
+                            new HostPortException.Refusal("sandbox " + name + " is being torn down"));
+                }
+                weighLikeASlice();
+                inner.start(guest, starting);
+            } finally {
+                if (admitted) {
+                    startGate.readLock().unlock();
                 }
             }
-
-            @Override
-            public void stop(Guest guest, Progress progress) {
-                qemu.stop(guest, progress);
-            }
-        };
+        });
         this.shutdownHook = new Thread(this::close, "teardown-" + name);
     }
 
     /**
      * Creates the sandbox with the adapters the composition root gives it; on any failure, removes what was made so
      * far. Its facts are the live host's, detected by the same code ({@link SandboxAdapters#facts()}) in its namespace.
+     *
+     * @throws UsageException    when a probe image is missing (the caller names the directory)
+     * @throws HostPortException when the sandbox cannot be set up: its directories and images (port {@code host}),
+     *                           its network namespace (port {@code host}), its loopback (port {@code links}), its
+     *                           cgroups (port {@code cgroups}), or its facts
      */
     public static NetnsSandbox create(String prefix, Path probeImages, Progress progress, SandboxAdapters adapters) {
         String name = prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
@@ -148,30 +139,24 @@ public final class NetnsSandbox implements Sandbox {
         NetNamespace hostNs = null;
         List<Path> madeCgroups = new ArrayList<>();
         try {
-            Files.createDirectory(base);
-            // QEMU runs as the VMs' uids and opens its sockets under run/VM: the path must be traversable.
-            Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwxr-xr-x"));
-            for (String dir : List.of("images/kernels", "images/initrds", "run", "state")) {
-                Files.createDirectories(base.resolve(dir));
-            }
-            for (String dir : List.of("images", "images/kernels", "images/initrds", "run")) {
-                Files.setPosixFilePermissions(base.resolve(dir), PosixFilePermissions.fromString("rwxr-xr-x"));
-            }
-            Files.setPosixFilePermissions(base.resolve("state"), PosixFilePermissions.fromString("rwx------"));
-            for (String image : List.of("kernels/vmlinuz", "initrds/probe.img")) {
+            for (String image : PROBE_IMAGES) {
                 Path source = probeImages.resolve(image);
                 if (!Files.isRegularFile(source)) {
-                    throw new IllegalArgumentException("no probe image " + source + " (build it with bin/build-probe-image)");
+                    throw new UsageException("no probe image " + source + " (build it with bin/build-probe-image)");
                 }
-                Files.copy(source, base.resolve("images").resolve(image));
             }
-            hostNs = NetNamespace.create(NetNamespace.DEFAULT_DIR, name);
+            makeDirectories(name, base, probeImages);
+            hostNs = namespace(name);
             try (SandboxAdapters.Links links = adapters.links().apply(hostNs)) {
                 links.setUp("lo");
             }
             HostFacts facts = adapters.facts().apply(hostNs.path());
             for (Path dir : adapters.cgroupProcesses().directories(name)) {
-                Files.createDirectory(dir);
+                try {
+                    Files.createDirectory(dir);
+                } catch (IOException e) {
+                    throw failed(HostPortException.Port.CGROUPS, "create", "cgroup " + name + " (" + dir + ")", e);
+                }
                 madeCgroups.add(dir);
             }
             NetnsSandbox sandbox = new NetnsSandbox(name, base, hostNs, adapters, facts, progress);
@@ -179,7 +164,7 @@ public final class NetnsSandbox implements Sandbox {
             progress.step("sandbox", "created " + name + ": network namespace " + hostNs.path() + ", cgroup " + name + " ("
                     + facts.cgroupVersion().name().toLowerCase(java.util.Locale.ROOT) + "), directory " + base);
             return sandbox;
-        } catch (IOException | RuntimeException e) {
+        } catch (RuntimeException e) {
             for (Path dir : madeCgroups) {
                 try {
                     Files.deleteIfExists(dir);
@@ -191,8 +176,44 @@ public final class NetnsSandbox implements Sandbox {
                 hostNs.delete();
             }
             deleteTree(base, new ArrayList<>());
-            throw e instanceof RuntimeException re ? re : new IllegalStateException("create sandbox " + name + ": " + io.qfence.model.errors.IoMessages.describe(e), e);
+            throw e;
         }
+    }
+
+    private static final List<String> PROBE_IMAGES = List.of("kernels/vmlinuz", "initrds/probe.img");
+
+    /** {@code TMPDIR/NAME} with {@code images/} (the probe images copied in), {@code run/} and {@code state/}. */
+    private static void makeDirectories(String name, Path base, Path probeImages) {
+        try {
+            Files.createDirectory(base);
+            // QEMU runs as the VMs' uids and opens its sockets under run/VM: the path must be traversable.
+            Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwxr-xr-x"));
+            for (String dir : List.of("images/kernels", "images/initrds", "run", "state")) {
+                Files.createDirectories(base.resolve(dir));
+            }
+            for (String dir : List.of("images", "images/kernels", "images/initrds", "run")) {
+                Files.setPosixFilePermissions(base.resolve(dir), PosixFilePermissions.fromString("rwxr-xr-x"));
+            }
+            Files.setPosixFilePermissions(base.resolve("state"), PosixFilePermissions.fromString("rwx------"));
+            for (String image : PROBE_IMAGES) {
+                Files.copy(probeImages.resolve(image), base.resolve("images").resolve(image));
+            }
+        } catch (IOException e) {
+            throw failed(HostPortException.Port.HOST, "create its directory " + base, "sandbox " + name, e);
+        }
+    }
+
+    /** A network namespace of the sandbox, {@code /run/netns/NAME}; failing as the ports do (port {@code host}). */
+    private static NetNamespace namespace(String name) {
+        try {
+            return NetNamespace.create(NetNamespace.DEFAULT_DIR, name);
+        } catch (OsException e) {
+            throw e.toPortError(HostPortException.Port.HOST, "network namespace " + name);
+        }
+    }
+
+    private static HostPortException failed(HostPortException.Port port, String operation, String object, IOException e) {
+        return new HostPortException(port, operation, object, new HostPortException.Refusal(IoMessages.describe(e)), e);
     }
 
     @Override
@@ -251,7 +272,7 @@ public final class NetnsSandbox implements Sandbox {
 
     @Override
     public void connectOutside(OutsideWorld world, Progress progress) {
-        NetNamespace outside = NetNamespace.create(NetNamespace.DEFAULT_DIR, name + "-out");
+        NetNamespace outside = namespace(name + "-out");
         outsideNs = outside;
         try (SandboxAdapters.Links host = adapters.links().apply(hostNs); SandboxAdapters.Links out = adapters.links().apply(outside)) {
             out.setUp("lo");

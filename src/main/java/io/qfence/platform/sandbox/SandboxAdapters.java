@@ -46,7 +46,8 @@ public record SandboxAdapters(Function<Path, HostFacts> facts, CgroupPort cgroup
     /**
      * The links the sandbox wires for itself: loopback, and the veth uplink to its outside namespace with addresses and
      * routes. They are not qfence's objects (no {@code qf} name, no alias), so the {@code host.LinkPort}, which changes
-     * only qfence's own links, is not the way to make them.
+     * only qfence's own links, is not the way to make them. Each method fails as the ports do, with a
+     * {@link io.qfence.model.errors.HostPortException} (opening: port {@code host}; the rest: port {@code links}).
      */
     public interface Links extends AutoCloseable {
 
@@ -64,7 +65,10 @@ public record SandboxAdapters(Function<Path, HostFacts> facts, CgroupPort cgroup
         void close();
     }
 
-    /** A guest's serial console, where the probe guest's shell runs the probes. */
+    /**
+     * A guest's serial console, where the probe guest's shell runs the probes. Each method fails as the guest port
+     * does, with a {@link io.qfence.model.errors.HostPortException} (port {@code guests}).
+     */
     public interface Console extends AutoCloseable {
 
         /** Waits until the shell answers, trying every {@code attemptEvery}, within {@code timeout}; throws if not. */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.BufferedReader;
+import io.qfence.model.errors.HostPortException;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
@@ -82,8 +83,10 @@ class SerialConsoleTest {
     void aCommandThatNeverFinishesTimesOutAndEndlessOutputIsCut() throws IOException {
         Path socket = console((id, command) -> command.equals("yes") ? ("QF-B:" + id + "\n" + "y\n".repeat(SerialConsole.MAX_OUTPUT_BYTES)) : null);
         try (SerialConsole console = SerialConsole.connect(socket)) {
-            assertThatThrownBy(() -> console.run("sleep 100", Duration.ofMillis(200))).hasMessageContaining("did not finish in time");
-            assertThatThrownBy(() -> console.run("yes", Duration.ofSeconds(10))).hasMessageContaining("exceeds " + SerialConsole.MAX_OUTPUT_BYTES);
+            assertThatThrownBy(() -> console.run("sleep 100", Duration.ofMillis(200))).isInstanceOf(HostPortException.class)
+                    .hasMessageContaining("did not finish in time");
+            assertThatThrownBy(() -> console.run("yes", Duration.ofSeconds(10))).isInstanceOf(HostPortException.class)
+                    .hasMessageContaining("exceeds " + SerialConsole.MAX_OUTPUT_BYTES);
         }
     }
 
