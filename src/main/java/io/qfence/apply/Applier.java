@@ -197,20 +197,40 @@ public final class Applier {
         try {
             host.links().deleteAll(links);
         } catch (HostPortException e) {
-            HostOperationException failure = new HostOperationException(run.get(0).change().address(), "could not delete "
+            return wholeRunFailed(run, listener, t0, new HostOperationException(run.get(0).change().address(), "could not delete "
                     + links.size() + " links (" + String.join(", ", links.stream().map(Link::name).toList()) + ") in one transaction: "
-                    + e.getMessage(), e);
-            run.forEach(s -> listener.failed(s, since(t0), failure));
-            return Optional.of(failure);
+                    + e.getMessage(), e));
         }
-        Duration took = since(t0);
-        for (Step s : run) {
+        return reportInOrder(run, since(t0), listener, completed, k -> {
             try {
-                verify(s.change());
+                verify(run.get(k).change());
+                return Optional.empty();
             } catch (HostPortException | HostOperationException e) {
-                HostOperationException failure = asFailure(s.change(), e);
-                listener.failed(s, took, failure);
-                return Optional.of(failure);
+                return Optional.of(asFailure(run.get(k).change(), e));
+            }
+        });
+    }
+
+    /** A batch that failed as a whole: every step of its run fails with it. */
+    private static Optional<HostOperationException> wholeRunFailed(List<Step> run, ApplyListener listener, long t0,
+                                                                   HostOperationException failure) {
+        run.forEach(s -> listener.failed(s, since(t0), failure));
+        return Optional.of(failure);
+    }
+
+    /**
+     * The steps of a batch that ran, reported in order, each after its {@code check} (the step's failure, or empty): up
+     * to the first that failed.
+     */
+    private static Optional<HostOperationException> reportInOrder(List<Step> run, Duration took, ApplyListener listener,
+                                                                  List<ApplyReport.Completed> completed,
+                                                                  java.util.function.IntFunction<Optional<HostOperationException>> check) {
+        for (int k = 0; k < run.size(); k++) {
+            Step s = run.get(k);
+            Optional<HostOperationException> failure = check.apply(k);
+            if (failure.isPresent()) {
+                listener.failed(s, took, failure.get());
+                return failure;
             }
             completed.add(new ApplyReport.Completed(s.number(), s.change().address(), s.change().action(), took));
             listener.finishedInBatch(s, run.size(), took);
@@ -245,41 +265,27 @@ public final class Applier {
             outcomes = host.links().createAll(links);
             host.links().observe().links().forEach(l -> seen.put(l.name(), l));
         } catch (HostPortException e) {
-            HostOperationException failure = new HostOperationException(run.get(0).change().address(), "could not create "
-                    + links.size() + " links: " + e.getMessage(), e);
-            run.forEach(s -> listener.failed(s, since(t0), failure));
-            return Optional.of(failure);
+            return wholeRunFailed(run, listener, t0, new HostOperationException(run.get(0).change().address(), "could not create "
+                    + links.size() + " links: " + e.getMessage(), e));
         }
-        Duration took = since(t0);
-        for (int k = 0; k < run.size(); k++) {
-            Step s = run.get(k);
-            Link want = (Link) s.change().after().orElseThrow();
-            HostOperationException failure = null;
+        return reportInOrder(run, since(t0), listener, completed, k -> {
+            Link want = (Link) run.get(k).change().after().orElseThrow();
             if (k >= links.size()) {
-                failure = new HostOperationException(want.address(), "precondition failed: a link named " + want.name()
-                        + " already exists; plan again");
-            } else if (outcomes.get(k).isPresent()) {
-                failure = asFailure(s.change(), outcomes.get(k).get());
-            } else {
-                Link got = seen.get(want.name());
-                if (got == null || !got.address().equals(want.address())) {
-                    failure = new HostOperationException(want.address(), "post-condition failed: it is not there after the change"
-                            + " (no link of qfence's named " + want.name() + ")");
-                } else {
-                    List<String> differences = differences(got.attributes(), want.attributes());
-                    if (!differences.isEmpty()) {
-                        failure = new HostOperationException(want.address(), "post-condition failed: " + String.join("; ", differences));
-                    }
-                }
+                return Optional.of(new HostOperationException(want.address(), "precondition failed: a link named " + want.name()
+                        + " already exists; plan again"));
             }
-            if (failure != null) {
-                listener.failed(s, took, failure);
-                return Optional.of(failure);
+            if (outcomes.get(k).isPresent()) {
+                return Optional.of(asFailure(run.get(k).change(), outcomes.get(k).get()));
             }
-            completed.add(new ApplyReport.Completed(s.number(), s.change().address(), s.change().action(), took));
-            listener.finishedInBatch(s, run.size(), took);
-        }
-        return Optional.empty();
+            Link got = seen.get(want.name());
+            if (got == null || !got.address().equals(want.address())) {
+                return Optional.of(new HostOperationException(want.address(), "post-condition failed: it is not there after the change"
+                        + " (no link of qfence's named " + want.name() + ")"));
+            }
+            List<String> differences = differences(got.attributes(), want.attributes());
+            return differences.isEmpty() ? Optional.empty()
+                    : Optional.of(new HostOperationException(want.address(), "post-condition failed: " + String.join("; ", differences)));
+        });
     }
 
     private Optional<HostOperationException> startInParallel(List<Step> run, ApplyListener listener, List<ApplyReport.Completed> completed) {

@@ -96,19 +96,34 @@ public final class Engine {
         if (approval.asks()) {
             return applyAsked(request, p, approval, listener, lockHolder);
         }
-        try (StateLock lock = lock(p, lockHolder)) {
+        return underLock(p, lockHolder, () -> {
             Planned planned = observeAndPlan(p, request.scope());
-            Plan plan = planned.plan;
-            if (!plan.isApplicable()) {
-                return planned.cycle(Cycle.EngineOutcome.NOT_APPLICABLE, Optional.empty());
+            return withoutChanges(planned, () -> record(p, request.scope(), planned))
+                    .orElseGet(() -> applyPlanned(p, request.scope(), planned, planned.plan, approval, listener, true));
+        });
+    }
+
+    /**
+     * The cycle of a plan that cannot be applied or has nothing to change, or empty when it has changes. A host that
+     * matches with no record of a last apply gets one ({@code recordFirstMatch}): a true record to tell drift from later.
+     */
+    private static Optional<Cycle> withoutChanges(Planned planned, Runnable recordFirstMatch) {
+        if (!planned.plan.isApplicable()) {
+            return Optional.of(planned.cycle(Cycle.EngineOutcome.NOT_APPLICABLE, Optional.empty()));
+        }
+        if (planned.plan.isEmpty()) {
+            if (planned.lastApplied.isEmpty()) {
+                recordFirstMatch.run();
             }
-            if (plan.isEmpty()) {
-                if (planned.lastApplied.isEmpty()) {
-                    record(p, request.scope(), planned); // the host matches: a true record to tell drift from later
-                }
-                return planned.cycle(Cycle.EngineOutcome.NO_CHANGES, Optional.empty());
-            }
-            return applyPlanned(p, request.scope(), planned, plan, approval, listener, true);
+            return Optional.of(planned.cycle(Cycle.EngineOutcome.NO_CHANGES, Optional.empty()));
+        }
+        return Optional.empty();
+    }
+
+    /** Runs {@code body} holding the state lock; a lock that fails (not one that is held) is the host's failure. */
+    private <T> T underLock(Prepared p, String lockHolder, java.util.function.Supplier<T> body) {
+        try (StateLock lock = lock(p, lockHolder)) {
+            return body.get();
         } catch (IOException e) {
             throw new HostOperationException("host", "the state lock in " + p.stateDir + " failed: " + e.getMessage(), e);
         }
@@ -121,29 +136,21 @@ public final class Engine {
     private Cycle applyAsked(CycleRequest request, Prepared p, PlanApproval approval, ApplyListener listener, String lockHolder) {
         Planned planned = observeAndPlan(p, request.scope());
         Plan plan = planned.plan;
-        if (!plan.isApplicable()) {
-            return planned.cycle(Cycle.EngineOutcome.NOT_APPLICABLE, Optional.empty());
-        }
-        if (plan.isEmpty()) {
-            if (planned.lastApplied.isEmpty()) {
-                try (StateLock lock = lock(p, lockHolder)) {
-                    record(p, request.scope(), planned);
-                } catch (IOException e) {
-                    throw new HostOperationException("host", "the state lock in " + p.stateDir + " failed: " + e.getMessage(), e);
-                }
-            }
-            return planned.cycle(Cycle.EngineOutcome.NO_CHANGES, Optional.empty());
+        Optional<Cycle> settled = withoutChanges(planned, () -> underLock(p, lockHolder, () -> {
+            record(p, request.scope(), planned);
+            return null;
+        }));
+        if (settled.isPresent()) {
+            return settled.get();
         }
         if (!approval.approve(plan, List.copyOf(planned.warnings), planned.observed.facts())) {
             return planned.cycle(Cycle.EngineOutcome.DECLINED, Optional.empty());
         }
-        try (StateLock lock = lock(p, lockHolder)) {
+        return underLock(p, lockHolder, () -> {
             Planned fresh = observeAndPlan(p, request.scope());
             PlanCodec.requireFresh(plan, fresh.observed);
             return applyPlanned(p, request.scope(), planned, plan, PlanApproval.AUTO, listener, true);
-        } catch (IOException e) {
-            throw new HostOperationException("host", "the state lock in " + p.stateDir + " failed: " + e.getMessage(), e);
-        }
+        });
     }
 
     /**
@@ -166,7 +173,8 @@ public final class Engine {
             }
             approval = PlanApproval.AUTO;
         }
-        try (StateLock lock = lock(p, lockHolder)) {
+        PlanApproval decided = approval; // AUTO once asked above
+        return underLock(p, lockHolder, () -> {
             Planned fresh = observeAndPlan(p, request.scope());
             PlanCodec.requireFresh(saved, fresh.observed);
             Planned planned = fresh.with(saved);
@@ -181,10 +189,8 @@ public final class Engine {
                 planned.warnings.add("the desired state changed since this plan was made: it is applied as reviewed, and the record of the "
                         + "last apply is left as it was (the next plan shows what remains)");
             }
-            return applyPlanned(p, request.scope(), planned, saved, approval, listener, sameDesired);
-        } catch (IOException e) {
-            throw new HostOperationException("host", "the state lock in " + p.stateDir + " failed: " + e.getMessage(), e);
-        }
+            return applyPlanned(p, request.scope(), planned, saved, decided, listener, sameDesired);
+        });
     }
 
     private Cycle applyPlanned(Prepared p, Scope scope, Planned planned, Plan plan, PlanApproval approval, ApplyListener listener,
