@@ -4,23 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.qfence.model.host.Cgroup;
 import io.qfence.model.host.CgroupVersion;
-import io.qfence.model.host.HostFacts;
 import io.qfence.platform.cgroup.CgroupLayout;
-import io.qfence.realize.Realizer;
-import io.qfence.source.DesiredStateLoader;
 import io.qfence.testing.ProductionKernel;
 import io.qfence.testing.RequiresHost;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.LocalDate;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.UUID;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -63,12 +56,7 @@ class CgroupScaleLabTest {
 
     @AfterAll
     void removeEverything() throws IOException {
-        Path p = ROOT.resolve(parent);
-        if (Files.exists(p)) {
-            try (Stream<Path> all = Files.walk(p)) {
-                all.filter(Files::isDirectory).sorted(Comparator.reverseOrder()).forEach(d -> d.toFile().delete());
-            }
-        }
+        CgroupV2LabTest.removeCgroups(ROOT.resolve(parent));
         CgroupV2LabTest.deleteTree(desired);
         CgroupV2LabTest.deleteTree(stateDir);
     }
@@ -146,13 +134,10 @@ class CgroupScaleLabTest {
 
     /** The fleet's cgroups as the realizer makes them for a v2 host: the expected side of the witness. */
     private List<Cgroup> realized() {
-        LocalDate today = LocalDate.ofInstant(CliRun.TODAY.instant(), ZoneOffset.UTC);
-        var loaded = DesiredStateLoader.loadDirectory(desired, CliRun.TODAY);
-        assertThat(loaded.errors()).isEmpty();
-        return Realizer.realize(loaded.state().orElseThrow(), GeneratedFleet.HOST, HostFacts.TYPICAL, today).objects(Cgroup.class);
+        return CgroupV2LabTest.realizedCgroups(desired, GeneratedFleet.HOST);
     }
 
     private static Set<String> words(String s) {
-        return s.isBlank() ? Set.of() : new TreeSet<>(Arrays.asList(s.trim().split("\\s+")));
+        return CgroupV2LabTest.words(s);
     }
 }

@@ -74,12 +74,7 @@ class CgroupV2LabTest {
         if (sleeper != null) {
             sleeper.destroyForcibly();
         }
-        Path p = ROOT.resolve(parent);
-        if (Files.exists(p)) {
-            try (Stream<Path> all = Files.walk(p)) {
-                all.filter(Files::isDirectory).sorted(Comparator.reverseOrder()).forEach(d -> d.toFile().delete());
-            }
-        }
+        removeCgroups(ROOT.resolve(parent));
         deleteTree(desired);
         deleteTree(stateDir);
     }
@@ -200,12 +195,26 @@ class CgroupV2LabTest {
 
     /** The cgroups the realizer makes for a v2 host, under this test's parent: the expected side of the witness. */
     private List<Cgroup> realized() {
+        return realizedCgroups(desired, "hv1").stream()
+                .map(c -> new Cgroup(c.address(), c.path().replaceFirst("^[^/]+", parent), c.version(), c.files()))
+                .toList();
+    }
+
+    /** The cgroups the realizer makes for {@code host} from the desired state in {@code desired}, as of the CLI's today. */
+    static List<Cgroup> realizedCgroups(Path desired, String host) {
         LocalDate today = LocalDate.ofInstant(CliRun.TODAY.instant(), ZoneOffset.UTC);
         var loaded = DesiredStateLoader.loadDirectory(desired, CliRun.TODAY);
         assertThat(loaded.errors()).isEmpty();
-        return Realizer.realize(loaded.state().orElseThrow(), "hv1", HostFacts.TYPICAL, today).objects(Cgroup.class).stream()
-                .map(c -> new Cgroup(c.address(), c.path().replaceFirst("^[^/]+", parent), c.version(), c.files()))
-                .toList();
+        return Realizer.realize(loaded.state().orElseThrow(), host, HostFacts.TYPICAL, today).objects(Cgroup.class);
+    }
+
+    /** Removes the cgroup at {@code top} and every cgroup below it, bottom-up (each empty of processes by then). */
+    static void removeCgroups(Path top) throws IOException {
+        if (Files.exists(top)) {
+            try (Stream<Path> all = Files.walk(top)) {
+                all.filter(Files::isDirectory).sorted(Comparator.reverseOrder()).forEach(d -> d.toFile().delete());
+            }
+        }
     }
 
     static Set<String> words(String s) {
