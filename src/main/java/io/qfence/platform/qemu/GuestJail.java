@@ -50,6 +50,17 @@ public final class GuestJail {
             "virtio-net-pci", "efi-virtio.rom", "e1000", "efi-e1000.rom", "e1000e", "efi-e1000e.rom",
             "rtl8139", "efi-rtl8139.rom", "ne2k_pci", "efi-ne2k_pci.rom", "pcnet", "efi-pcnet.rom", "vmxnet3", "efi-vmxnet3.rom");
 
+    /**
+     * An empty directory in the jail of a guest that runs under AppArmor, nothing mounted on it: util-linux
+     * {@code setpriv --apparmor-profile} refuses with "AppArmor is not running" (exit 127, before it writes
+     * {@code /proc/self/attr/exec}) unless this path exists, and in the jail there is no {@code /sys}. Measured in the
+     * lab (Debian 12, util-linux 2.38.1): without it every jailed guest under AppArmor exited at once with that message,
+     * which is why {@code SystemdDaemonLabTest} started no guest. The profile is still set by the kernel's own
+     * interface ({@code /proc/self/attr/exec} of the jail's /proc); this directory only answers setpriv's check.
+     */
+    public static final Path APPARMOR_MARKER = Path.of("/sys/kernel/security/apparmor");
+    static final String APPARMOR_ENFORCE = "enforce";
+
     /** The realized config's key and value for a jailed guest ({@code namespaces: jail}). */
     public static final String CONFIG_KEY = "namespaces";
     public static final String CONFIG_JAILED = "jail";
@@ -97,6 +108,9 @@ public final class GuestJail {
             builder.mirror(Path.of(image), boot.contains(image) ? Access.READ : Access.READ_WRITE);
         }
         builder.mirror(Path.of(guest.launch().runDir()), Access.READ_WRITE);
+        if (APPARMOR_ENFORCE.equals(guest.config().get("apparmor"))) {
+            builder.directory(APPARMOR_MARKER);
+        }
         return builder.build();
     }
 
