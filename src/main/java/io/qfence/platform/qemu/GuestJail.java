@@ -310,28 +310,33 @@ public final class GuestJail {
 
         public static Optional<Observed> read(long pid) {
             try {
-                Map<String, String> namespaces = new java.util.TreeMap<>();
-                for (String kind : NAMESPACES) {
-                    namespaces.put(kind, Files.readSymbolicLink(Path.of("/proc", Long.toString(pid), "ns", kind)).toString());
-                }
-                long inner = -1;
-                for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
-                    if (line.startsWith("NSpid:")) {
-                        String[] ids = line.substring(6).trim().split("\\s+");
-                        inner = Long.parseLong(ids[ids.length - 1]);
-                    }
-                }
-                List<String> mounts = new ArrayList<>();
-                for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "mountinfo"))) {
-                    String[] fields = line.split(" ");
-                    if (fields.length > 4) {
-                        mounts.add(unescape(fields[4]));
-                    }
-                }
-                return Optional.of(new Observed(namespaces, inner, List.copyOf(mounts)));
+                return Optional.of(readOrFail(pid));
             } catch (IOException | RuntimeException e) {
                 return Optional.empty();
             }
+        }
+
+        /** The same, or what stopped the read (a file of {@code /proc/PID} and why, see {@link #unreadable}). */
+        static Observed readOrFail(long pid) throws IOException {
+            Map<String, String> namespaces = new java.util.TreeMap<>();
+            for (String kind : NAMESPACES) {
+                namespaces.put(kind, Files.readSymbolicLink(Path.of("/proc", Long.toString(pid), "ns", kind)).toString());
+            }
+            long inner = -1;
+            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+                if (line.startsWith("NSpid:")) {
+                    String[] ids = line.substring(6).trim().split("\\s+");
+                    inner = Long.parseLong(ids[ids.length - 1]);
+                }
+            }
+            List<String> mounts = new ArrayList<>();
+            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "mountinfo"))) {
+                String[] fields = line.split(" ");
+                if (fields.length > 4) {
+                    mounts.add(unescape(fields[4]));
+                }
+            }
+            return new Observed(namespaces, inner, List.copyOf(mounts));
         }
 
         /** One line for {@code state}: the namespaces and the root. */
@@ -348,9 +353,13 @@ public final class GuestJail {
      * host's root detached. Empty when jailed, else the first thing wrong.
      */
     public static Optional<String> notJailed(long pid) {
-        Optional<Observed> read = Observed.read(pid);
-        if (read.isEmpty()) {
-            return Optional.of("its namespaces cannot be read");
+        Optional<Observed> read;
+        try {
+            read = Optional.of(Observed.readOrFail(pid));
+        } catch (IOException e) {
+            return Optional.of("its namespaces cannot be read: " + unreadable(e));
+        } catch (RuntimeException e) {
+            return Optional.of("its namespaces cannot be read: " + e.getMessage());
         }
         Map<String, String> host = Observed.read(ProcessHandle.current().pid()).map(Observed::namespaces).orElse(Map.of());
         for (String kind : NAMESPACES) {
@@ -369,11 +378,32 @@ public final class GuestJail {
 
     /** Why the process is not in the jail {@code layout} describes: every failed check, or empty. */
     public static List<String> violations(ProcessInfo info, JailLayout layout) {
-        Optional<Observed> read = Observed.read(info.pid());
-        if (read.isEmpty()) {
-            return List.of("its namespaces and mounts cannot be read from /proc");
+        Observed read;
+        try {
+            read = Observed.readOrFail(info.pid());
+        } catch (IOException e) {
+            return List.of("its namespaces and mounts cannot be read from /proc: " + unreadable(e));
+        } catch (RuntimeException e) {
+            return List.of("its namespaces and mounts cannot be read from /proc: " + e.getMessage());
         }
-        return violations(read.get(), Observed.read(ProcessHandle.current().pid()).map(Observed::namespaces).orElse(Map.of()), layout);
+        return violations(read, Observed.read(ProcessHandle.current().pid()).map(Observed::namespaces).orElse(Map.of()), layout);
+    }
+
+    /**
+     * Why {@code /proc/PID/...} of a guest could not be read, with the errno. {@code /proc/PID/ns/*} is readable only
+     * with ptrace read access ({@code PTRACE_MODE_READ_FSCREDS}): for root and a QEMU of another uid that takes
+     * {@code CAP_SYS_PTRACE}, which a unit's {@code CapabilityBoundingSet} may lack (measured under qfence.service in the
+     * lab: EACCES on {@code /proc/PID/ns/mnt}, and every jailed start failed its checks).
+     */
+    static String unreadable(IOException e) {
+        if (e instanceof java.nio.file.AccessDeniedException denied) {
+            return "EACCES (permission denied) on " + denied.getFile()
+                    + ": reading the namespaces of a process of another uid needs CAP_SYS_PTRACE (ptrace read access)";
+        }
+        if (e instanceof java.nio.file.NoSuchFileException gone) {
+            return "ENOENT on " + gone.getFile() + ": the process is gone";
+        }
+        return e.getClass().getSimpleName() + ": " + e.getMessage();
     }
 
     /** Pure: the checks of an observed jail against qfence's own namespaces and the layout. */
