@@ -392,8 +392,9 @@ public final class GuestJail {
     /**
      * Why {@code /proc/PID/...} of a guest could not be read, with the errno. {@code /proc/PID/ns/*} is readable only
      * with ptrace read access ({@code PTRACE_MODE_READ_FSCREDS}): for root and a QEMU of another uid that takes
-     * {@code CAP_SYS_PTRACE}, which a unit's {@code CapabilityBoundingSet} may lack (measured under qfence.service in the
-     * lab: EACCES on {@code /proc/PID/ns/mnt}, and every jailed start failed its checks).
+     * {@code CAP_SYS_PTRACE}, which a unit's {@code CapabilityBoundingSet} may lack (under qfence.service without it, in
+     * the lab, every jailed start failed its checks; readlink of another uid's {@code /proc/PID/ns/mnt} without it
+     * fails with EACCES).
      */
     static String unreadable(IOException e) {
         if (e instanceof java.nio.file.AccessDeniedException denied) {
