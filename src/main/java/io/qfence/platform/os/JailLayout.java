@@ -147,6 +147,22 @@ public record JailLayout(List<JailEntry> entries) {
             return this;
         }
 
+        /**
+         * An empty directory at {@code path} (absolute) and at each directory above it, made in the jail's own root:
+         * nothing of the host is behind it. For a program of the launch chain that only checks that a path exists.
+         */
+        public Builder directory(Path path) {
+            if (!path.isAbsolute() || !path.normalize().equals(path) || path.getNameCount() == 0) {
+                throw new IllegalArgumentException("jail directory must be absolute, normal and not /: " + path);
+            }
+            Path current = Path.of("/");
+            for (Path name : path) {
+                current = current.resolve(name);
+                entries.putIfAbsent(current, new Directory(current));
+            }
+            return this;
+        }
+
         public JailLayout build() {
             return new JailLayout(new ArrayList<>(entries.values()));
         }

@@ -50,6 +50,17 @@ public final class GuestJail {
             "virtio-net-pci", "efi-virtio.rom", "e1000", "efi-e1000.rom", "e1000e", "efi-e1000e.rom",
             "rtl8139", "efi-rtl8139.rom", "ne2k_pci", "efi-ne2k_pci.rom", "pcnet", "efi-pcnet.rom", "vmxnet3", "efi-vmxnet3.rom");
 
+    /**
+     * An empty directory in the jail of a guest that runs under AppArmor, nothing mounted on it: util-linux
+     * {@code setpriv --apparmor-profile} refuses with "AppArmor is not running" (exit 127, before it writes
+     * {@code /proc/self/attr/exec}) unless this path exists, and in the jail there is no {@code /sys}. Measured in the
+     * lab (Debian 12, util-linux 2.38.1): without it every jailed guest under AppArmor exited at once with that message,
+     * which is why {@code SystemdDaemonLabTest} started no guest. The profile is still set by the kernel's own
+     * interface ({@code /proc/self/attr/exec} of the jail's /proc); this directory only answers setpriv's check.
+     */
+    public static final Path APPARMOR_MARKER = Path.of("/sys/kernel/security/apparmor");
+    static final String APPARMOR_ENFORCE = "enforce";
+
     /** The realized config's key and value for a jailed guest ({@code namespaces: jail}). */
     public static final String CONFIG_KEY = "namespaces";
     public static final String CONFIG_JAILED = "jail";
@@ -97,6 +108,9 @@ public final class GuestJail {
             builder.mirror(Path.of(image), boot.contains(image) ? Access.READ : Access.READ_WRITE);
         }
         builder.mirror(Path.of(guest.launch().runDir()), Access.READ_WRITE);
+        if (APPARMOR_ENFORCE.equals(guest.config().get("apparmor"))) {
+            builder.directory(APPARMOR_MARKER);
+        }
         return builder.build();
     }
 
@@ -296,28 +310,33 @@ public final class GuestJail {
 
         public static Optional<Observed> read(long pid) {
             try {
-                Map<String, String> namespaces = new java.util.TreeMap<>();
-                for (String kind : NAMESPACES) {
-                    namespaces.put(kind, Files.readSymbolicLink(Path.of("/proc", Long.toString(pid), "ns", kind)).toString());
-                }
-                long inner = -1;
-                for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
-                    if (line.startsWith("NSpid:")) {
-                        String[] ids = line.substring(6).trim().split("\\s+");
-                        inner = Long.parseLong(ids[ids.length - 1]);
-                    }
-                }
-                List<String> mounts = new ArrayList<>();
-                for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "mountinfo"))) {
-                    String[] fields = line.split(" ");
-                    if (fields.length > 4) {
-                        mounts.add(unescape(fields[4]));
-                    }
-                }
-                return Optional.of(new Observed(namespaces, inner, List.copyOf(mounts)));
+                return Optional.of(readOrFail(pid));
             } catch (IOException | RuntimeException e) {
                 return Optional.empty();
             }
+        }
+
+        /** The same, or what stopped the read (a file of {@code /proc/PID} and why, see {@link #unreadable}). */
+        static Observed readOrFail(long pid) throws IOException {
+            Map<String, String> namespaces = new java.util.TreeMap<>();
+            for (String kind : NAMESPACES) {
+                namespaces.put(kind, Files.readSymbolicLink(Path.of("/proc", Long.toString(pid), "ns", kind)).toString());
+            }
+            long inner = -1;
+            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+                if (line.startsWith("NSpid:")) {
+                    String[] ids = line.substring(6).trim().split("\\s+");
+                    inner = Long.parseLong(ids[ids.length - 1]);
+                }
+            }
+            List<String> mounts = new ArrayList<>();
+            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "mountinfo"))) {
+                String[] fields = line.split(" ");
+                if (fields.length > 4) {
+                    mounts.add(unescape(fields[4]));
+                }
+            }
+            return new Observed(namespaces, inner, List.copyOf(mounts));
         }
 
         /** One line for {@code state}: the namespaces and the root. */
@@ -334,9 +353,13 @@ public final class GuestJail {
      * host's root detached. Empty when jailed, else the first thing wrong.
      */
     public static Optional<String> notJailed(long pid) {
-        Optional<Observed> read = Observed.read(pid);
-        if (read.isEmpty()) {
-            return Optional.of("its namespaces cannot be read");
+        Optional<Observed> read;
+        try {
+            read = Optional.of(Observed.readOrFail(pid));
+        } catch (IOException e) {
+            return Optional.of("its namespaces cannot be read: " + unreadable(e));
+        } catch (RuntimeException e) {
+            return Optional.of("its namespaces cannot be read: " + e.getMessage());
         }
         Map<String, String> host = Observed.read(ProcessHandle.current().pid()).map(Observed::namespaces).orElse(Map.of());
         for (String kind : NAMESPACES) {
@@ -355,11 +378,33 @@ public final class GuestJail {
 
     /** Why the process is not in the jail {@code layout} describes: every failed check, or empty. */
     public static List<String> violations(ProcessInfo info, JailLayout layout) {
-        Optional<Observed> read = Observed.read(info.pid());
-        if (read.isEmpty()) {
-            return List.of("its namespaces and mounts cannot be read from /proc");
+        Observed read;
+        try {
+            read = Observed.readOrFail(info.pid());
+        } catch (IOException e) {
+            return List.of("its namespaces and mounts cannot be read from /proc: " + unreadable(e));
+        } catch (RuntimeException e) {
+            return List.of("its namespaces and mounts cannot be read from /proc: " + e.getMessage());
         }
-        return violations(read.get(), Observed.read(ProcessHandle.current().pid()).map(Observed::namespaces).orElse(Map.of()), layout);
+        return violations(read, Observed.read(ProcessHandle.current().pid()).map(Observed::namespaces).orElse(Map.of()), layout);
+    }
+
+    /**
+     * Why {@code /proc/PID/...} of a guest could not be read, with the errno. {@code /proc/PID/ns/*} is readable only
+     * with ptrace read access ({@code PTRACE_MODE_READ_FSCREDS}): for root and a QEMU of another uid that takes
+     * {@code CAP_SYS_PTRACE}, which a unit's {@code CapabilityBoundingSet} may lack (under qfence.service without it, in
+     * the lab, every jailed start failed its checks; readlink of another uid's {@code /proc/PID/ns/mnt} without it
+     * fails with EACCES).
+     */
+    static String unreadable(IOException e) {
+        if (e instanceof java.nio.file.AccessDeniedException denied) {
+            return "EACCES (permission denied) on " + denied.getFile()
+                    + ": reading the namespaces of a process of another uid needs CAP_SYS_PTRACE (ptrace read access)";
+        }
+        if (e instanceof java.nio.file.NoSuchFileException gone) {
+            return "ENOENT on " + gone.getFile() + ": the process is gone";
+        }
+        return e.getClass().getSimpleName() + ": " + e.getMessage();
     }
 
     /** Pure: the checks of an observed jail against qfence's own namespaces and the layout. */

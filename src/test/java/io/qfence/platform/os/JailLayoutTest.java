@@ -80,4 +80,15 @@ class JailLayoutTest {
         assertThat(Jail.flags(Access.DEVICE) & OsNative.LibC.MS_NODEV).isZero();
         assertThat(Jail.flags(Access.READ) & OsNative.LibC.MS_NODEV).isNotZero();
     }
+
+    @Test
+    void anEmptyDirectoryIsMadeInTheJailWithEveryDirectoryAboveItAndNothingIsMountedThere() {
+        JailLayout layout = new JailLayout.Builder().directory(Path.of("/sys/kernel/security/apparmor")).build();
+
+        assertThat(layout.entries()).containsExactly(new Directory(Path.of("/sys")), new Directory(Path.of("/sys/kernel")),
+                new Directory(Path.of("/sys/kernel/security")), new Directory(Path.of("/sys/kernel/security/apparmor")));
+        assertThat(layout.binds()).isEmpty();
+        assertThatThrownBy(() -> new JailLayout.Builder().directory(Path.of("sys"))).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("jail directory must be absolute, normal and not /: sys");
+    }
 }

@@ -4,10 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.qfence.model.host.Guest;
 import io.qfence.platform.os.JailLayout;
+import io.qfence.testing.RequiresHost;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The jail's computed contents and its checks, as pure rules (the real jail is in {@link GuestJailTest}). */
 class GuestJailRulesTest {
@@ -67,5 +71,36 @@ class GuestJailRulesTest {
                 "shares the host's ipc namespace (ipc:[3])", "shares the host's uts namespace (uts:[4])",
                 "is pid 4711 in its PID namespace, expected 1 (alone in it)",
                 "its root is not its jail: mounts not in the jail [/etc]");
+    }
+
+    @Test
+    @RequiresHost(tools = "qemu-system-x86_64")
+    void aGuestUnderAppArmorFindsTheEmptyDirectorySetprivChecksAndNoOtherPartOfSys(@TempDir Path tmp)
+            throws IOException {
+        for (String file : List.of("images/kernels/vmlinuz", "images/initrds/probe.img")) {
+            Files.createDirectories(tmp.resolve(file).getParent());
+            Files.writeString(tmp.resolve(file), "boot file");
+        }
+        Files.createDirectories(tmp.resolve("run/web"));
+        Guest base = ProbeHost.guest(tmp.resolve("run"), tmp.resolve("images"), "10.0.0.", "t", ProbeHost.Probe.bridged("web", 200001, 5));
+        java.util.TreeMap<String, String> config = new java.util.TreeMap<>(base.config());
+        config.put("apparmor", "enforce");
+        Guest confined = new Guest(base.address(), base.vm(), base.group(), base.uid(), base.gid(), base.argv(), base.configDigest(), config,
+                base.state(), base.launch(), base.runtime());
+
+        // setpriv --apparmor-profile exits 127 ("AppArmor is not running") unless this path exists (lab, Debian 12)
+        assertThat(GuestJail.layout(confined).entries()).filteredOn(e -> e.path().startsWith("/sys"))
+                .containsExactly(new JailLayout.Directory(Path.of("/sys")), new JailLayout.Directory(Path.of("/sys/kernel")),
+                        new JailLayout.Directory(Path.of("/sys/kernel/security")), new JailLayout.Directory(GuestJail.APPARMOR_MARKER));
+        assertThat(GuestJail.layout(base).paths()).as("no AppArmor: no /sys at all").noneMatch(p -> p.startsWith("/sys"));
+    }
+
+    @Test
+    void aGuestWhoseProcFilesCannotBeReadIsReportedWithTheErrnoTheFileAndTheCapabilityItTakes() {
+        assertThat(GuestJail.unreadable(new java.nio.file.AccessDeniedException("/proc/4711/ns/mnt")))
+                .isEqualTo("EACCES (permission denied) on /proc/4711/ns/mnt: reading the namespaces of a process of another uid"
+                        + " needs CAP_SYS_PTRACE (ptrace read access)");
+        assertThat(GuestJail.unreadable(new java.nio.file.NoSuchFileException("/proc/4711/status")))
+                .isEqualTo("ENOENT on /proc/4711/status: the process is gone");
     }
 }
