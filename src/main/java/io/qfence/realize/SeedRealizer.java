@@ -3,7 +3,7 @@ package io.qfence.realize;
 import com.fasterxml.jackson.databind.node.TextNode;
 import io.qfence.model.Ipv4Address;
 import io.qfence.model.Ipv4Cidr;
-import io.qfence.model.desired.Access;
+import io.qfence.model.desired.GroupAccess;
 import io.qfence.model.desired.CloudInit;
 import io.qfence.model.desired.Group;
 import io.qfence.model.desired.SshPublicKey;
@@ -43,7 +43,7 @@ final class SeedRealizer {
     static CloudInitSeed seed(Group group, Vm vm, CloudInit cloudInit, VmEndpoint endpoint, String runDir, boolean routed,
                               List<Ipv4Address> dns) {
         boolean bastion = group.bastion().filter(b -> b.vm().equals(vm.name())).isPresent();
-        List<Access.User> users = group.access().usersOf(vm.name(), bastion);
+        List<GroupAccess.User> users = group.access().usersOf(vm.name(), bastion);
         String network = networkConfig(group, endpoint, routed, dns);
         String body = userDataBody(vm.name(), users, cloudInit);
         String extra = extraUserData(cloudInit);
@@ -56,7 +56,7 @@ final class SeedRealizer {
 
         SortedMap<String, String> parts = new TreeMap<>();
         parts.put("network", shortDigest(network));
-        parts.put("users", shortDigest(String.join("\n", users.stream().map(Access.User::name).toList())));
+        parts.put("users", shortDigest(String.join("\n", users.stream().map(GroupAccess.User::name).toList())));
         parts.put("sshKeys", shortDigest(String.join("\n", users.stream()
                 .map(u -> u.name() + ":" + String.join(",", u.sshKeys().stream().map(SshPublicKey::line).toList())).toList())));
         parts.put("userData", shortDigest(extra));
@@ -113,7 +113,7 @@ final class SeedRealizer {
         return b.toString();
     }
 
-    private static String userDataBody(String hostname, List<Access.User> users, CloudInit cloudInit) {
+    private static String userDataBody(String hostname, List<GroupAccess.User> users, CloudInit cloudInit) {
         StringBuilder b = new StringBuilder();
         b.append("#cloud-config\n");
         b.append("hostname: ").append(hostname).append('\n');
@@ -127,7 +127,7 @@ final class SeedRealizer {
             b.append("users: []\n");
         } else {
             b.append("users:\n");
-            for (Access.User u : users) {
+            for (GroupAccess.User u : users) {
                 b.append("  - name: ").append(u.name()).append('\n');
                 b.append("    lock_passwd: true\n");
                 b.append("    shell: /bin/bash\n");
@@ -142,7 +142,7 @@ final class SeedRealizer {
         b.append("write_files:\n");
         writeFile(b, SSHD_DROP_IN, "AuthorizedKeysFile " + KEYS_DIR + "/%u\nPasswordAuthentication no\n"
                 + "KbdInteractiveAuthentication no\nPermitRootLogin no\n");
-        for (Access.User u : users) {
+        for (GroupAccess.User u : users) {
             StringBuilder keys = new StringBuilder();
             u.sshKeys().forEach(k -> keys.append(k.line()).append('\n'));
             writeFile(b, KEYS_DIR + "/" + u.name(), keys.toString());

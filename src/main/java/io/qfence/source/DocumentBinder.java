@@ -12,7 +12,7 @@ import io.qfence.model.MacAddress;
 import io.qfence.model.MilliCpus;
 import io.qfence.model.Origin;
 import io.qfence.model.PortRange;
-import io.qfence.model.desired.Access;
+import io.qfence.model.desired.GroupAccess;
 import io.qfence.model.desired.Bastion;
 import io.qfence.model.desired.BootSource;
 import io.qfence.model.desired.CloudInit;
@@ -182,7 +182,7 @@ final class DocumentBinder {
                 allow.add(e);
             }
         }
-        Access access = node(s + "/access").isMissingNode() ? Access.NONE : access(s + "/access");
+        GroupAccess access = node(s + "/access").isMissingNode() ? GroupAccess.NONE : access(s + "/access");
         List<Vm> vms = new ArrayList<>();
         for (String item : items(s + "/vms")) {
             Vm vm = vm(item);
@@ -246,13 +246,13 @@ final class DocumentBinder {
     }
 
     /** {@code access}: a broken user drops the whole section (a partial list would silently lock someone out). */
-    private Access access(String p) {
+    private GroupAccess access(String p) {
         int before = failures;
         if (unusable(p)) {
             failures++;
             return null;
         }
-        List<Access.User> users = new ArrayList<>();
+        List<GroupAccess.User> users = new ArrayList<>();
         for (String item : items(p + "/users")) {
             int userBefore = failures;
             String name = text(item + "/name");
@@ -276,7 +276,7 @@ final class DocumentBinder {
             }
             Optional<List<String>> reach = vms;
             if (failures == userBefore) {
-                Access.User user = construct(item, () -> new Access.User(name, keys, reach));
+                GroupAccess.User user = construct(item, () -> new GroupAccess.User(name, keys, reach));
                 if (user != null) {
                     users.add(user);
                 }
@@ -285,7 +285,7 @@ final class DocumentBinder {
         if (failures > before) {
             return null;
         }
-        return construct(p, () -> new Access(users));
+        return construct(p, () -> new GroupAccess(users));
     }
 
     /**

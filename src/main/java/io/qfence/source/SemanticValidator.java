@@ -399,7 +399,7 @@ final class SemanticValidator {
 
     private void access(BoundGroup g) {
         Group group = g.group();
-        List<io.qfence.model.desired.Access.User> users = group.access().users();
+        List<io.qfence.model.desired.GroupAccess.User> users = group.access().users();
         for (int u = 0; u < users.size(); u++) {
             List<String> reach = users.get(u).vms().orElse(List.of());
             for (int j = 0; j < reach.size(); j++) {

@@ -2,7 +2,7 @@ package io.qfence.realize;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.qfence.model.desired.Access;
+import io.qfence.model.desired.GroupAccess;
 import io.qfence.model.desired.DesiredState;
 import io.qfence.model.desired.Group;
 import io.qfence.model.desired.SshPublicKey;
@@ -115,10 +115,10 @@ class SeedRealizerTest {
 
     static DesiredState withAliceKey(DesiredState state, String key) {
         List<Group> groups = state.groups().stream().map(g -> {
-            List<Access.User> users = g.access().users().stream()
-                    .map(u -> u.name().equals("alice") ? new Access.User(u.name(), List.of(SshPublicKey.parse(key)), u.vms()) : u).toList();
+            List<GroupAccess.User> users = g.access().users().stream()
+                    .map(u -> u.name().equals("alice") ? new GroupAccess.User(u.name(), List.of(SshPublicKey.parse(key)), u.vms()) : u).toList();
             return new Group(g.name(), g.vlan(), g.subnet(), g.subnet6(), g.egress(), g.intraGroup(), g.limits(), g.bastion(),
-                    g.allow(), g.vms(), new Access(users), g.origin());
+                    g.allow(), g.vms(), new GroupAccess(users), g.origin());
         }).toList();
         return new DesiredState(state.revision(), state.hosts(), groups);
     }

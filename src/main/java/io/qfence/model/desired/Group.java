@@ -22,13 +22,13 @@ public record Group(
         Optional<Bastion> bastion,
         List<FirewallException> allow,
         List<Vm> vms,
-        Access access,
+        GroupAccess access,
         Origin origin) {
 
     /** A group without an {@code access} section. */
     public Group(String name, int vlan, Ipv4Cidr subnet, Optional<Ipv6Cidr> subnet6, Egress egress, IntraGroup intraGroup,
                  Limits limits, Optional<Bastion> bastion, List<FirewallException> allow, List<Vm> vms, Origin origin) {
-        this(name, vlan, subnet, subnet6, egress, intraGroup, limits, bastion, allow, vms, Access.NONE, origin);
+        this(name, vlan, subnet, subnet6, egress, intraGroup, limits, bastion, allow, vms, GroupAccess.NONE, origin);
     }
 
     public Group {

@@ -12,11 +12,11 @@ import java.util.regex.Pattern;
  * A VM gets the users whose {@code vms} is absent or names it; the group's bastion gets every user (it is the jump
  * host).
  */
-public record Access(List<User> users) {
+public record GroupAccess(List<User> users) {
 
-    public static final Access NONE = new Access(List.of());
+    public static final GroupAccess NONE = new GroupAccess(List.of());
 
-    public Access {
+    public GroupAccess {
         users = List.copyOf(users);
         Set<String> names = new HashSet<>();
         for (User u : users) {
