@@ -192,10 +192,12 @@ final class DocumentBinder {
         }
         // The group is built when its own identity and network bound, even if some VM or exception did not: the
         // cross-file checks (a duplicate VLAN, an overlapping subnet) then still run in the same pass.
-        if (name == null || vlan == null || subnet == null || egress == null || intra == null || access == null) {
+        if (name == null || vlan == null || subnet == null || egress == null || intra == null) {
             return null;
         }
-        return construct("", () -> new Group(name, vlan, subnet, subnet6, egress, intra, limits, bastion, allow, vms, access, origin("")));
+        // a broken access section has been counted (the group is partial): it gives nobody an account
+        GroupAccess logins = access == null ? GroupAccess.NONE : access;
+        return construct("", () -> new Group(name, vlan, subnet, subnet6, egress, intra, limits, bastion, allow, vms, logins, origin("")));
     }
 
     private Limits limits(String p) {
