@@ -68,6 +68,7 @@ class ApplyBaseImageTest {
         Files.write(base, bytes);
         Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rw-r--r--"));
         String checksum = sha256(base);
+        Files.write(images.resolve("bases/old.raw"), new byte[4096]); // a base no VM names: reported, never deleted
 
         CliRun apply = cli("apply", "--auto-approve");
         assertThat(apply.exitCode()).as(apply.out() + apply.err()).isZero();
@@ -121,6 +122,8 @@ class ApplyBaseImageTest {
         Object inode = Files.getAttribute(overlay, "unix:ino");
         CliRun plan = cli("plan");
         assertThat(plan.exitCode()).as(plan.out() + plan.err()).isZero();
+        assertThat(plan.out() + plan.err()).contains("bases/old.raw", "no VM of the desired state uses it").doesNotContain("bases/tiny.raw");
+        assertThat(images.resolve("bases/old.raw")).exists();
         CliRun again = cli("apply", "--auto-approve");
         assertThat(again.exitCode()).as(again.out() + again.err()).isZero();
         assertThat(GuestKills.recordedPids(sandbox).get("b-1")).isEqualTo(pid);

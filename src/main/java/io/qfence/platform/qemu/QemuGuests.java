@@ -307,6 +307,52 @@ public final class QemuGuests implements GuestPort {
         return GuestPortEdge.call("look for unowned QEMU processes", "processes", () -> unownedQemus(found));
     }
 
+    @Override
+    public List<io.qfence.model.host.ForeignObject> unusedImages(List<Guest> realized) {
+        return GuestPortEdge.call("look for unused base images and overlays", "images", () -> unused(realized));
+    }
+
+    /** At most this many entries are read per directory: a report, not an inventory. */
+    static final int UNUSED_SCAN_LIMIT = 1000;
+
+    private List<io.qfence.model.host.ForeignObject> unused(List<Guest> realized) {
+        Set<String> bases = new HashSet<>();
+        Set<String> overlays = new HashSet<>();
+        for (Guest g : realized) {
+            g.launch().overlay().ifPresent(o -> {
+                bases.add(o.base());
+                overlays.add(o.path());
+            });
+        }
+        List<io.qfence.model.host.ForeignObject> out = new ArrayList<>();
+        Path root = settings.imagesRoot();
+        for (Path file : regularFiles(root.resolve(io.qfence.model.desired.BootSource.BaseImage.BASES_DIR))) {
+            if (!bases.contains(file.toString())) {
+                out.add(new io.qfence.model.host.ForeignObject("base image", root.relativize(file).toString(),
+                        "no VM of the desired state uses it; qfence never deletes a base image"));
+            }
+        }
+        for (Path file : regularFiles(root.resolve(io.qfence.model.desired.BootSource.BaseImage.OVERLAYS_DIR))) {
+            if (file.getFileName().toString().endsWith(".qcow2") && !overlays.contains(file.toString())) {
+                out.add(new io.qfence.model.host.ForeignObject("overlay", root.relativize(file).toString(),
+                        "no VM of the desired state uses it; kept with the VM's writes (qfence never deletes an overlay)"));
+            }
+        }
+        return out;
+    }
+
+    private static List<Path> regularFiles(Path dir) {
+        if (!Files.isDirectory(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return List.of();
+        }
+        try (var walk = Files.walk(dir)) {
+            return walk.filter(p -> Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS))
+                    .filter(p -> !p.getFileName().toString().startsWith(".")).limit(UNUSED_SCAN_LIMIT).sorted().toList();
+        } catch (java.io.IOException | java.io.UncheckedIOException e) {
+            return List.of();
+        }
+    }
+
     private List<io.qfence.model.host.ForeignObject> unownedQemus(List<Guest> found) {
         if (settings.vmUids().isEmpty()) {
             return List.of();
