@@ -136,11 +136,19 @@ class ApplyBaseImageTest {
         CliRun keys = cli("plan");
         assertThat(keys.exitCode()).as(keys.out() + keys.err()).isEqualTo(2);
         assertThat(keys.out()).contains("group.b1/vm.b-1", "seed changed: sshKeys").doesNotContain("users");
+        CliRun restart = cli("apply", "--auto-approve");
+        assertThat(restart.exitCode()).as(restart.out() + restart.err()).isZero();
+        assertThat(GuestKills.recordedPids(sandbox).get("b-1")).as("restarted with the new seed").isNotEqualTo(pid);
+        assertThat(Witness.run("isoinfo", "-R", "-i", seed.toString(), "-x", "/user-data"))
+                .contains("AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl").doesNotContain("AAAAIJAItmaSrDTx44hTyqzHbLCbcAcNe");
+        assertThat(Files.getAttribute(overlay, "unix:ino")).as("the overlay survives the restart").isEqualTo(inode);
+        assertThat(sha256(base)).isEqualTo(checksum);
 
         // A base changed in place under the running guest: drift
         Files.setLastModifiedTime(base, FileTime.fromMillis(Files.getLastModifiedTime(base).toMillis() - 60_000));
         CliRun drift = cli("plan");
-        assertThat(drift.out()).contains("base image changed under the running guest");
+        assertThat(drift.exitCode()).as(drift.out() + drift.err()).isEqualTo(2);
+        assertThat(drift.out()).contains("group.b1/vm.b-1", "base image changed under the running guest", "drift");
     }
 
     static JsonNode node(JsonNode nodes, String name) {
