@@ -36,6 +36,15 @@ public interface GuestPort {
     }
 
     /**
+     * Base images under {@code imagesRoot/bases/} that no realized guest uses, and overlays under
+     * {@code imagesRoot/overlays/} of VMs that are no longer realized (DESIGN.md §17): reported (warnings in state and
+     * plan), never deleted. Empty where the port cannot tell.
+     */
+    default List<io.qfence.model.host.ForeignObject> unusedImages(List<Guest> realized) throws HostPortException {
+        return List.of();
+    }
+
+    /**
      * One realized guest, as {@link #observe} would show it, found without looking at any other guest: apply checks
      * each guest with it after its start or stop, while other guests may still be booting and slow to answer their
      * monitors. Empty when qfence has no record of it and no QEMU of its runs.

@@ -87,6 +87,7 @@ public final class HostObserver {
             List<Guest> guests = ports.guests().observe(realized.stream().filter(Guest.class::isInstance).map(Guest.class::cast).toList());
             objects.addAll(guests);
             foreign.addAll(ports.guests().unowned(guests));
+            foreign.addAll(ports.guests().unusedImages(realized.stream().filter(Guest.class::isInstance).map(Guest.class::cast).toList()));
         }
         return new ObservedHost(host, facts, objects, foreign, counters, ports.facts().namespaces());
     }

@@ -307,13 +307,22 @@ final class Differ {
         keys.addAll(after.keySet());
         keys.remove("config_digest");
         List<String> fields = new ArrayList<>();
+        List<String> seedParts = new ArrayList<>();
         for (String k : keys) {
             String b = before.get(k);
             String a = after.get(k);
             if (!Objects.equals(a, b)) {
                 String name = k.startsWith("config.") ? k.substring("config.".length()) : k;
-                fields.add(name + " " + (b == null ? "(none)" : b) + " -> " + (a == null ? "(none)" : a));
+                if (name.startsWith("seed.")) {
+                    // the seed's parts are digests: name what changed, not two hashes (DESIGN.md §17)
+                    seedParts.add(name.substring("seed.".length()));
+                } else if (!name.equals("seed") || b == null || a == null) {
+                    fields.add(name + " " + (b == null ? "(none)" : b) + " -> " + (a == null ? "(none)" : a));
+                }
             }
+        }
+        if (!seedParts.isEmpty() && before.containsKey("config.seed") && after.containsKey("config.seed")) {
+            fields.add("seed changed: " + String.join(", ", seedParts)); // (a seed added or removed shows as config.seed)
         }
         if (fields.isEmpty()) {
             fields.add("qemu command line");

@@ -4,7 +4,10 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.qfence.model.ByteSize;
 import io.qfence.model.ConfigDigest;
+import io.qfence.model.Ipv4Address;
 import io.qfence.model.host.Addresses;
+import io.qfence.model.host.CloudInitSeed;
+import io.qfence.model.host.Overlay;
 import io.qfence.model.host.Guest;
 import io.qfence.model.host.GuestLaunch;
 import io.qfence.model.host.GuestRuntime;
@@ -60,6 +63,15 @@ final class GuestRealizer {
     /** @param jail whether QEMU runs in the guest jail (config {@code namespaces: jail}, DESIGN.md §9) */
     static Guest guest(Host host, Group group, Vm vm, VmEndpoint endpoint, String cgroupPath, boolean restrictSlirp, boolean apparmor,
                        boolean jail) {
+        return guest(host, group, vm, endpoint, cgroupPath, restrictSlirp, apparmor, jail, false, List.of());
+    }
+
+    /**
+     * @param routed whether the group's bridge carries the gateway address (the seed's default route, DESIGN.md §17)
+     * @param dns    the name servers an exception lets this VM reach (the seed's nameservers)
+     */
+    static Guest guest(Host host, Group group, Vm vm, VmEndpoint endpoint, String cgroupPath, boolean restrictSlirp, boolean apparmor,
+                       boolean jail, boolean routed, List<Ipv4Address> dns) {
         String runDir = join(host.runDir(), vm.name());
         String qmp = runDir + "/qmp.sock";
         String serialSocket = runDir + "/serial.sock";
@@ -92,14 +104,30 @@ final class GuestRealizer {
         argv.addAll(List.of("-device", "virtio-net-pci,netdev=net0,mac=" + endpoint.mac()));
 
         List<String> images = new ArrayList<>();
+        Optional<Overlay> overlay = Optional.empty();
         BootSource boot = vm.boot();
         if (boot instanceof BootSource.Disk disk) {
             String path = join(host.imagesRoot(), disk.path());
             images.add(path);
-            argv.addAll(List.of("-blockdev", blockdevFile(path)));
-            argv.addAll(List.of("-blockdev", blockdevFormat(disk.format())));
+            argv.addAll(List.of("-blockdev", blockdevFile("disk0-file", path, false)));
+            argv.addAll(List.of("-blockdev", blockdevFormat("disk0", "disk0-file", disk.format().qemuName(), false, Optional.empty())));
             argv.addAll(List.of("-device", "virtio-blk-pci,drive=disk0,bootindex=1"));
             config.put("disk", path + " (" + disk.format().qemuName() + ")");
+        } else if (boot instanceof BootSource.BaseImage baseImage) {
+            // The base is opened read-only under a node of its own and named as the overlay's backing node: the
+            // overlay's header (which qemu-img wrote) is never used to find a file (DESIGN.md §17).
+            String base = join(host.imagesRoot(), baseImage.base());
+            String path = join(host.imagesRoot(), BootSource.BaseImage.overlayPath(vm.name()));
+            String format = baseImage.format().qemuName();
+            images.add(base);
+            images.add(path);
+            overlay = Optional.of(new Overlay(path, base, format));
+            argv.addAll(List.of("-blockdev", blockdevFile("base0-file", base, true)));
+            argv.addAll(List.of("-blockdev", blockdevFormat("base0", "base0-file", format, true, Optional.empty())));
+            argv.addAll(List.of("-blockdev", blockdevFile("disk0-file", path, false)));
+            argv.addAll(List.of("-blockdev", blockdevFormat("disk0", "disk0-file", "qcow2", false, Optional.of("base0"))));
+            argv.addAll(List.of("-device", "virtio-blk-pci,drive=disk0,bootindex=1"));
+            config.put("disk", path + " (qcow2) over " + base + " (" + format + ")");
         } else {
             BootSource.Kernel k = (BootSource.Kernel) boot;
             String kernel = join(host.imagesRoot(), k.kernel());
@@ -115,6 +143,16 @@ final class GuestRealizer {
             argv.addAll(List.of("-append", k.cmdline()));
             config.put("append", k.cmdline());
         }
+        Optional<CloudInitSeed> seed = vm.cloudInit().map(ci -> SeedRealizer.seed(group, vm, ci, endpoint, runDir, routed, dns));
+        if (seed.isPresent()) {
+            CloudInitSeed s = seed.get();
+            argv.addAll(List.of("-blockdev", blockdevFile("seed0-file", s.path(), true)));
+            argv.addAll(List.of("-blockdev", blockdevFormat("seed0", "seed0-file", "raw", true, Optional.empty())));
+            // the serial is the instance-id: a seed change changes the command line, hence the digest (a restart)
+            argv.addAll(List.of("-device", "virtio-blk-pci,drive=seed0,serial=" + s.instanceId()));
+            config.put("seed", s.instanceId());
+            s.parts().forEach((part, digest) -> config.put("seed." + part, digest));
+        }
         config.put("accel", qemu.accel().qemuName());
         config.put("apparmor", apparmor ? "enforce" : "off");
         config.put("binary", qemu.binary());
@@ -125,7 +163,7 @@ final class GuestRealizer {
         config.put("memory", vm.memory().toString());
 
         GuestLaunch launch = new GuestLaunch(runDir, qmp, serialSocket, serialLog, pidFile, images, cgroupPath,
-                endpoint.tap(), vm.stopTimeout());
+                endpoint.tap(), vm.stopTimeout(), overlay, seed);
         return new Guest(Addresses.vm(group.name(), vm.name()), vm.name(), group.name(), endpoint.uid(), endpoint.uid(),
                 argv, ConfigDigest.of(argv), config, vm.state() == VmState.RUNNING ? GuestState.RUNNING : GuestState.STOPPED,
                 launch, GuestRuntime.NONE);
@@ -139,21 +177,35 @@ final class GuestRealizer {
         return memory.mebibytes() + "M";
     }
 
-    private static String blockdevFile(String path) {
+    private static String blockdevFile(String node, String path, boolean readOnly) {
         ObjectNode o = JsonNodeFactory.instance.objectNode();
         o.put("driver", "file");
-        o.put("node-name", "disk0-file");
+        o.put("node-name", node);
         o.put("filename", path);
+        if (readOnly) {
+            o.put("read-only", true);
+        }
         return Json.compact(o);
     }
 
-    private static String blockdevFormat(BootSource.DiskFormat format) {
+    /**
+     * A format node. qcow2 always names its backing: another node, or {@code null} (none), so an image header can
+     * never make QEMU open a file; raw has no backing.
+     */
+    private static String blockdevFormat(String node, String file, String format, boolean readOnly, Optional<String> backing) {
         ObjectNode o = JsonNodeFactory.instance.objectNode();
-        o.put("driver", format.qemuName());
-        o.put("node-name", "disk0");
-        o.put("file", "disk0-file");
-        if (format == BootSource.DiskFormat.QCOW2) {
-            o.putNull("backing");
+        o.put("driver", format);
+        o.put("node-name", node);
+        o.put("file", file);
+        if (readOnly) {
+            o.put("read-only", true);
+        }
+        if (format.equals("qcow2")) {
+            if (backing.isPresent()) {
+                o.put("backing", backing.get());
+            } else {
+                o.putNull("backing");
+            }
         }
         return Json.compact(o);
     }

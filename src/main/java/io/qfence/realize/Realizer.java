@@ -94,8 +94,10 @@ public final class Realizer {
                 CgroupRealizer.memoryWarning(vm).ifPresent(warnings::add);
                 VmEndpoint ep = endpoints.get(vm.name());
                 boolean restrict = !ep.bridged() && !withFlows.contains(ep.principal());
+                boolean routed = ep.bridged() && policy.network(g.name()).map(IsolationPolicy.Network::routed).orElse(false);
                 objects.add(GuestRealizer.guest(host, g, vm, ep,
-                        CgroupRealizer.vmPath(host.cgroupParent(), g.name(), vm.name()), restrict, apparmor, jail));
+                        CgroupRealizer.vmPath(host.cgroupParent(), g.name(), vm.name()), restrict, apparmor, jail,
+                        routed, SeedRealizer.dns(policy, ep, g.subnet(), routed)));
             }
         }
         return new Realization(host.name(), state.revision(), facts, objects, policy, warnings);

@@ -12,8 +12,10 @@ import io.qfence.model.MacAddress;
 import io.qfence.model.MilliCpus;
 import io.qfence.model.Origin;
 import io.qfence.model.PortRange;
+import io.qfence.model.desired.GroupAccess;
 import io.qfence.model.desired.Bastion;
 import io.qfence.model.desired.BootSource;
+import io.qfence.model.desired.CloudInit;
 import io.qfence.model.desired.Confinement;
 import io.qfence.model.desired.Egress;
 import io.qfence.model.desired.Endpoint;
@@ -27,6 +29,7 @@ import io.qfence.model.desired.NetworkMode;
 import io.qfence.model.desired.Protocol;
 import io.qfence.model.desired.QemuSettings;
 import io.qfence.model.desired.RelativePaths;
+import io.qfence.model.desired.SshPublicKey;
 import io.qfence.model.desired.UidRange;
 import io.qfence.model.desired.Vm;
 import io.qfence.model.desired.VmState;
@@ -179,6 +182,7 @@ final class DocumentBinder {
                 allow.add(e);
             }
         }
+        GroupAccess access = node(s + "/access").isMissingNode() ? GroupAccess.NONE : access(s + "/access");
         List<Vm> vms = new ArrayList<>();
         for (String item : items(s + "/vms")) {
             Vm vm = vm(item);
@@ -191,7 +195,9 @@ final class DocumentBinder {
         if (name == null || vlan == null || subnet == null || egress == null || intra == null) {
             return null;
         }
-        return construct("", () -> new Group(name, vlan, subnet, subnet6, egress, intra, limits, bastion, allow, vms, origin("")));
+        // a broken access section has been counted (the group is partial): it gives nobody an account
+        GroupAccess logins = access == null ? GroupAccess.NONE : access;
+        return construct("", () -> new Group(name, vlan, subnet, subnet6, egress, intra, limits, bastion, allow, vms, logins, origin("")));
     }
 
     private Limits limits(String p) {
@@ -239,6 +245,104 @@ final class DocumentBinder {
         }
         Optional<Exposure> exposure = expose;
         return construct(p, () -> new Bastion(vm, exposure));
+    }
+
+    /** {@code access}: a broken user drops the whole section (a partial list would silently lock someone out). */
+    private GroupAccess access(String p) {
+        int before = failures;
+        if (unusable(p)) {
+            failures++;
+            return null;
+        }
+        List<GroupAccess.User> users = new ArrayList<>();
+        for (String item : items(p + "/users")) {
+            int userBefore = failures;
+            String name = text(item + "/name");
+            List<SshPublicKey> keys = new ArrayList<>();
+            for (String k : items(item + "/sshKeys")) {
+                SshPublicKey key = parse(k, n -> SshPublicKey.parse(n.asText()));
+                if (key != null) {
+                    keys.add(key);
+                }
+            }
+            Optional<List<String>> vms = Optional.empty();
+            if (!node(item + "/vms").isMissingNode()) {
+                List<String> names = new ArrayList<>();
+                for (String v : items(item + "/vms")) {
+                    String vm = text(v);
+                    if (vm != null) {
+                        names.add(vm);
+                    }
+                }
+                vms = Optional.of(names);
+            }
+            Optional<List<String>> reach = vms;
+            if (failures == userBefore) {
+                GroupAccess.User user = construct(item, () -> new GroupAccess.User(name, keys, reach));
+                if (user != null) {
+                    users.add(user);
+                }
+            }
+        }
+        if (failures > before) {
+            return null;
+        }
+        return construct(p, () -> new GroupAccess(users));
+    }
+
+    /**
+     * {@code cloudInit}: extra user-data keys are checked against the allowlist here, at their own position, and
+     * every {@code write_files} path against the protected ones; values are kept as compact JSON (which is YAML).
+     */
+    private CloudInit cloudInit(String p) {
+        int before = failures;
+        if (unusable(p)) {
+            failures++;
+            return null;
+        }
+        java.util.SortedMap<String, String> userData = new java.util.TreeMap<>();
+        JsonNode data = node(p + "/userData");
+        if (!data.isMissingNode() && !unusable(p + "/userData")) {
+            if (!data.isObject()) {
+                error(marks.value(p + "/userData"), "userData: must be a mapping of cloud-config keys");
+            } else {
+                for (java.util.Iterator<String> it = data.fieldNames(); it.hasNext(); ) {
+                    String key = it.next();
+                    String kp = MarkIndex.child(p + "/userData", key);
+                    if (!CloudInit.ALLOWED_MODULES.contains(key)) {
+                        error(marks.key(kp), "userData: '" + key + "' is not allowed: Git may set only "
+                                + String.join(", ", CloudInit.ALLOWED_MODULES) + " (the network, accounts and sshd are qfence's)");
+                        continue;
+                    }
+                    if (key.equals("write_files")) {
+                        writeFilesPaths(kp);
+                    }
+                    userData.put(key, data.get(key).toString());
+                }
+            }
+        }
+        if (failures > before) {
+            return null;
+        }
+        return construct(p, () -> new CloudInit(userData));
+    }
+
+    private void writeFilesPaths(String p) {
+        JsonNode list = node(p);
+        if (!list.isArray()) {
+            error(marks.value(p), "write_files: must be a list");
+            return;
+        }
+        for (int i = 0; i < list.size(); i++) {
+            String ip = MarkIndex.child(p, i);
+            JsonNode path = list.get(i).path("path");
+            if (!path.isTextual()) {
+                error(marks.value(ip), "write_files: every entry needs a 'path'");
+            } else if (!CloudInit.writablePath(path.asText())) {
+                error(marks.value(MarkIndex.child(ip, "path")), "write_files: '" + path.asText()
+                        + "' is not writable from Git (absolute, no '..', not under " + String.join(", ", CloudInit.PROTECTED_PATHS) + ")");
+            }
+        }
     }
 
     private FirewallException exception(String p) {
@@ -290,9 +394,14 @@ final class DocumentBinder {
         BootSource boot = null;
         if (!node(p + "/disk").isMissingNode()) {
             String d = p + "/disk";
-            String path = parse(d + "/path", n -> relativePath(n.asText(), "imagesRoot"));
+            String path = node(d + "/path").isMissingNode() ? null : parse(d + "/path", n -> relativePath(n.asText(), "imagesRoot"));
             BootSource.DiskFormat format = parse(d + "/format", n -> BootSource.DiskFormat.valueOf(upper(n.asText())));
-            boot = path == null || format == null ? null : construct(d, () -> new BootSource.Disk(path, format));
+            if (!node(d + "/base").isMissingNode()) {
+                String base = parse(d + "/base", n -> basePath(relativePath(n.asText(), "imagesRoot")));
+                boot = base == null || format == null ? null : construct(d, () -> new BootSource.BaseImage(base, format));
+            } else {
+                boot = path == null || format == null ? null : construct(d, () -> new BootSource.Disk(path, format));
+            }
         }
         if (!node(p + "/boot").isMissingNode()) {
             String k = p + "/boot";
@@ -311,14 +420,23 @@ final class DocumentBinder {
         Limits limits = limits(p + "/limits");
         Duration stopTimeout = node(p + "/stopTimeout").isMissingNode() ? Vm.DEFAULT_STOP_TIMEOUT
                 : parse(p + "/stopTimeout", n -> duration(n.asText()));
+        Optional<CloudInit> cloudInit = node(p + "/cloudInit").isMissingNode() ? Optional.empty() : Optional.ofNullable(cloudInit(p + "/cloudInit"));
         if (failures > before) {
             return null;
         }
         BootSource source = boot;
-        return construct(p, () -> new Vm(name, cpus, memory, source, mac, ip, network, state, limits, stopTimeout, origin(p)));
+        return construct(p, () -> new Vm(name, cpus, memory, source, mac, ip, network, state, limits, stopTimeout, cloudInit, origin(p)));
     }
 
     // ---- helpers ----
+
+    private static String basePath(String path) {
+        if (!path.startsWith(BootSource.BaseImage.BASES_DIR + "/")) {
+            throw new IllegalArgumentException("'" + path + "' must lie under " + BootSource.BaseImage.BASES_DIR
+                    + "/ (imagesRoot/bases/ holds the shared read-only base images)");
+        }
+        return path;
+    }
 
     /** A file name the host will open: control characters first, because a NUL would cut the path where C reads it. */
     private static String absolutePath(String path) {

@@ -250,7 +250,11 @@ final class SchemaCheck {
                     label + ": must be at most " + schemaNode.asInt() + " characters long");
             case "oneOf" -> Diagnostic.error(marks.value(pointer), label + ": "
                     + (m.getSchemaLocation().getFragment().toString().endsWith("/vm/oneOf")
-                            ? "a VM needs exactly one boot source, 'disk' or 'boot'" : m.getMessage()));
+                            ? "a VM needs exactly one boot source, 'disk' or 'boot'"
+                            : m.getSchemaLocation().getFragment().toString().endsWith("/disk/oneOf")
+                            ? "a disk is either 'path' (the VM's own image) or 'base' (a shared base image under a"
+                                    + " copy-on-write overlay), exactly one of them"
+                            : m.getMessage()));
             default -> Diagnostic.error(marks.value(pointer), label + ": " + m.getMessage());
         };
     }

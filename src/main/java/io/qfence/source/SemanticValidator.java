@@ -78,8 +78,10 @@ final class SemanticValidator {
         addresses();
         interfaceNames();
         Map<String, BoundHost> hostOfGroup = placement();
+        images();
         for (BoundGroup g : groups) {
             bastion(g, hostOfGroup);
+            access(g);
             exceptions(g);
             budget(g);
         }
@@ -123,6 +125,8 @@ final class SemanticValidator {
             String p = vmPointer(i);
             if (vms.get(i).boot() instanceof BootSource.Disk d) {
                 appArmorPath(g.marks().value(p + "/disk/path"), "path", d.path(), h.host());
+            } else if (vms.get(i).boot() instanceof BootSource.BaseImage b) {
+                appArmorPath(g.marks().value(p + "/disk/base"), "base", b.base(), h.host());
             } else if (vms.get(i).boot() instanceof BootSource.Kernel k) {
                 appArmorPath(g.marks().value(p + "/boot/kernel"), "kernel", k.kernel(), h.host());
                 if (k.initrd().isPresent()) {
@@ -343,6 +347,72 @@ final class SemanticValidator {
             }
         }
         return hostOfGroup;
+    }
+
+    // ---- images: bases, overlays and disks (DESIGN.md §17) ----
+
+    /**
+     * A base is read by many VMs and written by none; an overlay is one VM's. So a VM's own disk ({@code path}) may
+     * not be a base, lie under {@code bases/}, lie under {@code overlays/} (it would be, or could become, another
+     * VM's overlay), nor be another VM's disk.
+     */
+    private void images() {
+        Map<String, String> baseUsers = new HashMap<>();
+        for (BoundGroup g : groups) {
+            for (Vm vm : g.group().vms()) {
+                if (vm.boot() instanceof BootSource.BaseImage b) {
+                    baseUsers.putIfAbsent(b.base(), vm.name());
+                }
+            }
+        }
+        Map<String, String> diskUsers = new HashMap<>();
+        for (BoundGroup g : groups) {
+            List<Vm> vms = g.group().vms();
+            for (int i = 0; i < vms.size(); i++) {
+                if (!(vms.get(i).boot() instanceof BootSource.Disk d)) {
+                    continue;
+                }
+                Origin at = g.marks().value(vmPointer(i) + "/disk/path");
+                String path = d.path();
+                String name = vms.get(i).name();
+                if (baseUsers.containsKey(path)) {
+                    error(at, "disk path '" + path + "' is VM '" + baseUsers.get(path)
+                            + "''s base image: a base is shared and read-only, no VM may write it (use base: for a copy-on-write overlay)");
+                } else if (path.startsWith(BootSource.BaseImage.BASES_DIR + "/")) {
+                    error(at, "disk path '" + path + "' lies under " + BootSource.BaseImage.BASES_DIR
+                            + "/, which holds shared read-only base images; use base: " + path + " for a copy-on-write overlay");
+                } else if (path.startsWith(BootSource.BaseImage.OVERLAYS_DIR + "/")) {
+                    String owner = path.endsWith(".qcow2") ? path.substring(BootSource.BaseImage.OVERLAYS_DIR.length() + 1, path.length() - 6) : "";
+                    error(at, "disk path '" + path + "' lies under " + BootSource.BaseImage.OVERLAYS_DIR
+                            + "/, where qfence keeps each VM's own overlay" + (vmByName.containsKey(owner) && !owner.equals(name)
+                            ? " (it is VM '" + owner + "''s overlay: an overlay is never shared)" : "") + "; use a path outside it");
+                }
+                String first = diskUsers.putIfAbsent(path, name);
+                if (first != null) {
+                    error(at, "disk path '" + path + "' is also VM '" + first + "''s disk: a disk belongs to one VM");
+                }
+            }
+        }
+    }
+
+    // ---- access (DESIGN.md §17) ----
+
+    private void access(BoundGroup g) {
+        Group group = g.group();
+        List<io.qfence.model.desired.GroupAccess.User> users = group.access().users();
+        for (int u = 0; u < users.size(); u++) {
+            List<String> reach = users.get(u).vms().orElse(List.of());
+            for (int j = 0; j < reach.size(); j++) {
+                if (group.vm(reach.get(j)).isEmpty() && !g.partial()) {
+                    error(g.marks().value("/spec/access/users/" + u + "/vms/" + j), "access user '" + users.get(u).name()
+                            + "': '" + reach.get(j) + "' is not a VM of group '" + group.name() + "'");
+                }
+            }
+        }
+        if (!users.isEmpty() && group.vms().stream().noneMatch(v -> v.cloudInit().isPresent()) && !g.partial()) {
+            warning(g.marks().key("/spec/access"), "access: no VM of group '" + group.name()
+                    + "' has cloudInit, so these users are given to no guest");
+        }
     }
 
     // ---- bastion and exposure ----

@@ -83,6 +83,34 @@ class PlannerTest {
         Assertions.assertThat(Planner.plan(desired, empty())).isEqualTo(first);
     }
 
+    /** DESIGN.md §17: the seed's parts are digests; the reason names the parts that changed, not two hashes. */
+    @Test
+    void aSeedChangeRestartsTheGuestAndNamesThePartsThatChanged() {
+        List<HostObject> before = withSeed(Scenario.realize(WEB), "qf-00000000000000aa", "k1", "u1");
+        List<HostObject> desired = withSeed(Scenario.realize(WEB), "qf-00000000000000bb", "k2", "u1");
+
+        Plan plan = Planner.plan(desired, observed(before));
+
+        assertThat(plan).replaces("group.web/vm.web-01").withReason("config change requires restart: seed changed: sshKeys");
+    }
+
+    /** web-01 with a seed: its instance-id in the argv (the seed drive's serial) and the parts' digests in its config. */
+    static List<HostObject> withSeed(List<HostObject> objects, String instanceId, String keys, String users) {
+        return objects.stream().map(o -> {
+            if (!(o instanceof Guest g) || !g.vm().equals("web-01")) {
+                return o;
+            }
+            List<String> argv = new ArrayList<>(g.argv());
+            argv.addAll(List.of("-device", "virtio-blk-pci,drive=seed0,serial=" + instanceId));
+            java.util.TreeMap<String, String> config = new java.util.TreeMap<>(g.config());
+            config.put("seed", instanceId);
+            config.put("seed.sshKeys", keys);
+            config.put("seed.users", users);
+            return (HostObject) new Guest(g.address(), g.vm(), g.group(), g.uid(), g.gid(), argv,
+                    io.qfence.model.ConfigDigest.of(argv), config, g.state(), g.launch(), g.runtime());
+        }).toList();
+    }
+
     @Test
     void aMemoryChangeRestartsTheGuestAndSaysWhy() {
         List<HostObject> before = Scenario.realize(WEB);

@@ -22,7 +22,14 @@ public record Group(
         Optional<Bastion> bastion,
         List<FirewallException> allow,
         List<Vm> vms,
+        GroupAccess access,
         Origin origin) {
+
+    /** A group without an {@code access} section. */
+    public Group(String name, int vlan, Ipv4Cidr subnet, Optional<Ipv6Cidr> subnet6, Egress egress, IntraGroup intraGroup,
+                 Limits limits, Optional<Bastion> bastion, List<FirewallException> allow, List<Vm> vms, Origin origin) {
+        this(name, vlan, subnet, subnet6, egress, intraGroup, limits, bastion, allow, vms, GroupAccess.NONE, origin);
+    }
 
     public Group {
         Names.requireDnsLabel("group", name);
@@ -37,6 +44,7 @@ public record Group(
         Objects.requireNonNull(bastion, "bastion");
         allow = List.copyOf(allow);
         vms = List.copyOf(vms);
+        Objects.requireNonNull(access, "access");
         Objects.requireNonNull(origin, "origin");
     }
 

@@ -19,6 +19,7 @@ import java.util.Optional;
  *                    (slirp gives the guest its own private address)
  * @param limits      this VM's own cgroup limits; absent values are derived from {@code cpus} and {@code memory}
  * @param stopTimeout how long a graceful ACPI shutdown may take before qfence escalates to {@code quit}
+ * @param cloudInit   present: qfence attaches a cloud-init NoCloud seed (DESIGN.md §17)
  */
 public record Vm(
         String name,
@@ -31,6 +32,7 @@ public record Vm(
         VmState state,
         Limits limits,
         Duration stopTimeout,
+        Optional<CloudInit> cloudInit,
         Origin origin) {
 
     /**
@@ -51,6 +53,12 @@ public record Vm(
     /** How long a graceful shutdown may take when the definition does not say. */
     public static final Duration DEFAULT_STOP_TIMEOUT = Duration.ofSeconds(30);
 
+    /** A VM without a cloud-init seed. */
+    public Vm(String name, int cpus, ByteSize memory, BootSource boot, Optional<MacAddress> mac, Optional<Ipv4Address> ip,
+              NetworkMode network, VmState state, Limits limits, Duration stopTimeout, Origin origin) {
+        this(name, cpus, memory, boot, mac, ip, network, state, limits, stopTimeout, Optional.empty(), origin);
+    }
+
     public Vm {
         Names.requireDnsLabel("vm", name);
         if (cpus < 1 || cpus > 255) {
@@ -64,6 +72,7 @@ public record Vm(
         Objects.requireNonNull(state, "state");
         Objects.requireNonNull(limits, "limits");
         Objects.requireNonNull(stopTimeout, "stopTimeout");
+        Objects.requireNonNull(cloudInit, "cloudInit");
         Objects.requireNonNull(origin, "origin");
         if (stopTimeout.isNegative()) {
             throw new IllegalArgumentException("vm " + name + ": stopTimeout cannot be negative");

@@ -108,7 +108,8 @@ public final class AppArmorProfiles {
         lines.add("");
         lines.add("  # this guest's images and nothing else under imagesRoot");
         for (String image : guest.launch().images()) {
-            lines.add("  " + safe(image) + (bootFiles.contains(image) ? " r," : " rwk,"));
+            boolean shared = bootFiles.contains(image) || guest.launch().sharedImages().contains(image);
+            lines.add("  " + safe(image) + (shared ? " r," : " rwk,"));
         }
         lines.add("");
         lines.add("  # its run directory: QMP and serial sockets, logs, pidfile");

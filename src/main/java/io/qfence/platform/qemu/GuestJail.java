@@ -105,7 +105,9 @@ public final class GuestJail {
         }
         List<String> boot = GuestLauncher.bootFiles(argv);
         for (String image : guest.launch().images()) {
-            builder.mirror(Path.of(image), boot.contains(image) ? Access.READ : Access.READ_WRITE);
+            // boot files and base images (DESIGN.md §17) are shared and read-only; disks and overlays the VM's own
+            boolean shared = boot.contains(image) || guest.launch().sharedImages().contains(image);
+            builder.mirror(Path.of(image), shared ? Access.READ : Access.READ_WRITE);
         }
         builder.mirror(Path.of(guest.launch().runDir()), Access.READ_WRITE);
         if (APPARMOR_ENFORCE.equals(guest.config().get("apparmor"))) {

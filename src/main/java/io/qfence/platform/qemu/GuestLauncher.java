@@ -122,9 +122,15 @@ public final class GuestLauncher {
         Path runDir = Path.of(launch.runDir());
         GuestFiles.prepareRunDir(runDir, guest.uid(), guest.gid());
         List<String> bootFiles = bootFiles(guest.argv());
+        // DESIGN.md §17: the overlay is made (once, never over an existing one) and the seed written before QEMU runs
+        launch.overlay().ifPresent(o -> GuestDisks.ensureOverlay(options.imagesRoot(), o,
+                GuestDisks.qemuImg(Path.of(guest.argv().get(0))), guest.uid(), guest.gid()));
+        launch.seed().ifPresent(s -> GuestDisks.writeSeed(s, GuestDisks.XORRISO));
         for (String image : launch.images()) {
             if (bootFiles.contains(image)) {
                 GuestFiles.shareBootFile(options.imagesRoot(), Path.of(image));
+            } else if (launch.sharedImages().contains(image)) {
+                GuestDisks.shareBase(options.imagesRoot(), Path.of(image));
             } else {
                 GuestFiles.claimDisk(options.imagesRoot(), Path.of(image), guest.uid(), guest.gid());
             }

@@ -4,10 +4,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.qfence.model.host.CloudInitSeed;
 import io.qfence.model.host.Guest;
 import io.qfence.model.host.GuestLaunch;
 import io.qfence.model.host.GuestRuntime;
 import io.qfence.model.host.GuestState;
+import io.qfence.model.host.Overlay;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -26,7 +28,12 @@ import java.util.TreeSet;
  * number, so that the plan's snapshot format ({@code plan.SnapshotCodec}) can change without touching records of
  * guests that are running across an upgrade.
  *
- * <p>Format 2 (written): {@code {"format": 2, "vm", "pid", "start_time", "started_at", "guest": {...}}}, the guest
+ * <p>Format 3 (written): format 2 with two more launch fields, {@code overlay} ({@code {"path", "base",
+ * "base_format"}} or null) and {@code seed} ({@code {"path", "instance_id", "meta_data", "network_config",
+ * "user_data", "parts"}} or null), DESIGN.md §17; and {@code base_identity} in the envelope: the base image's
+ * {@code dev:ino size mtime_ns} at start, or null.
+ *
+ * <p>Format 2 (read only): {@code {"format": 2, "vm", "pid", "start_time", "started_at", "guest": {...}}}, the guest
  * as started with its fields spelled out here (snake_case, the state in lower case, the stop timeout as ISO-8601);
  * a recorded guest has no runtime facts, so none are stored.
  *
@@ -38,13 +45,18 @@ import java.util.TreeSet;
  */
 final class GuestRecordFormat {
 
-    static final int CURRENT = 2;
+    static final int CURRENT = 3;
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Set<String> ENVELOPE = Set.of("format", "vm", "pid", "start_time", "started_at", "guest");
+    private static final Set<String> ENVELOPE_2 = Set.of("format", "vm", "pid", "start_time", "started_at", "guest");
+    private static final Set<String> ENVELOPE = Set.of("format", "vm", "pid", "start_time", "started_at", "guest", "base_identity");
     private static final Set<String> GUEST = Set.of("address", "vm", "group", "uid", "gid", "argv", "config_digest", "config",
             "state", "launch");
-    private static final Set<String> LAUNCH = Set.of("run_dir", "qmp_socket", "serial_socket", "serial_log", "pid_file", "images",
+    private static final Set<String> LAUNCH_2 = Set.of("run_dir", "qmp_socket", "serial_socket", "serial_log", "pid_file", "images",
             "cgroup_path", "tap", "stop_timeout");
+    private static final Set<String> LAUNCH = Set.of("run_dir", "qmp_socket", "serial_socket", "serial_log", "pid_file", "images",
+            "cgroup_path", "tap", "stop_timeout", "overlay", "seed");
+    private static final Set<String> OVERLAY = Set.of("path", "base", "base_format");
+    private static final Set<String> SEED = Set.of("path", "instance_id", "meta_data", "network_config", "user_data", "parts");
 
     private GuestRecordFormat() {}
 
@@ -56,6 +68,11 @@ final class GuestRecordFormat {
         root.put("pid", entry.pid());
         root.put("start_time", entry.startTime());
         root.put("started_at", entry.startedAt().toString());
+        if (entry.baseIdentity().isPresent()) {
+            root.put("base_identity", entry.baseIdentity().get());
+        } else {
+            root.putNull("base_identity");
+        }
         ObjectNode g = root.putObject("guest");
         g.put("address", guest.address());
         g.put("vm", guest.vm());
@@ -84,6 +101,28 @@ final class GuestRecordFormat {
             l.putNull("tap");
         }
         l.put("stop_timeout", launch.stopTimeout().toString());
+        if (launch.overlay().isPresent()) {
+            Overlay o = launch.overlay().get();
+            ObjectNode on = l.putObject("overlay");
+            on.put("path", o.path());
+            on.put("base", o.base());
+            on.put("base_format", o.baseFormat());
+        } else {
+            l.putNull("overlay");
+        }
+        if (launch.seed().isPresent()) {
+            CloudInitSeed seed = launch.seed().get();
+            ObjectNode sn = l.putObject("seed");
+            sn.put("path", seed.path());
+            sn.put("instance_id", seed.instanceId());
+            sn.put("meta_data", seed.metaData());
+            sn.put("network_config", seed.networkConfig());
+            sn.put("user_data", seed.userData());
+            ObjectNode parts = sn.putObject("parts");
+            seed.parts().forEach(parts::put);
+        } else {
+            l.putNull("seed");
+        }
         try {
             return JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(root);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
@@ -103,19 +142,23 @@ final class GuestRecordFormat {
             throw new IllegalArgumentException("unknown format (empty)");
         }
         JsonNode format = root.path("format");
-        JsonNode guest = switch (format.isInt() ? format.asInt() : -1) {
-            case CURRENT -> field(root, "guest");
+        int number = format.isInt() ? format.asInt() : -1;
+        JsonNode guest = switch (number) {
+            case CURRENT, 2 -> field(root, "guest");
             case 1 -> formatOneGuest(field(root, "guest"));
             default -> throw new IllegalArgumentException("unknown format " + format);
         };
-        exactly(root, ENVELOPE, "record");
-        Guest g = guest(guest);
+        boolean current = number == CURRENT;
+        exactly(root, current ? ENVELOPE : ENVELOPE_2, "record");
+        Guest g = guest(guest, current);
+        java.util.Optional<String> baseIdentity = current && !field(root, "base_identity").isNull()
+                ? java.util.Optional.of(text(root, "base_identity")) : java.util.Optional.empty();
         String vm = text(root, "vm");
         if (!vm.equals(g.vm())) {
             throw new IllegalArgumentException("record of " + vm + " holds guest " + g.vm());
         }
         return new GuestRegistry.Entry(g, number(root, "pid"), number(root, "start_time"),
-                Instant.parse(text(root, "started_at")));
+                Instant.parse(text(root, "started_at")), baseIdentity);
     }
 
     /** Format 1 wrapped the guest in the plan's object list of that time. */
@@ -134,14 +177,37 @@ final class GuestRecordFormat {
         return guest;
     }
 
-    private static Guest guest(JsonNode g) {
+    private static Guest guest(JsonNode g, boolean current) {
         exactly(g, GUEST, "guest");
         JsonNode l = field(g, "launch");
-        exactly(l, LAUNCH, "launch");
+        exactly(l, current ? LAUNCH : LAUNCH_2, "launch");
         JsonNode tap = field(l, "tap");
+        Optional<Overlay> overlay = Optional.empty();
+        Optional<CloudInitSeed> seed = Optional.empty();
+        if (current && !field(l, "overlay").isNull()) {
+            JsonNode o = field(l, "overlay");
+            exactly(o, OVERLAY, "launch.overlay");
+            overlay = Optional.of(new Overlay(text(o, "path"), text(o, "base"), text(o, "base_format")));
+        }
+        if (current && !field(l, "seed").isNull()) {
+            JsonNode sn = field(l, "seed");
+            exactly(sn, SEED, "launch.seed");
+            SortedMap<String, String> parts = new TreeMap<>();
+            JsonNode p = field(sn, "parts");
+            if (!p.isObject()) {
+                throw new IllegalArgumentException("launch.seed.parts: expected an object");
+            }
+            for (Iterator<Map.Entry<String, JsonNode>> it = p.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> e = it.next();
+                parts.put(e.getKey(), e.getValue().asText());
+            }
+            seed = Optional.of(new CloudInitSeed(text(sn, "path"), text(sn, "instance_id"), text(sn, "meta_data"),
+                    text(sn, "network_config"), text(sn, "user_data"), parts));
+        }
         GuestLaunch launch = new GuestLaunch(text(l, "run_dir"), text(l, "qmp_socket"), text(l, "serial_socket"),
                 text(l, "serial_log"), text(l, "pid_file"), strings(l, "images"), text(l, "cgroup_path"),
-                tap.isNull() ? Optional.empty() : Optional.of(text(l, "tap")), Duration.parse(text(l, "stop_timeout")));
+                tap.isNull() ? Optional.empty() : Optional.of(text(l, "tap")), Duration.parse(text(l, "stop_timeout")),
+                overlay, seed);
         SortedMap<String, String> config = new TreeMap<>();
         JsonNode c = field(g, "config");
         if (!c.isObject()) {

@@ -50,9 +50,18 @@ public final class GuestRegistry {
      *                  process that reuses the pid
      * @param startedAt when qfence started it
      */
-    public record Entry(Guest guest, long pid, long startTime, Instant startedAt) {
+    /**
+     * @param baseIdentity the base image's {@code dev:ino size mtime_ns} when the guest started (DESIGN.md §17), so
+     *                     that a base changed under the running guest is seen as drift
+     */
+    public record Entry(Guest guest, long pid, long startTime, Instant startedAt, java.util.Optional<String> baseIdentity) {
+        public Entry(Guest guest, long pid, long startTime, Instant startedAt) {
+            this(guest, pid, startTime, startedAt, java.util.Optional.empty());
+        }
+
         public Entry {
             Objects.requireNonNull(guest, "guest");
+            Objects.requireNonNull(baseIdentity, "baseIdentity");
             if (pid < 2) {
                 throw new IllegalArgumentException("a guest's pid is at least 2, got " + pid);
             }

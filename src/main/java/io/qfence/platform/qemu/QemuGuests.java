@@ -307,6 +307,52 @@ public final class QemuGuests implements GuestPort {
         return GuestPortEdge.call("look for unowned QEMU processes", "processes", () -> unownedQemus(found));
     }
 
+    @Override
+    public List<io.qfence.model.host.ForeignObject> unusedImages(List<Guest> realized) {
+        return GuestPortEdge.call("look for unused base images and overlays", "images", () -> unused(realized));
+    }
+
+    /** At most this many entries are read per directory: a report, not an inventory. */
+    static final int UNUSED_SCAN_LIMIT = 1000;
+
+    private List<io.qfence.model.host.ForeignObject> unused(List<Guest> realized) {
+        Set<String> bases = new HashSet<>();
+        Set<String> overlays = new HashSet<>();
+        for (Guest g : realized) {
+            g.launch().overlay().ifPresent(o -> {
+                bases.add(o.base());
+                overlays.add(o.path());
+            });
+        }
+        List<io.qfence.model.host.ForeignObject> out = new ArrayList<>();
+        Path root = settings.imagesRoot();
+        for (Path file : regularFiles(root.resolve(io.qfence.model.desired.BootSource.BaseImage.BASES_DIR))) {
+            if (!bases.contains(file.toString())) {
+                out.add(new io.qfence.model.host.ForeignObject("base image", root.relativize(file).toString(),
+                        "no VM of the desired state uses it; qfence never deletes a base image"));
+            }
+        }
+        for (Path file : regularFiles(root.resolve(io.qfence.model.desired.BootSource.BaseImage.OVERLAYS_DIR))) {
+            if (file.getFileName().toString().endsWith(".qcow2") && !overlays.contains(file.toString())) {
+                out.add(new io.qfence.model.host.ForeignObject("overlay", root.relativize(file).toString(),
+                        "no VM of the desired state uses it; kept with the VM's writes (qfence never deletes an overlay)"));
+            }
+        }
+        return out;
+    }
+
+    private static List<Path> regularFiles(Path dir) {
+        if (!Files.isDirectory(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return List.of();
+        }
+        try (var walk = Files.walk(dir)) {
+            return walk.filter(p -> Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS))
+                    .filter(p -> !p.getFileName().toString().startsWith(".")).limit(UNUSED_SCAN_LIMIT).sorted().toList();
+        } catch (java.io.IOException | java.io.UncheckedIOException e) {
+            return List.of();
+        }
+    }
+
     private List<io.qfence.model.host.ForeignObject> unownedQemus(List<Guest> found) {
         if (settings.vmUids().isEmpty()) {
             return List.of();
@@ -415,7 +461,32 @@ public final class QemuGuests implements GuestPort {
         }
         GuestProcess process = new GuestProcess(recorded.vm(), pidFd, Path.of(recorded.launch().qmpSocket()),
                 Optional.ofNullable(STARTED_HERE.get(key(entry.pid(), entry.startTime()))).flatMap(GuestProcess::exitStatus));
-        return new Inspection(withObservedJail(withQmpState(recorded, process), entry.pid()), Optional.of(process));
+        return new Inspection(withObservedBase(withObservedJail(withQmpState(recorded, process), entry.pid()), entry), Optional.of(process));
+    }
+
+    /**
+     * A base image changed under a running guest (DESIGN.md §17: its {@code dev:ino size mtime_ns} differs from the
+     * one recorded at start) shows in the observed {@code disk} config, which then differs from the desired one:
+     * drift, and a restart, with both identities in the plan's reason.
+     */
+    static Guest withObservedBase(Guest guest, GuestRegistry.Entry entry) {
+        if (entry.baseIdentity().isEmpty() || guest.launch().overlay().isEmpty() || !guest.config().containsKey("disk")) {
+            return guest;
+        }
+        String now = GuestDisks.identity(Path.of(guest.launch().overlay().get().base()));
+        if (now.equals(entry.baseIdentity().get())) {
+            return guest;
+        }
+        java.util.TreeMap<String, String> config = new java.util.TreeMap<>(guest.config());
+        config.put("disk", guest.config().get("disk") + ", base image changed under the running guest: "
+                + entry.baseIdentity().get() + " -> " + now);
+        return new Guest(guest.address(), guest.vm(), guest.group(), guest.uid(), guest.gid(), guest.argv(), guest.configDigest(),
+                config, guest.state(), guest.launch(), guest.runtime());
+    }
+
+    /** The base image's identity as the guest starts with it, for its record. */
+    private static Optional<String> baseIdentity(Guest guest) {
+        return guest.launch().overlay().map(o -> GuestDisks.identity(Path.of(o.base())));
     }
 
     /**
@@ -513,10 +584,17 @@ public final class QemuGuests implements GuestPort {
             if (imagesThere) {
                 for (String image : g.launch().images()) {
                     Path file = Path.of(image);
-                    if (!Files.isRegularFile(file)) {
+                    boolean overlay = g.launch().overlay().filter(o -> o.path().equals(image)).isPresent();
+                    if (!overlay && !Files.isRegularFile(file)) {
                         problems.add("image " + file + " of " + g.vm() + " is not a file (" + what(file) + ")");
                     }
                 }
+            }
+            if (g.launch().overlay().isPresent() && !Files.isExecutable(GuestDisks.qemuImg(binary))) {
+                problems.add("qemu-img (" + GuestDisks.qemuImg(binary) + ", package qemu-utils) is missing; it creates the overlay of " + g.vm());
+            }
+            if (g.launch().seed().isPresent() && !Files.isExecutable(GuestDisks.XORRISO)) {
+                problems.add("xorriso (" + GuestDisks.XORRISO + ") is missing; it writes the cloud-init seed of " + g.vm());
             }
             Path runDir = Path.of(g.launch().runDir()).getParent();
             Path existing = runDir;
@@ -599,7 +677,8 @@ public final class QemuGuests implements GuestPort {
                     Guest seen = withObservedJail(withQmpState(guest, process), process.pid());
                     if (ConfigDigest.of(located.get().info().cmdline()).equals(guest.configDigest()) && seen.state() == GuestState.RUNNING
                             && seen.config().equals(guest.config())) {
-                        registry.record(new GuestRegistry.Entry(runningForm(guest), process.pid(), located.get().info().startTime(), clock.instant()));
+                        registry.record(new GuestRegistry.Entry(runningForm(guest), process.pid(), located.get().info().startTime(), clock.instant(),
+                                baseIdentity(guest)));
                         progress.step(address, "adopted: already running as pid " + process.pid() + " (found without a record: recorded now)");
                         return;
                     }
@@ -618,7 +697,8 @@ public final class QemuGuests implements GuestPort {
             // The record is written after the checks and before cont (DESIGN.md §9): from then on a qfence killed at
             // any point leaves a guest it knows, paused or running, never a running guest without a record.
             launched = GuestLauncher.launch(guest, options, (process, info) -> {
-                registry.record(new GuestRegistry.Entry(runningForm(guest), process.pid(), info.startTime(), clock.instant()));
+                registry.record(new GuestRegistry.Entry(runningForm(guest), process.pid(), info.startTime(), clock.instant(),
+                        baseIdentity(guest)));
                 recorded[0] = true;
                 progress.step(address, "checked (uid " + guest.uid() + ", no capabilities, seccomp " + info.seccomp() + ", cgroups, command line"
                         + options.apparmor().map(p -> ", AppArmor " + p.name()).orElse("") + (options.jail() ? ", jail" : "")

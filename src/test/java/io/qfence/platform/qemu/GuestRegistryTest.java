@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -61,14 +62,54 @@ class GuestRegistryTest {
     }
 
     @Test
-    void aRecordIsWrittenInTheRegistrysOwnFormatTwo() throws Exception {
+    void aRecordIsWrittenInTheRegistrysOwnFormatThree() throws Exception {
         GuestRegistry registry = new GuestRegistry(state);
         registry.record(new GuestRegistry.Entry(guest("web-01"), 4242, 987654, Instant.parse("2026-03-01T10:00:00Z")));
 
         String written = Files.readString(state.resolve("guests/web-01.json"));
 
-        assertThat(written).contains("\"format\" : 2").doesNotContain("format_version").doesNotContain("\"kind\"")
-                .doesNotContain("runtime");
+        assertThat(written).contains("\"format\" : 3").doesNotContain("format_version").doesNotContain("\"kind\"")
+                .doesNotContain("runtime").contains("\"overlay\" : null", "\"seed\" : null", "\"base_identity\" : null");
+    }
+
+    /** DESIGN.md §17: a guest with an overlay and a cloud-init seed is recorded with both, and the base's identity. */
+    @Test
+    void aRecordKeepsTheOverlayTheSeedAndTheBaseIdentity() throws Exception {
+        Guest plain = guest("web-01");
+        io.qfence.model.host.GuestLaunch l = plain.launch();
+        List<String> images = new java.util.ArrayList<>(l.images());
+        images.add("/var/lib/qfence/images/bases/b.qcow2");
+        images.add("/var/lib/qfence/images/overlays/web-01.qcow2");
+        io.qfence.model.host.GuestLaunch launch = new io.qfence.model.host.GuestLaunch(l.runDir(), l.qmpSocket(), l.serialSocket(),
+                l.serialLog(), l.pidFile(), images, l.cgroupPath(), l.tap(), l.stopTimeout(),
+                java.util.Optional.of(new io.qfence.model.host.Overlay("/var/lib/qfence/images/overlays/web-01.qcow2",
+                        "/var/lib/qfence/images/bases/b.qcow2", "qcow2")),
+                java.util.Optional.of(new io.qfence.model.host.CloudInitSeed(l.runDir() + "/cidata.iso", "qf-0123456789abcdef",
+                        "instance-id: qf-0123456789abcdef\n", "version: 2\n", "#cloud-config\n", new java.util.TreeMap<>(java.util.Map.of("sshKeys", "abc")))));
+        Guest guest = new Guest(plain.address(), plain.vm(), plain.group(), plain.uid(), plain.gid(), plain.argv(), plain.configDigest(),
+                plain.config(), plain.state(), launch, plain.runtime());
+        GuestRegistry.Entry entry = new GuestRegistry.Entry(guest, 4242, 987654, Instant.parse("2026-03-01T10:00:00Z"),
+                java.util.Optional.of("2049:77 4096 1700000000000000000"));
+        GuestRegistry registry = new GuestRegistry(state);
+        registry.record(entry);
+
+        assertThat(registry.find("web-01")).contains(entry);
+    }
+
+    /** Records of the previous release (format 2, without overlay, seed and base identity) stay readable. */
+    @Test
+    void aFormatTwoRecordStaysReadableAfterAnUpgrade() throws Exception {
+        GuestRegistry registry = new GuestRegistry(state);
+        GuestRegistry.Entry entry = new GuestRegistry.Entry(guest("web-01"), 4242, 987654, Instant.parse("2026-03-01T10:00:00Z"));
+        registry.record(entry);
+        Path file = state.resolve("guests/web-01.json");
+        String formatTwo = Files.readString(file).replace("\"format\" : 3", "\"format\" : 2")
+                .replaceAll(",\\s*\"overlay\" : null", "").replaceAll(",\\s*\"seed\" : null", "")
+                .replaceAll(",\\s*\"base_identity\" : null", "");
+        assertThat(formatTwo).doesNotContain("overlay").doesNotContain("seed").doesNotContain("base_identity");
+        Files.writeString(file, formatTwo);
+
+        assertThat(registry.find("web-01")).contains(entry);
     }
 
     /** The fixture is a record exactly as the previous release wrote it (format 1, the plan's object list inside). */
@@ -109,9 +150,9 @@ class GuestRegistryTest {
         GuestRegistry registry = new GuestRegistry(state);
         registry.record(new GuestRegistry.Entry(guest("web-01"), 4242, 987654, Instant.parse("2026-03-01T10:00:00Z")));
         Path file = state.resolve("guests/web-01.json");
-        Files.writeString(file, Files.readString(file).replace("\"format\" : 2", "\"format\" : 3"));
+        Files.writeString(file, Files.readString(file).replace("\"format\" : 3", "\"format\" : 4"));
 
-        assertThatThrownBy(() -> registry.find("web-01")).hasMessageContaining("unknown format 3");
+        assertThatThrownBy(() -> registry.find("web-01")).hasMessageContaining("unknown format 4");
     }
 
     private static String formatOneFixture() throws Exception {
