@@ -46,8 +46,8 @@ public final class ConfinementText {
         for (String kind : List.of("mnt", "pid", "ipc", "uts", "net", "cgroup")) {
             GuestConfinement.Namespace ns = namespaces.get(kind);
             if (ns != null) {
-                String owner = ns.own() ? "own" : (ns.host() ? "host" : "") + (ns.host() && !ns.sharedWith().isEmpty() ? "+" : "")
-                        + (ns.sharedWith().isEmpty() ? "" : "shared with " + String.join(" ", ns.sharedWith()));
+                // the host's is shared with every guest in it: naming them all would say nothing more
+                String owner = ns.host() ? "host" : ns.sharedWith().isEmpty() ? "own" : "shared with " + String.join(" ", ns.sharedWith());
                 byOwner.computeIfAbsent(owner, o -> new ArrayList<>()).add(kind);
             }
         }
