@@ -47,7 +47,8 @@ public final class ConfinementText {
             GuestConfinement.Namespace ns = namespaces.get(kind);
             if (ns != null) {
                 // the host's is shared with every guest in it: naming them all would say nothing more
-                String owner = ns.host() ? "host" : ns.sharedWith().isEmpty() ? "own" : "shared with " + String.join(" ", ns.sharedWith());
+                String owner = ns.host() ? "host" : ns.sharedWith().isEmpty() ? "own"
+                        : "shared with " + (ns.sharedWith().size() <= 3 ? String.join(" ", ns.sharedWith()) : ns.sharedWith().size() + " guests");
                 byOwner.computeIfAbsent(owner, o -> new ArrayList<>()).add(kind);
             }
         }
