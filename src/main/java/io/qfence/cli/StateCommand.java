@@ -90,7 +90,7 @@ final class StateCommand implements Callable<Integer> {
      * Every layer a running guest lacks that its realization (its host's settings) requires, judged on the
      * confinement observation read from {@code /proc}. A guest that does not run is the plan's business, not this.
      */
-    static List<ConfinementLayers.Missing> missingLayers(List<HostObject> desired, ObservedHost observed) {
+    static List<ConfinementLayers.MissingLayer> missingLayers(List<HostObject> desired, ObservedHost observed) {
         java.util.Map<String, Guest> running = new java.util.HashMap<>();
         observed.objects().stream().filter(o -> o instanceof Guest).map(o -> (Guest) o)
                 .filter(g -> g.runtime().confinement().isPresent()).forEach(g -> running.put(g.vm(), g));

@@ -97,7 +97,7 @@ public final class MatrixRenderer {
                 out.append("  ").append(pad(c.vm(), w)).append("  ").append(c.found().map(ConfinementText::line).orElse("not running")).append('\n');
             }
         }
-        List<io.qfence.model.host.ConfinementLayers.Missing> missing = report.missingLayers();
+        List<io.qfence.model.host.ConfinementLayers.MissingLayer> missing = report.missingLayers();
         if (!missing.isEmpty()) {
             out.append('\n').append(colour ? RED + BOLD : "").append("Missing confinement layers (").append(missing.size()).append("):")
                     .append(colour ? RESET : "").append('\n');
@@ -186,7 +186,7 @@ public final class MatrixRenderer {
                     o.putNull("found");
                 }
                 ArrayNode missing = o.putArray("missing");
-                for (io.qfence.model.host.ConfinementLayers.Missing m : c.missing()) {
+                for (io.qfence.model.host.ConfinementLayers.MissingLayer m : c.missing()) {
                     missing.addObject().put("layer", m.layer().label()).put("found", m.found()).put("required", m.required());
                 }
             }
@@ -249,7 +249,7 @@ public final class MatrixRenderer {
             }
             out.append('\n');
         }
-        List<io.qfence.model.host.ConfinementLayers.Missing> missing = report.missingLayers();
+        List<io.qfence.model.host.ConfinementLayers.MissingLayer> missing = report.missingLayers();
         if (!missing.isEmpty()) {
             out.append("**Missing confinement layers (").append(missing.size()).append(")**\n\n");
             missing.forEach(m -> out.append("- ").append(escape(m.message())).append('\n'));

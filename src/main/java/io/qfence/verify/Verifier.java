@@ -149,7 +149,7 @@ public final class Verifier {
         List<VerifyReport.Confined> confined = new ArrayList<>();
         for (Guest g : realized.values()) {
             Optional<io.qfence.model.host.GuestConfinement> found = Optional.ofNullable(observed.get(g.vm())).flatMap(o -> o.runtime().confinement());
-            List<io.qfence.model.host.ConfinementLayers.Missing> missing = io.qfence.model.host.ConfinementLayers.missing(g, found);
+            List<io.qfence.model.host.ConfinementLayers.MissingLayer> missing = io.qfence.model.host.ConfinementLayers.missing(g, found);
             confined.add(new VerifyReport.Confined(g.vm(), found, missing));
             missing.forEach(m -> progress.step(g.address(), "confinement: " + m.message()));
         }

@@ -44,7 +44,7 @@ public record VerifyReport(String host, String revision, String sandbox, ProbeWo
      * @param found   what {@code /proc} shows; empty when its QEMU could not be read (not running)
      * @param missing each layer its host's settings require that it lacks
      */
-    public record Confined(String vm, Optional<GuestConfinement> found, List<ConfinementLayers.Missing> missing) {
+    public record Confined(String vm, Optional<GuestConfinement> found, List<ConfinementLayers.MissingLayer> missing) {
         public Confined {
             Objects.requireNonNull(vm, "vm");
             Objects.requireNonNull(found, "found");
@@ -53,7 +53,7 @@ public record VerifyReport(String host, String revision, String sandbox, ProbeWo
     }
 
     /** Every layer a guest lacks, in guest order. */
-    public List<ConfinementLayers.Missing> missingLayers() {
+    public List<ConfinementLayers.MissingLayer> missingLayers() {
         return confinement.stream().flatMap(c -> c.missing().stream()).toList();
     }
 

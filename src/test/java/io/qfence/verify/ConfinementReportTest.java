@@ -32,11 +32,11 @@ class ConfinementReportTest {
 
     @Test
     void aGuestWithoutItsJailFailsVerifyNamingTheVmTheLayerWhatWasFoundAndWhatIsRequired() {
-        ConfinementLayers.Missing missing = new ConfinementLayers.Missing("web-app-1", ConfinementLayers.Layer.NAMESPACES,
+        ConfinementLayers.MissingLayer missing = new ConfinementLayers.MissingLayer("web-app-1", ConfinementLayers.Layer.NAMESPACES,
                 "mnt:[4026531832] shared with the host", "mount, PID, IPC and UTS namespaces of its own (confinement.namespaces)");
         GuestConfinement found = ConfinementLayersFixture.confined();
         VerifyReport report = with(List.of(new VerifyReport.Confined("web-app-1", Optional.of(found), List.of(missing)),
-                new VerifyReport.Confined("db-main", Optional.empty(), List.of(new ConfinementLayers.Missing("db-main", ConfinementLayers.Layer.PROCESS,
+                new VerifyReport.Confined("db-main", Optional.empty(), List.of(new ConfinementLayers.MissingLayer("db-main", ConfinementLayers.Layer.PROCESS,
                         "no running QEMU to read", "a running QEMU")))));
 
         assertThat(report.passed()).isFalse();

@@ -36,8 +36,8 @@ public final class ConfinementLayers {
     }
 
     /** A layer the guest lacks: what was found and what its host's settings require. */
-    public record Missing(String vm, Layer layer, String found, String required) {
-        public Missing {
+    public record MissingLayer(String vm, Layer layer, String found, String required) {
+        public MissingLayer {
             Objects.requireNonNull(vm, "vm");
             Objects.requireNonNull(layer, "layer");
             Objects.requireNonNull(found, "found");
@@ -56,37 +56,37 @@ public final class ConfinementLayers {
      * Every layer {@code realized} requires that {@code found} lacks; the process layer alone when nothing could be
      * read (the guest is not running).
      */
-    public static List<Missing> missing(Guest realized, Optional<GuestConfinement> found) {
+    public static List<MissingLayer> missing(Guest realized, Optional<GuestConfinement> found) {
         String vm = realized.vm();
         if (found.isEmpty()) {
-            return List.of(new Missing(vm, Layer.PROCESS, "no running QEMU to read", "a running QEMU"));
+            return List.of(new MissingLayer(vm, Layer.PROCESS, "no running QEMU to read", "a running QEMU"));
         }
         GuestConfinement c = found.get();
-        List<Missing> missing = new ArrayList<>();
+        List<MissingLayer> missing = new ArrayList<>();
         boolean rightIds = c.uids().stream().allMatch(u -> u == realized.uid()) && c.gids().stream().allMatch(g -> g == realized.gid());
         if (!rightIds || c.uids().contains(0L) || c.gids().contains(0L)) {
-            missing.add(new Missing(vm, Layer.UID, "uids " + c.uids() + " gids " + c.gids(), "uid " + realized.uid() + " and gid " + realized.gid()
+            missing.add(new MissingLayer(vm, Layer.UID, "uids " + c.uids() + " gids " + c.gids(), "uid " + realized.uid() + " and gid " + realized.gid()
                     + " throughout"));
         }
         if (!c.groups().isEmpty()) {
-            missing.add(new Missing(vm, Layer.GROUPS, "supplementary groups " + c.groups(), "none"));
+            missing.add(new MissingLayer(vm, Layer.GROUPS, "supplementary groups " + c.groups(), "none"));
         }
         if (!c.capabilities().none()) {
             GuestConfinement.Capabilities caps = c.capabilities();
-            missing.add(new Missing(vm, Layer.CAPABILITIES, "eff " + caps.effective() + " prm " + caps.permitted() + " bnd " + caps.bounding(),
+            missing.add(new MissingLayer(vm, Layer.CAPABILITIES, "eff " + caps.effective() + " prm " + caps.permitted() + " bnd " + caps.bounding(),
                     "every set empty, the bounding set included"));
         }
         if (!c.noNewPrivs()) {
-            missing.add(new Missing(vm, Layer.NO_NEW_PRIVS, "NoNewPrivs 0", "NoNewPrivs 1"));
+            missing.add(new MissingLayer(vm, Layer.NO_NEW_PRIVS, "NoNewPrivs 0", "NoNewPrivs 1"));
         }
         if (c.seccompMode() != 2 || c.seccompFilters().orElse(1) < 1) {
-            missing.add(new Missing(vm, Layer.SECCOMP, "Seccomp " + c.seccompMode() + c.seccompFilters().stream().mapToObj(n -> " with " + n + " filter(s)")
+            missing.add(new MissingLayer(vm, Layer.SECCOMP, "Seccomp " + c.seccompMode() + c.seccompFilters().stream().mapToObj(n -> " with " + n + " filter(s)")
                     .findFirst().orElse(""), "Seccomp 2 (filter, QEMU's -sandbox)"));
         }
         if ("enforce".equals(realized.config().get("apparmor"))) {
             String profile = "qfence." + realized.group() + "." + vm + " (enforce)";
             if (!c.apparmor().equals(profile)) {
-                missing.add(new Missing(vm, Layer.APPARMOR, "label " + c.apparmor(), "label " + profile + " (confinement.apparmor)"));
+                missing.add(new MissingLayer(vm, Layer.APPARMOR, "label " + c.apparmor(), "label " + profile + " (confinement.apparmor)"));
             }
         }
         if ("jail".equals(realized.config().get("namespaces"))) {
@@ -101,21 +101,21 @@ public final class ConfinementLayers {
                 }
             }
             if (!shared.isEmpty()) {
-                missing.add(new Missing(vm, Layer.NAMESPACES, String.join("; ", shared),
+                missing.add(new MissingLayer(vm, Layer.NAMESPACES, String.join("; ", shared),
                         "mount, PID, IPC and UTS namespaces of its own (confinement.namespaces)"));
             }
             GuestConfinement.Root root = c.root();
             if (!root.jail()) {
-                missing.add(new Missing(vm, Layer.ROOT, root.fsType() + " at / with " + root.mounts() + " mounts" + (root.hostRoot() ? ", the host's root mounted" : ""),
+                missing.add(new MissingLayer(vm, Layer.ROOT, root.fsType() + " at / with " + root.mounts() + " mounts" + (root.hostRoot() ? ", the host's root mounted" : ""),
                         "its jail: a tmpfs root of its own without the host's (confinement.namespaces)"));
             }
         }
         String cgroup = "/" + realized.launch().cgroupPath().replaceAll("^/+", "");
         if (c.cgroups().stream().noneMatch(l -> l.substring(l.indexOf(':', l.indexOf(':') + 1) + 1).equals(cgroup))) {
-            missing.add(new Missing(vm, Layer.CGROUPS, c.cgroups().isEmpty() ? "no cgroups" : String.join(" ", c.cgroups()), "its VM cgroup " + cgroup));
+            missing.add(new MissingLayer(vm, Layer.CGROUPS, c.cgroups().isEmpty() ? "no cgroups" : String.join(" ", c.cgroups()), "its VM cgroup " + cgroup));
         }
         if (!c.descriptors().outside().isEmpty()) {
-            missing.add(new Missing(vm, Layer.DESCRIPTORS, "open outside its run directory, images and devices: " + c.descriptors().outside(),
+            missing.add(new MissingLayer(vm, Layer.DESCRIPTORS, "open outside its run directory, images and devices: " + c.descriptors().outside(),
                     "no such file open"));
         }
         return missing;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.qfence.model.host.ConfinementLayers.Layer;
-import io.qfence.model.host.ConfinementLayers.Missing;
+import io.qfence.model.host.ConfinementLayers.MissingLayer;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -51,7 +51,7 @@ class ConfinementLayersTest {
         return changed;
     }
 
-    private static List<Missing> missing(Guest g, GuestConfinement c) {
+    private static List<MissingLayer> missing(Guest g, GuestConfinement c) {
         return ConfinementLayers.missing(g, Optional.of(c));
     }
 
@@ -64,15 +64,15 @@ class ConfinementLayersTest {
     void eachMissingLayerIsNamedWithWhatWasFoundAndWhatIsRequired() {
         Guest g = guest("off", "jail");
         assertThat(missing(g, with(confined(), f -> { f[5] = 0; f[6] = OptionalInt.of(0); return f; })))
-                .containsExactly(new Missing("web-01", Layer.SECCOMP, "Seccomp 0 with 0 filter(s)", "Seccomp 2 (filter, QEMU's -sandbox)"));
-        assertThat(missing(g, with(confined(), f -> { f[4] = false; return f; }))).extracting(Missing::layer).containsExactly(Layer.NO_NEW_PRIVS);
-        assertThat(missing(g, with(confined(), f -> { f[0] = List.of(0L, 0L, 0L, 0L); return f; }))).extracting(Missing::layer)
+                .containsExactly(new MissingLayer("web-01", Layer.SECCOMP, "Seccomp 0 with 0 filter(s)", "Seccomp 2 (filter, QEMU's -sandbox)"));
+        assertThat(missing(g, with(confined(), f -> { f[4] = false; return f; }))).extracting(MissingLayer::layer).containsExactly(Layer.NO_NEW_PRIVS);
+        assertThat(missing(g, with(confined(), f -> { f[0] = List.of(0L, 0L, 0L, 0L); return f; }))).extracting(MissingLayer::layer)
                 .containsExactly(Layer.UID);
-        assertThat(missing(g, with(confined(), f -> { f[2] = List.of(27L); return f; }))).extracting(Missing::layer).containsExactly(Layer.GROUPS);
+        assertThat(missing(g, with(confined(), f -> { f[2] = List.of(27L); return f; }))).extracting(MissingLayer::layer).containsExactly(Layer.GROUPS);
         assertThat(missing(g, with(confined(), f -> { f[3] = new GuestConfinement.Capabilities(NONE, NONE, "000001ffffffffff"); return f; })))
-                .extracting(Missing::layer).containsExactly(Layer.CAPABILITIES);
+                .extracting(MissingLayer::layer).containsExactly(Layer.CAPABILITIES);
         assertThat(missing(g, with(confined(), f -> { f[10] = List.of("4:memory:/qfence/web/web-02"); return f; })))
-                .extracting(Missing::layer).containsExactly(Layer.CGROUPS);
+                .extracting(MissingLayer::layer).containsExactly(Layer.CGROUPS);
         assertThat(missing(g, with(confined(), f -> {
             f[11] = new GuestConfinement.Descriptors(1, new TreeMap<>(Map.of("file", 1)), List.of("9 -> /etc/shadow"));
             return f;
@@ -89,7 +89,7 @@ class ConfinementLayersTest {
             f[9] = new GuestConfinement.Root(false, "ext4", 31, false);
             return f;
         });
-        assertThat(missing(guest("off", "jail"), unjailed)).extracting(Missing::message).containsExactly(
+        assertThat(missing(guest("off", "jail"), unjailed)).extracting(MissingLayer::message).containsExactly(
                 "web-01 lacks namespaces: found mnt:[4026531832] shared with the host; required mount, PID, IPC and UTS namespaces of its own (confinement.namespaces)",
                 "web-01 lacks root: found ext4 at / with 31 mounts; required its jail: a tmpfs root of its own without the host's (confinement.namespaces)");
         assertThat(missing(guest("off", "off"), unjailed)).as("confinement.namespaces off (or preferred where unavailable)").isEmpty();
@@ -104,12 +104,12 @@ class ConfinementLayersTest {
         });
         assertThat(missing(guest("enforce", "jail"), with(confined(), f -> { f[7] = "qfence.web.web-01 (enforce)"; return f; }))).isEmpty();
         assertThat(missing(guest("enforce", "jail"), with(confined(), f -> { f[7] = "qfence.web.web-01 (complain)"; return f; })))
-                .extracting(Missing::layer).containsExactly(Layer.APPARMOR);
+                .extracting(MissingLayer::layer).containsExactly(Layer.APPARMOR);
     }
 
     @Test
     void aGuestWithoutARunningProcessLacksEveryLayerAtOnce() {
-        assertThat(ConfinementLayers.missing(guest("off", "jail"), Optional.empty())).extracting(Missing::layer).containsExactly(Layer.PROCESS);
+        assertThat(ConfinementLayers.missing(guest("off", "jail"), Optional.empty())).extracting(MissingLayer::layer).containsExactly(Layer.PROCESS);
     }
 
     @Test

@@ -255,8 +255,8 @@ class GuestJailTest {
         try {
             GuestConfinement c = ProcConfinement.LIVE.read(l.process().pid(), g.launch()).orElseThrow();
             System.out.println("MEASURE confinement jail-off: " + io.qfence.verify.ConfinementText.line(c));
-            List<ConfinementLayers.Missing> missing = ConfinementLayers.missing(g, Optional.of(c));
-            assertThat(missing).extracting(ConfinementLayers.Missing::layer)
+            List<ConfinementLayers.MissingLayer> missing = ConfinementLayers.missing(g, Optional.of(c));
+            assertThat(missing).extracting(ConfinementLayers.MissingLayer::layer)
                     .containsExactly(ConfinementLayers.Layer.NAMESPACES, ConfinementLayers.Layer.ROOT);
             assertThat(missing.get(0).message()).startsWith("jail-off lacks namespaces: found mnt:[").contains("] shared with the host; ipc:[");
         } finally {
