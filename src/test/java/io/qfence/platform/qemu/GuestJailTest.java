@@ -201,6 +201,27 @@ class GuestJailTest {
         }
     }
 
+    /**
+     * The check before {@code cont} compares the jail's namespaces with every other process's: a process that joins
+     * the running guest's IPC namespace (as a second guest sharing it would be) makes it fail, naming its pid.
+     */
+    @Test
+    void theJailCheckNamesAnotherProcessThatSharesOneOfTheGuestsNamespaces() throws Exception {
+        Process joined = new ProcessBuilder("nsenter", "-t", Long.toString(pid()), "-i", "--", "sleep", "60").start();
+        try {
+            Path ns = Path.of("/proc", Long.toString(joined.pid()), "ns", "ipc");
+            String guests = Files.readSymbolicLink(Path.of("/proc", Long.toString(pid()), "ns", "ipc")).toString();
+            for (int i = 0; i < 200 && !(Files.exists(ns) && Files.readSymbolicLink(ns).toString().equals(guests)); i++) {
+                joined.waitFor(50, java.util.concurrent.TimeUnit.MILLISECONDS); // nsenter has not exec'd sleep yet
+            }
+            assertThat(GuestJail.violations(launched.process().info().orElseThrow(), GuestJail.layout(guest)))
+                    .containsExactly("shares its ipc namespace (" + guests + ") with pid " + joined.pid());
+        } finally {
+            joined.destroyForcibly().waitFor();
+        }
+        assertThat(GuestJail.violations(launched.process().info().orElseThrow(), GuestJail.layout(guest))).isEmpty();
+    }
+
     /** The guest as a host with {@code confinement.namespaces: required} realizes it: jailed, AppArmor off (none here). */
     private static Guest jailedConfig(Guest g) {
         java.util.TreeMap<String, String> config = new java.util.TreeMap<>(g.config());
