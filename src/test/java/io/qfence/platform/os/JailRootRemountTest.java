@@ -60,6 +60,7 @@ class JailRootRemountTest {
         int busy = 0;
         List<String> other = new ArrayList<>();
         int builds = Integer.getInteger("qfence.jailRemountBuilds", 150);
+        long t0 = System.nanoTime();
         try {
             for (int i = 0; i < builds; i++) {
                 try {
@@ -78,8 +79,9 @@ class JailRootRemountTest {
                 f.join(10_000);
             }
         }
-        System.out.printf("MEASURE jail root remount: %d builds, %d EBUSY, %d forks meanwhile; load %s%n", builds, busy, forks.get(),
-                Files.readString(Path.of("/proc/loadavg")).strip());
+        System.out.printf("MEASURE jail root remount: %d builds of %d binds, %.1f ms each (a thread, unshare, the tmpfs, the binds, "
+                + "the remount), %d EBUSY, %d forks meanwhile; load %s%n", builds, layout.binds().size(), (System.nanoTime() - t0) / 1e6 / builds,
+                busy, forks.get(), Files.readString(Path.of("/proc/loadavg")).strip());
         assertThat(other).isEmpty();
         assertThat(busy).as("remounts refused with EBUSY").isZero();
     }
