@@ -211,6 +211,7 @@ public final class QemuGuests implements GuestPort {
         Inspection inspection = inspect(entry.get());
         inspection.process().ifPresent(GuestProcess::close);
         Guest g = withOomKills(inspection.guest());
+        // its confinement as observe shows it, except that no other guest is read, so none is named as sharing a namespace
         return Optional.of(g.withRuntime(g.runtime().withConfinement(confinement(g))));
     }
 
