@@ -5,7 +5,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.qfence.engine.Cycle;
 import io.qfence.engine.Engine;
 import io.qfence.host.HostPorts;
+import io.qfence.model.host.ConfinementLayers;
 import io.qfence.model.host.ForeignObject;
+import io.qfence.model.host.Guest;
+import io.qfence.model.host.HostObject;
 import io.qfence.model.host.ObservedHost;
 import io.qfence.plan.SnapshotCodec;
 import java.io.PrintWriter;
@@ -25,6 +28,7 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         description = {"Print what qfence owns on the live host, as observed.",
             "Links, host settings, firewall (with its drop counters), cgroups and guests; the JSON is the input of plan --observed.",
+            "Each running guest shows the confinement its QEMU really has, read from /proc: uid, groups, capabilities, no_new_privs, seccomp, AppArmor label, namespaces, root, cgroups and open descriptors. A layer its host's settings require and it lacks is a warning on stderr.",
             "Look-alikes qfence leaves alone (a qf-named link without qfence's alias, a qf-named nft table of another family, a stray cgroup) are reported as warnings on stderr. Needs root.",
             "Exits 0, or 1 on an error."})
 final class StateCommand implements Callable<Integer> {
@@ -62,8 +66,9 @@ final class StateCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         ObservedHost observed;
         List<String> warnings;
+        Cycle cycle;
         try (HostPorts ports = LiveHostCommands.connect(context, host, "state")) {
-            Cycle cycle = new Engine(ports, context.clock()).plan(LiveHostCommands.request(context, source, host, scope));
+            cycle = new Engine(ports, context.clock()).plan(LiveHostCommands.request(context, source, host, scope));
             observed = cycle.observed();
             warnings = cycle.warnings();
         }
@@ -72,12 +77,25 @@ final class StateCommand implements Callable<Integer> {
         }
         // What loading and realization warned about (e.g. AppArmor preferred but unavailable) holds for what state shows.
         LiveHostCommands.warn(err, warnings);
+        missingLayers(cycle.desired(), observed).forEach(m -> err.println("warning: guest " + m.message()));
         err.flush();
         String json = SnapshotCodec.toJson(observed);
         PrintWriter out = spec.commandLine().getOut();
         out.print(format == StateFormat.json ? json : yaml(json));
         out.flush();
         return ExitCodes.OK;
+    }
+
+    /**
+     * Every layer a running guest lacks that its realization (its host's settings) requires, judged on the
+     * confinement observation read from {@code /proc}. A guest that does not run is the plan's business, not this.
+     */
+    static List<ConfinementLayers.MissingLayer> missingLayers(List<HostObject> desired, ObservedHost observed) {
+        java.util.Map<String, Guest> running = new java.util.HashMap<>();
+        observed.objects().stream().filter(o -> o instanceof Guest).map(o -> (Guest) o)
+                .filter(g -> g.runtime().confinement().isPresent()).forEach(g -> running.put(g.vm(), g));
+        return desired.stream().filter(o -> o instanceof Guest).map(o -> (Guest) o).filter(g -> running.containsKey(g.vm()))
+                .flatMap(g -> ConfinementLayers.missing(g, running.get(g.vm()).runtime().confinement()).stream()).toList();
     }
 
     /** The same document as YAML (block style), for people. */

@@ -37,7 +37,8 @@ import java.io.IOException;
  * mix-ins and a module here.
  *
  * <p>Canonical form: snake_case properties in record-component order, map entries sorted by key, every property
- * written (an empty {@code Optional} as {@code null}), enums in lower case, durations as ISO-8601 strings, MAC
+ * written (an empty {@code Optional} as {@code null}; a guest's {@code runtime.confinement}, read by live
+ * observation only, is the one exception: it is left out when empty), enums in lower case, durations as ISO-8601 strings, MAC
  * addresses as {@code 52:54:00:..}. A link's own kind is {@code link_kind}. Reading is strict: unknown, missing and
  * duplicate properties are errors.
  */
@@ -58,6 +59,16 @@ final class ObjectJson {
         abstract LinkKind kind();
     }
 
+    /**
+     * A guest's confinement is read from {@code /proc} by a live observation only: it is written where present and
+     * left out where not, so that realizations, saved plans and digests stay as they were (on reading, a missing one is
+     * filled in as {@code null}: {@link SnapshotCodec#fillGuestRuntimeDefaults}).
+     */
+    private abstract static class GuestRuntimeMixIn {
+        @JsonInclude(JsonInclude.Include.NON_ABSENT)
+        abstract java.util.Optional<io.qfence.model.host.GuestConfinement> confinement();
+    }
+
     static final ObjectMapper MAPPER = JsonMapper.builder()
             .addModule(new Jdk8Module())
             .addModule(new JavaTimeModule())
@@ -76,6 +87,7 @@ final class ObjectJson {
                     }))
             .addMixIn(HostObject.class, HostObjectMixIn.class)
             .addMixIn(Link.class, LinkMixIn.class)
+            .addMixIn(io.qfence.model.host.GuestRuntime.class, GuestRuntimeMixIn.class)
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .disable(SerializationFeature.WRITE_DURATIONS_AS_TIMESTAMPS)
             .disable(DeserializationFeature.ADJUST_DATES_TO_CONTEXT_TIME_ZONE)

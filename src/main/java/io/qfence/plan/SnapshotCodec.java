@@ -89,7 +89,8 @@ public final class SnapshotCodec {
      * plans and snapshots of qfence up to 2026-12; guest records have a format of their own) lack that field, and reading is
      * strict. A guest that such a qfence wrote was, by construction, recorded: the field is filled in as
      * {@code false}, so an upgrade with guests running keeps every record readable. Likewise {@code runtime.oom_kills}
-     * (added later in 2026-12) is filled in as {@code null}: that qfence did not observe it. True when something was
+     * (added later in 2026-12) is filled in as {@code null}: that qfence did not observe it; so is
+     * {@code runtime.confinement}, which is written only where a live observation read it. True when something was
      * filled in.
      */
     static boolean fillGuestRuntimeDefaults(JsonNode node) {
@@ -101,6 +102,10 @@ public final class SnapshotCodec {
             }
             if (!runtime.has("oom_kills")) {
                 runtime.putNull("oom_kills");
+                filled = true;
+            }
+            if (!runtime.has("confinement")) {
+                runtime.putNull("confinement"); // written only where observation read it (ObjectJson)
                 filled = true;
             }
         }

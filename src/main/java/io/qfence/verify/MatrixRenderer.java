@@ -90,6 +90,19 @@ public final class MatrixRenderer {
                 out.append("  ! ").append(describe(r)).append('\n');
             }
         }
+        if (!report.confinement().isEmpty()) {
+            out.append('\n').append("Confinement of each guest, read from /proc:").append('\n');
+            int w = report.confinement().stream().mapToInt(c -> c.vm().length()).max().orElse(2);
+            for (VerifyReport.Confined c : report.confinement()) {
+                out.append("  ").append(pad(c.vm(), w)).append("  ").append(c.found().map(ConfinementText::line).orElse("not running")).append('\n');
+            }
+        }
+        List<io.qfence.model.host.ConfinementLayers.MissingLayer> missing = report.missingLayers();
+        if (!missing.isEmpty()) {
+            out.append('\n').append(colour ? RED + BOLD : "").append("Missing confinement layers (").append(missing.size()).append("):")
+                    .append(colour ? RESET : "").append('\n');
+            missing.forEach(m -> out.append("  ! ").append(m.message()).append('\n'));
+        }
         out.append('\n').append(summary(report, colour)).append('\n');
         return out.toString();
     }
@@ -111,6 +124,8 @@ public final class MatrixRenderer {
                 + (mismatches == 1 ? "" : "es") + "; " + seconds(report.total()) + " (" + report.phases().entrySet().stream()
                 .map(e -> e.getKey() + " " + seconds(e.getValue())).collect(Collectors.joining(", ")) + "), " + report.guestBoot().size()
                 + " probe guests, " + report.passes() + " probe pass" + (report.passes() == 1 ? "" : "es")
+                + (report.missingLayers().isEmpty() ? "" : "; " + report.missingLayers().size() + " MISSING CONFINEMENT LAYER"
+                        + (report.missingLayers().size() == 1 ? "" : "S"))
                 + (report.teardown().stream().anyMatch(t -> t.startsWith("LEFT")) ? "; TEARDOWN LEFT SOMETHING BEHIND" : "");
     }
 
@@ -159,6 +174,23 @@ public final class MatrixRenderer {
             o.put("basis", c.basis());
             o.put("evidence", r.evidence());
         }
+        if (!report.confinement().isEmpty()) {
+            root.put("missing_layers", report.missingLayers().size());
+            ArrayNode confinement = root.putArray("confinement");
+            for (VerifyReport.Confined c : report.confinement()) {
+                ObjectNode o = confinement.addObject();
+                o.put("vm", c.vm());
+                if (c.found().isPresent()) {
+                    o.set("found", confinementJson(mapper, c.found().get()));
+                } else {
+                    o.putNull("found");
+                }
+                ArrayNode missing = o.putArray("missing");
+                for (io.qfence.model.host.ConfinementLayers.MissingLayer m : c.missing()) {
+                    missing.addObject().put("layer", m.layer().label()).put("found", m.found()).put("required", m.required());
+                }
+            }
+        }
         ArrayNode teardown = root.putArray("teardown");
         report.teardown().forEach(teardown::add);
         try {
@@ -166,6 +198,43 @@ public final class MatrixRenderer {
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalStateException("a report always serializes", e);
         }
+    }
+
+    /** The report's fields in snake case, as {@code state}'s JSON writes them under {@code runtime.confinement}. */
+    private static ObjectNode confinementJson(ObjectMapper mapper, io.qfence.model.host.GuestConfinement c) {
+        ObjectNode o = mapper.createObjectNode();
+        ArrayNode uids = o.putArray("uids");
+        c.uids().forEach(uids::add);
+        ArrayNode gids = o.putArray("gids");
+        c.gids().forEach(gids::add);
+        ArrayNode groups = o.putArray("groups");
+        c.groups().forEach(groups::add);
+        o.putObject("capabilities").put("effective", c.capabilities().effective()).put("permitted", c.capabilities().permitted())
+                .put("bounding", c.capabilities().bounding());
+        o.put("no_new_privs", c.noNewPrivs());
+        o.put("seccomp_mode", c.seccompMode());
+        if (c.seccompFilters().isPresent()) {
+            o.put("seccomp_filters", c.seccompFilters().getAsInt());
+        } else {
+            o.putNull("seccomp_filters");
+        }
+        o.put("apparmor", c.apparmor());
+        ObjectNode namespaces = o.putObject("namespaces");
+        c.namespaces().forEach((kind, ns) -> {
+            ObjectNode n = namespaces.putObject(kind).put("inode", ns.inode()).put("host", ns.host());
+            ArrayNode shared = n.putArray("shared_with");
+            ns.sharedWith().forEach(shared::add);
+        });
+        o.putObject("root").put("jail", c.root().jail()).put("fs_type", c.root().fsType()).put("mounts", c.root().mounts())
+                .put("host_root", c.root().hostRoot());
+        ArrayNode cgroups = o.putArray("cgroups");
+        c.cgroups().forEach(cgroups::add);
+        ObjectNode fds = o.putObject("descriptors").put("count", c.descriptors().count());
+        ObjectNode kinds = fds.putObject("kinds");
+        c.descriptors().kinds().forEach(kinds::put);
+        ArrayNode outside = fds.putArray("outside");
+        c.descriptors().outside().forEach(outside::add);
+        return o;
     }
 
     public static String markdown(VerifyReport report) {
@@ -179,6 +248,19 @@ public final class MatrixRenderer {
                 out.append("- ").append(escape(describe(r))).append('\n');
             }
             out.append('\n');
+        }
+        List<io.qfence.model.host.ConfinementLayers.MissingLayer> missing = report.missingLayers();
+        if (!missing.isEmpty()) {
+            out.append("**Missing confinement layers (").append(missing.size()).append(")**\n\n");
+            missing.forEach(m -> out.append("- ").append(escape(m.message())).append('\n'));
+            out.append('\n');
+        }
+        if (!report.confinement().isEmpty()) {
+            out.append("<details><summary>Confinement of each guest, read from /proc</summary>\n\n");
+            for (VerifyReport.Confined c : report.confinement()) {
+                out.append("- ").append(escape(c.vm())).append(": ").append(escape(c.found().map(ConfinementText::line).orElse("not running"))).append('\n');
+            }
+            out.append("\n</details>\n\n");
         }
         out.append("<details><summary>Matrix (+ reached, - not reached, ! differs from the policy)</summary>\n\n");
         out.append("| from | to | tcp | udp | icmp |\n|---|---|---|---|---|\n");

@@ -61,6 +61,7 @@ public final class Verifier {
         List<VerifyReport.CellResult> results = new ArrayList<>();
         ProbeWorld world;
         int passes;
+        List<VerifyReport.Confined> confinement;
         Map<String, Integer> attempts = new HashMap<>();
         try {
             Realization original = Realizer.realize(state, host, sandbox.facts(), options.today());
@@ -87,6 +88,7 @@ public final class Verifier {
                 listenOnHost(sandbox, plan, realization, progress);
                 phases.put("apply", since(t));
                 options.afterApply().accept(new VerifyOptions.Applied(sandbox, realization));
+                confinement = confinement(sandbox, guests, progress);
 
                 t = System.nanoTime();
                 for (Map.Entry<String, Future<?>> f : ready.entrySet()) {
@@ -133,7 +135,29 @@ public final class Verifier {
             sandbox.close();
             phases.put("teardown", since(t));
         }
-        return new VerifyReport(host, state.revision(), sandbox.name(), world, results, boot, phases, passes, sandbox.teardownReport());
+        return new VerifyReport(host, state.revision(), sandbox.name(), world, results, boot, phases, passes, sandbox.teardownReport(),
+                confinement);
+    }
+
+    /**
+     * Every guest's confinement as its QEMU really has it (read from {@code /proc} by the guest port's observation),
+     * judged against the layers its realization requires: the host's settings (AppArmor, the jail), seccomp, the
+     * VM's uid with no groups, capabilities or privilege gain, its cgroup, no file open outside its own.
+     */
+    private static List<VerifyReport.Confined> confinement(Sandbox sandbox, Map<String, Guest> realized, Progress progress) {
+        Map<String, Guest> observed = new HashMap<>();
+        sandbox.guests().observe(List.copyOf(realized.values())).forEach(g -> observed.put(g.vm(), g));
+        List<VerifyReport.Confined> confined = new ArrayList<>();
+        for (Guest g : realized.values()) {
+            Optional<io.qfence.model.host.GuestConfinement> found = Optional.ofNullable(observed.get(g.vm())).flatMap(o -> o.runtime().confinement());
+            List<io.qfence.model.host.ConfinementLayers.MissingLayer> missing = io.qfence.model.host.ConfinementLayers.missing(g, found);
+            confined.add(new VerifyReport.Confined(g.vm(), found, missing));
+            missing.forEach(m -> progress.step(g.address(), "confinement: " + m.message()));
+        }
+        long lacking = confined.stream().filter(c -> !c.missing().isEmpty()).count();
+        progress.step("verify", "confinement of " + confined.size() + " guests read from /proc: "
+                + (lacking == 0 ? "every layer their host requires is there" : lacking + " lack a layer their host requires"));
+        return confined;
     }
 
     /** The uplink to the outside world, then the listeners of the host and of the stand-ins. */
@@ -175,7 +199,7 @@ public final class Verifier {
                                          Map<String, Future<?>> ready, Progress progress) {
         return GuestPort.startingThrough(sandbox.guests(), (inner, guest, p) -> {
             long begin = System.nanoTime();
-            inner.start(guest, p);
+            inner.start(options.startAs().apply(guest), p);
             ready.put(guest.vm(), consoles.submit(() -> {
                 sandbox.awaitConsole(guest, options.bootTimeout());
                 Duration took = since(begin);

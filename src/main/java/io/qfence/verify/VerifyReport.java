@@ -4,6 +4,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
+import io.qfence.model.host.ConfinementLayers;
+import io.qfence.model.host.GuestConfinement;
 
 /**
  * The outcome of {@code qfence verify}: every cell with what was expected and what was observed.
@@ -12,9 +15,16 @@ import java.util.Objects;
  * @param phases    how long each phase took, in order (sandbox, apply, boot, probes, teardown)
  * @param passes    how many passes over the cells probing took (silent cells get more than one)
  * @param teardown  what teardown removed, and anything it could not
+ * @param confinement every probe guest's confinement as read from {@code /proc} once the guests run, with the
+ *                    layers its host's settings require that it lacks (DESIGN.md §14, "Confinement")
  */
 public record VerifyReport(String host, String revision, String sandbox, ProbeWorld world, List<CellResult> results,
-        Map<String, Duration> guestBoot, Map<String, Duration> phases, int passes, List<String> teardown) {
+        Map<String, Duration> guestBoot, Map<String, Duration> phases, int passes, List<String> teardown, List<Confined> confinement) {
+
+    public VerifyReport(String host, String revision, String sandbox, ProbeWorld world, List<CellResult> results,
+                        Map<String, Duration> guestBoot, Map<String, Duration> phases, int passes, List<String> teardown) {
+        this(host, revision, sandbox, world, results, guestBoot, phases, passes, teardown, List.of());
+    }
 
     public VerifyReport {
         Objects.requireNonNull(host, "host");
@@ -25,6 +35,26 @@ public record VerifyReport(String host, String revision, String sandbox, ProbeWo
         guestBoot = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(guestBoot));
         phases = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(phases));
         teardown = List.copyOf(teardown);
+        confinement = List.copyOf(confinement);
+    }
+
+    /**
+     * One probe guest's confinement.
+     *
+     * @param found   what {@code /proc} shows; empty when its QEMU could not be read (not running)
+     * @param missing each layer its host's settings require that it lacks
+     */
+    public record Confined(String vm, Optional<GuestConfinement> found, List<ConfinementLayers.MissingLayer> missing) {
+        public Confined {
+            Objects.requireNonNull(vm, "vm");
+            Objects.requireNonNull(found, "found");
+            missing = List.copyOf(missing);
+        }
+    }
+
+    /** Every layer a guest lacks, in guest order. */
+    public List<ConfinementLayers.MissingLayer> missingLayers() {
+        return confinement.stream().flatMap(c -> c.missing().stream()).toList();
     }
 
     /**
@@ -49,9 +79,9 @@ public record VerifyReport(String host, String revision, String sandbox, ProbeWo
         return results.stream().filter(r -> !r.matches()).toList();
     }
 
-    /** Every cell matched and teardown left nothing behind. */
+    /** Every cell matched, every guest had every layer its host requires, and teardown left nothing behind. */
     public boolean passed() {
-        return mismatches().isEmpty() && teardown.stream().noneMatch(t -> t.startsWith("LEFT"));
+        return mismatches().isEmpty() && missingLayers().isEmpty() && teardown.stream().noneMatch(t -> t.startsWith("LEFT"));
     }
 
     public Duration total() {

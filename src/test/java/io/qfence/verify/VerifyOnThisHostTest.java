@@ -65,7 +65,7 @@ class VerifyOnThisHostTest {
         System.out.println("MEASURE verify (bundled): " + out.toString().lines().filter(l -> l.contains("\"sandbox\"") || l.contains("_ms\"")
                 || l.trim().matches("\"[a-z-]+\" : \\d+,?")).collect(Collectors.joining(" ")));
         assertThat(exit).as(err.toString()).isZero();
-        assertThat(out.toString()).contains("\"passed\" : true", "\"mismatches\" : 0");
+        assertThat(out.toString()).contains("\"passed\" : true", "\"mismatches\" : 0", "\"missing_layers\" : 0");
         Matcher m = SANDBOX.matcher(err.toString());
         assertThat(m.find()).isTrue();
         assertNothingLeftOf(m.group(1));
@@ -119,6 +119,42 @@ class VerifyOnThisHostTest {
         assertThat(found).as("verify fails on exactly the cells the rule opens").isEqualTo(opened);
         assertThat(report.mismatches()).allMatch(r -> r.observed() && !r.wrongTarget());
         assertThat(MatrixRenderer.text(report, false)).contains("Mismatches (" + found.size() + "):", "web-app-1 -> db-bastion tcp 22");
+        assertNothingLeftOf(sandboxes.get(0));
+    }
+
+    /**
+     * Deliberately broken: one probe guest is started without its jail (its config's {@code namespaces} set to
+     * {@code off} for the start only), while the host requires it. The isolation still holds, but verify fails,
+     * naming that VM and the two layers it lacks.
+     */
+    @Test
+    void aGuestStartedWithoutItsJailFailsVerifyNamingTheVmAndTheLayersItLacks() throws Exception {
+        List<String> sandboxes = new ArrayList<>();
+        CliContext.Verification live = io.qfence.app.Main.verification(io.qfence.app.Main.liveHost());
+        Verifier verifier = new Verifier(live.sandboxes(), live.apply());
+        VerifyOptions options = VerifyOptions.of(ProbeImages.directory(), Bundled.TODAY, (a, msg) -> { })
+                .afterApply(applied -> sandboxes.add(applied.sandbox().name()))
+                .startAs(g -> {
+                    if (!g.vm().equals("web-app-1")) {
+                        return g;
+                    }
+                    java.util.TreeMap<String, String> config = new java.util.TreeMap<>(g.config());
+                    config.put("namespaces", "off");
+                    return new io.qfence.model.host.Guest(g.address(), g.vm(), g.group(), g.uid(), g.gid(), g.argv(), g.configDigest(), config,
+                            g.state(), g.launch(), g.runtime());
+                });
+
+        VerifyReport report = verifier.verify(Bundled.STATE, "hv1", options);
+
+        assertThat(report.mismatches()).as("the isolation itself holds").isEmpty();
+        assertThat(report.passed()).isFalse();
+        assertThat(report.missingLayers()).extracting(m -> m.vm() + " " + m.layer().label()).containsExactly("web-app-1 namespaces", "web-app-1 root");
+        assertThat(report.confinement()).hasSize(9).filteredOn(c -> !c.vm().equals("web-app-1"))
+                .allSatisfy(c -> assertThat(c.missing()).as(c.vm()).isEmpty());
+        String text = MatrixRenderer.text(report, false);
+        System.out.println("MEASURE verify confinement (web-app-1 unjailed):\n" + text.substring(text.indexOf("Confinement of each guest")));
+        assertThat(text).contains("Missing confinement layers (2):", "! web-app-1 lacks namespaces: found mnt:[",
+                "] shared with the host", "required mount, PID, IPC and UTS namespaces of its own (confinement.namespaces)", "FAILED:");
         assertNothingLeftOf(sandboxes.get(0));
     }
 

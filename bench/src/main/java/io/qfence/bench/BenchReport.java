@@ -50,6 +50,8 @@ public final class BenchReport {
         GUEST_MEASURES.put("start_apply", "start apply (CLI, wall)");
         GUEST_MEASURES.put("start_apply.first_guest", "  first guest start step");
         GUEST_MEASURES.put("start_apply.cpu", "  qfence CPU (user+sys)");
+        GUEST_MEASURES.put("start_step_median", "one guest's start step (median)");
+        GUEST_MEASURES.put("start_spawn_to_running_median", "  spawn to running (median)");
         GUEST_MEASURES.put("stop_guest_median", "stop one guest (median)");
         GUEST_MEASURES.put("stop_guest_max", "stop one guest (slowest)");
         GUEST_MEASURES.put("stop_powerdown", "  ended by power button");

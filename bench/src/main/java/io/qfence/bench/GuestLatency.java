@@ -51,7 +51,15 @@ public final class GuestLatency {
     private static final Pattern STOP_STEP = Pattern.compile("(powerdown|quit|sigkill) (sent|failed|timed_out|exited) after (\\d+) ms.*");
     private static final Duration BOOT_TIMEOUT = Duration.ofMinutes(3);
 
+    /** The launcher's own figure, in a guest's progress: {@code running as pid N (QMP after A ms, running after B ms)}. */
+    private static final Pattern RUNNING_AFTER = Pattern.compile("running after (\\d+) ms");
+
     private GuestLatency() {}
+
+    private static long median(java.util.Collection<Long> values) {
+        List<Long> sorted = values.stream().sorted().toList();
+        return sorted.isEmpty() ? 0 : sorted.get((sorted.size() - 1) / 2);
+    }
 
     public static void main(String[] args) throws Exception {
         if (args.length != 8) {
@@ -88,16 +96,29 @@ public final class GuestLatency {
         });
         long t0 = System.nanoTime();
         long[] firstStart = {-1};
+        Map<String, Long> stepStarted = new ConcurrentHashMap<>();
+        Map<String, Long> step = new ConcurrentHashMap<>();
+        Map<String, Long> spawnToRunning = new ConcurrentHashMap<>();
         Apply start = apply(qfence, dirs.resolve("running"), common, dirs.resolve("start"), t0, (event, at) -> {
             String vm = guest(event);
             if (vm == null) {
                 return;
             }
-            if (event.path("event").asText().equals("start") && firstStart[0] < 0) {
-                firstStart[0] = at;
+            if (event.path("event").asText().equals("start")) {
+                stepStarted.putIfAbsent(vm, at);
+                if (firstStart[0] < 0) {
+                    firstStart[0] = at;
+                }
+            }
+            if (event.path("event").asText().equals("message")) {
+                Matcher m = RUNNING_AFTER.matcher(event.path("message").asText());
+                if (m.find()) {
+                    spawnToRunning.put(vm, Long.parseLong(m.group(1)) * 1_000_000L);
+                }
             }
             if (event.path("event").asText().equals("done")) {
                 running.put(vm, at);
+                step.put(vm, at - stepStarted.getOrDefault(vm, at));
                 Path socket = run.resolve(vm).resolve("serial.sock");
                 booted.put(vm, consoles.submit(() -> {
                     awaitShell(socket);
@@ -119,6 +140,11 @@ public final class GuestLatency {
         out.seconds("start_booted", allBooted);
         out.seconds("start_apply", start.wall);
         out.seconds("start_apply.first_guest", firstStart[0]);
+        // per guest start (the jail's cost shows here: QFENCE_BENCH_JAIL=off for the comparison)
+        out.seconds("start_step_median", median(step.values()));
+        if (spawnToRunning.size() == n) {
+            out.seconds("start_spawn_to_running_median", median(spawnToRunning.values()));
+        }
         out.seconds("start_apply.cpu", start.cpuNanos);
         out.mib("start_apply.rss", start.rssKib);
 

@@ -15,9 +15,12 @@ import java.util.OptionalLong;
  * @param oomKills   how many processes the kernel's OOM killer has killed in the VM's cgroup since it was created
  *                   ({@code oom_kill} of v2 {@code memory.events} or v1 {@code memory.oom_control}); empty when the
  *                   host cannot tell (no memory controller, a v1 kernel before 4.13, no cgroup)
+ * @param confinement what confines its QEMU, read from {@code /proc} by observation of a running or paused guest;
+ *                    empty otherwise (a realization, an ended guest, a fake). Written to JSON only when present, so
+ *                    the realization's JSON and the plan's digests do not carry it.
  */
 public record GuestRuntime(OptionalLong pid, Optional<String> qmpStatus, Optional<String> exitCause, boolean unrecorded,
-                           OptionalLong oomKills) {
+                           OptionalLong oomKills, Optional<GuestConfinement> confinement) {
 
     public static final GuestRuntime NONE = new GuestRuntime(OptionalLong.empty(), Optional.empty(), Optional.empty());
 
@@ -29,6 +32,11 @@ public record GuestRuntime(OptionalLong pid, Optional<String> qmpStatus, Optiona
         if (oomKills.isPresent() && oomKills.getAsLong() < 0) {
             throw new IllegalArgumentException("oomKills must not be negative, got " + oomKills.getAsLong());
         }
+        Objects.requireNonNull(confinement, "confinement");
+    }
+
+    public GuestRuntime(OptionalLong pid, Optional<String> qmpStatus, Optional<String> exitCause, boolean unrecorded, OptionalLong oomKills) {
+        this(pid, qmpStatus, exitCause, unrecorded, oomKills, Optional.empty());
     }
 
     public GuestRuntime(OptionalLong pid, Optional<String> qmpStatus, Optional<String> exitCause, boolean unrecorded) {
@@ -41,12 +49,17 @@ public record GuestRuntime(OptionalLong pid, Optional<String> qmpStatus, Optiona
 
     /** The same facts, marked as found without qfence's record. */
     public GuestRuntime asUnrecorded() {
-        return new GuestRuntime(pid, qmpStatus, exitCause, true, oomKills);
+        return new GuestRuntime(pid, qmpStatus, exitCause, true, oomKills, confinement);
     }
 
     /** The same facts with the VM cgroup's OOM-kill count as observed. */
     public GuestRuntime withOomKills(OptionalLong count) {
-        return new GuestRuntime(pid, qmpStatus, exitCause, unrecorded, count);
+        return new GuestRuntime(pid, qmpStatus, exitCause, unrecorded, count, confinement);
+    }
+
+    /** The same facts with the confinement read from {@code /proc}. */
+    public GuestRuntime withConfinement(Optional<GuestConfinement> read) {
+        return new GuestRuntime(pid, qmpStatus, exitCause, unrecorded, oomKills, read);
     }
 
     /** QEMU is still at {@code -S}: it was spawned and never continued. */

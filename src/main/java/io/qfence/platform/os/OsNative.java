@@ -96,6 +96,11 @@ public interface LibC {
 
     @SaveError
     int pipe2(@Out int[] fds, int flags);
+
+    /** Creates a file without opening it (a jail's bind-mount targets: see {@code Jail.build}). */
+    @SaveError
+    int mknod(String path, @mode_t int mode, long dev);
+    int S_IFREG = 0100000;
     // --- end of the guest jail
 
     @SaveError

@@ -388,7 +388,8 @@ public final class GuestJail {
         } catch (RuntimeException e) {
             return List.of("its namespaces and mounts cannot be read from /proc: " + e.getMessage());
         }
-        return violations(read, Observed.read(ProcessHandle.current().pid()).map(Observed::namespaces).orElse(Map.of()), layout);
+        return violations(read, Observed.read(ProcessHandle.current().pid()).map(Observed::namespaces).orElse(Map.of()),
+                otherProcesses(info.pid()), layout);
     }
 
     /**
@@ -409,13 +410,56 @@ public final class GuestJail {
         return e.getClass().getSimpleName() + ": " + e.getMessage();
     }
 
+    /**
+     * The jail's namespaces of every other process on the host, by pid ({@code /proc/N/ns}; threads are not listed,
+     * so the jail's own thread, which made the namespaces, is not among them). Every other guest is among them: a
+     * namespace that no other process has is, in particular, no other guest's.
+     */
+    static Map<Long, Map<String, String>> otherProcesses(long pid) {
+        Map<Long, Map<String, String>> others = new java.util.TreeMap<>();
+        try (java.util.stream.Stream<Path> procs = Files.list(Path.of("/proc"))) {
+            for (Path p : procs.filter(p -> p.getFileName().toString().chars().allMatch(Character::isDigit)).toList()) {
+                long other = Long.parseLong(p.getFileName().toString());
+                if (other == pid) {
+                    continue;
+                }
+                Map<String, String> namespaces = new java.util.TreeMap<>();
+                try {
+                    for (String kind : NAMESPACES) {
+                        namespaces.put(kind, Files.readSymbolicLink(p.resolve("ns").resolve(kind)).toString());
+                    }
+                } catch (IOException ended) {
+                    continue; // ended while we looked, or a kernel thread's we may not read: it holds no jail
+                }
+                others.put(other, namespaces);
+            }
+        } catch (IOException e) {
+            throw new GuestLaunchException("cannot list /proc to compare the jail's namespaces: " + e.getMessage(), e);
+        }
+        return others;
+    }
+
     /** Pure: the checks of an observed jail against qfence's own namespaces and the layout. */
     static List<String> violations(Observed observed, Map<String, String> host, JailLayout layout) {
+        return violations(observed, host, Map.of(), layout);
+    }
+
+    /**
+     * Pure: the checks of an observed jail against qfence's own namespaces, those of every other process
+     * ({@code others}, by pid: every other guest among them) and the layout.
+     */
+    static List<String> violations(Observed observed, Map<String, String> host, Map<Long, Map<String, String>> others, JailLayout layout) {
         List<String> failed = new ArrayList<>();
         for (String kind : NAMESPACES) {
             String ns = observed.namespaces().get(kind);
             if (ns == null || ns.equals(host.get(kind))) {
                 failed.add("shares the host's " + kind + " namespace (" + ns + ")");
+                continue;
+            }
+            List<Long> sharing = others.entrySet().stream().filter(e -> ns.equals(e.getValue().get(kind))).map(Map.Entry::getKey).toList();
+            if (!sharing.isEmpty()) {
+                failed.add("shares its " + kind + " namespace (" + ns + ") with pid " + sharing.stream().map(String::valueOf)
+                        .collect(java.util.stream.Collectors.joining(", ")));
             }
         }
         if (observed.pidInJail() != 1) {

@@ -112,6 +112,7 @@ public final class QemuGuests implements GuestPort {
     private final Settings settings;
     private final GuestRegistry registry;
     private final Clock clock;
+    private final io.qfence.host.ConfinementPort confinement = io.qfence.platform.os.ProcConfinement.LIVE;
 
     public QemuGuests(Settings settings) {
         this(settings, Clock.systemUTC());
@@ -156,7 +157,32 @@ public final class QemuGuests implements GuestPort {
             }
         }
         found.addAll(strays(found, wanted));
-        return found.stream().map(this::withOomKills).toList();
+        return withConfinement(found.stream().map(this::withOomKills).toList());
+    }
+
+    /**
+     * Every running or paused guest with the confinement its QEMU really has, read from {@code /proc}; each
+     * namespace names the other guests in it, so a jail that shares one with another guest shows.
+     */
+    private List<Guest> withConfinement(List<Guest> guests) {
+        Map<String, io.qfence.model.host.GuestConfinement> read = new java.util.TreeMap<>();
+        for (Guest g : guests) {
+            confinement(g).ifPresent(c -> read.put(g.vm(), c));
+        }
+        Map<String, io.qfence.model.host.GuestConfinement> shared = io.qfence.model.host.ConfinementLayers.shared(read);
+        return guests.stream().map(g -> shared.containsKey(g.vm())
+                ? g.withRuntime(g.runtime().withConfinement(Optional.of(shared.get(g.vm())))) : g).toList();
+    }
+
+    private Optional<io.qfence.model.host.GuestConfinement> confinement(Guest g) {
+        if ((g.state() != GuestState.RUNNING && g.state() != GuestState.PAUSED) || g.runtime().pid().isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            return confinement.read(g.runtime().pid().getAsLong(), g.launch());
+        } catch (RuntimeException e) {
+            return Optional.empty(); // ended while it was read: the next observation finds it crashed
+        }
     }
 
     /** The guest with its VM cgroup's OOM-kill count, as the cgroup adapter reads it. */
@@ -184,7 +210,9 @@ public final class QemuGuests implements GuestPort {
         }
         Inspection inspection = inspect(entry.get());
         inspection.process().ifPresent(GuestProcess::close);
-        return Optional.of(withOomKills(inspection.guest()));
+        Guest g = withOomKills(inspection.guest());
+        // its confinement as observe shows it, except that no other guest is read, so none is named as sharing a namespace
+        return Optional.of(g.withRuntime(g.runtime().withConfinement(confinement(g))));
     }
 
     /**

@@ -64,6 +64,15 @@ class GuestJailRulesTest {
     }
 
     @Test
+    void aQemuWhoseNamespacesAnotherProcessAnotherGuestSayHasFailsNamingThePid() {
+        GuestJail.Observed ok = new GuestJail.Observed(OWN, 1, List.of("/", "/usr/bin/qemu", "/run/qfence/web", "/proc"));
+        Map<Long, Map<String, String>> others = Map.of(4242L, Map.of("mnt", "mnt:[21]", "pid", "pid:[22]", "ipc", "ipc:[13]", "uts", "uts:[24]"),
+                4343L, Map.of("mnt", "mnt:[31]", "pid", "pid:[32]", "ipc", "ipc:[33]", "uts", "uts:[34]"));
+        assertThat(GuestJail.violations(ok, HOST, others, LAYOUT)).containsExactly("shares its ipc namespace (ipc:[13]) with pid 4242");
+        assertThat(GuestJail.violations(ok, HOST, Map.of(4343L, others.get(4343L)), LAYOUT)).isEmpty();
+    }
+
+    @Test
     void aQemuInTheHostsNamespacesOrWithAnExtraMountFailsNamingWhat() {
         GuestJail.Observed shared = new GuestJail.Observed(HOST, 4711, List.of("/", "/usr/bin/qemu", "/run/qfence/web", "/proc", "/etc"));
         assertThat(GuestJail.violations(shared, HOST, LAYOUT)).containsExactly(

@@ -2,7 +2,10 @@ package io.qfence.platform.qemu;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.qfence.model.host.ConfinementLayers;
 import io.qfence.model.host.Guest;
+import io.qfence.model.host.GuestConfinement;
+import io.qfence.platform.os.ProcConfinement;
 import io.qfence.platform.os.Jail;
 import io.qfence.testing.RequiresHost;
 import io.qfence.testing.Witness;
@@ -14,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -194,6 +198,92 @@ class GuestJailTest {
             assertThat(inside.map(p -> p.getFileName().toString()).toList()).containsExactly(guest.vm());
         } catch (IOException e) {
             throw new AssertionError(e);
+        }
+    }
+
+    /**
+     * The check before {@code cont} compares the jail's namespaces with every other process's: a process that joins
+     * the running guest's IPC namespace (as a second guest sharing it would be) makes it fail, naming its pid.
+     */
+    @Test
+    void theJailCheckNamesAnotherProcessThatSharesOneOfTheGuestsNamespaces() throws Exception {
+        Process joined = new ProcessBuilder("nsenter", "-t", Long.toString(pid()), "-i", "--", "sleep", "60").start();
+        try {
+            Path ns = Path.of("/proc", Long.toString(joined.pid()), "ns", "ipc");
+            String guests = Files.readSymbolicLink(Path.of("/proc", Long.toString(pid()), "ns", "ipc")).toString();
+            for (int i = 0; i < 200 && !(Files.exists(ns) && Files.readSymbolicLink(ns).toString().equals(guests)); i++) {
+                joined.waitFor(50, java.util.concurrent.TimeUnit.MILLISECONDS); // nsenter has not exec'd sleep yet
+            }
+            assertThat(GuestJail.violations(launched.process().info().orElseThrow(), GuestJail.layout(guest)))
+                    .containsExactly("shares its ipc namespace (" + guests + ") with pid " + joined.pid());
+        } finally {
+            joined.destroyForcibly().waitFor();
+        }
+        assertThat(GuestJail.violations(launched.process().info().orElseThrow(), GuestJail.layout(guest))).isEmpty();
+    }
+
+    /** The guest as a host with {@code confinement.namespaces: required} realizes it: jailed, AppArmor off (none here). */
+    private static Guest jailedConfig(Guest g) {
+        java.util.TreeMap<String, String> config = new java.util.TreeMap<>(g.config());
+        config.put(GuestJail.CONFIG_KEY, GuestJail.CONFIG_JAILED);
+        config.put("apparmor", "off");
+        return new Guest(g.address(), g.vm(), g.group(), g.uid(), g.gid(), g.argv(), g.configDigest(), config, g.state(), g.launch(), g.runtime());
+    }
+
+    /**
+     * The confinement report (DESIGN.md §9), read from /proc of the two running jailed guests: every layer their host
+     * requires is there, and their jail's namespaces differ from the host's and from each other's; the network
+     * namespace they both have (the managed one) is shown as shared, so sharing between guests is seen.
+     */
+    @Test
+    void theConfinementReportOfJailedGuestsShowsEveryLayerAndNamespacesOfTheirOwn() {
+        Guest g = jailedConfig(guest);
+        Guest n = jailedConfig(neighbour);
+        Map<String, GuestConfinement> read = new java.util.TreeMap<>();
+        read.put(g.vm(), ProcConfinement.LIVE.read(pid(), g.launch()).orElseThrow());
+        read.put(n.vm(), ProcConfinement.LIVE.read(other.process().pid(), n.launch()).orElseThrow());
+        Map<String, GuestConfinement> report = ConfinementLayers.shared(read);
+        report.forEach((vm, c) -> System.out.println("MEASURE confinement " + vm + ": " + io.qfence.verify.ConfinementText.line(c)));
+
+        assertThat(ConfinementLayers.missing(g, Optional.of(report.get(g.vm())))).isEmpty();
+        assertThat(ConfinementLayers.missing(n, Optional.of(report.get(n.vm())))).isEmpty();
+        GuestConfinement c = report.get(g.vm());
+        assertThat(c.uids()).containsOnly(g.uid());
+        assertThat(c.seccompMode()).isEqualTo(2);
+        assertThat(c.seccompFilters().orElse(1)).isPositive();
+        assertThat(c.apparmor()).isEqualTo(GuestConfinement.UNCONFINED);
+        for (String kind : ConfinementLayers.JAIL_NAMESPACES) {
+            assertThat(c.namespaces().get(kind).own()).as(kind).isTrue();
+        }
+        assertThat(c.namespaces().get("net").sharedWith()).as("both guests are in the managed network namespace").containsExactly(n.vm());
+        assertThat(c.namespaces().get("cgroup").host()).as("no cgroup namespace is made (DESIGN.md §9)").isTrue();
+        assertThat(c.root().jail()).isTrue();
+        assertThat(c.root().mounts()).isEqualTo(GuestJail.expectedMountPoints(GuestJail.layout(guest)).size());
+        assertThat(c.descriptors().kinds()).containsEntry("tap", 1);
+        assertThat(c.descriptors().outside()).isEmpty();
+        assertThat(report.get(n.vm()).descriptors().kinds()).doesNotContainKey("tap");
+    }
+
+    /**
+     * Deliberately broken: a guest whose host requires the jail, launched without it (the launcher's options lack
+     * {@code jailed()}). The report read from /proc names exactly the two layers it lacks.
+     */
+    @Test
+    void aGuestLaunchedWithoutItsJailLacksItsNamespacesAndItsRoot() throws IOException {
+        ProbeHost.Probe p = new ProbeHost.Probe("jail-off", 200139, 39, "22", "53", true, false);
+        Guest g = jailedConfig(host.guest(p));
+        GuestLauncher.Launched l = GuestLauncher.launch(g, host.prepare(p));
+        try {
+            GuestConfinement c = ProcConfinement.LIVE.read(l.process().pid(), g.launch()).orElseThrow();
+            System.out.println("MEASURE confinement jail-off: " + io.qfence.verify.ConfinementText.line(c));
+            List<ConfinementLayers.MissingLayer> missing = ConfinementLayers.missing(g, Optional.of(c));
+            assertThat(missing).extracting(ConfinementLayers.MissingLayer::layer)
+                    .containsExactly(ConfinementLayers.Layer.NAMESPACES, ConfinementLayers.Layer.ROOT);
+            assertThat(missing.get(0).message()).startsWith("jail-off lacks namespaces: found mnt:[").contains("] shared with the host; ipc:[");
+        } finally {
+            l.process().kill();
+            l.process().awaitExit(Duration.ofSeconds(10));
+            l.process().close();
         }
     }
 
