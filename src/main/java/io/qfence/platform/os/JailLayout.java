@@ -147,6 +147,18 @@ public record JailLayout(List<JailEntry> entries) {
             return this;
         }
 
+        /**
+         * An empty directory at {@code path} (absolute, normal), made in the jail's own root: nothing of the host is
+         * bound there, so it only answers "exists" to a program that checks for the path.
+         */
+        public Builder directory(Path path) {
+            if (!path.isAbsolute() || !path.normalize().equals(path)) {
+                throw new IllegalArgumentException("jail directory must be absolute and normal: " + path);
+            }
+            entries.putIfAbsent(path, new Directory(path));
+            return this;
+        }
+
         public JailLayout build() {
             return new JailLayout(new ArrayList<>(entries.values()));
         }

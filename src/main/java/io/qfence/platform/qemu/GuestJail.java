@@ -71,8 +71,22 @@ public final class GuestJail {
         return NAMESPACES.stream().allMatch(kind -> Files.exists(Path.of("/proc/self/ns", kind)));
     }
 
-    /** The jail's contents for {@code guest}. */
+    /**
+     * The path whose existence {@code setpriv --apparmor-profile} takes for "AppArmor is running" (util-linux 2.38
+     * checks it with {@code access(2)} before it writes {@code /proc/self/attr/exec}, and exits 127 without it). The
+     * jail has no {@code /sys}, so a confined guest's jail holds this path as an empty directory of its own: without
+     * it, every jailed start under a profile failed before QEMU ran (found in the production-kernel lab). Empty, it
+     * shows QEMU nothing of the host's policy.
+     */
+    public static final Path APPARMOR_MARKER = Path.of("/sys/kernel/security/apparmor");
+
+    /** The jail's contents for {@code guest}, not confined by an AppArmor profile. */
     public static JailLayout layout(Guest guest) {
+        return layout(guest, false);
+    }
+
+    /** The jail's contents for {@code guest}; {@code appArmor}: QEMU enters its profile at exec (through setpriv). */
+    public static JailLayout layout(Guest guest, boolean appArmor) {
         List<String> argv = guest.argv();
         Path binary = Path.of(argv.get(0));
         JailLayout.Builder builder = new JailLayout.Builder();
@@ -97,6 +111,9 @@ public final class GuestJail {
             builder.mirror(Path.of(image), boot.contains(image) ? Access.READ : Access.READ_WRITE);
         }
         builder.mirror(Path.of(guest.launch().runDir()), Access.READ_WRITE);
+        if (appArmor) {
+            builder.directory(APPARMOR_MARKER);
+        }
         return builder.build();
     }
 

@@ -136,7 +136,8 @@ public final class GuestLauncher {
         }
         options.apparmor().ifPresent(AppArmorProfiles::load);
 
-        Optional<JailLayout> layout = options.jail() ? Optional.of(GuestJail.layout(guest)) : Optional.empty();
+        Optional<JailLayout> layout = options.jail()
+                ? Optional.of(GuestJail.layout(guest, options.apparmor().isPresent())) : Optional.empty();
         Path program;
         List<String> chain;
         if (layout.isPresent()) {

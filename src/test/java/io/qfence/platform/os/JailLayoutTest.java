@@ -60,6 +60,15 @@ class JailLayoutTest {
     }
 
     @Test
+    void anEmptyDirectoryOfTheJailsOwnBindsNothingAndMustBeAbsolute() {
+        JailLayout layout = new JailLayout.Builder().directory(Path.of("/sys/kernel/security/apparmor")).build();
+        assertThat(layout.entries()).containsExactly(new Directory(Path.of("/sys/kernel/security/apparmor")));
+        assertThat(layout.binds()).isEmpty();
+        assertThatThrownBy(() -> new JailLayout.Builder().directory(Path.of("sys/kernel")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("absolute and normal");
+    }
+
+    @Test
     void nothingMayBeMountedInsideABindMountBecauseItWouldBeCreatedInTheHostsDirectory() throws IOException {
         Path run = Files.createDirectories(tmp.resolve("run/vm"));
         Files.writeString(run.resolve("disk.img"), "x");

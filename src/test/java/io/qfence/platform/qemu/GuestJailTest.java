@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.qfence.model.host.Guest;
 import io.qfence.platform.os.Jail;
+import io.qfence.platform.os.JailLayout;
 import io.qfence.testing.RequiresHost;
 import io.qfence.testing.Witness;
 import java.io.IOException;
@@ -158,6 +159,21 @@ class GuestJailTest {
                 || p.startsWith(guest.launch().runDir() + "/"))).as(p).isTrue());
         assertThat(Files.readAllLines(Path.of("/proc", Long.toString(pid()), "mountinfo")))
                 .noneMatch(l -> l.contains(" /etc ") || l.contains(Jail.HOST_ROOT.toString()));
+    }
+
+    /**
+     * setpriv refuses {@code --apparmor-profile} when {@code /sys/kernel/security/apparmor} is missing, and the jail has
+     * no {@code /sys}: a confined guest's jail holds that one path, as an empty directory (no mount, so the checks
+     * before {@code cont} expect the same mounts). The start itself is proven where AppArmor runs: the lab's
+     * {@code OomReportingLabTest} and {@code GuestTrafficLabTest}.
+     */
+    @Test
+    void aConfinedGuestsJailHoldsOnlyTheEmptyDirectorySetprivChecksForAppArmorOfSys() {
+        assertThat(GuestJail.layout(guest).paths()).noneMatch(p -> p.startsWith("/sys"));
+        JailLayout confined = GuestJail.layout(guest, true);
+        assertThat(confined.entries()).contains(new JailLayout.Directory(GuestJail.APPARMOR_MARKER));
+        assertThat(confined.paths()).filteredOn(p -> p.startsWith("/sys")).containsExactly(GuestJail.APPARMOR_MARKER);
+        assertThat(GuestJail.expectedMountPoints(confined)).isEqualTo(GuestJail.expectedMountPoints(GuestJail.layout(guest)));
     }
 
     @Test
