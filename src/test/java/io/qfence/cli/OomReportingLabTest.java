@@ -23,7 +23,7 @@ import org.junit.jupiter.api.BeforeEach;
 @ProductionKernel
 class OomReportingLabTest extends OomReportingTest {
 
-    /** Far below what a started QEMU holds (tens of MiB under TCG), so no reclaim can satisfy it. */
+    /** Far below what a started QEMU holds (30 to 80 MiB under TCG), so no reclaim can satisfy it. */
     private static final long SQUEEZED = 4L << 20;
 
     @BeforeEach
@@ -39,10 +39,11 @@ class OomReportingLabTest extends OomReportingTest {
         assertThat(guest).as("the guest in state after apply").isNotNull();
         Path vm = layout.hierarchies().get("memory").resolve(guest.path("launch").path("cgroup_path").asText());
         long current = Long.parseLong(Files.readString(vm.resolve("memory.current")).strip());
-        assertThat(current).as("%s/memory.current", vm).isGreaterThan(SQUEEZED);
-        // the write reclaims what it can, then invokes the OOM killer in this cgroup until the usage fits
+        // The write reclaims what it can, then invokes the OOM killer in this cgroup until the usage fits. The guest's
+        // own boot may have outgrown the 80Mi limit first (seen in one lab run of two): QEMU is gone then, the cgroup
+        // holds a few pages and the write changes nothing; the kill is in memory.events either way.
         Files.writeString(vm.resolve("memory.max"), Long.toString(SQUEEZED));
-        System.out.printf("MEASURE lab oom: %s memory.current %d MiB, memory.max lowered to %d MiB; memory.events: %s%n", vm,
-                current >> 20, SQUEEZED >> 20, Files.readString(vm.resolve("memory.events")).replace('\n', ' ').strip());
+        System.out.printf("MEASURE lab oom: %s memory.current %d KiB, memory.max lowered to %d MiB; memory.events: %s%n", vm,
+                current >> 10, SQUEEZED >> 20, Files.readString(vm.resolve("memory.events")).replace('\n', ' ').strip());
     }
 }
