@@ -32,10 +32,14 @@ import org.junit.jupiter.api.Test;
  * while booting and forwarding may be denied.
  *
  * <p><b>Not passing yet, and left out of the full lab run</b> (tag {@code nested-guests}; run it with
- * {@code QFENCE_LAB_CLASSES=GuestTrafficLabTest bin/lab test}). In the lab, {@code apply} starts both guests under
- * their profiles in enforce mode (asserted), but in two runs neither console printed anything within 600 and 900 s
- * (load average 25 to 35 on the 2 cores; no AppArmor denial logged). A bare kernel with a one-line init took 135 s to
- * reach init there, so the probe guest's boot under TCG inside TCG, or its console, is what remains to be found.
+ * {@code QFENCE_LAB_CLASSES=GuestTrafficLabTest bin/lab test}). What the lab runs found: with the guest jail, a
+ * confined guest never started (setpriv's AppArmor check, fixed in {@code GuestJail}); then both guests ran confined,
+ * their taps up, but a console the test held open without reading stalled its guest after ~300 bytes (fixed here:
+ * the wait reads the log files and connects only to probe); and TCG inside the lab's TCG is some 600 times slower
+ * than native (t-1's kernel reached "Trying to unpack rootfs" 193 s after its start). In the last run both guests
+ * reached {@code QF-PROBE-READY} (860 and 910 s after apply) and their shells answered, and the allowed flow's
+ * {@code nc -w 5} timed out: not diagnosed yet (five seconds at that speed, or the tap). While it waits, the test
+ * prints every 2 minutes how each QEMU is doing (threads, console bytes, its cgroup's memory and CPU accounting).
  *
  * <p>Everything lives in the sandbox's namespace and a cgroup parent of this test's own at the cgroup v2 root, with
  * the controllers enabled there, as a systemd slice with {@code Delegate=yes} would provide it (DESIGN.md §8).
@@ -48,8 +52,11 @@ class GuestTrafficLabTest {
     /** From the test classpath: the lab's payload has the test classes and their resources, not src/. */
     static final Path DESIRED = resource("/lab-guest-traffic");
     private static final Path CGROUP_ROOT = Path.of("/sys/fs/cgroup");
-    /** A probe guest boots in ~2 s under TCG on the test machines; under TCG inside the lab's TCG, in minutes. */
-    private static final Duration BOOT = Duration.ofSeconds(600);
+    /**
+     * A probe guest boots in ~2 s under TCG on the test machines; under TCG inside the lab's TCG some 600 times slower
+     * (a lab run's guest kernel reached "Trying to unpack rootfs" 193 s after it started, 0.3 s natively).
+     */
+    private static final Duration BOOT = Duration.ofSeconds(1200);
     private static final Duration PROBE = Duration.ofSeconds(60);
 
     LiveSandbox sandbox;
@@ -89,23 +96,16 @@ class GuestTrafficLabTest {
                     .as("%s's QEMU", e.getKey()).isEqualTo(AppArmorProfiles.profileName("lt", e.getKey()) + " (enforce)");
         }
 
+        // Wait for both guests' init to report ready in their console logs, with no client on the consoles: a connected
+        // console that is not read stalls the guest (QEMU writes each byte of the UART to the socket; ~300 unread
+        // bytes fill its send buffer, and the UART then holds the guest's output). The first lab runs read t-1's
+        // console while they waited and t-2's not: t-2's log stopped after 300 bytes of its kernel's first lines.
+        awaitReady(List.of("t-1", "t-2"));
+
         try (SerialConsole t1 = SerialConsole.connect(sandbox.dir.resolve("run/t-1/serial.sock"));
              SerialConsole t2 = SerialConsole.connect(sandbox.dir.resolve("run/t-2/serial.sock"))) {
-            long start = System.nanoTime();
-            try {
-                t1.awaitShell(BOOT, Duration.ofSeconds(2));
-                t2.awaitShell(BOOT, Duration.ofSeconds(2));
-            } catch (RuntimeException e) {
-                // how far each guest got, and whether its profile was in the way
-                for (String vm : List.of("t-1", "t-2")) {
-                    List<String> log = Files.readAllLines(sandbox.dir.resolve("run/" + vm + "/serial.log"));
-                    System.out.println("MEASURE lab guest traffic: " + vm + "'s console, last lines:\n"
-                            + String.join("\n", log.subList(Math.max(0, log.size() - 15), log.size())));
-                }
-                Witness.run("dmesg").lines().filter(l -> l.contains("apparmor=\"DENIED\"")).forEach(System.out::println);
-                throw e;
-            }
-            System.out.printf("MEASURE lab guest traffic: both guests' shells answered after %d s%n", (System.nanoTime() - start) / 1_000_000_000L);
+            t1.awaitShell(PROBE, Duration.ofSeconds(5));
+            t2.awaitShell(PROBE, Duration.ofSeconds(5));
 
             // allowed: t-2 to t-1's TCP 22, through both taps, the bridge and the forward chain; t-1's listener answers
             SerialConsole.Result allowed = t2.run("nc -w 5 10.72.0.11 22 </dev/null", PROBE);
@@ -125,6 +125,85 @@ class GuestTrafficLabTest {
         assertThat(denials).as("AppArmor denials of the guests' QEMUs").isEmpty();
         CliRun plan = cli("plan");
         assertThat(plan.exitCode()).as(plan.out() + plan.err()).isZero();
+    }
+
+    /**
+     * Polls each guest's {@code serial.log} until its init printed {@code QF-PROBE-READY} (listeners up), within
+     * {@link #BOOT}; prints when each got there. On a timeout, prints how far each got, QEMU's own log, the lab's load
+     * and any AppArmor denial, and fails.
+     */
+    private void awaitReady(List<String> vms) throws Exception {
+        long start = System.nanoTime();
+        long deadline = start + BOOT.toNanos();
+        List<String> waiting = new ArrayList<>(vms);
+        long lastReport = start;
+        while (!waiting.isEmpty()) {
+            for (String vm : List.copyOf(waiting)) {
+                Path log = sandbox.dir.resolve("run/" + vm + "/serial.log");
+                if (Files.exists(log) && Files.readString(log).contains("QF-PROBE-READY")) {
+                    waiting.remove(vm);
+                    System.out.printf("MEASURE lab guest traffic: %s ready %d s after apply (lab load average %s)%n", vm,
+                            (System.nanoTime() - start) / 1_000_000_000L, Files.readString(Path.of("/proc/loadavg")).strip());
+                }
+            }
+            if (waiting.isEmpty()) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                for (String vm : vms) {
+                    Path run = sandbox.dir.resolve("run/" + vm);
+                    List<String> log = Files.readAllLines(run.resolve("serial.log"));
+                    System.out.println("MEASURE lab guest traffic: " + vm + "'s console, last lines:\n"
+                            + String.join("\n", log.subList(Math.max(0, log.size() - 25), log.size())) + "\nits qemu.log:\n"
+                            + Files.readString(run.resolve("qemu.log")));
+                }
+                System.out.println("MEASURE lab guest traffic: lab load average " + Files.readString(Path.of("/proc/loadavg")).strip());
+                vms.forEach(vm -> System.out.println("MEASURE lab guest traffic: " + describe(vm)));
+                Witness.run("dmesg").lines().filter(l -> l.contains("apparmor=\"DENIED\"")).forEach(System.out::println);
+                throw new AssertionError(waiting + " not ready within " + BOOT.toSeconds() + " s after apply");
+            }
+            if (System.nanoTime() - lastReport > 120_000_000_000L) {
+                lastReport = System.nanoTime();
+                System.out.printf("lab-test: progress: waiting for %s, %d s after apply (lab load average %s)%n", waiting,
+                        (lastReport - start) / 1_000_000_000L, Files.readString(Path.of("/proc/loadavg")).strip());
+                for (String vm : vms) {
+                    System.out.println("lab-test: progress: " + describe(vm));
+                }
+            }
+            Thread.sleep(5000);
+        }
+    }
+
+    /**
+     * One line on how {@code vm}'s QEMU is doing, for a boot that takes long: its threads' states, the bytes its
+     * console logged, its VM cgroup's memory and CPU accounting (a stalled guest shows where it waits).
+     */
+    private String describe(String vm) {
+        StringBuilder out = new StringBuilder(vm + ":");
+        try {
+            Path log = sandbox.dir.resolve("run/" + vm + "/serial.log");
+            out.append(" serial.log ").append(Files.exists(log) ? Files.size(log) : -1).append(" B;");
+            Long pid = GuestKills.recordedPids(sandbox).get(vm);
+            if (pid != null) {
+                try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+                    for (Path task : tasks.sorted().toList()) {
+                        String stat = Files.readString(task.resolve("stat"));
+                        String comm = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+                        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                        out.append(' ').append(comm.replace(' ', '_')).append('=').append(f[0]).append('/')
+                                .append(Files.readString(task.resolve("wchan")).strip()).append("/utime=").append(f[11]);
+                    }
+                }
+            }
+            Path cgroup = CGROUP_ROOT.resolve(sandbox.cgroupParent).resolve("lt").resolve(vm);
+            for (String file : List.of("memory.current", "memory.max", "memory.events", "cpu.max", "cpu.stat")) {
+                Path f = cgroup.resolve(file);
+                out.append("; ").append(file).append(' ').append(Files.exists(f) ? Files.readString(f).strip().replace('\n', ',') : "-");
+            }
+        } catch (IOException | RuntimeException e) {
+            out.append(" (").append(e).append(')');
+        }
+        return out.toString();
     }
 
     private CliRun cli(String command, String... options) {
