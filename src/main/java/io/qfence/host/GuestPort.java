@@ -2,6 +2,7 @@ package io.qfence.host;
 
 import io.qfence.model.errors.HostPortException;
 import io.qfence.model.desired.Host;
+import io.qfence.model.host.BootStatus;
 import io.qfence.model.host.Guest;
 import java.util.List;
 import java.util.Optional;
@@ -63,6 +64,16 @@ public interface GuestPort {
      */
     default List<String> preflight(List<Guest> starting) throws HostPortException {
         return List.of();
+    }
+
+    /**
+     * What the guest's serial console says about its boot (cloud-init finished or not), read from the console log
+     * without any agent in the guest or port on the host. {@code expectedInstanceId}: the instance id of the seed qfence
+     * gave the guest, when known; a readiness line for another id is not "ready". The guest's output is untrusted: the
+     * adapter parses it strictly and bounded. {@link BootStatus.Unknown} where the port cannot tell (a fake).
+     */
+    default BootStatus bootStatus(Guest guest, Optional<String> expectedInstanceId) throws HostPortException {
+        return new BootStatus.Unknown("this host port reads no consoles");
     }
 
     /**

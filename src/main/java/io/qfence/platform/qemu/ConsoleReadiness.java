@@ -18,9 +18,10 @@ import java.util.regex.Pattern;
  * agent in the guest and no port on the host. qfence's guest image ({@code bin/build-guest-image}) sets cloud-init's
  * {@code final_message} to one line, which cloud-init's final stage prints on the console when every module ran:
  * <pre>qfence-ready instance-id=ID boot-seconds=N</pre>
+ * which journald, forwarding the unit's output to the console, prefixes with its uptime and {@code cloud-init[PID]: }.
  *
  * <p>The console is untrusted guest output. Parsing is strict and bounded: only a whole line that is exactly that
- * form counts (a marker inside other text, e.g. a kernel message that interrupted it, does not); lines longer than
+ * form (with or without journald's prefix) counts (a marker inside other text, e.g. a kernel message that interrupted it, does not); lines longer than
  * {@link #MAX_LINE_BYTES} are skipped whole; at most {@link #MAX_READ_BYTES} of the log are read (a guest that floods
  * its console before it is ready is reported as booting); the instance id is checked against
  * {@link BootStatus#INSTANCE_ID} before it is shown anywhere. QEMU truncates the log when it starts, so a line is from
@@ -31,8 +32,12 @@ public final class ConsoleReadiness {
 
     public static final int MAX_LINE_BYTES = 256;
     public static final long MAX_READ_BYTES = 8L * 1024 * 1024;
-    static final Pattern READY = Pattern.compile(
-            "qfence-ready instance-id=(" + BootStatus.INSTANCE_ID.pattern() + ") boot-seconds=([0-9]{1,9}(?:\\.[0-9]{1,9})?)");
+    /**
+     * The line, bare or as journald forwards cloud-final.service's output to the console ({@code [   52.123456]
+     * cloud-init[412]: }); nothing else may precede or follow it.
+     */
+    static final Pattern READY = Pattern.compile("(?:\\[ {0,8}[0-9]{1,9}\\.[0-9]{6}\\] cloud-init\\[[0-9]{1,9}\\]: )?"
+            + "qfence-ready instance-id=(" + BootStatus.INSTANCE_ID.pattern() + ") boot-seconds=([0-9]{1,9}(?:\\.[0-9]{1,9})?)");
 
     private ConsoleReadiness() {}
 

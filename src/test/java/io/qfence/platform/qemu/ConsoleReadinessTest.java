@@ -39,6 +39,22 @@ class ConsoleReadinessTest {
     }
 
     @Test
+    void theLineAsJournaldForwardsItToTheConsoleCounts() throws IOException {
+        BootStatus status = parse(BOOT + "[   81.400277] cloud-init[402]: qfence-ready instance-id=i-7 boot-seconds=81.12\r\n", Optional.empty());
+
+        assertThat(status).isEqualTo(new BootStatus.Ready("i-7", new BigDecimal("81.12")));
+    }
+
+    @Test
+    void anotherProgramsLineOrAMangledPrefixDoesNotCount() throws IOException {
+        String console = "[   81.400277] evil[402]: qfence-ready instance-id=i-7 boot-seconds=81.12\n"
+                + "[81.4] cloud-init[402]: qfence-ready instance-id=i-7 boot-seconds=81.12\n"
+                + "[   81.400277] cloud-init[402]:qfence-ready instance-id=i-7 boot-seconds=81.12\n";
+
+        assertThat(parse(console, Optional.empty())).isEqualTo(new BootStatus.Booting());
+    }
+
+    @Test
     void aConsoleWithoutTheLineIsStillBooting() throws IOException {
         assertThat(parse(BOOT, Optional.empty())).isEqualTo(new BootStatus.Booting());
         assertThat(parse("", Optional.empty())).isEqualTo(new BootStatus.Booting());
