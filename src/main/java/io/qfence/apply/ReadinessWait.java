@@ -75,7 +75,7 @@ public final class ReadinessWait {
                 statuses.put(g.vm(), status);
                 if (status instanceof BootStatus.Ready r) {
                     progress.step(g.address(), "ready: cloud-init finished " + r.bootSeconds().toPlainString()
-                            + " s after boot (instance " + r.instanceId() + "), seen after " + seconds(Duration.between(start, clock.instant())));
+                            + " s after boot" + r.instanceId().map(i -> " (instance " + i + ")").orElse("") + ", seen after " + seconds(Duration.between(start, clock.instant())));
                     it.remove();
                 }
             }

@@ -29,7 +29,8 @@ import picocli.CommandLine.Spec;
             "Exits 0, or 1 on an error."})
 final class StateCommand implements Callable<Integer> {
 
-    enum StateFormat { json, yaml }
+    /** json and yaml: the snapshot (plan --observed reads it); boot: one line per guest with its boot status. */
+    enum StateFormat { json, yaml, boot }
 
     @Spec
     CommandSpec spec;
@@ -62,10 +63,14 @@ final class StateCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         ObservedHost observed;
         List<String> warnings;
+        List<String> boot = List.of();
         try (HostPorts ports = LiveHostCommands.connect(context, host, "state")) {
             Cycle cycle = new Engine(ports, context.clock()).plan(LiveHostCommands.request(context, source, host, scope));
             observed = cycle.observed();
             warnings = cycle.warnings();
+            if (format == StateFormat.boot) {
+                boot = bootLines(ports, observed);
+            }
         }
         for (ForeignObject f : observed.foreign()) {
             err.println("warning: " + f.kind() + " " + f.name() + " is not qfence's (" + f.reason() + "); qfence leaves it alone");
@@ -73,11 +78,42 @@ final class StateCommand implements Callable<Integer> {
         // What loading and realization warned about (e.g. AppArmor preferred but unavailable) holds for what state shows.
         LiveHostCommands.warn(err, warnings);
         err.flush();
-        String json = SnapshotCodec.toJson(observed);
         PrintWriter out = spec.commandLine().getOut();
+        if (format == StateFormat.boot) {
+            boot.forEach(out::println);
+            out.flush();
+            return ExitCodes.OK;
+        }
+        String json = SnapshotCodec.toJson(observed);
         out.print(format == StateFormat.json ? json : yaml(json));
         out.flush();
         return ExitCodes.OK;
+    }
+
+    /**
+     * {@code GUEST STATE BOOT}: each observed guest's lifecycle state and, for a running one, what its serial console
+     * says about cloud-init ({@code ready 71.2s instance ID}, {@code booting}, {@code unknown (why)}).
+     */
+    static List<String> bootLines(HostPorts ports, ObservedHost observed) {
+        List<String> lines = new java.util.ArrayList<>();
+        lines.add(String.format(java.util.Locale.ROOT, "%-24s %-9s %s", "GUEST", "STATE", "BOOT"));
+        observed.objects().stream().filter(o -> o instanceof io.qfence.model.host.Guest).map(o -> (io.qfence.model.host.Guest) o)
+                .sorted(java.util.Comparator.comparing(io.qfence.model.host.Guest::vm)).forEach(g -> {
+                    String boot = "-";
+                    if (g.state() == io.qfence.model.host.GuestState.RUNNING) {
+                        io.qfence.model.host.BootStatus s = ports.guests().bootStatus(g,
+                                java.util.Optional.ofNullable(g.config().get(io.qfence.apply.ReadinessWait.SEED_INSTANCE_ID)));
+                        if (s instanceof io.qfence.model.host.BootStatus.Ready r) {
+                            boot = "ready " + r.bootSeconds().toPlainString() + "s" + r.instanceId().map(i -> " instance " + i).orElse("");
+                        } else if (s instanceof io.qfence.model.host.BootStatus.Unknown u) {
+                            boot = "unknown (" + u.why() + ")";
+                        } else {
+                            boot = s.label();
+                        }
+                    }
+                    lines.add(String.format(java.util.Locale.ROOT, "%-24s %-9s %s", g.vm(), g.state().name().toLowerCase(java.util.Locale.ROOT), boot));
+                });
+        return lines;
     }
 
     /** The same document as YAML (block style), for people. */

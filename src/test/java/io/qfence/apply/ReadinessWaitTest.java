@@ -64,7 +64,7 @@ class ReadinessWaitTest {
                 if (at == null || Duration.between(start, now).getSeconds() < at) {
                     return new BootStatus.Booting();
                 }
-                return new BootStatus.Ready("i-" + guest.vm(), new BigDecimal(at));
+                return new BootStatus.Ready(Optional.of("i-" + guest.vm()), new BigDecimal(at));
             }
         };
     }

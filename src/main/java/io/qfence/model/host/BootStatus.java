@@ -2,6 +2,7 @@ package io.qfence.model.host;
 
 import java.math.BigDecimal;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
@@ -14,7 +15,7 @@ public sealed interface BootStatus {
     /** An instance id as cloud-init prints it: bounded, and only characters that are safe on a terminal. */
     Pattern INSTANCE_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:-]{0,127}");
 
-    /** Printed by {@code state}: {@code ready}, {@code booting}, {@code unknown}, {@code ready (other instance)}. */
+    /** Printed by {@code state}: {@code ready}, {@code booting}, {@code unknown}, {@code ready for instance X, not the seed's Y}. */
     String label();
 
     /** No console log to read: the guest is not running, or this host port cannot tell (a fake, a probe guest's log). */
@@ -37,12 +38,14 @@ public sealed interface BootStatus {
         }
     }
 
-    /** cloud-init finished, for {@code instanceId}, {@code bootSeconds} after the guest's kernel started. */
-    record Ready(String instanceId, BigDecimal bootSeconds) implements BootStatus {
+    /**
+     * cloud-init finished, {@code bootSeconds} after the guest's kernel started; {@code instanceId} when the readiness
+     * line named it (a seed's user-data can; the image's default line cannot, as cloud-init 22.4 does not substitute it).
+     */
+    record Ready(Optional<String> instanceId, BigDecimal bootSeconds) implements BootStatus {
         public Ready {
-            if (instanceId == null || !INSTANCE_ID.matcher(instanceId).matches()) {
-                throw new IllegalArgumentException("instance id must match " + INSTANCE_ID.pattern() + ", got " + instanceId);
-            }
+            Objects.requireNonNull(instanceId, "instanceId");
+            instanceId.ifPresent(BootStatus::requireInstanceId);
             if (bootSeconds == null || bootSeconds.signum() < 0) {
                 throw new IllegalArgumentException("boot seconds must be a non-negative number, got " + bootSeconds);
             }
@@ -55,20 +58,26 @@ public sealed interface BootStatus {
     }
 
     /**
-     * A readiness line for another instance id than the one expected: cloud-init finished for a configuration that is
-     * not the desired one (the seed changed and the guest has not restarted since, or the guest forged it).
+     * cloud-init finished, but its readiness line names another instance id than the seed qfence gave the guest, or
+     * none: it finished for a configuration that is not the desired one (the seed changed and the guest has not
+     * restarted since, or the guest forged it).
      */
-    record OtherInstance(String instanceId, String expected) implements BootStatus {
+    record OtherInstance(Optional<String> instanceId, String expected) implements BootStatus {
         public OtherInstance {
-            if (instanceId == null || !INSTANCE_ID.matcher(instanceId).matches()) {
-                throw new IllegalArgumentException("instance id must match " + INSTANCE_ID.pattern() + ", got " + instanceId);
-            }
-            Objects.requireNonNull(expected, "expected");
+            Objects.requireNonNull(instanceId, "instanceId");
+            instanceId.ifPresent(BootStatus::requireInstanceId);
+            requireInstanceId(expected);
         }
 
         @Override
         public String label() {
-            return "ready (other instance " + instanceId + ")";
+            return "ready for " + instanceId.map(i -> "instance " + i).orElse("an unnamed instance") + ", not the seed's " + expected;
+        }
+    }
+
+    private static void requireInstanceId(String id) {
+        if (id == null || !INSTANCE_ID.matcher(id).matches()) {
+            throw new IllegalArgumentException("instance id must match " + INSTANCE_ID.pattern() + ", got " + id);
         }
     }
 }

@@ -17,6 +17,8 @@ import java.util.regex.Pattern;
  * "Ready means ready": whether cloud-init finished in a guest, read from the guest's serial console log, with no
  * agent in the guest and no port on the host. qfence's guest image ({@code bin/build-guest-image}) sets cloud-init's
  * {@code final_message} to one line, which cloud-init's final stage prints on the console when every module ran:
+ * <pre>qfence-ready boot-seconds=N</pre>
+ * or, when the seed's user-data sets {@code final_message} with the instance id it was generated with,
  * <pre>qfence-ready instance-id=ID boot-seconds=N</pre>
  * which journald, forwarding the unit's output to the console, prefixes with its uptime and {@code cloud-init[PID]: }.
  *
@@ -26,7 +28,7 @@ import java.util.regex.Pattern;
  * its console before it is ready is reported as booting); the instance id is checked against
  * {@link BootStatus#INSTANCE_ID} before it is shown anywhere. QEMU truncates the log when it starts, so a line is from
  * this QEMU process's boots; the last line wins (a guest that rebooted in place reports its latest boot), and when the
- * caller knows the instance id qfence's seed gave the guest, a line for another id is {@link BootStatus.OtherInstance}.
+ * caller knows the instance id qfence's seed gave the guest, a line for another id, or without one, is {@link BootStatus.OtherInstance}.
  */
 public final class ConsoleReadiness {
 
@@ -37,7 +39,7 @@ public final class ConsoleReadiness {
      * cloud-init[412]: }); nothing else may precede or follow it.
      */
     static final Pattern READY = Pattern.compile("(?:\\[ {0,8}[0-9]{1,9}\\.[0-9]{6}\\] cloud-init\\[[0-9]{1,9}\\]: )?"
-            + "qfence-ready instance-id=(" + BootStatus.INSTANCE_ID.pattern() + ") boot-seconds=([0-9]{1,9}(?:\\.[0-9]{1,9})?)");
+            + "qfence-ready(?: instance-id=(" + BootStatus.INSTANCE_ID.pattern() + "))? boot-seconds=([0-9]{1,9}(?:\\.[0-9]{1,9})?)");
 
     private ConsoleReadiness() {}
 
@@ -73,7 +75,7 @@ public final class ConsoleReadiness {
                         Optional<BootStatus.Ready> ready = readyLine(line, length);
                         if (ready.isPresent()) {
                             last = ready.get();
-                            if (expectedInstanceId.isPresent() && expectedInstanceId.get().equals(last.instanceId())) {
+                            if (expectedInstanceId.isPresent() && expectedInstanceId.equals(last.instanceId())) {
                                 lastExpected = last;
                             }
                         }
@@ -105,6 +107,6 @@ public final class ConsoleReadiness {
         if (!m.matches()) {
             return Optional.empty();
         }
-        return Optional.of(new BootStatus.Ready(m.group(1), new BigDecimal(m.group(2))));
+        return Optional.of(new BootStatus.Ready(Optional.ofNullable(m.group(1)), new BigDecimal(m.group(2))));
     }
 }

@@ -35,14 +35,14 @@ class ConsoleReadinessTest {
     void theFinalMessageLineMakesTheGuestReadyWithItsInstanceAndBootTime() throws IOException {
         BootStatus status = parse(BOOT + "qfence-ready instance-id=web-app-1-3f2a boot-seconds=43.87\r\ndebian login: ", Optional.empty());
 
-        assertThat(status).isEqualTo(new BootStatus.Ready("web-app-1-3f2a", new BigDecimal("43.87")));
+        assertThat(status).isEqualTo(new BootStatus.Ready(Optional.of("web-app-1-3f2a"), new BigDecimal("43.87")));
     }
 
     @Test
     void theLineAsJournaldForwardsItToTheConsoleCounts() throws IOException {
         BootStatus status = parse(BOOT + "[   81.400277] cloud-init[402]: qfence-ready instance-id=i-7 boot-seconds=81.12\r\n", Optional.empty());
 
-        assertThat(status).isEqualTo(new BootStatus.Ready("i-7", new BigDecimal("81.12")));
+        assertThat(status).isEqualTo(new BootStatus.Ready(Optional.of("i-7"), new BigDecimal("81.12")));
     }
 
     @Test
@@ -52,6 +52,14 @@ class ConsoleReadinessTest {
                 + "[   81.400277] cloud-init[402]:qfence-ready instance-id=i-7 boot-seconds=81.12\n";
 
         assertThat(parse(console, Optional.empty())).isEqualTo(new BootStatus.Booting());
+    }
+
+    @Test
+    void theImagesDefaultLineNamesNoInstanceAndIsReadyOnlyWhenNoneIsExpected() throws IOException {
+        String console = BOOT + "[  225.992011] cloud-init[376]: qfence-ready boot-seconds=225.90\n";
+
+        assertThat(parse(console, Optional.empty())).isEqualTo(new BootStatus.Ready(Optional.empty(), new BigDecimal("225.90")));
+        assertThat(parse(console, Optional.of("i-1"))).isEqualTo(new BootStatus.OtherInstance(Optional.empty(), "i-1"));
     }
 
     @Test
@@ -100,7 +108,7 @@ class ConsoleReadinessTest {
     void theLastReadyLineWinsAfterARebootInPlace() throws IOException {
         String console = "qfence-ready instance-id=old boot-seconds=40.1\n" + BOOT + "qfence-ready instance-id=new boot-seconds=38.2\n";
 
-        assertThat(parse(console, Optional.empty())).isEqualTo(new BootStatus.Ready("new", new BigDecimal("38.2")));
+        assertThat(parse(console, Optional.empty())).isEqualTo(new BootStatus.Ready(Optional.of("new"), new BigDecimal("38.2")));
     }
 
     @Test
@@ -108,9 +116,9 @@ class ConsoleReadinessTest {
         String console = "qfence-ready instance-id=web-app-1-old boot-seconds=40.1\n";
 
         assertThat(parse(console, Optional.of("web-app-1-new")))
-                .isEqualTo(new BootStatus.OtherInstance("web-app-1-old", "web-app-1-new"));
+                .isEqualTo(new BootStatus.OtherInstance(Optional.of("web-app-1-old"), "web-app-1-new"));
         assertThat(parse(console + "qfence-ready instance-id=web-app-1-new boot-seconds=39\n", Optional.of("web-app-1-new")))
-                .isEqualTo(new BootStatus.Ready("web-app-1-new", new BigDecimal("39")));
+                .isEqualTo(new BootStatus.Ready(Optional.of("web-app-1-new"), new BigDecimal("39")));
     }
 
     @Test
@@ -128,6 +136,6 @@ class ConsoleReadinessTest {
         Files.writeString(run.resolve("serial.log"), BOOT + "qfence-ready instance-id=i-1 boot-seconds=7\n");
 
         assertThat(ConsoleReadiness.read(run.resolve("serial.log"), Optional.of("i-1")))
-                .isEqualTo(new BootStatus.Ready("i-1", new BigDecimal("7")));
+                .isEqualTo(new BootStatus.Ready(Optional.of("i-1"), new BigDecimal("7")));
     }
 }
