@@ -29,6 +29,22 @@ public final class ReadinessWait {
      */
     public static final String SEED_INSTANCE_ID = "cloud-init.instance-id";
 
+    /** The seed's drive as the realizer writes it (DESIGN §17): its {@code serial} is the seed's instance id. */
+    private static final java.util.regex.Pattern SEED_DEVICE =
+            java.util.regex.Pattern.compile("virtio-blk-pci,drive=seed0,serial=(qf-[0-9a-f]{16})");
+
+    /**
+     * The instance id of the guest's seed: the config key {@link #SEED_INSTANCE_ID} when the realizer set it, else the
+     * serial of its seed drive in the argv; empty for a guest without a seed.
+     */
+    public static Optional<String> expectedInstanceId(Guest g) {
+        String key = g.config().get(SEED_INSTANCE_ID);
+        if (key != null) {
+            return Optional.of(key);
+        }
+        return g.argv().stream().map(SEED_DEVICE::matcher).filter(java.util.regex.Matcher::matches).map(m -> m.group(1)).findFirst();
+    }
+
     /** How the wait pauses between two looks at the consoles; tests pass one that advances a fake clock. */
     @FunctionalInterface
     public interface Sleeper {
@@ -71,11 +87,11 @@ public final class ReadinessWait {
         while (true) {
             for (var it = waiting.iterator(); it.hasNext(); ) {
                 Guest g = it.next();
-                BootStatus status = port.bootStatus(g, Optional.ofNullable(g.config().get(SEED_INSTANCE_ID)));
+                BootStatus status = port.bootStatus(g, expectedInstanceId(g));
                 statuses.put(g.vm(), status);
                 if (status instanceof BootStatus.Ready r) {
-                    progress.step(g.address(), "ready: cloud-init finished " + r.bootSeconds().toPlainString()
-                            + " s after boot" + r.instanceId().map(i -> " (instance " + i + ")").orElse("") + ", seen after " + seconds(Duration.between(start, clock.instant())));
+                    progress.step(g.address(), "ready: cloud-init finished"
+                            + r.bootSeconds().map(b -> " " + b.toPlainString() + " s after boot").orElse("") + r.instanceId().map(i -> " (instance " + i + ")").orElse("") + ", seen after " + seconds(Duration.between(start, clock.instant())));
                     it.remove();
                 }
             }

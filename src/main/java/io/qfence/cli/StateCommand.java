@@ -102,9 +102,9 @@ final class StateCommand implements Callable<Integer> {
                     String boot = "-";
                     if (g.state() == io.qfence.model.host.GuestState.RUNNING) {
                         io.qfence.model.host.BootStatus s = ports.guests().bootStatus(g,
-                                java.util.Optional.ofNullable(g.config().get(io.qfence.apply.ReadinessWait.SEED_INSTANCE_ID)));
+                                io.qfence.apply.ReadinessWait.expectedInstanceId(g));
                         if (s instanceof io.qfence.model.host.BootStatus.Ready r) {
-                            boot = "ready " + r.bootSeconds().toPlainString() + "s" + r.instanceId().map(i -> " instance " + i).orElse("");
+                            boot = "ready" + r.bootSeconds().map(b -> " " + b.toPlainString() + "s").orElse("") + r.instanceId().map(i -> " instance " + i).orElse("");
                         } else if (s instanceof io.qfence.model.host.BootStatus.Unknown u) {
                             boot = "unknown (" + u.why() + ")";
                         } else {

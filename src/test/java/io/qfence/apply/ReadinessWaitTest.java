@@ -110,6 +110,16 @@ class ReadinessWaitTest {
         assertThat(expectedIds).containsExactly(Map.entry("web-app-1", Optional.of("web-app-1-3f2a")));
     }
 
+    @Test
+    void theExpectedInstanceIdIsTheSeedDrivesSerialWhenTheConfigDoesNotNameIt() {
+        Guest seeded = new Guest("group.web/vm.web-app-1", "web-app-1", "web", 200001, 200001,
+                List.of("/usr/bin/qemu-system-x86_64", "-device", "virtio-blk-pci,drive=seed0,serial=qf-0123456789abcdef"), "d",
+                new TreeMap<>(), GuestState.RUNNING, guest("web-app-1", GuestState.RUNNING, Map.of()).launch(), GuestRuntime.NONE);
+
+        assertThat(ReadinessWait.expectedInstanceId(seeded)).contains("qf-0123456789abcdef");
+        assertThat(ReadinessWait.expectedInstanceId(guest("web-app-2", GuestState.RUNNING, Map.of()))).isEmpty();
+    }
+
     /** Only {@link GuestPort#bootStatus} is used by the wait. */
     private abstract static class FakeGuestPort implements GuestPort {
         @Override

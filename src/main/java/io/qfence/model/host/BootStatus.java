@@ -39,16 +39,24 @@ public sealed interface BootStatus {
     }
 
     /**
-     * cloud-init finished, {@code bootSeconds} after the guest's kernel started; {@code instanceId} when the readiness
-     * line named it (a seed's user-data can; the image's default line cannot, as cloud-init 22.4 does not substitute it).
+     * cloud-init finished, {@code bootSeconds} after the guest's kernel started (when the line says); {@code instanceId}
+     * when the readiness line named it (a seed's user-data can; the image's default line cannot, as cloud-init 22.4
+     * does not substitute it).
      */
-    record Ready(Optional<String> instanceId, BigDecimal bootSeconds) implements BootStatus {
+    record Ready(Optional<String> instanceId, Optional<BigDecimal> bootSeconds) implements BootStatus {
         public Ready {
             Objects.requireNonNull(instanceId, "instanceId");
             instanceId.ifPresent(BootStatus::requireInstanceId);
-            if (bootSeconds == null || bootSeconds.signum() < 0) {
-                throw new IllegalArgumentException("boot seconds must be a non-negative number, got " + bootSeconds);
-            }
+            Objects.requireNonNull(bootSeconds, "bootSeconds");
+            bootSeconds.ifPresent(b -> {
+                if (b.signum() < 0) {
+                    throw new IllegalArgumentException("boot seconds must be a non-negative number, got " + b);
+                }
+            });
+        }
+
+        public Ready(Optional<String> instanceId, BigDecimal bootSeconds) {
+            this(instanceId, Optional.of(bootSeconds));
         }
 
         @Override

@@ -20,6 +20,8 @@ import java.util.regex.Pattern;
  * <pre>qfence-ready boot-seconds=N</pre>
  * or, when the seed's user-data sets {@code final_message} with the instance id it was generated with,
  * <pre>qfence-ready instance-id=ID boot-seconds=N</pre>
+ * The seed qfence generates (DESIGN §17) sets {@code final_message} to {@code QF-CLOUD-INIT-DONE qf-<16 hex>}
+ * instead, which counts the same, without a boot time.
  * which journald, forwarding the unit's output to the console, prefixes with its uptime and {@code cloud-init[PID]: }.
  *
  * <p>The console is untrusted guest output. Parsing is strict and bounded: only a whole line that is exactly that
@@ -38,8 +40,11 @@ public final class ConsoleReadiness {
      * The line, bare or as journald forwards cloud-final.service's output to the console ({@code [   52.123456]
      * cloud-init[412]: }); nothing else may precede or follow it.
      */
-    static final Pattern READY = Pattern.compile("(?:\\[ {0,8}[0-9]{1,9}\\.[0-9]{6}\\] cloud-init\\[[0-9]{1,9}\\]: )?"
+    static final String JOURNALD_PREFIX = "(?:\\[ {0,8}[0-9]{1,9}\\.[0-9]{6}\\] cloud-init\\[[0-9]{1,9}\\]: )?";
+    static final Pattern READY = Pattern.compile(JOURNALD_PREFIX
             + "qfence-ready(?: instance-id=(" + BootStatus.INSTANCE_ID.pattern() + "))? boot-seconds=([0-9]{1,9}(?:\\.[0-9]{1,9})?)");
+    /** The seed generator's own line (DESIGN §17): {@code QF-CLOUD-INIT-DONE qf-<16 hex>}, with no boot time. */
+    static final Pattern SEED_DONE = Pattern.compile(JOURNALD_PREFIX + "QF-CLOUD-INIT-DONE (qf-[0-9a-f]{16})");
 
     private ConsoleReadiness() {}
 
@@ -103,10 +108,15 @@ public final class ConsoleReadiness {
     private static Optional<BootStatus.Ready> readyLine(byte[] line, int length) {
         int end = length > 0 && line[length - 1] == '\r' ? length - 1 : length;
         // US-ASCII: any other byte decodes to U+FFFD, which the pattern refuses.
-        Matcher m = READY.matcher(new String(line, 0, end, StandardCharsets.US_ASCII));
-        if (!m.matches()) {
-            return Optional.empty();
+        String text = new String(line, 0, end, StandardCharsets.US_ASCII);
+        Matcher m = READY.matcher(text);
+        if (m.matches()) {
+            return Optional.of(new BootStatus.Ready(Optional.ofNullable(m.group(1)), new BigDecimal(m.group(2))));
         }
-        return Optional.of(new BootStatus.Ready(Optional.ofNullable(m.group(1)), new BigDecimal(m.group(2))));
+        Matcher seed = SEED_DONE.matcher(text);
+        if (seed.matches()) {
+            return Optional.of(new BootStatus.Ready(Optional.of(seed.group(1)), Optional.empty()));
+        }
+        return Optional.empty();
     }
 }

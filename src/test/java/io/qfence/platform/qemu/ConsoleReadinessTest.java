@@ -63,6 +63,18 @@ class ConsoleReadinessTest {
     }
 
     @Test
+    void theSeedGeneratorsDoneLineCountsForItsInstanceWithoutABootTime() throws IOException {
+        String console = BOOT + "[  301.100000] cloud-init[377]: QF-CLOUD-INIT-DONE qf-0123456789abcdef\n";
+
+        assertThat(parse(console, Optional.of("qf-0123456789abcdef")))
+                .isEqualTo(new BootStatus.Ready(Optional.of("qf-0123456789abcdef"), Optional.empty()));
+        assertThat(parse(console, Optional.of("qf-fedcba9876543210")))
+                .isEqualTo(new BootStatus.OtherInstance(Optional.of("qf-0123456789abcdef"), "qf-fedcba9876543210"));
+        assertThat(parse("QF-CLOUD-INIT-DONE qf-0123\nQF-CLOUD-INIT-DONE qf-0123456789ABCDEF\n", Optional.empty()))
+                .isEqualTo(new BootStatus.Booting());
+    }
+
+    @Test
     void aConsoleWithoutTheLineIsStillBooting() throws IOException {
         assertThat(parse(BOOT, Optional.empty())).isEqualTo(new BootStatus.Booting());
         assertThat(parse("", Optional.empty())).isEqualTo(new BootStatus.Booting());

@@ -30,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
  * the guest writes to its own overlay.
  *
  * <p>Tagged {@code guest-image}: a boot takes minutes under TCG (and a first image build more), so it runs on request
- * ({@code mvn -o test -Dtest=GuestImageSeedTest -DexcludedGroups=production-kernel}), not in every {@code bin/test}.
+ * ({@code mvn -o test -Dtest=GuestImageSeedTest -Dqfence.excludedGroups=production-kernel}), not in every {@code bin/test}.
  */
 @Tag("guest-image")
 @RequiresHost(tools = {"ip", "qemu-system-x86_64", "qemu-img", "genisoimage", "ssh", "ssh-keygen", "mmdebstrap"})
