@@ -52,18 +52,18 @@ public final class ReadinessWait {
     }
 
     /** @param statuses each waited-for guest's last status, in guest-name order */
-    public record Outcome(Map<String, BootStatus> statuses, Duration waited) {
-        public Outcome {
+    public record Waited(Map<String, BootStatus> statuses, Duration waited) {
+        public Waited {
             statuses = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(statuses));
             Objects.requireNonNull(waited, "waited");
         }
 
         public boolean allReady() {
-            return statuses.values().stream().allMatch(s -> s instanceof BootStatus.Ready);
+            return statuses.values().stream().allMatch(s -> s instanceof BootStatus.Finished);
         }
 
         public List<String> notReady() {
-            return statuses.entrySet().stream().filter(e -> !(e.getValue() instanceof BootStatus.Ready)).map(Map.Entry::getKey).toList();
+            return statuses.entrySet().stream().filter(e -> !(e.getValue() instanceof BootStatus.Finished)).map(Map.Entry::getKey).toList();
         }
     }
 
@@ -75,7 +75,7 @@ public final class ReadinessWait {
                 .map(o -> (Guest) o).sorted(Comparator.comparing(Guest::vm)).toList();
     }
 
-    public static Outcome await(GuestPort port, List<Guest> guests, Duration timeout, Duration every, Clock clock, Sleeper sleeper,
+    public static Waited await(GuestPort port, List<Guest> guests, Duration timeout, Duration every, Clock clock, Sleeper sleeper,
                                 Progress progress) throws HostPortException, InterruptedException {
         if (timeout.isNegative() || every.isNegative() || every.isZero()) {
             throw new IllegalArgumentException("timeout must be >= 0 and the interval > 0, got " + timeout + " and " + every);
@@ -89,7 +89,7 @@ public final class ReadinessWait {
                 Guest g = it.next();
                 BootStatus status = port.bootStatus(g, expectedInstanceId(g));
                 statuses.put(g.vm(), status);
-                if (status instanceof BootStatus.Ready r) {
+                if (status instanceof BootStatus.Finished r) {
                     progress.step(g.address(), "ready: cloud-init finished"
                             + r.bootSeconds().map(b -> " " + b.toPlainString() + " s after boot").orElse("") + r.instanceId().map(i -> " (instance " + i + ")").orElse("") + ", seen after " + seconds(Duration.between(start, clock.instant())));
                     it.remove();
@@ -102,7 +102,7 @@ public final class ReadinessWait {
                     progress.step(g.address(), "not ready after " + seconds(waited) + ": " + s.label()
                             + (s instanceof BootStatus.Unknown u ? " (" + u.why() + ")" : ""));
                 }
-                return new Outcome(statuses, waited);
+                return new Waited(statuses, waited);
             }
             sleeper.sleep(every.compareTo(timeout.minus(waited)) < 0 ? every : timeout.minus(waited));
         }

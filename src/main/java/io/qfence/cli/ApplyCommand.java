@@ -145,7 +145,7 @@ final class ApplyCommand implements Callable<Integer> {
                 out.flush();
             }
         };
-        io.qfence.apply.ReadinessWait.Outcome outcome;
+        io.qfence.apply.ReadinessWait.Waited outcome;
         try {
             outcome = io.qfence.apply.ReadinessWait.await(ports.guests(), guests, readyTimeout, java.time.Duration.ofSeconds(1),
                     context.clock(), d -> Thread.sleep(d.toMillis()), lines);

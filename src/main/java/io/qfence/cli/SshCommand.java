@@ -54,11 +54,11 @@ final class SshCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException, InterruptedException {
-        SshConfig.Options options = ssh.toOptions();
+        SshConfig.ClientSettings options = ssh.toOptions();
         PrintWriter err = spec.commandLine().getErr();
         SshOptions.Loaded loaded = SshOptions.load(source, context, err);
-        SshRoutes.Result result = SshRoutes.route(loaded.state(), loaded.flows(), vm);
-        if (result instanceof SshRoutes.Refused refused) {
+        SshRoutes.Answer result = SshRoutes.route(loaded.state(), loaded.flows(), vm);
+        if (result instanceof SshRoutes.NoWayIn refused) {
             err.println("qfence: error: no way in to " + refused.vm() + ": " + refused.reason());
             err.flush();
             return ExitCodes.ERROR;

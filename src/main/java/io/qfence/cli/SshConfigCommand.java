@@ -33,7 +33,7 @@ final class SshConfigCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        SshConfig.Options options = ssh.toOptions();
+        SshConfig.ClientSettings options = ssh.toOptions();
         PrintWriter err = spec.commandLine().getErr();
         SshOptions.Loaded loaded = SshOptions.load(source, context, err);
         err.flush();

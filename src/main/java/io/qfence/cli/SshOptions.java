@@ -37,9 +37,9 @@ final class SshOptions {
             description = "An ssh_config option for both hops, e.g. -o StrictHostKeyChecking=accept-new (repeatable; ProxyCommand and the route's own options are refused).")
     Map<String, String> options = new LinkedHashMap<>();
 
-    SshConfig.Options toOptions() {
+    SshConfig.ClientSettings toOptions() {
         try {
-            return new SshConfig.Options(Optional.ofNullable(hostAddress), Optional.ofNullable(user), Optional.ofNullable(identity), options);
+            return new SshConfig.ClientSettings(Optional.ofNullable(hostAddress), Optional.ofNullable(user), Optional.ofNullable(identity), options);
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage(), e);
         }

@@ -103,7 +103,7 @@ final class StateCommand implements Callable<Integer> {
                     if (g.state() == io.qfence.model.host.GuestState.RUNNING) {
                         io.qfence.model.host.BootStatus s = ports.guests().bootStatus(g,
                                 io.qfence.apply.ReadinessWait.expectedInstanceId(g));
-                        if (s instanceof io.qfence.model.host.BootStatus.Ready r) {
+                        if (s instanceof io.qfence.model.host.BootStatus.Finished r) {
                             boot = "ready" + r.bootSeconds().map(b -> " " + b.toPlainString() + "s").orElse("") + r.instanceId().map(i -> " instance " + i).orElse("");
                         } else if (s instanceof io.qfence.model.host.BootStatus.Unknown u) {
                             boot = "unknown (" + u.why() + ")";

@@ -64,12 +64,12 @@ class ReadinessWaitTest {
                 if (at == null || Duration.between(start, now).getSeconds() < at) {
                     return new BootStatus.Booting();
                 }
-                return new BootStatus.Ready(Optional.of("i-" + guest.vm()), new BigDecimal(at));
+                return new BootStatus.Finished(Optional.of("i-" + guest.vm()), new BigDecimal(at));
             }
         };
     }
 
-    private ReadinessWait.Outcome await(GuestPort port, List<Guest> guests, Duration timeout) throws Exception {
+    private ReadinessWait.Waited await(GuestPort port, List<Guest> guests, Duration timeout) throws Exception {
         return ReadinessWait.await(port, guests, timeout, Duration.ofSeconds(1), clock, d -> now = now.plus(d),
                 (address, message) -> lines.add(address + ": " + message));
     }
@@ -78,7 +78,7 @@ class ReadinessWaitTest {
     void eachGuestIsReportedOnceWhenReadyAndTheWaitEndsWithTheLast() throws Exception {
         List<Guest> guests = List.of(guest("web-app-1", GuestState.RUNNING, Map.of()), guest("web-bastion", GuestState.RUNNING, Map.of()));
 
-        ReadinessWait.Outcome outcome = await(consoles(Map.of("web-bastion", 3, "web-app-1", 5)), guests, Duration.ofMinutes(5));
+        ReadinessWait.Waited outcome = await(consoles(Map.of("web-bastion", 3, "web-app-1", 5)), guests, Duration.ofMinutes(5));
 
         assertThat(outcome.allReady()).isTrue();
         assertThat(outcome.waited()).isEqualTo(Duration.ofSeconds(5));
@@ -91,7 +91,7 @@ class ReadinessWaitTest {
     void atTheTimeoutTheGuestsNotReadyAreNamedWithWhatTheirConsoleShowed() throws Exception {
         List<Guest> guests = List.of(guest("web-app-1", GuestState.RUNNING, Map.of()), guest("web-bastion", GuestState.RUNNING, Map.of()));
 
-        ReadinessWait.Outcome outcome = await(consoles(Map.of("web-bastion", 2)), guests, Duration.ofSeconds(10));
+        ReadinessWait.Waited outcome = await(consoles(Map.of("web-bastion", 2)), guests, Duration.ofSeconds(10));
 
         assertThat(outcome.allReady()).isFalse();
         assertThat(outcome.notReady()).containsExactly("web-app-1");

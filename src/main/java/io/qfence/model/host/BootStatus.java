@@ -43,8 +43,8 @@ public sealed interface BootStatus {
      * when the readiness line named it (a seed's user-data can; the image's default line cannot, as cloud-init 22.4
      * does not substitute it).
      */
-    record Ready(Optional<String> instanceId, Optional<BigDecimal> bootSeconds) implements BootStatus {
-        public Ready {
+    record Finished(Optional<String> instanceId, Optional<BigDecimal> bootSeconds) implements BootStatus {
+        public Finished {
             Objects.requireNonNull(instanceId, "instanceId");
             instanceId.ifPresent(BootStatus::requireInstanceId);
             Objects.requireNonNull(bootSeconds, "bootSeconds");
@@ -55,7 +55,7 @@ public sealed interface BootStatus {
             });
         }
 
-        public Ready(Optional<String> instanceId, BigDecimal bootSeconds) {
+        public Finished(Optional<String> instanceId, BigDecimal bootSeconds) {
             this(instanceId, Optional.of(bootSeconds));
         }
 

@@ -14,7 +14,7 @@ import java.util.regex.Pattern;
  * bastion's block, to the VM's address on port 22); every refused VM is a comment with its reason. Aliases are VM names
  * (DNS labels, unique across the desired state), so {@code ssh web-app-1} works once the file is included.
  *
- * <p>Everything written comes from validated values; what the operator passes ({@link Options}) is checked here, so
+ * <p>Everything written comes from validated values; what the operator passes ({@link ClientSettings}) is checked here, so
  * that no value can end a line and inject a directive (a {@code ProxyCommand} would run anything).
  */
 public final class SshConfig {
@@ -36,8 +36,8 @@ public final class SshConfig {
      * @param identity    a private key file for both hops; empty: ssh's own default (an agent, ~/.ssh/id_*)
      * @param options     further {@code ssh_config} options for both hops, in order, e.g. {@code StrictHostKeyChecking}
      */
-    public record Options(Optional<String> hostAddress, Optional<String> user, Optional<String> identity, Map<String, String> options) {
-        public Options {
+    public record ClientSettings(Optional<String> hostAddress, Optional<String> user, Optional<String> identity, Map<String, String> options) {
+        public ClientSettings {
             Objects.requireNonNull(hostAddress, "hostAddress");
             Objects.requireNonNull(user, "user");
             Objects.requireNonNull(identity, "identity");
@@ -54,7 +54,7 @@ public final class SshConfig {
             });
         }
 
-        public static final Options NONE = new Options(Optional.empty(), Optional.empty(), Optional.empty(), Map.of());
+        public static final ClientSettings NONE = new ClientSettings(Optional.empty(), Optional.empty(), Optional.empty(), Map.of());
 
         private static void require(Pattern p, String value, String what, String expected) {
             if (!p.matcher(value).matches()) {
@@ -64,14 +64,14 @@ public final class SshConfig {
     }
 
     /** The whole file for {@code results}, headed by where it came from. */
-    public static String render(String revision, List<SshRoutes.Result> results, Options options) {
+    public static String render(String revision, List<SshRoutes.Answer> results, ClientSettings options) {
         StringBuilder out = new StringBuilder();
         out.append("# qfence ssh-config: the way in to every VM of the desired state at ").append(revision.replaceAll("\\p{Cntrl}", "?")).append(".\n");
         out.append("# Generated: include it from ~/.ssh/config and regenerate it after a change, do not edit it.\n");
         out.append("# Each VM is reached through its group's bastion (ProxyJump): the host forwards its exposed port to the\n");
         out.append("# bastion, and the group's policy lets the bastion reach port 22 of the VM.\n");
         List<String> bastionsDone = new ArrayList<>();
-        for (SshRoutes.Result r : results) {
+        for (SshRoutes.Answer r : results) {
             if (r instanceof SshRoutes.Route route) {
                 if (!bastionsDone.contains(route.bastion())) {
                     bastionsDone.add(route.bastion());
@@ -82,7 +82,7 @@ public final class SshConfig {
                 }
             }
         }
-        List<SshRoutes.Refused> refused = results.stream().filter(r -> r instanceof SshRoutes.Refused).map(r -> (SshRoutes.Refused) r).toList();
+        List<SshRoutes.NoWayIn> refused = results.stream().filter(r -> r instanceof SshRoutes.NoWayIn).map(r -> (SshRoutes.NoWayIn) r).toList();
         if (!refused.isEmpty()) {
             out.append("\n# No way in:\n");
             refused.forEach(r -> out.append("#   ").append(r.vm()).append(": ").append(r.reason()).append('\n'));
@@ -90,7 +90,7 @@ public final class SshConfig {
         return out.toString();
     }
 
-    private static String bastionBlock(SshRoutes.Route r, Options o) {
+    private static String bastionBlock(SshRoutes.Route r, ClientSettings o) {
         return "# bastion of group " + r.group() + ", exposed on host " + r.host() + " port " + r.hostPort() + "\n"
                 + "Host " + r.bastion() + "\n"
                 + "    HostName " + o.hostAddress().orElse(r.host()) + "\n"
@@ -98,7 +98,7 @@ public final class SshConfig {
                 + common(o);
     }
 
-    private static String vmBlock(SshRoutes.Route r, Options o) {
+    private static String vmBlock(SshRoutes.Route r, ClientSettings o) {
         return "Host " + r.vm() + "\n"
                 + "    HostName " + r.address() + "\n"
                 + "    Port " + SshRoutes.SSH_PORT + "\n"
@@ -106,7 +106,7 @@ public final class SshConfig {
                 + common(o);
     }
 
-    private static String common(Options o) {
+    private static String common(ClientSettings o) {
         StringBuilder b = new StringBuilder();
         o.user().ifPresent(u -> b.append("    User ").append(u).append('\n'));
         o.identity().ifPresent(i -> b.append("    IdentityFile ").append(i).append('\n').append("    IdentitiesOnly yes\n"));

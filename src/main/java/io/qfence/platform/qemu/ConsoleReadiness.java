@@ -67,8 +67,8 @@ public final class ConsoleReadiness {
         int length = 0;
         boolean overlong = false;
         long read = 0;
-        BootStatus.Ready last = null;
-        BootStatus.Ready lastExpected = null;
+        BootStatus.Finished last = null;
+        BootStatus.Finished lastExpected = null;
         byte[] chunk = new byte[8192];
         int n;
         while (read < maxBytes && (n = console.read(chunk, 0, (int) Math.min(chunk.length, maxBytes - read))) > 0) {
@@ -77,7 +77,7 @@ public final class ConsoleReadiness {
                 byte b = chunk[i];
                 if (b == '\n') {
                     if (!overlong) {
-                        Optional<BootStatus.Ready> ready = readyLine(line, length);
+                        Optional<BootStatus.Finished> ready = readyLine(line, length);
                         if (ready.isPresent()) {
                             last = ready.get();
                             if (expectedInstanceId.isPresent() && expectedInstanceId.equals(last.instanceId())) {
@@ -105,17 +105,17 @@ public final class ConsoleReadiness {
         return lastExpected != null ? lastExpected : new BootStatus.OtherInstance(last.instanceId(), expectedInstanceId.get());
     }
 
-    private static Optional<BootStatus.Ready> readyLine(byte[] line, int length) {
+    private static Optional<BootStatus.Finished> readyLine(byte[] line, int length) {
         int end = length > 0 && line[length - 1] == '\r' ? length - 1 : length;
         // US-ASCII: any other byte decodes to U+FFFD, which the pattern refuses.
         String text = new String(line, 0, end, StandardCharsets.US_ASCII);
         Matcher m = READY.matcher(text);
         if (m.matches()) {
-            return Optional.of(new BootStatus.Ready(Optional.ofNullable(m.group(1)), new BigDecimal(m.group(2))));
+            return Optional.of(new BootStatus.Finished(Optional.ofNullable(m.group(1)), new BigDecimal(m.group(2))));
         }
         Matcher seed = SEED_DONE.matcher(text);
         if (seed.matches()) {
-            return Optional.of(new BootStatus.Ready(Optional.of(seed.group(1)), Optional.empty()));
+            return Optional.of(new BootStatus.Finished(Optional.of(seed.group(1)), Optional.empty()));
         }
         return Optional.empty();
     }

@@ -35,14 +35,14 @@ class ConsoleReadinessTest {
     void theFinalMessageLineMakesTheGuestReadyWithItsInstanceAndBootTime() throws IOException {
         BootStatus status = parse(BOOT + "qfence-ready instance-id=web-app-1-3f2a boot-seconds=43.87\r\ndebian login: ", Optional.empty());
 
-        assertThat(status).isEqualTo(new BootStatus.Ready(Optional.of("web-app-1-3f2a"), new BigDecimal("43.87")));
+        assertThat(status).isEqualTo(new BootStatus.Finished(Optional.of("web-app-1-3f2a"), new BigDecimal("43.87")));
     }
 
     @Test
     void theLineAsJournaldForwardsItToTheConsoleCounts() throws IOException {
         BootStatus status = parse(BOOT + "[   81.400277] cloud-init[402]: qfence-ready instance-id=i-7 boot-seconds=81.12\r\n", Optional.empty());
 
-        assertThat(status).isEqualTo(new BootStatus.Ready(Optional.of("i-7"), new BigDecimal("81.12")));
+        assertThat(status).isEqualTo(new BootStatus.Finished(Optional.of("i-7"), new BigDecimal("81.12")));
     }
 
     @Test
@@ -58,7 +58,7 @@ class ConsoleReadinessTest {
     void theImagesDefaultLineNamesNoInstanceAndIsReadyOnlyWhenNoneIsExpected() throws IOException {
         String console = BOOT + "[  225.992011] cloud-init[376]: qfence-ready boot-seconds=225.90\n";
 
-        assertThat(parse(console, Optional.empty())).isEqualTo(new BootStatus.Ready(Optional.empty(), new BigDecimal("225.90")));
+        assertThat(parse(console, Optional.empty())).isEqualTo(new BootStatus.Finished(Optional.empty(), new BigDecimal("225.90")));
         assertThat(parse(console, Optional.of("i-1"))).isEqualTo(new BootStatus.OtherInstance(Optional.empty(), "i-1"));
     }
 
@@ -67,7 +67,7 @@ class ConsoleReadinessTest {
         String console = BOOT + "[  301.100000] cloud-init[377]: QF-CLOUD-INIT-DONE qf-0123456789abcdef\n";
 
         assertThat(parse(console, Optional.of("qf-0123456789abcdef")))
-                .isEqualTo(new BootStatus.Ready(Optional.of("qf-0123456789abcdef"), Optional.empty()));
+                .isEqualTo(new BootStatus.Finished(Optional.of("qf-0123456789abcdef"), Optional.empty()));
         assertThat(parse(console, Optional.of("qf-fedcba9876543210")))
                 .isEqualTo(new BootStatus.OtherInstance(Optional.of("qf-0123456789abcdef"), "qf-fedcba9876543210"));
         assertThat(parse("QF-CLOUD-INIT-DONE qf-0123\nQF-CLOUD-INIT-DONE qf-0123456789ABCDEF\n", Optional.empty()))
@@ -120,7 +120,7 @@ class ConsoleReadinessTest {
     void theLastReadyLineWinsAfterARebootInPlace() throws IOException {
         String console = "qfence-ready instance-id=old boot-seconds=40.1\n" + BOOT + "qfence-ready instance-id=new boot-seconds=38.2\n";
 
-        assertThat(parse(console, Optional.empty())).isEqualTo(new BootStatus.Ready(Optional.of("new"), new BigDecimal("38.2")));
+        assertThat(parse(console, Optional.empty())).isEqualTo(new BootStatus.Finished(Optional.of("new"), new BigDecimal("38.2")));
     }
 
     @Test
@@ -130,7 +130,7 @@ class ConsoleReadinessTest {
         assertThat(parse(console, Optional.of("web-app-1-new")))
                 .isEqualTo(new BootStatus.OtherInstance(Optional.of("web-app-1-old"), "web-app-1-new"));
         assertThat(parse(console + "qfence-ready instance-id=web-app-1-new boot-seconds=39\n", Optional.of("web-app-1-new")))
-                .isEqualTo(new BootStatus.Ready(Optional.of("web-app-1-new"), new BigDecimal("39")));
+                .isEqualTo(new BootStatus.Finished(Optional.of("web-app-1-new"), new BigDecimal("39")));
     }
 
     @Test
@@ -148,6 +148,6 @@ class ConsoleReadinessTest {
         Files.writeString(run.resolve("serial.log"), BOOT + "qfence-ready instance-id=i-1 boot-seconds=7\n");
 
         assertThat(ConsoleReadiness.read(run.resolve("serial.log"), Optional.of("i-1")))
-                .isEqualTo(new BootStatus.Ready(Optional.of("i-1"), new BigDecimal("7")));
+                .isEqualTo(new BootStatus.Finished(Optional.of("i-1"), new BigDecimal("7")));
     }
 }
