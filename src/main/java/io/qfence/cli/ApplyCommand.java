@@ -148,7 +148,7 @@ final class ApplyCommand implements Callable<Integer> {
         io.qfence.apply.ReadinessWait.Waited outcome;
         try {
             outcome = io.qfence.apply.ReadinessWait.await(ports.guests(), guests, readyTimeout, java.time.Duration.ofSeconds(1),
-                    context.clock(), d -> Thread.sleep(d.toMillis()), lines);
+                    java.time.Clock.systemUTC(), d -> Thread.sleep(d.toMillis()), lines); // real time: the context clock may be fixed (a date)
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             err.println("qfence: error: interrupted while waiting for guests to be ready");
