@@ -64,6 +64,14 @@ final class ApplyCommand implements Callable<Integer> {
             description = "Progress as ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}); json prints one event per line and needs --auto-approve.")
     ProgressPrinter.ProgressFormat progress;
 
+    @Option(names = "--wait-ready",
+            description = "After applying, wait until every running guest's serial console says cloud-init finished (a guest image made by bin/build-guest-image prints it); exit 1 if one is not ready within --ready-timeout.")
+    boolean waitReady;
+
+    @Option(names = "--ready-timeout", paramLabel = "DURATION", defaultValue = "5m", converter = DurationConverter.class,
+            description = "How long --wait-ready waits (default: ${DEFAULT-VALUE}).")
+    java.time.Duration readyTimeout;
+
     private final CliContext context;
     /** How many of the cycle's warnings were printed with the plan. */
     private int warned;
@@ -85,6 +93,7 @@ final class ApplyCommand implements Callable<Integer> {
         CycleRequest request = LiveHostCommands.request(context, source, host, scope);
         ProgressPrinter printer = ProgressPrinter.of(progress, out);
         Cycle cycle;
+        int code;
         try (HostPorts ports = LiveHostCommands.connect(context, host, "apply")) {
             Engine engine = new Engine(ports, context.clock());
             PlanApproval shown = new PlanApproval() {
@@ -102,12 +111,57 @@ final class ApplyCommand implements Callable<Integer> {
             PlanApproval approval = autoApprove ? shown : PlanApproval.asking(shown);
             cycle = saved == null ? engine.apply(request, approval, printer, "qfence apply")
                     : engine.applySaved(request, saved, approval, printer, "qfence apply");
+            LiveHostCommands.warn(err, cycle.warnings().subList(Math.min(warned, cycle.warnings().size()), cycle.warnings().size()));
+            code = report(cycle, printer, out, err);
+            if (waitReady && code == ExitCodes.OK) {
+                code = awaitReady(ports, cycle, out, err);
+            }
         }
-        LiveHostCommands.warn(err, cycle.warnings().subList(Math.min(warned, cycle.warnings().size()), cycle.warnings().size()));
-        int code = report(cycle, printer, out, err);
         out.flush();
         err.flush();
         return code;
+    }
+
+    /**
+     * {@code --wait-ready}: one line per guest when its console says cloud-init finished, one per guest still not ready
+     * at the timeout (with what its console showed); JSON progress gets the same as {@code boot} events.
+     */
+    private int awaitReady(HostPorts ports, Cycle cycle, PrintWriter out, PrintWriter err) {
+        List<io.qfence.model.host.Guest> guests = io.qfence.apply.ReadinessWait.runningGuests(cycle.desired());
+        boolean text = progress == ProgressPrinter.ProgressFormat.text;
+        if (text) {
+            out.println("Waiting up to " + LiveHostCommands.format(readyTimeout) + " for " + guests.size()
+                    + " running guest(s) to finish cloud-init (read from their serial consoles)...");
+            out.flush();
+        }
+        io.qfence.host.Progress lines = (address, message) -> {
+            synchronized (out) {
+                if (text) {
+                    out.println(address + ": " + message);
+                } else {
+                    out.println(new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode()
+                            .put("event", "boot").put("address", address).put("message", message).toString());
+                }
+                out.flush();
+            }
+        };
+        io.qfence.apply.ReadinessWait.Waited outcome;
+        try {
+            outcome = io.qfence.apply.ReadinessWait.await(ports.guests(), guests, readyTimeout, java.time.Duration.ofSeconds(1),
+                    java.time.Clock.systemUTC(), d -> Thread.sleep(d.toMillis()), lines); // real time: the context clock may be fixed (a date)
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            err.println("qfence: error: interrupted while waiting for guests to be ready");
+            return ExitCodes.ERROR;
+        }
+        if (!outcome.allReady()) {
+            err.println("qfence: error: not ready after " + LiveHostCommands.format(outcome.waited()) + ": " + String.join(", ", outcome.notReady()));
+            return ExitCodes.ERROR;
+        }
+        if (text) {
+            out.println("All " + guests.size() + " running guest(s) ready in " + LiveHostCommands.format(outcome.waited()) + ".");
+        }
+        return ExitCodes.OK;
     }
 
     /** Shows the plan, then asks unless told not to. */

@@ -16,7 +16,7 @@ import picocli.CommandLine.Spec;
             ""},
         subcommands = {ValidateCommand.class, PlanCommand.class, ApplyCommand.class, StateCommand.class, DiffCommand.class,
             ReconcileCommand.class, StatusCommand.class, SuspendCommand.class, ResumeCommand.class, ApproveCommand.class,
-            VerifyCommand.class, DemoCommand.class, AutoComplete.GenerateCompletion.class},
+            VerifyCommand.class, DemoCommand.class, SshCommand.class, SshConfigCommand.class, AutoComplete.GenerateCompletion.class},
         footer = {"", "Exit codes: 0 ok (no changes), 1 error, 2 plan has changes, 3 diff found widened access."})
 public final class QfenceCommand implements Callable<Integer> {
 

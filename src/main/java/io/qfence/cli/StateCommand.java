@@ -33,7 +33,8 @@ import picocli.CommandLine.Spec;
             "Exits 0, or 1 on an error."})
 final class StateCommand implements Callable<Integer> {
 
-    enum StateFormat { json, yaml }
+    /** json and yaml: the snapshot (plan --observed reads it); boot: one line per guest with its boot status. */
+    enum StateFormat { json, yaml, boot }
 
     @Spec
     CommandSpec spec;
@@ -67,10 +68,14 @@ final class StateCommand implements Callable<Integer> {
         ObservedHost observed;
         List<String> warnings;
         Cycle cycle;
+        List<String> boot = List.of();
         try (HostPorts ports = LiveHostCommands.connect(context, host, "state")) {
             cycle = new Engine(ports, context.clock()).plan(LiveHostCommands.request(context, source, host, scope));
             observed = cycle.observed();
             warnings = cycle.warnings();
+            if (format == StateFormat.boot) {
+                boot = bootLines(ports, observed);
+            }
         }
         for (ForeignObject f : observed.foreign()) {
             err.println("warning: " + f.kind() + " " + f.name() + " is not qfence's (" + f.reason() + "); qfence leaves it alone");
@@ -79,8 +84,13 @@ final class StateCommand implements Callable<Integer> {
         LiveHostCommands.warn(err, warnings);
         missingLayers(cycle.desired(), observed).forEach(m -> err.println("warning: guest " + m.message()));
         err.flush();
-        String json = SnapshotCodec.toJson(observed);
         PrintWriter out = spec.commandLine().getOut();
+        if (format == StateFormat.boot) {
+            boot.forEach(out::println);
+            out.flush();
+            return ExitCodes.OK;
+        }
+        String json = SnapshotCodec.toJson(observed);
         out.print(format == StateFormat.json ? json : yaml(json));
         out.flush();
         return ExitCodes.OK;
@@ -96,6 +106,32 @@ final class StateCommand implements Callable<Integer> {
                 .filter(g -> g.runtime().confinement().isPresent()).forEach(g -> running.put(g.vm(), g));
         return desired.stream().filter(o -> o instanceof Guest).map(o -> (Guest) o).filter(g -> running.containsKey(g.vm()))
                 .flatMap(g -> ConfinementLayers.missing(g, running.get(g.vm()).runtime().confinement()).stream()).toList();
+    }
+
+    /**
+     * {@code GUEST STATE BOOT}: each observed guest's lifecycle state and, for a running one, what its serial console
+     * says about cloud-init ({@code ready 71.2s instance ID}, {@code booting}, {@code unknown (why)}).
+     */
+    static List<String> bootLines(HostPorts ports, ObservedHost observed) {
+        List<String> lines = new java.util.ArrayList<>();
+        lines.add(String.format(java.util.Locale.ROOT, "%-24s %-9s %s", "GUEST", "STATE", "BOOT"));
+        observed.objects().stream().filter(o -> o instanceof Guest).map(o -> (Guest) o)
+                .sorted(java.util.Comparator.comparing(Guest::vm)).forEach(g -> {
+                    String boot = "-";
+                    if (g.state() == io.qfence.model.host.GuestState.RUNNING) {
+                        io.qfence.model.host.BootStatus s = ports.guests().bootStatus(g,
+                                io.qfence.apply.ReadinessWait.expectedInstanceId(g));
+                        if (s instanceof io.qfence.model.host.BootStatus.Finished r) {
+                            boot = "ready" + r.bootSeconds().map(b -> " " + b.toPlainString() + "s").orElse("") + r.instanceId().map(i -> " instance " + i).orElse("");
+                        } else if (s instanceof io.qfence.model.host.BootStatus.Unknown u) {
+                            boot = "unknown (" + u.why() + ")";
+                        } else {
+                            boot = s.label();
+                        }
+                    }
+                    lines.add(String.format(java.util.Locale.ROOT, "%-24s %-9s %s", g.vm(), g.state().name().toLowerCase(java.util.Locale.ROOT), boot));
+                });
+        return lines;
     }
 
     /** The same document as YAML (block style), for people. */

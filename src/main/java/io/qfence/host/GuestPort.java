@@ -2,6 +2,7 @@ package io.qfence.host;
 
 import io.qfence.model.errors.HostPortException;
 import io.qfence.model.desired.Host;
+import io.qfence.model.host.BootStatus;
 import io.qfence.model.host.Guest;
 import java.util.List;
 import java.util.Optional;
@@ -75,6 +76,16 @@ public interface GuestPort {
     }
 
     /**
+     * What the guest's serial console says about its boot (cloud-init finished or not), read from the console log
+     * without any agent in the guest or port on the host. {@code expectedInstanceId}: the instance id of the seed qfence
+     * gave the guest, when known; a readiness line for another id is not "ready". The guest's output is untrusted: the
+     * adapter parses it strictly and bounded. {@link BootStatus.Unknown} where the port cannot tell (a fake).
+     */
+    default BootStatus bootStatus(Guest guest, Optional<String> expectedInstanceId) throws HostPortException {
+        return new BootStatus.Unknown("this host port reads no consoles");
+    }
+
+    /**
      * The port for one host of the desired state, after its overrides: its {@code stateDir} holds the record of the
      * guests qfence started (so that orphans are found with nothing realized), its {@code imagesRoot} bounds every
      * image. The engine binds the port before it observes. A port that needs neither (a fake) is its own binding.
@@ -91,7 +102,8 @@ public interface GuestPort {
     }
 
     /**
-     * {@code inner} with every start made through {@code around}: observing, finding and stopping are {@code inner}'s.
+     * {@code inner} with every start made through {@code around}: observing, finding, a boot's status and stopping are
+     * {@code inner}'s.
      * For the guests of a sandbox, whose port is bound already and holds no guest but its own: {@link #unowned},
      * {@link #preflight} and {@link #forHost} keep their defaults (none, none, itself). {@code verify} times its starts
      * with it, and its sandbox refuses starts during teardown.
@@ -108,6 +120,11 @@ public interface GuestPort {
             @Override
             public Optional<Guest> find(Guest realized) {
                 return inner.find(realized);
+            }
+
+            @Override
+            public BootStatus bootStatus(Guest guest, Optional<String> expectedInstanceId) {
+                return inner.bootStatus(guest, expectedInstanceId);
             }
 
             @Override

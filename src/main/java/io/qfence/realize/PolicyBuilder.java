@@ -40,6 +40,9 @@ import java.util.TreeSet;
  */
 final class PolicyBuilder {
 
+    /** The port a bastion with {@code sshToGroup} reaches on its group's VMs. */
+    static final int SSH_PORT = 22;
+
     private final DesiredState state;
     private final List<Group> groups;
     private final Map<String, VmEndpoint> endpoints;
@@ -125,6 +128,10 @@ final class PolicyBuilder {
         if (bastion.isEmpty()) {
             errors.add(Diagnostic.error(g.origin(), "group " + g.name() + ": bastion " + bastionName + " is not a VM of the group"));
             return;
+        }
+        if (g.bastion().get().sshToGroup()) {
+            // Its own flow, not folded into intraGroup's: the way in is a visible part of the group's policy.
+            flows.add(Flow.of(bastion.get().principal(), group, FlowProtocol.TCP, Ports.single(SSH_PORT), "bastion:" + g.name()));
         }
         Optional<Exposure> exposure = g.bastion().get().expose();
         if (exposure.isEmpty()) {

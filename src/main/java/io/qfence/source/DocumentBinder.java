@@ -240,11 +240,12 @@ final class DocumentBinder {
                 expose = Optional.ofNullable(construct(e, () -> new Exposure(hostPort, port, from)));
             }
         }
+        boolean sshToGroup = optional(p + "/sshToGroup", JsonNode::asBoolean).orElse(false);
         if (failures > before) {
             return null;
         }
         Optional<Exposure> exposure = expose;
-        return construct(p, () -> new Bastion(vm, exposure));
+        return construct(p, () -> new Bastion(vm, exposure, sshToGroup));
     }
 
     /** {@code access}: a broken user drops the whole section (a partial list would silently lock someone out). */

@@ -212,6 +212,21 @@ class ApplyCommandTest {
     }
 
     @Test
+    void waitReadyNamesEveryGuestNotReadyAtTheTimeoutAndFailsAndStateBootShowsWhy() {
+        CliRun apply = CliRun.onHost(CliRun.connector(host), "", "apply", "--auto-approve", "--wait-ready", "--ready-timeout", "1s",
+                "--state-dir", tmp.resolve("state").toString());
+        CliRun boot = CliRun.onHost(CliRun.connector(host), "", "state", "--format", "boot", "--state-dir", tmp.resolve("state").toString());
+
+        assertThat(apply.exitCode()).as(apply.err()).isEqualTo(1);
+        assertThat(apply.out()).as(apply.err()).containsPattern("\nWaiting up to \\S+ s for \\d+ running guest\\(s\\) to finish cloud-init")
+                .containsPattern("\ngroup.web/vm.web-app-1: not ready after \\d+\\.\\d s: unknown \\(this host port reads no consoles\\)\n");
+        assertThat(apply.err()).contains("\nqfence: error: not ready after ").contains("web-app-1");
+        assertThat(boot.exitCode()).isZero();
+        assertThat(boot.out().lines().toList().get(0)).matches("GUEST +STATE +BOOT");
+        assertThat(boot.out()).containsPattern("\nweb-app-1 +running +unknown \\(this host port reads no consoles\\)\n");
+    }
+
+    @Test
     void stateIsTheSnapshotThatPlanObservedReadsInJsonOrYamlWithLookAlikesAsWarnings() throws Exception {
         run("", "apply", "--auto-approve");
         host.foreignLink("qfx-1", "it has no qfence alias").foreignTable("ip qfence");

@@ -107,6 +107,12 @@ final class Fixtures {
                 Optional.of(new Bastion(vm, Optional.ofNullable(exposure))), g.allow(), g.vms(), g.origin());
     }
 
+    /** {@code g} with {@code vm} as its bastion, unexposed, that may reach port 22 of every VM of the group. */
+    static Group withSshBastion(Group g, String vm) {
+        return new Group(g.name(), g.vlan(), g.subnet(), g.subnet6(), g.egress(), g.intraGroup(), g.limits(),
+                Optional.of(new Bastion(vm, Optional.empty(), true)), g.allow(), g.vms(), g.origin());
+    }
+
     static Group withSubnet6(Group g, String subnet6) {
         return new Group(g.name(), g.vlan(), g.subnet(), Optional.of(Ipv6Cidr.parse(subnet6)), g.egress(), g.intraGroup(), g.limits(),
                 g.bastion(), g.allow(), g.vms(), g.origin());

@@ -122,6 +122,26 @@ class ReachabilityTest {
     }
 
     @Test
+    void aBastionWithSshToGroupReachesPort22OfItsGroupsVmsEvenWithIntraGroupDenyAndNothingMore() {
+        Group g = group("solo", 40, "10.40.0.0/24", Egress.NONE, IntraGroup.DENY,
+                List.of(bridged("solo-b", "10.40.0.10"), bridged("solo-1", "10.40.0.11")));
+        Realization without = Realizer.realize(Fixtures.state(host("hv1", List.of("solo")), Fixtures.withBastion(g, "solo-b", null)),
+                "hv1", Fixtures.THIS_MACHINE, Fixtures.TODAY);
+        Realization with = Realizer.realize(Fixtures.state(host("hv1", List.of("solo")), Fixtures.withSshBastion(g, "solo-b")),
+                "hv1", Fixtures.THIS_MACHINE, Fixtures.TODAY);
+        Principal bastion = Principal.vm("solo-b", "solo");
+        Principal app = Principal.vm("solo-1", "solo");
+
+        assertThat(Reachability.of(without).allows(bastion, app, TCP, 22)).isFalse();
+        ReachabilityRelation sshOnly = Reachability.of(with);
+        assertThat(sshOnly.allows(bastion, app, TCP, 22)).isTrue();
+        assertThat(sshOnly.allows(bastion, app, TCP, 23)).isFalse();
+        assertThat(sshOnly.allows(bastion, app, UDP, 22)).isFalse();
+        assertThat(sshOnly.allows(app, bastion, TCP, 22)).as("the way in is one way").isFalse();
+        assertThat(with.policy().flows()).extracting(Flow::origin).containsExactly("bastion:solo");
+    }
+
+    @Test
     void egressNatOpensTheInternetAndEgressNoneDoesNot() {
         assertThat(SMALL.allows(vm("web-01"), Principal.INTERNET, UDP, 123)).isTrue();
         assertThat(SMALL.allows(vm("web-01"), Principal.address("1.1.1.1"), TCP, 443)).isTrue();

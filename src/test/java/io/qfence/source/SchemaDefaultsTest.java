@@ -48,6 +48,8 @@ class SchemaDefaultsTest {
                     s -> host(s).confinement().seccomp()),
             Map.entry("group.schema.json#/properties/spec/properties/egress", s -> group(s).egress()),
             Map.entry("group.schema.json#/properties/spec/properties/intraGroup", s -> group(s).intraGroup()),
+            Map.entry("group.schema.json#/properties/spec/properties/bastion/properties/sshToGroup",
+                    s -> group(s).bastion().orElseThrow().sshToGroup()),
             Map.entry("group.schema.json#/properties/spec/properties/vms", s -> s.groups().get(1).vms()),
             Map.entry("group.schema.json#/$defs/vm/properties/boot/properties/cmdline",
                     s -> ((BootSource.Kernel) vm(s).boot()).cmdline()),
@@ -113,6 +115,7 @@ class SchemaDefaultsTest {
                 spec:
                   vlan: 10
                   subnet: 10.1.0.0/24
+                  bastion: {vm: alpha-one}
                   vms:
                     - name: alpha-one
                       cpus: 1

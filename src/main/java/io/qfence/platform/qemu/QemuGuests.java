@@ -5,6 +5,7 @@ import io.qfence.host.GuestPort;
 import io.qfence.host.Progress;
 import io.qfence.model.ConfigDigest;
 import io.qfence.model.errors.HostPortException;
+import io.qfence.model.host.BootStatus;
 import io.qfence.model.host.Guest;
 import io.qfence.model.host.GuestLaunch;
 import io.qfence.model.host.GuestRuntime;
@@ -196,6 +197,12 @@ public final class QemuGuests implements GuestPort {
         } catch (RuntimeException e) {
             return OptionalLong.empty(); // a cgroup removed meanwhile: nothing to tell
         }
+    }
+
+    /** {@link ConsoleReadiness} over the guest's serial console log (QEMU's {@code logfile=}, in its run directory). */
+    @Override
+    public BootStatus bootStatus(Guest guest, Optional<String> expectedInstanceId) {
+        return ConsoleReadiness.read(Path.of(guest.launch().serialLog()), expectedInstanceId);
     }
 
     @Override
