@@ -60,6 +60,15 @@ final class GuestRecordFormat {
 
     private GuestRecordFormat() {}
 
+    /** {@code value} under {@code field}, or an explicit null: every field of the record is written, present or not. */
+    private static void putOrNull(ObjectNode node, String field, Optional<String> value) {
+        if (value.isPresent()) {
+            node.put(field, value.get());
+        } else {
+            node.putNull(field);
+        }
+    }
+
     static byte[] write(GuestRegistry.Entry entry) {
         Guest guest = entry.guest();
         ObjectNode root = JSON.createObjectNode();
@@ -68,11 +77,7 @@ final class GuestRecordFormat {
         root.put("pid", entry.pid());
         root.put("start_time", entry.startTime());
         root.put("started_at", entry.startedAt().toString());
-        if (entry.baseIdentity().isPresent()) {
-            root.put("base_identity", entry.baseIdentity().get());
-        } else {
-            root.putNull("base_identity");
-        }
+        putOrNull(root, "base_identity", entry.baseIdentity());
         ObjectNode g = root.putObject("guest");
         g.put("address", guest.address());
         g.put("vm", guest.vm());
@@ -95,11 +100,7 @@ final class GuestRecordFormat {
         ArrayNode images = l.putArray("images");
         launch.images().forEach(images::add);
         l.put("cgroup_path", launch.cgroupPath());
-        if (launch.tap().isPresent()) {
-            l.put("tap", launch.tap().get());
-        } else {
-            l.putNull("tap");
-        }
+        putOrNull(l, "tap", launch.tap());
         l.put("stop_timeout", launch.stopTimeout().toString());
         if (launch.overlay().isPresent()) {
             Overlay o = launch.overlay().get();
