@@ -2,17 +2,25 @@ package io.qfence.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.qfence.apply.ReadinessWait;
 import io.qfence.engine.Cycle;
 import io.qfence.engine.Engine;
 import io.qfence.host.HostPorts;
+import io.qfence.model.host.BootStatus;
 import io.qfence.model.host.ConfinementLayers;
 import io.qfence.model.host.ForeignObject;
 import io.qfence.model.host.Guest;
+import io.qfence.model.host.GuestState;
 import io.qfence.model.host.HostObject;
 import io.qfence.model.host.ObservedHost;
 import io.qfence.plan.SnapshotCodec;
 import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import org.snakeyaml.engine.v2.api.Dump;
 import org.snakeyaml.engine.v2.api.DumpSettings;
@@ -101,7 +109,7 @@ final class StateCommand implements Callable<Integer> {
      * confinement observation read from {@code /proc}. A guest that does not run is the plan's business, not this.
      */
     static List<ConfinementLayers.MissingLayer> missingLayers(List<HostObject> desired, ObservedHost observed) {
-        java.util.Map<String, Guest> running = new java.util.HashMap<>();
+        Map<String, Guest> running = new HashMap<>();
         observed.objects().stream().filter(o -> o instanceof Guest).map(o -> (Guest) o)
                 .filter(g -> g.runtime().confinement().isPresent()).forEach(g -> running.put(g.vm(), g));
         return desired.stream().filter(o -> o instanceof Guest).map(o -> (Guest) o).filter(g -> running.containsKey(g.vm()))
@@ -113,23 +121,23 @@ final class StateCommand implements Callable<Integer> {
      * says about cloud-init ({@code ready 71.2s instance ID}, {@code booting}, {@code unknown (why)}).
      */
     static List<String> bootLines(HostPorts ports, ObservedHost observed) {
-        List<String> lines = new java.util.ArrayList<>();
-        lines.add(String.format(java.util.Locale.ROOT, "%-24s %-9s %s", "GUEST", "STATE", "BOOT"));
+        List<String> lines = new ArrayList<>();
+        lines.add(String.format(Locale.ROOT, "%-24s %-9s %s", "GUEST", "STATE", "BOOT"));
         observed.objects().stream().filter(o -> o instanceof Guest).map(o -> (Guest) o)
-                .sorted(java.util.Comparator.comparing(Guest::vm)).forEach(g -> {
+                .sorted(Comparator.comparing(Guest::vm)).forEach(g -> {
                     String boot = "-";
-                    if (g.state() == io.qfence.model.host.GuestState.RUNNING) {
-                        io.qfence.model.host.BootStatus s = ports.guests().bootStatus(g,
-                                io.qfence.apply.ReadinessWait.expectedInstanceId(g));
-                        if (s instanceof io.qfence.model.host.BootStatus.Finished r) {
+                    if (g.state() == GuestState.RUNNING) {
+                        BootStatus s = ports.guests().bootStatus(g,
+                                ReadinessWait.expectedInstanceId(g));
+                        if (s instanceof BootStatus.Finished r) {
                             boot = "ready" + r.bootSeconds().map(b -> " " + b.toPlainString() + "s").orElse("") + r.instanceId().map(i -> " instance " + i).orElse("");
-                        } else if (s instanceof io.qfence.model.host.BootStatus.Unknown u) {
+                        } else if (s instanceof BootStatus.Unknown u) {
                             boot = "unknown (" + u.why() + ")";
                         } else {
                             boot = s.label();
                         }
                     }
-                    lines.add(String.format(java.util.Locale.ROOT, "%-24s %-9s %s", g.vm(), g.state().name().toLowerCase(java.util.Locale.ROOT), boot));
+                    lines.add(String.format(Locale.ROOT, "%-24s %-9s %s", g.vm(), g.state().name().toLowerCase(Locale.ROOT), boot));
                 });
         return lines;
     }
