@@ -77,10 +77,10 @@ final class GuestKills {
         return out;
     }
 
-    /** Ends every process in the sandbox's cgroups (the guests its test started), by pid, and waits for them. */
-    static void killAll(LiveSandbox sandbox) throws IOException {
+    /** SIGKILLs each of {@code pids} through a pidfd (so a reused pid is never hit) and waits for each to end. */
+    static void killAndAwait(Iterable<Long> pids) {
         List<PidFd> killed = new ArrayList<>();
-        for (long pid : cgroupPids(sandbox)) {
+        for (long pid : pids) {
             try {
                 PidFd fd = PidFd.open(pid);
                 fd.signal(Signal.SIGKILL);
@@ -94,6 +94,11 @@ final class GuestKills {
                 fd.awaitExit(Duration.ofSeconds(30));
             }
         }
+    }
+
+    /** Ends every process in the sandbox's cgroups (the guests its test started), by pid, and waits for them. */
+    static void killAll(LiveSandbox sandbox) throws IOException {
+        killAndAwait(cgroupPids(sandbox));
         Path root = pidsRoot(sandbox);
         if (Files.isDirectory(root)) {
             // PID 1 reaps re-parented guests a little late; their cgroups empty out once it has.

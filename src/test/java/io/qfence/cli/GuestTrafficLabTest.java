@@ -3,8 +3,6 @@ package io.qfence.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.qfence.lab.LabTestRunner;
-import io.qfence.platform.os.PidFd;
-import io.qfence.platform.os.Signal;
 import io.qfence.platform.qemu.AppArmorProfiles;
 import io.qfence.platform.qemu.SerialConsole;
 import io.qfence.testing.ProductionKernel;
@@ -225,20 +223,6 @@ class GuestTrafficLabTest {
 
     /** Ends the guests this test started (by the pids qfence recorded) and waits for them. */
     private void killGuests() throws IOException {
-        List<PidFd> killed = new ArrayList<>();
-        for (long pid : GuestKills.recordedPids(sandbox).values()) {
-            try {
-                PidFd fd = PidFd.open(pid);
-                fd.signal(Signal.SIGKILL);
-                killed.add(fd);
-            } catch (RuntimeException gone) {
-                // ended meanwhile
-            }
-        }
-        for (PidFd fd : killed) {
-            try (fd) {
-                fd.awaitExit(Duration.ofSeconds(30));
-            }
-        }
+        GuestKills.killAndAwait(GuestKills.recordedPids(sandbox).values());
     }
 }
