@@ -1,5 +1,6 @@
 package io.qfence.apply;
 
+import io.qfence.testing.ChildJvm;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
@@ -9,6 +10,8 @@ import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -104,9 +107,9 @@ class StateLockTest {
     }
 
     private Process startHolder(String command) throws Exception {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        return new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-                StateLockHolder.class.getName(), stateDir.toString(), command)
+        List<String> holder = new ArrayList<>(ChildJvm.command(StateLockHolder.class.getName()));
+        holder.addAll(List.of(stateDir.toString(), command));
+        return new ProcessBuilder(holder)
                 .redirectError(ProcessBuilder.Redirect.DISCARD).start();
     }
 

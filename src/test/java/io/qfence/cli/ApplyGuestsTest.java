@@ -9,6 +9,7 @@ import io.qfence.platform.os.PidFd;
 import io.qfence.platform.os.ProcessInfo;
 import io.qfence.platform.os.Signal;
 import io.qfence.platform.qemu.SerialConsole;
+import io.qfence.testing.ChildJvm;
 import io.qfence.testing.RequiresHost;
 import io.qfence.testing.Witness;
 import java.io.IOException;
@@ -201,8 +202,8 @@ class ApplyGuestsTest {
     }
 
     List<String> javaMain(String command, String... options) {
-        List<String> args = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), "io.qfence.app.Main", command));
+        List<String> args = new ArrayList<>(ChildJvm.command("io.qfence.app.Main"));
+        args.add(command);
         args.addAll(List.of(options));
         args.addAll(hostArgs());
         return args;

@@ -13,6 +13,7 @@ import io.qfence.model.host.NftTable;
 import io.qfence.platform.cgroup.CgroupLayout;
 import io.qfence.platform.nft.Normalizer;
 import io.qfence.realize.Realization;
+import io.qfence.testing.ChildJvm;
 import io.qfence.testing.RequiresHost;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -93,9 +94,8 @@ class CrashSafetyTest {
      * {@code killHere} accepts. Returns how many steps it had reported done by then.
      */
     private int killApplyWhen(Predicate<JsonNode> killHere) throws Exception {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> command = new ArrayList<>(List.of(java, "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp",
-                System.getProperty("java.class.path"), Main.class.getName(), "apply", "--auto-approve", "--progress", "json"));
+        List<String> command = new ArrayList<>(ChildJvm.command(Main.class.getName(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"));
+        command.addAll(List.of("apply", "--auto-approve", "--progress", "json"));
         command.addAll(host.hostArgs());
         Process apply = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
         int done = 0;

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.qfence.app.Main;
 import io.qfence.platform.os.ProcessInfo;
 import io.qfence.platform.qemu.QmpClient;
+import io.qfence.testing.ChildJvm;
 import io.qfence.testing.RequiresHost;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -189,9 +190,8 @@ class GuestKillTrialsTest {
      * {@code p.index()}-th of them.
      */
     private Trial killApply(Predicate<JsonNode> counts, Point p) throws Exception {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> command = new ArrayList<>(List.of(java, "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp",
-                System.getProperty("java.class.path"), Main.class.getName(), "apply", "--auto-approve", "--progress", "json"));
+        List<String> command = new ArrayList<>(ChildJvm.command(Main.class.getName(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"));
+        command.addAll(List.of("apply", "--auto-approve", "--progress", "json"));
         command.addAll(hostArgs());
         Process apply = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
         int seen = 0;

@@ -17,6 +17,7 @@ import io.qfence.plan.Plan;
 import io.qfence.plan.PlanCodec;
 import io.qfence.platform.nft.Normalizer;
 import io.qfence.realize.Realization;
+import io.qfence.testing.ChildJvm;
 import io.qfence.testing.BothCgroupLayouts;
 import io.qfence.testing.CgroupHost;
 import io.qfence.testing.RequiresHost;
@@ -342,9 +343,9 @@ class LiveApplyTest {
 
     @Test
     void anApplyWhileAnotherHoldsTheLockFailsAtOnceNamingItAndChangesNothing() throws Exception {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process holder = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), StateLockHolder.class.getName(),
-                host.stateDir().toString(), "qfence apply").redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        List<String> command = new ArrayList<>(ChildJvm.command(StateLockHolder.class.getName()));
+        command.addAll(List.of(host.stateDir().toString(), "qfence apply"));
+        Process holder = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
         try {
             String locked = new BufferedReader(new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8)).readLine();
             assertThat(locked).startsWith("LOCKED ");

@@ -8,6 +8,7 @@ import io.qfence.daemon.journal.CycleRecord;
 import io.qfence.daemon.journal.Journal;
 import io.qfence.daemon.journal.LastApplied;
 import io.qfence.model.errors.LockHeldException;
+import io.qfence.testing.ChildJvm;
 import io.qfence.testing.RequiresHost;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -90,11 +91,11 @@ class DaemonCrashTest {
     }
 
     private Process start(DesiredRepo repo, Path hostDir, Path stateDir, String log) throws Exception {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder pb = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-                FakeHostDaemon.class.getName(), hostDir.toString(), "reconcile", "--repo", repo.git.dir().toString(),
+        List<String> command = new ArrayList<>(ChildJvm.command(FakeHostDaemon.class.getName()));
+        command.addAll(List.of(hostDir.toString(), "reconcile", "--repo", repo.git.dir().toString(),
                 "--host", "hv1", "--state-dir", stateDir.toString(), "--interval", "300ms", "--drift-interval", "1h",
-                "--listen", "none")
+                "--listen", "none"));
+        ProcessBuilder pb = new ProcessBuilder(command)
                 .redirectErrorStream(true).redirectOutput(tmp.resolve(log).toFile());
         pb.environment().put("QFENCE_LOG_LEVEL", "INFO");
         Process p = pb.start();

@@ -6,6 +6,7 @@ import io.qfence.cli.Cli;
 import io.qfence.cli.CliContext;
 import io.qfence.cli.HostRealization;
 import io.qfence.host.HostConnector;
+import io.qfence.testing.ChildJvm;
 import io.qfence.testing.ProbeImages;
 import io.qfence.testing.CgroupHost;
 import io.qfence.testing.RequiresHost;
@@ -160,9 +161,8 @@ class VerifyOnThisHostTest {
 
     @Test
     void anInterruptedVerifyLeavesNoNamespaceCgroupProcessOrFileBehind() throws Exception {
-        List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), "io.qfence.app.Main",
-                "verify", "--dir", "desired-state", "--probe-images", ProbeImages.directory().toString());
+        List<String> command = new ArrayList<>(ChildJvm.command("io.qfence.app.Main"));
+        command.addAll(List.of("verify", "--dir", "desired-state", "--probe-images", ProbeImages.directory().toString()));
         Process verify = new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
         // stderr is read to its end on a thread of its own: a reader that stopped reading would fill the pipe, and a
         // verify blocked writing its progress (its teardown's too) would look like a teardown that hangs

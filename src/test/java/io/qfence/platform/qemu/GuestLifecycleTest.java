@@ -31,6 +31,7 @@ import io.qfence.realize.Realizer;
 import io.qfence.verify.SandboxApply;
 import io.qfence.source.DesiredStateLoader;
 import io.qfence.source.LoadResult;
+import io.qfence.testing.ChildJvm;
 import io.qfence.testing.RequiresHost;
 import io.qfence.testing.Witness;
 import java.nio.charset.StandardCharsets;
@@ -266,9 +267,8 @@ class GuestLifecycleTest {
         Path realizedFile = Files.createTempFile("qfence-test-guests", ".json");
         try {
             Files.writeString(realizedFile, SnapshotCodec.objectsToJson(List.of(guest(realized, "a-2"))));
-            List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-cp", System.getProperty("java.class.path"), StartGuestsInSeparateJvm.class.getName(),
-                    sandbox.hostNamespace().toString(), sandbox.overrides().imagesRoot().orElseThrow(),
+            List<String> command = new ArrayList<>(ChildJvm.command(StartGuestsInSeparateJvm.class.getName()));
+            command.addAll(List.of(sandbox.hostNamespace().toString(), sandbox.overrides().imagesRoot().orElseThrow(),
                     sandbox.overrides().stateDir().orElseThrow(), realizedFile.toString()));
             Process first = new ProcessBuilder(command).redirectErrorStream(true).start();
             String output = new String(first.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

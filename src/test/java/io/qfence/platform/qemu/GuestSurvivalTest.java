@@ -6,6 +6,7 @@ import io.qfence.model.host.Guest;
 import io.qfence.platform.os.PidFd;
 import io.qfence.platform.os.ProcessInfo;
 import io.qfence.platform.os.Signal;
+import io.qfence.testing.ChildJvm;
 import io.qfence.testing.RequiresHost;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -43,9 +44,8 @@ class GuestSurvivalTest {
         Guest guest = host.guest(probe);
         GuestLauncher.Options options = host.prepare(probe);
 
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), LaunchInSeparateJvm.class.getName(),
-                host.ns.path().toString(), host.runRoot.toString(), host.imagesRoot.toString(), host.subnetPrefix, host.name,
+        List<String> command = new ArrayList<>(ChildJvm.command(LaunchInSeparateJvm.class.getName()));
+        command.addAll(List.of(host.ns.path().toString(), host.runRoot.toString(), host.imagesRoot.toString(), host.subnetPrefix, host.name,
                 probe.vm(), Long.toString(probe.uid()), Integer.toString(probe.lastOctet())));
         options.cgroupDirs().forEach(d -> command.add(d.toString()));
         Process launcher = new ProcessBuilder(command).redirectErrorStream(true).start();
