@@ -75,6 +75,22 @@ class BinQfenceIT {
     }
 
     @Test
+    void theJvmsOwnWarningsGoToStandardErrorSoThatStandardOutputStaysTheProgramsOwn() throws Exception {
+        // a JVM warning made on purpose (no large pages here); on a loaded CI machine it was an [os,thread] warning,
+        // printed by default on standard output, that broke a JSON progress stream
+        ProcessBuilder pb = new ProcessBuilder("bin/qfence", "--version");
+        pb.environment().remove("QFENCE_JAVA_OPTS");
+        pb.environment().put("JAVA_TOOL_OPTIONS", "-XX:+UseLargePages");
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        String err = new String(p.getErrorStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+
+        assertThat(p.waitFor()).as(err).isZero();
+        assertThat(err).as("the warning was made, on stderr").contains("[warning][pagesize]");
+        assertThat(out).as("stdout holds only the program's output").startsWith("qfence ").doesNotContain("[warning]");
+    }
+
+    @Test
     void helpAndVersionOfDemoAndVerifyPrintAtOnceWithoutInstallingOrBuildingTheProbeGuest() throws Exception {
         Path home = Files.createTempDirectory("qfence-help-home-");
         try {
