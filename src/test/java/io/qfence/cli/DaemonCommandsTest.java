@@ -116,7 +116,7 @@ class DaemonCommandsTest {
                         List.of(new Drift("group.alpha/vm.alpha-app/tap", "link", false)),
                         List.of(new GuestStatus("alpha-app", "alpha", GuestState.RUNNING),
                                 new GuestStatus("beta-db", "beta", GuestState.CRASHED)))),
-                Optional.of(T.plusSeconds(180)), Optional.of(T.plusSeconds(420)), Optional.empty()).write(state);
+                Optional.of(T.plusSeconds(180)), Optional.of(T.plusSeconds(420)), Optional.empty(), "heal").write(state);
 
         CliRun text = CliRun.of("status", "--state-dir", state.toString());
         CliRun json = CliRun.of("status", "--state-dir", state.toString(), "--format", "json");
@@ -184,7 +184,8 @@ class DaemonCommandsTest {
         Path state = Files.createDirectories(tmp.resolve("state"));
         new DaemonStatus(1, T, "hv1", "/r", "main", "narrowing", false, T, Optional.empty(), Optional.empty(),
                 Optional.of(new Pending(B, PendingState.AWAITING_APPROVAL, "widens", T)), Optional.empty(),
-                Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty()).write(state);
+                Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), "heal")
+                .write(state);
 
         CliRun byPrefix = CliRun.of("approve", "89abcdef", "--state-dir", state.toString(), "--by", "bob");
         assertThat(byPrefix.out()).isEqualTo("approved " + B + ": the daemon applies it now\n");
