@@ -29,6 +29,9 @@ public final class Outbox implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Outbox.class);
 
+    /** How long closing waits for what is queued: one request's timeouts are longer, but a stop must not hang. */
+    public static final Duration FLUSH_ON_CLOSE = Duration.ofSeconds(5);
+
     /** Runs tasks one at a time, after a delay; a single thread in production, a stepped queue in tests. */
     public interface Timer extends AutoCloseable {
         void schedule(Runnable task, Duration delay);
@@ -128,9 +131,21 @@ public final class Outbox implements AutoCloseable {
                 }
             }
 
+            /**
+             * Gives what is queued up to {@link #FLUSH_ON_CLOSE} to go out ({@code reconcile --once} sets its status
+             * just before it closes), then drops the rest: a retry minutes away must not hold up a stop.
+             */
             @Override
             public void close() {
-                executor.shutdownNow();
+                executor.shutdown();
+                try {
+                    if (!executor.awaitTermination(FLUSH_ON_CLOSE.toMillis(), TimeUnit.MILLISECONDS)) {
+                        executor.shutdownNow();
+                    }
+                } catch (InterruptedException e) {
+                    executor.shutdownNow();
+                    Thread.currentThread().interrupt();
+                }
             }
         };
     }
