@@ -7,6 +7,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.random.RandomGenerator;
@@ -126,8 +127,10 @@ public final class Outbox implements AutoCloseable {
         return new Timer() {
             @Override
             public void schedule(Runnable task, Duration delay) {
-                if (!executor.isShutdown()) {
+                try {
                     executor.schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS);
+                } catch (RejectedExecutionException e) {
+                    // closing: what is not sent by now is dropped, as a stop must not wait for a forge
                 }
             }
 
