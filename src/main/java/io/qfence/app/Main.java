@@ -14,6 +14,9 @@ import io.qfence.daemon.git.GitMirror;
 import io.qfence.daemon.http.OperatorServer;
 import io.qfence.daemon.http.RateLimiter;
 import io.qfence.daemon.journal.Journal;
+import io.qfence.daemon.notify.JdkHttpPoster;
+import io.qfence.daemon.notify.Outbound;
+import io.qfence.daemon.notify.Outbox;
 import io.qfence.host.HostConnector;
 import io.qfence.host.HostTarget;
 import io.qfence.host.SandboxFactory;
@@ -22,6 +25,7 @@ import io.qfence.verify.SandboxApply;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.Arrays;
 
@@ -61,12 +65,15 @@ public final class Main {
      * What {@code qfence reconcile}'s daemon is made of: the Git cache (JGit), the journal, the Quartz schedule, the
      * operator interface (the JDK's HTTP server), the webhook's rate limiter with its default limits, the monotonic
      * clock, the daemon's own lock and the state lock it shares with {@code qfence apply} (lock files), the
-     * control-file watcher (inotify) and its metrics (Prometheus); for the CLI and for tests of the daemon.
+     * control-file watcher (inotify), its metrics (Prometheus), and its commit statuses and notifications (the JDK's
+     * HTTP client on a thread of its own); for the CLI and for tests of the daemon.
      */
     public static DaemonCollaborators daemonCollaborators() {
         return new DaemonCollaborators(GitMirror::open, Journal::open, CycleScheduler::start, OperatorServer::start,
                 () -> new RateLimiter(RateLimiter.Buckets.defaults(), System::nanoTime), System::nanoTime,
-                DaemonLock::acquire, StateLock::acquire, ControlWatcher::start, QfenceMetrics::create);
+                DaemonLock::acquire, StateLock::acquire, ControlWatcher::start, QfenceMetrics::create,
+                (options, metrics, log) -> Outbound.open(options, JdkHttpPoster.create(), Outbox.threadedTimer(),
+                        Outbox.RetryPolicy.DEFAULT, new SecureRandom(), metrics, log));
     }
 
     /**

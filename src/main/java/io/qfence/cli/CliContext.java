@@ -41,6 +41,8 @@ public record CliContext(Clock clock, HostRealization realization, HostConnector
         throw noDaemon();
     }, () -> {
         throw noDaemon();
+    }, (options, metrics, log) -> {
+        throw noDaemon();
     });
 
     private static UsageException noDaemon() {

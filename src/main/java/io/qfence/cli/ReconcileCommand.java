@@ -1,6 +1,7 @@
 package io.qfence.cli;
 
 import io.qfence.daemon.AutoApply;
+import io.qfence.daemon.DriftMode;
 import io.qfence.daemon.ReconcileCycle;
 import io.qfence.daemon.ReconcileDaemon;
 import io.qfence.daemon.ReconcileSettings;
@@ -8,6 +9,11 @@ import io.qfence.daemon.Reconciler;
 import io.qfence.daemon.git.HermeticGitConfig;
 import io.qfence.daemon.git.RemoteSpec;
 import io.qfence.daemon.journal.CycleRecord;
+import io.qfence.daemon.notify.ForgeEndpoint;
+import io.qfence.daemon.notify.ForgeKind;
+import io.qfence.daemon.notify.Outbound;
+import io.qfence.daemon.notify.SecretFile;
+import io.qfence.daemon.notify.WebhookTarget;
 import io.qfence.host.Scope;
 import io.qfence.model.desired.HostOverrides;
 import io.qfence.model.errors.UsageException;
@@ -16,6 +22,8 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -114,6 +122,46 @@ final class ReconcileCommand implements Callable<Integer> {
             description = "Gives up on a fetch after this long (default: ${DEFAULT-VALUE}).")
     Duration fetchTimeout;
 
+    @Option(names = "--drift", paramLabel = "MODE", defaultValue = "heal",
+            description = "What a host check between revisions does with drift: heal (default) puts the host back; "
+                    + "report plans, journals, counts (qfence_drift_waiting) and notifies it, and leaves the host as it "
+                    + "is (qfence status shows it). A new revision, and an exception's expiry, apply in either mode.")
+    String drift;
+
+    @Option(names = "--forge", paramLabel = "KIND",
+            description = "Set a commit status (context qfence/HOST) after every verdict about a revision on this "
+                    + "forge: github, gitlab or gitea (Forgejo too). Needs --forge-repo and --forge-token-file.")
+    String forge;
+
+    @Option(names = "--forge-url", paramLabel = "URL",
+            description = "The forge's API root: https://api.github.com (the default for github), "
+                    + "https://HOST/api/v4 (gitlab), https://HOST/api/v1 (gitea). https only (http only to loopback).")
+    String forgeUrl;
+
+    @Option(names = "--forge-repo", paramLabel = "REPO",
+            description = "The repository: OWNER/REPO (github, gitea), or the project's id or GROUP/PROJECT path (gitlab).")
+    String forgeRepo;
+
+    @Option(names = "--forge-token-file", paramLabel = "FILE",
+            description = "The forge's API token, read at every status (never on the command line); a file every user "
+                    + "may read is refused.")
+    Path forgeTokenFile;
+
+    @Option(names = "--forge-target-url", paramLabel = "URL",
+            description = "A link each commit status carries, e.g. this host's dashboard.")
+    String forgeTargetUrl;
+
+    @Option(names = "--notify-url", paramLabel = "URL",
+            description = "Send a signed JSON message here on: apply failed, revision refused, awaiting approval, drift "
+                    + "found, drift healed, guest crashed or OOM-killed, exception expired (once per event, host and "
+                    + "subject a day; rate limited). Needs --notify-secret-file.")
+    String notifyUrl;
+
+    @Option(names = "--notify-secret-file", paramLabel = "FILE",
+            description = "The shared secret that signs each notification (X-Qfence-Signature-256: sha256=HMAC-SHA256 "
+                    + "of the body); a file every user may read is refused.")
+    Path notifySecretFile;
+
     @Option(names = "--max-retry-delay", paramLabel = "DURATION", defaultValue = "10m", converter = DurationConverter.class,
             description = "The longest wait between retries of a failing fetch or apply (default: ${DEFAULT-VALUE}).")
     Duration maxRetryDelay;
@@ -201,15 +249,88 @@ final class ReconcileCommand implements Callable<Integer> {
                 + "name in the desired state"));
         Path stateDir = (host.stateDir != null ? host.stateDir : Path.of(StateDirOptions.DEFAULT)).toAbsolutePath()
                 .normalize();
+        DriftMode driftMode = switch (drift) {
+            case "heal" -> DriftMode.HEAL;
+            case "report" -> DriftMode.REPORT;
+            default -> throw new UsageException("--drift must be heal or report, not '" + drift + "'");
+        };
         ReconcileSettings settings;
         try {
             settings = new ReconcileSettings(name, stateDir, interval, driftInterval, 0.1,
-                    retryBase, maxRetryDelay, mode, verifySignatures);
+                    retryBase, maxRetryDelay, mode, verifySignatures, driftMode);
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage(), e);
         }
         return new ReconcileDaemon.DaemonOptions(settings, remote, branch, dir, fetchTimeout, Optional.ofNullable(trustedKeys),
-                allowRewrite, address, Optional.ofNullable(webhookSecret));
+                allowRewrite, address, Optional.ofNullable(webhookSecret),
+                new Outbound.Targets(forgeEndpoint(), notifyTarget()));
+    }
+
+    /** {@code --forge*}: all or nothing, checked before the daemon starts (the token file's mode too). */
+    Optional<ForgeEndpoint> forgeEndpoint() {
+        if (forge == null) {
+            if (forgeUrl != null || forgeRepo != null || forgeTokenFile != null || forgeTargetUrl != null) {
+                throw new UsageException("--forge-url, --forge-repo, --forge-token-file and --forge-target-url need "
+                        + "--forge github|gitlab|gitea");
+            }
+            return Optional.empty();
+        }
+        ForgeKind kind = switch (forge) {
+            case "github" -> ForgeKind.GITHUB;
+            case "gitlab" -> ForgeKind.GITLAB;
+            case "gitea" -> ForgeKind.GITEA;
+            default -> throw new UsageException("--forge must be github, gitlab or gitea, not '" + forge + "'");
+        };
+        if (forgeRepo == null) {
+            throw new UsageException("--forge " + forge + " needs --forge-repo REPO");
+        }
+        if (forgeTokenFile == null) {
+            throw new UsageException("--forge " + forge + " needs --forge-token-file FILE (a token is never taken "
+                    + "from the command line)");
+        }
+        if (forgeUrl == null && kind != ForgeKind.GITHUB) {
+            throw new UsageException("--forge " + forge + " needs --forge-url (the API root, e.g. https://HOST/api/"
+                    + (kind == ForgeKind.GITLAB ? "v4" : "v1") + ")");
+        }
+        try {
+            ForgeEndpoint endpoint = new ForgeEndpoint(kind, forgeUrl == null ? ForgeEndpoint.GITHUB_API
+                    : url("--forge-url", forgeUrl), forgeRepo, forgeTokenFile,
+                    Optional.ofNullable(forgeTargetUrl).map(u -> url("--forge-target-url", u)));
+            SecretFile.check("--forge-token-file", forgeTokenFile);
+            return Optional.of(endpoint);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--forge: " + e.getMessage(), e);
+        } catch (IOException e) {
+            throw new UsageException(e.getMessage(), e);
+        }
+    }
+
+    /** {@code --notify-url} and {@code --notify-secret-file}: both or neither; a message is always signed. */
+    Optional<WebhookTarget> notifyTarget() {
+        if (notifyUrl == null && notifySecretFile == null) {
+            return Optional.empty();
+        }
+        if (notifyUrl == null || notifySecretFile == null) {
+            throw new UsageException(notifyUrl == null ? "--notify-secret-file needs --notify-url URL"
+                    : "--notify-url needs --notify-secret-file FILE: every notification is signed");
+        }
+        try {
+            WebhookTarget target = new WebhookTarget(url("--notify-url", notifyUrl), notifySecretFile);
+            SecretFile.check("--notify-secret-file", notifySecretFile);
+            return Optional.of(target);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--notify-url: " + e.getMessage(), e);
+        } catch (IOException e) {
+            throw new UsageException(e.getMessage(), e);
+        }
+    }
+
+    private static URI url(String option, String text) {
+        try {
+            return new URI(text);
+        } catch (URISyntaxException e) {
+            throw new UsageException(option + ": '" + text + "' is not a URL: " + e.getReason());
+        }
     }
 
     private Optional<InetSocketAddress> listenAddress() {

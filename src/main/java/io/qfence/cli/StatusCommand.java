@@ -78,7 +78,8 @@ final class StatusCommand implements Callable<Integer> {
         line(s, "Daemon", r.daemon().map(h -> "running, pid " + h.pid() + " since " + h.since())
                 .orElse("not running" + st.map(x -> " (last status at " + x.updatedAt() + ")").orElse("")));
         st.ifPresent(x -> line(s, "Following", x.remote() + " branch " + x.branch() + " for host " + x.host()
-                + "; auto-apply " + x.autoApply() + "; signatures " + (x.verifySignatures() ? "verified" : "not verified")));
+                + "; auto-apply " + x.autoApply() + "; signatures " + (x.verifySignatures() ? "verified" : "not verified")
+                + ("report".equals(x.drift()) ? "; drift reported, not healed (--drift=report)" : "")));
         line(s, "Applied", r.lastApplied().map(l -> l.revision().hex() + l.appliedAt().map(at -> " at " + at)
                 .orElse(" (seeded by hand)")).orElse("nothing yet"));
         st.flatMap(DaemonStatus::head).ifPresent(h -> line(s, "Head", h.revision() + " fetched at " + h.fetchedAt()));
@@ -106,7 +107,9 @@ final class StatusCommand implements Callable<Integer> {
                 line(s, "Drift", "none found at " + c.at());
             } else {
                 long healed = c.drift().stream().filter(Drift::healed).count();
-                line(s, "Drift", c.drift().size() + " found at " + c.at() + ", " + healed + " healed");
+                boolean reportMode = "report".equals(st.get().drift());
+                line(s, "Drift", c.drift().size() + " found at " + c.at() + ", " + healed + " healed"
+                        + (reportMode && !c.applied() ? "; waiting (--drift=report: reported, not healed)" : ""));
                 for (Drift d : c.drift()) {
                     s.append("  ").append(d.healed() ? "healed    " : "not healed").append("  ").append(d.kind())
                             .append(' ').append(d.address()).append('\n');

@@ -3,6 +3,7 @@ package io.qfence.daemon;
 import io.qfence.daemon.CycleDecision.ApplyRevision;
 import io.qfence.daemon.CycleDecision.AwaitApplyRetry;
 import io.qfence.daemon.CycleDecision.CheckHost;
+import io.qfence.daemon.CycleDecision.DriftHandling;
 import io.qfence.daemon.CycleDecision.Fetch;
 import io.qfence.daemon.CycleDecision.FetchStep;
 import io.qfence.daemon.CycleDecision.HoldRevision;
@@ -10,7 +11,6 @@ import io.qfence.daemon.CycleDecision.HostStep;
 import io.qfence.daemon.CycleDecision.LeaveHost;
 import io.qfence.daemon.CycleDecision.NoNewRevision;
 import io.qfence.daemon.CycleDecision.RevisionStep;
-import io.qfence.daemon.ConvergeRequest.Mode;
 import io.qfence.daemon.control.DaemonStatus.PendingState;
 import io.qfence.daemon.control.Suspension;
 import io.qfence.daemon.git.CommitId;
@@ -33,7 +33,7 @@ import java.util.Optional;
  *   <li>an apply checks the host itself, and while a failed apply's retry waits the host is not healed towards the
  *       old revision (that would undo the retry's work); otherwise the host is checked when the trigger asks for it,
  *       the drift interval is due or an exception expired, provided the applied revision's state is known; while
- *       suspended, only to report drift.</li>
+ *       suspended, or with {@code --drift=report} unless an exception expired, only to report drift.</li>
  * </ul>
  */
 final class CycleDecider {
@@ -111,9 +111,19 @@ final class CycleDecider {
             return new LeaveHost("the host check is due at " + facts.nextHostCheckAt());
         }
         String label = facts.trigger() != Trigger.SCHEDULE ? facts.trigger().label() : expired ? "expiry" : "drift";
-        Mode mode = facts.suspension().isPresent() ? Mode.PLAN_ONLY : Mode.APPLY;
         String why = facts.trigger().checksHost() ? "the " + facts.trigger().label() + " trigger checks the host"
                 : expired ? "an exception expired" : "the drift interval is due";
-        return new CheckHost(label, mode, facts.expired(), why + (mode == Mode.PLAN_ONLY ? "; suspended: report only" : ""));
+        if (facts.suspension().isPresent()) {
+            return new CheckHost(label, DriftHandling.REPORT_WHILE_SUSPENDED, facts.expired(),
+                    why + "; suspended: report only");
+        }
+        if (facts.drift() == DriftMode.REPORT && !expired) {
+            return new CheckHost(label, DriftHandling.REPORT_AS_CONFIGURED, facts.expired(),
+                    why + "; --drift=report: report only");
+        }
+        // an expired exception narrows access: its removal is applied even with --drift=report (a full plan, which
+        // puts drift back with it)
+        return new CheckHost(label, DriftHandling.HEAL, facts.expired(), why + (facts.drift() == DriftMode.REPORT
+                ? "; the expiry is applied even with --drift=report" : ""));
     }
 }

@@ -71,17 +71,32 @@ sealed interface CycleDecision {
     }
 
     /**
-     * Check the host against the last applied revision: heal it ({@link Mode#APPLY}) or, while suspended, only report
-     * drift ({@link Mode#PLAN_ONLY}). {@code label} is the journal's trigger; {@code expired} names the exceptions
-     * that stopped applying since the last check.
+     * Check the host against the last applied revision, and what to do with drift: heal it, or only report it while
+     * suspended or as {@code --drift=report} asks ({@link #mode()}: {@link Mode#PLAN_ONLY}). {@code label} is the
+     * journal's trigger; {@code expired} names the exceptions that stopped applying since the last check.
      */
-    record CheckHost(String label, Mode mode, List<String> expired, String reason) implements HostStep {
+    record CheckHost(String label, DriftHandling handling, List<String> expired, String reason) implements HostStep {
         public CheckHost {
             Objects.requireNonNull(label, "label");
-            Objects.requireNonNull(mode, "mode");
+            Objects.requireNonNull(handling, "handling");
             expired = List.copyOf(expired);
             Objects.requireNonNull(reason, "reason");
         }
+
+        /** Whether the engine may change the host: only to heal. */
+        public Mode mode() {
+            return handling == DriftHandling.HEAL ? Mode.APPLY : Mode.PLAN_ONLY;
+        }
+    }
+
+    /** What a host check does with the drift it finds, and why. */
+    enum DriftHandling {
+        /** Put the host back ({@code --drift=heal}, or an exception expired: its removal is applied in either mode). */
+        HEAL,
+        /** Report only: the daemon is suspended. */
+        REPORT_WHILE_SUSPENDED,
+        /** Report only: {@code --drift=report}. */
+        REPORT_AS_CONFIGURED
     }
 
     /** Leave the host alone this cycle. */

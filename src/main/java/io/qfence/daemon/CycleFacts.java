@@ -19,10 +19,12 @@ import java.util.Optional;
  * @param appliedStateKnown whether the applied revision's desired state is known (drift can be checked)
  * @param nextHostCheckAt when the drift interval is next due
  * @param expired         exceptions of the applied revision that stopped applying since the host was last checked
+ * @param drift           {@code --drift}: whether a host check heals drift or reports it
  */
 record CycleFacts(Trigger trigger, Instant now, Optional<Suspension> suspension, Optional<CommitId> head,
                   Optional<CommitId> applied, Optional<Verdict> verdict, Optional<Instant> applyRetryAt,
-                  boolean appliedStateKnown, Instant nextHostCheckAt, List<String> expired) {
+                  boolean appliedStateKnown, Instant nextHostCheckAt, List<String> expired,
+                  DriftMode drift) {
 
     CycleFacts {
         Objects.requireNonNull(trigger, "trigger");
@@ -34,6 +36,7 @@ record CycleFacts(Trigger trigger, Instant now, Optional<Suspension> suspension,
         Objects.requireNonNull(applyRetryAt, "applyRetryAt");
         Objects.requireNonNull(nextHostCheckAt, "nextHostCheckAt");
         expired = List.copyOf(expired);
+        Objects.requireNonNull(drift, "drift");
         if (verdict.isPresent() != CycleDecider.hasNewRevision(head, applied)) {
             throw new IllegalArgumentException("a verdict is known exactly when the head is a new revision");
         }

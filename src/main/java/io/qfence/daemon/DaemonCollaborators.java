@@ -10,6 +10,9 @@ import io.qfence.daemon.http.RateLimiter;
 import io.qfence.daemon.http.Readiness;
 import io.qfence.daemon.journal.Journal;
 import io.qfence.daemon.metrics.QfenceMetrics;
+import io.qfence.daemon.notify.Announcer;
+import io.qfence.daemon.notify.Outbound;
+import io.qfence.daemon.notify.Outbox;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Objects;
@@ -36,10 +39,13 @@ import org.quartz.SchedulerException;
  *                    ({@code apply.StateLock}, shared with {@code qfence apply})
  * @param control     starts watching the state directory's control files (suspend, resume, approve)
  * @param metrics     a fresh set of the daemon's metrics, with its registry
+ * @param outbound    opens what sends commit statuses to the forge and notifications to the webhook (the JDK's HTTP
+ *                    client, on a thread of its own)
  */
 public record DaemonCollaborators(Mirrors git, Journals journals, Schedulers scheduler, Servers http,
                                   Supplier<RateLimiter> rateLimiter, LongSupplier nanoClock, Locks daemonLock,
-                                  Locks stateLock, ControlWatchers control, Supplier<QfenceMetrics> metrics) {
+                                  Locks stateLock, ControlWatchers control, Supplier<QfenceMetrics> metrics,
+                                  Outbounds outbound) {
 
     public DaemonCollaborators {
         Objects.requireNonNull(git, "git");
@@ -52,6 +58,13 @@ public record DaemonCollaborators(Mirrors git, Journals journals, Schedulers sch
         Objects.requireNonNull(stateLock, "stateLock");
         Objects.requireNonNull(control, "control");
         Objects.requireNonNull(metrics, "metrics");
+        Objects.requireNonNull(outbound, "outbound");
+    }
+
+    /** Opens the daemon's outbound port for its options; {@code log} journals each delivery given up. */
+    @FunctionalInterface
+    public interface Outbounds {
+        Announcer open(Outbound.Targets options, QfenceMetrics metrics, Outbox.DeliveryLog log) throws IOException;
     }
 
     /** Takes a lock file in the state directory without waiting, naming its holder. */

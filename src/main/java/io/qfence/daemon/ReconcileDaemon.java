@@ -7,8 +7,12 @@ import io.qfence.daemon.git.RemoteSpec;
 import io.qfence.daemon.http.GitWebhook;
 import io.qfence.daemon.http.OperatorServer;
 import io.qfence.daemon.http.WebhookSecret;
+import io.qfence.daemon.journal.CycleRecord;
 import io.qfence.daemon.journal.Journal;
 import io.qfence.daemon.metrics.QfenceMetrics;
+import io.qfence.daemon.notify.Announcer;
+import io.qfence.daemon.notify.Outbound;
+import io.qfence.daemon.notify.Outbox;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -18,6 +22,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -46,10 +51,11 @@ public final class ReconcileDaemon implements AutoCloseable {
      * @param trustedKeys   verify every new commit's signature against this directory's keys
      * @param listen        where the operator interface listens (empty: no HTTP at all)
      * @param webhookSecret the shared secret of {@code POST /hooks/git} (empty: no webhook)
+     * @param outbound      where commit statuses and notifications go (the forge, the notification webhook)
      */
     public record DaemonOptions(ReconcileSettings settings, RemoteSpec remote, String branch, String directory,
                           Duration fetchTimeout, Optional<Path> trustedKeys, boolean allowRewrite,
-                          Optional<InetSocketAddress> listen, Optional<Path> webhookSecret) {
+                          Optional<InetSocketAddress> listen, Optional<Path> webhookSecret, Outbound.Targets outbound) {
         public DaemonOptions {
             Objects.requireNonNull(settings, "settings");
             Objects.requireNonNull(remote, "remote");
@@ -65,6 +71,15 @@ public final class ReconcileDaemon implements AutoCloseable {
             if (trustedKeys.isPresent() != settings.verifySignatures()) {
                 throw new IllegalArgumentException("signature verification needs a trusted-keys directory, and only it");
             }
+            Objects.requireNonNull(outbound, "outbound");
+        }
+
+        /** Options that tell no forge and no webhook. */
+        public DaemonOptions(ReconcileSettings settings, RemoteSpec remote, String branch, String directory,
+                             Duration fetchTimeout, Optional<Path> trustedKeys, boolean allowRewrite,
+                             Optional<InetSocketAddress> listen, Optional<Path> webhookSecret) {
+            this(settings, remote, branch, directory, fetchTimeout, trustedKeys, allowRewrite, listen, webhookSecret,
+                    Outbound.Targets.NONE);
         }
     }
 
@@ -185,8 +200,27 @@ public final class ReconcileDaemon implements AutoCloseable {
                 options.fetchTimeout(), options.trustedKeys(), options.allowRewrite());
         Reconciler.HostLock lock = cycle.takesStateLock() ? Reconciler.HostLock.BY_THE_CYCLE
                 : () -> parts.stateLock().acquire(stateDir, LOCK_COMMAND);
+        Announcer announcer = parts.outbound().open(options.outbound(), metrics, givenUp(journal, clock));
+        resources.push(announcer);
         return new Reconciler(options.settings(), source, cycle, IsolationView.realized(), lock, journal, metrics,
-                clock, parts.nanoClock(), random);
+                clock, parts.nanoClock(), random, announcer);
+    }
+
+    /**
+     * A status or notification given up is a journal record of its own: trigger {@code forge} or {@code webhook},
+     * outcome {@code failed}, the commit it concerned, and why. It is not a cycle: {@code qfence_cycles_total} does not
+     * count it ({@code qfence_forge_statuses_total} and {@code qfence_notifications_total} do).
+     */
+    private static Outbox.DeliveryLog givenUp(Journal journal, Clock clock) {
+        return (channel, what, revision, attempts, lastError) -> {
+            try {
+                journal.append(new CycleRecord(clock.instant(), 0, channel, CycleRecord.Outcome.FAILED, revision,
+                        Optional.empty(), Optional.empty(), List.of(), List.of(), List.of("gave up delivering " + what
+                        + " after " + attempts + (attempts == 1 ? " attempt: " : " attempts: ") + lastError)));
+            } catch (IOException e) {
+                LOG.atError().setCause(e).log("cannot append to the journal");
+            }
+        };
     }
 
     public Reconciler reconciler() {

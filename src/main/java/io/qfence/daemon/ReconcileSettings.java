@@ -12,9 +12,11 @@ import java.util.Objects;
  * @param jitter         the fraction of an interval added at random to each wait (0.1: up to 10 % later), so hosts
  *                       that share a remote do not poll it in lockstep
  * @param retryBase      the first wait after a failed fetch or apply; it doubles up to {@code retryCap}
+ * @param drift          whether a host check between revisions heals drift or only reports it
  */
 public record ReconcileSettings(String host, Path stateDir, Duration interval, Duration driftInterval, double jitter,
-                                Duration retryBase, Duration retryCap, AutoApply autoApply, boolean verifySignatures) {
+                                Duration retryBase, Duration retryCap, AutoApply autoApply, boolean verifySignatures,
+                                DriftMode drift) {
 
     public ReconcileSettings {
         Objects.requireNonNull(host, "host");
@@ -30,6 +32,14 @@ public record ReconcileSettings(String host, Path stateDir, Duration interval, D
             throw new IllegalArgumentException("retry cap " + retryCap + " is below the retry base " + retryBase);
         }
         Objects.requireNonNull(autoApply, "autoApply");
+        Objects.requireNonNull(drift, "drift");
+    }
+
+    /** Settings that heal drift (the default). */
+    public ReconcileSettings(String host, Path stateDir, Duration interval, Duration driftInterval, double jitter,
+                             Duration retryBase, Duration retryCap, AutoApply autoApply, boolean verifySignatures) {
+        this(host, stateDir, interval, driftInterval, jitter, retryBase, retryCap, autoApply, verifySignatures,
+                DriftMode.HEAL);
     }
 
     private static void requirePositive(String what, Duration value) {

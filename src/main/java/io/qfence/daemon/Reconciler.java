@@ -18,6 +18,7 @@ import io.qfence.daemon.journal.CycleRecord.Outcome;
 import io.qfence.daemon.journal.Journal;
 import io.qfence.daemon.journal.LastApplied;
 import io.qfence.daemon.metrics.QfenceMetrics;
+import io.qfence.daemon.notify.Announcer;
 import io.qfence.model.errors.LockHeldException;
 import io.qfence.source.LoadResult;
 import java.io.IOException;
@@ -109,6 +110,17 @@ public final class Reconciler {
     public Reconciler(ReconcileSettings settings, RevisionSource source, ReconcileCycle hostCycle,
                       IsolationView isolation, HostLock hostLock, Journal journal, QfenceMetrics metrics, Clock clock,
                       LongSupplier nanoClock, RandomGenerator random) throws IOException {
+        this(settings, source, hostCycle, isolation, hostLock, journal, metrics, clock, nanoClock, random,
+                Announcer.NONE);
+    }
+
+    /**
+     * @param announcer where commit statuses and notifications go (the forge and the webhook; {@link Announcer#NONE}
+     *                  for neither); it sends them off the cycle, which never waits for it
+     */
+    public Reconciler(ReconcileSettings settings, RevisionSource source, ReconcileCycle hostCycle,
+                      IsolationView isolation, HostLock hostLock, Journal journal, QfenceMetrics metrics, Clock clock,
+                      LongSupplier nanoClock, RandomGenerator random, Announcer announcer) throws IOException {
         this.settings = Objects.requireNonNull(settings, "settings");
         this.source = Objects.requireNonNull(source, "source");
         this.metrics = Objects.requireNonNull(metrics, "metrics");
@@ -125,8 +137,9 @@ public final class Reconciler {
         this.grader = new RevisionGrader(settings, source, isolation, control);
         this.journal = new CycleJournal(Objects.requireNonNull(journal, "journal"), metrics, nanoClock);
         HostRunner host = new HostRunner(hostCycle, hostLock, metrics);
-        this.revisions = new RevisionSteps(settings, memory, host, this.journal, metrics, jitter, clock);
-        this.hostCheck = new HostCheckStep(settings, memory, host, this.journal, jitter);
+        CycleAnnouncements announce = new CycleAnnouncements(settings.host(), announcer);
+        this.revisions = new RevisionSteps(settings, memory, host, this.journal, metrics, jitter, clock, announce);
+        this.hostCheck = new HostCheckStep(settings, memory, host, this.journal, jitter, metrics, announce);
         memory.lastApplied().flatMap(LastApplied::appliedAt).ifPresent(metrics::revisionApplied);
     }
 
@@ -173,7 +186,7 @@ public final class Reconciler {
                 : List.of();
         CycleDecider.Decisions decided = CycleDecider.decide(new CycleFacts(trigger, now, suspension, head, applied,
                 verdict, memory.applyBackoff().nextAttemptAt(), memory.appliedState().isPresent(), memory.nextHostCheckAt(),
-                expired));
+                expired, settings.drift()));
 
         if (decided.revision() instanceof NoNewRevision) {
             memory.forgetPending();
@@ -261,7 +274,7 @@ public final class Reconciler {
                 fetcher.error(), memory.pending(), journal.lastCycle(), memory.lastError(), memory.hostCheck(),
                 Optional.of(fetcher.nextFetchAt()),
                 memory.appliedState().isPresent() ? Optional.of(memory.nextHostCheckAt()) : Optional.empty(),
-                nextExpiry());
+                nextExpiry(), settings.drift().name().toLowerCase(Locale.ROOT));
     }
 
     /** After a restart, the applied revision's desired state is read back from the cache, once it holds it. */

@@ -35,9 +35,10 @@ final class RevisionSteps {
     private final QfenceMetrics metrics;
     private final Jitter jitter;
     private final Clock clock;
+    private final CycleAnnouncements announce;
 
     RevisionSteps(ReconcileSettings settings, DaemonMemory memory, HostRunner host, CycleJournal journal,
-                  QfenceMetrics metrics, Jitter jitter, Clock clock) {
+                  QfenceMetrics metrics, Jitter jitter, Clock clock, CycleAnnouncements announce) {
         this.settings = Objects.requireNonNull(settings, "settings");
         this.memory = Objects.requireNonNull(memory, "memory");
         this.host = Objects.requireNonNull(host, "host");
@@ -45,6 +46,7 @@ final class RevisionSteps {
         this.metrics = Objects.requireNonNull(metrics, "metrics");
         this.jitter = Objects.requireNonNull(jitter, "jitter");
         this.clock = Objects.requireNonNull(clock, "clock");
+        this.announce = Objects.requireNonNull(announce, "announce");
     }
 
     /** The record to journal when the verdict is new or changed; empty when it was journaled already. */
@@ -52,6 +54,7 @@ final class RevisionSteps {
         if (!memory.held(verdict, now)) {
             return Optional.empty();
         }
+        announce.held(verdict, now);
         List<String> errors = new ArrayList<>();
         List<String> notes = new ArrayList<>();
         if (verdict.isError()) {
@@ -84,6 +87,7 @@ final class RevisionSteps {
         }
         host.count(outcome, true);
         memory.hostRan(now);
+        announce.observed(outcome.observation(), now);
         if (outcome.succeeded()) {
             LastApplied record = new LastApplied(ready.revision(), Optional.of(clock.instant()));
             try {
@@ -99,6 +103,8 @@ final class RevisionSteps {
                         outcome.observation().map(HostObservation::guests).orElse(List.of())), nextCheckAt);
                 LOG.atInfo().addKeyValue("revision", revision)
                         .addKeyValue("actions", outcome.actions().size()).log("revision applied");
+                metrics.driftWaiting(HostCheckStep.waiting(outcome, Mode.APPLY));
+                announce.applied(revision, outcome.actions().size());
                 return journal.record(now, startNanos, trigger.label(), outcome.changedHost() ? Outcome.APPLIED
                         : Outcome.NO_CHANGES, Optional.of(revision), outcome, notes);
             }
@@ -107,6 +113,7 @@ final class RevisionSteps {
         String message = "applying revision " + ready.revision().abbreviated() + " failed: "
                 + outcome.errors().get(0) + "; retry in " + retry.toSeconds() + " s";
         memory.applyFailed(revision, message, now);
+        announce.applyFailed(revision, outcome.errors().get(0), now);
         LOG.atWarn().addKeyValue("revision", revision).log(message);
         return journal.record(now, startNanos, trigger.label(), Outcome.FAILED, Optional.of(revision), outcome, notes);
     }

@@ -123,7 +123,8 @@ class LayeringTest {
     /**
      * The reconcile daemon is assembled from parts the composition root gives it ({@code daemon.DaemonCollaborators}):
      * outside {@code app}, nothing takes the daemon's lock, opens the Git cache or the journal, starts the scheduler, the
-     * HTTP server or the control-file watcher, or makes a rate limiter or the metrics; the daemon takes the state lock
+     * HTTP server or the control-file watcher, or makes a rate limiter, the metrics, the outbound HTTP client or its thread;
+     * the daemon takes the state lock
      * only through what the root gives it; and the daemon's cycle (package {@code daemon}) reads no clock of its own.
      */
     @Test
@@ -140,6 +141,8 @@ class LayeringTest {
                 .orShould().callMethod("io.qfence.daemon.control.DaemonLock", "acquire", "java.nio.file.Path", "java.lang.String")
                 .orShould().callMethod("io.qfence.daemon.control.ControlWatcher", "start", "java.nio.file.Path", "java.lang.Runnable")
                 .orShould().callMethod("io.qfence.daemon.metrics.QfenceMetrics", "create")
+                .orShould().callMethod("io.qfence.daemon.notify.JdkHttpPoster", "create")
+                .orShould().callMethod("io.qfence.daemon.notify.Outbox", "threadedTimer")
                 .because("the daemon decides when to use its parts, the composition root which ones")
                 .check(classes);
         // the engine takes the state lock for qfence apply and for the daemon's engine cycles; the daemon itself only

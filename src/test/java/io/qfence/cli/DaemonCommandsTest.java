@@ -102,6 +102,62 @@ class DaemonCommandsTest {
     }
 
     @Test
+    void reconcileRefusesForgeNotificationAndDriftOptionsWithPreciseMessages() throws Exception {
+        String state = tmp.resolve("state").toString();
+        Path token = tmp.resolve("token");
+        Files.writeString(token, "t0ken\n");
+        Files.setPosixFilePermissions(token, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        String[] base = {"reconcile", "--once", "--repo", "/r", "--host", "h", "--state-dir", state};
+
+        assertThat(reconcile(base, "--drift", "ignore").err()).contains("--drift must be heal or report, not 'ignore'");
+        assertThat(reconcile(base, "--forge", "bitbucket", "--forge-repo", "a/b", "--forge-token-file", token.toString())
+                .err()).contains("--forge must be github, gitlab or gitea, not 'bitbucket'");
+        assertThat(reconcile(base, "--forge-repo", "a/b").err())
+                .contains("--forge-url, --forge-repo, --forge-token-file and --forge-target-url need --forge github|gitlab|gitea");
+        assertThat(reconcile(base, "--forge", "github", "--forge-token-file", token.toString()).err())
+                .contains("--forge github needs --forge-repo REPO");
+        assertThat(reconcile(base, "--forge", "github", "--forge-repo", "a/b").err())
+                .contains("--forge github needs --forge-token-file FILE (a token is never taken from the command line)");
+        assertThat(reconcile(base, "--forge", "gitlab", "--forge-repo", "a/b", "--forge-token-file", token.toString())
+                .err()).contains("--forge gitlab needs --forge-url (the API root, e.g. https://HOST/api/v4)");
+        assertThat(reconcile(base, "--forge", "gitea", "--forge-url", "http://gitea.example.org/api/v1", "--forge-repo",
+                "a/b", "--forge-token-file", token.toString()).err()).contains("--forge: the forge URL must be https:// "
+                + "(http:// only to a loopback address): http://gitea.example.org/api/v1");
+        CliRun worldReadable = reconcile(base, "--forge", "github", "--forge-repo", "acme/fleet", "--forge-token-file",
+                token.toString());
+        assertThat(worldReadable.exitCode()).isEqualTo(ExitCodes.ERROR);
+        assertThat(worldReadable.err()).contains("--forge-token-file " + token + " is readable by every user "
+                + "(rw-r--r--): chmod o-r " + token);
+        assertThat(reconcile(base, "--notify-url", "https://hooks.example.org/q").err())
+                .contains("--notify-url needs --notify-secret-file FILE: every notification is signed");
+        assertThat(reconcile(base, "--notify-secret-file", token.toString()).err())
+                .contains("--notify-secret-file needs --notify-url URL");
+    }
+
+    private static CliRun reconcile(String[] base, String... more) {
+        String[] args = java.util.Arrays.copyOf(base, base.length + more.length);
+        System.arraycopy(more, 0, args, base.length, more.length);
+        return CliRun.of(args);
+    }
+
+    @Test
+    void statusShowsTheDriftThatWaitsUnderDriftReport() throws Exception {
+        Path state = Files.createDirectories(tmp.resolve("state"));
+        new LastApplied(CommitId.of(A), Optional.of(T)).write(state);
+        new DaemonStatus(1, T, "hv1", "/r", "main", "all", false, T, Optional.empty(), Optional.empty(),
+                Optional.empty(), Optional.empty(), Optional.empty(),
+                Optional.of(new DaemonStatus.HostCheck(T, A, false,
+                        List.of(new Drift("group.alpha/vm.alpha-app/tap", "link", false)), List.of())),
+                Optional.empty(), Optional.empty(), Optional.empty(), "report").write(state);
+
+        String out = CliRun.of("status", "--state-dir", state.toString()).out();
+
+        assertThat(out).contains("; drift reported, not healed (--drift=report)")
+                .contains("1 found at " + T + ", 0 healed; waiting (--drift=report: reported, not healed)")
+                .contains("not healed  link group.alpha/vm.alpha-app/tap");
+    }
+
+    @Test
     void statusReportsEverythingTheDaemonKnows() throws Exception {
         Path state = Files.createDirectories(tmp.resolve("state"));
         new LastApplied(CommitId.of(A), Optional.of(T)).write(state);
@@ -116,7 +172,7 @@ class DaemonCommandsTest {
                         List.of(new Drift("group.alpha/vm.alpha-app/tap", "link", false)),
                         List.of(new GuestStatus("alpha-app", "alpha", GuestState.RUNNING),
                                 new GuestStatus("beta-db", "beta", GuestState.CRASHED)))),
-                Optional.of(T.plusSeconds(180)), Optional.of(T.plusSeconds(420)), Optional.empty()).write(state);
+                Optional.of(T.plusSeconds(180)), Optional.of(T.plusSeconds(420)), Optional.empty(), "heal").write(state);
 
         CliRun text = CliRun.of("status", "--state-dir", state.toString());
         CliRun json = CliRun.of("status", "--state-dir", state.toString(), "--format", "json");
@@ -184,7 +240,8 @@ class DaemonCommandsTest {
         Path state = Files.createDirectories(tmp.resolve("state"));
         new DaemonStatus(1, T, "hv1", "/r", "main", "narrowing", false, T, Optional.empty(), Optional.empty(),
                 Optional.of(new Pending(B, PendingState.AWAITING_APPROVAL, "widens", T)), Optional.empty(),
-                Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty()).write(state);
+                Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), "heal")
+                .write(state);
 
         CliRun byPrefix = CliRun.of("approve", "89abcdef", "--state-dir", state.toString(), "--by", "bob");
         assertThat(byPrefix.out()).isEqualTo("approved " + B + ": the daemon applies it now\n");

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.qfence.daemon.CycleDecision.ApplyRevision;
 import io.qfence.daemon.CycleDecision.AwaitApplyRetry;
 import io.qfence.daemon.CycleDecision.CheckHost;
+import io.qfence.daemon.CycleDecision.DriftHandling;
 import io.qfence.daemon.CycleDecision.Fetch;
 import io.qfence.daemon.CycleDecision.FetchStep;
 import io.qfence.daemon.CycleDecision.HoldRevision;
@@ -141,10 +142,50 @@ class CycleDeciderPropertiesTest {
         assertThat(decided.host() instanceof CheckHost)
                 .isEqualTo(!newRevisionOwnsTheHost && due && facts.appliedStateKnown());
         if (decided.host() instanceof CheckHost check) {
-            assertThat(check.mode()).isEqualTo(facts.suspension().isPresent() ? Mode.PLAN_ONLY : Mode.APPLY);
+            boolean reportOnly = facts.suspension().isPresent()
+                    || facts.drift() == DriftMode.REPORT && facts.expired().isEmpty();
+            assertThat(check.mode()).isEqualTo(reportOnly ? Mode.PLAN_ONLY : Mode.APPLY);
             assertThat(check.expired()).isEqualTo(facts.expired());
             assertThat(check.label()).isEqualTo(facts.trigger() != Trigger.SCHEDULE ? facts.trigger().label()
                     : facts.expired().isEmpty() ? "drift" : "expiry");
+        }
+    }
+
+    @Property
+    void withDriftReportAHostCheckChangesTheHostOnlyToApplyAnExpiry(@ForAll("facts") CycleFacts facts) {
+        var decided = CycleDecider.decide(facts);
+
+        if (facts.drift() == DriftMode.REPORT && decided.host() instanceof CheckHost check) {
+            if (facts.suspension().isPresent()) {
+                assertThat(check.handling()).isEqualTo(DriftHandling.REPORT_WHILE_SUSPENDED);
+            } else if (facts.expired().isEmpty()) {
+                assertThat(check.handling()).as("drift is reported, not healed").isEqualTo(DriftHandling.REPORT_AS_CONFIGURED);
+                assertThat(check.reason()).endsWith("; --drift=report: report only");
+            } else {
+                assertThat(check.handling()).as("an expired exception narrows access: it is applied in either mode")
+                        .isEqualTo(DriftHandling.HEAL);
+                assertThat(check.reason()).endsWith("; the expiry is applied even with --drift=report");
+            }
+        }
+    }
+
+    @Property
+    void theDriftModeChangesNothingButWhatAHostCheckDoesWithDrift(@ForAll("facts") CycleFacts facts) {
+        CycleFacts healing = new CycleFacts(facts.trigger(), facts.now(), facts.suspension(), facts.head(),
+                facts.applied(), facts.verdict(), facts.applyRetryAt(), facts.appliedStateKnown(),
+                facts.nextHostCheckAt(), facts.expired(), DriftMode.HEAL);
+        CycleFacts reporting = new CycleFacts(facts.trigger(), facts.now(), facts.suspension(), facts.head(),
+                facts.applied(), facts.verdict(), facts.applyRetryAt(), facts.appliedStateKnown(),
+                facts.nextHostCheckAt(), facts.expired(), DriftMode.REPORT);
+
+        var heal = CycleDecider.decide(healing);
+        var report = CycleDecider.decide(reporting);
+
+        assertThat(report.revision()).as("a new revision is applied, held or retried alike").isEqualTo(heal.revision());
+        assertThat(report.host().getClass()).as("the host is checked at the same times").isEqualTo(heal.host().getClass());
+        if (heal.host() instanceof CheckHost h && report.host() instanceof CheckHost r) {
+            assertThat(r.label()).isEqualTo(h.label());
+            assertThat(r.expired()).isEqualTo(h.expired());
         }
     }
 
@@ -175,7 +216,7 @@ class CycleDeciderPropertiesTest {
 
     private static CycleFacts facts(Optional<CommitId> head, Optional<CommitId> applied, Optional<Verdict> verdict) {
         return new CycleFacts(Trigger.SCHEDULE, NOW, Optional.empty(), head, applied, verdict, Optional.empty(), true,
-                NOW, List.of());
+                NOW, List.of(), DriftMode.HEAL);
     }
 
     // ---- generators
@@ -206,10 +247,11 @@ class CycleDeciderPropertiesTest {
             Arbitrary<Optional<Verdict>> verdict = CycleDecider.hasNewRevision(heads.head(), heads.applied())
                     ? verdicts(heads.head().get()).map(Optional::of) : Arbitraries.just(Optional.empty());
             return Combinators.combine(Arbitraries.of(Trigger.class), suspension, verdict, offsets(),
-                            Arbitraries.of(true, false), Arbitraries.integers().between(-3, 3), expired)
-                    .as((trigger, suspended, grade, retry, stateKnown, checkOffset, gone) -> new CycleFacts(trigger,
-                            NOW, suspended, heads.head(), heads.applied(), grade, retry.map(NOW::plusSeconds),
-                            stateKnown, NOW.plusSeconds(checkOffset), gone));
+                            Arbitraries.of(true, false), Arbitraries.integers().between(-3, 3), expired,
+                            Arbitraries.of(DriftMode.class))
+                    .as((trigger, suspended, grade, retry, stateKnown, checkOffset, gone, drift) -> new CycleFacts(
+                            trigger, NOW, suspended, heads.head(), heads.applied(), grade, retry.map(NOW::plusSeconds),
+                            stateKnown, NOW.plusSeconds(checkOffset), gone, drift));
         });
     }
 

@@ -115,7 +115,7 @@ class ReconcileDaemonTest {
         LongSupplier stopped = () -> 0L;
         DaemonCollaborators parts = new DaemonCollaborators(real.git(), real.journals(), real.scheduler(), real.http(),
                 () -> new RateLimiter(new RateLimiter.Buckets(1, Duration.ofMinutes(1), 100, Duration.ofMillis(1), 64), stopped),
-                stopped, real.daemonLock(), real.stateLock(), real.control(), real.metrics());
+                stopped, real.daemonLock(), real.stateLock(), real.control(), real.metrics(), real.outbound());
         daemon = start(options(Duration.ofHours(1), Duration.ofHours(1)), parts);
         host.awaitRequest(WAIT);
         awaitUntil(() -> lastApplied().equals(repo.head()));
@@ -244,7 +244,7 @@ class ReconcileDaemonTest {
                 real.rateLimiter(), real.nanoClock(), (dir, holder) -> {
                     locksTaken.add(holder);
                     return real.daemonLock().acquire(dir, holder);
-                }, real.stateLock(), real.control(), () -> given);
+                }, real.stateLock(), real.control(), () -> given, real.outbound());
         daemon = start(options(Duration.ofHours(1), Duration.ofHours(1)), parts);
 
         Optional<Throwable> stoppedBy = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(WAIT, daemon::awaitStop);

@@ -19,13 +19,15 @@ import java.util.Optional;
  * @param pending   a fetched revision that is not applied, and why
  * @param lastError the last failure of any kind, until a cycle succeeds
  * @param hostCheck the last time the host was observed: drift found then, and the guests
+ * @param drift     {@code heal} or {@code report} ({@code --drift}); with {@code report}, the drift of the last host
+ *                  check is what waits (a file written before the option existed reads as {@code heal})
  */
 public record DaemonStatus(long pid, Instant startedAt, String host, String remote, String branch, String autoApply,
                            boolean verifySignatures, Instant updatedAt, Optional<Head> head,
                            Optional<Problem> fetchError, Optional<Pending> pending, Optional<LastCycle> lastCycle,
                            Optional<Problem> lastError, Optional<HostCheck> hostCheck,
                            Optional<Instant> nextFetchAt, Optional<Instant> nextHostCheckAt,
-                           Optional<Instant> nextExpiryAt) {
+                           Optional<Instant> nextExpiryAt, String drift) {
 
     public static final String FILE_NAME = "status.json";
 
@@ -45,6 +47,13 @@ public record DaemonStatus(long pid, Instant startedAt, String host, String remo
         nextFetchAt = orEmpty(nextFetchAt);
         nextHostCheckAt = orEmpty(nextHostCheckAt);
         nextExpiryAt = orEmpty(nextExpiryAt);
+        drift = drift == null ? "heal" : drift;
+    }
+
+    /** The differences the last host check found and left in place. */
+    public List<Drift> driftWaiting() {
+        return hostCheck.map(c -> c.drift().stream().filter(d -> !c.applied() || !d.healed()).toList())
+                .orElse(List.of());
     }
 
     public static Optional<DaemonStatus> read(Path stateDir) throws IOException {

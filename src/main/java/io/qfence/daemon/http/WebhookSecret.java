@@ -36,7 +36,8 @@ public final class WebhookSecret {
         return new WebhookSecret(secret.getBytes(StandardCharsets.UTF_8));
     }
 
-    static WebhookSecret of(String secret) {
+    /** A secret already read (the notification webhook reads its file with {@code notify.SecretFile}). */
+    public static WebhookSecret of(String secret) {
         return new WebhookSecret(secret.getBytes(StandardCharsets.UTF_8));
     }
 
@@ -58,8 +59,11 @@ public final class WebhookSecret {
         return MessageDigest.isEqual(claimed, sign(body)) ? HeaderCheck.VALID : HeaderCheck.MISMATCH;
     }
 
-    /** The header value GitHub would send for {@code body}. */
-    String header(byte[] body) {
+    /**
+     * The header value GitHub would send for {@code body}; qfence's own notifications carry it in
+     * {@code X-Qfence-Signature-256}.
+     */
+    public String header(byte[] body) {
         return PREFIX + HexFormat.of().formatHex(sign(body));
     }
 

@@ -37,6 +37,9 @@ public final class QfenceMetrics {
     private final Counter gitFetches;
     private final Gauge suspended;
     private final Gauge awaitingApproval;
+    private final Gauge driftWaiting;
+    private final Counter forgeStatuses;
+    private final Counter notifications;
     private volatile Map<GuestState, Integer> guests = new EnumMap<>(GuestState.class);
     private volatile Map<String, Long> oomKills = Map.of();
     private volatile Map<String, Long> dropPackets = Map.of();
@@ -67,6 +70,16 @@ public final class QfenceMetrics {
                 .help("1 while qfence suspend is in force: nothing is applied or healed").register(registry);
         awaitingApproval = Gauge.builder().name("qfence_awaiting_approval")
                 .help("1 while a fetched revision waits for qfence approve").register(registry);
+        driftWaiting = Gauge.builder().name("qfence_drift_waiting")
+                .help("Differences found at the last host check and not healed (--drift=report, or suspended)")
+                .register(registry);
+        forgeStatuses = Counter.builder().name("qfence_forge_statuses_total")
+                .help("Commit statuses for the Git forge, by attempt result (sent, failed, gave_up, superseded)")
+                .labelNames("result").register(registry);
+        notifications = Counter.builder().name("qfence_notifications_total")
+                .help("Notification webhook messages, by event and result (sent, failed, gave_up, deduplicated, "
+                        + "rate_limited, superseded)")
+                .labelNames("event", "result").register(registry);
         GaugeWithCallback.builder().name("qfence_guests")
                 .help("Guests on this host, by state, as last observed").labelNames("state")
                 .callback(callback -> {
@@ -135,6 +148,25 @@ public final class QfenceMetrics {
 
     public void awaitingApproval(boolean value) {
         awaitingApproval.set(value ? 1 : 0);
+    }
+
+    /** How many differences the last host check found and left in place. */
+    public void driftWaiting(int count) {
+        driftWaiting.set(count);
+    }
+
+    /** @param result {@code sent}, {@code failed} (one attempt; retried), {@code gave_up} or {@code superseded} */
+    public void forgeStatus(String result) {
+        forgeStatuses.labelValues(result).inc();
+    }
+
+    /**
+     * @param event  the notification's event ({@code apply_failed}, {@code drift_found}, ...)
+     * @param result {@code sent}, {@code failed} (one attempt; retried), {@code gave_up}, {@code deduplicated},
+     *               {@code rate_limited} or {@code superseded}
+     */
+    public void notification(String event, String result) {
+        notifications.labelValues(event, result).inc();
     }
 
     /** Replaces the observed count of guests per state; states not given count zero. */

@@ -62,6 +62,11 @@ class QfenceMetricsTest {
         metrics.guestsObserved(Map.of(GuestState.RUNNING, 2, GuestState.STOPPED, 1));
         metrics.oomKillsObserved(Map.of("web-01", 1L, "db-01", 0L));
         metrics.dropCountersObserved(Map.of("qf_drop_web_forward", 17L, "qf_drop_host_input", 3L));
+        metrics.driftWaiting(2);
+        metrics.forgeStatus("failed");
+        metrics.forgeStatus("sent");
+        metrics.notification("drift_found", "sent");
+        metrics.notification("drift_found", "deduplicated");
         return metrics;
     }
 
