@@ -236,7 +236,7 @@ public final class JailLibraries {
 
     /**
      * Pure: the entries of a cache file's text, or empty when any line is wrong. The format: the {@link #HEADER} line,
-     * then per entry {@code entry\tELF\tLOADER\tLIBRARIES\tFILES}, {@code LIBRARIES} lines {@code lib\tPATH} and
+     * then per entry (paths absolute, as listed) {@code entry\tELF\tLOADER\tLIBRARIES\tFILES}, {@code LIBRARIES} lines {@code lib\tPATH} and
      * {@code FILES} lines {@code file\tPATH\tDEV\tINO\tSIZE\tMTIME_NS\tCTIME_NS}.
      */
     static Optional<List<Listing>> parse(String text) {
@@ -282,10 +282,14 @@ public final class JailLibraries {
         return Optional.of(List.copyOf(entries));
     }
 
+    /**
+     * An absolute path as it was listed: not required to be normal, because QEMU's module is found through the
+     * binary's directory ({@code /usr/bin/../lib/...}, as QEMU itself looks for it) and is keyed so.
+     */
     private static Path absolute(String path) {
         Path p = Path.of(path);
-        if (!p.isAbsolute() || !p.normalize().equals(p)) {
-            throw new IllegalArgumentException("not an absolute, normal path: " + path);
+        if (!p.isAbsolute()) {
+            throw new IllegalArgumentException("not an absolute path: " + path);
         }
         return p;
     }
@@ -310,7 +314,9 @@ public final class JailLibraries {
     private synchronized void write(Path target) {
         Path temporary = target.resolveSibling("." + target.getFileName() + "." + ProcessHandle.current().pid() + ".tmp");
         try {
-            Files.createDirectories(target.getParent());
+            if (!Files.isDirectory(target.getParent(), LinkOption.NOFOLLOW_LINKS)) {
+                return; // the state directory is made, with its own mode, by whoever owns it (the registry)
+            }
             Files.deleteIfExists(temporary);
             try (FileChannel channel = FileChannel.open(temporary, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
                     LinkOption.NOFOLLOW_LINKS), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))) {

@@ -74,6 +74,17 @@ class JailLibrariesTest {
     }
 
     @Test
+    void aModuleFoundThroughTheBinarysDirectoryIsServedFromTheFile() throws IOException {
+        // QEMU's TCG module is named /usr/bin/../lib/<multiarch>/qemu/accel-tcg-x86_64.so: a path with ".." in it
+        Path module = Files.createDirectories(dir.resolve("lib")).resolve("accel-tcg-x86_64.so");
+        Files.writeString(module, "module");
+        Path viaBin = Files.createDirectories(dir.resolve("bin")).resolve("../lib/accel-tcg-x86_64.so");
+        process().libraries(viaBin, loader);
+        process().libraries(viaBin, loader);
+        assertThat(listed).containsExactly(viaBin);
+    }
+
+    @Test
     void aChangedBinaryIsListedAgain() throws IOException {
         process().libraries(binary, loader);
         Files.delete(binary);
