@@ -36,13 +36,16 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         description = {"Print what qfence owns on the live host, as observed.",
             "Links, host settings, firewall (with its drop counters), cgroups and guests; the JSON is the input of plan --observed.",
-            "Each running guest shows the confinement its QEMU really has, read from /proc: uid, groups, capabilities, no_new_privs, seccomp, AppArmor label, namespaces, root, cgroups and open descriptors. A layer its host's settings require and it lacks is a warning on stderr.",
+            "Each running guest shows the confinement its QEMU really has, read from /proc: uid, groups, capabilities, no_new_privs, seccomp, AppArmor label, namespaces, root, cgroups and open descriptors. A layer its host's settings require and it lacks is a warning on stderr. --format confinement prints it as one line per guest (VM, uid, namespaces, root, seccomp, caps, nnp, apparmor, missing layers).",
             "Look-alikes qfence leaves alone (a qf-named link without qfence's alias, a qf-named nft table of another family, a stray cgroup) are reported as warnings on stderr. Needs root.",
             "Exits 0, or 1 on an error."})
 final class StateCommand implements Callable<Integer> {
 
-    /** json and yaml: the snapshot (plan --observed reads it); boot: one line per guest with its boot status. */
-    enum StateFormat { json, yaml, boot }
+    /**
+     * json and yaml: the snapshot (plan --observed reads it); boot: one line per guest with its boot status;
+     * confinement: one line per guest with the confinement its QEMU has and the layers it lacks ({@link ConfinementTable}).
+     */
+    enum StateFormat { json, yaml, boot, confinement }
 
     @Spec
     CommandSpec spec;
@@ -90,9 +93,15 @@ final class StateCommand implements Callable<Integer> {
         }
         // What loading and realization warned about (e.g. AppArmor preferred but unavailable) holds for what state shows.
         LiveHostCommands.warn(err, warnings);
-        missingLayers(cycle.desired(), observed).forEach(m -> err.println("warning: guest " + m.message()));
+        List<ConfinementLayers.MissingLayer> missing = missingLayers(cycle.desired(), observed);
+        missing.forEach(m -> err.println("warning: guest " + m.message()));
         err.flush();
         PrintWriter out = spec.commandLine().getOut();
+        if (format == StateFormat.confinement) {
+            ConfinementTable.lines(observed.objects(), missing).forEach(out::println);
+            out.flush();
+            return ExitCodes.OK;
+        }
         if (format == StateFormat.boot) {
             boot.forEach(out::println);
             out.flush();

@@ -52,6 +52,10 @@ public final class BenchReport {
         GUEST_MEASURES.put("start_apply.cpu", "  qfence CPU (user+sys)");
         GUEST_MEASURES.put("start_step_median", "one guest's start step (median)");
         GUEST_MEASURES.put("start_spawn_to_running_median", "  spawn to running (median)");
+        GUEST_MEASURES.put("start_jail_own_median", "  the jail's own time (median)");
+        for (String phase : GuestLatency.JAIL_PHASES) {
+            GUEST_MEASURES.put("start_jail_" + phase + "_median", "    " + phase);
+        }
         GUEST_MEASURES.put("stop_guest_median", "stop one guest (median)");
         GUEST_MEASURES.put("stop_guest_max", "stop one guest (slowest)");
         GUEST_MEASURES.put("stop_powerdown", "  ended by power button");
@@ -181,7 +185,9 @@ public final class BenchReport {
                 }
             }
         }
-        targets(samples, root.putArray("targets"), text);
+        ArrayNode targets = root.putArray("targets");
+        targets(samples, targets, text);
+        jailCost(samples, targets, text);
         Files.createDirectories(out.toAbsolutePath().getParent());
         mapper.writeValue(out.toFile(), root);
         System.out.print(text);
@@ -254,6 +260,80 @@ public final class BenchReport {
                 "s1000 teardown well under 25 s (here: under half)", st.median() < 12.5, cell(st)));
         Stats.of(select(samples, "s1000", "qfence", "peak_rss")).ifPresent(st -> target(json, text,
                 "s1000 peak RSS under 256 MiB", st.max() < 256, cell(st) + " (the largest: " + Math.round(st.max()) + " MiB)"));
+    }
+
+    /** Issue 16's target: at most this much more per guest start with the jail than without. */
+    static final double JAIL_TARGET_SECONDS = 0.1;
+
+    /**
+     * The guest jail's cost per start (issue 16), for every guest count run both with the jail ({@code gN}) and
+     * without ({@code gN-nojail}, {@code QFENCE_BENCH_JAIL=both}): the difference of the medians of one guest's start
+     * step (apply's step: the jail's contents, the launch, QMP, the checks, {@code cont}) and of spawn to running, with
+     * the range of the differences paired by repetition (both made one after the other, under the same load). Without
+     * the runs to compare, the jail's own time (what the launcher measured of it) is judged instead, and said so.
+     */
+    static void jailCost(List<Sample> samples, ArrayNode json, StringBuilder text) {
+        java.util.TreeSet<String> counts = new java.util.TreeSet<>(java.util.Comparator.comparingInt(Integer::parseInt));
+        samples.stream().filter(x -> x.scenario().matches("g\\d+") && x.measure().equals("start_step_median"))
+                .forEach(x -> counts.add(x.scenario().substring(1)));
+        if (counts.isEmpty()) {
+            return;
+        }
+        text.append(String.format(Locale.ROOT, "%nThe guest jail's cost per start (issue 16), with the jail against without:%n"));
+        boolean allCompared = true;
+        boolean met = true;
+        List<String> measured = new ArrayList<>();
+        for (String n : counts) {
+            String jail = "g" + n;
+            String off = "g" + n + "-nojail";
+            Optional<Stats> own = Stats.of(select(samples, jail, "qfence", "start_jail_own_median"));
+            Optional<Stats> step = Stats.of(select(samples, jail, "qfence", "start_step_median"));
+            Optional<Stats> stepOff = Stats.of(select(samples, off, "qfence", "start_step_median"));
+            String ownText = own.map(o -> String.format(Locale.ROOT, "the jail's own time %.0f ms", o.median() * 1000)).orElse("");
+            if (step.isPresent() && stepOff.isPresent()) {
+                double d = step.get().median() - stepOff.get().median();
+                List<Double> paired = paired(samples, jail, off, "start_step_median");
+                Optional<Stats> spawn = Stats.of(select(samples, jail, "qfence", "start_spawn_to_running_median"));
+                Optional<Stats> spawnOff = Stats.of(select(samples, off, "qfence", "start_spawn_to_running_median"));
+                String line = String.format(Locale.ROOT, "%s: start step %+.0f ms (%s against %s; paired by repetition %s)", jail, d * 1000,
+                        cell(step.get()), cell(stepOff.get()), range(paired))
+                        + (spawn.isPresent() && spawnOff.isPresent()
+                                ? String.format(Locale.ROOT, ", spawn to running %+.0f ms", (spawn.get().median() - spawnOff.get().median()) * 1000) : "")
+                        + (ownText.isEmpty() ? "" : ", " + ownText);
+                text.append("  ").append(line).append('\n');
+                measured.add(String.format(Locale.ROOT, "%s %+.0f ms", jail, d * 1000));
+                met &= d <= JAIL_TARGET_SECONDS;
+            } else {
+                allCompared = false;
+                text.append("  ").append(jail).append(": no run without the jail to compare (QFENCE_BENCH_JAIL=both)")
+                        .append(ownText.isEmpty() ? "" : "; " + ownText).append('\n');
+                if (own.isPresent()) {
+                    measured.add(String.format(Locale.ROOT, "%s own time %.0f ms", jail, own.get().median() * 1000));
+                    met &= own.get().median() <= JAIL_TARGET_SECONDS;
+                }
+            }
+        }
+        if (!measured.isEmpty()) {
+            target(json, text, "the jail adds at most 100 ms per guest start" + (allCompared ? "" : " (partly judged on the jail's own time only)"),
+                    met, String.join(", ", measured));
+        }
+    }
+
+    /** Per repetition, {@code measure} of {@code a} minus that of {@code b}. */
+    static List<Double> paired(List<Sample> samples, String a, String b, String measure) {
+        List<Double> out = new ArrayList<>();
+        for (Sample x : select(samples, a, "qfence", measure)) {
+            select(samples, b, "qfence", measure).stream().filter(y -> y.rep() == x.rep()).findFirst().ifPresent(y -> out.add(x.value() - y.value()));
+        }
+        return out;
+    }
+
+    private static String range(List<Double> diffs) {
+        if (diffs.isEmpty()) {
+            return "-";
+        }
+        return String.format(Locale.ROOT, "%+.0f..%+.0f ms", diffs.stream().mapToDouble(Double::doubleValue).min().orElse(0) * 1000,
+                diffs.stream().mapToDouble(Double::doubleValue).max().orElse(0) * 1000);
     }
 
     private static void target(ArrayNode json, StringBuilder text, String what, boolean met, String measured) {

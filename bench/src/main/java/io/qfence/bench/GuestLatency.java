@@ -53,6 +53,15 @@ public final class GuestLatency {
 
     /** The launcher's own figure, in a guest's progress: {@code running as pid N (QMP after A ms, running after B ms)}. */
     private static final Pattern RUNNING_AFTER = Pattern.compile("running after (\\d+) ms");
+    /**
+     * A jailed start's own figures in the same message ({@code GuestLauncher.JailTimes}): {@code jail: contents 1.2 ms,
+     * namespaces 0.1 ms, root 6.0 ms, spawn 2.3 ms, pivot 0.2 ms, detach 0.3 ms, checks 9.1 ms}.
+     */
+    private static final Pattern JAIL_PHASE = Pattern.compile("(contents|namespaces|root|spawn|pivot|detach|checks) ([0-9.]+) ms");
+    static final List<String> JAIL_PHASES = List.of("contents", "namespaces", "root", "spawn", "pivot", "detach", "checks");
+
+    /** The jail's library cache in a state directory ({@code JailLibraries.FILE}). */
+    private static final String JAIL_LISTINGS = io.qfence.platform.qemu.JailLibraries.FILE;
 
     private GuestLatency() {}
 
@@ -79,6 +88,12 @@ public final class GuestLatency {
         Path run = dirs.resolve("run");
         Files.createDirectories(state);
         Files.createDirectories(run);
+        // the jail's library listings carry over from the previous scenario of the run, as they do on a host where
+        // qfence ran before (its state directory keeps them): only the run's first jailed apply lists them
+        Path listings = work.resolve("guests").resolve(JAIL_LISTINGS);
+        if (Files.exists(listings)) {
+            Files.copy(listings, state.resolve(JAIL_LISTINGS), java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
+        }
         for (String variant : List.of("running", "stopped", "empty")) {
             write(dirs.resolve(variant), n, variant);
         }
@@ -99,6 +114,7 @@ public final class GuestLatency {
         Map<String, Long> stepStarted = new ConcurrentHashMap<>();
         Map<String, Long> step = new ConcurrentHashMap<>();
         Map<String, Long> spawnToRunning = new ConcurrentHashMap<>();
+        Map<String, Map<String, Long>> jailPhases = new ConcurrentHashMap<>();
         Apply start = apply(qfence, dirs.resolve("running"), common, dirs.resolve("start"), t0, (event, at) -> {
             String vm = guest(event);
             if (vm == null) {
@@ -114,6 +130,16 @@ public final class GuestLatency {
                 Matcher m = RUNNING_AFTER.matcher(event.path("message").asText());
                 if (m.find()) {
                     spawnToRunning.put(vm, Long.parseLong(m.group(1)) * 1_000_000L);
+                    String message = event.path("message").asText();
+                    int jail = message.indexOf("jail: ");
+                    if (jail >= 0) {
+                        Map<String, Long> phases = new java.util.TreeMap<>();
+                        Matcher p = JAIL_PHASE.matcher(message.substring(jail));
+                        while (p.find()) {
+                            phases.put(p.group(1), Math.round(Double.parseDouble(p.group(2)) * 1e6));
+                        }
+                        jailPhases.put(vm, phases);
+                    }
                 }
             }
             if (event.path("event").asText().equals("done")) {
@@ -127,6 +153,10 @@ public final class GuestLatency {
             }
         });
         start.require("start");
+        if (Files.exists(state.resolve(JAIL_LISTINGS))) {
+            Files.copy(state.resolve(JAIL_LISTINGS), listings, java.nio.file.StandardCopyOption.COPY_ATTRIBUTES,
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
         if (running.size() != n) {
             throw new IllegalStateException("expected " + n + " guests running, the apply reported " + running.keySet());
         }
@@ -144,6 +174,15 @@ public final class GuestLatency {
         out.seconds("start_step_median", median(step.values()));
         if (spawnToRunning.size() == n) {
             out.seconds("start_spawn_to_running_median", median(spawnToRunning.values()));
+        }
+        if (jailPhases.size() == n) {
+            // the jail's own time in each start, as the launcher measured it (its other cost, the chain's extra exec
+            // of mount inside the jail, shows only against a run without the jail: QFENCE_BENCH_JAIL=both)
+            out.seconds("start_jail_own_median", median(jailPhases.values().stream()
+                    .map(p -> p.values().stream().mapToLong(Long::longValue).sum()).toList()));
+            for (String phase : JAIL_PHASES) {
+                out.seconds("start_jail_" + phase + "_median", median(jailPhases.values().stream().map(p -> p.getOrDefault(phase, 0L)).toList()));
+            }
         }
         out.seconds("start_apply.cpu", start.cpuNanos);
         out.mib("start_apply.rss", start.rssKib);

@@ -45,7 +45,19 @@ public final class Jail implements AutoCloseable {
     static final int NAMESPACES = OsNative.LibC.CLONE_NEWNS | OsNative.LibC.CLONE_NEWIPC | OsNative.LibC.CLONE_NEWUTS
             | OsNative.LibC.CLONE_NEWPID;
 
+    /**
+     * Where the jail's thread spent its time (DESIGN.md §9, "Cost"), each in nanoseconds: entering the namespaces,
+     * building the root (opening the sources, the tmpfs, every bind mount, the read-only remount), spawning the chain,
+     * and {@code pivot_root} with the gate's release.
+     */
+    public record Phases(long namespaces, long root, long spawn, long pivot) {
+        public long total() {
+            return namespaces + root + spawn + pivot;
+        }
+    }
+
     private final CompletableFuture<Integer> spawned = new CompletableFuture<>();
+    private volatile Phases phases = new Phases(0, 0, 0, 0);
     private final CompletableFuture<Boolean> command = new CompletableFuture<>();
     private final CompletableFuture<Void> detached = new CompletableFuture<>();
     private Spawner.Spawned child;
@@ -86,6 +98,11 @@ public final class Jail implements AutoCloseable {
         return child;
     }
 
+    /** Where the jail's thread spent its time until the child ran in the jail. */
+    public Phases phases() {
+        return phases;
+    }
+
     /** Detaches the host's root from the jail: call once the spawned chain has exec'd its last program. */
     public void detachHostRoot() {
         command.complete(true);
@@ -122,6 +139,7 @@ public final class Jail implements AutoCloseable {
         int pid = -1;
         int[] gate = {-1, -1};
         List<Integer> created = new ArrayList<>();
+        long t0 = System.nanoTime();
         try {
             netnsFd.ifPresent(fd -> OsNative.check(OsNative.LIBC.setns(fd, OsNative.LibC.CLONE_NEWNET), "setns net"));
             OsNative.check(OsNative.LIBC.unshare(NAMESPACES), "unshare mount, IPC, UTS and PID namespaces");
@@ -139,12 +157,15 @@ public final class Jail implements AutoCloseable {
                     fds.add(action);
                 }
             }
+            long t1 = System.nanoTime();
             build(layout, mountPoint);
+            long t2 = System.nanoTime();
             // the child starts with "/" as its directory, which pivot_root moves to the jail's root
             OsNative.check(OsNative.LIBC.chdir("/"), "chdir /");
             OsNative.check(OsNative.LIBC.pipe2(gate, OsNative.LibC.O_CLOEXEC), "pipe2");
             fds.add(0, new Spawner.FdAction.Inherit(new Descriptor(gate[0], "jail gate"), 0));
             pid = Spawner.start(request.withFdActions(fds, request.closeFrom()));
+            long t3 = System.nanoTime();
             closeAll(created);
             OsNative.LIBC.close(gate[0]);
             gate[0] = -1;
@@ -153,6 +174,7 @@ public final class Jail implements AutoCloseable {
             OsNative.check(OsNative.LIBC.chdir("/"), "chdir / in the jail");
             OsNative.LIBC.close(gate[1]); // the child goes on, in the jail
             gate[1] = -1;
+            phases = new Phases(t1 - t0, t2 - t1, t3 - t2, System.nanoTime() - t3);
             spawned.complete(pid);
         } catch (Throwable t) {
             if (pid > 0) {

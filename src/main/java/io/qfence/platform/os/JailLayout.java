@@ -106,6 +106,13 @@ public record JailLayout(List<JailEntry> entries) {
                     continue;
                 }
                 Path next = current.resolve(name);
+                // a directory or link this builder has just mirrored for another path (the libraries share /usr/lib/...)
+                // is taken as found then, not stat'ed again
+                JailEntry seen = entries.get(next);
+                if (seen instanceof Directory && !rest.isEmpty()) {
+                    current = next;
+                    continue;
+                }
                 BasicFileAttributes attributes;
                 try {
                     attributes = Files.readAttributes(next, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);

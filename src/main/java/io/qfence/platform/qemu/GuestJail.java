@@ -12,7 +12,6 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -66,9 +65,21 @@ public final class GuestJail {
     public static final String CONFIG_KEY = "namespaces";
     public static final String CONFIG_JAILED = "jail";
 
-    private static final Map<String, List<Path>> LIBRARIES = new ConcurrentHashMap<>();
+    /** Listings for callers without a state directory (tests): kept in this process, re-checked on every use. */
+    private static final JailLibraries IN_PROCESS = new JailLibraries(Optional.empty(), GuestJail::list, 0);
+    /** One cache per cache file in this process, so that parallel starts share their listings. */
+    private static final Map<Path, JailLibraries> PERSISTED = new ConcurrentHashMap<>();
 
     private GuestJail() {}
+
+    /**
+     * The listings kept in {@code stateDir} across qfence processes ({@link JailLibraries}), one instance per
+     * directory in this process.
+     */
+    public static JailLibraries libraryCache(Path stateDir) {
+        return PERSISTED.computeIfAbsent(stateDir.resolve(JailLibraries.FILE),
+                file -> new JailLibraries(Optional.of(file), GuestJail::list, JailLibraries.ownUid()));
+    }
 
     /** The programs of the launch chain that run from the host's root, and how their loader finds their libraries. */
     public record HostTools(Path loader, String libraryPath, Path sh, Path mount, Path setpriv) {
@@ -83,18 +94,25 @@ public final class GuestJail {
         return NAMESPACES.stream().allMatch(kind -> Files.exists(Path.of("/proc/self/ns", kind)));
     }
 
-    /** The jail's contents for {@code guest}. */
+    /** The jail's contents for {@code guest}, its libraries listed in this process only. */
     public static JailLayout layout(Guest guest) {
+        return layout(guest, IN_PROCESS);
+    }
+
+    /** The jail's contents for {@code guest}, its libraries from {@code cache}. */
+    public static JailLayout layout(Guest guest, JailLibraries cache) {
         List<String> argv = guest.argv();
         Path binary = Path.of(argv.get(0));
+        Path loader = interpreter(binary);
+        List<Path> binaryLibraries = cache.libraries(binary, loader);
         JailLayout.Builder builder = new JailLayout.Builder();
         builder.mirror(binary, Access.EXECUTE);
-        for (Path library : libraries(binary)) {
+        for (Path library : binaryLibraries) {
             builder.mirror(library, Access.EXECUTE);
         }
-        for (Path module : modules(binary, argv)) {
+        for (Path module : modules(binary, argv, binaryLibraries)) {
             builder.mirror(module, Access.EXECUTE);
-            for (Path library : libraries(module, interpreter(binary))) {
+            for (Path library : cache.libraries(module, loader)) {
                 builder.mirror(library, Access.EXECUTE);
             }
         }
@@ -119,13 +137,19 @@ public final class GuestJail {
 
     /** The host's sh, mount and setpriv, and the library path their loader needs once the jail is the root. */
     public static HostTools hostTools(Path setpriv) {
+        return hostTools(setpriv, IN_PROCESS);
+    }
+
+    /** The same, their libraries from {@code cache}. */
+    public static HostTools hostTools(Path setpriv, JailLibraries cache) {
         Path sh = Path.of("/bin/sh");
         Path mount = Path.of("/usr/bin/mount");
         Path loader = interpreter(sh);
         Set<String> dirs = new LinkedHashSet<>();
         for (Path tool : List.of(sh, mount, setpriv)) {
-            for (Path library : libraries(tool)) {
-                if (!library.equals(interpreter(tool))) {
+            Path own = interpreter(tool);
+            for (Path library : cache.libraries(tool, own)) {
+                if (!library.equals(own)) {
                     dirs.add(HostTools.viaHostRoot(library.getParent()));
                 }
             }
@@ -135,18 +159,22 @@ public final class GuestJail {
 
     /** The modules QEMU loads for this command line: the TCG accelerator (built as a module on Debian). */
     static List<Path> modules(Path binary, List<String> argv) {
+        return modules(binary, argv, libraries(binary));
+    }
+
+    private static List<Path> modules(Path binary, List<String> argv, List<Path> binaryLibraries) {
         Optional<String> accel = value(argv, "-accel");
         String name = binary.getFileName().toString();
         if (accel.isEmpty() || !accel.get().startsWith("tcg") || !name.startsWith("qemu-system-")) {
             return List.of();
         }
-        Path module = moduleDir(binary).resolve("accel-tcg-" + name.substring("qemu-system-".length()) + ".so");
+        Path module = moduleDir(binary, binaryLibraries).resolve("accel-tcg-" + name.substring("qemu-system-".length()) + ".so");
         return Files.exists(module) ? List.of(module) : List.of();
     }
 
-    private static Path moduleDir(Path binary) {
+    private static Path moduleDir(Path binary, List<Path> binaryLibraries) {
         // <bindir>/../lib/<multiarch>/qemu, the multiarch directory being libc's
-        String multiarch = libraries(binary).stream().filter(p -> p.getFileName().toString().startsWith("libc.so"))
+        String multiarch = binaryLibraries.stream().filter(p -> p.getFileName().toString().startsWith("libc.so"))
                 .map(p -> p.getParent().getFileName().toString()).findFirst().orElse("x86_64-linux-gnu");
         return binary.getParent().resolve("../lib").resolve(multiarch).resolve("qemu");
     }
@@ -214,28 +242,23 @@ public final class GuestJail {
 
     /**
      * The interpreter and every shared library the interpreter loads for {@code elf} (a host binary or library
-     * owned by root), from {@code ld.so --list}; cached per file, size and modification time.
+     * owned by root), from {@code ld.so --list}; remembered in this process while nothing listed changes.
      */
     static List<Path> libraries(Path elf) {
-        return libraries(elf, interpreter(elf));
+        return IN_PROCESS.libraries(elf, interpreter(elf));
     }
 
-    /** The same for a shared object (it has no interpreter of its own): listed by {@code loader}. */
-    static List<Path> libraries(Path elf, Path loader) {
-        String key;
-        try {
-            BasicFileAttributes a = Files.readAttributes(elf, BasicFileAttributes.class);
-            key = elf + "\0" + a.size() + "\0" + a.lastModifiedTime().toMillis();
-        } catch (IOException e) {
-            throw new GuestLaunchException("cannot read " + elf + " to compute the jail: " + e.getMessage(), e);
-        }
-        return LIBRARIES.computeIfAbsent(key, k -> list(elf, loader));
-    }
-
-    private static List<Path> list(Path elf, Path loader) {
+    /**
+     * The listing itself: {@code loader --list elf} in the environment QEMU gets ({@link LaunchChain#ENVIRONMENT}: no
+     * {@code LD_LIBRARY_PATH} of qfence's own changes what the loader resolves).
+     */
+    static List<Path> list(Path elf, Path loader) {
         List<Path> libraries = new ArrayList<>(List.of(loader));
         try {
-            Process process = new ProcessBuilder(loader.toString(), "--list", elf.toString()).redirectErrorStream(true).start();
+            ProcessBuilder builder = new ProcessBuilder(loader.toString(), "--list", elf.toString()).redirectErrorStream(true);
+            builder.environment().clear();
+            builder.environment().putAll(LaunchChain.ENVIRONMENT);
+            Process process = builder.start();
             String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (!process.waitFor(10, TimeUnit.SECONDS) || process.exitValue() != 0) {
                 throw new GuestLaunchException(loader + " --list " + elf + " failed: " + output.strip());
@@ -367,7 +390,7 @@ public final class GuestJail {
         } catch (RuntimeException e) {
             return Optional.of("its namespaces cannot be read: " + e.getMessage());
         }
-        Map<String, String> host = Observed.read(ProcessHandle.current().pid()).map(Observed::namespaces).orElse(Map.of());
+        Map<String, String> host = ownNamespaces();
         for (String kind : NAMESPACES) {
             if (read.get().namespaces().get(kind).equals(host.get(kind))) {
                 return Optional.of("shares the host's " + kind + " namespace");
@@ -392,8 +415,23 @@ public final class GuestJail {
         } catch (RuntimeException e) {
             return List.of("its namespaces and mounts cannot be read from /proc: " + e.getMessage());
         }
-        return violations(read, Observed.read(ProcessHandle.current().pid()).map(Observed::namespaces).orElse(Map.of()),
-                otherProcesses(info.pid()), layout);
+        return violations(read, ownNamespaces(), otherProcesses(info.pid()), layout);
+    }
+
+    /**
+     * qfence's own namespaces (the host's), read from {@code /proc/self/ns} alone: not through {@link Observed}, which
+     * would also read qfence's whole mount table (hundreds of lines on a host) only to drop it.
+     */
+    static Map<String, String> ownNamespaces() {
+        Map<String, String> namespaces = new java.util.TreeMap<>();
+        try {
+            for (String kind : NAMESPACES) {
+                namespaces.put(kind, Files.readSymbolicLink(Path.of("/proc/self/ns", kind)).toString());
+            }
+        } catch (IOException e) {
+            return Map.of();
+        }
+        return namespaces;
     }
 
     /**

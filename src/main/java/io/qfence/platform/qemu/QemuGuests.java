@@ -750,7 +750,8 @@ public final class QemuGuests implements GuestPort {
         ProcessInfo info = process.info().orElseThrow(() -> new GuestLaunchException("guest " + guest.vm() + " ended right after it started"));
         STARTED_HERE.put(key(process.pid(), info.startTime()), process);
         progress.step(address, "running as pid " + process.pid()
-                + " (QMP after " + launched.untilQmp().toMillis() + " ms, running after " + launched.untilRunning().toMillis() + " ms)");
+                + " (QMP after " + launched.untilQmp().toMillis() + " ms, running after " + launched.untilRunning().toMillis() + " ms"
+                + launched.jail().map(j -> "; " + j.describe()).orElse("") + ")");
     }
 
     private GuestLauncher.Options options(Guest guest) {
@@ -764,7 +765,7 @@ public final class QemuGuests implements GuestPort {
             options = options.withAppArmor(AppArmorProfiles.render(guest, "kvm".equals(guest.config().get("accel"))));
         }
         if (GuestJail.CONFIG_JAILED.equals(guest.config().get(GuestJail.CONFIG_KEY))) {
-            options = options.jailed();
+            options = options.jailed(settings.stateDir());
         }
         return options;
     }
