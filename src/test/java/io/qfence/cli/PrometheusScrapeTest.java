@@ -48,7 +48,7 @@ import org.junit.jupiter.api.io.TempDir;
  * the head of a local repository, and a Prometheus of the test's own, in the sandbox's network namespace with its own
  * temporary directory, scrapes its operator interface every second. Every dashboard query returns a series, and each
  * alert fires in a scenario made for it: an exception that expires in three days, a tap deleted by hand again and
- * again, an invalid commit at the head, a repository that cannot be fetched, and the daemon stopped. The rules are the
+ * again, an invalid commit at the head, the daemon stopped, and a daemon that cannot fetch its repository. The rules are the
  * shipped file with each {@code for:} shortened to 2 s (the expressions are the shipped ones, unchanged).
  *
  * <p>Not here: {@code QfenceGuestOOMKilled} and the dashboard's OOM panel, which need a guest's cgroup
@@ -64,6 +64,8 @@ class PrometheusScrapeTest {
     private static final Path DASHBOARD = Path.of("packaging/grafana/qfence-dashboard.json");
     /** Prometheus's port in the sandbox's own namespace: nothing else listens there. */
     private static final int PROMETHEUS_PORT = 9090;
+    /** The daemon's, fixed so that the second daemon is the same scrape target as the first. */
+    private static final int DAEMON_PORT = 9740;
     private static final ObjectMapper JSON = new ObjectMapper();
     /** As LiveReconcileTest: the daemon lives on the day the bundled state's dates are written for. */
     private static final Clock CLOCK = Clock.offset(Clock.systemUTC(),
@@ -130,7 +132,7 @@ class PrometheusScrapeTest {
         daemon = start("--interval", "1s", "--drift-interval", "1s");
         awaitUntil(() -> journal().stream().anyMatch(r -> r.revision().orElse("").equals(first)
                 && r.outcome() == CycleRecord.Outcome.APPLIED), "the first commit applied");
-        startPrometheus(daemon.httpAddress().orElseThrow().getPort());
+        startPrometheus(DAEMON_PORT);
         awaitQuery("up{job=\"qfence\"} == 1", "the daemon scraped");
 
         // an exception that ends within a week
@@ -167,14 +169,17 @@ class PrometheusScrapeTest {
         commitAll("a broken group file");
         awaitFiring("QfenceHeadNotApplied");
 
-        // the repository cannot be fetched: cycle after cycle fails
-        Files.move(origin, tmp.resolve("origin-moved.git"));
-        awaitFiring("QfenceApplyFailing");
-
         // the daemon stops: Prometheus can no longer scrape it
         daemon.close();
         daemon = null;
         awaitFiring("QfenceDown");
+
+        // cycle after cycle fails: the next daemon (same address) finds no repository to fetch. Its host checks are
+        // an hour apart, because a host check that succeeds between failed cycles ends the run of failures: the
+        // alert is about cycles failing in a row, not about a fetch failing while the host stays converged
+        Files.move(origin, tmp.resolve("origin-moved.git"));
+        daemon = start("--interval", "1s", "--drift-interval", "1h");
+        awaitFiring("QfenceApplyFailing");
 
         // every alert of the shipped file but the one that needs a guest
         Set<String> alerts = alertNames();
@@ -278,7 +283,7 @@ class PrometheusScrapeTest {
 
     private ReconcileDaemon start(String... more) {
         List<String> args = new ArrayList<>(List.of("reconcile", "--repo", origin.toString(), "--branch", "main",
-                "--host", BundledState.HOST, "--max-retry-delay", "2s", "--listen", "127.0.0.1:0"));
+                "--host", BundledState.HOST, "--max-retry-delay", "2s", "--listen", "127.0.0.1:" + DAEMON_PORT));
         args.addAll(host.hostArgs().stream().filter(a -> !a.equals("--dir") && !a.equals(BundledState.DIR.toString()))
                 .toList());
         args.addAll(List.of(more));
