@@ -41,13 +41,31 @@ final class ExceptionExpiry {
                 if (end.isAfter(since) && !end.isAfter(now)) {
                     FirewallException e = placed.exception();
                     notes.add("exception of group " + placed.group() + " expired at the end of " + last.get() + ": "
-                            + e.from() + " -> " + e.to() + " " + e.protocol().name().toLowerCase(Locale.ROOT)
-                            + (e.ports().isEmpty() ? "" : "/" + String.join(",", e.ports().stream()
-                            .map(Object::toString).toList())) + e.reason().map(r -> " (" + r + ")").orElse(""));
+                            + flow(e) + e.reason().map(r -> " (" + r + ")").orElse(""));
                 }
             }
         }
         return notes;
+    }
+
+    /** An exception that still applies, and the instant it stops: what the metrics export for the expiry alert. */
+    record Expiring(String group, String flow, Instant end) {}
+
+    /** Every dated exception of {@code state} that still applies at {@code now}, with the instant it stops. */
+    static List<Expiring> upcoming(DesiredState state, Instant now) {
+        LocalDate today = LocalDate.ofInstant(now, ZoneOffset.UTC);
+        List<Expiring> upcoming = new ArrayList<>();
+        for (PlacedException placed : exceptions(state)) {
+            placed.exception().expires().filter(last -> !today.isAfter(last)).ifPresent(last ->
+                    upcoming.add(new Expiring(placed.group(), flow(placed.exception()), endOf(last))));
+        }
+        return upcoming;
+    }
+
+    /** {@code web -> db tcp/5432}: the exception's flow, as the journal and the metrics name it. */
+    private static String flow(FirewallException e) {
+        return e.from() + " -> " + e.to() + " " + e.protocol().name().toLowerCase(Locale.ROOT)
+                + (e.ports().isEmpty() ? "" : "/" + String.join(",", e.ports().stream().map(Object::toString).toList()));
     }
 
     private record PlacedException(String group, FirewallException exception) {}

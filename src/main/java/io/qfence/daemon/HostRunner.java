@@ -92,7 +92,7 @@ final class HostRunner {
         for (Drift drift : outcome.drift()) {
             metrics.driftFound(drift.kind());
             if (drift.healed() && applied) {
-                metrics.driftHealed(drift.kind());
+                metrics.driftHealed(drift.kind(), drift.address());
             }
         }
         for (ActionResult action : outcome.actions()) {

@@ -304,6 +304,11 @@ public final class Reconciler {
         }
         metrics.suspended(control.suspension().isPresent());
         metrics.awaitingApproval(memory.pending().filter(p -> p.state() == PendingState.AWAITING_APPROVAL).isPresent());
+        metrics.headApplied(fetcher.head().isPresent()
+                && fetcher.head().equals(memory.lastApplied().map(LastApplied::revision)));
+        Instant now = clock.instant();
+        metrics.exceptionsObserved(memory.appliedState().map(state -> ExceptionExpiry.upcoming(state, now).stream()
+                .map(e -> new QfenceMetrics.ExceptionEnd(e.group(), e.flow(), e.end())).toList()).orElse(List.of()));
         try {
             status(clock.instant()).write(settings.stateDir());
         } catch (IOException e) {

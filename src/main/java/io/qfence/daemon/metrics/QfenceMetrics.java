@@ -12,8 +12,10 @@ import io.qfence.model.host.GuestState;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.TreeMap;
 
 /**
@@ -40,6 +42,11 @@ public final class QfenceMetrics {
     private final Gauge driftWaiting;
     private final Counter forgeStatuses;
     private final Counter notifications;
+    private final Gauge consecutiveFailedCycles;
+    private final Gauge headApplied;
+    private final Counter objectHeals;
+    private int failedInARow;
+    private volatile List<ExceptionEnd> exceptionEnds = List.of();
     private volatile Map<GuestState, Integer> guests = new EnumMap<>(GuestState.class);
     private volatile Map<String, Long> oomKills = Map.of();
     private volatile Map<String, Long> dropPackets = Map.of();
@@ -80,6 +87,22 @@ public final class QfenceMetrics {
                 .help("Notification webhook messages, by event and result (sent, failed, gave_up, deduplicated, "
                         + "rate_limited, superseded)")
                 .labelNames("event", "result").register(registry);
+        consecutiveFailedCycles = Gauge.builder().name("qfence_consecutive_failed_cycles")
+                .help("Cycles that failed in a row; an applied or unchanged cycle resets it to 0").register(registry);
+        headApplied = Gauge.builder().name("qfence_head_applied")
+                .help("1 when the fetched head of the branch is the last applied revision; 0 while it is not, or none"
+                        + " was fetched yet").register(registry);
+        objectHeals = Counter.builder().name("qfence_object_heals_total")
+                .help("Drift put back by the daemon, per object (its address): one object healed again and again"
+                        + " means something on the host keeps changing it").labelNames("kind", "object")
+                .register(registry);
+        GaugeWithCallback.builder().name("qfence_exception_expiry_timestamp_seconds")
+                .help("When each dated firewall exception of the applied revision stops applying (the end of its"
+                        + " expires day, UTC), in seconds since the epoch").unit(Unit.SECONDS)
+                .labelNames("group", "exception")
+                .callback(callback -> exceptionEnds.forEach(e ->
+                        callback.call(e.end().toEpochMilli() / 1000.0, e.group(), e.exception())))
+                .register(registry);
         GaugeWithCallback.builder().name("qfence_guests")
                 .help("Guests on this host, by state, as last observed").labelNames("state")
                 .callback(callback -> {
@@ -111,6 +134,15 @@ public final class QfenceMetrics {
 
     public void cycleFinished(Outcome outcome) {
         cycles.labelValues(lower(outcome)).inc();
+        // refused, awaiting approval and skipped cycles say nothing about whether applying works: they leave the count
+        synchronized (this) {
+            switch (outcome) {
+                case FAILED -> failedInARow++;
+                case APPLIED, NO_CHANGES -> failedInARow = 0;
+                default -> { }
+            }
+            consecutiveFailedCycles.set(failedInARow);
+        }
     }
 
     public void revisionApplied(Instant appliedAt) {
@@ -121,8 +153,10 @@ public final class QfenceMetrics {
         driftFound.labelValues(kind).inc();
     }
 
-    public void driftHealed(String kind) {
+    /** @param object the healed object's address, as the journal names it */
+    public void driftHealed(String kind, String object) {
         driftHealed.labelValues(kind).inc();
+        objectHeals.labelValues(kind, object).inc();
     }
 
     public void actionApplied(String action) {
@@ -167,6 +201,24 @@ public final class QfenceMetrics {
      */
     public void notification(String event, String result) {
         notifications.labelValues(event, result).inc();
+    }
+
+    public void headApplied(boolean value) {
+        headApplied.set(value ? 1 : 0);
+    }
+
+    /** A dated exception of the applied revision, and when it stops applying. */
+    public record ExceptionEnd(String group, String exception, Instant end) {
+        public ExceptionEnd {
+            Objects.requireNonNull(group, "group");
+            Objects.requireNonNull(exception, "exception");
+            Objects.requireNonNull(end, "end");
+        }
+    }
+
+    /** Replaces the applied revision's dated exceptions (none once they expired, or while nothing is applied). */
+    public void exceptionsObserved(List<ExceptionEnd> ends) {
+        exceptionEnds = List.copyOf(ends);
     }
 
     /** Replaces the observed count of guests per state; states not given count zero. */

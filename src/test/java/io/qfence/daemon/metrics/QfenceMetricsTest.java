@@ -41,6 +41,19 @@ class QfenceMetricsTest {
                 "qfence_guests{state=\"stopped\"} 0.0\n", "qfence_oom_kills_total{vm=\"web-01\"} 2.0\n");
     }
 
+    /** The alert "applies failing" counts failures in a row: a success ends the run, a refusal does not. */
+    @Test
+    void failedCyclesAreCountedInARowUntilACycleSucceeds() throws Exception {
+        QfenceMetrics metrics = QfenceMetrics.create();
+        metrics.cycleFinished(Outcome.FAILED);
+        metrics.cycleFinished(Outcome.REFUSED);
+        metrics.cycleFinished(Outcome.FAILED);
+        assertThat(exposition(metrics)).contains("qfence_consecutive_failed_cycles 2.0\n");
+
+        metrics.cycleFinished(Outcome.NO_CHANGES);
+        assertThat(exposition(metrics)).contains("qfence_consecutive_failed_cycles 0.0\n");
+    }
+
     static QfenceMetrics sample() {
         QfenceMetrics metrics = QfenceMetrics.create();
         metrics.cycleFinished(Outcome.APPLIED);
@@ -50,7 +63,11 @@ class QfenceMetricsTest {
         metrics.revisionApplied(Instant.parse("2024-05-01T12:00:00Z"));
         metrics.driftFound("firewall");
         metrics.driftFound("link");
-        metrics.driftHealed("firewall");
+        metrics.driftHealed("firewall", "firewall");
+        metrics.cycleFinished(Outcome.FAILED);
+        metrics.headApplied(true);
+        metrics.exceptionsObserved(java.util.List.of(new QfenceMetrics.ExceptionEnd("db", "web -> db tcp/5432",
+                Instant.parse("2024-05-08T00:00:00Z"))));
         metrics.actionApplied("create");
         metrics.actionApplied("create");
         metrics.actionApplied("update");

@@ -1,0 +1,230 @@
+package io.qfence.packaging;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.qfence.testing.ProbeImages;
+import io.qfence.testing.ProductionKernel;
+import io.qfence.testing.RequiresHost;
+import io.qfence.testing.Witness;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * The Debian package on a clean Debian 12 with systemd (issue 20; the production-kernel lab, which has no network):
+ * {@code apt-get install ./qfence_*.deb} changes nothing in the root network namespace, nft or the units' state;
+ * {@code systemctl enable --now qfence} against a local Git repository applies its commit and starts its guest; {@code
+ * apt-get remove} stops the daemon but leaves the guest running and the state and configuration in place; {@code
+ * apt-get purge} then removes the configuration and keeps the state (README, "Install from the Debian package").
+ * The lab's image already holds every package qfence depends on (JRE 17, libnftables1, iproute2, QEMU), so apt
+ * resolves the install offline. The steps build on each other, in order.
+ */
+@ProductionKernel
+@RequiresHost(tools = {"systemctl", "apt-get", "dpkg", "git", "qemu-system-x86_64"})
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class PackageInstallLabTest {
+
+    static final Path CONF = Path.of("/etc/qfence/reconcile.conf");
+    static final Path STATE = Path.of("/var/lib/qfence");
+    static final Path LAB = Path.of("/srv/qfence-package-lab");
+    static final Path ORIGIN = LAB.resolve("desired.git");
+    static final Path WORK = LAB.resolve("work");
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private Path deb;
+    private long guest;
+
+    @BeforeAll
+    void theLabIsACleanDebianWithSystemd() throws IOException {
+        assertThat(Files.readString(Path.of("/proc/1/comm")).strip()).as("PID 1").isEqualTo("systemd");
+        assertThat(Witness.tryRun("dpkg", "-s", "qfence").exitCode()).as("qfence is not installed yet").isNotZero();
+        try (Stream<Path> files = Files.list(Path.of("target"))) {
+            deb = files.filter(f -> f.getFileName().toString().matches("qfence_.*_all\\.deb")).findFirst()
+                    .orElseThrow(() -> new AssertionError("no target/qfence_*_all.deb (bin/lab builds it)")).toAbsolutePath();
+        }
+    }
+
+    @AfterAll
+    void stopTheGuest() {
+        if (guest > 0) {
+            Witness.tryRun("kill", "-KILL", Long.toString(guest));
+        }
+        Witness.tryRun("systemctl", "stop", "qfence");
+    }
+
+    @Test
+    @Order(1)
+    void aptGetInstallInstallsEverythingAndChangesNothingOnTheHost() {
+        String links = run("ip", "-j", "link", "show");
+        String ruleset = run("nft", "list", "ruleset");
+
+        String out = run("sh", "-c", "DEBIAN_FRONTEND=noninteractive apt-get install -y -q " + deb);
+        System.out.println("MEASURE apt-get install:\n" + out);
+
+        assertThat(run("dpkg-query", "-W", "-f=${Status}", "qfence")).isEqualTo("install ok installed");
+        assertThat(run("ip", "-j", "link", "show")).as("no link in the root network namespace").isEqualTo(links);
+        assertThat(run("nft", "list", "ruleset")).as("no nft table").isEqualTo(ruleset);
+        assertThat(Witness.tryRun("systemctl", "is-enabled", "qfence").stdout().strip())
+                .as("installed, not enabled: the configuration needs editing first").isEqualTo("disabled");
+        assertThat(Witness.tryRun("systemctl", "is-active", "qfence").stdout().strip()).isEqualTo("inactive");
+        for (String file : List.of("/usr/bin/qfence", "/usr/share/qfence/qfence.jar", "/lib/systemd/system/qfence.service",
+                "/lib/systemd/system/qfence-guests.service", "/usr/share/man/man1/qfence-reconcile.1.gz",
+                "/usr/share/bash-completion/completions/qfence", "/usr/share/zsh/vendor-completions/_qfence",
+                "/usr/share/qfence/prometheus/qfence.rules.yml", "/usr/share/qfence/grafana/qfence-dashboard.json")) {
+            assertThat(Path.of(file)).as(file).exists();
+        }
+        assertThat(run("systemd-analyze", "verify", "/lib/systemd/system/qfence.service",
+                "/lib/systemd/system/qfence-guests.service")).doesNotContain("qfence");
+        // the launcher needs no Maven and no clone
+        assertThat(run("/usr/bin/qfence", "--version").strip()).isEqualTo("qfence 0.1.0-SNAPSHOT");
+    }
+
+    @Test
+    @Order(2)
+    void systemctlEnableNowAppliesTheRepositorysCommit() throws Exception {
+        run("modprobe", "br_netfilter");
+        // "then edit it": a local repository, this lab's host, no signatures, token or webhook; short intervals
+        String conf = Files.readString(CONF)
+                .replace("--repo=https://git.example.org/infra/vm-fleet.git", "--repo=" + ORIGIN)
+                .replace("--token-file=/etc/qfence/git-token\n", "")
+                .replace("--host=hv1", "--host=h1")
+                .replace("--interval=60s", "--interval=5s")
+                .replace("--verify-signatures\n", "").replace("--trusted-keys=/etc/qfence/trusted-keys\n", "")
+                .replace("--auto-apply=narrowing", "--auto-apply=all")
+                .replace("--webhook-secret=/etc/qfence/webhook-secret\n", "");
+        Files.writeString(CONF, conf);
+        for (String f : List.of("kernels/vmlinuz", "initrds/probe.img")) {
+            Path to = STATE.resolve("images").resolve(f);
+            Files.createDirectories(to.getParent());
+            Files.copy(ProbeImages.directory().resolve(f), to, StandardCopyOption.REPLACE_EXISTING);
+        }
+        run("chmod", "-R", "u=rwX,go=rX", STATE.resolve("images").toString());
+        // ApplyGuestsTest's group, with one guest
+        Path from = Path.of("target/test-classes/apply-guests");
+        Files.createDirectories(WORK.resolve("desired-state/hosts"));
+        Files.createDirectories(WORK.resolve("desired-state/groups"));
+        Files.writeString(WORK.resolve("desired-state/hosts/h1.yaml"), Files.readString(from.resolve("hosts/h1.yaml"))
+                .replace("cgroupParent: qfence.slice", "cgroupParent: system.slice/qfence-guests.service/vms"));
+        String group = Files.readString(from.resolve("groups/p1.yaml"));
+        Files.writeString(WORK.resolve("desired-state/groups/p1.yaml"), group.substring(0, group.indexOf("    - name: p-2\n")));
+        git(LAB, "init", "-q", "--bare", "-b", "main", ORIGIN.toString());
+        git(WORK, "init", "-q", "-b", "main");
+        git(WORK, "add", "-A");
+        git(WORK, "-c", "user.name=lab", "-c", "user.email=lab@qfence.invalid", "commit", "-q", "-m", "p1: one probe guest");
+        git(WORK, "push", "-q", ORIGIN.toString(), "main");
+        String head = run("git", "-C", WORK.toString(), "rev-parse", "HEAD").strip();
+
+        run("systemctl", "enable", "--now", "qfence");
+
+        long start = System.nanoTime();
+        await(Duration.ofMinutes(10), () -> journal().stream().anyMatch(r -> r.path("outcome").asText().equals("APPLIED")
+                && r.path("revision").asText().equals(head)), "the commit journaled APPLIED");
+        System.out.printf("MEASURE systemctl enable --now to the commit applied: %d s%n", (System.nanoTime() - start) / 1_000_000_000);
+        guest = JSON.readTree(STATE.resolve("guests/p-1.json").toFile()).path("pid").asLong();
+        assertThat(alive(guest)).as("p-1's QEMU runs").isTrue();
+        assertThat(Files.readString(Path.of("/proc", Long.toString(guest), "cgroup")).strip())
+                .isEqualTo("0::/system.slice/qfence-guests.service/vms/p1/p-1");
+    }
+
+    @Test
+    @Order(3)
+    void aptGetRemoveStopsTheDaemonAndLeavesTheGuestsAndTheStateInPlace() {
+        String out = run("sh", "-c", "DEBIAN_FRONTEND=noninteractive apt-get remove -y -q qfence");
+        System.out.println("MEASURE apt-get remove:\n" + out);
+
+        assertThat(run("dpkg-query", "-W", "-f=${Status}", "qfence")).isEqualTo("deinstall ok config-files");
+        assertThat(Path.of("/usr/bin/qfence")).doesNotExist();
+        assertThat(Witness.tryRun("systemctl", "is-active", "qfence").stdout().strip()).isEqualTo("inactive");
+        assertThat(alive(guest)).as("the guest outlives the package").isTrue();
+        assertThat(STATE.resolve("journal.jsonl")).exists();
+        assertThat(STATE.resolve("last-applied")).exists();
+        assertThat(STATE.resolve("guests/p-1.json")).exists();
+        assertThat(CONF).as("a conffile stays until purge").exists();
+    }
+
+    @Test
+    @Order(4)
+    void aptGetPurgeRemovesTheConfigurationAndKeepsTheState() {
+        // README: stop the guests first (here by their pid: qfence is gone), then purge
+        run("kill", "-KILL", Long.toString(guest));
+        String out = run("sh", "-c", "DEBIAN_FRONTEND=noninteractive apt-get purge -y -q qfence");
+        System.out.println("MEASURE apt-get purge:\n" + out);
+
+        assertThat(Witness.tryRun("dpkg", "-s", "qfence").exitCode()).isNotZero();
+        assertThat(CONF).doesNotExist();
+        assertThat(STATE.resolve("journal.jsonl")).as("the state directory is the operator's to delete").exists();
+    }
+
+    private static List<JsonNode> journal() {
+        Path file = STATE.resolve("journal.jsonl");
+        List<JsonNode> out = new ArrayList<>();
+        try {
+            if (Files.exists(file)) {
+                for (String line : Files.readAllLines(file)) {
+                    if (!line.isBlank()) {
+                        out.add(JSON.readTree(line));
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        return out;
+    }
+
+    private static boolean alive(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            String state = stat.substring(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+            return !state.equals("Z") && !state.equals("X");
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static void git(Path dir, String... args) {
+        List<String> argv = new ArrayList<>(List.of("git", "-C", dir.toString()));
+        argv.addAll(List.of(args));
+        run(argv.toArray(String[]::new));
+    }
+
+    private static String run(String... argv) {
+        Witness.Result r = Witness.tryRun(argv);
+        assertThat(r.exitCode()).as("%s:\n%s%s", String.join(" ", argv), r.stdout(), r.stderr()).isZero();
+        return r.stdout() + r.stderr();
+    }
+
+    /** Waits for {@code condition}; on timeout fails with the units' journal, which says why. */
+    private static void await(Duration timeout, BooleanSupplier condition, String what) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("no " + what + " within " + timeout + "; systemctl status and the journal:\n"
+                        + Witness.tryRun("systemctl", "status", "--no-pager", "qfence", "qfence-guests").stdout()
+                        + Witness.tryRun("journalctl", "--no-pager", "-n", "60", "-u", "qfence", "-u", "qfence-guests").stdout());
+            }
+            try {
+                Thread.sleep(1000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+}
