@@ -57,7 +57,7 @@ public final class InvariantCheck {
 
     /** The violated invariants of {@code state} under {@code relation}, in the order of their files and lines. */
     public static List<InvariantViolation> evaluate(DesiredState state, ReachabilityRelation relation) {
-        Scope scope = new Scope(state, relation);
+        SelectorScope scope = new SelectorScope(state, relation);
         List<InvariantViolation> out = new ArrayList<>();
         for (Invariant inv : sorted(state.invariants())) {
             List<Breach> breaches = breaches(scope, inv.rule());
@@ -93,7 +93,7 @@ public final class InvariantCheck {
 
     /** The invariants whose statement speaks about {@code entry}'s source, destination and traffic (for explain). */
     public static List<Invariant> covering(DesiredState state, ReachabilityRelation relation, Reach entry) {
-        Scope scope = new Scope(state, relation);
+        SelectorScope scope = new SelectorScope(state, relation);
         List<Invariant> out = new ArrayList<>();
         for (Invariant inv : sorted(state.invariants())) {
             if (covers(scope, inv.rule(), entry)) {
@@ -108,7 +108,7 @@ public final class InvariantCheck {
                 .thenComparingInt(i -> i.origin().line()).thenComparing(Invariant::name)).toList();
     }
 
-    private static List<Breach> breaches(Scope scope, InvariantRule rule) {
+    private static List<Breach> breaches(SelectorScope scope, InvariantRule rule) {
         if (rule instanceof InvariantRule.Deny d) {
             return deny(scope, d);
         } else if (rule instanceof InvariantRule.Only o) {
@@ -121,7 +121,7 @@ public final class InvariantCheck {
         throw new IllegalStateException("unknown invariant kind " + rule.kind());
     }
 
-    private static boolean covers(Scope scope, InvariantRule rule, Reach entry) {
+    private static boolean covers(SelectorScope scope, InvariantRule rule, Reach entry) {
         if (rule instanceof InvariantRule.Deny d) {
             return scope.matches(d.from(), entry.source()) && scope.matches(d.to(), entry.destination()) && overlaps(entry, d.traffic());
         } else if (rule instanceof InvariantRule.Only o) {
@@ -134,20 +134,20 @@ public final class InvariantCheck {
         throw new IllegalStateException("unknown invariant kind " + rule.kind());
     }
 
-    private static List<Breach> deny(Scope scope, InvariantRule.Deny d) {
+    private static List<Breach> deny(SelectorScope scope, InvariantRule.Deny d) {
         return scope.relation.entries().stream()
                 .filter(e -> scope.matches(d.from(), e.source()) && scope.matches(d.to(), e.destination()) && overlaps(e, d.traffic()))
                 .map(e -> scope.breach(e, d.traffic())).toList();
     }
 
-    private static List<Breach> only(Scope scope, InvariantRule.Only o) {
+    private static List<Breach> only(SelectorScope scope, InvariantRule.Only o) {
         return scope.relation.entries().stream()
                 .filter(e -> scope.matches(o.into(), e.destination()) && !scope.matches(o.into(), e.source()))
                 .filter(e -> !(o.from().stream().anyMatch(f -> scope.matches(f, e.source())) && within(e, o.traffic())))
                 .map(e -> scope.breach(e, Traffic.ANY)).toList();
     }
 
-    private static List<Breach> require(Scope scope, InvariantRule.Require r) {
+    private static List<Breach> require(SelectorScope scope, InvariantRule.Require r) {
         FlowProtocol protocol = FlowProtocol.of(r.traffic().protocol().orElseThrow());
         Ports wanted = protocol.hasPorts() ? Ports.of(r.traffic().ports()) : Ports.ALL;
         List<Breach> out = new ArrayList<>();
@@ -166,7 +166,7 @@ public final class InvariantCheck {
         return out;
     }
 
-    private static List<Breach> limit(Scope scope, InvariantRule.Limit l) {
+    private static List<Breach> limit(SelectorScope scope, InvariantRule.Limit l) {
         List<Reach> into = scope.relation.entries().stream()
                 .filter(e -> scope.matches(l.into(), e.destination()) && !sameGroup(e)).toList();
         if (into.size() <= l.max()) {
@@ -210,11 +210,11 @@ public final class InvariantCheck {
     }
 
     /** What selectors mean in one desired state and relation. */
-    private static final class Scope {
+    private static final class SelectorScope {
         private final DesiredState state;
         private final ReachabilityRelation relation;
 
-        Scope(DesiredState state, ReachabilityRelation relation) {
+        SelectorScope(DesiredState state, ReachabilityRelation relation) {
             this.state = state;
             this.relation = relation;
         }
