@@ -109,9 +109,9 @@ final class SemanticValidator {
         for (Invariant inv : invariants) {
             for (Selector sel : selectors(inv.rule())) {
                 if (sel instanceof Selector.VmSelector v && !vmNames.contains(v.vm())) {
-                    out.add(Diagnostic.error(inv.origin(), "invariant " + inv.name() + ": unknown vm " + v.vm()));
+                    out.add(Diagnostic.error(inv.origin(), "invariant " + inv.name() + ": unknown VM '" + v.vm() + "'"));
                 } else if (sel instanceof Selector.GroupSelector g && !groupNames.contains(g.group())) {
-                    out.add(Diagnostic.error(inv.origin(), "invariant " + inv.name() + ": unknown group " + g.group()));
+                    out.add(Diagnostic.error(inv.origin(), "invariant " + inv.name() + ": unknown group '" + g.group() + "'"));
                 } else if (sel instanceof Selector.LabelSelector l && !labels.contains(l.key() + "=" + l.value())) {
                     out.add(Diagnostic.warning(inv.origin(), "invariant " + inv.name() + ": no VM carries the label "
                             + l.key() + "=" + l.value() + ", so the invariant speaks about nothing"));
