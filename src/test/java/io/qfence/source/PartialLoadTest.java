@@ -49,7 +49,12 @@ class PartialLoadTest {
 
         assertThat(result.errors()).extracting(Diagnostic::toString).containsExactly(
                 "groups/web.yaml:27:13: unknown VM 'db-main'",
-                "hosts/hv1.yaml:8:17: unknown group 'db': there is no groups/*.yaml with that name");
+                "hosts/hv1.yaml:8:17: unknown group 'db': there is no groups/*.yaml with that name",
+                // the invariants of policies/ name them too
+                "policies/isolation.yaml:10:7: invariant db-not-from-internet: unknown group 'db'",
+                "policies/isolation.yaml:15:7: invariant ci-never-reaches-db: unknown group 'db'",
+                "policies/isolation.yaml:34:7: invariant app-reaches-database: unknown VM 'db-main'",
+                "policies/isolation.yaml:41:7: invariant few-ways-into-db: unknown group 'db'");
     }
 
     @Test
