@@ -247,32 +247,8 @@ public final class ProbePlan {
 
         /** The policy flow that allows it, e.g. {@code vm:web-app-1 -> host udp 53 (exception:web:2)}. */
         private String basis(Principal from, Principal to, FlowProtocol protocol, int port) {
-            for (Flow f : policy.flows()) {
-                if (covers(f.source(), from) && covers(f.destination(), to)
-                        && (f.protocol() == FlowProtocol.ANY || (f.protocol() == protocol && (!protocol.hasPorts() || f.ports().contains(port))))) {
-                    return f.toString();
-                }
-            }
-            return "allowed by the reachability relation";
-        }
-
-        private boolean covers(Principal flowSide, Principal concrete) {
-            if (flowSide.equals(concrete)) {
-                return true;
-            }
-            if (flowSide instanceof Principal.BridgedGroup g && concrete instanceof Principal.SingleVm v) {
-                return policy.bridgedMembers(g.name()).stream().anyMatch(m -> m.name().equals(v.name()));
-            }
-            if (concrete instanceof Principal.Prefix p && p.cidr() instanceof Ipv4Cidr c) {
-                if (flowSide instanceof Principal.Internet) {
-                    return !policy.isQfenceAddress(c);
-                }
-                return flowSide instanceof Principal.Prefix fp && fp.cidr() instanceof Ipv4Cidr fc && fc.contains(c.network());
-            }
-            if (concrete instanceof Principal.Outside o && o.cidr() instanceof Ipv4Cidr c) {
-                return flowSide instanceof Principal.Outside fo && fo.cidr() instanceof Ipv4Cidr fc && fc.contains(c.network());
-            }
-            return false;
+            return policy.flowsAllowing(from, to, protocol, port).stream().findFirst().map(Flow::toString)
+                    .orElse("allowed by the reachability relation");
         }
     }
 
