@@ -8,6 +8,7 @@ import io.qfence.plan.diff.FlowEntry;
 import io.qfence.plan.diff.FlowSet;
 import io.qfence.plan.diff.IsolationDiff;
 import io.qfence.plan.diff.IsolationDiffRenderer;
+import io.qfence.plan.diff.ReachabilityGraph;
 import io.qfence.source.DesiredStateLoader;
 import io.qfence.source.GitRevision;
 import io.qfence.source.LoadResult;
@@ -16,6 +17,8 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -27,6 +30,7 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         description = {"Show which access a change of the desired state widens or narrows.",
             "Lists the flows gained and lost, computed from each revision's realized policy (not from the YAML text), and the changes to VLANs, subnets, limits and VM lifecycle.",
+            "Markdown also draws the new revision's group-level reachability graph (Mermaid), gained flows highlighted.",
             "Exits 0, or 3 with --fail-on-widen when access widens (so CI can require an extra approval); 1 on an error."})
 final class DiffCommand implements Callable<Integer> {
 
@@ -68,7 +72,11 @@ final class DiffCommand implements Callable<Integer> {
         Side after = side(to, realization);
         IsolationDiff diff = IsolationDiff.of(before.label(), before.flows(), before.state(), after.label(), after.flows(), after.state());
         PrintWriter out = spec.commandLine().getOut();
-        out.print(IsolationDiffRenderer.render(diff, output.format().name(), output.renderOptions()));
+        Optional<ReachabilityGraph> graph = output.format() == ReportFormatOptions.ReportFormat.markdown
+                ? Optional.of(ReachabilityGraph.of(after.flows(), diff.gained(), diff.lost(),
+                        GraphCommand.vmGroups(List.of(before.state(), after.state())), Set.of()))
+                : Optional.empty();
+        out.print(IsolationDiffRenderer.render(diff, output.format().name(), output.renderOptions(), graph));
         out.flush();
         return failOnWiden && diff.widens() ? ExitCodes.WIDENED : ExitCodes.OK;
     }

@@ -3,6 +3,7 @@ package io.qfence.verify;
 import io.qfence.model.Ipv4Address;
 import io.qfence.model.Ipv4Cidr;
 import io.qfence.model.PortRange;
+import io.qfence.plan.explain.ExplainQuery;
 import io.qfence.realize.Flow;
 import io.qfence.realize.FlowProtocol;
 import io.qfence.realize.IsolationPolicy;
@@ -53,6 +54,7 @@ public final class ProbePlan {
     private final ProbePorts vmPorts;
     private final ProbePorts hostPorts;
     private final ProbePorts outsidePorts;
+    private final Map<String, ExplainQuery> queries;
 
     /** TCP and UDP ports to listen on or probe. */
     public record ProbePorts(SortedSet<Integer> tcp, SortedSet<Integer> udp) {
@@ -62,13 +64,15 @@ public final class ProbePlan {
         }
     }
 
-    private ProbePlan(IsolationPolicy policy, ProbeWorld world, ProbePorts vmPorts, ProbePorts hostPorts, ProbePorts outsidePorts, List<ProbeCell> cells) {
+    private ProbePlan(IsolationPolicy policy, ProbeWorld world, ProbePorts vmPorts, ProbePorts hostPorts, ProbePorts outsidePorts, List<ProbeCell> cells,
+                      Map<String, ExplainQuery> queries) {
         this.policy = policy;
         this.world = world;
         this.vmPorts = vmPorts;
         this.hostPorts = hostPorts;
         this.outsidePorts = outsidePorts;
         this.cells = List.copyOf(cells);
+        this.queries = Collections.unmodifiableMap(new LinkedHashMap<>(queries));
     }
 
     public static ProbePlan of(IsolationPolicy policy, ReachabilityRelation relation, ProbeWorld world) {
@@ -133,7 +137,7 @@ public final class ProbePlan {
             }
             b.inbound(client.get(), target, Principal.address(client.get().toString()), vmPorts);
         }
-        return new ProbePlan(policy, world, vmPorts, hostPorts, outsidePorts, b.cells);
+        return new ProbePlan(policy, world, vmPorts, hostPorts, outsidePorts, b.cells, b.queries);
     }
 
     public IsolationPolicy policy() {
@@ -146,6 +150,11 @@ public final class ProbePlan {
 
     public List<ProbeCell> cells() {
         return cells;
+    }
+
+    /** Each cell's question as {@code qfence explain} asks it (the relation's principals, the policy's port), by cell id. */
+    public Map<String, ExplainQuery> queries() {
+        return queries;
     }
 
     /** The ports every probe guest listens on. */
@@ -194,6 +203,7 @@ public final class ProbePlan {
         final ReachabilityRelation relation;
         final ProbeWorld world;
         final List<ProbeCell> cells = new ArrayList<>();
+        final Map<String, ExplainQuery> queries = new LinkedHashMap<>();
         final java.util.Set<String> keys = new java.util.HashSet<>();
 
         Builder(IsolationPolicy policy, ReachabilityRelation relation, ProbeWorld world) {
@@ -242,6 +252,7 @@ public final class ProbePlan {
             }
             boolean expected = relation.allows(from, to, protocol, policyPort);
             String basis = expected ? basis(from, to, protocol, policyPort) : "no flow allows it";
+            queries.put("c" + cells.size(), ExplainQuery.of(from, to, protocol, policyPort));
             cells.add(new ProbeCell("c" + cells.size(), source, sourceVm, target, owner, address, protocol, connectPort, expected, banner, basis));
         }
 
