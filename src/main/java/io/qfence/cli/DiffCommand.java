@@ -6,9 +6,12 @@ import io.qfence.model.errors.InvalidInputException;
 import io.qfence.model.host.HostFacts;
 import io.qfence.plan.diff.FlowEntry;
 import io.qfence.plan.diff.FlowSet;
+import io.qfence.plan.diff.InvariantBreak;
 import io.qfence.plan.diff.IsolationDiff;
 import io.qfence.plan.diff.IsolationDiffRenderer;
 import io.qfence.plan.diff.ReachabilityGraph;
+import io.qfence.realize.InvariantCheck;
+import io.qfence.realize.InvariantViolation;
 import io.qfence.source.DesiredStateLoader;
 import io.qfence.source.GitRevision;
 import io.qfence.source.LoadResult;
@@ -29,7 +32,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "diff",
         mixinStandardHelpOptions = true,
         description = {"Show which access a change of the desired state widens or narrows.",
-            "Lists the flows gained and lost, computed from each revision's realized policy (not from the YAML text), and the changes to VLANs, subnets, limits and VM lifecycle.",
+            "Lists the invariants of policies/ the new revision breaks (first), the flows gained and lost, computed from each revision's realized policy (not from the YAML text), and the changes to VLANs, subnets, limits and VM lifecycle.",
             "Markdown also draws the new revision's group-level reachability graph (Mermaid), gained flows highlighted.",
             "Exits 0, or 3 with --fail-on-widen when access widens (so CI can require an extra approval); 1 on an error."})
 final class DiffCommand implements Callable<Integer> {
@@ -63,14 +66,15 @@ final class DiffCommand implements Callable<Integer> {
         this.context = context;
     }
 
-    private record Side(String label, DesiredState state, FlowSet flows) {}
+    private record Side(String label, DesiredState state, FlowSet flows, List<InvariantViolation> violations) {}
 
     @Override
     public Integer call() {
         HostRealization realization = context.realization();
         Side before = side(from, realization);
         Side after = side(to, realization);
-        IsolationDiff diff = IsolationDiff.of(before.label(), before.flows(), before.state(), after.label(), after.flows(), after.state());
+        IsolationDiff diff = IsolationDiff.of(before.label(), before.flows(), before.state(), after.label(), after.flows(), after.state())
+                .withBroken(InvariantBreak.of(before.violations(), after.violations()));
         PrintWriter out = spec.commandLine().getOut();
         Optional<ReachabilityGraph> graph = output.format() == ReportFormatOptions.ReportFormat.markdown
                 ? Optional.of(ReachabilityGraph.of(after.flows(), diff.gained(), diff.lost(),
@@ -99,6 +103,7 @@ final class DiffCommand implements Callable<Integer> {
         String commit = state.revision();
         String shortCommit = commit.length() > 12 ? commit.substring(0, 12) : commit;
         String label = rev.equals(commit) || rev.equals(shortCommit) ? shortCommit : rev + " (" + shortCommit + ")";
-        return new Side(label, state, FlowSet.of(flows));
+        // The new revision's own invariants judge it (a change to policies/ is part of the change under review).
+        return new Side(label, state, FlowSet.of(flows), InvariantCheck.evaluate(state, today));
     }
 }

@@ -5,10 +5,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.qfence.engine.InvariantGate;
 import io.qfence.model.Diagnostic;
 import io.qfence.model.desired.DesiredState;
 import io.qfence.source.LoadResult;
 import java.io.PrintWriter;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -18,7 +21,7 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "validate",
         mixinStandardHelpOptions = true,
-        description = {"Check the desired state: YAML, schemas and semantic rules.",
+        description = {"Check the desired state: YAML, schemas, semantic rules and the invariants of policies/.",
             "Every problem is reported, as FILE:LINE:COL: MESSAGE (or as JSON objects).",
             "Exits 0 when the desired state is valid (warnings allowed), 1 when it is not."})
 final class ValidateCommand implements Callable<Integer> {
@@ -40,7 +43,8 @@ final class ValidateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        LoadResult result = source.load(context.clock());
+        LoadResult result = InvariantGate.check(source.load(context.clock()),
+                LocalDate.ofInstant(context.clock().instant(), ZoneOffset.UTC));
         PrintWriter out = spec.commandLine().getOut();
         switch (output.format()) {
             case text -> printText(result, out);

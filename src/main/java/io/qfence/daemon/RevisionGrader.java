@@ -7,6 +7,7 @@ import io.qfence.daemon.git.GitSourceException;
 import io.qfence.daemon.journal.CycleRecord.Outcome;
 import io.qfence.daemon.trust.Admission;
 import io.qfence.daemon.trust.TrustedKeysException;
+import io.qfence.engine.InvariantGate;
 import io.qfence.model.Diagnostic;
 import io.qfence.model.desired.DesiredState;
 import io.qfence.model.errors.InvalidInputException;
@@ -70,7 +71,9 @@ final class RevisionGrader {
         List<String> notes = new ArrayList<>();
         notes.add(admission.message());
 
-        LoadResult loaded = source.load(revision, Clock.fixed(now, ZoneOffset.UTC));
+        // An invariant broken is refused like any other invalid input: with the causing lines in the journal.
+        LoadResult loaded = InvariantGate.check(source.load(revision, Clock.fixed(now, ZoneOffset.UTC)),
+                LocalDate.ofInstant(now, ZoneOffset.UTC));
         if (!loaded.ok()) {
             List<String> errors = loaded.errors().stream().map(Diagnostic::toString).toList();
             return new Verdict.Blocked(revision, Outcome.FAILED, PendingState.INVALID, "revision "

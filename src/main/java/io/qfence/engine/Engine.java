@@ -261,11 +261,10 @@ public final class Engine {
         Prepared p = new Prepared();
         long t0 = System.nanoTime();
         LoadResult loaded = request.source().load();
-        if (!loaded.ok()) {
-            throw new InvalidInputException(loaded.diagnostics());
-        }
+        // Invariants are judged on the state as committed, before any override of this run.
+        DesiredState committed = InvariantGate.require(loaded, LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC));
         loaded.warnings().stream().map(Diagnostic::toString).forEach(p.warnings::add);
-        DesiredState state = request.overrides().applyTo(loaded.state().orElseThrow());
+        DesiredState state = request.overrides().applyTo(committed);
         p.load = Duration.ofNanos(System.nanoTime() - t0);
 
         p.revision = state.revision();

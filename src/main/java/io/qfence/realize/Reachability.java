@@ -24,22 +24,29 @@ public final class Reachability {
                 members.computeIfAbsent(v.group(), g -> new ArrayList<>()).add(v.principal());
             }
         }
-        Map<Key, List<Reach>> byPair = new LinkedHashMap<>();
+        Map<Key, List<Flow>> byPair = new LinkedHashMap<>();
         for (Flow f : policy.flows()) {
             for (Principal s : expand(members, f.source())) {
                 for (Principal d : expand(members, f.destination())) {
                     if (s.equals(d)) {
                         continue;
                     }
-                    byPair.computeIfAbsent(new Key(s, d, f.viaHostPort()), k -> new ArrayList<>())
-                            .add(new Reach(s, d, f.protocol(), f.ports(), f.viaHostPort()));
+                    byPair.computeIfAbsent(new Key(s, d, f.viaHostPort()), k -> new ArrayList<>()).add(f);
                 }
             }
         }
         List<Reach> merged = new ArrayList<>();
-        byPair.forEach((key, reaches) -> merged.addAll(merge(key, reaches)));
+        Map<Reach, List<ReachabilityRelation.Basis>> bases = new HashMap<>();
+        byPair.forEach((key, flows) -> {
+            for (Reach r : merge(key, flows.stream().map(f -> new Reach(key.source(), key.destination(), f.protocol(), f.ports(), key.via())).toList())) {
+                merged.add(r);
+                // An ANY entry is made of every flow of the pair; a per-protocol entry of that protocol's flows.
+                bases.put(r, flows.stream().filter(f -> r.protocol() == FlowProtocol.ANY || f.protocol() == r.protocol())
+                        .map(f -> new ReachabilityRelation.Basis(f.protocol(), f.ports(), f.origin())).toList());
+            }
+        });
         List<Reach> folded = merged.stream().filter(r -> !coveredByInternet(r, merged)).toList();
-        return new ReachabilityRelation(folded, policy.qfenceNetworks());
+        return new ReachabilityRelation(folded, policy.qfenceNetworks(), bases);
     }
 
     private record Key(Principal source, Principal destination, OptionalInt via) {}

@@ -2,8 +2,12 @@ package io.qfence.realize;
 
 import io.qfence.model.Cidr;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * Who can reach whom on one host, computed from the realized policy (never from the YAML text): a sorted set of
@@ -26,10 +30,89 @@ public final class ReachabilityRelation {
 
     private final List<Reach> entries;
     private final List<Cidr> qfenceNetworks;
+    private final Map<Reach, List<Basis>> bases;
 
     ReachabilityRelation(List<Reach> entries, List<Cidr> qfenceNetworks) {
-        this.entries = entries.stream().sorted().toList();
+        this(entries, qfenceNetworks, Map.of());
+    }
+
+    ReachabilityRelation(List<Reach> entries, List<Cidr> qfenceNetworks, Map<Reach, List<Basis>> bases) {
+        this.entries = entries.stream().distinct().sorted().toList();
         this.qfenceNetworks = List.copyOf(qfenceNetworks);
+        Map<Reach, List<Basis>> copy = new HashMap<>();
+        bases.forEach((r, b) -> copy.put(r, b.stream().distinct().sorted().toList()));
+        this.bases = Map.copyOf(copy);
+    }
+
+    /**
+     * One policy flow merged into an entry: its protocol and ports (those of the entry's protocol; all of them for
+     * {@code ANY}) and its {@link Flow#origin()} ({@code exception:ci:2}, {@code intra:web}, ...). What an entry is
+     * made of, so that whoever questions an entry (an invariant's violation, {@code explain}) can name the YAML that
+     * allowed it. Not part of the relation's equality: two revisions that allow the same traffic are equal however
+     * they allow it.
+     */
+    public record Basis(FlowProtocol protocol, Ports ports, String origin) implements Comparable<Basis> {
+        public Basis {
+            Objects.requireNonNull(protocol, "protocol");
+            Objects.requireNonNull(ports, "ports");
+            Objects.requireNonNull(origin, "origin");
+        }
+
+        @Override
+        public int compareTo(Basis o) {
+            return java.util.Comparator.comparing(Basis::origin).thenComparing(Basis::protocol)
+                    .thenComparing(b -> b.ports().toString()).compare(this, o);
+        }
+    }
+
+    /**
+     * The relation of several hosts of one desired state together: their entries (VM names are unique across hosts,
+     * so entries never clash) and their bases. {@code host} then stands for each host itself.
+     */
+    public static ReachabilityRelation union(List<ReachabilityRelation> relations) {
+        List<Reach> all = new ArrayList<>();
+        Set<Cidr> networks = new LinkedHashSet<>();
+        Map<Reach, List<Basis>> bases = new HashMap<>();
+        for (ReachabilityRelation r : relations) {
+            all.addAll(r.entries);
+            networks.addAll(r.qfenceNetworks);
+            r.bases.forEach((e, b) -> bases.computeIfAbsent(e, k -> new ArrayList<>()).addAll(b));
+        }
+        return new ReachabilityRelation(all, List.copyOf(networks), bases);
+    }
+
+    /** The policy flows that make up {@code entry} (empty for an entry not of this relation). */
+    public List<Basis> bases(Reach entry) {
+        return bases.getOrDefault(entry, List.of());
+    }
+
+    /** The subnets of every group of the desired state, which the internet excludes. */
+    public List<Cidr> qfenceNetworks() {
+        return qfenceNetworks;
+    }
+
+    /**
+     * The ports on which {@code source} may open connections to {@code destination} with {@code protocol} (TCP or
+     * UDP; for ICMP, {@link Ports#ALL} when it is allowed at all and {@link Ports#NONE} otherwise), over every entry
+     * that covers the two, as {@link #allows} reads them.
+     */
+    public Ports reachablePorts(Principal source, Principal destination, FlowProtocol protocol) {
+        Objects.requireNonNull(protocol, "protocol");
+        if (protocol == FlowProtocol.ANY) {
+            throw new IllegalArgumentException("ask about a concrete protocol: tcp, udp or icmp");
+        }
+        Ports result = Ports.NONE;
+        for (Reach e : entries) {
+            if (e.viaHostPort().isEmpty() && covers(e.source(), source) && covers(e.destination(), destination)) {
+                if (e.protocol() == FlowProtocol.ANY || (e.protocol() == protocol && !protocol.hasPorts())) {
+                    return Ports.ALL;
+                }
+                if (e.protocol() == protocol) {
+                    result = result.union(e.ports());
+                }
+            }
+        }
+        return result;
     }
 
     /** Every allowed (source, destination, protocol, ports) entry, sorted. */

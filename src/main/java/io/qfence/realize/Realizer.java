@@ -48,33 +48,12 @@ public final class Realizer {
     private Realizer() {}
 
     public static Realization realize(DesiredState state, String hostName, HostFacts facts, LocalDate today) {
-        Objects.requireNonNull(state, "state");
-        Objects.requireNonNull(hostName, "hostName");
         Objects.requireNonNull(facts, "facts");
-        Objects.requireNonNull(today, "today");
-        Host host = state.host(hostName).orElseThrow(() -> refused(List.of(Diagnostic.error(new Origin("hosts/", 0, 0),
-                "no host named '" + hostName + "' in the desired state at " + state.revision()))));
-        List<Diagnostic> errors = new ArrayList<>();
         List<Diagnostic> warnings = new ArrayList<>();
-
-        List<Group> groups = new ArrayList<>();
-        for (String name : host.groups()) {
-            state.group(name).ifPresentOrElse(groups::add, () -> errors.add(Diagnostic.error(host.origin(),
-                    "host " + host.name() + " lists group " + name + ", which is not defined")));
-        }
-        groups.sort(Comparator.comparing(Group::name));
-        checkCapabilities(host, groups, facts, errors, warnings);
-
-        Map<String, VmEndpoint> endpoints = endpoints(host, groups, errors);
-        if (!errors.isEmpty()) {
-            // The policy would be built on a broken VM table; report what is known instead of cascading.
-            throw refused(errors);
-        }
-        IsolationPolicy policy = new PolicyBuilder(state, groups, endpoints, today, warnings, errors).build();
-        checkGateways(policy, groups, errors);
-        if (!errors.isEmpty()) {
-            throw refused(errors);
-        }
+        Host host = host(state, hostName);
+        List<Group> groups = groups(state, host, new ArrayList<>());
+        Map<String, VmEndpoint> endpoints = new java.util.HashMap<>();
+        IsolationPolicy policy = policy(state, host, today, warnings, errors -> checkCapabilities(host, groups, facts, errors, warnings), endpoints);
 
         boolean apparmor = host.confinement().apparmor() != Confinement.AppArmor.OFF && facts.has(Capability.APPARMOR);
         boolean jail = host.confinement().namespaces() != Confinement.Namespaces.OFF && facts.has(Capability.NAMESPACES);
@@ -159,6 +138,53 @@ public final class Realizer {
     }
 
     /** Addresses, MACs, uids and taps of every VM, checked for the contradictions that would break isolation. */
+    /**
+     * The isolation policy alone, which host facts do not change (they change how it is rendered): what invariants
+     * are evaluated over for every host of a desired state ({@code InvariantCheck.relationOf}). Refuses exactly what
+     * {@link #realize} refuses about the policy (unknown host or group, a broken VM table, gateway clashes).
+     */
+    public static IsolationPolicy policy(DesiredState state, String hostName, LocalDate today) {
+        return policy(state, host(state, hostName), today, new ArrayList<>(), errors -> { }, new java.util.HashMap<>());
+    }
+
+    private static Host host(DesiredState state, String hostName) {
+        Objects.requireNonNull(state, "state");
+        Objects.requireNonNull(hostName, "hostName");
+        return state.host(hostName).orElseThrow(() -> refused(List.of(Diagnostic.error(new Origin("hosts/", 0, 0),
+                "no host named '" + hostName + "' in the desired state at " + state.revision()))));
+    }
+
+    private static List<Group> groups(DesiredState state, Host host, List<Diagnostic> errors) {
+        List<Group> groups = new ArrayList<>();
+        for (String name : host.groups()) {
+            state.group(name).ifPresentOrElse(groups::add, () -> errors.add(Diagnostic.error(host.origin(),
+                    "host " + host.name() + " lists group " + name + ", which is not defined")));
+        }
+        groups.sort(Comparator.comparing(Group::name));
+        return groups;
+    }
+
+    /** @param capabilities adds the errors host facts cause (none for {@link #policy(DesiredState, String, LocalDate)}) */
+    private static IsolationPolicy policy(DesiredState state, Host host, LocalDate today, List<Diagnostic> warnings,
+            java.util.function.Consumer<List<Diagnostic>> capabilities, Map<String, VmEndpoint> endpointsOut) {
+        Objects.requireNonNull(today, "today");
+        List<Diagnostic> errors = new ArrayList<>();
+        List<Group> groups = groups(state, host, errors);
+        capabilities.accept(errors);
+        Map<String, VmEndpoint> endpoints = endpoints(host, groups, errors);
+        if (!errors.isEmpty()) {
+            // The policy would be built on a broken VM table; report what is known instead of cascading.
+            throw refused(errors);
+        }
+        IsolationPolicy policy = new PolicyBuilder(state, groups, endpoints, today, warnings, errors).build();
+        checkGateways(policy, groups, errors);
+        if (!errors.isEmpty()) {
+            throw refused(errors);
+        }
+        endpointsOut.putAll(endpoints);
+        return policy;
+    }
+
     private static Map<String, VmEndpoint> endpoints(Host host, List<Group> groups, List<Diagnostic> errors) {
         List<String> keys = new ArrayList<>();
         groups.forEach(g -> g.vms().forEach(v -> keys.add(g.name() + "/" + v.name())));

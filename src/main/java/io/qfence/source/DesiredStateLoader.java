@@ -2,6 +2,7 @@ package io.qfence.source;
 
 import io.qfence.model.Diagnostic;
 import io.qfence.model.desired.DesiredState;
+import io.qfence.model.desired.Invariant;
 import io.qfence.source.DocumentBinder.BoundGroup;
 import io.qfence.source.DocumentBinder.BoundHost;
 import java.io.IOException;
@@ -53,8 +54,10 @@ public final class DesiredStateLoader {
         List<BoundHost> hosts = new ArrayList<>();
         List<BoundGroup> groups = new ArrayList<>();
         List<DocumentBinder.GroupIdentity> identities = new ArrayList<>();
+        List<Invariant> invariants = new ArrayList<>();
         for (SourceFile file : tree.files()) {
-            SchemaCheck.Kind kind = file.path().startsWith("hosts/") ? SchemaCheck.Kind.HOST : SchemaCheck.Kind.GROUP;
+            SchemaCheck.Kind kind = file.path().startsWith("hosts/") ? SchemaCheck.Kind.HOST
+                    : file.path().startsWith("policies/") ? SchemaCheck.Kind.POLICY : SchemaCheck.Kind.GROUP;
             Optional<ParsedDocument> doc = parse(file, diagnostics);
             if (doc.isEmpty()) {
                 complete = false;
@@ -65,7 +68,11 @@ public final class DesiredStateLoader {
             SchemaCheck.Checked schema = SchemaCheck.instance().check(kind, doc.get());
             diagnostics.addAll(schema.diagnostics());
             complete &= schema.diagnostics().isEmpty();
-            if (kind == SchemaCheck.Kind.HOST) {
+            if (kind == SchemaCheck.Kind.POLICY) {
+                // A broken invariant drops only itself; the others are still checked (invariants refer to nothing
+                // the cross-file checks of hosts and groups need).
+                complete &= DocumentBinder.bindPolicy(doc.get(), schema.refused(), diagnostics, invariants);
+            } else if (kind == SchemaCheck.Kind.HOST) {
                 Optional<BoundHost> h = DocumentBinder.bindHost(doc.get(), schema.refused(), diagnostics);
                 h.ifPresent(hosts::add);
                 complete &= h.isPresent();
@@ -76,13 +83,14 @@ public final class DesiredStateLoader {
             }
         }
         diagnostics.addAll(SemanticValidator.validate(hosts, groups, identities, complete, today));
+        diagnostics.addAll(SemanticValidator.validateInvariants(invariants, groups, complete));
         List<Diagnostic> sorted = diagnostics.stream().distinct().sorted().toList();
         if (sorted.stream().anyMatch(Diagnostic::isError)) {
             return new LoadResult(Optional.empty(), sorted);
         }
         DesiredState state = new DesiredState(tree.revision(),
                 hosts.stream().map(BoundHost::host).toList(),
-                groups.stream().map(BoundGroup::group).toList());
+                groups.stream().map(BoundGroup::group).toList(), invariants);
         return new LoadResult(Optional.of(state), sorted);
     }
 

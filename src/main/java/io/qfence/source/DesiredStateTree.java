@@ -9,7 +9,12 @@ import java.util.List;
  */
 record DesiredStateTree(String revision, List<SourceFile> files, List<Diagnostic> problems) {
 
-    static final List<String> SUBDIRECTORIES = List.of("hosts", "groups");
+    static final List<String> SUBDIRECTORIES = List.of("hosts", "groups", "policies");
+
+    /** {@code policies/} (the invariants) may be absent: a desired state without invariants is complete. */
+    static boolean optional(String sub) {
+        return sub.equals("policies");
+    }
 
     enum Candidate { YAML, IGNORED }
 

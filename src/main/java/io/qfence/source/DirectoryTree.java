@@ -28,6 +28,9 @@ final class DirectoryTree {
         for (String sub : DesiredStateTree.SUBDIRECTORIES) {
             Path dir = root.resolve(sub);
             if (!Files.isDirectory(dir)) {
+                if (DesiredStateTree.optional(sub) && !Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
+                    continue;
+                }
                 problems.add(Files.exists(dir, LinkOption.NOFOLLOW_LINKS) ? DesiredStateTree.notADirectory(sub) : DesiredStateTree.missingDirectory(sub));
                 continue;
             }

@@ -24,12 +24,16 @@ import io.qfence.model.desired.FirewallException;
 import io.qfence.model.desired.Group;
 import io.qfence.model.desired.Host;
 import io.qfence.model.desired.IntraGroup;
+import io.qfence.model.desired.Invariant;
+import io.qfence.model.desired.InvariantRule;
 import io.qfence.model.desired.Limits;
 import io.qfence.model.desired.NetworkMode;
 import io.qfence.model.desired.Protocol;
 import io.qfence.model.desired.QemuSettings;
 import io.qfence.model.desired.RelativePaths;
+import io.qfence.model.desired.Selector;
 import io.qfence.model.desired.SshPublicKey;
+import io.qfence.model.desired.Traffic;
 import io.qfence.model.desired.UidRange;
 import io.qfence.model.desired.Vm;
 import io.qfence.model.desired.VmState;
@@ -40,6 +44,7 @@ import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
@@ -121,8 +126,100 @@ final class DocumentBinder {
         return group == null ? Optional.empty() : Optional.of(new BoundGroup(group, doc.marks(), b.failures > 0));
     }
 
+    /**
+     * Binds a policy document's invariants into {@code out}. A broken invariant drops only itself; returns whether
+     * every invariant bound.
+     */
+    static boolean bindPolicy(ParsedDocument doc, Set<String> schemaRefused, List<Diagnostic> diagnostics, List<Invariant> out) {
+        DocumentBinder b = new DocumentBinder(doc, schemaRefused, diagnostics);
+        b.text("/metadata/name");
+        for (String item : b.items("/spec/invariants")) {
+            Invariant inv = b.invariant(item);
+            if (inv != null) {
+                out.add(inv);
+            }
+        }
+        return b.failures == 0;
+    }
+
     private String groupName;
     private Integer groupVlan;
+
+    // ---- policy ----
+
+    private Invariant invariant(String p) {
+        int before = failures;
+        if (unusable(p)) {
+            failures++;
+            return null;
+        }
+        String name = text(p + "/name");
+        String reason = text(p + "/reason");
+        InvariantRule rule = null;
+        if (!node(p + "/deny").isMissingNode()) {
+            String d = p + "/deny";
+            Selector from = selector(d + "/from");
+            Selector to = selector(d + "/to");
+            Traffic traffic = traffic(d);
+            rule = failures > before ? null : construct(d, () -> new InvariantRule.Deny(from, to, traffic));
+        } else if (!node(p + "/only").isMissingNode()) {
+            String o = p + "/only";
+            Selector into = selector(o + "/into");
+            List<Selector> from = new ArrayList<>();
+            for (String item : items(o + "/from")) {
+                Selector sel = selector(item);
+                if (sel != null) {
+                    from.add(sel);
+                }
+            }
+            Traffic traffic = traffic(o);
+            rule = failures > before ? null : construct(o, () -> new InvariantRule.Only(into, from, traffic));
+        } else if (!node(p + "/require").isMissingNode()) {
+            String r = p + "/require";
+            Selector from = selector(r + "/from");
+            Selector to = selector(r + "/to");
+            Traffic traffic = traffic(r);
+            rule = failures > before ? null : construct(r, () -> new InvariantRule.Require(from, to, traffic));
+        } else if (!node(p + "/limit").isMissingNode()) {
+            String l = p + "/limit";
+            Selector into = selector(l + "/into");
+            Integer max = parse(l + "/max", JsonNode::asInt);
+            rule = failures > before ? null : construct(l, () -> new InvariantRule.Limit(into, max));
+        }
+        if (rule == null || failures > before) {
+            failures = Math.max(failures, before + 1); // no statement: the schema's oneOf has said so
+            return null;
+        }
+        InvariantRule statement = rule;
+        return construct(p, () -> new Invariant(name, reason, statement, origin(p)));
+    }
+
+    private Selector selector(String pointer) {
+        return parse(pointer, n -> Selector.parse(n.asText()));
+    }
+
+    private Traffic traffic(String p) {
+        Optional<Protocol> protocol = optional(p + "/protocol", n -> Protocol.valueOf(upper(n.asText())));
+        List<PortRange> ports = new ArrayList<>();
+        for (String item : items(p + "/ports")) {
+            PortRange r = parse(item, n -> n.isNumber() ? PortRange.single(n.asInt()) : PortRange.parse(n.asText()));
+            if (r != null) {
+                ports.add(r);
+            }
+        }
+        return protocol == null ? null : construct(p, () -> new Traffic(protocol, ports));
+    }
+
+    /** A {@code labels} map; empty when absent (or refused by the schema, which has said why). */
+    private Map<String, String> labels(String p) {
+        JsonNode n = node(p);
+        if (n.isMissingNode() || !n.isObject() || unusable(p)) {
+            return Map.of();
+        }
+        Map<String, String> labels = new java.util.TreeMap<>();
+        n.properties().forEach(e -> labels.put(e.getKey(), e.getValue().asText()));
+        return labels;
+    }
 
     // ---- host ----
 
@@ -197,7 +294,8 @@ final class DocumentBinder {
         }
         // a broken access section has been counted (the group is partial): it gives nobody an account
         GroupAccess logins = access == null ? GroupAccess.NONE : access;
-        return construct("", () -> new Group(name, vlan, subnet, subnet6, egress, intra, limits, bastion, allow, vms, logins, origin("")));
+        Map<String, String> labels = labels(s + "/labels");
+        return construct("", () -> new Group(name, vlan, subnet, subnet6, egress, intra, limits, bastion, allow, vms, logins, labels, origin("")));
     }
 
     private Limits limits(String p) {
@@ -426,7 +524,8 @@ final class DocumentBinder {
             return null;
         }
         BootSource source = boot;
-        return construct(p, () -> new Vm(name, cpus, memory, source, mac, ip, network, state, limits, stopTimeout, cloudInit, origin(p)));
+        Map<String, String> labels = labels(p + "/labels");
+        return construct(p, () -> new Vm(name, cpus, memory, source, mac, ip, network, state, limits, stopTimeout, cloudInit, labels, origin(p)));
     }
 
     // ---- helpers ----

@@ -99,6 +99,9 @@ final class GitTree {
                 String path = base.isEmpty() ? sub : base + "/" + sub;
                 try (TreeWalk subWalk = TreeWalk.forPath(reader, path, tree)) {
                     if (subWalk == null || !subWalk.isSubtree()) {
+                        if (subWalk == null && DesiredStateTree.optional(sub)) {
+                            continue;
+                        }
                         problems.add(subWalk == null ? DesiredStateTree.missingDirectory(sub) : DesiredStateTree.notADirectory(sub));
                         continue;
                     }

@@ -38,7 +38,8 @@ final class SchemaCheck {
     /** The two kinds of document; the directory a file is in decides which schema applies. */
     enum Kind {
         HOST("Host", "host.schema.json"),
-        GROUP("Group", "group.schema.json");
+        GROUP("Group", "group.schema.json"),
+        POLICY("Policy", "policy.schema.json");
 
         final String kind;
         final String schemaFile;
@@ -62,6 +63,8 @@ final class SchemaCheck {
             Map.entry("duration", "must be a duration such as 30s or 2m"),
             Map.entry("date", "must be a date such as 2026-12-31"),
             Map.entry("endpoint", "must be a VM name, group:NAME, a CIDR, 'host' or 'internet'"),
+            Map.entry("selector", "must be a VM name, group:NAME, label:KEY=VALUE, a CIDR, 'host' or 'internet'"),
+            Map.entry("labelText", "must be letters, digits, '.', '_', '-' or '/', starting and ending with a letter or digit"),
             Map.entry("uplink", "must be a kernel interface name without '/', ':' or whitespace"),
             Map.entry("machine", "must be a QEMU machine type such as q35 or pc"),
             Map.entry("mac", "must be a MAC address such as 02:00:0a:0a:00:0b"),

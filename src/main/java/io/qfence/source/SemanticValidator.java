@@ -12,11 +12,15 @@ import io.qfence.model.MilliCpus;
 import io.qfence.model.Origin;
 import io.qfence.model.desired.BootSource;
 import io.qfence.model.desired.Confinement;
+import io.qfence.model.desired.DesiredState;
 import io.qfence.model.desired.Endpoint;
 import io.qfence.model.desired.FirewallException;
 import io.qfence.model.desired.Group;
 import io.qfence.model.desired.Host;
+import io.qfence.model.desired.Invariant;
+import io.qfence.model.desired.InvariantRule;
 import io.qfence.model.desired.NetworkMode;
+import io.qfence.model.desired.Selector;
 import io.qfence.model.desired.Vm;
 import io.qfence.source.DocumentBinder.BoundGroup;
 import io.qfence.source.DocumentBinder.BoundHost;
@@ -24,6 +28,7 @@ import io.qfence.source.DocumentBinder.GroupIdentity;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -70,6 +75,65 @@ final class SemanticValidator {
         SemanticValidator v = new SemanticValidator(hosts, groups, identities, complete, today);
         v.run();
         return v.out;
+    }
+
+    /**
+     * The invariants' own rules: names unique over every policy file; the VMs and groups their selectors name exist
+     * (checked only when every file bound, as for exceptions); a label no VM carries is a warning, since an invariant
+     * about nothing holds vacuously and is most likely a typo. Whether they hold is decided over the reachability
+     * relation ({@code realize.InvariantCheck}), by every command that realizes and by validate.
+     */
+    static List<Diagnostic> validateInvariants(List<Invariant> invariants, List<BoundGroup> groups, boolean complete) {
+        List<Diagnostic> out = new ArrayList<>();
+        Map<String, Invariant> seen = new HashMap<>();
+        for (Invariant inv : invariants) {
+            Invariant first = seen.putIfAbsent(inv.name(), inv);
+            if (first != null) {
+                out.add(Diagnostic.error(inv.origin(), "duplicate invariant name '" + inv.name() + "' (first at " + first.origin() + ")"));
+            }
+        }
+        if (!complete) {
+            return out;
+        }
+        Set<String> groupNames = new HashSet<>();
+        Set<String> vmNames = new HashSet<>();
+        Set<String> labels = new HashSet<>();
+        for (BoundGroup bg : groups) {
+            Group g = bg.group();
+            groupNames.add(g.name());
+            for (Vm vm : g.vms()) {
+                vmNames.add(vm.name());
+                new DesiredState.PlacedVm(g, vm).labels().forEach((k, v) -> labels.add(k + "=" + v));
+            }
+        }
+        for (Invariant inv : invariants) {
+            for (Selector sel : selectors(inv.rule())) {
+                if (sel instanceof Selector.VmSelector v && !vmNames.contains(v.vm())) {
+                    out.add(Diagnostic.error(inv.origin(), "invariant " + inv.name() + ": unknown vm " + v.vm()));
+                } else if (sel instanceof Selector.GroupSelector g && !groupNames.contains(g.group())) {
+                    out.add(Diagnostic.error(inv.origin(), "invariant " + inv.name() + ": unknown group " + g.group()));
+                } else if (sel instanceof Selector.LabelSelector l && !labels.contains(l.key() + "=" + l.value())) {
+                    out.add(Diagnostic.warning(inv.origin(), "invariant " + inv.name() + ": no VM carries the label "
+                            + l.key() + "=" + l.value() + ", so the invariant speaks about nothing"));
+                }
+            }
+        }
+        return out;
+    }
+
+    private static List<Selector> selectors(InvariantRule rule) {
+        if (rule instanceof InvariantRule.Deny d) {
+            return List.of(d.from(), d.to());
+        } else if (rule instanceof InvariantRule.Only o) {
+            List<Selector> all = new ArrayList<>(o.from());
+            all.add(0, o.into());
+            return all;
+        } else if (rule instanceof InvariantRule.Require r) {
+            return List.of(r.from(), r.to());
+        } else if (rule instanceof InvariantRule.Limit l) {
+            return List.of(l.into());
+        }
+        throw new IllegalStateException("unknown invariant kind " + rule.kind());
     }
 
     private void run() {

@@ -279,6 +279,60 @@ class ReconcilerTest {
         assertThat(scrape()).contains("qfence_awaiting_approval 0.0");
     }
 
+    /** beta is reached only from alpha-app on tcp/5432; the bastion never reaches beta. */
+    static final String POLICY = """
+            apiVersion: qfence.io/v1alpha1
+            kind: Policy
+            metadata:
+              name: isolation
+            spec:
+              invariants:
+                - name: beta-only-from-alpha-app
+                  reason: beta holds the data
+                  only:
+                    into: group:beta
+                    from: [alpha-app]
+                    protocol: tcp
+                    ports: [5432]
+            """;
+
+    @Test
+    void aRevisionThatBreaksAnInvariantIsRefusedAndJournaledWhileANarrowingOneStillApplies() throws Exception {
+        repo.git.commitFile(DesiredRepo.DIR + "/policies/isolation.yaml", POLICY, "invariants");
+        Reconciler reconciler = reconciler(AutoApply.NARROWING);
+        approve(repo.head(), "bootstrap");
+        reconciler.cycle(Trigger.STARTUP);
+        assertThat(host.requests()).hasSize(1);
+        String good = repo.head();
+
+        String breaking = repo.setAlphaExceptions(DesiredRepo.exception("5432", "")
+                + "      - from: alpha-bastion\n        to: beta-db\n        protocol: tcp\n        ports: [22]\n", "bastion to the database");
+        approve(breaking, "an approval does not lift an invariant");
+        clock.advance(INTERVAL.plusSeconds(3));
+        Reconciler.CycleResult refused = reconciler.cycle(Trigger.SCHEDULE);
+
+        assertThat(refused.records()).singleElement().satisfies(r -> {
+            assertThat(r.outcome()).isEqualTo(Outcome.FAILED);
+            assertThat(r.revision()).contains(breaking);
+            assertThat(r.errors().get(0)).contains("is invalid").contains("the last applied revision stays in place");
+            assertThat(r.errors()).anySatisfy(e -> assertThat(e).startsWith("groups/alpha.yaml:20:9: exception 2 of group alpha")
+                    .contains("breaks invariant beta-only-from-alpha-app (policies/isolation.yaml:7)")
+                    .contains("vm:alpha-bastion -> vm:beta-db tcp 22"));
+            assertThat(r.errors()).anySatisfy(e -> assertThat(e).startsWith("policies/isolation.yaml:7:7: invariant beta-only-from-alpha-app"));
+        });
+        assertThat(Journal.read(stateDir).records()).last().isEqualTo(refused.records().get(0));
+        assertThat(host.requests()).hasSize(1);
+        assertThat(LastApplied.read(stateDir).orElseThrow().revision().hex()).isEqualTo(good);
+
+        String narrowing = repo.setAlphaExceptions("", "drop every exception");
+        clock.advance(INTERVAL.plusSeconds(3));
+        assertThat(reconciler.cycle(Trigger.SCHEDULE).records()).singleElement().satisfies(r -> {
+            assertThat(r.outcome()).isEqualTo(Outcome.APPLIED);
+            assertThat(r.notes()).anySatisfy(n -> assertThat(n).contains("access narrows only"));
+        });
+        assertThat(host.last().state().revision()).isEqualTo(narrowing);
+    }
+
     @Test
     void underNarrowingAutomationTheFirstRevisionWidensEverythingAndWaits() throws Exception {
         Reconciler reconciler = reconciler(AutoApply.NARROWING);

@@ -19,7 +19,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class SchemaDocumentationTest {
 
     @ParameterizedTest
-    @ValueSource(strings = {"host.schema.json", "group.schema.json"})
+    @ValueSource(strings = {"host.schema.json", "group.schema.json", "policy.schema.json"})
     void everyFieldHasADescriptionAndAnExample(String file) throws IOException {
         JsonNode schema = new ObjectMapper().readTree(Path.of("schemas", file).toFile());
         List<String> undocumented = new ArrayList<>();
@@ -36,7 +36,7 @@ class SchemaDocumentationTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"host.schema.json", "group.schema.json"})
+    @ValueSource(strings = {"host.schema.json", "group.schema.json", "policy.schema.json"})
     void everyObjectRefusesUnknownFields(String file) throws IOException {
         JsonNode schema = new ObjectMapper().readTree(Path.of("schemas", file).toFile());
         List<String> open = new ArrayList<>();
@@ -53,7 +53,7 @@ class SchemaDocumentationTest {
     @Test
     void theShippedSchemasAreTheOnesOnTheClasspath() throws IOException {
         ObjectMapper mapper = new ObjectMapper();
-        for (String file : List.of("host.schema.json", "group.schema.json")) {
+        for (String file : List.of("host.schema.json", "group.schema.json", "policy.schema.json")) {
             assertThat(SchemaCheck.readSchema(mapper, file)).isEqualTo(mapper.readTree(Path.of("schemas", file).toFile()));
         }
     }
@@ -67,7 +67,11 @@ class SchemaDocumentationTest {
                 Path schema = f.getParent().resolve(first.substring(first.indexOf('=') + 1)).normalize();
                 assertThat(schema).as(f + " points at its schema").exists();
                 assertThat(schema.getFileName().toString())
-                        .isEqualTo(f.getParent().getFileName().toString().equals("hosts") ? "host.schema.json" : "group.schema.json");
+                        .isEqualTo(switch (f.getParent().getFileName().toString()) {
+                            case "hosts" -> "host.schema.json";
+                            case "policies" -> "policy.schema.json";
+                            default -> "group.schema.json";
+                        });
             }
         }
     }

@@ -10,12 +10,18 @@ import java.util.Optional;
  * Validation guarantees unique names, resolvable references and the other semantic rules; the constructor only
  * checks what a record can check alone.
  */
-public record DesiredState(String revision, List<Host> hosts, List<Group> groups) {
+public record DesiredState(String revision, List<Host> hosts, List<Group> groups, List<Invariant> invariants) {
+
+    /** A desired state without invariants (no {@code policies/} files). */
+    public DesiredState(String revision, List<Host> hosts, List<Group> groups) {
+        this(revision, hosts, groups, List.of());
+    }
 
     public DesiredState {
         Objects.requireNonNull(revision, "revision");
         hosts = List.copyOf(hosts);
         groups = List.copyOf(groups);
+        invariants = List.copyOf(invariants);
     }
 
     public Optional<Host> host(String name) {
@@ -43,5 +49,18 @@ public record DesiredState(String revision, List<Host> hosts, List<Group> groups
     }
 
     /** A VM together with the group it belongs to. */
-    public record PlacedVm(Group group, Vm vm) {}
+    public record PlacedVm(Group group, Vm vm) {
+
+        /** The VM's labels over its group's: a key the VM sets hides the group's value for it. */
+        public java.util.Map<String, String> labels() {
+            java.util.Map<String, String> all = new java.util.TreeMap<>(group.labels());
+            all.putAll(vm.labels());
+            return all;
+        }
+    }
+
+    /** Every VM with its group, in group order then VM order. */
+    public List<PlacedVm> placedVms() {
+        return groups.stream().flatMap(g -> g.vms().stream().map(v -> new PlacedVm(g, v))).toList();
+    }
 }

@@ -4,6 +4,7 @@ import io.qfence.model.Ipv4Cidr;
 import io.qfence.model.Ipv6Cidr;
 import io.qfence.model.Origin;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -23,12 +24,19 @@ public record Group(
         List<FirewallException> allow,
         List<Vm> vms,
         GroupAccess access,
+        Map<String, String> labels,
         Origin origin) {
+
+    /** A group without labels. */
+    public Group(String name, int vlan, Ipv4Cidr subnet, Optional<Ipv6Cidr> subnet6, Egress egress, IntraGroup intraGroup,
+                 Limits limits, Optional<Bastion> bastion, List<FirewallException> allow, List<Vm> vms, GroupAccess access, Origin origin) {
+        this(name, vlan, subnet, subnet6, egress, intraGroup, limits, bastion, allow, vms, access, Map.of(), origin);
+    }
 
     /** A group without an {@code access} section. */
     public Group(String name, int vlan, Ipv4Cidr subnet, Optional<Ipv6Cidr> subnet6, Egress egress, IntraGroup intraGroup,
                  Limits limits, Optional<Bastion> bastion, List<FirewallException> allow, List<Vm> vms, Origin origin) {
-        this(name, vlan, subnet, subnet6, egress, intraGroup, limits, bastion, allow, vms, GroupAccess.NONE, origin);
+        this(name, vlan, subnet, subnet6, egress, intraGroup, limits, bastion, allow, vms, GroupAccess.NONE, Map.of(), origin);
     }
 
     public Group {
@@ -45,6 +53,7 @@ public record Group(
         allow = List.copyOf(allow);
         vms = List.copyOf(vms);
         Objects.requireNonNull(access, "access");
+        labels = Labels.copyOf("group " + name, labels);
         Objects.requireNonNull(origin, "origin");
     }
 

@@ -6,6 +6,7 @@ import io.qfence.model.MacAddress;
 import io.qfence.model.MilliCpus;
 import io.qfence.model.Origin;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -20,6 +21,7 @@ import java.util.Optional;
  * @param limits      this VM's own cgroup limits; absent values are derived from {@code cpus} and {@code memory}
  * @param stopTimeout how long a graceful ACPI shutdown may take before qfence escalates to {@code quit}
  * @param cloudInit   present: qfence attaches a cloud-init NoCloud seed (DESIGN.md §17)
+ * @param labels      free KEY=VALUE tags that invariants select VMs by ({@code label:KEY=VALUE}); over the group's
  */
 public record Vm(
         String name,
@@ -33,7 +35,14 @@ public record Vm(
         Limits limits,
         Duration stopTimeout,
         Optional<CloudInit> cloudInit,
+        Map<String, String> labels,
         Origin origin) {
+
+    /** A VM without labels. */
+    public Vm(String name, int cpus, ByteSize memory, BootSource boot, Optional<MacAddress> mac, Optional<Ipv4Address> ip,
+              NetworkMode network, VmState state, Limits limits, Duration stopTimeout, Optional<CloudInit> cloudInit, Origin origin) {
+        this(name, cpus, memory, boot, mac, ip, network, state, limits, stopTimeout, cloudInit, Map.of(), origin);
+    }
 
     /**
      * What a QEMU process costs beyond its guest's RAM, charged to the VM's cgroup when no explicit memory limit is
@@ -56,7 +65,7 @@ public record Vm(
     /** A VM without a cloud-init seed. */
     public Vm(String name, int cpus, ByteSize memory, BootSource boot, Optional<MacAddress> mac, Optional<Ipv4Address> ip,
               NetworkMode network, VmState state, Limits limits, Duration stopTimeout, Origin origin) {
-        this(name, cpus, memory, boot, mac, ip, network, state, limits, stopTimeout, Optional.empty(), origin);
+        this(name, cpus, memory, boot, mac, ip, network, state, limits, stopTimeout, Optional.empty(), Map.of(), origin);
     }
 
     public Vm {
@@ -73,6 +82,7 @@ public record Vm(
         Objects.requireNonNull(limits, "limits");
         Objects.requireNonNull(stopTimeout, "stopTimeout");
         Objects.requireNonNull(cloudInit, "cloudInit");
+        labels = Labels.copyOf("vm " + name, labels);
         Objects.requireNonNull(origin, "origin");
         if (stopTimeout.isNegative()) {
             throw new IllegalArgumentException("vm " + name + ": stopTimeout cannot be negative");

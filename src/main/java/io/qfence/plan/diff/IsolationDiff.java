@@ -25,8 +25,15 @@ import java.util.function.Function;
  * @param gained   flows the new revision allows and the old did not: access widens
  * @param lost     flows the old revision allowed and the new does not: access narrows
  * @param settings sorted by subject and setting
+ * @param broken   the invariants the new revision breaks, newly broken first (DESIGN.md §18)
  */
-public record IsolationDiff(String from, String to, FlowSet gained, FlowSet lost, List<SettingChange> settings) {
+public record IsolationDiff(String from, String to, FlowSet gained, FlowSet lost, List<SettingChange> settings,
+        List<InvariantBreak> broken) {
+
+    /** A diff of a desired state without invariants, or of flows alone. */
+    public IsolationDiff(String from, String to, FlowSet gained, FlowSet lost, List<SettingChange> settings) {
+        this(from, to, gained, lost, settings, List.of());
+    }
 
     public IsolationDiff {
         Objects.requireNonNull(from, "from");
@@ -34,6 +41,17 @@ public record IsolationDiff(String from, String to, FlowSet gained, FlowSet lost
         Objects.requireNonNull(gained, "gained");
         Objects.requireNonNull(lost, "lost");
         settings = List.copyOf(settings);
+        broken = List.copyOf(broken);
+    }
+
+    /** The same diff, with the invariants the new revision breaks. */
+    public IsolationDiff withBroken(List<InvariantBreak> invariants) {
+        return new IsolationDiff(from, to, gained, lost, settings, invariants);
+    }
+
+    /** The new revision breaks an invariant the old one kept: validate, plan, apply and the daemon will refuse it. */
+    public boolean breaksInvariants() {
+        return broken.stream().anyMatch(b -> !b.alreadyBroken());
     }
 
     /** Flows only. */
@@ -56,7 +74,7 @@ public record IsolationDiff(String from, String to, FlowSet gained, FlowSet lost
     }
 
     public boolean isEmpty() {
-        return gained.isEmpty() && lost.isEmpty() && settings.isEmpty();
+        return gained.isEmpty() && lost.isEmpty() && settings.isEmpty() && broken.isEmpty();
     }
 
     static List<SettingChange> settings(DesiredState before, DesiredState after) {

@@ -15,7 +15,11 @@ import java.util.Optional;
  */
 public final class IsolationDiffRenderer {
 
-    public static final String FORMAT_VERSION = "1.0";
+    /** 1.1: {@code invariants_broken} (DESIGN.md §18). */
+    public static final String FORMAT_VERSION = "1.1";
+
+    /** A pull-request comment names this many flows per broken invariant; {@code qfence diff} names them all. */
+    private static final int MAX_FLOWS_PER_INVARIANT = 5;
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -33,6 +37,17 @@ public final class IsolationDiffRenderer {
             case "markdown" -> markdown(diff, options, graph);
             default -> throw new IllegalArgumentException("unknown format '" + format + "': expected text, json or markdown");
         };
+    }
+
+    /** {@code Breaks 1 invariant (1 newly).}, or {@code Breaks no new invariant; 1 was already broken.} */
+    public static String brokenLine(IsolationDiff d) {
+        long fresh = d.broken().stream().filter(b -> !b.alreadyBroken()).count();
+        long old = d.broken().size() - fresh;
+        if (fresh == 0) {
+            return "Breaks no new invariant; " + old + " " + (old == 1 ? "was" : "were") + " already broken.";
+        }
+        return "Breaks " + fresh + " invariant" + (fresh == 1 ? "" : "s") + (old > 0 ? " (and " + old + " already broken)" : "")
+                + ": validate, plan, apply and the daemon refuse this revision.";
     }
 
     /** {@code Access widens: 1 flow gained, 2 lost.} */
@@ -60,6 +75,16 @@ public final class IsolationDiffRenderer {
         if (d.isEmpty()) {
             return out.append("\nNo isolation changes.\n").toString();
         }
+        if (!d.broken().isEmpty()) {
+            // First: a broken invariant is what a reviewer must see before any flow.
+            out.append("\n").append(bold).append(red).append(brokenLine(d)).append(reset).append('\n');
+            for (InvariantBreak b : d.broken()) {
+                out.append("  ").append(red).append('!').append(reset).append(' ').append(b.invariant()).append(" (").append(b.at())
+                        .append("): ").append(b.statement()).append(b.alreadyBroken() ? " [already broken at " + d.from() + "]" : "")
+                        .append('\n').append("      reason: ").append(b.reason()).append('\n');
+                b.flows().forEach(f -> out.append("      ").append(f).append('\n'));
+            }
+        }
         if (!d.gained().isEmpty()) {
             out.append("\nFlows gained (access widens):\n");
             d.gained().entries().forEach(e -> out.append("  ").append(green).append('+').append(reset).append(' ').append(e).append('\n'));
@@ -86,6 +111,18 @@ public final class IsolationDiffRenderer {
         root.put("to", d.to());
         root.put("widens", d.widens());
         root.put("narrows", d.narrows());
+        root.put("breaks_invariants", d.breaksInvariants());
+        ArrayNode broken = root.putArray("invariants_broken");
+        for (InvariantBreak b : d.broken()) {
+            ObjectNode n = broken.addObject();
+            n.put("invariant", b.invariant());
+            n.put("at", b.at());
+            n.put("statement", b.statement());
+            n.put("reason", b.reason());
+            n.put("already_broken", b.alreadyBroken());
+            ArrayNode flows = n.putArray("flows");
+            b.flows().forEach(flows::add);
+        }
         flows(root.putArray("gained"), d.gained());
         flows(root.putArray("lost"), d.lost());
         ArrayNode settings = root.putArray("settings");
@@ -126,6 +163,19 @@ public final class IsolationDiffRenderer {
         head.append("### qfence isolation diff `").append(d.from()).append("` → `").append(d.to()).append("`\n\n");
         if (d.isEmpty()) {
             return head.append("**No isolation changes.**\n").toString();
+        }
+        if (!d.broken().isEmpty()) {
+            // First, before the verdict on flows: the invariants this change breaks, each with its flows.
+            head.append("**:no_entry: ").append(brokenLine(d)).append("**\n\n");
+            head.append("| invariant | defined at | statement | breaking flows |\n|---|---|---|---|\n");
+            for (InvariantBreak b : d.broken()) {
+                String flows = b.flows().stream().limit(MAX_FLOWS_PER_INVARIANT).map(IsolationDiffRenderer::cell)
+                        .collect(java.util.stream.Collectors.joining("<br>"))
+                        + (b.flows().size() > MAX_FLOWS_PER_INVARIANT ? "<br>… and " + (b.flows().size() - MAX_FLOWS_PER_INVARIANT) + " more" : "");
+                head.append("| ").append(cell(b.invariant())).append(b.alreadyBroken() ? " (already broken)" : "").append(" | ")
+                        .append(cell(b.at())).append(" | ").append(cell(b.statement())).append(" | ").append(flows).append(" |\n");
+            }
+            head.append('\n');
         }
         head.append(d.widens() ? "**:warning: " : "**").append(verdict(d)).append("**\n");
         List<String> rows = new ArrayList<>();
