@@ -97,12 +97,12 @@ final class ExplainCommand implements Callable<Integer> {
             try (HostPorts ports = LiveHostCommands.connect(context, host, "explain --live")) {
                 HostFacts facts = ports.facts().facts();
                 Realization realization = Realizer.realize(host.overrides().applyTo(state), hostName, facts, today);
-                explanation = explain(state, realization, hostName);
+                explanation = explain(state, realization, hostName, today);
                 ObservedFirewall observed = ports.firewall().observe();
                 explanation = Explainer.live(explanation, observed.firewall(), observed.counters());
             }
         } else {
-            explanation = explain(state, Realizer.realize(state, hostName, HostFacts.TYPICAL, today), hostName);
+            explanation = explain(state, Realizer.realize(state, hostName, HostFacts.TYPICAL, today), hostName, today);
         }
         PrintWriter out = spec.commandLine().getOut();
         out.print(switch (output.format()) {
@@ -113,14 +113,14 @@ final class ExplainCommand implements Callable<Integer> {
         return ExitCodes.OK;
     }
 
-    private Explanation explain(DesiredState state, Realization realization, String hostName) {
+    private Explanation explain(DesiredState state, Realization realization, String hostName, LocalDate today) {
         Principal a = endpoint(state, realization.policy(), hostName, from, "FROM");
         Principal b = endpoint(state, realization.policy(), hostName, to, "TO");
         if (a.equals(b)) {
             throw new UsageException("FROM and TO are both " + a + ": an endpoint always reaches itself");
         }
         ExplainQuery query = service == null ? ExplainQuery.anyTraffic(a, b) : query(a, b, service);
-        return Explainer.explain(state, realization, query, InvariantCoverage.NONE);
+        return Explainer.explain(state, realization, query, InvariantCoverage.of(state, today));
     }
 
     /** {@code tcp/22}, {@code udp/53}, {@code icmp}. */

@@ -75,7 +75,7 @@ public final class Verifier {
             ReachabilityRelation relation = Reachability.of(original);
             world = ProbeWorld.choose(original.policy());
             ProbePlan plan = ProbePlan.of(original.policy(), relation, world);
-            explanations = explanations(state, original, plan);
+            explanations = explanations(state, original, plan, options.today());
             graph = graph(state, host, relation);
             DesiredState probes = sandbox.overrides().applyTo(ProbeStandIns.transform(state, host, original.policy(), plan.vmPorts()));
             Realization realization = Realizer.realize(probes, host, sandbox.facts(), options.today());
@@ -149,9 +149,10 @@ public final class Verifier {
     }
 
     /** Each cell's explanation, as {@code qfence explain} gives it for the cell's question (pure). */
-    public static Map<String, Explanation> explanations(DesiredState state, Realization original, ProbePlan plan) {
+    public static Map<String, Explanation> explanations(DesiredState state, Realization original, ProbePlan plan, java.time.LocalDate today) {
         Map<String, Explanation> out = new LinkedHashMap<>();
-        plan.queries().forEach((id, q) -> out.put(id, Explainer.explain(state, original, q, InvariantCoverage.NONE)));
+        InvariantCoverage invariants = InvariantCoverage.of(state, today);
+        plan.queries().forEach((id, q) -> out.put(id, Explainer.explain(state, original, q, invariants)));
         return out;
     }
 

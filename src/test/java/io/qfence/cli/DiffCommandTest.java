@@ -114,6 +114,26 @@ class DiffCommandTest {
     }
 
     @Test
+    void markdownDrawsAnEdgeThatBreaksAnInvariantAsBroken() throws Exception {
+        try (Git git = Git.open(repo.toFile())) {
+            Path ci = repo.resolve("desired-state/groups/ci.yaml");
+            Files.writeString(ci, Files.readString(ci).replace("    allow:\n", """
+                        allow:
+                          - from: ci-builder
+                            to: db-main
+                            protocol: tcp
+                            ports: [5432]
+                            reason: a shortcut that breaks ci-never-reaches-db
+                    """));
+            commit(git, "a breaking exception");
+        }
+
+        CliRun markdown = CliRun.of("diff", "--repo", repo.toString(), "--from", "HEAD~1", "--format", "markdown");
+
+        assertThat(markdown.out()).contains("n0 ==>|\"! tcp 5432\"| n1", "stroke:#d73a49");
+    }
+
+    @Test
     void anUnknownRevisionIsAnError() {
         CliRun run = CliRun.realized("diff", "--repo", repo.toString(), "--from", "nope");
 

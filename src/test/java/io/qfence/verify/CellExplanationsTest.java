@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
  */
 class CellExplanationsTest {
 
-    static final Map<String, Explanation> EXPLAINED = Verifier.explanations(Bundled.STATE, Bundled.REALIZATION, Bundled.PLAN);
+    static final Map<String, Explanation> EXPLAINED = Verifier.explanations(Bundled.STATE, Bundled.REALIZATION, Bundled.PLAN, Bundled.TODAY);
 
     @Test
     void everyCellIsExplainedAndTheExplanationAgreesWithTheCellsExpectation() {

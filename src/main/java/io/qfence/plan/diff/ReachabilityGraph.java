@@ -136,6 +136,14 @@ public record ReachabilityGraph(List<GraphNode> nodes, List<GraphEdge> edges, in
         return new ReachabilityGraph(nodes, edges, all.size() - kept.size(), kinds.size() - nodes.size());
     }
 
+    /**
+     * The node a flow endpoint belongs to ({@code vm:web-1} is {@code group web}, {@code host:hv1} is {@code host hv1}),
+     * for naming edges to mark from outside, e.g. an invariant's breach.
+     */
+    public static String nodeOf(String endpoint, Map<String, String> vmGroups) {
+        return node(endpoint, vmGroups, new TreeMap<>());
+    }
+
     public boolean capped() {
         return omittedEdges > 0 || omittedNodes > 0;
     }
