@@ -9,6 +9,7 @@ import io.qfence.plan.diff.FlowSet;
 import io.qfence.plan.diff.InvariantBreak;
 import io.qfence.plan.diff.IsolationDiff;
 import io.qfence.plan.diff.IsolationDiffRenderer;
+import io.qfence.plan.diff.ReachabilityGraph;
 import io.qfence.realize.InvariantCheck;
 import io.qfence.realize.InvariantViolation;
 import io.qfence.source.DesiredStateLoader;
@@ -19,6 +20,9 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -30,6 +34,7 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         description = {"Show which access a change of the desired state widens or narrows.",
             "Lists the invariants of policies/ the new revision breaks (first), the flows gained and lost, computed from each revision's realized policy (not from the YAML text), and the changes to VLANs, subnets, limits and VM lifecycle.",
+            "Markdown also draws the new revision's group-level reachability graph (Mermaid), gained flows highlighted.",
             "Exits 0, or 3 with --fail-on-widen when access widens (so CI can require an extra approval); 1 on an error."})
 final class DiffCommand implements Callable<Integer> {
 
@@ -72,9 +77,39 @@ final class DiffCommand implements Callable<Integer> {
         IsolationDiff diff = IsolationDiff.of(before.label(), before.flows(), before.state(), after.label(), after.flows(), after.state())
                 .withBroken(InvariantBreak.of(before.violations(), after.violations()));
         PrintWriter out = spec.commandLine().getOut();
-        out.print(IsolationDiffRenderer.render(diff, output.format().name(), output.renderOptions()));
+        Map<String, String> vmGroups = GraphCommand.vmGroups(List.of(before.state(), after.state()));
+        Optional<ReachabilityGraph> graph = output.format() == ReportFormatOptions.ReportFormat.markdown
+                ? Optional.of(ReachabilityGraph.of(after.flows(), diff.gained(), diff.lost(), vmGroups, broken(after, vmGroups)))
+                : Optional.empty();
+        out.print(IsolationDiffRenderer.render(diff, output.format().name(), output.renderOptions(), graph));
         out.flush();
         return failOnWiden && diff.widens() ? ExitCodes.WIDENED : ExitCodes.OK;
+    }
+
+    /** The graph's edges that carry a breach of the new revision's invariants, as (source node, destination node). */
+    private static Set<Map.Entry<String, String>> broken(Side after, Map<String, String> vmGroups) {
+        Set<Map.Entry<String, String>> out = new java.util.HashSet<>();
+        List<Host> hosts = after.state().hosts();
+        for (InvariantViolation v : after.violations()) {
+            for (InvariantViolation.Breach b : v.breaches()) {
+                b.entry().ifPresent(e -> {
+                    String from = endpoint(e.source().toString(), hosts);
+                    String to = endpoint(e.destination().toString(), hosts);
+                    if (from != null && to != null) {
+                        out.add(Map.entry(ReachabilityGraph.nodeOf(from, vmGroups), ReachabilityGraph.nodeOf(to, vmGroups)));
+                    }
+                });
+            }
+        }
+        return out;
+    }
+
+    /** The relation's {@code host} is every host; the graph names each, so a breach is placed only when there is one. */
+    private static String endpoint(String principal, List<Host> hosts) {
+        if (!principal.equals("host")) {
+            return principal;
+        }
+        return hosts.size() == 1 ? "host:" + hosts.get(0).name() : null;
     }
 
     /**

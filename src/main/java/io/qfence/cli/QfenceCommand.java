@@ -14,7 +14,7 @@ import picocli.CommandLine.Spec;
         description = {
             "Keeps groups of QEMU virtual machines isolated from each other and from their host, driven declaratively from a desired state in Git.",
             ""},
-        subcommands = {ValidateCommand.class, PlanCommand.class, ApplyCommand.class, StateCommand.class, DiffCommand.class,
+        subcommands = {ValidateCommand.class, PlanCommand.class, ApplyCommand.class, StateCommand.class, DiffCommand.class, ExplainCommand.class, GraphCommand.class,
             ReconcileCommand.class, StatusCommand.class, SuspendCommand.class, ResumeCommand.class, ApproveCommand.class,
             VerifyCommand.class, DemoCommand.class, SshCommand.class, SshConfigCommand.class, AutoComplete.GenerateCompletion.class},
         footer = {"", "Exit codes: 0 ok (no changes), 1 error, 2 plan has changes, 3 diff found widened access."})

@@ -89,6 +89,42 @@ public record IsolationPolicy(List<Flow> flows, List<VmEndpoint> vms, List<Netwo
         return vms.stream().filter(v -> v.group().equals(group) && v.bridged()).toList();
     }
 
+    /**
+     * The flows that allow {@code source} to open a connection to {@code destination} with {@code protocol} on
+     * {@code port} (ignored for ICMP), in policy order: the "why" behind {@link ReachabilityRelation#allows}, asked
+     * with concrete principals the same way (a VM, the host, the internet, a single address or prefix, an outside
+     * source; a group covers its bridged VMs, the internet every prefix outside the qfence networks).
+     */
+    public List<Flow> flowsAllowing(Principal source, Principal destination, FlowProtocol protocol, int port) {
+        if (protocol == FlowProtocol.ANY) {
+            throw new IllegalArgumentException("ask about a concrete protocol: tcp, udp or icmp");
+        }
+        return flows.stream().filter(f -> covers(f.source(), source) && covers(f.destination(), destination)
+                && (f.protocol() == FlowProtocol.ANY || (f.protocol() == protocol && (!protocol.hasPorts() || f.ports().contains(port)))))
+                .toList();
+    }
+
+    /** The flows between two concrete principals, whatever their protocol and ports, in policy order. */
+    public List<Flow> flowsBetween(Principal source, Principal destination) {
+        return flows.stream().filter(f -> covers(f.source(), source) && covers(f.destination(), destination)).toList();
+    }
+
+    private boolean covers(Principal flowSide, Principal concrete) {
+        if (flowSide.equals(concrete)) {
+            return true;
+        }
+        if (flowSide instanceof Principal.BridgedGroup g && concrete instanceof Principal.SingleVm v) {
+            return v.group().equals(g.name()) && vm(v.name()).map(VmEndpoint::bridged).orElse(false);
+        }
+        if (concrete instanceof Principal.Prefix p) {
+            if (flowSide instanceof Principal.Internet) {
+                return !isQfenceAddress(p.cidr());
+            }
+            return flowSide instanceof Principal.Prefix fp && encloses(fp.cidr(), p.cidr());
+        }
+        return concrete instanceof Principal.Outside o && flowSide instanceof Principal.Outside fo && encloses(fo.cidr(), o.cidr());
+    }
+
     /** True when the address lies in a qfence network, and hence is never "internet". */
     public boolean isQfenceAddress(Cidr block) {
         return qfenceNetworks.stream().anyMatch(n -> overlaps(n, block));

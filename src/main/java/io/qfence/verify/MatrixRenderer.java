@@ -1,6 +1,9 @@
 package io.qfence.verify;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.qfence.plan.diff.GraphRenderer;
+import io.qfence.plan.explain.Explanation;
+import io.qfence.plan.explain.ExplanationRenderer;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -173,6 +176,10 @@ public final class MatrixRenderer {
             }
             o.put("basis", c.basis());
             o.put("evidence", r.evidence());
+            Explanation e = report.explanations().get(c.id());
+            if (e != null) {
+                o.set("explanation", ExplanationRenderer.node(e));
+            }
         }
         if (!report.confinement().isEmpty()) {
             root.put("missing_layers", report.missingLayers().size());
@@ -262,6 +269,9 @@ public final class MatrixRenderer {
             }
             out.append("\n</details>\n\n");
         }
+        report.graph().map(g -> "**Reachability (groups)**\n" + GraphRenderer.markdownBlock(g) + "\n")
+                .filter(picture -> out.length() + picture.length() < MARKDOWN_LIMIT / 2)
+                .ifPresent(out::append);
         out.append("<details><summary>Matrix (+ reached, - not reached, ! differs from the policy)</summary>\n\n");
         out.append("| from | to | tcp | udp | icmp |\n|---|---|---|---|---|\n");
         String footer = "\n</details>\n";

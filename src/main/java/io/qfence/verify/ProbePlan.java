@@ -3,6 +3,7 @@ package io.qfence.verify;
 import io.qfence.model.Ipv4Address;
 import io.qfence.model.Ipv4Cidr;
 import io.qfence.model.PortRange;
+import io.qfence.plan.explain.ExplainQuery;
 import io.qfence.realize.Flow;
 import io.qfence.realize.FlowProtocol;
 import io.qfence.realize.IsolationPolicy;
@@ -53,6 +54,7 @@ public final class ProbePlan {
     private final ProbePorts vmPorts;
     private final ProbePorts hostPorts;
     private final ProbePorts outsidePorts;
+    private final Map<String, ExplainQuery> queries;
 
     /** TCP and UDP ports to listen on or probe. */
     public record ProbePorts(SortedSet<Integer> tcp, SortedSet<Integer> udp) {
@@ -62,13 +64,15 @@ public final class ProbePlan {
         }
     }
 
-    private ProbePlan(IsolationPolicy policy, ProbeWorld world, ProbePorts vmPorts, ProbePorts hostPorts, ProbePorts outsidePorts, List<ProbeCell> cells) {
+    private ProbePlan(IsolationPolicy policy, ProbeWorld world, ProbePorts vmPorts, ProbePorts hostPorts, ProbePorts outsidePorts, List<ProbeCell> cells,
+                      Map<String, ExplainQuery> queries) {
         this.policy = policy;
         this.world = world;
         this.vmPorts = vmPorts;
         this.hostPorts = hostPorts;
         this.outsidePorts = outsidePorts;
         this.cells = List.copyOf(cells);
+        this.queries = Collections.unmodifiableMap(new LinkedHashMap<>(queries));
     }
 
     public static ProbePlan of(IsolationPolicy policy, ReachabilityRelation relation, ProbeWorld world) {
@@ -133,7 +137,7 @@ public final class ProbePlan {
             }
             b.inbound(client.get(), target, Principal.address(client.get().toString()), vmPorts);
         }
-        return new ProbePlan(policy, world, vmPorts, hostPorts, outsidePorts, b.cells);
+        return new ProbePlan(policy, world, vmPorts, hostPorts, outsidePorts, b.cells, b.queries);
     }
 
     public IsolationPolicy policy() {
@@ -146,6 +150,11 @@ public final class ProbePlan {
 
     public List<ProbeCell> cells() {
         return cells;
+    }
+
+    /** Each cell's question as {@code qfence explain} asks it (the relation's principals, the policy's port), by cell id. */
+    public Map<String, ExplainQuery> queries() {
+        return queries;
     }
 
     /** The ports every probe guest listens on. */
@@ -194,6 +203,7 @@ public final class ProbePlan {
         final ReachabilityRelation relation;
         final ProbeWorld world;
         final List<ProbeCell> cells = new ArrayList<>();
+        final Map<String, ExplainQuery> queries = new LinkedHashMap<>();
         final java.util.Set<String> keys = new java.util.HashSet<>();
 
         Builder(IsolationPolicy policy, ReachabilityRelation relation, ProbeWorld world) {
@@ -242,37 +252,14 @@ public final class ProbePlan {
             }
             boolean expected = relation.allows(from, to, protocol, policyPort);
             String basis = expected ? basis(from, to, protocol, policyPort) : "no flow allows it";
+            queries.put("c" + cells.size(), ExplainQuery.of(from, to, protocol, policyPort));
             cells.add(new ProbeCell("c" + cells.size(), source, sourceVm, target, owner, address, protocol, connectPort, expected, banner, basis));
         }
 
         /** The policy flow that allows it, e.g. {@code vm:web-app-1 -> host udp 53 (exception:web:2)}. */
         private String basis(Principal from, Principal to, FlowProtocol protocol, int port) {
-            for (Flow f : policy.flows()) {
-                if (covers(f.source(), from) && covers(f.destination(), to)
-                        && (f.protocol() == FlowProtocol.ANY || (f.protocol() == protocol && (!protocol.hasPorts() || f.ports().contains(port))))) {
-                    return f.toString();
-                }
-            }
-            return "allowed by the reachability relation";
-        }
-
-        private boolean covers(Principal flowSide, Principal concrete) {
-            if (flowSide.equals(concrete)) {
-                return true;
-            }
-            if (flowSide instanceof Principal.BridgedGroup g && concrete instanceof Principal.SingleVm v) {
-                return policy.bridgedMembers(g.name()).stream().anyMatch(m -> m.name().equals(v.name()));
-            }
-            if (concrete instanceof Principal.Prefix p && p.cidr() instanceof Ipv4Cidr c) {
-                if (flowSide instanceof Principal.Internet) {
-                    return !policy.isQfenceAddress(c);
-                }
-                return flowSide instanceof Principal.Prefix fp && fp.cidr() instanceof Ipv4Cidr fc && fc.contains(c.network());
-            }
-            if (concrete instanceof Principal.Outside o && o.cidr() instanceof Ipv4Cidr c) {
-                return flowSide instanceof Principal.Outside fo && fo.cidr() instanceof Ipv4Cidr fc && fc.contains(c.network());
-            }
-            return false;
+            return policy.flowsAllowing(from, to, protocol, port).stream().findFirst().map(Flow::toString)
+                    .orElse("allowed by the reachability relation");
         }
     }
 

@@ -14,6 +14,11 @@ import io.qfence.model.Ipv4Cidr;
 import io.qfence.model.desired.DesiredState;
 import io.qfence.model.host.Guest;
 import io.qfence.realize.FlowProtocol;
+import io.qfence.plan.diff.FlowSets;
+import io.qfence.plan.diff.ReachabilityGraph;
+import io.qfence.plan.explain.Explainer;
+import io.qfence.plan.explain.Explanation;
+import io.qfence.plan.explain.InvariantCoverage;
 import io.qfence.realize.Reachability;
 import io.qfence.realize.ReachabilityRelation;
 import io.qfence.realize.Realization;
@@ -62,12 +67,16 @@ public final class Verifier {
         ProbeWorld world;
         int passes;
         List<VerifyReport.Confined> confinement;
+        Map<String, Explanation> explanations;
+        ReachabilityGraph graph;
         Map<String, Integer> attempts = new HashMap<>();
         try {
             Realization original = Realizer.realize(state, host, sandbox.facts(), options.today());
             ReachabilityRelation relation = Reachability.of(original);
             world = ProbeWorld.choose(original.policy());
             ProbePlan plan = ProbePlan.of(original.policy(), relation, world);
+            explanations = explanations(state, original, plan, options.today());
+            graph = graph(state, host, relation);
             DesiredState probes = sandbox.overrides().applyTo(ProbeStandIns.transform(state, host, original.policy(), plan.vmPorts()));
             Realization realization = Realizer.realize(probes, host, sandbox.facts(), options.today());
             if (!Reachability.of(realization).equals(relation)) {
@@ -136,7 +145,22 @@ public final class Verifier {
             phases.put("teardown", since(t));
         }
         return new VerifyReport(host, state.revision(), sandbox.name(), world, results, boot, phases, passes, sandbox.teardownReport(),
-                confinement);
+                confinement).explained(explanations, graph);
+    }
+
+    /** Each cell's explanation, as {@code qfence explain} gives it for the cell's question (pure). */
+    public static Map<String, Explanation> explanations(DesiredState state, Realization original, ProbePlan plan, java.time.LocalDate today) {
+        Map<String, Explanation> out = new LinkedHashMap<>();
+        InvariantCoverage invariants = InvariantCoverage.of(state, today);
+        plan.queries().forEach((id, q) -> out.put(id, Explainer.explain(state, original, q, invariants)));
+        return out;
+    }
+
+    /** The relation's group-level picture (pure). */
+    public static ReachabilityGraph graph(DesiredState state, String host, ReachabilityRelation relation) {
+        Map<String, String> vmGroups = new java.util.TreeMap<>();
+        state.groups().forEach(g -> g.vms().forEach(v -> vmGroups.put(v.name(), g.name())));
+        return ReachabilityGraph.of(FlowSets.from(relation, host), vmGroups);
     }
 
     /**

@@ -7,6 +7,8 @@ import java.util.Objects;
 import java.util.Optional;
 import io.qfence.model.host.ConfinementLayers;
 import io.qfence.model.host.GuestConfinement;
+import io.qfence.plan.diff.ReachabilityGraph;
+import io.qfence.plan.explain.Explanation;
 
 /**
  * The outcome of {@code qfence verify}: every cell with what was expected and what was observed.
@@ -15,11 +17,20 @@ import io.qfence.model.host.GuestConfinement;
  * @param phases    how long each phase took, in order (sandbox, apply, boot, probes, teardown)
  * @param passes    how many passes over the cells probing took (silent cells get more than one)
  * @param teardown  what teardown removed, and anything it could not
+ * @param explanations each cell's explanation ({@code qfence explain} for its question), by cell id; JSON carries it per cell
+ * @param graph       the relation's group-level picture, which Markdown draws
  * @param confinement every probe guest's confinement as read from {@code /proc} once the guests run, with the
  *                    layers its host's settings require that it lacks (DESIGN.md §14, "Confinement")
  */
 public record VerifyReport(String host, String revision, String sandbox, ProbeWorld world, List<CellResult> results,
-        Map<String, Duration> guestBoot, Map<String, Duration> phases, int passes, List<String> teardown, List<Confined> confinement) {
+        Map<String, Duration> guestBoot, Map<String, Duration> phases, int passes, List<String> teardown, List<Confined> confinement,
+        Map<String, Explanation> explanations, Optional<ReachabilityGraph> graph) {
+
+    /** Without explanations or a graph (tests of the matrix itself). */
+    public VerifyReport(String host, String revision, String sandbox, ProbeWorld world, List<CellResult> results,
+                        Map<String, Duration> guestBoot, Map<String, Duration> phases, int passes, List<String> teardown, List<Confined> confinement) {
+        this(host, revision, sandbox, world, results, guestBoot, phases, passes, teardown, confinement, Map.of(), Optional.empty());
+    }
 
     public VerifyReport(String host, String revision, String sandbox, ProbeWorld world, List<CellResult> results,
                         Map<String, Duration> guestBoot, Map<String, Duration> phases, int passes, List<String> teardown) {
@@ -36,6 +47,14 @@ public record VerifyReport(String host, String revision, String sandbox, ProbeWo
         phases = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(phases));
         teardown = List.copyOf(teardown);
         confinement = List.copyOf(confinement);
+        explanations = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(explanations));
+        Objects.requireNonNull(graph, "graph");
+    }
+
+    /** The same report with each cell's explanation (by cell id) and the relation's group-level graph. */
+    public VerifyReport explained(Map<String, Explanation> byCell, ReachabilityGraph picture) {
+        return new VerifyReport(host, revision, sandbox, world, results, guestBoot, phases, passes, teardown, confinement, byCell,
+                Optional.of(picture));
     }
 
     /**

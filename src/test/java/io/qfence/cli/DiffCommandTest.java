@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.qfence.testing.Golden;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.eclipse.jgit.api.Git;
@@ -99,6 +100,37 @@ class DiffCommandTest {
         assertThat(tree.get("lost")).isEmpty();
         assertThat(markdown.out()).contains("**:warning: Access widens: 1 flow gained, 0 lost.**",
                 "| :heavy_plus_sign: gained | `web-app-1` | `db-replica` | tcp | `5432` |");
+    }
+
+    @Test
+    void markdownDrawsTheGraphWithTheGainedFlowHighlighted() {
+        CliRun markdown = CliRun.of("diff", "--repo", repo.toString(), "--from", "HEAD~1", "--format", "markdown");
+
+        assertThat(markdown.exitCode()).isZero();
+        String out = markdown.out();
+        String graph = out.substring(out.indexOf("#### Reachability"), out.indexOf("```\n", out.indexOf("```mermaid")) + 4);
+        assertThat(graph).contains("n2 ==>|\"+ tcp 5432\"| n1");
+        Golden.assertMatches("diff/gained-graph.md", graph);
+    }
+
+    @Test
+    void markdownDrawsAnEdgeThatBreaksAnInvariantAsBroken() throws Exception {
+        try (Git git = Git.open(repo.toFile())) {
+            Path ci = repo.resolve("desired-state/groups/ci.yaml");
+            Files.writeString(ci, Files.readString(ci).replace("    allow:\n", """
+                        allow:
+                          - from: ci-builder
+                            to: db-main
+                            protocol: tcp
+                            ports: [5432]
+                            reason: a shortcut that breaks ci-never-reaches-db
+                    """));
+            commit(git, "a breaking exception");
+        }
+
+        CliRun markdown = CliRun.of("diff", "--repo", repo.toString(), "--from", "HEAD~1", "--format", "markdown");
+
+        assertThat(markdown.out()).contains("n0 ==>|\"! tcp 5432\"| n1", "stroke:#d73a49");
     }
 
     @Test

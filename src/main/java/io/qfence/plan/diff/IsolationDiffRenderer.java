@@ -26,10 +26,15 @@ public final class IsolationDiffRenderer {
     private IsolationDiffRenderer() {}
 
     public static String render(IsolationDiff diff, String format, RenderOptions options) {
+        return render(diff, format, options, Optional.empty());
+    }
+
+    /** With a reachability graph of the new revision, which Markdown draws as a Mermaid block (text and JSON do not). */
+    public static String render(IsolationDiff diff, String format, RenderOptions options, Optional<ReachabilityGraph> graph) {
         return switch (format) {
             case "text" -> text(diff, options);
             case "json" -> json(diff);
-            case "markdown" -> markdown(diff, options);
+            case "markdown" -> markdown(diff, options, graph);
             default -> throw new IllegalArgumentException("unknown format '" + format + "': expected text, json or markdown");
         };
     }
@@ -146,6 +151,14 @@ public final class IsolationDiffRenderer {
     }
 
     public static String markdown(IsolationDiff d, RenderOptions options) {
+        return markdown(d, options, Optional.empty());
+    }
+
+    /**
+     * With {@code graph}: after the flow rows, the new revision's group-level picture with gained flows highlighted,
+     * within the comment's budget (a picture that would take more than half of it is left out, with a note).
+     */
+    public static String markdown(IsolationDiff d, RenderOptions options, Optional<ReachabilityGraph> graph) {
         StringBuilder head = new StringBuilder();
         head.append("### qfence isolation diff `").append(d.from()).append("` → `").append(d.to()).append("`\n\n");
         if (d.isEmpty()) {
@@ -176,7 +189,12 @@ public final class IsolationDiffRenderer {
         String settingsHeader = "\n<details><summary>" + d.settings().size() + " other change" + (d.settings().size() == 1 ? "" : "s")
                 + " (VLANs, subnets, limits, lifecycle)</summary>\n\n| subject | setting | before | after |\n|---|---|---|---|\n";
         String settingsFooter = "\n</details>\n";
-        int budget = options.maxLength() - 200;
+        String picture = graph.map(g -> "\n#### Reachability after the change (groups; highlighted: gained flows)\n"
+                + GraphRenderer.markdownBlock(g)).orElse("");
+        if (picture.length() > options.maxLength() / 2) {
+            picture = "\n*The reachability graph is too large for this comment; run `qfence graph` for it.*\n";
+        }
+        int budget = options.maxLength() - 200 - picture.length();
         int omitted = 0;
         if (!rows.isEmpty()) {
             out.append(flowHeader);
@@ -188,6 +206,7 @@ public final class IsolationDiffRenderer {
                 out.append(r).append('\n');
             }
         }
+        out.append(picture);
         if (!settingRows.isEmpty()) {
             out.append(settingsHeader);
             for (String r : settingRows) {
