@@ -3,9 +3,11 @@ package io.qfence.app;
 import io.qfence.host.GuestPort;
 import io.qfence.host.Progress;
 import io.qfence.model.desired.Host;
+import io.qfence.model.host.BootStatus;
 import io.qfence.model.host.Guest;
 import io.qfence.platform.cgroup.CgroupFs;
 import io.qfence.platform.os.NetNamespace;
+import io.qfence.platform.qemu.ConsoleReadiness;
 import io.qfence.platform.qemu.QemuGuests;
 import java.nio.file.Path;
 import java.util.List;
@@ -32,6 +34,16 @@ final class LiveGuests implements GuestPort {
     public GuestPort forHost(Host host) {
         return new QemuGuests(QemuGuests.Settings.of(Path.of(host.imagesRoot()), Path.of(host.stateDir()), cgroups).inNamespace(netns)
                 .withCgroupParent(host.cgroupParent()).withVmUids(host.vmUidRange()));
+    }
+
+    /**
+     * Needs no binding: the realized guest names its console log (an absolute path in its run directory). Without
+     * this, {@code apply --wait-ready}, which asks the port the CLI opened, got the default "this host port reads no
+     * consoles" for every guest and timed out (found by RealGuestsThroughTheBastionTest).
+     */
+    @Override
+    public BootStatus bootStatus(Guest guest, Optional<String> expectedInstanceId) {
+        return ConsoleReadiness.read(Path.of(guest.launch().serialLog()), expectedInstanceId);
     }
 
     @Override

@@ -228,6 +228,11 @@ final class DemoCommand implements Callable<Integer> {
         lines.add("  bin/qfence diff --repo . --from HEAD~1       what a commit does to isolation");
         lines.add("  README, \"Try it in a private network namespace\": apply, plan --live and state on a live host of your own");
         lines.add("  edit desired-state/groups/*.yaml (add an exception, say), then run bin/qfence demo again");
+        lines.add("");
+        lines.add("From probe guests to real images: the guests above are probe kernels that only answer the proof. Your own VMs boot a");
+        lines.add("distribution image (bin/build-guest-image makes a Debian 12 one) as a shared base with an overlay each, and cloud-init");
+        lines.add("takes their address, host name and SSH keys from Git; you log in only through the group's bastion (qfence ssh).");
+        lines.add("A complete example to copy: README, \"Run your own images\".");
         return String.join("\n", lines);
     }
 }

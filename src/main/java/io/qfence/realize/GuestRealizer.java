@@ -106,12 +106,14 @@ final class GuestRealizer {
         List<String> images = new ArrayList<>();
         Optional<Overlay> overlay = Optional.empty();
         BootSource boot = vm.boot();
+        // With a direct kernel the disk holds only the root filesystem: no boot index, the firmware boots the kernel
+        String diskDevice = "virtio-blk-pci,drive=disk0" + (boot.directKernel().isPresent() ? "" : ",bootindex=1");
         if (boot instanceof BootSource.Disk disk) {
             String path = join(host.imagesRoot(), disk.path());
             images.add(path);
             argv.addAll(List.of("-blockdev", blockdevFile("disk0-file", path, false)));
             argv.addAll(List.of("-blockdev", blockdevFormat("disk0", "disk0-file", disk.format().qemuName(), false, Optional.empty())));
-            argv.addAll(List.of("-device", "virtio-blk-pci,drive=disk0,bootindex=1"));
+            argv.addAll(List.of("-device", diskDevice));
             config.put("disk", path + " (" + disk.format().qemuName() + ")");
         } else if (boot instanceof BootSource.BaseImage baseImage) {
             // The base is opened read-only under a node of its own and named as the overlay's backing node: the
@@ -126,10 +128,11 @@ final class GuestRealizer {
             argv.addAll(List.of("-blockdev", blockdevFormat("base0", "base0-file", format, true, Optional.empty())));
             argv.addAll(List.of("-blockdev", blockdevFile("disk0-file", path, false)));
             argv.addAll(List.of("-blockdev", blockdevFormat("disk0", "disk0-file", "qcow2", false, Optional.of("base0"))));
-            argv.addAll(List.of("-device", "virtio-blk-pci,drive=disk0,bootindex=1"));
+            argv.addAll(List.of("-device", diskDevice));
             config.put("disk", path + " (qcow2) over " + base + " (" + format + ")");
-        } else {
-            BootSource.Kernel k = (BootSource.Kernel) boot;
+        }
+        if (boot.directKernel().isPresent()) {
+            BootSource.Kernel k = boot.directKernel().get();
             String kernel = join(host.imagesRoot(), k.kernel());
             images.add(kernel);
             argv.addAll(List.of("-kernel", kernel));

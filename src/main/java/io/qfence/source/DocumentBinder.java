@@ -490,27 +490,31 @@ final class DocumentBinder {
         String name = text(p + "/name");
         Integer cpus = parse(p + "/cpus", JsonNode::asInt);
         ByteSize memory = parse(p + "/memory", n -> guestMemory(ByteSize.parse(n.asText())));
-        BootSource boot = null;
-        if (!node(p + "/disk").isMissingNode()) {
-            String d = p + "/disk";
-            String path = node(d + "/path").isMissingNode() ? null : parse(d + "/path", n -> relativePath(n.asText(), "imagesRoot"));
-            BootSource.DiskFormat format = parse(d + "/format", n -> BootSource.DiskFormat.valueOf(upper(n.asText())));
-            if (!node(d + "/base").isMissingNode()) {
-                String base = parse(d + "/base", n -> basePath(relativePath(n.asText(), "imagesRoot")));
-                boot = base == null || format == null ? null : construct(d, () -> new BootSource.BaseImage(base, format));
-            } else {
-                boot = path == null || format == null ? null : construct(d, () -> new BootSource.Disk(path, format));
-            }
-        }
+        // A disk, a kernel, or both: the kernel QEMU loads with its root filesystem on the disk (DESIGN.md §17)
+        Optional<BootSource.Kernel> kernelBoot = Optional.empty();
         if (!node(p + "/boot").isMissingNode()) {
             String k = p + "/boot";
             String kernel = parse(k + "/kernel", n -> relativePath(n.asText(), "imagesRoot"));
             Optional<String> initrd = optional(k + "/initrd", n -> relativePath(n.asText(), "imagesRoot"));
             String cmdline = optional(k + "/cmdline", n -> kernelCommandLine(n.asText())).orElse("");
-            boot = kernel == null ? null : construct(k, () -> new BootSource.Kernel(kernel, initrd, cmdline));
+            kernelBoot = kernel == null ? Optional.empty() : Optional.ofNullable(construct(k, () -> new BootSource.Kernel(kernel, initrd, cmdline)));
+        }
+        BootSource boot = kernelBoot.orElse(null);
+        if (!node(p + "/disk").isMissingNode()) {
+            String d = p + "/disk";
+            String path = node(d + "/path").isMissingNode() ? null : parse(d + "/path", n -> relativePath(n.asText(), "imagesRoot"));
+            BootSource.DiskFormat format = parse(d + "/format", n -> BootSource.DiskFormat.valueOf(upper(n.asText())));
+            Optional<BootSource.Kernel> direct = kernelBoot;
+            // a kernel that failed to bind has counted its failure: the VM is dropped below whatever the disk is
+            if (!node(d + "/base").isMissingNode()) {
+                String base = parse(d + "/base", n -> basePath(relativePath(n.asText(), "imagesRoot")));
+                boot = base == null || format == null ? null : construct(d, () -> new BootSource.BaseImage(base, format, direct));
+            } else {
+                boot = path == null || format == null ? null : construct(d, () -> new BootSource.Disk(path, format, direct));
+            }
         }
         if (boot == null && failures == before) {
-            failures++; // neither or both sources: the schema's oneOf has said so
+            failures++; // no source: the schema's anyOf has said so
         }
         Optional<MacAddress> mac = optional(p + "/mac", n -> MacAddress.parse(n.asText()));
         Optional<Ipv4Address> ip = optional(p + "/ip", n -> Ipv4Address.parse(n.asText()));

@@ -150,6 +150,13 @@ final class SchemaCheck {
                 continue; // the branches of a oneOf explain nothing the oneOf message does not say better
             }
             String pointer = m.getInstanceLocation().toString();
+            if (m.getSchemaLocation().getFragment().toString().contains("/vm/anyOf/")) {
+                // the validator reports an anyOf only through its branches (here: "missing disk", "missing boot"),
+                // which say one thing together: both branches' lines become this one (the set keeps one)
+                out.add(Diagnostic.error(doc.marks().value(pointer), label(pointer)
+                        + ": a VM needs a boot source: 'disk', 'boot', or both (a kernel whose root filesystem is on the disk)"));
+                continue;
+            }
             if (m.getType().equals("required")) {
                 refused.add(MarkIndex.child(pointer, m.getProperty()));
                 if (misspelt.contains(pointer + "#" + m.getProperty())) {
@@ -252,9 +259,7 @@ final class SchemaCheck {
             case "maxLength" -> Diagnostic.error(marks.value(pointer),
                     label + ": must be at most " + schemaNode.asInt() + " characters long");
             case "oneOf" -> Diagnostic.error(marks.value(pointer), label + ": "
-                    + (m.getSchemaLocation().getFragment().toString().endsWith("/vm/oneOf")
-                            ? "a VM needs exactly one boot source, 'disk' or 'boot'"
-                            : m.getSchemaLocation().getFragment().toString().endsWith("/disk/oneOf")
+                    + (m.getSchemaLocation().getFragment().toString().endsWith("/disk/oneOf")
                             ? "a disk is either 'path' (the VM's own image) or 'base' (a shared base image under a"
                                     + " copy-on-write overlay), exactly one of them"
                             : m.getMessage()));

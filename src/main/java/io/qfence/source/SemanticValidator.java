@@ -191,7 +191,9 @@ final class SemanticValidator {
                 appArmorPath(g.marks().value(p + "/disk/path"), "path", d.path(), h.host());
             } else if (vms.get(i).boot() instanceof BootSource.BaseImage b) {
                 appArmorPath(g.marks().value(p + "/disk/base"), "base", b.base(), h.host());
-            } else if (vms.get(i).boot() instanceof BootSource.Kernel k) {
+            }
+            if (vms.get(i).boot().directKernel().isPresent()) {
+                BootSource.Kernel k = vms.get(i).boot().directKernel().get();
                 appArmorPath(g.marks().value(p + "/boot/kernel"), "kernel", k.kernel(), h.host());
                 if (k.initrd().isPresent()) {
                     appArmorPath(g.marks().value(p + "/boot/initrd"), "initrd", k.initrd().get(), h.host());

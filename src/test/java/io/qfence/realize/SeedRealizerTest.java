@@ -2,6 +2,7 @@ package io.qfence.realize;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.qfence.model.desired.BootSource;
 import io.qfence.model.desired.GroupAccess;
 import io.qfence.model.desired.DesiredState;
 import io.qfence.model.desired.Group;
@@ -12,9 +13,12 @@ import io.qfence.platform.qemu.QemuArgvPolicy;
 import io.qfence.source.DesiredStateLoader;
 import io.qfence.source.LoadResult;
 import io.qfence.testing.Golden;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Disks from base images and the cloud-init seed (DESIGN.md §17), realized from {@code src/test/resources/guests-seed}
@@ -106,6 +110,44 @@ class SeedRealizerTest {
         assertThat(a.parts().get("users")).isEqualTo(b.parts().get("users"));
         assertThat(a.parts().get("network")).isEqualTo(b.parts().get("network"));
         assertThat(a.metaData()).isEqualTo("instance-id: " + a.instanceId() + "\nlocal-hostname: shop-app\n");
+    }
+
+    @Test
+    void aBaseImageWithBootLoadsThatKernelWithTheOverlayAsItsRoot(@TempDir Path dir) throws Exception {
+        for (String f : List.of("hosts/hv1.yaml", "groups/shop.yaml")) {
+            Files.createDirectories(dir.resolve(f).getParent());
+            Files.copy(DIR.resolve(f), dir.resolve(f));
+        }
+        Path group = dir.resolve("groups/shop.yaml");
+        // the real guest image of bin/build-guest-image: a partitionless root, no boot loader, the host's kernel
+        Files.writeString(group, Files.readString(group).replace("""
+                      disk: {base: bases/debian-12.qcow2, format: qcow2}
+                      cloudInit: {}
+                """, """
+                      disk: {base: bases/debian-12.qcow2, format: qcow2}
+                      boot: {kernel: kernels/guest.vmlinuz, initrd: initrds/guest.img, cmdline: "root=LABEL=qfguest-root rw console=ttyS0"}
+                      cloudInit: {}
+                """));
+        LoadResult loaded = DesiredStateLoader.loadDirectory(dir, BundledDesiredStateTest.CLOCK);
+        assertThat(loaded.errors()).as("disk and boot together are one boot source").isEmpty();
+        DesiredState state = loaded.state().orElseThrow();
+        assertThat(state.groups().get(0).vms().get(0).boot()).isEqualTo(new BootSource.BaseImage("bases/debian-12.qcow2",
+                BootSource.DiskFormat.QCOW2, Optional.of(new BootSource.Kernel("kernels/guest.vmlinuz", Optional.of("initrds/guest.img"),
+                        "root=LABEL=qfguest-root rw console=ttyS0"))));
+
+        Guest bastion = guest(state, "shop-bastion");
+        String images = "/var/lib/qfence/images/";
+        assertThat(String.join(" ", bastion.argv())).contains(" -kernel " + images + "kernels/guest.vmlinuz -initrd "
+                + images + "initrds/guest.img -append root=LABEL=qfguest-root rw console=ttyS0 ");
+        assertThat(bastion.argv()).as("the firmware boots the kernel, not the disk").contains("virtio-blk-pci,drive=disk0")
+                .doesNotContain("virtio-blk-pci,drive=disk0,bootindex=1");
+        assertThat(bastion.launch().overlay()).isPresent();
+        assertThat(bastion.launch().images()).containsExactly(images + "bases/debian-12.qcow2", images + "overlays/shop-bastion.qcow2",
+                images + "kernels/guest.vmlinuz", images + "initrds/guest.img");
+        assertThat(bastion.config()).containsEntry("kernel", images + "kernels/guest.vmlinuz").containsKey("disk").containsKey("seed");
+        assertThat(QemuArgvPolicy.violations(bastion.argv(), bastion.launch())).isEmpty();
+        assertThat(guest(state, "shop-app").argv()).as("a base without boot: the firmware boots the disk")
+                .contains("virtio-blk-pci,drive=disk0,bootindex=1").doesNotContain("-kernel");
     }
 
     @Test
