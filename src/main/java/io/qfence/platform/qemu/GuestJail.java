@@ -30,7 +30,8 @@ import java.util.concurrent.TimeUnit;
  *   <li>the TCG accelerator module QEMU loads at start ({@code accel-tcg-<arch>.so}, with its libraries);</li>
  *   <li>the firmware and option ROMs this command line makes QEMU load, looked up in QEMU's firmware path the way
  *       QEMU does (measured with {@code strace -e trace=%file}: for {@code pc}/{@code q35}, {@code bios-256k.bin} and
- *       {@code kvmvapic.bin}; {@code linuxboot_dma.bin} with {@code -kernel}; the NIC's {@code efi-*.rom});</li>
+ *       {@code kvmvapic.bin}; {@code linuxboot_dma.bin} with {@code -kernel}, or {@code multiboot_dma.bin} when that
+ *       kernel is a multiboot one (both are bound, as QEMU decides by the file's contents); the NIC's {@code efi-*.rom});</li>
  *   <li>the boot files read-only, the VM's disks and run directory read-write;</li>
  *   <li>{@code /dev/null}, {@code /dev/zero}, {@code /dev/urandom} (bind mounts of the host's), and only with
  *       {@code -accel kvm} a {@code /dev/kvm} node made in the jail, owned by the VM's uid, mode 0600, with the host's
@@ -184,7 +185,10 @@ public final class GuestJail {
             names.addAll(List.of("bios-256k.bin", "kvmvapic.bin"));
         }
         if (argv.contains("-kernel")) {
+            // QEMU picks the loader ROM by the kernel file's contents, which the jail does not parse: linuxboot_dma.bin
+            // for a Linux bzImage, multiboot_dma.bin for a multiboot kernel (measured with strace)
             names.add("linuxboot_dma.bin");
+            names.add("multiboot_dma.bin");
         }
         for (int i = 1; i < argv.size() - 1; i++) {
             if (argv.get(i).equals("-device")) {

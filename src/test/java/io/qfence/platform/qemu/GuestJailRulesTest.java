@@ -17,10 +17,10 @@ import org.junit.jupiter.api.io.TempDir;
 class GuestJailRulesTest {
 
     @Test
-    void aQ35GuestBootingAKernelWithAVirtioNicLoadsExactlyTheFirmwareStraceShowed() {
+    void aQ35GuestBootingAKernelWithAVirtioNicGetsTheFirmwareStraceShowedAndTheMultibootLoader() {
         List<String> argv = List.of("/usr/bin/qemu-system-x86_64", "-machine", "q35", "-accel", "tcg,tb-size=16",
                 "-device", "virtio-net-pci,netdev=net0,mac=0e:00:00:00:00:01", "-kernel", "/images/k", "-initrd", "/images/i");
-        assertThat(GuestJail.firmwareNames(argv)).containsExactly("bios-256k.bin", "kvmvapic.bin", "linuxboot_dma.bin", "efi-virtio.rom");
+        assertThat(GuestJail.firmwareNames(argv)).containsExactly("bios-256k.bin", "kvmvapic.bin", "linuxboot_dma.bin", "multiboot_dma.bin", "efi-virtio.rom");
     }
 
     @Test
