@@ -3,9 +3,11 @@ package io.qfence.platform.os;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -42,6 +44,14 @@ public final class Jail implements AutoCloseable {
     public static final Path PROC = Path.of("/proc");
     /** The tmpfs that becomes the jail's root. */
     static final String ROOT_OPTIONS = "mode=0755,size=1m";
+    /**
+     * The tmpfs of a directory that holds device nodes made in the jail ({@link JailLayout.DeviceNode}): a few inodes
+     * and no data; it is the one mount without {@code nodev}, so that the node made there opens.
+     */
+    static final String DEVICE_DIR_OPTIONS = "mode=0755,size=4k,nr_inodes=16";
+    static final long DEVICE_DIR_FLAGS = OsNative.LibC.MS_NOSUID | OsNative.LibC.MS_NOEXEC;
+    private static final int S_IFMT = 0170000;
+    private static final int S_IFCHR = 0020000;
     static final int NAMESPACES = OsNative.LibC.CLONE_NEWNS | OsNative.LibC.CLONE_NEWIPC | OsNative.LibC.CLONE_NEWUTS
             | OsNative.LibC.CLONE_NEWPID;
 
@@ -239,11 +249,18 @@ public final class Jail implements AutoCloseable {
             mount("tmpfs", root.toString(), "tmpfs", OsNative.LibC.MS_NOSUID | OsNative.LibC.MS_NODEV | OsNative.LibC.MS_NOEXEC,
                     ROOT_OPTIONS, "mount the jail's root on " + root);
             int next = 0;
+            List<Path> deviceDirs = layout.deviceDirectories();
             for (JailLayout.JailEntry entry : layout.entries()) {
                 Path inJail = inside(root, entry.path());
                 Files.createDirectories(inJail.getParent());
                 if (entry instanceof JailLayout.Directory) {
                     Files.createDirectories(inJail);
+                    if (deviceDirs.contains(entry.path())) {
+                        mount("tmpfs", inJail.toString(), "tmpfs", DEVICE_DIR_FLAGS, DEVICE_DIR_OPTIONS,
+                                "mount the jail's device directory " + entry.path());
+                    }
+                } else if (entry instanceof JailLayout.DeviceNode node) {
+                    makeNode(node, inJail);
                 } else if (entry instanceof JailLayout.Symlink link) {
                     Files.createSymbolicLink(inJail, link.target());
                 } else if (entry instanceof JailLayout.BindMount bind) {
@@ -261,12 +278,36 @@ public final class Jail implements AutoCloseable {
             }
             Files.createDirectories(inside(root, PROC));
             Files.createDirectories(inside(root, HOST_ROOT));
+            for (Path dir : deviceDirs) {
+                mount(null, inside(root, dir).toString(), null, OsNative.LibC.MS_REMOUNT | OsNative.LibC.MS_RDONLY | DEVICE_DIR_FLAGS,
+                        DEVICE_DIR_OPTIONS, "make the jail's device directory " + dir + " read-only");
+            }
             readOnly(root);
         } finally {
             for (int fd : sources) {
                 OsNative.LIBC.close(fd);
             }
         }
+    }
+
+    /**
+     * Makes {@code node} at {@code inJail}: a character device with the host's major:minor, then its owner and mode
+     * (set after {@code mknod}, which the umask narrows). Refused unless the host's node is a character device: a
+     * regular file or a block device there must not become something QEMU opens in the jail.
+     */
+    private static void makeNode(JailLayout.DeviceNode node, Path inJail) throws IOException {
+        Map<String, Object> host = Files.readAttributes(node.path(), "unix:mode,rdev", LinkOption.NOFOLLOW_LINKS);
+        int type = (Integer) host.get("mode") & S_IFMT;
+        if (type != S_IFCHR) {
+            throw new OsException("make " + node.path() + " in the jail", 0,
+                    "the host's " + node.path() + " is not a character device (st_mode type 0" + Integer.toOctalString(type) + ")");
+        }
+        long rdev = (Long) host.get("rdev");
+        OsNative.check(OsNative.LIBC.mknod(inJail.toString(), S_IFCHR | node.mode(), rdev), "mknod " + inJail);
+        // by path (chown, chmod): the node was made just now, and the JDK's no-follow variant of chmod would open it
+        Files.setAttribute(inJail, "unix:uid", (int) node.uid());
+        Files.setAttribute(inJail, "unix:gid", (int) node.gid());
+        Files.setAttribute(inJail, "unix:mode", node.mode());
     }
 
     /**

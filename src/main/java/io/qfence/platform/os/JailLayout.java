@@ -32,6 +32,11 @@ public record JailLayout(List<JailEntry> entries) {
                 throw new IllegalArgumentException("jail path must be absolute, normal and not /: " + e.path());
             }
         }
+        for (JailEntry e : entries) {
+            if (e instanceof DeviceNode node && !(entries.contains(new Directory(node.path().getParent())))) {
+                throw new IllegalArgumentException("jail device node " + node.path() + " needs its directory in the jail");
+            }
+        }
         // A mount point inside a bind mount would be created in the host's directory, not in the jail's root.
         for (JailEntry e : entries) {
             if (e instanceof BindMount b) {
@@ -66,6 +71,31 @@ public record JailLayout(List<JailEntry> entries) {
 
     /** A bind mount of the host's {@code path} at the same path in the jail. */
     public record BindMount(Path path, Access access, boolean directory) implements JailEntry {}
+
+    /**
+     * A character device node made in the jail with {@code mknod}, the jailer's way (Firecracker's jailer makes
+     * {@code /dev/kvm} so): the same major:minor as the host's node at {@code path} (read with {@code stat} when the
+     * jail is built; refused unless that is a character device), owned by {@code uid:gid} with {@code mode}. The host's
+     * node is neither mounted nor changed, so a host keeps its own permissions (Debian: {@code 0660 root:kvm}) and a
+     * VM uid without groups can still open its own node. Its directory becomes a small tmpfs of its own, the only
+     * mount of the jail without {@code nodev} (still {@code nosuid}, {@code noexec}, read-only once built).
+     */
+    public record DeviceNode(Path path, long uid, long gid, int mode) implements JailEntry {
+        public DeviceNode {
+            Objects.requireNonNull(path, "path");
+            if (uid < 0 || gid < 0) {
+                throw new IllegalArgumentException("device node " + path + " needs an owner, got " + uid + ":" + gid);
+            }
+            if ((mode & ~0777) != 0) {
+                throw new IllegalArgumentException("device node " + path + " mode must be permission bits only, got 0" + Integer.toOctalString(mode));
+            }
+        }
+    }
+
+    /** The directories that hold a {@link DeviceNode}: each gets a tmpfs that allows device nodes. */
+    public List<Path> deviceDirectories() {
+        return entries.stream().filter(DeviceNode.class::isInstance).map(e -> e.path().getParent()).distinct().toList();
+    }
 
     public List<BindMount> binds() {
         return entries.stream().filter(BindMount.class::isInstance).map(BindMount.class::cast).toList();
@@ -167,6 +197,16 @@ public record JailLayout(List<JailEntry> entries) {
                 current = current.resolve(name);
                 entries.putIfAbsent(current, new Directory(current));
             }
+            return this;
+        }
+
+        /** A {@link DeviceNode} at {@code path} (absolute, under a directory other than /) and its directories. */
+        public Builder deviceNode(Path path, long uid, long gid, int mode) {
+            if (!path.isAbsolute() || !path.normalize().equals(path) || path.getNameCount() < 2) {
+                throw new IllegalArgumentException("jail device node must be absolute, normal and below a directory: " + path);
+            }
+            directory(path.getParent());
+            entries.put(path, new DeviceNode(path, uid, gid, mode));
             return this;
         }
 

@@ -32,7 +32,9 @@ import java.util.concurrent.TimeUnit;
  *       {@code kvmvapic.bin}; {@code linuxboot_dma.bin} with {@code -kernel}, or {@code multiboot_dma.bin} when that
  *       kernel is a multiboot one (both are bound, as QEMU decides by the file's contents); the NIC's {@code efi-*.rom});</li>
  *   <li>the boot files read-only, the VM's disks and run directory read-write;</li>
- *   <li>{@code /dev/null}, {@code /dev/zero}, {@code /dev/urandom}, and {@code /dev/kvm} only with {@code -accel kvm}.
+ *   <li>{@code /dev/null}, {@code /dev/zero}, {@code /dev/urandom} (bind mounts of the host's), and only with
+ *       {@code -accel kvm} a {@code /dev/kvm} node made in the jail, owned by the VM's uid, mode 0600, with the host's
+ *       major:minor (the jailer's way: the host's {@code /dev/kvm} keeps its {@code 0660 root:kvm});
  *       No {@code /dev/net/tun}: a bridged guest's tap arrives as descriptor 3. No {@code /sys}: QEMU only probes
  *       NUMA and NVDIMM topology there and runs without it (measured).</li>
  * </ul>
@@ -45,6 +47,8 @@ public final class GuestJail {
     static final List<String> FIRMWARE_DIRS = List.of("../share/qemu", "../share/seabios", "../lib/ipxe/qemu");
     static final List<Path> DEVICES = List.of(Path.of("/dev/null"), Path.of("/dev/zero"), Path.of("/dev/urandom"));
     static final Path KVM = Path.of("/dev/kvm");
+    /** The jail's {@code /dev/kvm}: read and write for the VM's uid alone. */
+    static final int KVM_MODE = 0600;
     /** The option ROM QEMU loads for each NIC model (its default {@code romfile}). */
     static final Map<String, String> NIC_ROMS = Map.of(
             "virtio-net-pci", "efi-virtio.rom", "e1000", "efi-e1000.rom", "e1000e", "efi-e1000e.rom",
@@ -119,8 +123,12 @@ public final class GuestJail {
         for (Path firmware : firmware(binary, argv)) {
             builder.mirror(firmware, Access.READ);
         }
-        for (Path device : devices(argv)) {
+        for (Path device : DEVICES) {
             builder.mirror(device, Access.DEVICE);
+        }
+        if (kvm(argv)) {
+            // made in the jail for this VM's uid, never a bind of the host's node (DESIGN.md §9)
+            builder.deviceNode(KVM, guest.uid(), guest.gid(), KVM_MODE);
         }
         List<String> boot = GuestLauncher.bootFiles(argv);
         for (String image : guest.launch().images()) {
@@ -227,12 +235,9 @@ public final class GuestJail {
         return names;
     }
 
-    static List<Path> devices(List<String> argv) {
-        List<Path> devices = new ArrayList<>(DEVICES);
-        if (value(argv, "-accel").map(a -> a.startsWith("kvm")).orElse(false)) {
-            devices.add(KVM);
-        }
-        return devices;
+    /** Whether this command line uses KVM, and so gets its own {@code /dev/kvm} node in the jail. */
+    static boolean kvm(List<String> argv) {
+        return value(argv, "-accel").map(a -> a.startsWith("kvm")).orElse(false);
     }
 
     private static Optional<String> value(List<String> argv, String flag) {
@@ -529,9 +534,10 @@ public final class GuestJail {
         return failed;
     }
 
-    /** The mount points a jailed QEMU has: the root, every bind mount and its /proc. */
+    /** The mount points a jailed QEMU has: the root, every device directory's tmpfs, every bind mount and its /proc. */
     public static List<String> expectedMountPoints(JailLayout layout) {
         List<String> expected = new ArrayList<>(List.of("/"));
+        layout.deviceDirectories().forEach(d -> expected.add(d.toString()));
         layout.binds().forEach(b -> expected.add(b.path().toString()));
         expected.add(Jail.PROC.toString());
         return expected;

@@ -30,10 +30,41 @@ class GuestJailRulesTest {
     }
 
     @Test
-    void kvmIsInTheJailOnlyForAKvmGuest() {
-        assertThat(GuestJail.devices(List.of("/q", "-accel", "tcg"))).extracting(Path::toString)
+    void kvmIsInTheJailOnlyForAKvmGuestAndNeverAsABindOfTheHostsNode() {
+        assertThat(GuestJail.DEVICES).as("the host's nodes bound into every jail").extracting(Path::toString)
                 .containsExactly("/dev/null", "/dev/zero", "/dev/urandom");
-        assertThat(GuestJail.devices(List.of("/q", "-accel", "kvm"))).extracting(Path::toString).contains("/dev/kvm");
+        assertThat(GuestJail.kvm(List.of("/q", "-accel", "kvm"))).isTrue();
+        assertThat(GuestJail.kvm(List.of("/q", "-accel", "tcg,tb-size=16"))).isFalse();
+        assertThat(GuestJail.kvm(List.of("/q"))).isFalse();
+    }
+
+    @Test
+    @RequiresHost(tools = "qemu-system-x86_64")
+    void aKvmGuestsJailMakesItsOwnKvmNodeForTheVmUidOnADeviceDirectoryOfItsOwn(@TempDir Path tmp) throws IOException {
+        Guest tcg = probeGuest(tmp);
+        List<String> argv = new java.util.ArrayList<>(tcg.argv());
+        argv.set(argv.indexOf("-accel") + 1, "kvm");
+        Guest kvm = new Guest(tcg.address(), tcg.vm(), tcg.group(), tcg.uid(), tcg.gid(), argv, tcg.configDigest(), tcg.config(),
+                tcg.state(), tcg.launch(), tcg.runtime());
+
+        JailLayout layout = GuestJail.layout(kvm);
+        assertThat(layout.entries()).filteredOn(e -> e.path().equals(Path.of("/dev/kvm")))
+                .containsExactly(new JailLayout.DeviceNode(Path.of("/dev/kvm"), 200001, 200001, 0600));
+        assertThat(layout.deviceDirectories()).containsExactly(Path.of("/dev"));
+        assertThat(GuestJail.expectedMountPoints(layout)).contains("/dev").doesNotContain("/dev/kvm");
+        JailLayout plain = GuestJail.layout(tcg);
+        assertThat(plain.paths()).as("tcg: no /dev/kvm at all").doesNotContain(Path.of("/dev/kvm"));
+        assertThat(plain.deviceDirectories()).isEmpty();
+        assertThat(GuestJail.expectedMountPoints(plain)).doesNotContain("/dev");
+    }
+
+    private static Guest probeGuest(Path tmp) throws IOException {
+        for (String file : List.of("images/kernels/vmlinuz", "images/initrds/probe.img")) {
+            Files.createDirectories(tmp.resolve(file).getParent());
+            Files.writeString(tmp.resolve(file), "boot file");
+        }
+        Files.createDirectories(tmp.resolve("run/web"));
+        return ProbeHost.guest(tmp.resolve("run"), tmp.resolve("images"), "10.0.0.", "t", ProbeHost.Probe.bridged("web", 200001, 5));
     }
 
     private static final JailLayout LAYOUT = new JailLayout(List.of(

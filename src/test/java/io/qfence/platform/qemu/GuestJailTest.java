@@ -223,6 +223,83 @@ class GuestJailTest {
     }
 
     /** The guest as a host with {@code confinement.namespaces: required} realizes it: jailed, AppArmor off (none here). */
+    /**
+     * A KVM guest's jail has a {@code /dev/kvm} of its own (DESIGN.md §9): a character device with the host's
+     * major:minor, owned by the VM's uid, mode 0600, on a read-only {@code /dev} tmpfs that is nosuid and noexec; the
+     * VM's uid opens it there (QEMU holds it, and a second open succeeds), while with no groups it cannot open the host's
+     * node under Debian's rules (a copy of them, {@code 0660 root:kvm}, made beside a {@code 0666} control), and the
+     * host's node is left as it was. KVM itself does not work on this machine, but QEMU at {@code -accel kvm} opens
+     * the node and answers QMP. A TCG guest's jail has no {@code /dev/kvm}.
+     */
+    @Test
+    void aKvmGuestsJailHasItsOwnKvmNodeForTheVmUidAndTheHostsNodeStaysClosedToIt() throws Exception {
+        Path hostKvm = Path.of("/dev/kvm");
+        java.util.Map<String, Object> before = Files.readAttributes(hostKvm, "unix:mode,uid,gid,rdev", LinkOption.NOFOLLOW_LINKS);
+        ProbeHost.Probe p = new ProbeHost.Probe("jail-kvm", 200138, 38, "22", "53", true, false);
+        Guest tcg = host.guest(p);
+        List<String> argv = new ArrayList<>(tcg.argv());
+        argv.set(argv.indexOf("-accel") + 1, "kvm");
+        Guest kvm = jailedConfig(new Guest(tcg.address(), tcg.vm(), tcg.group(), tcg.uid(), tcg.gid(), argv,
+                io.qfence.model.ConfigDigest.of(argv), tcg.config(), tcg.state(), tcg.launch(), tcg.runtime()));
+        GuestLauncher.Launched l = GuestLauncher.launch(kvm, host.prepare(p).jailed());
+        Path scratch = Files.createTempDirectory("qfence-h8-kvm-");
+        try {
+            long pid = l.process().pid();
+            Path inJail = Path.of("/proc", Long.toString(pid), "root", "dev", "kvm");
+            java.util.Map<String, Object> node = Files.readAttributes(inJail, "unix:mode,uid,gid,rdev", LinkOption.NOFOLLOW_LINKS);
+            assertThat((Integer) node.get("mode") & 0170000).as("a character device").isEqualTo(0020000);
+            assertThat(node.get("rdev")).as("the host's major:minor").isEqualTo(before.get("rdev"));
+            assertThat(node.get("uid")).as("owner").isEqualTo(200138);
+            assertThat(node.get("gid")).as("group").isEqualTo(200138);
+            assertThat((Integer) node.get("mode") & 07777).as("mode").isEqualTo(0600);
+            assertThat(Files.readAllLines(Path.of("/proc", Long.toString(pid), "mountinfo")))
+                    .filteredOn(line -> line.split(" ")[4].equals("/dev")).singleElement()
+                    .satisfies(line -> assertThat(List.of(line.split(" ")[5].split(","))).contains("ro", "nosuid", "noexec").doesNotContain("nodev"))
+                    .satisfies(line -> assertThat(line).contains(" - tmpfs "));
+            List<String> open = new ArrayList<>();
+            try (Stream<Path> fds = Files.list(Path.of("/proc", Long.toString(pid), "fd"))) {
+                for (Path fd : fds.toList()) {
+                    open.add(Files.readSymbolicLink(fd).toString());
+                }
+            }
+            assertThat(open).as("QEMU, as the VM's uid, opened its jail's node").contains("/dev/kvm");
+            assertThat(openAs(200138, inJail)).as("the VM uid opens the jail's node").isZero();
+
+            // the host side, under a copy of Debian's rules (never by changing the host's node)
+            Files.setPosixFilePermissions(scratch, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+            long kvmGroup = Witness.tryRun("getent", "group", "kvm").stdout().lines().findFirst()
+                    .map(g -> Long.parseLong(g.split(":")[2])).orElse(0L);
+            Path debian = copyOfNode(scratch.resolve("kvm-debian"), (Long) before.get("rdev"), "660", 0, kvmGroup);
+            Path open666 = copyOfNode(scratch.resolve("kvm-0666"), (Long) before.get("rdev"), "666", 0, 0);
+            assertThat(openAs(200138, open666)).as("control: the scratch node opens at 0666, so the refusal below is the mode's").isZero();
+            assertThat(openAs(200138, debian)).as("a VM uid with no groups and Debian's 0660 root:kvm").isNotZero();
+            assertThat(openAs(200138, hostKvm)).as("the host's own /dev/kvm").isNotZero();
+        } finally {
+            l.process().kill();
+            l.process().awaitExit(Duration.ofSeconds(10));
+            l.process().close();
+            Witness.tryRun("rm", "-rf", scratch.toString());
+        }
+        assertThat(Files.readAttributes(hostKvm, "unix:mode,uid,gid,rdev", LinkOption.NOFOLLOW_LINKS)).as("the host's /dev/kvm is untouched")
+                .isEqualTo(before);
+        assertThat(root().resolve("dev/kvm")).as("a TCG guest's jail has no /dev/kvm").doesNotExist();
+    }
+
+    private static Path copyOfNode(Path path, long rdev, String mode, long uid, long gid) {
+        long major = ((rdev >>> 32) & 0xfffff000L) | ((rdev >>> 8) & 0xfffL);
+        long minor = ((rdev >>> 12) & 0xffffff00L) | (rdev & 0xffL);
+        Witness.Result made = Witness.tryRun("mknod", "-m", mode, path.toString(), "c", Long.toString(major), Long.toString(minor));
+        assertThat(made.exitCode()).as("mknod %s: %s", path, made.stderr()).isZero();
+        assertThat(Witness.tryRun("chown", uid + ":" + gid, path.toString()).exitCode()).isZero();
+        return path;
+    }
+
+    /** The exit code of opening {@code path} read-write as {@code uid} with no groups. */
+    private static int openAs(long uid, Path path) {
+        return Witness.tryRun("setpriv", "--reuid", Long.toString(uid), "--regid", Long.toString(uid), "--clear-groups", "--",
+                "/bin/sh", "-c", "exec 3<> \"$1\"", "sh", path.toString()).exitCode();
+    }
+
     private static Guest jailedConfig(Guest g) {
         java.util.TreeMap<String, String> config = new java.util.TreeMap<>(g.config());
         config.put(GuestJail.CONFIG_KEY, GuestJail.CONFIG_JAILED);
