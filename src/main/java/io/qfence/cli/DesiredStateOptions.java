@@ -1,9 +1,12 @@
 package io.qfence.cli;
 
+import io.qfence.model.desired.DesiredState;
+import io.qfence.model.errors.InvalidInputException;
 import io.qfence.model.errors.UsageException;
 import io.qfence.source.DesiredStateLoader;
 import io.qfence.source.GitRevision;
 import io.qfence.source.LoadResult;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Clock;
 import picocli.CommandLine.Option;
@@ -32,5 +35,19 @@ public final class DesiredStateOptions {
             return DesiredStateLoader.loadDirectory(Path.of(dir), clock);
         }
         return DesiredStateLoader.loadGit(new GitRevision(repo, rev == null ? GitRevision.DEFAULT_REVISION : rev, dir), clock);
+    }
+
+    /**
+     * The desired state of a command that needs a valid one: its errors refuse the command (exit 1), its warnings go
+     * to {@code err}.
+     */
+    public DesiredState loadValid(Clock clock, PrintWriter err) {
+        LoadResult loaded = load(clock);
+        if (!loaded.ok()) {
+            throw new InvalidInputException(loaded.diagnostics());
+        }
+        loaded.warnings().forEach(err::println);
+        err.flush();
+        return loaded.state().orElseThrow();
     }
 }

@@ -5,7 +5,6 @@ import io.qfence.host.ObservedFirewall;
 import io.qfence.model.Ipv4Address;
 import io.qfence.model.Ipv4Cidr;
 import io.qfence.model.desired.DesiredState;
-import io.qfence.model.errors.InvalidInputException;
 import io.qfence.model.errors.UsageException;
 import io.qfence.model.host.HostFacts;
 import io.qfence.plan.explain.ExplainQuery;
@@ -19,7 +18,6 @@ import io.qfence.realize.IsolationPolicy.VmEndpoint;
 import io.qfence.realize.Principal;
 import io.qfence.realize.Realization;
 import io.qfence.realize.Realizer;
-import io.qfence.source.LoadResult;
 import java.io.PrintWriter;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
@@ -82,14 +80,7 @@ final class ExplainCommand implements Callable<Integer> {
         if (!live && host.targetsLiveHost()) {
             throw new UsageException("--netns, --cgroup-root, --cgroup-parent, --state-dir, --run-dir and --images-root are for explain --live");
         }
-        LoadResult loaded = source.load(context.clock());
-        if (!loaded.ok()) {
-            throw new InvalidInputException(loaded.diagnostics());
-        }
-        PrintWriter err = spec.commandLine().getErr();
-        loaded.warnings().forEach(err::println);
-        err.flush();
-        DesiredState state = loaded.state().orElseThrow();
+        DesiredState state = source.loadValid(context.clock(), spec.commandLine().getErr());
         String hostName = HostChoice.of(state, host.host().orElse(null));
         LocalDate today = LocalDate.ofInstant(context.clock().instant(), ZoneOffset.UTC);
         Explanation explanation;

@@ -4,13 +4,11 @@ import io.qfence.model.desired.DesiredState;
 import io.qfence.model.desired.Group;
 import io.qfence.model.desired.Host;
 import io.qfence.model.desired.Vm;
-import io.qfence.model.errors.InvalidInputException;
 import io.qfence.model.host.HostFacts;
 import io.qfence.plan.diff.FlowEntry;
 import io.qfence.plan.diff.FlowSet;
 import io.qfence.plan.diff.GraphRenderer;
 import io.qfence.plan.diff.ReachabilityGraph;
-import io.qfence.source.LoadResult;
 import java.io.PrintWriter;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
@@ -53,14 +51,7 @@ final class GraphCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        LoadResult loaded = source.load(context.clock());
-        if (!loaded.ok()) {
-            throw new InvalidInputException(loaded.diagnostics());
-        }
-        PrintWriter err = spec.commandLine().getErr();
-        loaded.warnings().forEach(err::println);
-        err.flush();
-        DesiredState state = loaded.state().orElseThrow();
+        DesiredState state = source.loadValid(context.clock(), spec.commandLine().getErr());
         ReachabilityGraph graph = ReachabilityGraph.of(flows(context, state), vmGroups(List.of(state)));
         PrintWriter out = spec.commandLine().getOut();
         out.print(switch (format) {

@@ -2,13 +2,11 @@ package io.qfence.cli;
 
 import io.qfence.model.desired.DesiredState;
 import io.qfence.model.desired.Host;
-import io.qfence.model.errors.InvalidInputException;
 import io.qfence.model.errors.UsageException;
 import io.qfence.model.host.HostFacts;
 import io.qfence.plan.diff.FlowEntry;
 import io.qfence.plan.diff.FlowSet;
 import io.qfence.plan.ssh.SshConfig;
-import io.qfence.source.LoadResult;
 import java.io.PrintWriter;
 import java.time.Clock;
 import java.time.LocalDate;
@@ -50,12 +48,7 @@ final class SshOptions {
 
     static Loaded load(DesiredStateOptions source, CliContext context, PrintWriter err) {
         Clock clock = context.clock();
-        LoadResult loaded = source.load(clock);
-        if (!loaded.ok()) {
-            throw new InvalidInputException(loaded.diagnostics());
-        }
-        loaded.warnings().forEach(err::println);
-        DesiredState state = loaded.state().orElseThrow();
+        DesiredState state = source.loadValid(clock, err);
         LocalDate today = LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC);
         List<FlowEntry> flows = new ArrayList<>();
         for (Host h : state.hosts()) {

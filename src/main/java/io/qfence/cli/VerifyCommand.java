@@ -1,8 +1,6 @@
 package io.qfence.cli;
 
 import io.qfence.model.desired.DesiredState;
-import io.qfence.model.errors.InvalidInputException;
-import io.qfence.source.LoadResult;
 import io.qfence.verify.MatrixRenderer;
 import io.qfence.verify.Verifier;
 import io.qfence.verify.VerifyOptions;
@@ -49,12 +47,7 @@ final class VerifyCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter err = spec.commandLine().getErr();
-        LoadResult loaded = source.load(context.clock());
-        if (!loaded.ok()) {
-            throw new InvalidInputException(loaded.diagnostics());
-        }
-        loaded.warnings().forEach(err::println);
-        DesiredState state = loaded.state().orElseThrow();
+        DesiredState state = source.loadValid(context.clock(), err);
         String hostName = HostChoice.of(state, host);
         VerifyReport report = run(context, state, hostName, images.resolve(), new ElapsedProgress(err), applied -> { });
         PrintWriter out = spec.commandLine().getOut();

@@ -1,9 +1,13 @@
 package io.qfence.packaging;
 
+import static io.qfence.packaging.SystemdLab.JSON;
+import static io.qfence.packaging.SystemdLab.alive;
+import static io.qfence.packaging.SystemdLab.await;
+import static io.qfence.packaging.SystemdLab.git;
+import static io.qfence.packaging.SystemdLab.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.qfence.testing.ProbeImages;
 import io.qfence.testing.ProductionKernel;
 import io.qfence.testing.RequiresHost;
@@ -13,9 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -45,7 +47,6 @@ class PackageInstallLabTest {
     static final Path LAB = Path.of("/srv/qfence-package-lab");
     static final Path ORIGIN = LAB.resolve("desired.git");
     static final Path WORK = LAB.resolve("work");
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private Path deb;
     private long guest;
@@ -172,59 +173,6 @@ class PackageInstallLabTest {
     }
 
     private static List<JsonNode> journal() {
-        Path file = STATE.resolve("journal.jsonl");
-        List<JsonNode> out = new ArrayList<>();
-        try {
-            if (Files.exists(file)) {
-                for (String line : Files.readAllLines(file)) {
-                    if (!line.isBlank()) {
-                        out.add(JSON.readTree(line));
-                    }
-                }
-            }
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
-        return out;
-    }
-
-    private static boolean alive(long pid) {
-        try {
-            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-            String state = stat.substring(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-            return !state.equals("Z") && !state.equals("X");
-        } catch (IOException e) {
-            return false;
-        }
-    }
-
-    private static void git(Path dir, String... args) {
-        List<String> argv = new ArrayList<>(List.of("git", "-C", dir.toString()));
-        argv.addAll(List.of(args));
-        run(argv.toArray(String[]::new));
-    }
-
-    private static String run(String... argv) {
-        Witness.Result r = Witness.tryRun(argv);
-        assertThat(r.exitCode()).as("%s:\n%s%s", String.join(" ", argv), r.stdout(), r.stderr()).isZero();
-        return r.stdout() + r.stderr();
-    }
-
-    /** Waits for {@code condition}; on timeout fails with the units' journal, which says why. */
-    private static void await(Duration timeout, BooleanSupplier condition, String what) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("no " + what + " within " + timeout + "; systemctl status and the journal:\n"
-                        + Witness.tryRun("systemctl", "status", "--no-pager", "qfence", "qfence-guests").stdout()
-                        + Witness.tryRun("journalctl", "--no-pager", "-n", "60", "-u", "qfence", "-u", "qfence-guests").stdout());
-            }
-            try {
-                Thread.sleep(1000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-            }
-        }
+        return SystemdLab.journal(STATE);
     }
 }

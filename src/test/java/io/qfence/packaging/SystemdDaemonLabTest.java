@@ -1,9 +1,14 @@
 package io.qfence.packaging;
 
+import static io.qfence.packaging.SystemdLab.JSON;
+import static io.qfence.packaging.SystemdLab.alive;
+import static io.qfence.packaging.SystemdLab.await;
+import static io.qfence.packaging.SystemdLab.git;
+import static io.qfence.packaging.SystemdLab.pause;
+import static io.qfence.packaging.SystemdLab.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.qfence.platform.qemu.QmpClient;
 import io.qfence.testing.ProbeImages;
 import io.qfence.testing.ProductionKernel;
@@ -15,11 +20,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -59,7 +62,6 @@ class SystemdDaemonLabTest {
     static final Path CGROUPS = Path.of("/sys/fs/cgroup");
     static final List<String> VMS = List.of("p-1", "p-2");
     static final Duration QMP = Duration.ofSeconds(20);
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** The guests' unit's cgroup, as systemd reports it ({@code /system.slice/qfence-guests.service}). */
     private String guestsCgroup;
@@ -330,16 +332,6 @@ class SystemdDaemonLabTest {
         return out;
     }
 
-    private static boolean alive(long pid) {
-        try {
-            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-            String state = stat.substring(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-            return !state.equals("Z") && !state.equals("X");
-        } catch (IOException e) {
-            return false;
-        }
-    }
-
     /** Whether {@code vm}'s QEMU answers {@code query-status} with "running" (QMP serves one client: retried). */
     private static boolean running(String vm) throws IOException {
         Rec r = records().get(vm);
@@ -353,23 +345,6 @@ class SystemdDaemonLabTest {
             }
         }
         throw last;
-    }
-
-    private static List<JsonNode> journal() {
-        Path file = STATE.resolve("journal.jsonl");
-        List<JsonNode> out = new ArrayList<>();
-        try {
-            if (Files.exists(file)) {
-                for (String line : Files.readAllLines(file)) {
-                    if (!line.isBlank()) {
-                        out.add(JSON.readTree(line));
-                    }
-                }
-            }
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
-        return out;
     }
 
     /** The journal's cycles that started after {@code t}. */
@@ -393,40 +368,6 @@ class SystemdDaemonLabTest {
         git(WORK, "push", "-q", ORIGIN.toString(), "main");
     }
 
-    private static void git(Path dir, String... args) {
-        List<String> argv = new ArrayList<>(List.of("git", "-C", dir.toString()));
-        argv.addAll(List.of(args));
-        run(argv.toArray(String[]::new));
-    }
-
-    private static String run(String... argv) {
-        Witness.Result r = Witness.tryRun(argv);
-        assertThat(r.exitCode()).as("%s:\n%s%s", String.join(" ", argv), r.stdout(), r.stderr()).isZero();
-        return r.stdout() + r.stderr();
-    }
-
-    /** Waits for {@code condition}; on timeout fails with the units' journal, which says why. */
-    private static void await(Duration timeout, BooleanSupplier condition, String what) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("no " + what + " within " + timeout + "; systemctl status and the journal:\n"
-                        + Witness.tryRun("systemctl", "status", "--no-pager", "qfence", "qfence-guests").stdout()
-                        + Witness.tryRun("journalctl", "--no-pager", "-n", "60", "-u", "qfence", "-u", "qfence-guests").stdout());
-            }
-            pause(Duration.ofSeconds(1));
-        }
-    }
-
-    private static void pause(Duration d) {
-        try {
-            Thread.sleep(d.toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
-    }
-
     private static String read(Path file) {
         try {
             return Files.readString(file).strip();
@@ -437,5 +378,9 @@ class SystemdDaemonLabTest {
 
     private static List<String> words(Path file) {
         return List.of(read(file).split("\\s+"));
+    }
+
+    private static List<JsonNode> journal() {
+        return SystemdLab.journal(STATE);
     }
 }
