@@ -26,16 +26,16 @@ import java.util.TreeSet;
 
 /**
  * One invariant of the desired state (DESIGN.md §18) judged by packets: every probed cell it speaks about, what it
- * demands of that cell, and what the probe observed. {@link Verdict#PROVEN} when every such cell was observed as the
- * invariant requires, {@link Verdict#BROKEN} with the cells that were not, {@link Verdict#UNTESTED} when no probe
+ * demands of that cell, and what the probe observed. {@link Proof#PROVEN} when every such cell was observed as the
+ * invariant requires, {@link Proof#BROKEN} with the cells that were not, {@link Proof#UNTESTED} when no probe
  * covers it (an invariant about the host as a source, which verify does not probe from). Pure.
  *
  * @param cells    every covering cell, in matrix order
  * @param breaking the covering cells that break it (for a {@code limit}: every reached one, once over the maximum)
  */
-public record InvariantVerdict(String name, String origin, String statement, Verdict verdict, List<Covered> cells, List<Covered> breaking) {
+public record InvariantVerdict(String name, String origin, String statement, Proof verdict, List<Covered> cells, List<Covered> breaking) {
 
-    public enum Verdict {
+    public enum Proof {
         PROVEN, BROKEN, UNTESTED;
 
         public String label() {
@@ -50,10 +50,10 @@ public record InvariantVerdict(String name, String origin, String statement, Ver
         Objects.requireNonNull(verdict, "verdict");
         cells = List.copyOf(cells);
         breaking = List.copyOf(breaking);
-        if ((verdict == Verdict.BROKEN) == breaking.isEmpty()) {
+        if ((verdict == Proof.BROKEN) == breaking.isEmpty()) {
             throw new IllegalArgumentException("invariant " + name + ": a broken verdict names its breaking cells, and only it");
         }
-        if ((verdict == Verdict.UNTESTED) != cells.isEmpty()) {
+        if ((verdict == Proof.UNTESTED) != cells.isEmpty()) {
             throw new IllegalArgumentException("invariant " + name + ": untested means no covering cell");
         }
     }
@@ -91,8 +91,8 @@ public record InvariantVerdict(String name, String origin, String statement, Ver
     /** One line: {@code proven  no-ssh-to-the-host (policies/isolation.yaml:20:7): 27 cells}. */
     public String summary() {
         return verdict.label() + "  " + name + " (" + origin + "): " + cells.size() + " cell" + (cells.size() == 1 ? "" : "s")
-                + (verdict == Verdict.BROKEN ? ", " + breaking.size() + " breaking" : "")
-                + (verdict == Verdict.UNTESTED ? " (no probe covers it: verify does not probe from the host)" : "");
+                + (verdict == Proof.BROKEN ? ", " + breaking.size() + " breaking" : "")
+                + (verdict == Proof.UNTESTED ? " (no probe covers it: verify does not probe from the host)" : "");
     }
 
     /**
@@ -163,7 +163,7 @@ public record InvariantVerdict(String name, String origin, String statement, Ver
                     case MAY, COUNTED -> false;
                 }).toList();
             }
-            Verdict verdict = cells.isEmpty() ? Verdict.UNTESTED : breaking.isEmpty() ? Verdict.PROVEN : Verdict.BROKEN;
+            Proof verdict = cells.isEmpty() ? Proof.UNTESTED : breaking.isEmpty() ? Proof.PROVEN : Proof.BROKEN;
             out.add(new InvariantVerdict(inv.name(), inv.origin().toString(), inv.rule().toString(), verdict, cells, breaking));
         }
         return out;

@@ -96,7 +96,7 @@ public final class MatrixRenderer {
         if (!report.invariants().isEmpty()) {
             out.append('\n').append("Invariants, judged by the probes that cover them:").append('\n');
             for (InvariantVerdict v : report.invariants()) {
-                boolean broken = v.verdict() == InvariantVerdict.Verdict.BROKEN;
+                boolean broken = v.verdict() == InvariantVerdict.Proof.BROKEN;
                 out.append("  ").append(broken && colour ? RED + BOLD + v.summary() + RESET : v.summary()).append('\n');
                 if (broken) {
                     out.append("      ").append(v.statement()).append('\n');
@@ -148,7 +148,7 @@ public final class MatrixRenderer {
     private static String invariantCount(VerifyReport report) {
         List<InvariantVerdict> all = report.invariants();
         long broken = report.brokenInvariants().size();
-        long untested = all.stream().filter(v -> v.verdict() == InvariantVerdict.Verdict.UNTESTED).count();
+        long untested = all.stream().filter(v -> v.verdict() == InvariantVerdict.Proof.UNTESTED).count();
         return all.size() + " invariant" + (all.size() == 1 ? "" : "s") + ": " + (all.size() - broken - untested) + " proven"
                 + (broken == 0 ? "" : ", " + broken + " BROKEN") + (untested == 0 ? "" : ", " + untested + " untested");
     }
@@ -309,9 +309,9 @@ public final class MatrixRenderer {
             out.append("**Invariants (").append(invariantCount(report)).append(")**\n\n");
             // broken first: the reviewer reads what failed before what held
             List<InvariantVerdict> ordered = new ArrayList<>(report.brokenInvariants());
-            report.invariants().stream().filter(v -> v.verdict() != InvariantVerdict.Verdict.BROKEN).forEach(ordered::add);
+            report.invariants().stream().filter(v -> v.verdict() != InvariantVerdict.Proof.BROKEN).forEach(ordered::add);
             for (InvariantVerdict v : ordered) {
-                boolean broken = v.verdict() == InvariantVerdict.Verdict.BROKEN;
+                boolean broken = v.verdict() == InvariantVerdict.Proof.BROKEN;
                 out.append("- ").append(broken ? "**" + escape(v.summary()) + "**" : escape(v.summary())).append('\n');
                 if (broken) {
                     out.append("  - ").append(escape(v.statement())).append('\n');

@@ -30,7 +30,10 @@ import java.util.TreeSet;
  *   <li>every VM to a stand-in internet host and to a stand-in host in each prefix the policy names, on the ports
  *       named toward the internet or any prefix, plus the unnamed port, and ICMP;</li>
  *   <li>outside clients to each bastion exposure's host port, from inside and from outside its allowed blocks; and
- *       outside sources the policy lets in (prefixes, the internet) to the VMs they may reach.</li>
+ *       outside sources the policy lets in (prefixes, the internet) to the VMs they may reach;</li>
+ *   <li>with a {@link Coverage} from the invariants: the ports they name (listened on and probed like named ports), and
+ *       the stranger (for the internet) and each prefix's stand-in toward every bridged VM and the host an invariant
+ *       covers from there, where no cell above probes that pair yet.</li>
  * </ul>
  * Each cell's expectation is {@link ReachabilityRelation#allows}; each listener answers with a banner naming itself,
  * so that a probe counts as allowed only when the intended endpoint answered.

@@ -74,7 +74,7 @@ public record VerifyReport(String host, String revision, String sandbox, ProbeWo
 
     /** The invariants the probes showed broken. */
     public List<InvariantVerdict> brokenInvariants() {
-        return invariants.stream().filter(v -> v.verdict() == InvariantVerdict.Verdict.BROKEN).toList();
+        return invariants.stream().filter(v -> v.verdict() == InvariantVerdict.Proof.BROKEN).toList();
     }
 
     /**

@@ -42,7 +42,7 @@ class InvariantVerdictTest {
         List<InvariantVerdict> verdicts = judge(observed(c -> false));
         assertThat(verdicts).extracting(InvariantVerdict::name).containsExactly("db-not-from-internet", "ci-never-reaches-db",
                 "no-ssh-to-the-host", "db-only-from-web", "app-reaches-database", "few-ways-into-db");
-        assertThat(verdicts).allSatisfy(v -> assertThat(v.verdict()).as(v.summary()).isEqualTo(InvariantVerdict.Verdict.PROVEN));
+        assertThat(verdicts).allSatisfy(v -> assertThat(v.verdict()).as(v.summary()).isEqualTo(InvariantVerdict.Proof.PROVEN));
         System.out.println("MEASURE invariant cells: " + verdicts.stream().map(v -> v.name() + " " + v.cells().size())
                 .collect(Collectors.joining(", ")) + "; matrix " + Bundled.PLAN.cells().size() + " -> " + PLAN.cells().size() + " cells");
     }
@@ -80,7 +80,7 @@ class InvariantVerdictTest {
     void aLeakTheInvariantDeniesBreaksExactlyThatInvariantNamingTheProbe() {
         String host = "host " + Bundled.WORLD.hostAddress();
         List<InvariantVerdict> verdicts = judge(observed(c -> c.source().equals("web-app-1") && c.target().equals(host) && c.service().equals("tcp 22")));
-        assertThat(verdicts).filteredOn(v -> v.verdict() == InvariantVerdict.Verdict.BROKEN).extracting(InvariantVerdict::name)
+        assertThat(verdicts).filteredOn(v -> v.verdict() == InvariantVerdict.Proof.BROKEN).extracting(InvariantVerdict::name)
                 .containsExactly("no-ssh-to-the-host");
         InvariantVerdict broken = verdicts.get(2);
         assertThat(broken.breaking()).hasSize(1).allSatisfy(c -> {
@@ -94,7 +94,7 @@ class InvariantVerdictTest {
         List<VerifyReport.CellResult> results = observed(c -> false).stream().map(r -> r.cell().source().equals("web-app-1")
                 && r.cell().target().equals("db-main") && r.cell().service().equals("tcp 5432")
                 ? new VerifyReport.CellResult(r.cell(), false, false, "no answer") : r).toList();
-        assertThat(judge(results)).filteredOn(v -> v.verdict() == InvariantVerdict.Verdict.BROKEN).extracting(InvariantVerdict::name)
+        assertThat(judge(results)).filteredOn(v -> v.verdict() == InvariantVerdict.Proof.BROKEN).extracting(InvariantVerdict::name)
                 .containsExactly("app-reaches-database");
     }
 
@@ -103,7 +103,7 @@ class InvariantVerdictTest {
         // the stranger reaching every db VM on 5432: three flows more than the relation has
         List<InvariantVerdict> verdicts = judge(observed(c -> c.source().equals("outside " + Bundled.WORLD.stranger())
                 && c.target().startsWith("db-") && c.service().equals("tcp 5432")));
-        assertThat(verdicts).filteredOn(v -> v.verdict() == InvariantVerdict.Verdict.BROKEN).extracting(InvariantVerdict::name)
+        assertThat(verdicts).filteredOn(v -> v.verdict() == InvariantVerdict.Proof.BROKEN).extracting(InvariantVerdict::name)
                 .containsExactly("db-not-from-internet", "db-only-from-web", "few-ways-into-db");
     }
 

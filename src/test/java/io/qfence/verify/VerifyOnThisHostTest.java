@@ -148,7 +148,7 @@ class VerifyOnThisHostTest {
         assertThat(report.passed()).isFalse();
         assertThat(report.brokenInvariants()).extracting(InvariantVerdict::name).containsExactly("no-ssh-to-the-host");
         assertThat(report.invariants()).filteredOn(v -> !v.name().equals("no-ssh-to-the-host"))
-                .allSatisfy(v -> assertThat(v.verdict()).as(v.summary()).isEqualTo(InvariantVerdict.Verdict.PROVEN));
+                .allSatisfy(v -> assertThat(v.verdict()).as(v.summary()).isEqualTo(InvariantVerdict.Proof.PROVEN));
         // the breaking probes are the mismatches the rule opens: a web guest to the host on tcp 22, reached
         Set<String> web = Set.of("web-bastion", "web-app-1", "web-app-2");
         InvariantVerdict broken = report.brokenInvariants().get(0);
