@@ -20,7 +20,8 @@ import picocli.CommandLine.Spec;
         description = {"Prove the isolation of the desired state on a throwaway copy of its host.",
             "Builds a sandbox (private network namespaces, cgroup subtree and directories), realizes the desired state there with a small probe guest in place of every VM (same MAC, address, group, network mode and uid), probes every guest to every other guest, to the host, to its loopback through user-mode networking and to stand-in internet hosts, and outside clients to each bastion exposure, then compares every outcome with the policy's reachability relation. Tears everything down, also when interrupted. Needs root.",
             "Once the guests run, it reads each one's confinement from /proc (uid, groups, capabilities, no_new_privs, seccomp, AppArmor label, namespaces, root, cgroups, open descriptors) and prints it; a guest that lacks a layer its host's settings require fails the run.",
-            "Exits 0 only when every cell matches and every guest has every layer, 1 otherwise."})
+            "Every invariant of policies/ adds the cells it covers (an outside client toward each VM or the host it speaks about, the ports it names) and is reported proven, broken (with the probes that show it) or untested.",
+            "Exits 0 only when every cell matches, no invariant is broken and every guest has every layer, 1 otherwise."})
 final class VerifyCommand implements Callable<Integer> {
 
     @Spec

@@ -103,6 +103,39 @@ public final class InvariantCheck {
         return out;
     }
 
+    /**
+     * What one invariant asks of one concrete probe ({@code verify}, DESIGN.md §18), or empty when it does not speak
+     * about the probe's endpoints and traffic ({@link #covering}'s test).
+     */
+    public enum Demand {
+        /** deny, and only's traffic from outside its allowance: the probe must not reach. */
+        UNREACHED,
+        /** require: the probe must reach. */
+        REACHED,
+        /** only's allowance: the invariant permits it but does not ask for it. */
+        MAY,
+        /** limit: a reach counts toward its maximum. */
+        COUNTED
+    }
+
+    /** {@link Demand} of {@code inv} on {@code probe} (one protocol, one port), judged in {@code state} and {@code relation}. */
+    public static Optional<Demand> demand(DesiredState state, ReachabilityRelation relation, Invariant inv, Reach probe) {
+        SelectorScope scope = new SelectorScope(state, relation);
+        InvariantRule rule = inv.rule();
+        if (!covers(scope, rule, probe)) {
+            return Optional.empty();
+        }
+        if (rule instanceof InvariantRule.Deny) {
+            return Optional.of(Demand.UNREACHED);
+        } else if (rule instanceof InvariantRule.Only o) {
+            boolean allowed = o.from().stream().anyMatch(f -> scope.matches(f, probe.source())) && within(probe, o.traffic());
+            return Optional.of(allowed ? Demand.MAY : Demand.UNREACHED);
+        } else if (rule instanceof InvariantRule.Require) {
+            return Optional.of(Demand.REACHED);
+        }
+        return Optional.of(Demand.COUNTED);
+    }
+
     private static List<Invariant> sorted(List<Invariant> invariants) {
         return invariants.stream().sorted(Comparator.comparing((Invariant i) -> i.origin().file())
                 .thenComparingInt(i -> i.origin().line()).thenComparing(Invariant::name)).toList();

@@ -93,6 +93,17 @@ public final class MatrixRenderer {
                 out.append("  ! ").append(describe(r)).append('\n');
             }
         }
+        if (!report.invariants().isEmpty()) {
+            out.append('\n').append("Invariants, judged by the probes that cover them:").append('\n');
+            for (InvariantVerdict v : report.invariants()) {
+                boolean broken = v.verdict() == InvariantVerdict.Proof.BROKEN;
+                out.append("  ").append(broken && colour ? RED + BOLD + v.summary() + RESET : v.summary()).append('\n');
+                if (broken) {
+                    out.append("      ").append(v.statement()).append('\n');
+                    v.breaking().forEach(c -> out.append("    ! ").append(c.describe()).append('\n'));
+                }
+            }
+        }
         if (!report.confinement().isEmpty()) {
             out.append('\n').append("Confinement of each guest, read from /proc:").append('\n');
             int w = report.confinement().stream().mapToInt(c -> c.vm().length()).max().orElse(2);
@@ -127,9 +138,19 @@ public final class MatrixRenderer {
                 + (mismatches == 1 ? "" : "es") + "; " + seconds(report.total()) + " (" + report.phases().entrySet().stream()
                 .map(e -> e.getKey() + " " + seconds(e.getValue())).collect(Collectors.joining(", ")) + "), " + report.guestBoot().size()
                 + " probe guests, " + report.passes() + " probe pass" + (report.passes() == 1 ? "" : "es")
+                + (report.invariants().isEmpty() ? "" : "; " + invariantCount(report))
                 + (report.missingLayers().isEmpty() ? "" : "; " + report.missingLayers().size() + " MISSING CONFINEMENT LAYER"
                         + (report.missingLayers().size() == 1 ? "" : "S"))
                 + (report.teardown().stream().anyMatch(t -> t.startsWith("LEFT")) ? "; TEARDOWN LEFT SOMETHING BEHIND" : "");
+    }
+
+    /** {@code 6 invariants: 5 proven, 1 BROKEN}. */
+    private static String invariantCount(VerifyReport report) {
+        List<InvariantVerdict> all = report.invariants();
+        long broken = report.brokenInvariants().size();
+        long untested = all.stream().filter(v -> v.verdict() == InvariantVerdict.Proof.UNTESTED).count();
+        return all.size() + " invariant" + (all.size() == 1 ? "" : "s") + ": " + (all.size() - broken - untested) + " proven"
+                + (broken == 0 ? "" : ", " + broken + " BROKEN") + (untested == 0 ? "" : ", " + untested + " untested");
     }
 
     public static String json(VerifyReport report) {
@@ -179,6 +200,34 @@ public final class MatrixRenderer {
             Explanation e = report.explanations().get(c.id());
             if (e != null) {
                 o.set("explanation", ExplanationRenderer.node(e));
+            }
+        }
+        if (!report.invariants().isEmpty()) {
+            root.put("broken_invariants", report.brokenInvariants().size());
+            ArrayNode invariants = root.putArray("invariants");
+            for (InvariantVerdict v : report.invariants()) {
+                ObjectNode o = invariants.addObject();
+                o.put("name", v.name());
+                o.put("origin", v.origin());
+                o.put("statement", v.statement());
+                o.put("verdict", v.verdict().label());
+                ArrayNode cells = o.putArray("cells");
+                v.cells().forEach(c -> cells.add(c.result().cell().id()));
+                ArrayNode breaking = o.putArray("breaking");
+                for (InvariantVerdict.Covered c : v.breaking()) {
+                    ProbeCell cell = c.result().cell();
+                    ObjectNode b = breaking.addObject();
+                    b.put("id", cell.id());
+                    b.put("source", cell.source());
+                    b.put("target", cell.target());
+                    b.put("protocol", cell.protocol().keyword());
+                    if (cell.port() != 0) {
+                        b.put("port", cell.port());
+                    }
+                    b.put("observed", c.reached() ? "reached" : "not reached");
+                    b.put("required", c.required());
+                    b.put("evidence", c.result().evidence());
+                }
             }
         }
         if (!report.confinement().isEmpty()) {
@@ -253,6 +302,21 @@ public final class MatrixRenderer {
             out.append("**Mismatches (").append(mismatches.size()).append(")**\n\n");
             for (VerifyReport.CellResult r : mismatches) {
                 out.append("- ").append(escape(describe(r))).append('\n');
+            }
+            out.append('\n');
+        }
+        if (!report.invariants().isEmpty()) {
+            out.append("**Invariants (").append(invariantCount(report)).append(")**\n\n");
+            // broken first: the reviewer reads what failed before what held
+            List<InvariantVerdict> ordered = new ArrayList<>(report.brokenInvariants());
+            report.invariants().stream().filter(v -> v.verdict() != InvariantVerdict.Proof.BROKEN).forEach(ordered::add);
+            for (InvariantVerdict v : ordered) {
+                boolean broken = v.verdict() == InvariantVerdict.Proof.BROKEN;
+                out.append("- ").append(broken ? "**" + escape(v.summary()) + "**" : escape(v.summary())).append('\n');
+                if (broken) {
+                    out.append("  - ").append(escape(v.statement())).append('\n');
+                    v.breaking().forEach(c -> out.append("  - ").append(escape(c.describe())).append('\n'));
+                }
             }
             out.append('\n');
         }

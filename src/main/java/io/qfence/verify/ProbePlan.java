@@ -30,7 +30,10 @@ import java.util.TreeSet;
  *   <li>every VM to a stand-in internet host and to a stand-in host in each prefix the policy names, on the ports
  *       named toward the internet or any prefix, plus the unnamed port, and ICMP;</li>
  *   <li>outside clients to each bastion exposure's host port, from inside and from outside its allowed blocks; and
- *       outside sources the policy lets in (prefixes, the internet) to the VMs they may reach.</li>
+ *       outside sources the policy lets in (prefixes, the internet) to the VMs they may reach;</li>
+ *   <li>with a {@link Coverage} from the invariants: the ports they name (listened on and probed like named ports), and
+ *       the stranger (for the internet) and each prefix's stand-in toward every bridged VM and the host an invariant
+ *       covers from there, where no cell above probes that pair yet.</li>
  * </ul>
  * Each cell's expectation is {@link ReachabilityRelation#allows}; each listener answers with a banner naming itself,
  * so that a probe counts as allowed only when the intended endpoint answered.
@@ -75,9 +78,27 @@ public final class ProbePlan {
         this.queries = Collections.unmodifiableMap(new LinkedHashMap<>(queries));
     }
 
+    /**
+     * What the invariants add to the matrix (DESIGN.md §18, "Proven live"): the ports they name, which every guest and
+     * the host then listen on and every VM probes, and which (source, destination) pairs they speak about, so that an
+     * outside client gets a cell toward each VM (and the host) an invariant covers even where no flow allows it.
+     */
+    public record Coverage(ProbePorts ports, java.util.function.BiPredicate<Principal, Principal> covers) {
+        public static final Coverage NONE = new Coverage(new ProbePorts(new TreeSet<>(), new TreeSet<>()), (from, to) -> false);
+
+        public Coverage {
+            java.util.Objects.requireNonNull(ports, "ports");
+            java.util.Objects.requireNonNull(covers, "covers");
+        }
+    }
+
     public static ProbePlan of(IsolationPolicy policy, ReachabilityRelation relation, ProbeWorld world) {
-        ProbePorts vmPorts = named(relation, d -> d instanceof Principal.SingleVm);
-        ProbePorts hostPorts = union(named(relation, d -> d instanceof Principal.ThisHost), vmPorts);
+        return of(policy, relation, world, Coverage.NONE);
+    }
+
+    public static ProbePlan of(IsolationPolicy policy, ReachabilityRelation relation, ProbeWorld world, Coverage coverage) {
+        ProbePorts vmPorts = union(named(relation, d -> d instanceof Principal.SingleVm), coverage.ports());
+        ProbePorts hostPorts = union(union(named(relation, d -> d instanceof Principal.ThisHost), vmPorts), coverage.ports());
         ProbePorts outsidePorts = named(relation, d -> d instanceof Principal.Internet || d instanceof Principal.Prefix);
         Builder b = new Builder(policy, relation, world);
 
@@ -136,6 +157,27 @@ public final class ProbePlan {
                 continue;
             }
             b.inbound(client.get(), target, Principal.address(client.get().toString()), vmPorts);
+        }
+        // Outside clients toward what an invariant covers and no cell above probes yet: the stranger stands for the
+        // internet, each prefix's stand-in for its block. TCP on every port a guest (or the host) listens on, UDP on
+        // the ports the invariants name: one concrete probe per pair at least, bounded by the named ports.
+        List<Ipv4Address> clients = new ArrayList<>(List.of(world.stranger()));
+        clients.addAll(world.prefixes().values());
+        for (Ipv4Address client : clients.stream().distinct().toList()) {
+            Principal from = Principal.address(client.toString());
+            String source = "outside " + client;
+            for (VmEndpoint target : policy.vms()) {
+                if (target.bridged() && coverage.covers().test(from, target.principal()) && !b.probes(source, target.name())) {
+                    b.inbound(client, target, from, new ProbePorts(vmPorts.tcp(), coverage.ports().udp()));
+                }
+            }
+            String host = "host " + world.hostAddress();
+            if (coverage.covers().test(from, Principal.HOST) && !b.probes(source, host)) {
+                hostPorts.tcp().forEach(p -> b.add(source, Optional.empty(), from, host, Optional.empty(), world.hostAddress(), Principal.HOST,
+                        FlowProtocol.TCP, p, p, "QF-HOST-OK"));
+                coverage.ports().udp().forEach(p -> b.add(source, Optional.empty(), from, host, Optional.empty(), world.hostAddress(), Principal.HOST,
+                        FlowProtocol.UDP, p, p, "QF-HOST-OK"));
+            }
         }
         return new ProbePlan(policy, world, vmPorts, hostPorts, outsidePorts, b.cells, b.queries);
     }
@@ -241,11 +283,16 @@ public final class ProbePlan {
             }
         }
 
+        /** Some cell already probes from {@code source} to {@code target}. */
+        boolean probes(String source, String target) {
+            return cells.stream().anyMatch(c -> c.source().equals(source) && c.target().equals(target));
+        }
+
         /**
          * @param connectPort where the probe connects (an exposure's host port)
          * @param policyPort  the port the relation is asked about (the bastion's own port behind the exposure)
          */
-        private void add(String source, Optional<String> sourceVm, Principal from, String target, Optional<String> owner,
+        void add(String source, Optional<String> sourceVm, Principal from, String target, Optional<String> owner,
                          Ipv4Address address, Principal to, FlowProtocol protocol, int connectPort, int policyPort, String banner) {
             if (!keys.add(source + " " + target + " " + protocol + " " + connectPort)) {
                 return;

@@ -70,11 +70,13 @@ public final class Verifier {
         Map<String, Explanation> explanations;
         ReachabilityGraph graph;
         Map<String, Integer> attempts = new HashMap<>();
+        ProbePlan plan;
+        ReachabilityRelation relation;
         try {
             Realization original = Realizer.realize(state, host, sandbox.facts(), options.today());
-            ReachabilityRelation relation = Reachability.of(original);
+            relation = Reachability.of(original);
             world = ProbeWorld.choose(original.policy());
-            ProbePlan plan = ProbePlan.of(original.policy(), relation, world);
+            plan = ProbePlan.of(original.policy(), relation, world, InvariantVerdict.coverage(state, relation));
             explanations = explanations(state, original, plan, options.today());
             graph = graph(state, host, relation);
             DesiredState probes = sandbox.overrides().applyTo(ProbeStandIns.transform(state, host, original.policy(), plan.vmPorts()));
@@ -145,7 +147,7 @@ public final class Verifier {
             phases.put("teardown", since(t));
         }
         return new VerifyReport(host, state.revision(), sandbox.name(), world, results, boot, phases, passes, sandbox.teardownReport(),
-                confinement).explained(explanations, graph);
+                confinement).explained(explanations, graph).judged(InvariantVerdict.judge(state, relation, plan.queries(), results));
     }
 
     /** Each cell's explanation, as {@code qfence explain} gives it for the cell's question (pure). */

@@ -19,12 +19,20 @@ import io.qfence.plan.explain.Explanation;
  * @param teardown  what teardown removed, and anything it could not
  * @param explanations each cell's explanation ({@code qfence explain} for its question), by cell id; JSON carries it per cell
  * @param graph       the relation's group-level picture, which Markdown draws
+ * @param invariants  every invariant of the desired state judged by the probes, in file and line order (DESIGN.md §18)
  * @param confinement every probe guest's confinement as read from {@code /proc} once the guests run, with the
  *                    layers its host's settings require that it lacks (DESIGN.md §14, "Confinement")
  */
 public record VerifyReport(String host, String revision, String sandbox, ProbeWorld world, List<CellResult> results,
         Map<String, Duration> guestBoot, Map<String, Duration> phases, int passes, List<String> teardown, List<Confined> confinement,
-        Map<String, Explanation> explanations, Optional<ReachabilityGraph> graph) {
+        Map<String, Explanation> explanations, Optional<ReachabilityGraph> graph, List<InvariantVerdict> invariants) {
+
+    /** Without invariant verdicts. */
+    public VerifyReport(String host, String revision, String sandbox, ProbeWorld world, List<CellResult> results,
+                        Map<String, Duration> guestBoot, Map<String, Duration> phases, int passes, List<String> teardown, List<Confined> confinement,
+                        Map<String, Explanation> explanations, Optional<ReachabilityGraph> graph) {
+        this(host, revision, sandbox, world, results, guestBoot, phases, passes, teardown, confinement, explanations, graph, List.of());
+    }
 
     /** Without explanations or a graph (tests of the matrix itself). */
     public VerifyReport(String host, String revision, String sandbox, ProbeWorld world, List<CellResult> results,
@@ -49,12 +57,24 @@ public record VerifyReport(String host, String revision, String sandbox, ProbeWo
         confinement = List.copyOf(confinement);
         explanations = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(explanations));
         Objects.requireNonNull(graph, "graph");
+        invariants = List.copyOf(invariants);
     }
 
     /** The same report with each cell's explanation (by cell id) and the relation's group-level graph. */
     public VerifyReport explained(Map<String, Explanation> byCell, ReachabilityGraph picture) {
         return new VerifyReport(host, revision, sandbox, world, results, guestBoot, phases, passes, teardown, confinement, byCell,
-                Optional.of(picture));
+                Optional.of(picture), invariants);
+    }
+
+    /** The same report with each invariant's verdict over its cells ({@link InvariantVerdict#judge}). */
+    public VerifyReport judged(List<InvariantVerdict> verdicts) {
+        return new VerifyReport(host, revision, sandbox, world, results, guestBoot, phases, passes, teardown, confinement, explanations,
+                graph, verdicts);
+    }
+
+    /** The invariants the probes showed broken. */
+    public List<InvariantVerdict> brokenInvariants() {
+        return invariants.stream().filter(v -> v.verdict() == InvariantVerdict.Proof.BROKEN).toList();
     }
 
     /**
@@ -98,9 +118,12 @@ public record VerifyReport(String host, String revision, String sandbox, ProbeWo
         return results.stream().filter(r -> !r.matches()).toList();
     }
 
-    /** Every cell matched, every guest had every layer its host requires, and teardown left nothing behind. */
+    /**
+     * Every cell matched, no invariant was shown broken, every guest had every layer its host requires, and teardown
+     * left nothing behind.
+     */
     public boolean passed() {
-        return mismatches().isEmpty() && missingLayers().isEmpty() && teardown.stream().noneMatch(t -> t.startsWith("LEFT"));
+        return mismatches().isEmpty() && brokenInvariants().isEmpty() && missingLayers().isEmpty() && teardown.stream().noneMatch(t -> t.startsWith("LEFT"));
     }
 
     public Duration total() {

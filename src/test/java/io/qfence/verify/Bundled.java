@@ -31,6 +31,8 @@ final class Bundled {
     static final ReachabilityRelation RELATION = Reachability.of(REALIZATION);
     static final ProbeWorld WORLD = ProbeWorld.choose(REALIZATION.policy());
     static final ProbePlan PLAN = ProbePlan.of(REALIZATION.policy(), RELATION, WORLD);
+    /** The plan verify probes: the matrix with the cells the invariants of {@code policies/} add. */
+    static final ProbePlan INVARIANT_PLAN = ProbePlan.of(REALIZATION.policy(), RELATION, WORLD, InvariantVerdict.coverage(STATE, RELATION));
 
     private Bundled() {}
 

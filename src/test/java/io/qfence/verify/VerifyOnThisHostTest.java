@@ -67,6 +67,9 @@ class VerifyOnThisHostTest {
                 || l.trim().matches("\"[a-z-]+\" : \\d+,?")).collect(Collectors.joining(" ")));
         assertThat(exit).as(err.toString()).isZero();
         assertThat(out.toString()).contains("\"passed\" : true", "\"mismatches\" : 0", "\"missing_layers\" : 0");
+        // every invariant of policies/isolation.yaml proven by the probes that cover it
+        assertThat(out.toString()).contains("\"broken_invariants\" : 0");
+        assertThat(out.toString().lines().filter(l -> l.contains("\"verdict\" : \"proven\"")).count()).isEqualTo(6);
         Matcher m = SANDBOX.matcher(err.toString());
         assertThat(m.find()).isTrue();
         assertNothingLeftOf(m.group(1));
@@ -121,6 +124,46 @@ class VerifyOnThisHostTest {
         assertThat(found).as("verify fails on exactly the cells the rule opens").isEqualTo(opened);
         assertThat(report.mismatches()).allMatch(r -> r.observed() && !r.wrongTarget());
         assertThat(MatrixRenderer.text(report, false)).contains("Mismatches (" + found.size() + "):", "web-app-1 -> db-bastion tcp 22");
+        assertNothingLeftOf(sandboxes.get(0));
+    }
+
+    /**
+     * An exception the invariants forbid, forced into the sandbox's ruleset after apply (Git would refuse it: validate
+     * reports the invariant it breaks): SSH from web's bridge to the host. verify reports exactly that invariant
+     * broken, with the probes that prove it, and nothing else.
+     */
+    @Test
+    void anSshExceptionForcedIntoTheSandboxBreaksExactlyNoSshToTheHostNamingTheProbes() throws Exception {
+        List<String> sandboxes = new ArrayList<>();
+        CliContext.Verification live = io.qfence.app.Main.verification(io.qfence.app.Main.liveHost());
+        Verifier verifier = new Verifier(live.sandboxes(), live.apply());
+        VerifyOptions options = VerifyOptions.of(ProbeImages.directory(), Bundled.TODAY, (a, msg) -> { }).afterApply(applied -> {
+            sandboxes.add(applied.sandbox().name());
+            Witness.inNetns(applied.sandbox().name(), "nft", "insert", "rule", "inet", "qfence", "input",
+                    "iifname", "qfb-web", "tcp", "dport", "22", "accept");
+        });
+
+        VerifyReport report = verifier.verify(Bundled.STATE, "hv1", options);
+
+        assertThat(report.passed()).isFalse();
+        assertThat(report.brokenInvariants()).extracting(InvariantVerdict::name).containsExactly("no-ssh-to-the-host");
+        assertThat(report.invariants()).filteredOn(v -> !v.name().equals("no-ssh-to-the-host"))
+                .allSatisfy(v -> assertThat(v.verdict()).as(v.summary()).isEqualTo(InvariantVerdict.Proof.PROVEN));
+        // the breaking probes are the mismatches the rule opens: a web guest to the host on tcp 22, reached
+        Set<String> web = Set.of("web-bastion", "web-app-1", "web-app-2");
+        InvariantVerdict broken = report.brokenInvariants().get(0);
+        assertThat(broken.breaking()).isNotEmpty().allSatisfy(c -> {
+            assertThat(web).contains(c.result().cell().source());
+            assertThat(c.result().cell().target()).startsWith("host ");
+            assertThat(c.result().cell().service()).isEqualTo("tcp 22");
+            assertThat(c.reached()).isTrue();
+        });
+        assertThat(broken.breaking()).extracting(c -> c.result().cell().id())
+                .containsExactlyInAnyOrderElementsOf(report.mismatches().stream().map(r -> r.cell().id()).toList());
+        String text = MatrixRenderer.text(report, false);
+        System.out.println("MEASURE verify (ssh forced): " + text.substring(text.indexOf("Invariants,")));
+        assertThat(text).contains("broken  no-ssh-to-the-host (policies/isolation.yaml:20:7)",
+                "observed reached, required not reached: QF-HOST-OK", "1 BROKEN");
         assertNothingLeftOf(sandboxes.get(0));
     }
 
