@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.qfence.app.Main;
 import io.qfence.testing.RequiresHost;
+import io.qfence.testing.Witness;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
@@ -80,6 +81,8 @@ class ExplainLiveTest {
 
     @Test
     void aDeniedFlowsDropRuleIsPresentWithTheCounterValueNftReports() throws Exception {
+        long before = counterAsNftListsIt("drop_from_web").path("packets").asLong();
+        synFromWebApp1To("10.20.0.11", 22);
         JsonNode json = explainLiveJson("web-app-1", "db-main", "tcp/22");
         CliRun text = explainLive("web-app-1", "db-main", "tcp/22");
 
@@ -91,6 +94,7 @@ class ExplainLiveTest {
             assertThat(l.at("/counter/name").asText()).isEqualTo("drop_from_web");
         });
         JsonNode nft = counterAsNftListsIt("drop_from_web");
+        assertThat(nft.path("packets").asLong()).as("the SYN was dropped by the rule explain names").isGreaterThan(before);
         assertThat(live.get(0).at("/counter/packets").asLong()).isEqualTo(nft.path("packets").asLong());
         assertThat(live.get(0).at("/counter/bytes").asLong()).isEqualTo(nft.path("bytes").asLong());
         assertThat(text.out()).contains("On the live host:\n  inet qfence chain from_web rule 2: present, counter drop_from_web: "
@@ -111,6 +115,26 @@ class ExplainLiveTest {
                         "  a rule of this answer is missing: the live host may answer otherwise (qfence plan shows the drift)\n");
         assertThat(json.path("live")).singleElement().satisfies(l -> assertThat(l.path("present").asBoolean()).isFalse());
         assertThat(json.path("live_differs").asBoolean()).isTrue();
+    }
+
+    /**
+     * One TCP SYN from web-app-1's address, routed by the sandbox from group web's bridge: a veth port on
+     * {@code qfb-web} whose other end is in a namespace of this test's own, holding 10.10.0.11 (no guest runs).
+     */
+    private void synFromWebApp1To(String address, int port) {
+        String peer = host.name + "-peer";
+        Witness.run("ip", "netns", "add", peer);
+        try {
+            host.witness("ip", "link", "add", "xl-web", "type", "veth", "peer", "name", "xl-peer", "netns", peer);
+            host.witness("ip", "link", "set", "xl-web", "master", "qfb-web", "up");
+            Witness.inNetns(peer, "ip", "addr", "add", "10.10.0.11/24", "dev", "xl-peer");
+            Witness.inNetns(peer, "ip", "link", "set", "xl-peer", "up");
+            Witness.inNetns(peer, "ip", "route", "add", "default", "via", "10.10.0.1");
+            // Dropped, so the connect times out: what counts is the packet, not the exit code.
+            Witness.tryRun("ip", "netns", "exec", peer, "timeout", "2", "bash", "-c", ": > /dev/tcp/" + address + "/" + port);
+        } finally {
+            Witness.run("ip", "netns", "del", peer);
+        }
     }
 
     private String chainAsNftListsIt(String chain) {
