@@ -65,6 +65,10 @@ public final class ExplanationRenderer {
                 }
                 out.append('\n');
             }
+            if (live.stream().anyMatch(l -> !l.present())) {
+                // The answer above is the desired state's; without one of its rules the host's packets may be judged otherwise.
+                out.append("  a rule of this answer is missing: the live host may answer otherwise (qfence plan shows the drift)\n");
+            }
         });
         return out.toString();
     }
@@ -108,6 +112,7 @@ public final class ExplanationRenderer {
             }
         }
         e.live().ifPresent(live -> {
+            o.put("live_differs", live.stream().anyMatch(r -> !r.present()));
             ArrayNode l = o.putArray("live");
             for (LiveRule r : live) {
                 ObjectNode n = l.addObject().put("table", r.rule().table()).put("chain", r.rule().chain()).put("index", r.rule().index())
