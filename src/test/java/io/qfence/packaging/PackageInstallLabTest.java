@@ -8,6 +8,7 @@ import static io.qfence.packaging.SystemdLab.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.qfence.testing.ChildJvm;
 import io.qfence.testing.ProbeImages;
 import io.qfence.testing.ProductionKernel;
 import io.qfence.testing.RequiresHost;
@@ -17,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -61,12 +63,35 @@ class PackageInstallLabTest {
         }
     }
 
+    /**
+     * Leaves the lab as this test found it: the lab tests after it ({@code SystemdDaemonLabTest} uses the same state
+     * directory, host and group names) must not meet this daemon's state, links, ruleset or cgroups. In a full lab run
+     * they did: {@code SystemdDaemonLabTest} then never saw its guests converge. The host objects go the way an operator
+     * removes them: an apply of an empty desired state, with the same host file and state directory, by the test's own
+     * build of qfence (the package is gone by then).
+     */
     @AfterAll
-    void stopTheGuest() {
+    void removeEverythingThisTestMade() throws IOException {
         if (guest > 0) {
             Witness.tryRun("kill", "-KILL", Long.toString(guest));
         }
         Witness.tryRun("systemctl", "stop", "qfence");
+        Path hostFile = WORK.resolve("desired-state/hosts/h1.yaml");
+        if (Files.exists(hostFile)) {
+            Path empty = Files.createTempDirectory("qfence-package-lab-empty-");
+            Files.createDirectories(empty.resolve("hosts"));
+            Files.createDirectories(empty.resolve("groups"));
+            Files.writeString(empty.resolve("hosts/h1.yaml"), Files.readString(hostFile).replaceFirst("groups: \\[[^]]*]", "groups: []"));
+            List<String> apply = new ArrayList<>(ChildJvm.command("io.qfence.app.Main"));
+            apply.addAll(List.of("apply", "--auto-approve", "--dir", empty.toString(), "--state-dir", STATE.toString()));
+            Witness.Result r = Witness.tryRun(apply.toArray(String[]::new));
+            System.out.println("MEASURE teardown by an empty apply: exit " + r.exitCode() + "\n" + r.stdout() + r.stderr());
+        }
+        Witness.tryRun("systemctl", "stop", "qfence-guests");
+        Witness.tryRun("sh", "-c", "! dpkg -s qfence >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get purge -y -q qfence");
+        Witness.tryRun("rm", "-rf", STATE.toString(), "/run/qfence", LAB.toString());
+        Witness.tryRun("systemctl", "daemon-reload");
+        Witness.tryRun("systemctl", "reset-failed");
     }
 
     @Test
