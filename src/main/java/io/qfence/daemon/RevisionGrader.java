@@ -115,8 +115,9 @@ final class RevisionGrader {
         }
         List<String> gained = diff.gained().entries().stream().map(FlowEntry::toString).toList();
         if (!diff.widens()) {
-            notes.add(diff.narrows() ? "access narrows only (" + diff.lost().entries().size()
-                    + " flows lost): applied without approval" : "access unchanged: applied without approval");
+            int lost = diff.lost().entries().size();
+            notes.add(diff.narrows() ? "access narrows only (" + lost + " flow" + (lost == 1 ? "" : "s")
+                    + " lost): applied without approval" : "access unchanged: applied without approval");
             return new Verdict.Ready(revision, state, notes);
         }
         notes.add("access widens (" + gained.size() + " flow" + (gained.size() == 1 ? "" : "s") + " gained: "
