@@ -27,7 +27,7 @@ public final class BenchRealization {
      */
     public static final HostFacts THIS_MACHINE = new HostFacts(CgroupVersion.V1, EnumSet.of(Capability.BRIDGE, Capability.TUN,
             Capability.VETH, Capability.BR_NETFILTER, Capability.NFT_INET, Capability.NFT_BRIDGE, Capability.SECCOMP,
-            Capability.CGROUP_IO_WEIGHT));
+            Capability.CGROUP_IO_WEIGHT, Capability.NAMESPACES));
 
     private BenchRealization() {}
 
