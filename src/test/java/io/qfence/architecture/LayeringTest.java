@@ -88,7 +88,7 @@ class LayeringTest {
                 .whereLayer("host").mayOnlyBeAccessedByLayers("platform.os", "platform.netlink", "platform.nft", "platform.cgroup",
                         "platform.qemu", "platform.sandbox", "apply", "engine", "verify", "daemon", "cli", "app")
                 .whereLayer("plan").mayOnlyBeAccessedByLayers("host", "apply", "engine", "verify", "daemon", "cli", "app")
-                .whereLayer("realize").mayOnlyBeAccessedByLayers("plan", "apply", "engine", "verify", "daemon", "cli", "app")
+                .whereLayer("realize").mayOnlyBeAccessedByLayers("plan", "engine", "verify", "daemon", "cli", "app")
                 .whereLayer("source").mayOnlyBeAccessedByLayers("engine", "daemon", "cli", "app")
                 .check(classes);
     }
