@@ -28,6 +28,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.Arrays;
+import java.util.function.LongSupplier;
 
 /**
  * The composition root: the only place that builds real adapters (the system clock, the live host over rtnetlink,
@@ -64,13 +65,16 @@ public final class Main {
     /**
      * What {@code qfence reconcile}'s daemon is made of: the Git cache (JGit), the journal, the Quartz schedule, the
      * operator interface (the JDK's HTTP server), the webhook's rate limiter with its default limits, the monotonic
-     * clock, the daemon's own lock and the state lock it shares with {@code qfence apply} (lock files), the
-     * control-file watcher (inotify), its metrics (Prometheus), and its commit statuses and notifications (the JDK's
-     * HTTP client on a thread of its own); for the CLI and for tests of the daemon.
+     * clock (one, for the cycles, the fetches' deadlines and the rate limiter), the daemon's own lock and the state
+     * lock it shares with {@code qfence apply} (lock files), the control-file watcher (inotify), its metrics
+     * (Prometheus), and its commit statuses and notifications (the JDK's HTTP client on a thread of its own); for the
+     * CLI and for tests of the daemon.
      */
     public static DaemonCollaborators daemonCollaborators() {
-        return new DaemonCollaborators(GitMirror::open, Journal::open, CycleScheduler::start, OperatorServer::start,
-                () -> new RateLimiter(RateLimiter.Buckets.defaults(), System::nanoTime), System::nanoTime,
+        LongSupplier monotonic = System::nanoTime;
+        return new DaemonCollaborators((stateDir, remote) -> GitMirror.open(stateDir, remote, monotonic), Journal::open,
+                CycleScheduler::start, OperatorServer::start,
+                () -> new RateLimiter(RateLimiter.Buckets.defaults(), monotonic), monotonic,
                 DaemonLock::acquire, StateLock::acquire, ControlWatcher::start, QfenceMetrics::create,
                 (options, metrics, log) -> Outbound.open(options, JdkHttpPoster.create(), Outbox.threadedTimer(),
                         Outbox.RetryPolicy.DEFAULT, new SecureRandom(), metrics, log));

@@ -126,4 +126,19 @@ final class CycleDecider {
         return new CheckHost(label, DriftHandling.HEAL, facts.expired(), why + (facts.drift() == DriftMode.REPORT
                 ? "; the expiry is applied even with --drift=report" : ""));
     }
+
+    /**
+     * When the scheduler should run the next cycle: the earliest of the next fetch, the next host check (when the
+     * applied revision's state is known), the next expiry and the retry of a failed apply.
+     */
+    static Instant nextWakeUp(Instant nextFetchAt, Optional<Instant> nextHostCheckAt, Optional<Instant> nextExpiry,
+                              Optional<Instant> applyRetryAt) {
+        Instant next = nextFetchAt;
+        for (Optional<Instant> candidate : List.of(nextHostCheckAt, nextExpiry, applyRetryAt)) {
+            if (candidate.isPresent() && candidate.get().isBefore(next)) {
+                next = candidate.get();
+            }
+        }
+        return next;
+    }
 }

@@ -4,11 +4,17 @@ import io.qfence.daemon.control.DaemonStatus;
 import io.qfence.daemon.control.DaemonStatus.Pending;
 import io.qfence.daemon.control.DaemonStatus.PendingState;
 import io.qfence.daemon.control.DaemonStatus.Problem;
+import io.qfence.daemon.git.CommitId;
 import io.qfence.daemon.journal.LastApplied;
 import io.qfence.model.desired.DesiredState;
+import io.qfence.source.LoadResult;
+import java.time.Clock;
 import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.Objects;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * What the daemon remembers between cycles about the host and its revisions (the fetch's own memory is
@@ -17,6 +23,8 @@ import java.util.Optional;
  * {@link CycleDecider} sees it as {@link CycleFacts}.
  */
 final class DaemonMemory {
+
+    private static final Logger LOG = LoggerFactory.getLogger(DaemonMemory.class);
 
     private Optional<LastApplied> lastApplied;
     private Optional<DesiredState> appliedState = Optional.empty();
@@ -87,9 +95,25 @@ final class DaemonMemory {
 
     // ---- transitions
 
-    /** The applied revision's state, as read back from the cache (empty when it cannot be). */
-    void appliedStateRead(Optional<DesiredState> state) {
-        appliedState = Objects.requireNonNull(state, "state");
+    /**
+     * After a restart, the applied revision's desired state is read back from the cache, once it holds it; a revision
+     * that cannot be read back leaves it empty (drift is not checked until a new revision applies).
+     */
+    void readAppliedStateBack(RevisionSource source, Instant now) {
+        if (lastApplied.isEmpty()) {
+            appliedState = Optional.empty();
+            return;
+        }
+        if (holdsAppliedState()) {
+            return;
+        }
+        CommitId revision = lastApplied.get().revision();
+        LoadResult loaded = source.load(revision, Clock.fixed(now, ZoneOffset.UTC));
+        appliedState = loaded.ok() ? loaded.state() : Optional.empty();
+        if (!loaded.ok()) {
+            LOG.atWarn().addKeyValue("revision", revision.hex()).addKeyValue("errors", loaded.errors().size())
+                    .log("the last applied revision cannot be read back; drift is not checked until a new revision applies");
+        }
     }
 
     /** The head is no longer a new revision: nothing is pending. */

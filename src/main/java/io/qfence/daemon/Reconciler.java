@@ -20,11 +20,9 @@ import io.qfence.daemon.journal.LastApplied;
 import io.qfence.daemon.metrics.QfenceMetrics;
 import io.qfence.daemon.notify.Announcer;
 import io.qfence.model.errors.LockHeldException;
-import io.qfence.source.LoadResult;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -175,7 +173,7 @@ public final class Reconciler {
         } else if (fetch instanceof SkipFetch skip && skip.loggedAsSkipped()) {
             fetcher.skippedWhileBackingOff(trigger);
         }
-        loadAppliedState(now);
+        memory.readAppliedStateBack(source, now);
 
         Optional<CommitId> head = fetcher.head();
         Optional<CommitId> applied = memory.lastApplied().map(LastApplied::revision);
@@ -217,20 +215,9 @@ public final class Reconciler {
 
     /** When the scheduler should run the next cycle: the earliest of the poll, the host check and an expiry. */
     public synchronized Instant nextWakeUp() {
-        Instant next = fetcher.nextFetchAt();
-        if (memory.appliedState().isPresent() && memory.nextHostCheckAt().isBefore(next)) {
-            next = memory.nextHostCheckAt();
-        }
-        Optional<Instant> expiry = nextExpiry();
-        if (expiry.isPresent() && expiry.get().isBefore(next)) {
-            next = expiry.get();
-        }
-        Optional<Instant> retry = memory.pending().filter(p -> p.state() == PendingState.FAILED)
-                .flatMap(p -> memory.applyBackoff().nextAttemptAt());
-        if (retry.isPresent() && retry.get().isBefore(next)) {
-            next = retry.get();
-        }
-        return next;
+        return CycleDecider.nextWakeUp(fetcher.nextFetchAt(), nextHostCheckAt(), nextExpiry(),
+                memory.pending().filter(p -> p.state() == PendingState.FAILED)
+                        .flatMap(p -> memory.applyBackoff().nextAttemptAt()));
     }
 
     /** Empty when the daemon does its job; otherwise why not, for {@code /readyz}. */
@@ -272,29 +259,12 @@ public final class Reconciler {
                 source.branch(), settings.autoApply().name().toLowerCase(Locale.ROOT), settings.verifySignatures(), now,
                 fetcher.head().map(h -> new DaemonStatus.Head(h.hex(), fetcher.headFetchedAt().orElse(now))),
                 fetcher.error(), memory.pending(), journal.lastCycle(), memory.lastError(), memory.hostCheck(),
-                Optional.of(fetcher.nextFetchAt()),
-                memory.appliedState().isPresent() ? Optional.of(memory.nextHostCheckAt()) : Optional.empty(),
-                nextExpiry(), settings.drift().name().toLowerCase(Locale.ROOT));
+                Optional.of(fetcher.nextFetchAt()), nextHostCheckAt(), nextExpiry(), settings.drift().name().toLowerCase(Locale.ROOT));
     }
 
-    /** After a restart, the applied revision's desired state is read back from the cache, once it holds it. */
-    private void loadAppliedState(Instant now) {
-        if (memory.lastApplied().isEmpty()) {
-            memory.appliedStateRead(Optional.empty());
-            return;
-        }
-        if (memory.holdsAppliedState()) {
-            return;
-        }
-        CommitId revision = memory.lastApplied().get().revision();
-        LoadResult loaded = source.load(revision, Clock.fixed(now, ZoneOffset.UTC));
-        if (loaded.ok()) {
-            memory.appliedStateRead(loaded.state());
-        } else {
-            memory.appliedStateRead(Optional.empty());
-            LOG.atWarn().addKeyValue("revision", revision.hex()).addKeyValue("errors", loaded.errors().size())
-                    .log("the last applied revision cannot be read back; drift is not checked until a new revision applies");
-        }
+    /** The next host check, when the applied revision's state is known (there is nothing to check it against else). */
+    private Optional<Instant> nextHostCheckAt() {
+        return memory.appliedState().isPresent() ? Optional.of(memory.nextHostCheckAt()) : Optional.empty();
     }
 
     /** After every cycle: the gauges that follow the control files, and {@code status.json}. */

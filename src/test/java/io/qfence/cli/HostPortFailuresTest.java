@@ -9,10 +9,22 @@ import static io.qfence.model.errors.HostPortException.Port.SYSCTLS;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.qfence.host.FakeHost;
+import io.qfence.host.GuestPort;
+import io.qfence.host.Progress;
+import io.qfence.host.Sandbox;
+import io.qfence.model.Ipv4Address;
+import io.qfence.model.desired.HostOverrides;
 import io.qfence.model.errors.HostPortException;
+import io.qfence.model.host.CgroupLimits;
 import io.qfence.model.host.Guest;
+import io.qfence.model.host.HostFacts;
+import java.io.BufferedReader;
+import java.io.StringReader;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -24,7 +36,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * No failure of the host reaches the user untranslated: each kind of port failure, injected through the fake host in
  * each phase (observing for {@code plan} and {@code state}, changing for {@code apply}), is said in one line that names
  * the part of the host, the object, the operation and the errno or cause, with exit code 1, and never as an "internal
- * error" with a stack trace. A programming error below the ports still is one.
+ * error" with a stack trace. So does a failure of {@code verify}'s sandbox while it sets itself up (its namespaces,
+ * uplink, listeners and the guests' serial consoles), injected through the sandbox port. A programming error below the
+ * ports still is one.
  */
 class HostPortFailuresTest {
 
@@ -134,6 +148,137 @@ class HostPortFailuresTest {
         assertThat(apply.exitCode()).isEqualTo(1);
         assertThat(apply.err()).isEqualTo("qfence: error: firewall: nft ruleset: list ruleset: Error: cache initialization failed\n");
         assertThat(host.calls()).isEmpty();
+    }
+
+    /** Where {@code verify}'s sandbox fails while it sets itself up, the failure (as the sandbox says it), and the line. */
+    static Stream<Arguments> sandboxFailures() {
+        return Stream.of(
+                Arguments.of("create", FakeHost.refusal(HOST, "create netns /run/netns/qfence-verify-0", "network namespace "
+                                + "qfence-verify-0", 17, "File exists (EEXIST, errno 17)"),
+                        "qfence: error: host: network namespace qfence-verify-0: create netns /run/netns/qfence-verify-0: "
+                                + "File exists (EEXIST, errno 17)"),
+                Arguments.of("connectOutside", FakeHost.refusal(LINKS, "create veth pair vfy-up", "link vfy-up", 17,
+                                "File exists (EEXIST, errno 17)"),
+                        "qfence: error: links: link vfy-up: create veth pair vfy-up: File exists (EEXIST, errno 17)"),
+                Arguments.of("listen", FakeHost.refusal(HOST, "listen on tcp 0.0.0.0:8080", "network namespace qfence-verify-0",
+                                "Address already in use"),
+                        "qfence: error: host: network namespace qfence-verify-0: listen on tcp 0.0.0.0:8080: Address already in use"),
+                Arguments.of("awaitConsole", FakeHost.refusal(GUESTS, "connect to the serial console", "vm web-app-1", 111,
+                                "Connection refused (ECONNREFUSED, errno 111)"),
+                        "qfence: error: guests: vm web-app-1: connect to the serial console: Connection refused (ECONNREFUSED, errno 111)"));
+    }
+
+    @ParameterizedTest(name = "verify, the sandbox's {0}")
+    @MethodSource("sandboxFailures")
+    void aSandboxThatCannotBeSetUpIsOneLineAndExitCodeOneAndIsTornDown(String step, HostPortException failure, String line) {
+        FailingSandbox sandbox = new FailingSandbox(step, failure, host.new FakeGuests(), tmp);
+        CliContext.Verification verification = new CliContext.Verification((prefix, images, progress) -> sandbox.created(),
+                (box, guests, realization, progress) -> realization.objects(Guest.class).forEach(g -> guests.start(g, progress)),
+                () -> FakeHost.FACTS);
+        CliContext context = new CliContext(CliRun.TODAY, HostRealization.realizer(), CliRun.connector(host),
+                new BufferedReader(new StringReader("")), verification);
+
+        CliRun verify = CliRun.run(context, "verify", "--probe-images", tmp.toString());
+
+        assertThat(verify.exitCode()).isEqualTo(1);
+        assertThat(verify.out()).isEmpty();
+        assertThat(verify.err()).endsWith("\n" + line + "\n").doesNotContain("internal error", "Exception", "\tat ");
+        assertThat(sandbox.calls).as("it failed where it was told to, and was torn down if it was made")
+                .containsSequence(step.equals("create") ? List.of("create") : List.of(step, "close"));
+    }
+
+    /** A sandbox of fakes that fails at {@code failAt} as a port does, and records what verify asked of it. */
+    private static final class FailingSandbox implements Sandbox {
+        final List<String> calls = java.util.Collections.synchronizedList(new ArrayList<>());
+        private final String failAt;
+        private final HostPortException failure;
+        private final GuestPort guests;
+        private final Path dir;
+
+        FailingSandbox(String failAt, HostPortException failure, GuestPort guests, Path dir) {
+            this.failAt = failAt;
+            this.failure = failure;
+            this.guests = guests;
+            this.dir = dir;
+        }
+
+        private void call(String what) {
+            calls.add(what);
+            if (what.equals(failAt)) {
+                throw failure;
+            }
+        }
+
+        Sandbox created() {
+            call("create");
+            return this;
+        }
+
+        @Override
+        public String name() {
+            return "qfence-verify-0";
+        }
+
+        @Override
+        public Path hostNamespace() {
+            return Path.of("/run/netns/qfence-verify-0");
+        }
+
+        @Override
+        public HostOverrides overrides() {
+            return new HostOverrides(Optional.of(dir.resolve("images").toString()), Optional.of(dir.resolve("run").toString()),
+                    Optional.of(dir.resolve("state").toString()), Optional.of(name()));
+        }
+
+        @Override
+        public HostFacts facts() {
+            return FakeHost.FACTS;
+        }
+
+        @Override
+        public GuestPort guests() {
+            return guests;
+        }
+
+        @Override
+        public void connectOutside(OutsideWorld world, Progress progress) {
+            call("connectOutside");
+        }
+
+        @Override
+        public void listen(List<Listener> listeners) {
+            call("listen");
+        }
+
+        @Override
+        public void awaitConsole(Guest guest, Duration timeout) {
+            call("awaitConsole");
+        }
+
+        @Override
+        public List<ProbeResult> probeFromGuest(Guest guest, List<Probe> probes) {
+            throw new AssertionError("no probe runs after a failed set-up");
+        }
+
+        @Override
+        public List<ProbeResult> probeFromOutside(Ipv4Address source, List<Probe> probes) {
+            throw new AssertionError("no probe runs after a failed set-up");
+        }
+
+        @Override
+        public Optional<CgroupLimits> cgroupLimits(String path) {
+            return Optional.empty();
+        }
+
+        @Override
+        public void close() {
+            calls.add("close");
+        }
+
+        @Override
+        public List<String> teardownReport() {
+            return List.of();
+        }
     }
 
     @Test

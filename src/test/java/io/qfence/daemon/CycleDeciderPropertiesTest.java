@@ -198,6 +198,24 @@ class CycleDeciderPropertiesTest {
         assertThat(CycleDecider.decide(facts)).isEqualTo(decided);
     }
 
+    // ---- when the next cycle runs
+
+    @Property
+    void theNextWakeUpIsTheEarliestOfWhatIsKnownAndNeverLaterThanTheNextFetch(
+            @ForAll @IntRange(min = -3, max = 3) int fetchOffset, @ForAll("offsets") Optional<Integer> hostCheckOffset,
+            @ForAll("offsets") Optional<Integer> expiryOffset, @ForAll("offsets") Optional<Integer> retryOffset) {
+        Instant nextFetchAt = NOW.plusSeconds(fetchOffset);
+        List<Optional<Instant>> others = List.of(hostCheckOffset.map(NOW::plusSeconds), expiryOffset.map(NOW::plusSeconds),
+                retryOffset.map(NOW::plusSeconds));
+
+        Instant next = CycleDecider.nextWakeUp(nextFetchAt, others.get(0), others.get(1), others.get(2));
+
+        assertThat(next).isBeforeOrEqualTo(nextFetchAt);
+        others.forEach(other -> other.ifPresent(at -> assertThat(next).isBeforeOrEqualTo(at)));
+        assertThat(next.equals(nextFetchAt) || others.stream().flatMap(Optional::stream).anyMatch(next::equals))
+                .as("it is one of them").isTrue();
+    }
+
     @Example
     void factsRefuseAVerdictAboutAnythingButANewHead() {
         Verdict ready = new Verdict.Ready(COMMITS.get(0), state(COMMITS.get(0)), List.of());

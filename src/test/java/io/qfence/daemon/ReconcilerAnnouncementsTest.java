@@ -101,7 +101,7 @@ class ReconcilerAnnouncementsTest {
     }
 
     Reconciler reconciler(AutoApply autoApply, DriftMode drift) throws Exception {
-        GitMirror mirror = GitMirror.open(stateDir, new RemoteSpec.LocalRepository(repo.git.dir()));
+        GitMirror mirror = GitMirror.open(stateDir, new RemoteSpec.LocalRepository(repo.git.dir()), System::nanoTime);
         Journal journal = Journal.open(stateDir);
         open.add(mirror);
         open.add(journal);

@@ -80,7 +80,7 @@ class ReconcilerTest {
     }
 
     Reconciler reconciler(AutoApply autoApply, RemoteSpec remote, boolean allowRewrite) throws Exception {
-        GitMirror mirror = GitMirror.open(stateDir, remote);
+        GitMirror mirror = GitMirror.open(stateDir, remote, System::nanoTime);
         Journal journal = Journal.open(stateDir);
         open.add(mirror);
         open.add(journal);

@@ -61,7 +61,7 @@ class SignedRevisionsTest {
         stateDir = Files.createDirectories(tmp.resolve("state"));
         Files.writeString(stateDir.resolve(LastApplied.FILE_NAME), repo.head() + "\n");
 
-        mirror = GitMirror.open(stateDir, new RemoteSpec.LocalRepository(repo.git.dir()));
+        mirror = GitMirror.open(stateDir, new RemoteSpec.LocalRepository(repo.git.dir()), System::nanoTime);
         journal = Journal.open(stateDir);
         ReconcileSettings settings = new ReconcileSettings("hv1", stateDir, ReconcilerTest.INTERVAL,
                 ReconcilerTest.DRIFT_INTERVAL, 0.1, Duration.ofSeconds(10), Duration.ofMinutes(5), AutoApply.ALL, true);

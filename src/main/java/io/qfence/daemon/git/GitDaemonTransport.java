@@ -33,12 +33,12 @@ final class GitDaemonTransport extends TcpTransport implements PackTransport {
     private static final int GIT_PORT = 9418;
 
     private final int timeoutMillis;
-    private final long deadlineNanos;
+    private final DeadlineMonitor deadline;
 
-    GitDaemonTransport(Repository local, URIish uri, int timeoutMillis, long deadlineNanos) {
+    GitDaemonTransport(Repository local, URIish uri, int timeoutMillis, DeadlineMonitor deadline) {
         super(local, uri);
         this.timeoutMillis = timeoutMillis;
-        this.deadlineNanos = deadlineNanos;
+        this.deadline = deadline;
     }
 
     @Override
@@ -125,7 +125,7 @@ final class GitDaemonTransport extends TcpTransport implements PackTransport {
         }
 
         private void checkDeadline() throws InterruptedIOException {
-            if (System.nanoTime() - deadlineNanos > 0) {
+            if (deadline.overrun()) {
                 throw new InterruptedIOException("the fetch's time is up");
             }
         }

@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.LongSupplier;
 import org.eclipse.jgit.api.Git;
 import org.eclipse.jgit.api.errors.GitAPIException;
 import org.eclipse.jgit.errors.RepositoryNotFoundException;
@@ -50,8 +51,11 @@ public final class GitMirror implements AutoCloseable {
     private final Repository repository;
     private final SshdSessionFactory sshSessions;
     private final MirrorHistory history;
+    private final LongSupplier nanoClock;
 
-    private GitMirror(RemoteSpec remote, Path directory, Repository repository, SshdSessionFactory sshSessions) {
+    private GitMirror(RemoteSpec remote, Path directory, Repository repository, SshdSessionFactory sshSessions,
+                      LongSupplier nanoClock) {
+        this.nanoClock = nanoClock;
         this.remote = remote;
         this.directory = directory;
         this.repository = repository;
@@ -62,10 +66,14 @@ public final class GitMirror implements AutoCloseable {
     /**
      * Opens the cache for {@code remote} under {@code stateDir/git}, creating an empty bare repository the first time.
      * A cache directory that belongs to another remote (its recorded address differs) is refused, never reused.
+     *
+     * @param nanoClock monotonic nanoseconds ({@link System#nanoTime()} from the composition root), which measure each
+     *                  fetch's whole budget
      */
-    public static GitMirror open(Path stateDir, RemoteSpec remote) throws MirrorException {
+    public static GitMirror open(Path stateDir, RemoteSpec remote, LongSupplier nanoClock) throws MirrorException {
         Objects.requireNonNull(stateDir, "stateDir");
         Objects.requireNonNull(remote, "remote");
+        Objects.requireNonNull(nanoClock, "nanoClock");
         Path gitDir = stateDir.resolve("git");
         Path directory = gitDir.resolve(remote.cacheName());
         Repository repository;
@@ -108,7 +116,7 @@ public final class GitMirror implements AutoCloseable {
             }
             ssh = SshSessions.factory(sshRemote, emptyHome);
         }
-        return new GitMirror(remote, directory, repository, ssh);
+        return new GitMirror(remote, directory, repository, ssh, nanoClock);
     }
 
     private static void recordRemote(Repository repository, RemoteSpec remote) throws IOException {
@@ -150,7 +158,7 @@ public final class GitMirror implements AutoCloseable {
         String tracking = trackingRef(branch);
         Optional<CommitId> previous = head(branch);
 
-        DeadlineMonitor deadline = new DeadlineMonitor(timeout);
+        DeadlineMonitor deadline = new DeadlineMonitor(timeout, nanoClock);
         int timeoutMillis = (int) Math.min(Integer.MAX_VALUE, timeout.toMillis());
         UsernamePasswordCredentialsProvider credentials = null;
         Transport transport = null;
@@ -160,7 +168,7 @@ public final class GitMirror implements AutoCloseable {
             }
             URIish uri = new URIish(remote.uri());
             transport = remote instanceof RemoteSpec.GitDaemon
-                    ? new GitDaemonTransport(repository, uri, timeoutMillis, deadline.deadlineNanos())
+                    ? new GitDaemonTransport(repository, uri, timeoutMillis, deadline)
                     : Transport.open(repository, uri);
             // JGit's timeout is whole seconds; it bounds connecting and each read and write
             transport.setTimeout((int) Math.max(1, (timeout.toMillis() + 999) / 1000));

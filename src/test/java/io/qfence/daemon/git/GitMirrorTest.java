@@ -38,7 +38,7 @@ class GitMirrorTest {
         GitCli origin = GitCli.init(tmp.resolve("origin"));
         String first = origin.commitFile("hosts/h1.yaml", "name: h1\n", "add h1");
 
-        try (GitMirror mirror = GitMirror.open(tmp.resolve("state"), new RemoteSpec.LocalRepository(origin.dir()))) {
+        try (GitMirror mirror = GitMirror.open(tmp.resolve("state"), new RemoteSpec.LocalRepository(origin.dir()), System::nanoTime)) {
             FetchResult result = mirror.fetch("main", TIMEOUT);
 
             assertThat(result.previousHead()).isEmpty();
@@ -57,7 +57,7 @@ class GitMirrorTest {
     void aSecondFetchWithoutNewCommitsIsAlreadyUpToDate() throws Exception {
         GitCli origin = GitCli.init(tmp.resolve("origin"));
         String first = origin.commitFile("a.yaml", "a: 1\n", "first");
-        try (GitMirror mirror = GitMirror.open(tmp.resolve("state"), new RemoteSpec.LocalRepository(origin.dir()))) {
+        try (GitMirror mirror = GitMirror.open(tmp.resolve("state"), new RemoteSpec.LocalRepository(origin.dir()), System::nanoTime)) {
             mirror.fetch("main", TIMEOUT);
 
             FetchResult again = mirror.fetch("main", TIMEOUT);
@@ -76,7 +76,7 @@ class GitMirrorTest {
             origin.commitFile("f" + i + ".yaml", "n: " + i + "\n", "commit " + i);
         }
         Path state = tmp.resolve("state");
-        try (GitMirror mirror = GitMirror.open(state, new RemoteSpec.LocalRepository(origin.dir()))) {
+        try (GitMirror mirror = GitMirror.open(state, new RemoteSpec.LocalRepository(origin.dir()), System::nanoTime)) {
             mirror.fetch("main", TIMEOUT);
             long before = objectCount(mirror.repositoryPath());
             long storedBefore = storedEntries(mirror.repositoryPath());
@@ -99,7 +99,7 @@ class GitMirrorTest {
         GitCli origin = GitCli.init(tmp.resolve("origin"));
         String base = origin.commitFile("a.yaml", "a: 1\n", "base");
         String dropped = origin.commitFile("a.yaml", "a: 2\n", "to be dropped");
-        try (GitMirror mirror = GitMirror.open(tmp.resolve("state"), new RemoteSpec.LocalRepository(origin.dir()))) {
+        try (GitMirror mirror = GitMirror.open(tmp.resolve("state"), new RemoteSpec.LocalRepository(origin.dir()), System::nanoTime)) {
             mirror.fetch("main", TIMEOUT);
             origin.run("reset", "-q", "--hard", base);
             String rewritten = origin.commitFile("a.yaml", "a: 3\n", "rewritten");
@@ -127,7 +127,7 @@ class GitMirrorTest {
         origin.run("merge", "-q", "--no-ff", "-m", "merge feature", "feature");
         String merge = origin.revParse("HEAD");
 
-        try (GitMirror mirror = GitMirror.open(tmp.resolve("state"), new RemoteSpec.LocalRepository(origin.dir()))) {
+        try (GitMirror mirror = GitMirror.open(tmp.resolve("state"), new RemoteSpec.LocalRepository(origin.dir()), System::nanoTime)) {
             mirror.fetch("main", TIMEOUT);
 
             List<CommitInfo> commits = mirror.commitsBetween(Optional.of(CommitId.of(applied)), CommitId.of(merge));
@@ -150,7 +150,7 @@ class GitMirrorTest {
         for (int i = 0; i < 4; i++) {
             origin.commitFile("a.yaml", "a: " + i + "\n", "c" + i);
         }
-        try (GitMirror mirror = GitMirror.open(tmp.resolve("state"), new RemoteSpec.LocalRepository(origin.dir()))) {
+        try (GitMirror mirror = GitMirror.open(tmp.resolve("state"), new RemoteSpec.LocalRepository(origin.dir()), System::nanoTime)) {
             CommitId head = mirror.fetch("main", TIMEOUT).head();
 
             assertThatThrownBy(() -> mirror.commitsBetween(Optional.empty(), head, 3))
@@ -163,7 +163,7 @@ class GitMirrorTest {
     void theRawCommitBytesHashToTheCommitId() throws Exception {
         GitCli origin = GitCli.init(tmp.resolve("origin"));
         String id = origin.commitFile("a.yaml", "a: 1\n", "subject line\n\nbody");
-        try (GitMirror mirror = GitMirror.open(tmp.resolve("state"), new RemoteSpec.LocalRepository(origin.dir()))) {
+        try (GitMirror mirror = GitMirror.open(tmp.resolve("state"), new RemoteSpec.LocalRepository(origin.dir()), System::nanoTime)) {
             mirror.fetch("main", TIMEOUT);
 
             CommitInfo commit = mirror.resolve(GitMirror.trackingRef("main"));
@@ -190,7 +190,7 @@ class GitMirrorTest {
             git.add().addFilepattern("x.yaml").call();
             second = git.commit().setMessage("second").setAuthor(bob).setCommitter(bob).setSign(false).call();
         }
-        try (GitMirror mirror = GitMirror.open(tmp.resolve("state"), new RemoteSpec.LocalRepository(originDir))) {
+        try (GitMirror mirror = GitMirror.open(tmp.resolve("state"), new RemoteSpec.LocalRepository(originDir), System::nanoTime)) {
             FetchResult result = mirror.fetch("main", TIMEOUT);
 
             assertThat(result.head().hex()).isEqualTo(second.name());
@@ -205,7 +205,7 @@ class GitMirrorTest {
         origin.commitFile("hosts/h1.yaml", "name: h1\n", "h1");
         String second = origin.commitFile("groups/web.yaml", "name: web\n", "web");
         origin.commitFile("groups/web.yaml", "name: web2\n", "later");
-        try (GitMirror mirror = GitMirror.open(tmp.resolve("state"), new RemoteSpec.LocalRepository(origin.dir()))) {
+        try (GitMirror mirror = GitMirror.open(tmp.resolve("state"), new RemoteSpec.LocalRepository(origin.dir()), System::nanoTime)) {
             mirror.fetch("main", TIMEOUT);
 
             Map<String, String> files = readTree(mirror.repositoryPath(), CommitId.of(second));
@@ -219,7 +219,7 @@ class GitMirrorTest {
     void aMissingBranchFailsTheFetchAndLeavesTheCacheAlone() throws Exception {
         GitCli origin = GitCli.init(tmp.resolve("origin"));
         origin.commitFile("a.yaml", "a: 1\n", "first");
-        try (GitMirror mirror = GitMirror.open(tmp.resolve("state"), new RemoteSpec.LocalRepository(origin.dir()))) {
+        try (GitMirror mirror = GitMirror.open(tmp.resolve("state"), new RemoteSpec.LocalRepository(origin.dir()), System::nanoTime)) {
             assertThatThrownBy(() -> mirror.fetch("no-such-branch", TIMEOUT))
                     .isInstanceOf(FetchFailedException.class)
                     .hasMessageContaining("refs/heads/no-such-branch");
@@ -230,7 +230,7 @@ class GitMirrorTest {
     @Test
     void aMissingLocalRepositoryFailsTheFetch() throws Exception {
         try (GitMirror mirror = GitMirror.open(tmp.resolve("state"),
-                new RemoteSpec.LocalRepository(tmp.resolve("nowhere")))) {
+                new RemoteSpec.LocalRepository(tmp.resolve("nowhere")), System::nanoTime)) {
             assertThatThrownBy(() -> mirror.fetch("main", TIMEOUT))
                     .isInstanceOf(FetchFailedException.class)
                     .hasMessage("fetch from " + tmp.resolve("nowhere") + " failed: no repository at " + tmp.resolve("nowhere"));
@@ -241,7 +241,7 @@ class GitMirrorTest {
     void unknownRevisionsAreReportedAsSuch() throws Exception {
         GitCli origin = GitCli.init(tmp.resolve("origin"));
         origin.commitFile("a.yaml", "a: 1\n", "first");
-        try (GitMirror mirror = GitMirror.open(tmp.resolve("state"), new RemoteSpec.LocalRepository(origin.dir()))) {
+        try (GitMirror mirror = GitMirror.open(tmp.resolve("state"), new RemoteSpec.LocalRepository(origin.dir()), System::nanoTime)) {
             mirror.fetch("main", TIMEOUT);
             CommitId unknown = CommitId.of("0123456789abcdef0123456789abcdef01234567");
 
@@ -258,7 +258,7 @@ class GitMirrorTest {
         Path state = tmp.resolve("state");
         RemoteSpec a = new RemoteSpec.LocalRepository(tmp.resolve("a"));
         RemoteSpec b = new RemoteSpec.LocalRepository(tmp.resolve("b"));
-        try (GitMirror mirrorA = GitMirror.open(state, a); GitMirror mirrorB = GitMirror.open(state, b)) {
+        try (GitMirror mirrorA = GitMirror.open(state, a, System::nanoTime); GitMirror mirrorB = GitMirror.open(state, b, System::nanoTime)) {
             assertThat(mirrorA.repositoryPath()).isNotEqualTo(mirrorB.repositoryPath());
         }
         // a directory that records another remote is refused
@@ -269,7 +269,7 @@ class GitMirrorTest {
             repo.getConfig().save();
         }
         assertThat(bDir).exists();
-        assertThatThrownBy(() -> GitMirror.open(state, a))
+        assertThatThrownBy(() -> GitMirror.open(state, a, System::nanoTime))
                 .isInstanceOf(MirrorException.class)
                 .hasMessageContaining("is not qfence's cache of " + a.uri());
     }
@@ -280,7 +280,7 @@ class GitMirrorTest {
         RemoteSpec remote = new RemoteSpec.LocalRepository(tmp.resolve("origin"));
         GitCli.initBare(state.resolve("git").resolve(remote.cacheName()));
 
-        try (GitMirror mirror = GitMirror.open(state, remote)) {
+        try (GitMirror mirror = GitMirror.open(state, remote, System::nanoTime)) {
             assertThat(mirror.repositoryPath()).isEqualTo(state.resolve("git").resolve(remote.cacheName()));
         }
     }
@@ -291,10 +291,10 @@ class GitMirrorTest {
         String first = origin.commitFile("a.yaml", "a: 1\n", "first");
         Path state = tmp.resolve("state");
         RemoteSpec remote = new RemoteSpec.LocalRepository(origin.dir());
-        try (GitMirror mirror = GitMirror.open(state, remote)) {
+        try (GitMirror mirror = GitMirror.open(state, remote, System::nanoTime)) {
             mirror.fetch("main", TIMEOUT);
         }
-        try (GitMirror mirror = GitMirror.open(state, remote)) {
+        try (GitMirror mirror = GitMirror.open(state, remote, System::nanoTime)) {
             assertThat(mirror.head("main")).contains(CommitId.of(first));
         }
     }

@@ -86,7 +86,7 @@ class GitTransportsTest {
         CommitId first = pushCommit("v: 1\n", "first");
         try (var daemon = new GitServers.GitDaemon(netns, served.getParent(), 9418);
              GitMirror mirror = GitMirror.open(tmp.resolve("state"),
-                     new RemoteSpec.GitDaemon(URI.create("git://127.0.0.1:9418/fleet.git")))) {
+                     new RemoteSpec.GitDaemon(URI.create("git://127.0.0.1:9418/fleet.git")), System::nanoTime)) {
             FetchResult initial = netns.call(() -> mirror.fetch("main", TIMEOUT));
             CommitId second = pushCommit("v: 2\n", "second");
             FetchResult update = netns.call(() -> mirror.fetch("main", TIMEOUT));
@@ -104,7 +104,7 @@ class GitTransportsTest {
         CommitId applied = pushCommit("v: 2\n", "applied");
         try (var daemon = new GitServers.GitDaemon(netns, served.getParent(), 9418);
              GitMirror mirror = GitMirror.open(tmp.resolve("state"),
-                     new RemoteSpec.GitDaemon(URI.create("git://127.0.0.1:9418/fleet.git")))) {
+                     new RemoteSpec.GitDaemon(URI.create("git://127.0.0.1:9418/fleet.git")), System::nanoTime)) {
             netns.call(() -> mirror.fetch("main", TIMEOUT));
             work.run("reset", "-q", "--hard", base.hex());
             CommitId rewritten = CommitId.of(work.commitFile("hosts/h1.yaml", "v: 3\n", "rewritten"));
@@ -132,7 +132,7 @@ class GitTransportsTest {
         List<Duration> delays = new ArrayList<>();
         int attempts = 0;
         try (GitMirror mirror = GitMirror.open(tmp.resolve("state"),
-                new RemoteSpec.GitDaemon(URI.create("git://127.0.0.1:9/fleet.git")))) {
+                new RemoteSpec.GitDaemon(URI.create("git://127.0.0.1:9/fleet.git")), System::nanoTime)) {
             for (int tick = 0; tick < 400; tick++) {
                 clock.advance(Duration.ofSeconds(5)); // the poll schedule
                 if (!backoff.mayAttempt()) {
@@ -171,7 +171,7 @@ class GitTransportsTest {
                     RemoteSpec.of("https://127.0.0.1:" + port + "/fleet.git", Optional.empty(), Optional.empty(),
                             Optional.empty()));
             for (RemoteSpec remote : remotes) {
-                try (GitMirror mirror = GitMirror.open(tmp.resolve("state"), remote)) {
+                try (GitMirror mirror = GitMirror.open(tmp.resolve("state"), remote, System::nanoTime)) {
                     FetchFailedException failure = catchThrowableOfType(FetchFailedException.class,
                             () -> netns.call(() -> mirror.fetch("main", Duration.ofSeconds(1))));
 
@@ -190,7 +190,7 @@ class GitTransportsTest {
         try (var server = new GitServers.SshGitServer(netns, tmp.resolve("srv"), publicKey(key))) {
             Path knownHosts = knownHosts("known_hosts", server.port(), server.hostKey());
             RemoteSpec remote = new RemoteSpec.Ssh("ssh://git@127.0.0.1:" + server.port() + served, key, knownHosts);
-            try (GitMirror mirror = GitMirror.open(tmp.resolve("state"), remote)) {
+            try (GitMirror mirror = GitMirror.open(tmp.resolve("state"), remote, System::nanoTime)) {
                 FetchResult initial = netns.call(() -> mirror.fetch("main", TIMEOUT));
                 CommitId second = pushCommit("v: 2\n", "second");
                 FetchResult update = netns.call(() -> mirror.fetch("main", TIMEOUT));
@@ -209,7 +209,7 @@ class GitTransportsTest {
             Path otherHostKey = sshKey("impostor");
             Path knownHosts = knownHosts("known_hosts", server.port(), publicKey(otherHostKey));
             RemoteSpec remote = new RemoteSpec.Ssh("ssh://git@127.0.0.1:" + server.port() + served, key, knownHosts);
-            try (GitMirror mirror = GitMirror.open(tmp.resolve("state"), remote)) {
+            try (GitMirror mirror = GitMirror.open(tmp.resolve("state"), remote, System::nanoTime)) {
                 assertThatThrownBy(() -> netns.call(() -> mirror.fetch("main", TIMEOUT)))
                         .isInstanceOf(FetchFailedException.class);
                 assertThat(mirror.head("main")).isEmpty();
@@ -217,7 +217,7 @@ class GitTransportsTest {
             // an empty known_hosts file trusts nobody either: strict checking, no "accept new"
             Path empty = Files.writeString(tmp.resolve("empty_known_hosts"), "");
             RemoteSpec unknown = new RemoteSpec.Ssh("ssh://git@127.0.0.1:" + server.port() + served, key, empty);
-            try (GitMirror mirror = GitMirror.open(tmp.resolve("state2"), unknown)) {
+            try (GitMirror mirror = GitMirror.open(tmp.resolve("state2"), unknown, System::nanoTime)) {
                 assertThatThrownBy(() -> netns.call(() -> mirror.fetch("main", TIMEOUT)))
                         .isInstanceOf(FetchFailedException.class);
             }
@@ -233,7 +233,7 @@ class GitTransportsTest {
         try (var server = new GitServers.SshGitServer(netns, tmp.resolve("srv"), publicKey(accepted))) {
             Path knownHosts = knownHosts("known_hosts", server.port(), server.hostKey());
             RemoteSpec remote = new RemoteSpec.Ssh("ssh://git@127.0.0.1:" + server.port() + served, other, knownHosts);
-            try (GitMirror mirror = GitMirror.open(tmp.resolve("state"), remote)) {
+            try (GitMirror mirror = GitMirror.open(tmp.resolve("state"), remote, System::nanoTime)) {
                 assertThatThrownBy(() -> netns.call(() -> mirror.fetch("main", TIMEOUT)))
                         .isInstanceOf(FetchFailedException.class);
             }
@@ -249,7 +249,7 @@ class GitTransportsTest {
             HttpsURLConnection.setDefaultSSLSocketFactory(server.clientContext().getSocketFactory());
             RemoteSpec remote = RemoteSpec.of("https://127.0.0.1:" + server.port() + "/fleet.git",
                     Optional.of(tokenFile), Optional.empty(), Optional.empty());
-            try (GitMirror mirror = GitMirror.open(tmp.resolve("state"), remote)) {
+            try (GitMirror mirror = GitMirror.open(tmp.resolve("state"), remote, System::nanoTime)) {
                 FetchResult initial = netns.call(() -> mirror.fetch("main", TIMEOUT));
                 assertThat(initial.head()).isEqualTo(first);
                 assertThat(server.authorizedRequests.get()).isPositive();

@@ -36,7 +36,7 @@ class MirrorToLoaderTest {
         CommitId good = CommitId.of(origin.revParse("HEAD"));
         CommitId broken = CommitId.of(origin.commitFile("desired-state/groups/web.yaml", "name: [\n", "break web"));
 
-        try (GitMirror mirror = GitMirror.open(tmp.resolve("state"), new RemoteSpec.LocalRepository(origin.dir()))) {
+        try (GitMirror mirror = GitMirror.open(tmp.resolve("state"), new RemoteSpec.LocalRepository(origin.dir()), System::nanoTime)) {
             assertThat(mirror.fetch("main", Duration.ofSeconds(20)).head()).isEqualTo(broken);
 
             LoadResult atGood = DesiredStateLoader.loadGit(

@@ -62,7 +62,7 @@ class RevisionAdmissionTest {
         mallorySsh = signers.signingWithSsh(origin.as("Mallory Mole", "mallory@example.org"), mallorySshKey);
         unsigned = origin.as("Uma Unsigned", "uma@example.org");
 
-        mirror = GitMirror.open(tmp.resolve("state"), new RemoteSpec.LocalRepository(origin.dir()));
+        mirror = GitMirror.open(tmp.resolve("state"), new RemoteSpec.LocalRepository(origin.dir()), System::nanoTime);
         admission = RevisionAdmission.verifyingSignatures(new CommitSignatureVerifier(TrustedKeys.load(trusted)));
     }
 
