@@ -51,12 +51,12 @@ import org.junit.jupiter.api.io.TempDir;
  * again, an invalid commit at the head, the daemon stopped, and a daemon that cannot fetch its repository. The rules are the
  * shipped file with each {@code for:} shortened to 2 s (the expressions are the shipped ones, unchanged).
  *
- * <p>Not here: {@code QfenceGuestOOMKilled} and the dashboard's OOM panel, which need a guest's cgroup
- * ({@code qfence_oom_kills_total} has a series per VM only); their expression is evaluated here, and the alert fires in
- * {@code packaging/prometheus/qfence.rules.test.yml} (promtool), and the metric itself is proven by
- * {@code OomReportingTest} against a guest killed by its memory limit.
+ * <p>{@code QfenceGuestOOMKilled} and the dashboard's OOM panel need a guest's cgroup ({@code qfence_oom_kills_total}
+ * has a series per VM only): a second scenario runs one real probe guest ({@code OomReportingTest}'s, 72Mi of RAM under
+ * an 80Mi VM memory limit) that the kernel's OOM killer ends each time the daemon starts it again; the count is the
+ * kernel's (v1 {@code memory.oom_control} here, v2 {@code memory.events} in the lab), and the alert fires on it.
  */
-@RequiresHost(tools = {"ip", "nft", "git", "prometheus", "nsenter"}, cgroups = true)
+@RequiresHost(tools = {"ip", "nft", "git", "prometheus", "nsenter", "qemu-system-x86_64", "setpriv"}, cgroups = true)
 class PrometheusScrapeTest {
 
     private static final Duration WAIT = Duration.ofSeconds(120);
@@ -72,6 +72,9 @@ class PrometheusScrapeTest {
             Duration.between(Instant.now(), BundledState.CLOCK.instant()));
     /** Dashboard queries that have no series without guests (see the class comment). */
     private static final Set<String> NEED_GUESTS = Set.of("OOM kills per VM");
+    /** The OOM scenario's one guest and its host ({@code src/test/resources/oom}). */
+    private static final String OOM_VM = OomReportingTest.VM;
+    private static final String OOM_HOST = "h1";
 
     @TempDir
     Path tmp;
@@ -83,6 +86,7 @@ class PrometheusScrapeTest {
     private ReconcileDaemon daemon;
     private Process prometheus;
     private final Set<String> fired = new TreeSet<>();
+    private boolean guests;
 
     @BeforeEach
     void setUp() throws IOException {
@@ -110,6 +114,11 @@ class PrometheusScrapeTest {
             if (sandboxThread != null) {
                 sandboxThread.close();
             }
+            if (guests) {
+                GuestKills.killAll(host); // a stopped daemon leaves its guests running, by design (DESIGN §15)
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         } finally {
             host.close();
         }
@@ -129,7 +138,7 @@ class PrometheusScrapeTest {
         assertThat(yaml).contains("expires: 2099-12-31");
         Files.writeString(ci, yaml.replace("expires: 2099-12-31", "expires: " + soon));
         String first = commitAll("the bundled desired state; ci's exception ends on " + soon);
-        daemon = start("--interval", "1s", "--drift-interval", "1s");
+        daemon = start(BundledState.HOST, "--interval", "1s", "--drift-interval", "1s");
         awaitUntil(() -> journal().stream().anyMatch(r -> r.revision().orElse("").equals(first)
                 && r.outcome() == CycleRecord.Outcome.APPLIED), "the first commit applied");
         startPrometheus(DAEMON_PORT);
@@ -178,7 +187,7 @@ class PrometheusScrapeTest {
         // an hour apart, because a host check that succeeds between failed cycles ends the run of failures: the
         // alert is about cycles failing in a row, not about a fetch failing while the host stays converged
         Files.move(origin, tmp.resolve("origin-moved.git"));
-        daemon = start("--interval", "1s", "--drift-interval", "1h");
+        daemon = start(BundledState.HOST, "--interval", "1s", "--drift-interval", "1h");
         awaitFiring("QfenceApplyFailing");
 
         // every alert of the shipped file but the one that needs a guest
@@ -186,10 +195,49 @@ class PrometheusScrapeTest {
         assertThat(alerts).containsExactlyInAnyOrder("QfenceDown", "QfenceApplyFailing", "QfenceHeadNotApplied",
                 "QfenceDriftHealedRepeatedly", "QfenceGuestOOMKilled", "QfenceExceptionExpiresSoon");
         Set<String> expected = new TreeSet<>(alerts);
-        expected.remove("QfenceGuestOOMKilled");
+        expected.remove("QfenceGuestOOMKilled"); // the next scenario's
         assertThat(fired).isEqualTo(expected);
-        // its expression is valid and evaluated (an empty result, not an error)
+        // no guest, no OOM kill: its expression is valid and evaluated (an empty result, not an error)
         assertThat(query("increase(qfence_oom_kills_total[15m]) > 0")).isEmpty();
+    }
+
+    @Test
+    void aRealGuestKilledByItsMemoryLimitFiresTheOomAlertAndFillsTheOomPanel() throws Exception {
+        // one probe guest whose VM memory limit is below what the booting guest needs: the kernel ends it within a
+        // second of each start, and the daemon, healing, starts it again (a crashed guest is drift)
+        Path desired = host.forGuests(OomReportingTest.DESIRED);
+        LiveSandbox.privateUidRange(desired);
+        Path state = work.dir().resolve("desired-state");
+        deleteTree(state);
+        copy(desired, state);
+        commitAll("one probe guest with 72Mi of RAM under an 80Mi memory limit");
+        guests = true;
+        daemon = start(OOM_HOST, "--interval", "1s", "--drift-interval", "3s");
+        startPrometheus(DAEMON_PORT);
+        awaitQuery("up{job=\"qfence\"} == 1", "the daemon scraped");
+        // a series at the kernel's count once the daemon has observed the guest's cgroup, then the count rising
+        awaitQuery("qfence_oom_kills_total{vm=\"" + OOM_VM + "\"} > 0", "an OOM kill counted");
+        awaitFiring("QfenceGuestOOMKilled");
+
+        JsonNode alert = null;
+        for (JsonNode a : get("/api/v1/alerts").path("data").path("alerts")) {
+            if (a.path("labels").path("alertname").asText().equals("QfenceGuestOOMKilled")) {
+                alert = a;
+            }
+        }
+        assertThat(alert).isNotNull();
+        assertThat(alert.path("labels").path("vm").asText()).isEqualTo(OOM_VM);
+        assertThat(alert.path("annotations").path("summary").asText()).contains("VM " + OOM_VM + " was OOM-killed");
+
+        // the dashboard's OOM panel, as Grafana sends it: one series, this VM's, at no more than the kernel's count
+        String panel = dashboardQueries().get("OOM kills per VM");
+        JsonNode series = query(panel.replace("$instance", ".*"));
+        assertThat(series).as(panel).hasSize(1);
+        assertThat(series.get(0).path("metric").path("vm").asText()).isEqualTo(OOM_VM);
+        double exported = series.get(0).path("value").get(1).asDouble();
+        assertThat(exported).isPositive();
+        System.out.printf("MEASURE OOM scenario: QfenceGuestOOMKilled firing for vm=%s, qfence_oom_kills_total %s%n",
+                OOM_VM, exported);
     }
 
     // ---- Prometheus
@@ -281,11 +329,12 @@ class PrometheusScrapeTest {
 
     // ---- the daemon
 
-    private ReconcileDaemon start(String... more) {
+    /** The daemon as HOST, on the sandbox; guests in scope only in the scenario that has one. */
+    private ReconcileDaemon start(String hostName, String... more) {
         List<String> args = new ArrayList<>(List.of("reconcile", "--repo", origin.toString(), "--branch", "main",
-                "--host", BundledState.HOST, "--max-retry-delay", "2s", "--listen", "127.0.0.1:" + DAEMON_PORT));
+                "--host", hostName, "--max-retry-delay", "2s", "--listen", "127.0.0.1:" + DAEMON_PORT));
         args.addAll(host.hostArgs().stream().filter(a -> !a.equals("--dir") && !a.equals(BundledState.DIR.toString()))
-                .toList());
+                .filter(a -> !(guests && a.equals("--no-guests"))).toList());
         args.addAll(List.of(more));
         CliContext context = new CliContext(CLOCK, HostRealization.realizer(), Main.liveHost(),
                 new java.io.BufferedReader(new java.io.StringReader("")), Main.liveCycles(Main.liveHost()),
@@ -343,6 +392,14 @@ class PrometheusScrapeTest {
             return String.join("\n", lines.subList(Math.max(0, lines.size() - 15), lines.size()));
         } catch (IOException e) {
             return "none";
+        }
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
         }
     }
 
