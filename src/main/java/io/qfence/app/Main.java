@@ -17,6 +17,7 @@ import io.qfence.daemon.journal.Journal;
 import io.qfence.daemon.notify.JdkHttpPoster;
 import io.qfence.daemon.notify.Outbound;
 import io.qfence.daemon.notify.Outbox;
+import io.qfence.daemon.notify.SentLedger;
 import io.qfence.host.HostConnector;
 import io.qfence.host.HostTarget;
 import io.qfence.host.SandboxFactory;
@@ -72,8 +73,9 @@ public final class Main {
         return new DaemonCollaborators(GitMirror::open, Journal::open, CycleScheduler::start, OperatorServer::start,
                 () -> new RateLimiter(RateLimiter.Buckets.defaults(), System::nanoTime), System::nanoTime,
                 DaemonLock::acquire, StateLock::acquire, ControlWatcher::start, QfenceMetrics::create,
-                (options, metrics, log) -> Outbound.open(options, JdkHttpPoster.create(), Outbox.threadedTimer(),
-                        Outbox.RetryPolicy.DEFAULT, new SecureRandom(), metrics, log));
+                (options, stateDir, metrics, log) -> Outbound.open(options, JdkHttpPoster.create(),
+                        Outbox.threadedTimer(), Outbox.RetryPolicy.DEFAULT, new SecureRandom(), metrics, log,
+                        SentLedger.open(stateDir)));
     }
 
     /**
