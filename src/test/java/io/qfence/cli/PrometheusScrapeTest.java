@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpServer;
 import io.qfence.app.Main;
 import io.qfence.daemon.ReconcileCycle;
 import io.qfence.daemon.ReconcileDaemon;
@@ -18,6 +19,8 @@ import io.qfence.testing.LoopbackHttp;
 import io.qfence.testing.RequiresHost;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -48,7 +51,8 @@ import org.junit.jupiter.api.io.TempDir;
  * the head of a local repository, and a Prometheus of the test's own, in the sandbox's network namespace with its own
  * temporary directory, scrapes its operator interface every second. Every dashboard query returns a series, and each
  * alert fires in a scenario made for it: an exception that expires in three days, a tap deleted by hand again and
- * again, an invalid commit at the head, the daemon stopped, and a daemon that cannot fetch its repository. The rules are the
+ * again, a forge and a webhook receiver that refuse every status and notification, an invalid commit at the head, the
+ * daemon stopped, a daemon that cannot fetch its repository, and a report-mode daemon left with drift. The rules are the
  * shipped file with each {@code for:} shortened to 2 s (the expressions are the shipped ones, unchanged).
  *
  * <p>{@code QfenceGuestOOMKilled} and the dashboard's OOM panel need a guest's cgroup ({@code qfence_oom_kills_total}
@@ -66,6 +70,8 @@ class PrometheusScrapeTest {
     private static final int PROMETHEUS_PORT = 9090;
     /** The daemon's, fixed so that the second daemon is the same scrape target as the first. */
     private static final int DAEMON_PORT = 9740;
+    /** A forge and a webhook receiver in the sandbox that refuse everything (401): every delivery is given up. */
+    private static final int REFUSING_PORT = 9741;
     private static final ObjectMapper JSON = new ObjectMapper();
     /** As LiveReconcileTest: the daemon lives on the day the bundled state's dates are written for. */
     private static final Clock CLOCK = Clock.offset(Clock.systemUTC(),
@@ -85,6 +91,7 @@ class PrometheusScrapeTest {
     private Path origin;
     private ReconcileDaemon daemon;
     private Process prometheus;
+    private HttpServer refusing;
     private final Set<String> fired = new TreeSet<>();
     private boolean guests;
 
@@ -110,6 +117,9 @@ class PrometheusScrapeTest {
             }
             if (daemon != null) {
                 daemon.close();
+            }
+            if (refusing != null) {
+                refusing.stop(0);
             }
             if (sandboxThread != null) {
                 sandboxThread.close();
@@ -138,7 +148,10 @@ class PrometheusScrapeTest {
         assertThat(yaml).contains("expires: 2099-12-31");
         Files.writeString(ci, yaml.replace("expires: 2099-12-31", "expires: " + soon));
         String first = commitAll("the bundled desired state; ci's exception ends on " + soon);
-        daemon = start(BundledState.HOST, "--interval", "1s", "--drift-interval", "1s");
+        List<String> talkBack = refusingForgeAndReceiver();
+        List<String> options = new ArrayList<>(List.of("--interval", "1s", "--drift-interval", "1s"));
+        options.addAll(talkBack);
+        daemon = start(BundledState.HOST, options.toArray(String[]::new));
         awaitUntil(() -> journal().stream().anyMatch(r -> r.revision().orElse("").equals(first)
                 && r.outcome() == CycleRecord.Outcome.APPLIED), "the first commit applied");
         startPrometheus(DAEMON_PORT);
@@ -159,6 +172,8 @@ class PrometheusScrapeTest {
             TimeUnit.MILLISECONDS.sleep(500);
         }
         fired.add("QfenceDriftHealedRepeatedly");
+        // each drift found and healed is a notification, and the receiver refuses them all
+        awaitFiring("QfenceNotificationsFailing");
 
         // every dashboard query, as Grafana would send it with every instance selected
         Map<String, String> queries = dashboardQueries();
@@ -177,6 +192,8 @@ class PrometheusScrapeTest {
         Files.writeString(work.dir().resolve("desired-state/groups/web.yaml"), "kind: Group\nspec: [not, a, group\n");
         commitAll("a broken group file");
         awaitFiring("QfenceHeadNotApplied");
+        // its failure status, refused by the forge, is one more status given up
+        awaitFiring("QfenceForgeStatusesFailing");
 
         // the daemon stops: Prometheus can no longer scrape it
         daemon.close();
@@ -190,10 +207,20 @@ class PrometheusScrapeTest {
         daemon = start(BundledState.HOST, "--interval", "1s", "--drift-interval", "1h");
         awaitFiring("QfenceApplyFailing");
 
+        // a daemon that reports drift and leaves it: a tap deleted by hand stays deleted, and waits
+        daemon.close();
+        daemon = null;
+        Files.move(tmp.resolve("origin-moved.git"), origin);
+        daemon = start(BundledState.HOST, "--interval", "1s", "--drift-interval", "1s", "--drift", "report");
+        host.witness("ip", "link", "del", tap);
+        awaitFiring("QfenceDriftWaiting");
+        assertThat(host.link(tap)).as("report mode leaves the drift in place").isEmpty();
+
         // every alert of the shipped file but the one that needs a guest
         Set<String> alerts = alertNames();
         assertThat(alerts).containsExactlyInAnyOrder("QfenceDown", "QfenceApplyFailing", "QfenceHeadNotApplied",
-                "QfenceDriftHealedRepeatedly", "QfenceGuestOOMKilled", "QfenceExceptionExpiresSoon");
+                "QfenceDriftHealedRepeatedly", "QfenceGuestOOMKilled", "QfenceExceptionExpiresSoon", "QfenceDriftWaiting",
+                "QfenceForgeStatusesFailing", "QfenceNotificationsFailing");
         Set<String> expected = new TreeSet<>(alerts);
         expected.remove("QfenceGuestOOMKilled"); // the next scenario's
         assertThat(fired).isEqualTo(expected);
@@ -238,6 +265,35 @@ class PrometheusScrapeTest {
         assertThat(exported).isPositive();
         System.out.printf("MEASURE OOM scenario: QfenceGuestOOMKilled firing for vm=%s, qfence_oom_kills_total %s%n",
                 OOM_VM, exported);
+    }
+
+    // ---- the forge and the receiver
+
+    /**
+     * Starts a forge and a webhook receiver in the sandbox's namespace that answer 401 to every request (a revoked
+     * token: given up at once, never retried) and returns the daemon's options that point at them.
+     */
+    private List<String> refusingForgeAndReceiver() throws IOException {
+        refusing = sandboxThread.call(() -> {
+            HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), REFUSING_PORT), 0);
+            server.createContext("/", exchange -> {
+                exchange.getRequestBody().readAllBytes();
+                exchange.sendResponseHeaders(401, -1);
+                exchange.close();
+            });
+            server.start();
+            return server;
+        });
+        Path token = tmp.resolve("forge-token");
+        Path secret = tmp.resolve("notify-secret");
+        for (Path file : List.of(token, secret)) {
+            Files.writeString(file, "revoked\n");
+            Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        }
+        String root = "http://127.0.0.1:" + REFUSING_PORT;
+        return List.of("--forge", "gitea", "--forge-url", root + "/api/v1", "--forge-repo", "acme/fleet",
+                "--forge-token-file", token.toString(), "--notify-url", root + "/hooks/qfence",
+                "--notify-secret-file", secret.toString());
     }
 
     // ---- Prometheus

@@ -76,6 +76,9 @@ public final class Outbound implements Announcer {
                     options.webhook().get().secretFile())));
         }
         Outbox outbox = new Outbox(poster, timer, retry, random, log);
+        options.forge().ifPresent(f -> metrics.forgeConfigured());
+        options.webhook().ifPresent(w -> metrics.webhookConfigured(
+                java.util.Arrays.stream(NoticeEvent.values()).map(NoticeEvent::wire).toList()));
         Optional<WebhookSecret> key = secret;
         Optional<WebhookNotifier> webhook = options.webhook()
                 .map(target -> new WebhookNotifier(target, key.orElseThrow(), outbox, metrics, ledger));
