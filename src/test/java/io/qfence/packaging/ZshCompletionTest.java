@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * builtin that would offer the matches, is replaced by a function that prints them. The real compadd keeps those that
  * start with the word typed ({@link #matching}).
  */
-@RequiresHost(tools = {"zsh", "unshare", "mount"})
+@RequiresHost(tools = {"zsh", "bash", "unshare", "mount"})
 class ZshCompletionTest {
 
     static final Path ZSH_COMPLETION = Path.of("packaging/deb/zsh-completion");
@@ -67,6 +67,17 @@ class ZshCompletionTest {
         assertThat(matching(offered, "--forge")).containsExactly("--forge", "--forge-url", "--forge-repo",
                 "--forge-token-file", "--forge-target-url");
         assertThat(offered).as("reconcile's options, not the subcommands").doesNotContain("offered: apply");
+    }
+
+    /** The script zsh runs is bash's own: bash, given the same words, completes the same subcommand. */
+    @Test
+    void bashCompletesTheSameSubcommandFromThePackagedScript() {
+        Witness.Result r = Witness.tryRun("bash", "-c", "source \"$1\" && COMP_WORDS=(qfence rec) && COMP_CWORD=1 "
+                + "&& _complete_qfence && printf '%s\\n' \"${COMPREPLY[@]}\"", "bash",
+                bashCompletions.resolve("qfence").toString());
+
+        assertThat(r.exitCode()).as(r.stdout() + r.stderr()).isZero();
+        assertThat(r.stdout().lines()).containsExactly("reconcile");
     }
 
     /** The offered words that start with {@code prefix}: what zsh's compadd keeps of them for that typed word. */
