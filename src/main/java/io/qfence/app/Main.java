@@ -17,6 +17,7 @@ import io.qfence.daemon.journal.Journal;
 import io.qfence.daemon.notify.JdkHttpPoster;
 import io.qfence.daemon.notify.Outbound;
 import io.qfence.daemon.notify.Outbox;
+import io.qfence.daemon.notify.SentLedger;
 import io.qfence.host.HostConnector;
 import io.qfence.host.HostTarget;
 import io.qfence.host.SandboxFactory;
@@ -76,8 +77,9 @@ public final class Main {
                 CycleScheduler::start, OperatorServer::start,
                 () -> new RateLimiter(RateLimiter.Buckets.defaults(), monotonic), monotonic,
                 DaemonLock::acquire, StateLock::acquire, ControlWatcher::start, QfenceMetrics::create,
-                (options, metrics, log) -> Outbound.open(options, JdkHttpPoster.create(), Outbox.threadedTimer(),
-                        Outbox.RetryPolicy.DEFAULT, new SecureRandom(), metrics, log));
+                (options, stateDir, metrics, log) -> Outbound.open(options, JdkHttpPoster.create(),
+                        Outbox.threadedTimer(), Outbox.RetryPolicy.DEFAULT, new SecureRandom(), metrics, log,
+                        SentLedger.open(stateDir)));
     }
 
     /**

@@ -41,7 +41,7 @@ public record CliContext(Clock clock, HostRealization realization, HostConnector
         throw noDaemon();
     }, () -> {
         throw noDaemon();
-    }, (options, metrics, log) -> {
+    }, (options, stateDir, metrics, log) -> {
         throw noDaemon();
     });
 

@@ -40,8 +40,10 @@ final class CycleAnnouncements {
     /** A revision held: refused, invalid, awaiting approval or suspended (as journaled, when it first appears). */
     void held(Verdict.Blocked verdict, Instant now) {
         String sha = verdict.revision().hex();
-        String reason = verdict.details().isEmpty() ? verdict.message()
-                : verdict.message() + ": " + verdict.details().get(0);
+        // the first detail says why (a diagnostic, a signature's fault) unless the message already names it, as a
+        // widening revision's names the flows it gains: said twice, it pushed the approve hint out of the forge's 140
+        String reason = verdict.details().isEmpty() || verdict.message().contains(verdict.details().get(0))
+                ? verdict.message() : verdict.message() + ": " + verdict.details().get(0);
         RevisionState state = switch (verdict.state()) {
             case AWAITING_APPROVAL -> RevisionState.AWAITING_APPROVAL;
             case REFUSED -> RevisionState.REFUSED;

@@ -61,10 +61,14 @@ public record DaemonCollaborators(Mirrors git, Journals journals, Schedulers sch
         Objects.requireNonNull(outbound, "outbound");
     }
 
-    /** Opens the daemon's outbound port for its options; {@code log} journals each delivery given up. */
+    /**
+     * Opens the daemon's outbound port for its options; {@code log} journals each delivery given up, and what was
+     * delivered is remembered in {@code stateDir} ({@link io.qfence.daemon.notify.SentLedger}).
+     */
     @FunctionalInterface
     public interface Outbounds {
-        Announcer open(Outbound.Targets options, QfenceMetrics metrics, Outbox.DeliveryLog log) throws IOException;
+        Announcer open(Outbound.Targets options, Path stateDir, QfenceMetrics metrics, Outbox.DeliveryLog log)
+                throws IOException;
     }
 
     /** Takes a lock file in the state directory without waiting, naming its holder. */

@@ -200,7 +200,7 @@ public final class ReconcileDaemon implements AutoCloseable {
                 options.fetchTimeout(), options.trustedKeys(), options.allowRewrite());
         Reconciler.HostLock lock = cycle.takesStateLock() ? Reconciler.HostLock.BY_THE_CYCLE
                 : () -> parts.stateLock().acquire(stateDir, LOCK_COMMAND);
-        Announcer announcer = parts.outbound().open(options.outbound(), metrics, givenUp(journal, clock));
+        Announcer announcer = parts.outbound().open(options.outbound(), stateDir, metrics, givenUp(journal, clock));
         resources.push(announcer);
         return new Reconciler(options.settings(), source, cycle, IsolationView.realized(), lock, journal, metrics,
                 clock, parts.nanoClock(), random, announcer);

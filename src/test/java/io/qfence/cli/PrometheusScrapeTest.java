@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpServer;
 import io.qfence.app.Main;
 import io.qfence.daemon.ReconcileCycle;
 import io.qfence.daemon.ReconcileDaemon;
@@ -18,6 +19,8 @@ import io.qfence.testing.LoopbackHttp;
 import io.qfence.testing.RequiresHost;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -48,15 +51,16 @@ import org.junit.jupiter.api.io.TempDir;
  * the head of a local repository, and a Prometheus of the test's own, in the sandbox's network namespace with its own
  * temporary directory, scrapes its operator interface every second. Every dashboard query returns a series, and each
  * alert fires in a scenario made for it: an exception that expires in three days, a tap deleted by hand again and
- * again, an invalid commit at the head, the daemon stopped, and a daemon that cannot fetch its repository. The rules are the
+ * again, a forge and a webhook receiver that refuse every status and notification, an invalid commit at the head, the
+ * daemon stopped, a daemon that cannot fetch its repository, and a report-mode daemon left with drift. The rules are the
  * shipped file with each {@code for:} shortened to 2 s (the expressions are the shipped ones, unchanged).
  *
- * <p>Not here: {@code QfenceGuestOOMKilled} and the dashboard's OOM panel, which need a guest's cgroup
- * ({@code qfence_oom_kills_total} has a series per VM only); their expression is evaluated here, and the alert fires in
- * {@code packaging/prometheus/qfence.rules.test.yml} (promtool), and the metric itself is proven by
- * {@code OomReportingTest} against a guest killed by its memory limit.
+ * <p>{@code QfenceGuestOOMKilled} and the dashboard's OOM panel need a guest's cgroup ({@code qfence_oom_kills_total}
+ * has a series per VM only): a second scenario runs one real probe guest ({@code OomReportingTest}'s, 72Mi of RAM under
+ * an 80Mi VM memory limit) that the kernel's OOM killer ends each time the daemon starts it again; the count is the
+ * kernel's (v1 {@code memory.oom_control} here, v2 {@code memory.events} in the lab), and the alert fires on it.
  */
-@RequiresHost(tools = {"ip", "nft", "git", "prometheus", "nsenter"}, cgroups = true)
+@RequiresHost(tools = {"ip", "nft", "git", "prometheus", "nsenter", "qemu-system-x86_64", "setpriv"}, cgroups = true)
 class PrometheusScrapeTest {
 
     private static final Duration WAIT = Duration.ofSeconds(120);
@@ -66,12 +70,17 @@ class PrometheusScrapeTest {
     private static final int PROMETHEUS_PORT = 9090;
     /** The daemon's, fixed so that the second daemon is the same scrape target as the first. */
     private static final int DAEMON_PORT = 9740;
+    /** A forge and a webhook receiver in the sandbox that refuse everything (401): every delivery is given up. */
+    private static final int REFUSING_PORT = 9741;
     private static final ObjectMapper JSON = new ObjectMapper();
     /** As LiveReconcileTest: the daemon lives on the day the bundled state's dates are written for. */
     private static final Clock CLOCK = Clock.offset(Clock.systemUTC(),
             Duration.between(Instant.now(), BundledState.CLOCK.instant()));
     /** Dashboard queries that have no series without guests (see the class comment). */
     private static final Set<String> NEED_GUESTS = Set.of("OOM kills per VM");
+    /** The OOM scenario's one guest and its host ({@code src/test/resources/oom}). */
+    private static final String OOM_VM = OomReportingTest.VM;
+    private static final String OOM_HOST = "h1";
 
     @TempDir
     Path tmp;
@@ -82,7 +91,9 @@ class PrometheusScrapeTest {
     private Path origin;
     private ReconcileDaemon daemon;
     private Process prometheus;
+    private HttpServer refusing;
     private final Set<String> fired = new TreeSet<>();
+    private boolean guests;
 
     @BeforeEach
     void setUp() throws IOException {
@@ -107,9 +118,17 @@ class PrometheusScrapeTest {
             if (daemon != null) {
                 daemon.close();
             }
+            if (refusing != null) {
+                refusing.stop(0);
+            }
             if (sandboxThread != null) {
                 sandboxThread.close();
             }
+            if (guests) {
+                GuestKills.killAll(host); // a stopped daemon leaves its guests running, by design (DESIGN §15)
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         } finally {
             host.close();
         }
@@ -129,7 +148,10 @@ class PrometheusScrapeTest {
         assertThat(yaml).contains("expires: 2099-12-31");
         Files.writeString(ci, yaml.replace("expires: 2099-12-31", "expires: " + soon));
         String first = commitAll("the bundled desired state; ci's exception ends on " + soon);
-        daemon = start("--interval", "1s", "--drift-interval", "1s");
+        List<String> talkBack = refusingForgeAndReceiver();
+        List<String> options = new ArrayList<>(List.of("--interval", "1s", "--drift-interval", "1s"));
+        options.addAll(talkBack);
+        daemon = start(BundledState.HOST, options.toArray(String[]::new));
         awaitUntil(() -> journal().stream().anyMatch(r -> r.revision().orElse("").equals(first)
                 && r.outcome() == CycleRecord.Outcome.APPLIED), "the first commit applied");
         startPrometheus(DAEMON_PORT);
@@ -150,6 +172,8 @@ class PrometheusScrapeTest {
             TimeUnit.MILLISECONDS.sleep(500);
         }
         fired.add("QfenceDriftHealedRepeatedly");
+        // each drift found and healed is a notification, and the receiver refuses them all
+        awaitFiring("QfenceNotificationsFailing");
 
         // every dashboard query, as Grafana would send it with every instance selected
         Map<String, String> queries = dashboardQueries();
@@ -168,6 +192,8 @@ class PrometheusScrapeTest {
         Files.writeString(work.dir().resolve("desired-state/groups/web.yaml"), "kind: Group\nspec: [not, a, group\n");
         commitAll("a broken group file");
         awaitFiring("QfenceHeadNotApplied");
+        // its failure status, refused by the forge, is one more status given up
+        awaitFiring("QfenceForgeStatusesFailing");
 
         // the daemon stops: Prometheus can no longer scrape it
         daemon.close();
@@ -178,18 +204,96 @@ class PrometheusScrapeTest {
         // an hour apart, because a host check that succeeds between failed cycles ends the run of failures: the
         // alert is about cycles failing in a row, not about a fetch failing while the host stays converged
         Files.move(origin, tmp.resolve("origin-moved.git"));
-        daemon = start("--interval", "1s", "--drift-interval", "1h");
+        daemon = start(BundledState.HOST, "--interval", "1s", "--drift-interval", "1h");
         awaitFiring("QfenceApplyFailing");
+
+        // a daemon that reports drift and leaves it: a tap deleted by hand stays deleted, and waits
+        daemon.close();
+        daemon = null;
+        Files.move(tmp.resolve("origin-moved.git"), origin);
+        daemon = start(BundledState.HOST, "--interval", "1s", "--drift-interval", "1s", "--drift", "report");
+        host.witness("ip", "link", "del", tap);
+        awaitFiring("QfenceDriftWaiting");
+        assertThat(host.link(tap)).as("report mode leaves the drift in place").isEmpty();
 
         // every alert of the shipped file but the one that needs a guest
         Set<String> alerts = alertNames();
         assertThat(alerts).containsExactlyInAnyOrder("QfenceDown", "QfenceApplyFailing", "QfenceHeadNotApplied",
-                "QfenceDriftHealedRepeatedly", "QfenceGuestOOMKilled", "QfenceExceptionExpiresSoon");
+                "QfenceDriftHealedRepeatedly", "QfenceGuestOOMKilled", "QfenceExceptionExpiresSoon", "QfenceDriftWaiting",
+                "QfenceForgeStatusesFailing", "QfenceNotificationsFailing");
         Set<String> expected = new TreeSet<>(alerts);
-        expected.remove("QfenceGuestOOMKilled");
+        expected.remove("QfenceGuestOOMKilled"); // the next scenario's
         assertThat(fired).isEqualTo(expected);
-        // its expression is valid and evaluated (an empty result, not an error)
+        // no guest, no OOM kill: its expression is valid and evaluated (an empty result, not an error)
         assertThat(query("increase(qfence_oom_kills_total[15m]) > 0")).isEmpty();
+    }
+
+    @Test
+    void aRealGuestKilledByItsMemoryLimitFiresTheOomAlertAndFillsTheOomPanel() throws Exception {
+        // one probe guest whose VM memory limit is below what the booting guest needs: the kernel ends it within a
+        // second of each start, and the daemon, healing, starts it again (a crashed guest is drift)
+        Path desired = host.forGuests(OomReportingTest.DESIRED);
+        LiveSandbox.privateUidRange(desired);
+        Path state = work.dir().resolve("desired-state");
+        deleteTree(state);
+        copy(desired, state);
+        commitAll("one probe guest with 72Mi of RAM under an 80Mi memory limit");
+        guests = true;
+        daemon = start(OOM_HOST, "--interval", "1s", "--drift-interval", "3s");
+        startPrometheus(DAEMON_PORT);
+        awaitQuery("up{job=\"qfence\"} == 1", "the daemon scraped");
+        // a series at the kernel's count once the daemon has observed the guest's cgroup, then the count rising
+        awaitQuery("qfence_oom_kills_total{vm=\"" + OOM_VM + "\"} > 0", "an OOM kill counted");
+        awaitFiring("QfenceGuestOOMKilled");
+
+        JsonNode alert = null;
+        for (JsonNode a : get("/api/v1/alerts").path("data").path("alerts")) {
+            if (a.path("labels").path("alertname").asText().equals("QfenceGuestOOMKilled")) {
+                alert = a;
+            }
+        }
+        assertThat(alert).isNotNull();
+        assertThat(alert.path("labels").path("vm").asText()).isEqualTo(OOM_VM);
+        assertThat(alert.path("annotations").path("summary").asText()).contains("VM " + OOM_VM + " was OOM-killed");
+
+        // the dashboard's OOM panel, as Grafana sends it: one series, this VM's, at no more than the kernel's count
+        String panel = dashboardQueries().get("OOM kills per VM");
+        JsonNode series = query(panel.replace("$instance", ".*"));
+        assertThat(series).as(panel).hasSize(1);
+        assertThat(series.get(0).path("metric").path("vm").asText()).isEqualTo(OOM_VM);
+        double exported = series.get(0).path("value").get(1).asDouble();
+        assertThat(exported).isPositive();
+        System.out.printf("MEASURE OOM scenario: QfenceGuestOOMKilled firing for vm=%s, qfence_oom_kills_total %s%n",
+                OOM_VM, exported);
+    }
+
+    // ---- the forge and the receiver
+
+    /**
+     * Starts a forge and a webhook receiver in the sandbox's namespace that answer 401 to every request (a revoked
+     * token: given up at once, never retried) and returns the daemon's options that point at them.
+     */
+    private List<String> refusingForgeAndReceiver() throws IOException {
+        refusing = sandboxThread.call(() -> {
+            HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), REFUSING_PORT), 0);
+            server.createContext("/", exchange -> {
+                exchange.getRequestBody().readAllBytes();
+                exchange.sendResponseHeaders(401, -1);
+                exchange.close();
+            });
+            server.start();
+            return server;
+        });
+        Path token = tmp.resolve("forge-token");
+        Path secret = tmp.resolve("notify-secret");
+        for (Path file : List.of(token, secret)) {
+            Files.writeString(file, "revoked\n");
+            Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        }
+        String root = "http://127.0.0.1:" + REFUSING_PORT;
+        return List.of("--forge", "gitea", "--forge-url", root + "/api/v1", "--forge-repo", "acme/fleet",
+                "--forge-token-file", token.toString(), "--notify-url", root + "/hooks/qfence",
+                "--notify-secret-file", secret.toString());
     }
 
     // ---- Prometheus
@@ -281,11 +385,12 @@ class PrometheusScrapeTest {
 
     // ---- the daemon
 
-    private ReconcileDaemon start(String... more) {
+    /** The daemon as HOST, on the sandbox; guests in scope only in the scenario that has one. */
+    private ReconcileDaemon start(String hostName, String... more) {
         List<String> args = new ArrayList<>(List.of("reconcile", "--repo", origin.toString(), "--branch", "main",
-                "--host", BundledState.HOST, "--max-retry-delay", "2s", "--listen", "127.0.0.1:" + DAEMON_PORT));
+                "--host", hostName, "--max-retry-delay", "2s", "--listen", "127.0.0.1:" + DAEMON_PORT));
         args.addAll(host.hostArgs().stream().filter(a -> !a.equals("--dir") && !a.equals(BundledState.DIR.toString()))
-                .toList());
+                .filter(a -> !(guests && a.equals("--no-guests"))).toList());
         args.addAll(List.of(more));
         CliContext context = new CliContext(CLOCK, HostRealization.realizer(), Main.liveHost(),
                 new java.io.BufferedReader(new java.io.StringReader("")), Main.liveCycles(Main.liveHost()),
@@ -343,6 +448,14 @@ class PrometheusScrapeTest {
             return String.join("\n", lines.subList(Math.max(0, lines.size() - 15), lines.size()));
         } catch (IOException e) {
             return "none";
+        }
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
         }
     }
 

@@ -187,7 +187,8 @@ class ReconcilerAnnouncementsTest {
                 narrowing.substring(0, 8) + " APPLIED qfence/hv1",
                 widening.substring(0, 8) + " AWAITING_APPROVAL qfence/hv1",
                 widening.substring(0, 8) + " APPLIED qfence/hv1");
-        assertThat(told.statuses.get(2).description()).contains("widens access").contains("5432");
+        assertThat(told.statuses.get(2).description()).contains("widens access").contains("5432")
+                .endsWith("run qfence approve " + widening.substring(0, 12)).hasSizeLessThanOrEqualTo(140);
         assertThat(told.notices).filteredOn(n -> n.event() == NoticeEvent.AWAITING_APPROVAL).singleElement()
                 .satisfies(n -> assertThat(n.revision()).contains(widening));
     }

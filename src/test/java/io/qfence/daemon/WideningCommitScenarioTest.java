@@ -115,14 +115,18 @@ class WideningCommitScenarioTest {
         assertThat(scrape()).contains("qfence_cycles_total{result=\"applied\"} 2.0");
         LoggedRequest pending = awaitForge(widening, "pending");
         show(pending);
-        assertThat(body(pending).path("description").asText()).contains("widens access").contains("5432");
+        String description = body(pending).path("description").asText();
+        assertThat(description).contains("widens access").contains("5432").hasSizeLessThanOrEqualTo(140);
+        // the operator approves with what the forge shows: the hint's id is whole, and qfence approve takes it
+        assertThat(description).endsWith("run qfence approve " + widening.substring(0, 12));
+        String shownId = description.substring(description.lastIndexOf(' ') + 1);
         LoggedRequest waiting = awaitWebhook("awaiting_approval");
         show(waiting);
         assertThat(body(waiting).path("revision").asText()).isEqualTo(widening);
         assertThat(forgeStates(widening)).as("nothing of the widening commit applied yet").containsOnly("pending");
 
-        step("4. qfence approve " + widening.substring(0, 12));
-        String approved = approve(widening.substring(0, 12));
+        step("4. qfence approve " + shownId + " (the id in the forge's description)");
+        String approved = approve(shownId);
         System.out.print("   " + approved);
         assertThat(approved).isEqualTo("approved " + widening + ": the daemon applies it now\n");
         show(awaitRecord(widening, Outcome.APPLIED));

@@ -189,6 +189,28 @@ public final class QfenceMetrics {
         driftWaiting.set(count);
     }
 
+    /**
+     * A forge is configured: its statuses' series exist from now on, at 0, so that the first status given up is an
+     * increase Prometheus sees ({@code increase()} cannot tell a series born at 1 from one that always was 1, and
+     * {@code QfenceForgeStatusesFailing} would never fire for it).
+     */
+    public void forgeConfigured() {
+        for (String result : List.of("sent", "failed", "gave_up", "superseded")) {
+            forgeStatuses.labelValues(result);
+        }
+    }
+
+    /**
+     * A notification webhook is configured: each event's {@code sent} and {@code gave_up} series exist from now on, at
+     * 0 (as {@link #forgeConfigured()}: {@code QfenceNotificationsFailing} sees the first message given up).
+     */
+    public void webhookConfigured(List<String> events) {
+        for (String event : events) {
+            notifications.labelValues(event, "sent");
+            notifications.labelValues(event, "gave_up");
+        }
+    }
+
     /** @param result {@code sent}, {@code failed} (one attempt; retried), {@code gave_up} or {@code superseded} */
     public void forgeStatus(String result) {
         forgeStatuses.labelValues(result).inc();

@@ -13,7 +13,8 @@ import java.util.random.RandomGenerator;
  * The {@link Announcer} of the daemon: commit statuses to the configured forge, notifications to the configured
  * webhook, both through one {@link Outbox} (retries with back-off, off the reconcile cycle). A commit status is sent
  * when it differs from the last one sent for that commit (a failing apply retried every few minutes does not post the
- * same status again and again); the forge's token is read from its file at every attempt.
+ * same status again and again), in this process or, from the {@link SentLedger}, before a restart; the forge's token
+ * is read from its file at every attempt.
  */
 public final class Outbound implements Announcer {
 
@@ -27,35 +28,41 @@ public final class Outbound implements Announcer {
         }
     }
 
-    private static final int REMEMBERED_COMMITS = 256;
-
     private final Optional<ForgeEndpoint> forge;
     private final Optional<WebhookNotifier> webhook;
     private final Outbox outbox;
     private final QfenceMetrics metrics;
-    private final Map<String, String> lastStatus = new LinkedHashMap<>(16, 0.75f, true) {
+    private final SentLedger ledger;
+    /**
+     * The status last queued for each commit in this process, whether it was then sent, is still retrying or was given
+     * up (a forge that refuses it is not asked again each cycle); what the ledger holds, what the forge accepted before
+     * a restart, answers for a commit not queued since.
+     */
+    private final Map<String, String> queued = new LinkedHashMap<>(16, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<String, String> eldest) {
-            return size() > REMEMBERED_COMMITS;
+            return size() > SentLedger.MAX_STATUSES;
         }
     };
 
     private Outbound(Optional<ForgeEndpoint> forge, Optional<WebhookNotifier> webhook, Outbox outbox,
-                     QfenceMetrics metrics) {
+                     QfenceMetrics metrics, SentLedger ledger) {
         this.forge = forge;
         this.webhook = webhook;
         this.outbox = outbox;
         this.metrics = metrics;
+        this.ledger = ledger;
     }
 
     /**
      * Checks the secret files (refused when every user may read them, or empty) and builds the announcer.
      *
+     * @param ledger what was already delivered, and where each new delivery is recorded
      * @throws IOException naming the file and the reason
      */
     public static Announcer open(Targets options, HttpPoster poster, Outbox.Timer timer, Outbox.RetryPolicy retry,
-                                 RandomGenerator random, QfenceMetrics metrics, Outbox.DeliveryLog log)
-            throws IOException {
+                                 RandomGenerator random, QfenceMetrics metrics, Outbox.DeliveryLog log,
+                                 SentLedger ledger) throws IOException {
         if (options.forge().isEmpty() && options.webhook().isEmpty()) {
             timer.close();
             return NONE;
@@ -69,10 +76,13 @@ public final class Outbound implements Announcer {
                     options.webhook().get().secretFile())));
         }
         Outbox outbox = new Outbox(poster, timer, retry, random, log);
+        options.forge().ifPresent(f -> metrics.forgeConfigured());
+        options.webhook().ifPresent(w -> metrics.webhookConfigured(
+                java.util.Arrays.stream(NoticeEvent.values()).map(NoticeEvent::wire).toList()));
         Optional<WebhookSecret> key = secret;
         Optional<WebhookNotifier> webhook = options.webhook()
-                .map(target -> new WebhookNotifier(target, key.orElseThrow(), outbox, metrics));
-        return new Outbound(options.forge(), webhook, outbox, metrics);
+                .map(target -> new WebhookNotifier(target, key.orElseThrow(), outbox, metrics, ledger));
+        return new Outbound(options.forge(), webhook, outbox, metrics, ledger);
     }
 
     @Override
@@ -82,19 +92,25 @@ public final class Outbound implements Announcer {
         }
         ForgeEndpoint endpoint = forge.get();
         String shown = status.state() + "\n" + status.description();
-        synchronized (lastStatus) {
-            if (shown.equals(lastStatus.get(status.sha()))) {
+        String key = status.context() + "/" + status.sha();
+        synchronized (queued) {
+            String last = queued.containsKey(key) ? queued.get(key) : ledger.status(key).orElse(null);
+            if (shown.equals(last)) {
                 return;
             }
-            lastStatus.put(status.sha(), shown);
+            queued.put(key, shown);
         }
         outbox.submit(new Outbox.Envelope("forge", endpoint.kind().label() + " status "
                 + endpoint.kind().state(status.state()) + " for " + status.sha().substring(0, 12) + " ("
-                + status.context() + ")", "forge/" + status.context() + "/" + status.sha(),
-                Optional.of(status.sha()),
+                + status.context() + ")", "forge/" + key, Optional.of(status.sha()),
                 () -> ForgeRequests.commitStatus(endpoint, status,
                         SecretFile.read("the forge token file", endpoint.tokenFile())),
-                metrics::forgeStatus));
+                result -> {
+                    metrics.forgeStatus(result);
+                    if (result.equals("sent")) {
+                        ledger.statusSent(key, shown);
+                    }
+                }));
     }
 
     @Override

@@ -14,7 +14,8 @@ import java.util.Objects;
  * The generic notification webhook: each {@link Notice} becomes one JSON message, signed like GitHub signs its
  * webhooks (HMAC-SHA256 of the raw body with the shared secret, hex, in {@code X-Qfence-Signature-256: sha256=...}),
  * and sent through the {@link Outbox}. At most one message per dedupe key ({@code HOST/EVENT/SUBJECT}) within the
- * dedupe window, and at most the rate limit's budget (a burst, then one per interval; the excess is dropped and counted
+ * dedupe window (also across a restart: the {@link SentLedger} keeps when each key was delivered), and at most the
+ * rate limit's budget (a burst, then one per interval; the excess is dropped and counted
  * {@code rate_limited}): a flapping guest or a drift that persists must not flood the receiver.
  *
  * <p>The message: {@code {"version":1,"event":"drift_found","host":"hv1","subject":"...","revision":"<sha>",
@@ -31,22 +32,26 @@ public final class WebhookNotifier {
     private final WebhookSecret secret;
     private final Outbox outbox;
     private final QfenceMetrics metrics;
+    private final SentLedger ledger;
     private final Map<String, Instant> lastSent = new LinkedHashMap<>();
     private double tokens;
     private Instant refilledAt;
 
-    public WebhookNotifier(WebhookTarget target, WebhookSecret secret, Outbox outbox, QfenceMetrics metrics) {
+    public WebhookNotifier(WebhookTarget target, WebhookSecret secret, Outbox outbox, QfenceMetrics metrics,
+                           SentLedger ledger) {
         this.target = Objects.requireNonNull(target, "target");
         this.secret = Objects.requireNonNull(secret, "secret");
         this.outbox = Objects.requireNonNull(outbox, "outbox");
         this.metrics = Objects.requireNonNull(metrics, "metrics");
+        this.ledger = Objects.requireNonNull(ledger, "ledger");
         this.tokens = target.burst();
     }
 
     /** Sends {@code notice} unless it repeats one within the dedupe window or the rate limit is spent. */
     public synchronized void send(Notice notice) {
         String event = notice.event().wire();
-        Instant previous = lastSent.get(notice.dedupeKey());
+        Instant previous = lastSent.containsKey(notice.dedupeKey()) ? lastSent.get(notice.dedupeKey())
+                : ledger.notice(notice.dedupeKey()).orElse(null);
         if (previous != null && notice.at().isBefore(previous.plus(target.dedupeWindow()))) {
             metrics.notification(event, "deduplicated");
             return;
@@ -59,7 +64,12 @@ public final class WebhookNotifier {
         OutboundRequest request = request(notice);
         outbox.submit(new Outbox.Envelope("webhook", event + " notification (" + notice.dedupeKey() + ")",
                 "webhook/" + notice.dedupeKey() + "/" + notice.at(), notice.revision(), () -> request,
-                result -> metrics.notification(event, result)));
+                result -> {
+                    metrics.notification(event, result);
+                    if (result.equals("sent")) {
+                        ledger.noticeSent(notice.dedupeKey(), notice.at(), target.dedupeWindow());
+                    }
+                }));
     }
 
     /** The signed request for {@code notice}. */

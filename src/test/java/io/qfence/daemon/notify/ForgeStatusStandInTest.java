@@ -87,6 +87,7 @@ class ForgeStatusStandInTest {
     SteppedTimer timer = new SteppedTimer();
     QfenceMetrics metrics = QfenceMetrics.create();
     List<String> givenUp = new ArrayList<>();
+    List<String> warnings = new ArrayList<>();
 
     @BeforeEach
     void start() throws IOException {
@@ -226,6 +227,65 @@ class ForgeStatusStandInTest {
     }
 
     @Test
+    void aStatusTheForgeAcceptedIsNotSentAgainAfterARestartAChangedOneIs() throws IOException {
+        forge.stubFor(post(anyUrl()).willReturn(aResponse().withStatus(201)));
+        CommitStatus applied = new CommitStatus(SHA, RevisionState.APPLIED, "hv1", "applied on hv1: 1 action");
+        try (Announcer before = announcer(endpoint(ForgeKind.GITEA, Optional.empty()), retry(1))) {
+            before.commitStatus(applied);
+            timer.runAll();
+        }
+        forge.verify(1, postRequestedFor(anyUrl()));
+        assertThat(stateDir().resolve(SentLedger.FILE_NAME)).isRegularFile();
+
+        Announcer after = announcer(endpoint(ForgeKind.GITEA, Optional.empty()), retry(1)); // the daemon restarted
+        after.commitStatus(applied);
+        timer.runAll();
+        forge.verify(1, postRequestedFor(anyUrl()));
+
+        after.commitStatus(new CommitStatus(SHA, RevisionState.APPLY_FAILED, "hv1", "apply failed on hv1: links"));
+        timer.runAll();
+        assertThat(forge.getAllServeEvents().stream().map(e -> state(e.getRequest())).sorted())
+                .containsExactly("failure", "success");
+        assertThat(warnings).isEmpty();
+    }
+
+    @Test
+    void aStatusTheForgeDidNotAcceptBeforeTheDaemonStoppedIsSentAfterTheRestart() throws IOException {
+        forge.stubFor(post(anyUrl()).willReturn(aResponse().withStatus(503)));
+        CommitStatus applied = new CommitStatus(SHA, RevisionState.APPLIED, "hv1", "applied on hv1: 1 action");
+        try (Announcer before = announcer(endpoint(ForgeKind.GITEA, Optional.empty()), retry(1))) {
+            before.commitStatus(applied);
+            timer.runAll();
+        }
+        forge.stubFor(post(anyUrl()).willReturn(aResponse().withStatus(201)));
+
+        Announcer after = announcer(endpoint(ForgeKind.GITEA, Optional.empty()), retry(1));
+        after.commitStatus(applied);
+        timer.runAll();
+
+        forge.verify(2, postRequestedFor(anyUrl()));
+        assertThat(scrape()).contains("qfence_forge_statuses_total{result=\"sent\"} 1.0");
+    }
+
+    @Test
+    void aCorruptRecordOfWhatWasSentIsSaidAndTheDaemonStartsWithNone() throws IOException {
+        forge.stubFor(post(anyUrl()).willReturn(aResponse().withStatus(201)));
+        Path ledger = stateDir().resolve(SentLedger.FILE_NAME);
+        Files.writeString(ledger, "{\"version\":1,\"statuses\":[{\"key\":\"qfence/hv1/" + SHA + "\"}],"
+                + "\"notifications\":[]}"); // a status without what was shown
+
+        Announcer announcer = announcer(endpoint(ForgeKind.GITEA, Optional.empty()), retry(1));
+        assertThat(warnings).singleElement().asString().startsWith(ledger + " is not a record of sent statuses and "
+                + "notifications (").endsWith("): starting with none, so one already sent may be sent again");
+        announcer.commitStatus(new CommitStatus(SHA, RevisionState.APPLIED, "hv1", "applied"));
+        timer.runAll();
+
+        forge.verify(1, postRequestedFor(anyUrl()));
+        assertThat(Files.readString(ledger)).startsWith("{\"version\":1,\"statuses\":[{\"key\":\"qfence/hv1/" + SHA
+                + "\",\"shown\":\"APPLIED\\napplied\"}]");
+    }
+
+    @Test
     void theTokenIsReadAtEveryAttemptSoARotatedTokenIsUsedAtOnce() throws IOException {
         Announcer announcer = announcer(endpoint(ForgeKind.GITEA, Optional.empty()), retry(1));
         forge.stubFor(post(anyUrl()).willReturn(aResponse().withStatus(201)));
@@ -305,7 +365,13 @@ class ForgeStatusStandInTest {
         return Outbound.open(new Outbound.Targets(Optional.of(endpoint), Optional.empty()), JdkHttpPoster.create(),
                 timer, retry, new SplittableRandom(7), metrics,
                 (channel, what, revision, attempts, error) -> givenUp.add(channel + ": " + what + " of "
-                        + revision.orElse("-") + ", " + attempts + " attempts: " + error));
+                        + revision.orElse("-") + ", " + attempts + " attempts: " + error),
+                SentLedger.open(stateDir(), warnings::add));
+    }
+
+    /** The daemon's state directory, the same for every announcer of a test: a second one is the daemon restarted. */
+    private Path stateDir() throws IOException {
+        return Files.createDirectories(tmp.resolve("state"));
     }
 
     private Path secret(String name, String content) throws IOException {

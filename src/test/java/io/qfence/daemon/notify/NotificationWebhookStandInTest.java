@@ -118,6 +118,30 @@ class NotificationWebhookStandInTest {
     }
 
     @Test
+    void aRestartForgetsNothingANotificationSentBeforeItIsNotSentAgainWithinTheWindow() throws Exception {
+        Notice crashed = new Notice(NoticeEvent.GUEST_CRASHED, "hv1", "alpha-app", Optional.empty(), "crashed", T);
+        try (Announcer before = announcer(WebhookTarget.DEFAULT_BURST, WebhookTarget.DEFAULT_REFILL)) {
+            before.notice(crashed);
+            timer.runAll();
+        }
+        assertThat(receiver.getAllServeEvents()).hasSize(1);
+        Path ledger = tmp.resolve("state").resolve(SentLedger.FILE_NAME);
+        assertThat(Files.getPosixFilePermissions(ledger)).isEqualTo(PosixFilePermissions.fromString("rw-------"));
+
+        Announcer after = announcer(WebhookTarget.DEFAULT_BURST, WebhookTarget.DEFAULT_REFILL); // the daemon restarted
+        after.notice(new Notice(NoticeEvent.GUEST_CRASHED, "hv1", "alpha-app", Optional.empty(), "crashed",
+                T.plus(Duration.ofHours(1))));
+        timer.runAll();
+        assertThat(receiver.getAllServeEvents()).as("the same crash told again after the restart").hasSize(1);
+        assertThat(scrape()).contains("qfence_notifications_total{event=\"guest_crashed\",result=\"deduplicated\"} 1.0");
+
+        after.notice(new Notice(NoticeEvent.GUEST_CRASHED, "hv1", "alpha-app", Optional.empty(), "crashed",
+                T.plus(Duration.ofHours(24))));
+        timer.runAll();
+        assertThat(receiver.getAllServeEvents()).as("told again once the window is over").hasSize(2);
+    }
+
+    @Test
     void messagesBeyondTheRateLimitAreDroppedAndCounted() throws Exception {
         Announcer announcer = announcer(2, Duration.ofMinutes(1));
 
@@ -175,7 +199,10 @@ class NotificationWebhookStandInTest {
                 WebhookTarget.DEFAULT_DEDUPE_WINDOW, burst, refill);
         return Outbound.open(new Outbound.Targets(Optional.empty(), Optional.of(target)), JdkHttpPoster.create(), timer,
                 new Outbox.RetryPolicy(Duration.ofSeconds(1), Duration.ofSeconds(4), 3), new SplittableRandom(1),
-                metrics, (channel, what, revision, attempts, error) -> { });
+                metrics, (channel, what, revision, attempts, error) -> { },
+                SentLedger.open(Files.createDirectories(tmp.resolve("state")), message -> {
+                    throw new AssertionError(message);
+                }));
     }
 
     private static byte[] hmac(String secret, byte[] body) throws Exception {
