@@ -89,14 +89,14 @@ final class DiffCommand implements Callable<Integer> {
     /** The graph's edges that carry a breach of the new revision's invariants, as (source node, destination node). */
     private static Set<Map.Entry<String, String>> broken(Side after, Map<String, String> vmGroups) {
         Set<Map.Entry<String, String>> out = new java.util.HashSet<>();
-        List<Host> hosts = after.state().hosts();
+        DesiredState state = after.state();
         for (InvariantViolation v : after.violations()) {
             for (InvariantViolation.Breach b : v.breaches()) {
                 b.entry().ifPresent(e -> {
-                    String from = endpoint(e.source().toString(), hosts);
-                    String to = endpoint(e.destination().toString(), hosts);
-                    if (from != null && to != null) {
-                        out.add(Map.entry(ReachabilityGraph.nodeOf(from, vmGroups), ReachabilityGraph.nodeOf(to, vmGroups)));
+                    for (String from : endpoints(e.source(), e.destination(), state)) {
+                        for (String to : endpoints(e.destination(), e.source(), state)) {
+                            out.add(Map.entry(ReachabilityGraph.nodeOf(from, vmGroups), ReachabilityGraph.nodeOf(to, vmGroups)));
+                        }
                     }
                 });
             }
@@ -104,12 +104,20 @@ final class DiffCommand implements Callable<Integer> {
         return out;
     }
 
-    /** The relation's {@code host} is every host; the graph names each, so a breach is placed only when there is one. */
-    private static String endpoint(String principal, List<Host> hosts) {
-        if (!principal.equals("host")) {
-            return principal;
+    /**
+     * The graph's names for one end of a breach. The relation's {@code host} is every host (the relations of the hosts
+     * are united), while the graph draws each host: beside a VM it is that VM's own host (a guest reaches, and is
+     * reached by, only the host it runs on); beside anything else it is each host of the state.
+     */
+    static List<String> endpoints(io.qfence.realize.Principal end, io.qfence.realize.Principal other, DesiredState state) {
+        if (!(end instanceof io.qfence.realize.Principal.ThisHost)) {
+            return List.of(end.toString());
         }
-        return hosts.size() == 1 ? "host:" + hosts.get(0).name() : null;
+        List<Host> hosts = state.hosts();
+        if (other instanceof io.qfence.realize.Principal.SingleVm vm) {
+            hosts = hosts.stream().filter(h -> h.groups().contains(vm.group())).toList();
+        }
+        return hosts.stream().map(h -> "host:" + h.name()).toList();
     }
 
     /**

@@ -326,10 +326,10 @@ public final class InvariantCheck {
                     FirewallException ex = g.allow().get(n - 1);
                     yield new Cause("exception " + n + " of group " + g.name() + " (" + ex.from() + " -> " + ex.to() + ")", ex.origin());
                 }
-                case "intra" -> new Cause("intraGroup of group " + g.name(), g.origin());
-                case "egress" -> new Cause("egress of group " + g.name(), g.origin());
-                case "bastion" -> new Cause("bastion of group " + g.name(), g.origin());
-                case "expose" -> new Cause("bastion.expose of group " + g.name(), g.origin());
+                case "intra" -> new Cause("intraGroup of group " + g.name(), g.settingOrigin("intraGroup"));
+                case "egress" -> new Cause("egress of group " + g.name(), g.settingOrigin("egress"));
+                case "bastion" -> new Cause("bastion of group " + g.name(), g.settingOrigin("bastion"));
+                case "expose" -> new Cause("bastion.expose of group " + g.name(), g.settingOrigin("bastion.expose"));
                 default -> new Cause(origin, g.origin());
             };
         }

@@ -295,7 +295,16 @@ final class DocumentBinder {
         // a broken access section has been counted (the group is partial): it gives nobody an account
         GroupAccess logins = access == null ? GroupAccess.NONE : access;
         Map<String, String> labels = labels(s + "/labels");
-        return construct("", () -> new Group(name, vlan, subnet, subnet6, egress, intra, limits, bastion, allow, vms, logins, labels, origin("")));
+        // Each setting at its own key, so that a finding about the flows it makes points there, as an exception's does.
+        Map<String, Origin> settings = new java.util.HashMap<>();
+        for (String setting : Group.SETTINGS) {
+            String pointer = s + "/" + setting.replace('.', '/');
+            if (!node(pointer).isMissingNode()) {
+                settings.put(setting, marks.key(pointer));
+            }
+        }
+        return construct("", () -> new Group(name, vlan, subnet, subnet6, egress, intra, limits, bastion, allow, vms, logins, labels, origin(""),
+                settings));
     }
 
     private Limits limits(String p) {

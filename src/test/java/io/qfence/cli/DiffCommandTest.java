@@ -140,4 +140,37 @@ class DiffCommandTest {
         assertThat(run.exitCode()).isEqualTo(1);
         assertThat(run.err()).startsWith("qfence: error: ").contains("nope");
     }
+
+    /**
+     * On a state with two hosts the relation's {@code host} is each of them; a breach by a guest toward the host is
+     * drawn on the edge to that guest's own host ({@code host hv2}, where ci runs), not left unmarked.
+     */
+    @Test
+    void onTwoHostsABreachTowardTheHostMarksTheEdgeToTheGuestsOwnHost() throws Exception {
+        try (Git git = Git.open(repo.toFile())) {
+            Path hv1 = repo.resolve("desired-state/hosts/hv1.yaml");
+            String hv1Text = Files.readString(hv1);
+            Files.writeString(hv1, hv1Text.replace("groups: [web, db, ci]", "groups: [web, db]"));
+            Files.writeString(repo.resolve("desired-state/hosts/hv2.yaml"),
+                    hv1Text.replace("name: hv1", "name: hv2").replace("groups: [web, db, ci]", "groups: [ci]"));
+            commit(git, "ci moves to its own host");
+            Path ci = repo.resolve("desired-state/groups/ci.yaml");
+            Files.writeString(ci, Files.readString(ci).replace("    allow:\n", """
+                        allow:
+                          - from: ci-builder
+                            to: host
+                            protocol: tcp
+                            ports: [22]
+                            reason: a shortcut that breaks no-ssh-to-the-host
+                    """));
+            commit(git, "a breaking exception toward the host");
+        }
+
+        CliRun markdown = CliRun.of("diff", "--repo", repo.toString(), "--from", "HEAD~1", "--format", "markdown");
+
+        String out = markdown.out();
+        String graph = out.substring(out.indexOf("#### Reachability"), out.indexOf("```\n", out.indexOf("```mermaid")) + 4);
+        assertThat(graph).contains("n0[\"group ci\"]", "n4[[\"host hv2\"]]", "n0 ==>|\"! tcp 22\"| n4");
+        Golden.assertMatches("diff/two-hosts-broken-graph.md", graph);
+    }
 }

@@ -109,4 +109,30 @@ class InvariantPullRequestTest {
         }
         assertThat(host.calls()).isEmpty();
     }
+
+    /**
+     * A group setting, not an exception, breaks an invariant: the finding points at the setting's own key
+     * ({@code egress:} of db, line 10), as it points at an exception's {@code - from:}, not at the top of the file.
+     */
+    @Test
+    void aBreachByAGroupSettingPointsAtTheSettingsOwnLine(@TempDir Path copy) throws Exception {
+        InvalidCorpusTest.copyTree(Path.of("desired-state"), copy);
+        Path db = copy.resolve("groups/db.yaml");
+        Files.writeString(db, Files.readString(db).replace("  egress: none\n", "  egress: nat\n"));
+        Files.writeString(copy.resolve("policies/isolation.yaml"), Files.readString(copy.resolve("policies/isolation.yaml")) + """
+                    - name: db-stays-offline
+                      reason: the databases never open connections to the internet
+                      deny:
+                        from: group:db
+                        to: internet
+                """);
+
+        CliRun run = CliRun.of("validate", "--dir", copy.toString());
+
+        assertThat(run.exitCode()).isEqualTo(1);
+        assertThat(run.out()).contains("groups/db.yaml:10:3: egress of group db breaks invariant db-stays-offline (policies/isolation.yaml:46): "
+                + "vm:db-bastion -> internet any\n");
+        assertThat(run.out()).contains("(allowed by egress of group db at groups/db.yaml:10:3)");
+        assertThat(run.out()).doesNotContain("groups/db.yaml:3:1");
+    }
 }

@@ -25,7 +25,21 @@ public record Group(
         List<Vm> vms,
         GroupAccess access,
         Map<String, String> labels,
-        Origin origin) {
+        Origin origin,
+        Map<String, Origin> settings) {
+
+    /**
+     * The settings whose position {@link #settingOrigin} knows: where a reviewer is sent for a flow that a group
+     * setting (not an exception) produced.
+     */
+    public static final java.util.Set<String> SETTINGS = java.util.Set.of("egress", "intraGroup", "bastion", "bastion.expose");
+
+    /** A group whose settings are located at the group itself (built in code, not read from a file). */
+    public Group(String name, int vlan, Ipv4Cidr subnet, Optional<Ipv6Cidr> subnet6, Egress egress, IntraGroup intraGroup,
+                 Limits limits, Optional<Bastion> bastion, List<FirewallException> allow, List<Vm> vms, GroupAccess access,
+                 Map<String, String> labels, Origin origin) {
+        this(name, vlan, subnet, subnet6, egress, intraGroup, limits, bastion, allow, vms, access, labels, origin, Map.of());
+    }
 
     /** A group without labels. */
     public Group(String name, int vlan, Ipv4Cidr subnet, Optional<Ipv6Cidr> subnet6, Egress egress, IntraGroup intraGroup,
@@ -55,6 +69,22 @@ public record Group(
         Objects.requireNonNull(access, "access");
         labels = Labels.copyOf("group " + name, labels);
         Objects.requireNonNull(origin, "origin");
+        settings = Map.copyOf(settings);
+        if (!SETTINGS.containsAll(settings.keySet())) {
+            throw new IllegalArgumentException("group " + name + ": settings are located by " + new java.util.TreeSet<>(SETTINGS)
+                    + ", got " + new java.util.TreeSet<>(settings.keySet()));
+        }
+    }
+
+    /**
+     * Where {@code setting} (one of {@link #SETTINGS}) was written, e.g. {@code groups/web.yaml:11:3} for {@code egress};
+     * the group's own position when the file leaves it at its default.
+     */
+    public Origin settingOrigin(String setting) {
+        if (!SETTINGS.contains(setting)) {
+            throw new IllegalArgumentException("no group setting " + setting + "; known: " + new java.util.TreeSet<>(SETTINGS));
+        }
+        return settings.getOrDefault(setting, origin);
     }
 
     public Optional<Vm> vm(String vmName) {

@@ -189,8 +189,9 @@ public final class IsolationDiffRenderer {
         String settingsHeader = "\n<details><summary>" + d.settings().size() + " other change" + (d.settings().size() == 1 ? "" : "s")
                 + " (VLANs, subnets, limits, lifecycle)</summary>\n\n| subject | setting | before | after |\n|---|---|---|---|\n";
         String settingsFooter = "\n</details>\n";
-        String picture = graph.map(g -> "\n#### Reachability after the change (groups; highlighted: gained flows)\n"
-                + GraphRenderer.markdownBlock(g)).orElse("");
+        String picture = graph.map(g -> "\n#### Reachability after the change (groups; highlighted: "
+                + (g.edges().stream().anyMatch(e -> e.mark() == ReachabilityGraph.EdgeMark.BROKEN) ? "flows that break an invariant, " : "")
+                + "gained flows)\n" + GraphRenderer.markdownBlock(g)).orElse("");
         if (picture.length() > options.maxLength() / 2) {
             picture = "\n*The reachability graph is too large for this comment; run `qfence graph` for it.*\n";
         }

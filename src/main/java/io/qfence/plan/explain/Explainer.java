@@ -117,7 +117,8 @@ public final class Explainer {
     static Grounds grounds(DesiredState state, Flow flow) {
         String[] origin = flow.origin().split(":");
         Optional<Group> group = state.group(origin[1]);
-        Optional<String> at = group.map(g -> g.origin().toString());
+        // A group setting is located at its own key in the group's file (the group's top when left at its default).
+        java.util.function.Function<String, Optional<String>> at = setting -> group.map(x -> x.settingOrigin(setting).toString());
         String g = origin[1];
         return switch (origin[0]) {
             case "exception" -> {
@@ -128,13 +129,13 @@ public final class Explainer {
                         + ex.expires().map(d -> " (until " + d + ")").orElse(""),
                         Optional.of(ex.origin().toString()), ex.reason(), Optional.of(flow.toString()));
             }
-            case "intra" -> new Grounds("group " + g + ": intraGroup: allow", at, Optional.empty(), Optional.of(flow.toString()));
-            case "egress" -> new Grounds("group " + g + ": egress: nat", at, Optional.empty(), Optional.of(flow.toString()));
-            case "bastion" -> new Grounds("group " + g + ": its bastion reaches every VM of the group on tcp 22 (bastion.sshToGroup)", at,
+            case "intra" -> new Grounds("group " + g + ": intraGroup: allow", at.apply("intraGroup"), Optional.empty(), Optional.of(flow.toString()));
+            case "egress" -> new Grounds("group " + g + ": egress: nat", at.apply("egress"), Optional.empty(), Optional.of(flow.toString()));
+            case "bastion" -> new Grounds("group " + g + ": its bastion reaches every VM of the group on tcp 22 (bastion.sshToGroup)", at.apply("bastion"),
                     Optional.empty(), Optional.of(flow.toString()));
             case "expose" -> new Grounds("group " + g + ": bastion.expose "
                     + group.flatMap(x -> x.bastion()).flatMap(b -> b.expose()).map(e -> "hostPort " + e.hostPort() + " -> port " + e.port()
-                            + " from " + e.from()).orElse(""), at, Optional.empty(), Optional.of(flow.toString()));
+                            + " from " + e.from()).orElse(""), at.apply("bastion.expose"), Optional.empty(), Optional.of(flow.toString()));
             default -> throw new IllegalStateException("a flow of unknown origin: " + flow);
         };
     }
@@ -147,7 +148,7 @@ public final class Explainer {
         Optional<Group> to = destination instanceof Principal.SingleVm v ? state.group(v.group()) : Optional.empty();
         if (from.isPresent() && to.isPresent() && from.get().name().equals(to.get().name())) {
             if (from.get().intraGroup() == IntraGroup.DENY) {
-                out.add(setting(from.get(), "intraGroup: deny (VMs of the group reach each other only where an exception says so)"));
+                out.add(setting(from.get(), "intraGroup", "intraGroup: deny (VMs of the group reach each other only where an exception says so)"));
             }
         } else if (from.isPresent() && to.isPresent()) {
             out.add(new Grounds("groups are isolated from each other: group " + from.get().name() + " reaches group " + to.get().name()
@@ -155,7 +156,7 @@ public final class Explainer {
         }
         if (from.isPresent() && (destination instanceof Principal.Internet || destination instanceof Principal.Prefix)
                 && from.get().egress() == Egress.NONE) {
-            out.add(setting(from.get(), "egress: none"));
+            out.add(setting(from.get(), "egress", "egress: none"));
         }
         if (destination instanceof Principal.ThisHost) {
             out.add(new Grounds("guests reach the host only where an exception says so", Optional.empty(), Optional.empty(), Optional.empty()));
@@ -167,7 +168,7 @@ public final class Explainer {
         return out;
     }
 
-    private static Grounds setting(Group g, String what) {
-        return new Grounds("group " + g.name() + ": " + what, Optional.of(g.origin().toString()), Optional.empty(), Optional.empty());
+    private static Grounds setting(Group g, String setting, String what) {
+        return new Grounds("group " + g.name() + ": " + what, Optional.of(g.settingOrigin(setting).toString()), Optional.empty(), Optional.empty());
     }
 }
