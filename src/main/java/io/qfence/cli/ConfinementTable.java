@@ -67,13 +67,14 @@ final class ConfinementTable {
     }
 
     /**
-     * The jail's four namespaces: {@code own} when each is neither the host's nor another guest's; else the kinds
+     * The jail's namespaces (the four, and cgroup where the report has it): {@code own} when each is neither the
+     * host's nor another guest's; else the kinds
      * that are not, with whom ({@code host: mnt,pid,ipc,uts}, {@code shared: ipc}).
      */
     static String namespaces(GuestConfinement c) {
         List<String> host = new ArrayList<>();
         List<String> shared = new ArrayList<>();
-        for (String kind : ConfinementLayers.JAIL_NAMESPACES) {
+        for (String kind : ConfinementLayers.jailNamespaces(c)) {
             GuestConfinement.Namespace ns = c.namespaces().get(kind);
             if (ns == null || ns.host()) {
                 host.add(kind);

@@ -49,7 +49,7 @@ class SystemdUnitTest {
         assertThat(lines).filteredOn(l -> l.startsWith("CapabilityBoundingSet=")).singleElement().asString()
                 .contains("CAP_NET_ADMIN", "CAP_SYS_ADMIN", "CAP_SYS_PTRACE")
                 .doesNotContain("CAP_SYS_MODULE").doesNotContain("CAP_SYS_CHROOT").doesNotContain("CAP_SYS_RAWIO");
-        assertThat(lines).contains("RestrictNamespaces=net mnt pid ipc uts", "ProtectHostname=yes", "PrivateTmp=yes");
+        assertThat(lines).contains("RestrictNamespaces=net mnt pid ipc uts cgroup", "ProtectHostname=yes", "PrivateTmp=yes");
         assertThat(lines).filteredOn(l -> l.startsWith("ExecStart=")).singleElement().asString()
                 .endsWith("reconcile @/etc/qfence/reconcile.conf");
     }

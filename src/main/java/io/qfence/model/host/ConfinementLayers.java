@@ -17,6 +17,21 @@ public final class ConfinementLayers {
 
     /** The jail's namespaces: each must be the guest's own (not the host's, not another guest's). */
     public static final List<String> JAIL_NAMESPACES = List.of("mnt", "pid", "ipc", "uts");
+    /**
+     * The cgroup namespace, also the jail's own where the kernel has cgroup namespaces: a report that holds one was
+     * read on such a kernel, so a jailed guest must have its own.
+     */
+    public static final String CGROUP_NAMESPACE = "cgroup";
+
+    /** The namespaces a jailed guest must have of its own, as judged from its report: the four, and cgroup if read. */
+    public static List<String> jailNamespaces(GuestConfinement c) {
+        if (!c.namespaces().containsKey(CGROUP_NAMESPACE)) {
+            return JAIL_NAMESPACES;
+        }
+        List<String> kinds = new ArrayList<>(JAIL_NAMESPACES);
+        kinds.add(CGROUP_NAMESPACE);
+        return List.copyOf(kinds);
+    }
 
     /** The layers, in the order they are reported. */
     public enum Layer {
@@ -91,7 +106,7 @@ public final class ConfinementLayers {
         }
         if ("jail".equals(realized.config().get("namespaces"))) {
             List<String> shared = new ArrayList<>();
-            for (String kind : JAIL_NAMESPACES) {
+            for (String kind : jailNamespaces(c)) {
                 GuestConfinement.Namespace ns = c.namespaces().get(kind);
                 if (ns == null) {
                     shared.add(kind + " unreadable");
@@ -102,7 +117,8 @@ public final class ConfinementLayers {
             }
             if (!shared.isEmpty()) {
                 missing.add(new MissingLayer(vm, Layer.NAMESPACES, String.join("; ", shared),
-                        "mount, PID, IPC and UTS namespaces of its own (confinement.namespaces)"));
+                        (c.namespaces().containsKey(CGROUP_NAMESPACE) ? "mount, PID, IPC, UTS and cgroup" : "mount, PID, IPC and UTS")
+                                + " namespaces of its own (confinement.namespaces)"));
             }
             GuestConfinement.Root root = c.root();
             if (!root.jail()) {

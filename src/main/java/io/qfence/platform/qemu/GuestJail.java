@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -85,8 +86,20 @@ public final class GuestJail {
                 file -> new JailLibraries(Optional.of(file), GuestJail::list, JailLibraries.ownUid()));
     }
 
-    /** The programs of the launch chain that run from the host's root, and how their loader finds their libraries. */
-    public record HostTools(Path loader, String libraryPath, Path sh, Path mount, Path setpriv) {
+    /**
+     * The programs of the launch chain that run from the host's root, and how their loader finds their libraries.
+     * {@code unshare} (util-linux) is present where the host has cgroup namespaces: the chain then gives QEMU one of
+     * its own, after it joined its cgroups ({@link LaunchChain#JAILED_SCRIPT}).
+     */
+    public record HostTools(Path loader, String libraryPath, Path sh, Path mount, Path setpriv, Optional<Path> unshare) {
+        public HostTools {
+            Objects.requireNonNull(unshare, "unshare");
+        }
+
+        public HostTools(Path loader, String libraryPath, Path sh, Path mount, Path setpriv) {
+            this(loader, libraryPath, sh, mount, setpriv, Optional.empty());
+        }
+
         /** {@code path} as the jailed chain reaches it before the host's root is detached. */
         public static String viaHostRoot(Path path) {
             return Jail.HOST_ROOT + path.toString();
@@ -96,6 +109,19 @@ public final class GuestJail {
     /** Whether this kernel has the jail's namespaces (the host fact {@code NAMESPACES}). */
     public static boolean available() {
         return NAMESPACES.stream().allMatch(kind -> Files.exists(Path.of("/proc/self/ns", kind)));
+    }
+
+    /**
+     * Whether this kernel has cgroup namespaces (Linux 4.6 and later, with cgroup v1 as with v2): a jailed QEMU then
+     * gets one of its own, rooted at its VM cgroup, so its {@code /proc/self/cgroup} shows {@code /}.
+     */
+    public static boolean cgroupNamespaces() {
+        return Files.exists(Path.of("/proc/self/ns", CGROUP));
+    }
+
+    /** The namespaces a jail made on this kernel has of its own: the four, and the cgroup namespace where it exists. */
+    public static List<String> jailNamespaces() {
+        return cgroupNamespaces() ? WITH_CGROUP : NAMESPACES;
     }
 
     /** The jail's contents for {@code guest}, its libraries listed in this process only. */
@@ -152,9 +178,12 @@ public final class GuestJail {
     public static HostTools hostTools(Path setpriv, JailLibraries cache) {
         Path sh = Path.of("/bin/sh");
         Path mount = Path.of("/usr/bin/mount");
+        Optional<Path> unshare = cgroupNamespaces() ? Optional.of(UNSHARE) : Optional.empty();
         Path loader = interpreter(sh);
         Set<String> dirs = new LinkedHashSet<>();
-        for (Path tool : List.of(sh, mount, setpriv)) {
+        List<Path> tools = new ArrayList<>(List.of(sh, mount, setpriv));
+        unshare.ifPresent(tools::add);
+        for (Path tool : tools) {
             Path own = interpreter(tool);
             for (Path library : cache.libraries(tool, own)) {
                 if (!library.equals(own)) {
@@ -162,7 +191,7 @@ public final class GuestJail {
                 }
             }
         }
-        return new HostTools(loader, String.join(":", dirs), sh, mount, setpriv);
+        return new HostTools(loader, String.join(":", dirs), sh, mount, setpriv, unshare);
     }
 
     /** The modules QEMU loads for this command line: the TCG accelerator (built as a module on Debian). */
@@ -332,6 +361,11 @@ public final class GuestJail {
 
     /** The namespaces every jailed QEMU has of its own. */
     public static final List<String> NAMESPACES = List.of("mnt", "pid", "ipc", "uts");
+    /** The cgroup namespace, which a jailed QEMU has of its own where the kernel has them ({@link #cgroupNamespaces}). */
+    public static final String CGROUP = "cgroup";
+    static final List<String> WITH_CGROUP = List.of("mnt", "pid", "ipc", "uts", CGROUP);
+    /** util-linux {@code unshare}: without {@code --fork} it execs in place, so the pid stays QEMU's. */
+    static final Path UNSHARE = Path.of("/usr/bin/unshare");
 
     /**
      * What the kernel says about a process's jail, read from {@code /proc} (host side).
@@ -352,10 +386,7 @@ public final class GuestJail {
 
         /** The same, or what stopped the read (a file of {@code /proc/PID} and why, see {@link #unreadable}). */
         static Observed readOrFail(long pid) throws IOException {
-            Map<String, String> namespaces = new java.util.TreeMap<>();
-            for (String kind : NAMESPACES) {
-                namespaces.put(kind, Files.readSymbolicLink(Path.of("/proc", Long.toString(pid), "ns", kind)).toString());
-            }
+            Map<String, String> namespaces = namespacesOf(pid, jailNamespaces());
             long inner = -1;
             for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
                 if (line.startsWith("NSpid:")) {
@@ -384,7 +415,8 @@ public final class GuestJail {
     /**
      * Observation's check of a running guest (the exact mount set is checked at start, against the layout of that
      * moment; a QEMU upgraded on the host since would change it): its own namespaces, PID 1 of its own, and the
-     * host's root detached. Empty when jailed, else the first thing wrong.
+     * host's root detached. Empty when jailed, else the first thing wrong. Sharing a namespace with another guest is
+     * judged across all of them ({@link #sharedWithOtherGuests}).
      */
     public static Optional<String> notJailed(long pid) {
         Optional<Observed> read;
@@ -396,8 +428,8 @@ public final class GuestJail {
             return Optional.of("its namespaces cannot be read: " + e.getMessage());
         }
         Map<String, String> host = ownNamespaces();
-        for (String kind : NAMESPACES) {
-            if (read.get().namespaces().get(kind).equals(host.get(kind))) {
+        for (String kind : WITH_CGROUP) {
+            if (read.get().namespaces().containsKey(kind) && read.get().namespaces().get(kind).equals(host.get(kind))) {
                 return Optional.of("shares the host's " + kind + " namespace");
             }
         }
@@ -410,8 +442,29 @@ public final class GuestJail {
         return Optional.empty();
     }
 
-    /** Why the process is not in the jail {@code layout} describes: every failed check, or empty. */
-    public static List<String> violations(ProcessInfo info, JailLayout layout) {
+    /**
+     * Another guest, as qfence knows it: its VM, and the pid and start time (clock ticks since boot, from
+     * {@code /proc/PID/stat}) it was recorded or is being launched with. The pair names one process across pid reuse.
+     */
+    public record Peer(String vm, long pid, long startTime) {
+        public Peer {
+            Objects.requireNonNull(vm, "vm");
+            if (pid < 1) {
+                throw new IllegalArgumentException("pid must be positive, got " + pid);
+            }
+        }
+
+        String describe() {
+            return "guest " + vm + " (pid " + pid + ")";
+        }
+    }
+
+    /**
+     * Why the process is not in the jail {@code layout} describes: every failed check, or empty. Its namespaces are
+     * compared with qfence's own and with those of every other guest in {@code peers} (the recorded guests and those
+     * being launched), each read safely ({@link #namespacesOf(Peer, List)}).
+     */
+    public static List<String> violations(ProcessInfo info, JailLayout layout, List<Peer> peers) {
         Observed read;
         try {
             read = Observed.readOrFail(info.pid());
@@ -420,7 +473,62 @@ public final class GuestJail {
         } catch (RuntimeException e) {
             return List.of("its namespaces and mounts cannot be read from /proc: " + e.getMessage());
         }
-        return violations(read, ownNamespaces(), otherProcesses(info.pid()), layout);
+        List<String> failed = new ArrayList<>();
+        Map<String, Map<String, String>> others = new java.util.LinkedHashMap<>();
+        List<String> kinds = List.copyOf(read.namespaces().keySet());
+        for (Peer peer : peers) {
+            if (peer.pid() == info.pid()) {
+                continue;
+            }
+            try {
+                namespacesOf(peer, kinds).ifPresent(ns -> others.put(peer.describe(), ns));
+            } catch (IOException e) {
+                failed.add("cannot compare its namespaces with " + peer.describe() + "'s: " + unreadable(e));
+            }
+        }
+        failed.addAll(violations(read, ownNamespaces(), others, layout));
+        return failed;
+    }
+
+    /**
+     * The namespaces of {@code peer}, read safely: only while its pid is still the process recorded (its start time
+     * read before and after the links), so a pid reused by another process is never taken for the guest. Empty when
+     * that guest has ended (its pid gone or someone else's now); throws when the files cannot be read.
+     */
+    static Optional<Map<String, String>> namespacesOf(Peer peer, List<String> kinds) throws IOException {
+        if (!sameProcess(peer)) {
+            return Optional.empty();
+        }
+        Map<String, String> namespaces;
+        try {
+            namespaces = namespacesOf(peer.pid(), kinds);
+        } catch (java.nio.file.NoSuchFileException gone) {
+            return Optional.empty();
+        }
+        return sameProcess(peer) ? Optional.of(namespaces) : Optional.empty();
+    }
+
+    /** Whether {@code peer.pid()} is still the live process recorded: its {@code /proc/PID/stat} alone, not a zombie. */
+    private static boolean sameProcess(Peer peer) {
+        String stat;
+        try {
+            stat = Files.readString(Path.of("/proc", Long.toString(peer.pid()), "stat"), StandardCharsets.UTF_8);
+        } catch (IOException gone) {
+            return false;
+        }
+        // comm (field 2) may hold spaces and parentheses: the fields after it start after the last ')'
+        String[] after = stat.substring(stat.lastIndexOf(')') + 2).trim().split(" ");
+        char state = after[0].charAt(0);
+        return state != 'Z' && state != 'X' && Long.parseLong(after[19]) == peer.startTime();
+    }
+
+    /** {@code /proc/PID/ns/KIND} of each kind, by kind. */
+    static Map<String, String> namespacesOf(long pid, List<String> kinds) throws IOException {
+        Map<String, String> namespaces = new java.util.TreeMap<>();
+        for (String kind : kinds) {
+            namespaces.put(kind, Files.readSymbolicLink(Path.of("/proc", Long.toString(pid), "ns", kind)).toString());
+        }
+        return namespaces;
     }
 
     /**
@@ -428,15 +536,11 @@ public final class GuestJail {
      * would also read qfence's whole mount table (hundreds of lines on a host) only to drop it.
      */
     static Map<String, String> ownNamespaces() {
-        Map<String, String> namespaces = new java.util.TreeMap<>();
         try {
-            for (String kind : NAMESPACES) {
-                namespaces.put(kind, Files.readSymbolicLink(Path.of("/proc/self/ns", kind)).toString());
-            }
+            return namespacesOf(ProcessHandle.current().pid(), jailNamespaces());
         } catch (IOException e) {
             return Map.of();
         }
-        return namespaces;
     }
 
     /**
@@ -457,56 +561,29 @@ public final class GuestJail {
         return e.getClass().getSimpleName() + ": " + e.getMessage();
     }
 
-    /**
-     * The jail's namespaces of every other process on the host, by pid ({@code /proc/N/ns}; threads are not listed,
-     * so the jail's own thread, which made the namespaces, is not among them). Every other guest is among them: a
-     * namespace that no other process has is, in particular, no other guest's.
-     */
-    static Map<Long, Map<String, String>> otherProcesses(long pid) {
-        Map<Long, Map<String, String>> others = new java.util.TreeMap<>();
-        try (java.util.stream.Stream<Path> procs = Files.list(Path.of("/proc"))) {
-            for (Path p : procs.filter(p -> p.getFileName().toString().chars().allMatch(Character::isDigit)).toList()) {
-                long other = Long.parseLong(p.getFileName().toString());
-                if (other == pid) {
-                    continue;
-                }
-                Map<String, String> namespaces = new java.util.TreeMap<>();
-                try {
-                    for (String kind : NAMESPACES) {
-                        namespaces.put(kind, Files.readSymbolicLink(p.resolve("ns").resolve(kind)).toString());
-                    }
-                } catch (IOException ended) {
-                    continue; // ended while we looked, or a kernel thread's we may not read: it holds no jail
-                }
-                others.put(other, namespaces);
-            }
-        } catch (IOException e) {
-            throw new GuestLaunchException("cannot list /proc to compare the jail's namespaces: " + e.getMessage(), e);
-        }
-        return others;
-    }
-
     /** Pure: the checks of an observed jail against qfence's own namespaces and the layout. */
     static List<String> violations(Observed observed, Map<String, String> host, JailLayout layout) {
         return violations(observed, host, Map.of(), layout);
     }
 
     /**
-     * Pure: the checks of an observed jail against qfence's own namespaces, those of every other process
-     * ({@code others}, by pid: every other guest among them) and the layout.
+     * Pure: the checks of an observed jail against qfence's own namespaces, those of every other guest
+     * ({@code others}, named as the failure names them) and the layout. Every namespace the observation holds is
+     * checked: the four, and the cgroup namespace where the kernel has them.
      */
-    static List<String> violations(Observed observed, Map<String, String> host, Map<Long, Map<String, String>> others, JailLayout layout) {
+    static List<String> violations(Observed observed, Map<String, String> host, Map<String, Map<String, String>> others, JailLayout layout) {
         List<String> failed = new ArrayList<>();
-        for (String kind : NAMESPACES) {
+        Set<String> kinds = new LinkedHashSet<>(NAMESPACES);
+        kinds.addAll(observed.namespaces().keySet());
+        for (String kind : kinds) {
             String ns = observed.namespaces().get(kind);
             if (ns == null || ns.equals(host.get(kind))) {
                 failed.add("shares the host's " + kind + " namespace (" + ns + ")");
                 continue;
             }
-            List<Long> sharing = others.entrySet().stream().filter(e -> ns.equals(e.getValue().get(kind))).map(Map.Entry::getKey).toList();
+            List<String> sharing = others.entrySet().stream().filter(e -> ns.equals(e.getValue().get(kind))).map(Map.Entry::getKey).toList();
             if (!sharing.isEmpty()) {
-                failed.add("shares its " + kind + " namespace (" + ns + ") with pid " + sharing.stream().map(String::valueOf)
-                        .collect(java.util.stream.Collectors.joining(", ")));
+                failed.add("shares its " + kind + " namespace (" + ns + ") with " + String.join(", ", sharing));
             }
         }
         if (observed.pidInJail() != 1) {
@@ -532,6 +609,33 @@ public final class GuestJail {
             failed.add("its root is not its jail: mounts " + String.join(", ", what));
         }
         return failed;
+    }
+
+    /**
+     * Pure: for observation, which jailed guests share one of their jail's namespaces with another guest, by VM, as
+     * the reason their observed config reads {@code namespaces: off (...)}: {@code shares its ipc namespace with
+     * guest b}. {@code namespaces} holds each running jailed guest's namespaces by kind (as {@code /proc} names them).
+     */
+    public static Map<String, String> sharedWithOtherGuests(Map<String, Map<String, String>> namespaces) {
+        Map<String, String> reasons = new java.util.TreeMap<>();
+        namespaces.forEach((vm, mine) -> {
+            List<String> why = new ArrayList<>();
+            for (String kind : WITH_CGROUP) {
+                String ns = mine.get(kind);
+                if (ns == null) {
+                    continue;
+                }
+                List<String> with = namespaces.entrySet().stream().filter(e -> !e.getKey().equals(vm) && ns.equals(e.getValue().get(kind)))
+                        .map(Map.Entry::getKey).sorted().toList();
+                if (!with.isEmpty()) {
+                    why.add("shares its " + kind + " namespace with guest " + String.join(", ", with));
+                }
+            }
+            if (!why.isEmpty()) {
+                reasons.put(vm, String.join("; ", why));
+            }
+        });
+        return reasons;
     }
 
     /** The mount points a jailed QEMU has: the root, every device directory's tmpfs, every bind mount and its /proc. */

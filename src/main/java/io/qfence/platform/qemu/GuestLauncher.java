@@ -53,11 +53,14 @@ public final class GuestLauncher {
      * @param jail         whether QEMU runs in a jail of its own
      * @param jailCacheDir where the jail's library listings are kept across processes ({@link JailLibraries}: the
      *                     state directory); empty keeps them in this process only
+     * @param peers        the other guests qfence has recorded, asked for at the jail's check: its namespaces must
+     *                     be none of theirs (those being launched by this process are added, {@link #IN_FLIGHT})
      */
     public record Options(Path imagesRoot, List<Path> cgroupDirs, Optional<NetNamespace> netns,
                           Optional<AppArmorProfiles.Profile> apparmor, Path setpriv, Duration startTimeout, boolean jail,
-                          Optional<Path> jailCacheDir) {
+                          Optional<Path> jailCacheDir, Supplier<List<GuestJail.Peer>> peers) {
         public Options {
+            Objects.requireNonNull(peers, "peers");
             Objects.requireNonNull(imagesRoot, "imagesRoot");
             cgroupDirs = List.copyOf(cgroupDirs);
             if (cgroupDirs.isEmpty()) {
@@ -72,17 +75,28 @@ public final class GuestLauncher {
 
         public Options(Path imagesRoot, List<Path> cgroupDirs, Optional<NetNamespace> netns,
                        Optional<AppArmorProfiles.Profile> apparmor, Path setpriv, Duration startTimeout) {
-            this(imagesRoot, cgroupDirs, netns, apparmor, setpriv, startTimeout, false, Optional.empty());
+            this(imagesRoot, cgroupDirs, netns, apparmor, setpriv, startTimeout, false, Optional.empty(), List::of);
+        }
+
+        public Options(Path imagesRoot, List<Path> cgroupDirs, Optional<NetNamespace> netns,
+                       Optional<AppArmorProfiles.Profile> apparmor, Path setpriv, Duration startTimeout, boolean jail,
+                       Optional<Path> jailCacheDir) {
+            this(imagesRoot, cgroupDirs, netns, apparmor, setpriv, startTimeout, jail, jailCacheDir, List::of);
+        }
+
+        /** The same, the jail's check comparing its namespaces with those of {@code peers} too. */
+        public Options withPeers(Supplier<List<GuestJail.Peer>> peers) {
+            return new Options(imagesRoot, cgroupDirs, netns, apparmor, setpriv, startTimeout, jail, jailCacheDir, peers);
         }
 
         /** QEMU in a jail of its own (DESIGN.md §9, "The guest jail"). */
         public Options jailed() {
-            return new Options(imagesRoot, cgroupDirs, netns, apparmor, setpriv, startTimeout, true, jailCacheDir);
+            return new Options(imagesRoot, cgroupDirs, netns, apparmor, setpriv, startTimeout, true, jailCacheDir, peers);
         }
 
         /** The same, the jail's library listings kept in {@code stateDir} across qfence processes. */
         public Options jailed(Path stateDir) {
-            return new Options(imagesRoot, cgroupDirs, netns, apparmor, setpriv, startTimeout, true, Optional.of(stateDir));
+            return new Options(imagesRoot, cgroupDirs, netns, apparmor, setpriv, startTimeout, true, Optional.of(stateDir), peers);
         }
 
         public static Options of(Path imagesRoot, List<Path> cgroupDirs) {
@@ -90,11 +104,11 @@ public final class GuestLauncher {
         }
 
         public Options inNamespace(NetNamespace namespace) {
-            return new Options(imagesRoot, cgroupDirs, Optional.of(namespace), apparmor, setpriv, startTimeout, jail, jailCacheDir);
+            return new Options(imagesRoot, cgroupDirs, Optional.of(namespace), apparmor, setpriv, startTimeout, jail, jailCacheDir, peers);
         }
 
         public Options withAppArmor(AppArmorProfiles.Profile profile) {
-            return new Options(imagesRoot, cgroupDirs, netns, Optional.of(profile), setpriv, startTimeout, jail, jailCacheDir);
+            return new Options(imagesRoot, cgroupDirs, netns, Optional.of(profile), setpriv, startTimeout, jail, jailCacheDir, peers);
         }
     }
 
@@ -147,6 +161,12 @@ public final class GuestLauncher {
 
         void checked(GuestProcess process, ProcessInfo info);
     }
+
+    /**
+     * The jailed guests this process is launching, by pid: not recorded yet (the record is written after the checks),
+     * so two guests started at once are compared with each other through this map.
+     */
+    static final java.util.concurrent.ConcurrentMap<Long, GuestJail.Peer> IN_FLIGHT = new java.util.concurrent.ConcurrentHashMap<>();
 
     private GuestLauncher() {}
 
@@ -230,7 +250,11 @@ public final class GuestLauncher {
 
         PidFd pidFd = PidFd.open(spawned.pid());
         GuestProcess process = new GuestProcess(guest.vm(), pidFd, Path.of(launch.qmpSocket()), Optional.of(spawned.exit()));
+        long pid = spawned.pid();
         try {
+            if (jail != null) {
+                process.info().ifPresent(i -> IN_FLIGHT.put(pid, new GuestJail.Peer(guest.vm(), pid, i.startTime())));
+            }
             Duration untilQmp = awaitQmp(guest, process, spawned, runDir, spawnedAt, options.startTimeout());
             long detachFrom = System.nanoTime();
             if (jail != null) {
@@ -240,7 +264,7 @@ public final class GuestLauncher {
             long detach = System.nanoTime() - detachFrom;
             List<String> failed = check(guest, options, process);
             long checksFrom = System.nanoTime();
-            layout.ifPresent(l -> failed.addAll(GuestJail.violations(info(guest, process), l)));
+            layout.ifPresent(l -> failed.addAll(GuestJail.violations(info(guest, process), l, peers(guest, options))));
             long checks = System.nanoTime() - checksFrom;
             if (!failed.isEmpty()) {
                 throw new GuestLaunchException("guest " + guest.vm() + " failed its checks and was killed: " + String.join("; ", failed));
@@ -263,10 +287,18 @@ public final class GuestLauncher {
             process.close();
             throw e instanceof GuestLaunchException ? e : new GuestLaunchException("starting " + guest.vm() + " failed: " + e.getMessage(), e);
         } finally {
+            IN_FLIGHT.remove(pid);
             if (jail != null) {
                 jail.close();
             }
         }
+    }
+
+    /** The other guests the jail's namespaces are compared with: those recorded, and those this process is launching. */
+    private static List<GuestJail.Peer> peers(Guest guest, Options options) {
+        List<GuestJail.Peer> peers = new ArrayList<>(options.peers().get());
+        IN_FLIGHT.values().stream().filter(p -> !p.vm().equals(guest.vm())).forEach(peers::add);
+        return peers;
     }
 
     private static ProcessInfo info(Guest guest, GuestProcess process) {

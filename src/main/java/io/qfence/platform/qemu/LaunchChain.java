@@ -58,7 +58,9 @@ public final class LaunchChain {
      * the exec); then it leaves the host's directory, joins the cgroups through the host's root (its {@code $$} is 1,
      * which the kernel reads in the writer's namespace: itself), mounts the namespace's /proc with the host's
      * {@code mount} (three words: loader, library path, program) and execs the rest, all reached through the host's
-     * root until qfence detaches it.
+     * root until qfence detaches it. Where the host has cgroup namespaces the rest begins with the host's
+     * {@code unshare --cgroup --}: it makes a cgroup namespace rooted where the shell now is, its VM cgroups (joined
+     * first, so QEMU is accounted there before it allocates), and execs {@code setpriv} in place, the pid unchanged.
      */
     static final String JAILED_SCRIPT = String.join("\n",
             "read -r _ || :",
@@ -118,6 +120,8 @@ public final class LaunchChain {
             argv.add(cgroupProcs(dir, io.qfence.platform.os.Jail.HOST_ROOT.toString()));
         }
         argv.addAll(List.of(loader, tools.libraryPath(), GuestJail.HostTools.viaHostRoot(tools.mount())));
+        tools.unshare().ifPresent(unshare -> argv.addAll(List.of(loader, "--library-path", tools.libraryPath(),
+                GuestJail.HostTools.viaHostRoot(unshare), "--cgroup", "--")));
         argv.addAll(setpriv(uid, gid, apparmorProfile,
                 List.of(loader, "--library-path", tools.libraryPath(), GuestJail.HostTools.viaHostRoot(tools.setpriv())), qemuArgv));
         return List.copyOf(argv);

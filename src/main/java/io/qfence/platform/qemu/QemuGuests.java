@@ -158,7 +158,37 @@ public final class QemuGuests implements GuestPort {
             }
         }
         found.addAll(strays(found, wanted));
-        return withConfinement(found.stream().map(this::withOomKills).toList());
+        return withSharedJails(withConfinement(found.stream().map(this::withOomKills).toList()));
+    }
+
+    /**
+     * A guest realized jailed whose jail shares a namespace with another guest's (as the confinement report just read
+     * them from {@code /proc}) is not jailed: its observed config reads {@code namespaces: off (shares its ipc
+     * namespace with guest b)}, which is drift, and a restart.
+     */
+    static List<Guest> withSharedJails(List<Guest> guests) {
+        Map<String, Map<String, String>> jailed = new java.util.TreeMap<>();
+        for (Guest g : guests) {
+            if (GuestJail.CONFIG_JAILED.equals(g.config().get(GuestJail.CONFIG_KEY))) {
+                g.runtime().confinement().ifPresent(c -> {
+                    Map<String, String> namespaces = new java.util.TreeMap<>();
+                    c.namespaces().forEach((kind, ns) -> namespaces.put(kind, kind + ":[" + ns.inode() + "]"));
+                    jailed.put(g.vm(), namespaces);
+                });
+            }
+        }
+        Map<String, String> shared = GuestJail.sharedWithOtherGuests(jailed);
+        if (shared.isEmpty()) {
+            return guests;
+        }
+        return guests.stream().map(g -> {
+            if (!shared.containsKey(g.vm())) {
+                return g;
+            }
+            java.util.TreeMap<String, String> config = new java.util.TreeMap<>(g.config());
+            config.put(GuestJail.CONFIG_KEY, "off (" + shared.get(g.vm()) + ")");
+            return new Guest(g.address(), g.vm(), g.group(), g.uid(), g.gid(), g.argv(), g.configDigest(), config, g.state(), g.launch(), g.runtime());
+        }).toList();
     }
 
     /**
@@ -765,7 +795,9 @@ public final class QemuGuests implements GuestPort {
             options = options.withAppArmor(AppArmorProfiles.render(guest, "kvm".equals(guest.config().get("accel"))));
         }
         if (GuestJail.CONFIG_JAILED.equals(guest.config().get(GuestJail.CONFIG_KEY))) {
-            options = options.jailed(settings.stateDir());
+            // the jail's namespaces must be none of the other recorded guests' (read at the check, DESIGN.md §9)
+            options = options.jailed(settings.stateDir()).withPeers(() -> registry.entries().stream().filter(e -> !e.vm().equals(guest.vm()))
+                    .map(e -> new GuestJail.Peer(e.vm(), e.pid(), e.startTime())).toList());
         }
         return options;
     }

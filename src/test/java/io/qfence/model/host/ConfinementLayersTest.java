@@ -95,6 +95,31 @@ class ConfinementLayersTest {
         assertThat(missing(guest("off", "off"), unjailed)).as("confinement.namespaces off (or preferred where unavailable)").isEmpty();
     }
 
+    /**
+     * A report that holds a cgroup namespace was read on a kernel that has them, where the jail makes one of its own
+     * (DESIGN.md §9): the host's there is a missing layer; a report without one (an older kernel) requires the four.
+     */
+    @Test
+    void whereTheKernelHasCgroupNamespacesAJailedGuestMustHaveItsOwn() {
+        GuestConfinement hostCgroup = with(confined(), f -> {
+            TreeMap<String, GuestConfinement.Namespace> ns = new TreeMap<>(confined().namespaces());
+            ns.put("cgroup", new GuestConfinement.Namespace(4026531835L, true, List.of()));
+            f[8] = ns;
+            return f;
+        });
+        assertThat(missing(guest("off", "jail"), hostCgroup)).extracting(MissingLayer::message).containsExactly(
+                "web-01 lacks namespaces: found cgroup:[4026531835] shared with the host; required mount, PID, IPC, UTS and cgroup namespaces"
+                        + " of its own (confinement.namespaces)");
+        GuestConfinement ownCgroup = with(confined(), f -> {
+            TreeMap<String, GuestConfinement.Namespace> ns = new TreeMap<>(confined().namespaces());
+            ns.put("cgroup", new GuestConfinement.Namespace(4026532804L, false, List.of()));
+            f[8] = ns;
+            return f;
+        });
+        assertThat(missing(guest("off", "jail"), ownCgroup)).isEmpty();
+        assertThat(missing(guest("off", "off"), hostCgroup)).as("not jailed: nothing required of its namespaces").isEmpty();
+    }
+
     @Test
     void appArmorIsRequiredOnlyWhereTheGuestWasRealizedToEnforceIt() {
         assertThat(missing(guest("enforce", "jail"), confined())).singleElement().satisfies(m -> {

@@ -95,12 +95,75 @@ class GuestJailRulesTest {
     }
 
     @Test
-    void aQemuWhoseNamespacesAnotherProcessAnotherGuestSayHasFailsNamingThePid() {
+    void aQemuWhoseNamespaceAnotherGuestHasFailsNamingThatGuestAndItsPid() {
         GuestJail.Observed ok = new GuestJail.Observed(OWN, 1, List.of("/", "/usr/bin/qemu", "/run/qfence/web", "/proc"));
-        Map<Long, Map<String, String>> others = Map.of(4242L, Map.of("mnt", "mnt:[21]", "pid", "pid:[22]", "ipc", "ipc:[13]", "uts", "uts:[24]"),
-                4343L, Map.of("mnt", "mnt:[31]", "pid", "pid:[32]", "ipc", "ipc:[33]", "uts", "uts:[34]"));
-        assertThat(GuestJail.violations(ok, HOST, others, LAYOUT)).containsExactly("shares its ipc namespace (ipc:[13]) with pid 4242");
-        assertThat(GuestJail.violations(ok, HOST, Map.of(4343L, others.get(4343L)), LAYOUT)).isEmpty();
+        Map<String, Map<String, String>> others = Map.of("guest db (pid 4242)", Map.of("mnt", "mnt:[21]", "pid", "pid:[22]", "ipc", "ipc:[13]", "uts", "uts:[24]"),
+                "guest app (pid 4343)", Map.of("mnt", "mnt:[31]", "pid", "pid:[32]", "ipc", "ipc:[33]", "uts", "uts:[34]"));
+        assertThat(GuestJail.violations(ok, HOST, others, LAYOUT)).containsExactly("shares its ipc namespace (ipc:[13]) with guest db (pid 4242)");
+        assertThat(GuestJail.violations(ok, HOST, Map.of("guest app (pid 4343)", others.get("guest app (pid 4343)")), LAYOUT)).isEmpty();
+    }
+
+    /** Where the kernel has cgroup namespaces the jail has one of its own: the host's, or another guest's, fails. */
+    @Test
+    void aQemuWithACgroupNamespaceReadMustHaveItsOwnNeitherTheHostsNorAnotherGuests() {
+        Map<String, String> host = new java.util.TreeMap<>(HOST);
+        host.put("cgroup", "cgroup:[5]");
+        Map<String, String> own = new java.util.TreeMap<>(OWN);
+        own.put("cgroup", "cgroup:[15]");
+        List<String> mounts = List.of("/", "/usr/bin/qemu", "/run/qfence/web", "/proc");
+        assertThat(GuestJail.violations(new GuestJail.Observed(own, 1, mounts), host, LAYOUT)).isEmpty();
+        own.put("cgroup", "cgroup:[5]");
+        assertThat(GuestJail.violations(new GuestJail.Observed(own, 1, mounts), host, LAYOUT))
+                .containsExactly("shares the host's cgroup namespace (cgroup:[5])");
+        own.put("cgroup", "cgroup:[25]");
+        assertThat(GuestJail.violations(new GuestJail.Observed(own, 1, mounts), host, Map.of("guest db (pid 4242)", Map.of("cgroup", "cgroup:[25]")), LAYOUT))
+                .containsExactly("shares its cgroup namespace (cgroup:[25]) with guest db (pid 4242)");
+    }
+
+    /** Observation judges sharing across every running jailed guest: each of the two is named with the other. */
+    @Test
+    void observationNamesEveryJailedGuestThatSharesANamespaceWithAnotherAndIgnoresTheNetworkNamespace() {
+        Map<String, Map<String, String>> read = new java.util.TreeMap<>();
+        read.put("a", Map.of("mnt", "mnt:[1]", "pid", "pid:[2]", "ipc", "ipc:[3]", "uts", "uts:[4]", "cgroup", "cgroup:[5]", "net", "net:[9]"));
+        read.put("b", Map.of("mnt", "mnt:[11]", "pid", "pid:[12]", "ipc", "ipc:[3]", "uts", "uts:[14]", "cgroup", "cgroup:[5]", "net", "net:[9]"));
+        read.put("c", Map.of("mnt", "mnt:[21]", "pid", "pid:[22]", "ipc", "ipc:[23]", "uts", "uts:[24]", "cgroup", "cgroup:[25]", "net", "net:[9]"));
+        assertThat(GuestJail.sharedWithOtherGuests(read)).containsExactly(
+                Map.entry("a", "shares its ipc namespace with guest b; shares its cgroup namespace with guest b"),
+                Map.entry("b", "shares its ipc namespace with guest a; shares its cgroup namespace with guest a"));
+        read.remove("b");
+        assertThat(GuestJail.sharedWithOtherGuests(read)).as("the managed network namespace is everyone's").isEmpty();
+    }
+
+    /**
+     * Observation: two guests realized jailed whose reports show one namespace in common both observe as
+     * {@code namespaces: off (...)}, naming the other (drift, so both restart into jails of their own); a third, and
+     * a guest not realized jailed, are left as they are.
+     */
+    @Test
+    void twoJailedGuestsFoundSharingANamespaceAreBothDriftNamingEachOther() {
+        io.qfence.model.host.GuestConfinement a = io.qfence.model.host.ConfinementLayersFixture.confined();
+        java.util.TreeMap<String, io.qfence.model.host.GuestConfinement.Namespace> other = new java.util.TreeMap<>();
+        a.namespaces().forEach((kind, ns) -> other.put(kind, kind.equals("net") || kind.equals("ipc") ? ns
+                : new io.qfence.model.host.GuestConfinement.Namespace(ns.inode() + 1000, false, List.of())));
+        io.qfence.model.host.GuestConfinement b = a.withNamespaces(other);
+        java.util.TreeMap<String, io.qfence.model.host.GuestConfinement.Namespace> third = new java.util.TreeMap<>();
+        a.namespaces().forEach((kind, ns) -> third.put(kind, kind.equals("net") ? ns
+                : new io.qfence.model.host.GuestConfinement.Namespace(ns.inode() + 2000, false, List.of())));
+        List<Guest> found = QemuGuests.withSharedJails(List.of(jailedWith("a", a), jailedWith("b", b), jailedWith("c", a.withNamespaces(third))));
+        assertThat(found).extracting(g -> g.config().get(GuestJail.CONFIG_KEY)).containsExactly(
+                "off (shares its ipc namespace with guest b)", "off (shares its ipc namespace with guest a)", "jail");
+        Guest plain = ProbeHost.guest(Path.of("/run/qfence"), Path.of("/images"), "10.0.0.", "t", ProbeHost.Probe.bridged("d", 200004, 8));
+        plain = plain.withRuntime(plain.runtime().withConfinement(java.util.Optional.of(a)));
+        List<Guest> unjailed = List.of(plain, jailedWith("e", a));
+        assertThat(QemuGuests.withSharedJails(unjailed)).as("only jailed guests are judged").isEqualTo(unjailed);
+    }
+
+    private static Guest jailedWith(String vm, io.qfence.model.host.GuestConfinement c) {
+        Guest base = ProbeHost.guest(Path.of("/run/qfence"), Path.of("/images"), "10.0.0.", "t", ProbeHost.Probe.bridged(vm, 200001, 5));
+        java.util.TreeMap<String, String> config = new java.util.TreeMap<>(base.config());
+        config.put(GuestJail.CONFIG_KEY, GuestJail.CONFIG_JAILED);
+        return new Guest(base.address(), base.vm(), base.group(), base.uid(), base.gid(), base.argv(), base.configDigest(), config,
+                base.state(), base.launch(), base.runtime().withConfinement(java.util.Optional.of(c)));
     }
 
     @Test

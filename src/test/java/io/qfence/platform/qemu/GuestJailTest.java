@@ -168,8 +168,34 @@ class GuestJailTest {
     void theLaunchersOwnJailCheckPassesAndNamesEveryMount() {
         GuestJail.Observed observed = GuestJail.Observed.read(pid()).orElseThrow();
         assertThat(observed.mountPoints()).containsExactlyInAnyOrderElementsOf(GuestJail.expectedMountPoints(GuestJail.layout(guest)));
-        assertThat(GuestJail.violations(launched.process().info().orElseThrow(), GuestJail.layout(guest))).isEmpty();
+        assertThat(GuestJail.violations(launched.process().info().orElseThrow(), GuestJail.layout(guest), List.of(neighbourPeer()))).isEmpty();
         assertThat(GuestJail.notJailed(pid())).as("observation's check").isEmpty();
+    }
+
+    private static GuestJail.Peer neighbourPeer() {
+        return new GuestJail.Peer(neighbour.vm(), other.process().pid(), other.process().info().orElseThrow().startTime());
+    }
+
+    /**
+     * The cgroup namespace (DESIGN.md §9): where the kernel has them, QEMU has one of its own, rooted at its VM
+     * cgroups, so that from inside every line of its {@code /proc/self/cgroup} reads {@code /}; from the host its
+     * cgroups are still the VM's (it joined them before the namespace was made), and the namespace is neither
+     * qfence's nor the other guest's.
+     */
+    @Test
+    void qemuHasACgroupNamespaceOfItsOwnRootedAtItsVmCgroupsWhichItJoinedFirst() throws IOException {
+        assertThat(GuestJail.cgroupNamespaces()).as("this kernel has cgroup namespaces").isTrue();
+        String mine = Files.readSymbolicLink(Path.of("/proc", Long.toString(pid()), "ns", "cgroup")).toString();
+        assertThat(mine).isNotEqualTo(Files.readSymbolicLink(Path.of("/proc/self/ns/cgroup")).toString())
+                .isNotEqualTo(Files.readSymbolicLink(Path.of("/proc", Long.toString(other.process().pid()), "ns", "cgroup")).toString());
+        // read as QEMU reads it: /proc/PID/cgroup is shown relative to the reader's cgroup namespace, so read it from in there
+        Witness.Result inside = Witness.tryRun("nsenter", "-t", Long.toString(pid()), "-C", "--", "cat", "/proc/" + pid() + "/cgroup");
+        assertThat(inside.exitCode()).as(inside.stderr()).isZero();
+        assertThat(inside.stdout().lines().toList()).isNotEmpty().allSatisfy(l -> assertThat(l).endsWith(":/"));
+        String cgroup = "/" + guest.launch().cgroupPath().replaceAll("^/+", "");
+        assertThat(Files.readAllLines(Path.of("/proc", Long.toString(pid()), "cgroup"))).as("from the host: its VM cgroups")
+                .anyMatch(l -> l.endsWith(":" + cgroup));
+        assertThat(GuestJail.Observed.read(pid()).orElseThrow().namespaces()).containsEntry("cgroup", mine);
     }
 
     @Test
@@ -202,11 +228,13 @@ class GuestJailTest {
     }
 
     /**
-     * The check before {@code cont} compares the jail's namespaces with every other process's: a process that joins
-     * the running guest's IPC namespace (as a second guest sharing it would be) makes it fail, naming its pid.
+     * The check before {@code cont} compares the jail's namespaces with every other guest's, read from the pid and
+     * start time each was recorded with. A second guest forced into the first one's IPC namespace (the seam: a process
+     * that {@code nsenter}s it, standing in for that guest under its recorded pid) fails the check, naming the guest
+     * and its pid; the same pid with another start time (a reused pid) is not that guest and is not compared.
      */
     @Test
-    void theJailCheckNamesAnotherProcessThatSharesOneOfTheGuestsNamespaces() throws Exception {
+    void theJailCheckNamesAnotherGuestThatSharesOneOfTheGuestsNamespaces() throws Exception {
         Process joined = new ProcessBuilder("nsenter", "-t", Long.toString(pid()), "-i", "--", "sleep", "60").start();
         try {
             Path ns = Path.of("/proc", Long.toString(joined.pid()), "ns", "ipc");
@@ -214,12 +242,17 @@ class GuestJailTest {
             for (int i = 0; i < 200 && !(Files.exists(ns) && Files.readSymbolicLink(ns).toString().equals(guests)); i++) {
                 joined.waitFor(50, java.util.concurrent.TimeUnit.MILLISECONDS); // nsenter has not exec'd sleep yet
             }
-            assertThat(GuestJail.violations(launched.process().info().orElseThrow(), GuestJail.layout(guest)))
-                    .containsExactly("shares its ipc namespace (" + guests + ") with pid " + joined.pid());
+            long startTime = io.qfence.platform.os.ProcessInfo.read(joined.pid()).orElseThrow().startTime();
+            GuestJail.Peer forced = new GuestJail.Peer("jail-x", joined.pid(), startTime);
+            assertThat(GuestJail.violations(launched.process().info().orElseThrow(), GuestJail.layout(guest), List.of(neighbourPeer(), forced)))
+                    .containsExactly("shares its ipc namespace (" + guests + ") with guest jail-x (pid " + joined.pid() + ")");
+            GuestJail.Peer reused = new GuestJail.Peer("jail-x", joined.pid(), startTime + 1);
+            assertThat(GuestJail.violations(launched.process().info().orElseThrow(), GuestJail.layout(guest), List.of(reused)))
+                    .as("a pid now someone else's is not the guest recorded").isEmpty();
         } finally {
             joined.destroyForcibly().waitFor();
         }
-        assertThat(GuestJail.violations(launched.process().info().orElseThrow(), GuestJail.layout(guest))).isEmpty();
+        assertThat(GuestJail.violations(launched.process().info().orElseThrow(), GuestJail.layout(guest), List.of(neighbourPeer()))).isEmpty();
     }
 
     /** The guest as a host with {@code confinement.namespaces: required} realizes it: jailed, AppArmor off (none here). */
@@ -333,7 +366,7 @@ class GuestJailTest {
             assertThat(c.namespaces().get(kind).own()).as(kind).isTrue();
         }
         assertThat(c.namespaces().get("net").sharedWith()).as("both guests are in the managed network namespace").containsExactly(n.vm());
-        assertThat(c.namespaces().get("cgroup").host()).as("no cgroup namespace is made (DESIGN.md §9)").isTrue();
+        assertThat(c.namespaces().get("cgroup").own()).as("a cgroup namespace of its own (DESIGN.md §9)").isTrue();
         assertThat(c.root().jail()).isTrue();
         assertThat(c.root().mounts()).isEqualTo(GuestJail.expectedMountPoints(GuestJail.layout(guest)).size());
         assertThat(c.descriptors().kinds()).containsEntry("tap", 1);
@@ -356,7 +389,8 @@ class GuestJailTest {
             List<ConfinementLayers.MissingLayer> missing = ConfinementLayers.missing(g, Optional.of(c));
             assertThat(missing).extracting(ConfinementLayers.MissingLayer::layer)
                     .containsExactly(ConfinementLayers.Layer.NAMESPACES, ConfinementLayers.Layer.ROOT);
-            assertThat(missing.get(0).message()).startsWith("jail-off lacks namespaces: found mnt:[").contains("] shared with the host; ipc:[");
+            assertThat(missing.get(0).message()).startsWith("jail-off lacks namespaces: found mnt:[").contains("] shared with the host; ipc:[")
+                    .contains("; cgroup:[");
         } finally {
             l.process().kill();
             l.process().awaitExit(Duration.ofSeconds(10));

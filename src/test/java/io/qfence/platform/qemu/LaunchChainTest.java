@@ -75,6 +75,30 @@ class LaunchChainTest {
                 .hasMessage("QEMU never runs as root: uid 0 gid 0");
     }
 
+    /**
+     * The jailed chain: the cgroups first, then the host's mount for /proc, then, where the host has cgroup
+     * namespaces, {@code unshare --cgroup --} (rooted at the VM cgroups just joined, execing in place), then setpriv:
+     * every program through the host's root and its loader, every value positional.
+     */
+    @Test
+    void theJailedChainJoinsItsCgroupsBeforeItUnsharesTheCgroupNamespaceAndOnlyThenDropsToTheVmUid() {
+        GuestJail.HostTools tools = new GuestJail.HostTools(Path.of("/lib64/ld-linux-x86-64.so.2"), "/.qfence-host-root/lib/x86_64-linux-gnu",
+                Path.of("/bin/sh"), Path.of("/usr/bin/mount"), Path.of("/usr/bin/setpriv"), Optional.of(Path.of("/usr/bin/unshare")));
+        List<String> argv = LaunchChain.jailedArgv(List.of(Path.of("/sys/fs/cgroup/memory/qf/a")), 200123, 200123, Optional.empty(), tools,
+                List.of("/usr/bin/qemu-system-x86_64", "-S"));
+        String loader = "/lib64/ld-linux-x86-64.so.2";
+        String lib = "/.qfence-host-root/lib/x86_64-linux-gnu";
+        assertThat(argv).containsExactly("sh", "-c", LaunchChain.JAILED_SCRIPT, "qfence-launch", "1",
+                "/.qfence-host-root/sys/fs/cgroup/memory/qf/a/cgroup.procs",
+                loader, lib, "/.qfence-host-root/usr/bin/mount",
+                loader, "--library-path", lib, "/.qfence-host-root/usr/bin/unshare", "--cgroup", "--",
+                loader, "--library-path", lib, "/.qfence-host-root/usr/bin/setpriv", "--reuid", "200123", "--regid", "200123", "--clear-groups",
+                "--no-new-privs", "--inh-caps=-all", "--ambient-caps=-all", "--bounding-set=-all", "--", "/usr/bin/qemu-system-x86_64", "-S");
+        List<String> without = LaunchChain.jailedArgv(List.of(Path.of("/sys/fs/cgroup/memory/qf/a")), 200123, 200123, Optional.empty(),
+                new GuestJail.HostTools(tools.loader(), lib, tools.sh(), tools.mount(), tools.setpriv()), List.of("/usr/bin/qemu-system-x86_64"));
+        assertThat(without).as("a kernel without cgroup namespaces: no unshare").doesNotContain("--cgroup");
+    }
+
     /** The script with {@code procs} as its cgroup files and {@code command} to exec (no setpriv: a unit test). */
     private static String[] withCommand(List<Path> procs, List<String> command) {
         List<String> argv = new ArrayList<>(List.of("/bin/sh", "-c", LaunchChain.SCRIPT, LaunchChain.NAME, Integer.toString(procs.size())));
