@@ -133,6 +133,40 @@ class DiffCommandTest {
         assertThat(markdown.out()).contains("n0 ==>|\"! tcp 5432\"| n1", "stroke:#d73a49");
     }
 
+    /**
+     * Issue 17: the bastion's way to port 22 of its group's VMs is a policy decision of its own ({@code
+     * bastion.sshToGroup}), so turning it off is a change {@code diff} shows, flow by flow, like any exception.
+     */
+    @Test
+    void theBastionsSshToItsGroupIsAFlowOfItsOwnThatDiffShowsWhenItIsTurnedOff() throws Exception {
+        try (Git git = Git.open(repo.toFile())) {
+            Path db = repo.resolve("desired-state/groups/db.yaml");
+            String yaml = Files.readString(db);
+            String exception = """
+                          - from: db-bastion
+                            to: group:db
+                            protocol: tcp
+                            ports: [22]
+                            reason: administrators reach the databases through the bastion
+                    """;
+            assertThat(yaml).contains(exception).contains("    vm: db-bastion\n");
+            Files.writeString(db, yaml.replace(exception, "").replace("    vm: db-bastion\n", "    vm: db-bastion\n    sshToGroup: true\n"));
+            commit(git, "db: the bastion reaches its group on port 22 by bastion.sshToGroup");
+            Files.writeString(db, Files.readString(db).replace("    sshToGroup: true\n", "    sshToGroup: false\n"));
+            commit(git, "db: no more ssh from the bastion");
+        }
+
+        // the real realization (CliRun.of): the stand-in knows exceptions only
+        CliRun same = CliRun.of("diff", "--repo", repo.toString(), "--from", second, "--to", "HEAD~1");
+        CliRun off = CliRun.of("diff", "--repo", repo.toString(), "--from", "HEAD~1", "--to", "HEAD");
+
+        assertThat(same.out()).as("the same reach, now by sshToGroup instead of an exception").endsWith("\nNo isolation changes.\n");
+        assertThat(off.exitCode()).isZero();
+        assertThat(off.out()).contains("Flows lost (access narrows):\n"
+                + "  - vm:db-bastion -> vm:db-main tcp/22\n"
+                + "  - vm:db-bastion -> vm:db-replica tcp/22\n", "Access narrows: 0 flows gained, 2 lost.\n");
+    }
+
     @Test
     void anUnknownRevisionIsAnError() {
         CliRun run = CliRun.realized("diff", "--repo", repo.toString(), "--from", "nope");

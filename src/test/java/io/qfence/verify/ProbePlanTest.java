@@ -5,10 +5,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.qfence.model.Ipv4Address;
 import io.qfence.model.Ipv4Cidr;
 import io.qfence.realize.FlowProtocol;
+import io.qfence.realize.Reachability;
+import io.qfence.realize.Realization;
+import io.qfence.realize.Realizer;
+import io.qfence.source.DesiredStateLoader;
+import io.qfence.source.LoadResult;
 import io.qfence.realize.IsolationPolicy.VmEndpoint;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class ProbePlanTest {
 
@@ -111,5 +121,49 @@ class ProbePlanTest {
         assertThat(allowed.banner()).isEqualTo("QF-TCP-OK web-bastion");
         assertThat(allowed.sourceVm()).isEqualTo(Optional.empty());
         assertThat(cell("outside 192.0.2.99", "web-bastion via host:2222", FlowProtocol.TCP, 2222).expected()).isFalse();
+    }
+
+    /**
+     * Issue 17: {@code bastion.sshToGroup} is part of the policy {@code verify} proves: with it (and no exception doing
+     * the same) the bastion is expected to reach port 22 of its group's VMs, by the flow {@code bastion:GROUP}, and
+     * nothing else changes: not the other way, not another port.
+     */
+    @Test
+    void theBastionsSshToItsGroupIsACellVerifyExpectsOpenWithItsOwnOrigin(@TempDir Path tmp) throws Exception {
+        Path dir = tmp.resolve("desired-state");
+        try (java.util.stream.Stream<Path> files = Files.walk(Path.of("desired-state"))) {
+            for (Path from : files.toList()) {
+                Files.copy(from, dir.resolve(Path.of("desired-state").relativize(from).toString()));
+            }
+        }
+        Path db = dir.resolve("groups/db.yaml");
+        String exception = """
+                      - from: db-bastion
+                        to: group:db
+                        protocol: tcp
+                        ports: [22]
+                        reason: administrators reach the databases through the bastion
+                """;
+        String yaml = Files.readString(db);
+        assertThat(yaml).contains(exception);
+        Files.writeString(db, yaml.replace(exception, "").replace("    vm: db-bastion\n", "    vm: db-bastion\n    sshToGroup: true\n"));
+        LoadResult loaded = DesiredStateLoader.loadDirectory(dir, Clock.fixed(Bundled.TODAY.atStartOfDay().toInstant(ZoneOffset.UTC), ZoneOffset.UTC));
+        assertThat(loaded.ok()).as(loaded.diagnostics().toString()).isTrue();
+        Realization realization = Realizer.realize(loaded.state().orElseThrow(), "hv1", Bundled.FACTS, Bundled.TODAY);
+        ProbePlan plan = ProbePlan.of(realization.policy(), Reachability.of(realization), ProbeWorld.choose(realization.policy()));
+
+        for (String vm : List.of("db-main", "db-replica")) {
+            ProbeCell in = cellOf(plan, "db-bastion", vm, FlowProtocol.TCP, 22);
+            assertThat(in.expected()).as("db-bastion -> " + vm + " tcp 22").isTrue();
+            assertThat(in.basis()).endsWith("tcp 22 (bastion:db)");
+            assertThat(cellOf(plan, vm, "db-bastion", FlowProtocol.TCP, 22).expected()).as("one way").isFalse();
+            assertThat(cellOf(plan, "db-bastion", vm, FlowProtocol.TCP, 9).expected()).as("port 22 only").isFalse();
+        }
+    }
+
+    private static ProbeCell cellOf(ProbePlan plan, String source, String target, FlowProtocol protocol, int port) {
+        return plan.cells().stream()
+                .filter(c -> c.source().equals(source) && c.target().equals(target) && c.protocol() == protocol && c.port() == port)
+                .findFirst().orElseThrow(() -> new AssertionError("no cell " + source + " -> " + target + " " + protocol + " " + port));
     }
 }

@@ -1,14 +1,14 @@
 package io.qfence.platform.qemu;
 
 import io.qfence.model.host.BootStatus;
+import io.qfence.platform.os.SecureFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -50,11 +50,19 @@ public final class ConsoleReadiness {
 
     /** The boot status the console log at {@code serialLog} shows; {@link BootStatus.Unknown} when there is none. */
     public static BootStatus read(Path serialLog, Optional<String> expectedInstanceId) {
-        // Not a regular file (absent, or a link or FIFO the guest's QEMU put there): nothing to read, and never followed.
-        if (!Files.isRegularFile(serialLog, LinkOption.NOFOLLOW_LINKS)) {
+        // The log lies in the guest's run directory, which the guest's uid owns: it may put a link or a FIFO there at
+        // any moment. Opened once, never followed and never blocking; anything but a regular file is no log
+        // (SecureFiles.openRegularForReading says why checking first and opening after would hang on a FIFO).
+        Optional<FileChannel> log;
+        try {
+            log = SecureFiles.openRegularForReading(serialLog);
+        } catch (IOException e) {
+            return new BootStatus.Unknown("console log unreadable: " + e.getClass().getSimpleName());
+        }
+        if (log.isEmpty()) {
             return new BootStatus.Unknown("no console log");
         }
-        try (InputStream in = Files.newInputStream(serialLog, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
+        try (InputStream in = Channels.newInputStream(log.get())) {
             return parse(in, expectedInstanceId, MAX_READ_BYTES);
         } catch (IOException e) {
             return new BootStatus.Unknown("console log unreadable: " + e.getClass().getSimpleName());

@@ -1,7 +1,9 @@
 package io.qfence.platform.qemu;
 
+import io.qfence.platform.os.SecureFiles;
 import java.io.IOException;
-import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -96,15 +98,20 @@ public final class CrashEvidence {
 
     /** The last {@code lines} non-empty lines of {@code file}, joined with " | ", sanitized; empty if none. */
     static String tail(Path file, int lines) {
-        if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
-            return "";
-        }
-        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "r")) {
-            long length = f.length();
+        // the run directory is the guest uid's: opened once, never following a link nor blocking on a FIFO put there
+        try (FileChannel f = SecureFiles.openRegularForReading(file).orElse(null)) {
+            if (f == null) {
+                return "";
+            }
+            long length = f.size();
             int size = (int) Math.min(MAX_TAIL_BYTES, length);
-            byte[] bytes = new byte[size];
-            f.seek(length - size);
-            f.readFully(bytes);
+            ByteBuffer buffer = ByteBuffer.allocate(size);
+            f.position(length - size);
+            int n;
+            do {
+                n = f.read(buffer); // a log that shrank meanwhile gives what is there
+            } while (n > 0 && buffer.hasRemaining());
+            byte[] bytes = java.util.Arrays.copyOf(buffer.array(), buffer.position());
             String[] all = new String(bytes, StandardCharsets.UTF_8).split("\r?\n");
             List<String> kept = new ArrayList<>();
             for (int i = all.length - 1; i >= 0 && kept.size() < lines; i--) {

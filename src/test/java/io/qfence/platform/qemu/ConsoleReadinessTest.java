@@ -10,7 +10,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -149,5 +151,31 @@ class ConsoleReadinessTest {
 
         assertThat(ConsoleReadiness.read(run.resolve("serial.log"), Optional.of("i-1")))
                 .isEqualTo(new BootStatus.Finished(Optional.of("i-1"), new BigDecimal("7")));
+    }
+
+    @Test
+    // an open blocked on a FIFO cannot be interrupted: the test runs in a thread of its own, so that it fails by timing
+    // out instead of hanging the suite
+    @Timeout(value = 20, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void aFifoInPlaceOfTheLogIsNoLogAndReadingItNeverBlocks() throws Exception {
+        // the guest's uid owns its run directory and can put a FIFO where QEMU's log was; nobody ever writes to it
+        Path fifo = run.resolve("serial.log");
+        assertThat(new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start().waitFor()).isZero();
+
+        assertThat(ConsoleReadiness.read(fifo, Optional.empty())).isEqualTo(new BootStatus.Unknown("no console log"));
+        assertThat(CrashEvidence.tail(fifo, 5)).isEmpty();
+    }
+
+    @Test
+    void aLogStillBeingWrittenIsReadFromItsFirstByteAndALineCutByAReadCountsOnceWhole() throws IOException {
+        // more than one read buffer of boot output before the line: none of it is skipped, and the line is whole
+        Path log = run.resolve("serial.log");
+        String boot = BOOT.repeat(400);
+        Files.writeString(log, boot + "[  52.100000] cloud-init[377]: qfence-rea");
+        assertThat(ConsoleReadiness.read(log, Optional.empty())).isEqualTo(new BootStatus.Booting());
+
+        Files.writeString(log, "dy boot-seconds=52.09\n", java.nio.file.StandardOpenOption.APPEND);
+        assertThat(ConsoleReadiness.read(log, Optional.empty())).as("the half line read before is whole now")
+                .isEqualTo(new BootStatus.Finished(Optional.empty(), new BigDecimal("52.09")));
     }
 }
