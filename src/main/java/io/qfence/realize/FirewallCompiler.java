@@ -18,6 +18,7 @@ import static io.qfence.realize.Nft.text;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.qfence.model.Cidr;
+import io.qfence.model.Ipv4Address;
 import io.qfence.model.Ipv4Cidr;
 import io.qfence.model.Ipv6Cidr;
 import io.qfence.model.host.Firewall;
@@ -65,6 +66,11 @@ import java.util.TreeSet;
  * tap's own MAC, only IPv4/ARP/IPv6, the VM's own IPv4 address (also as ARP sender), IPv6 only on taps of groups
  * with a {@code subnet6}. Prerouting rather than forward, so frames to the host (e.g. forged ARP toward the gateway)
  * are checked too.
+ *
+ * <p>Where a group spans hosts (DESIGN.md §20), every frame from its VLAN port ({@code qfv-VLAN}) goes through
+ * {@code trunk}: nothing from or to the distributed gateway's MAC and no ARP for a gateway address (each host answers
+ * its own VMs, never another's), only IPv4 and ARP, and the sender's MAC and IPv4 address (also as ARP sender) must
+ * be those of a VM of that group on another host, on that VLAN ({@code @trunk_ipv4}). The trunk is not trusted.
  */
 final class FirewallCompiler {
 
@@ -74,6 +80,7 @@ final class FirewallCompiler {
     static final String PREROUTING = "prerouting";
     static final String POSTROUTING = "postrouting";
     static final String ANTISPOOF = "antispoof";
+    static final String TRUNK = "trunk";
 
     static final String SET_NETS4 = "qfence_nets4";
     static final String SET_NETS6 = "qfence_nets6";
@@ -81,6 +88,10 @@ final class FirewallCompiler {
     static final String SET_TAP_MACS = "tap_macs";
     static final String SET_TAP_IPV4 = "tap_ipv4";
     static final String SET_TAP_IPV6 = "tap_ipv6";
+    static final String SET_TRUNK_MACS = "trunk_macs";
+    static final String SET_TRUNK_IPV4 = "trunk_ipv4";
+    static final String SET_GATEWAY_MACS = "gateway_macs";
+    static final String SET_GATEWAY_IPV4 = "gateway_ipv4";
 
     static final String CTR_INVALID = "drop_invalid";
     static final String CTR_UNKNOWN_BRIDGE = "drop_unknown_bridge";
@@ -94,6 +105,11 @@ final class FirewallCompiler {
     static final String CTR_SPOOFED_IPV4 = "drop_spoofed_ipv4";
     static final String CTR_SPOOFED_ARP = "drop_spoofed_arp";
     static final String CTR_IPV6 = "drop_ipv6";
+    static final String CTR_TRUNK_GATEWAY = "drop_trunk_gateway";
+    static final String CTR_TRUNK_ETHERTYPE = "drop_trunk_ethertype";
+    static final String CTR_TRUNK_MAC = "drop_trunk_mac";
+    static final String CTR_TRUNK_IPV4 = "drop_trunk_ipv4";
+    static final String CTR_TRUNK_ARP = "drop_trunk_arp";
 
     /** Where a rule goes: table family, chain, and its section within the chain (sections run in order). */
     record Placed(String family, String chain, int section, NftRule rule) {}
@@ -194,17 +210,18 @@ final class FirewallCompiler {
             }
             String group = destinationGroup(d);
             if (d instanceof Principal.SingleVm) {
-                m.add(eq(payload("ip", "daddr"), Nft.address(vm(d).ip().orElseThrow())));
+                m.add(eq(payload("ip", "daddr"), Nft.address(ipOf(d))));
             }
             m.addAll(l4(f, m));
             m.add(accept());
             return List.of(new Placed("inet", toChain(group), 0, rule(comment, Effect.GRANT, m)));
         }
-        VmEndpoint sourceVm = s instanceof Principal.SingleVm ? vm(s) : null;
-        if (sourceVm != null && !sourceVm.bridged()) {
-            return List.of(userFlow(f, sourceVm));
+        if (s instanceof Principal.SingleVm v && !policy.isBridged(v.name())) {
+            return List.of(userFlow(f, vm(s)));
         }
-        String group = s instanceof Principal.BridgedGroup g ? g.name() : sourceVm.group();
+        // a VM of another host (same group, over the trunk) is matched by its address, as a local one
+        Ipv4Address sourceVm = s instanceof Principal.SingleVm ? ipOf(s) : null;
+        String group = s instanceof Principal.BridgedGroup g ? g.name() : ((Principal.SingleVm) s).group();
         List<JsonNode> m = new ArrayList<>();
         String chain;
         int section;
@@ -219,7 +236,7 @@ final class FirewallCompiler {
             m.add(eq(meta("oifname"), text(bridge(destinationGroup(d)))));
             addSource(m, sourceVm);
             if (d instanceof Principal.SingleVm) {
-                m.add(eq(payload("ip", "daddr"), Nft.address(vm(d).ip().orElseThrow())));
+                m.add(eq(payload("ip", "daddr"), Nft.address(ipOf(d))));
             }
         } else {
             chain = fromChain(group);
@@ -247,7 +264,7 @@ final class FirewallCompiler {
             section = QFENCE_ACCEPT;
             m.add(eq(meta("oifname"), text(bridge(destinationGroup(d)))));
             if (d instanceof Principal.SingleVm) {
-                m.add(eq(payload("ip", "daddr"), Nft.address(vm(d).ip().orElseThrow())));
+                m.add(eq(payload("ip", "daddr"), Nft.address(ipOf(d))));
             }
         } else {
             section = OUTWARD_ACCEPT;
@@ -261,10 +278,16 @@ final class FirewallCompiler {
         return new Placed("inet", userChain(source.name()), section, rule(f.comment(), Effect.GRANT, m));
     }
 
-    private static void addSource(List<JsonNode> m, VmEndpoint sourceVm) {
+    private static void addSource(List<JsonNode> m, Ipv4Address sourceVm) {
         if (sourceVm != null) {
-            m.add(eq(payload("ip", "saddr"), Nft.address(sourceVm.ip().orElseThrow())));
+            m.add(eq(payload("ip", "saddr"), Nft.address(sourceVm)));
         }
+    }
+
+    /** The IPv4 address of a bridged VM of this host or, over the trunk, of another host. */
+    private Ipv4Address ipOf(Principal p) {
+        Principal.SingleVm v = (Principal.SingleVm) p;
+        return policy.addressOf(v.name()).orElseThrow(() -> new IllegalStateException("no address for " + v));
     }
 
     /**
@@ -464,12 +487,67 @@ final class FirewallCompiler {
                         counter(CTR_SPOOFED_ARP), drop()),
                 rule("qf:antispoof:ipv6", Effect.RESTRICT, eq(payload("ether", "type"), text("ip6")),
                         ne(concat(iif, etherSrc), Nft.setRef(SET_TAP_IPV6)), counter(CTR_IPV6), drop()));
-        List<NftChain> chains = List.of(
-                new NftChain(PREROUTING, hook("filter", PREROUTING, -200),
-                        List.of(rule("qf:antispoof", Effect.NEUTRAL, eq(iif, text(ANY_TAP)), Nft.jump(ANTISPOOF)))),
-                new NftChain(ANTISPOOF, Optional.empty(), antispoof));
-        return new NftTable("bridge", Firewall.OWNED_TABLE, chains, sets,
-                List.of(CTR_SPOOFED_MAC, CTR_ETHERTYPE, CTR_SPOOFED_IPV4, CTR_SPOOFED_ARP, CTR_IPV6));
+        List<String> trunks = policy.trunks().stream().map(IsolationPolicy.Trunk::port).sorted(Nft.IFNAME_ORDER).toList();
+        List<NftRule> prerouting = new ArrayList<>();
+        prerouting.add(rule("qf:antispoof", Effect.NEUTRAL, eq(iif, text(ANY_TAP)), Nft.jump(ANTISPOOF)));
+        trunks.forEach(port -> prerouting.add(rule("qf:trunk", Effect.NEUTRAL, eq(iif, text(port)), Nft.jump(TRUNK))));
+        List<NftChain> chains = new ArrayList<>(List.of(
+                new NftChain(PREROUTING, hook("filter", PREROUTING, -200), prerouting),
+                new NftChain(ANTISPOOF, Optional.empty(), antispoof)));
+        List<NftSet> allSets = new ArrayList<>(sets);
+        List<String> counters = new ArrayList<>(List.of(CTR_SPOOFED_MAC, CTR_ETHERTYPE, CTR_SPOOFED_IPV4, CTR_SPOOFED_ARP, CTR_IPV6));
+        if (!trunks.isEmpty()) {
+            // Only where a group spans hosts: a single host's tables stay exactly as they were.
+            chains.add(new NftChain(TRUNK, Optional.empty(), trunkRules(allSets)));
+            counters.addAll(List.of(CTR_TRUNK_GATEWAY, CTR_TRUNK_ETHERTYPE, CTR_TRUNK_MAC, CTR_TRUNK_IPV4, CTR_TRUNK_ARP));
+        }
+        return new NftTable("bridge", Firewall.OWNED_TABLE, chains, allSets, counters);
+    }
+
+    /**
+     * The trunk's checks (DESIGN.md §20), adding their sets to {@code sets}. The gateway's MAC and addresses are the
+     * same on every host (the distributed gateway): a frame from it on the trunk is another host's routing, and an
+     * ARP for it, or a frame to it, is another host's VM asking this host to route; both are refused, so each host
+     * routes only for its own VMs. A remote VM is known by its MAC, address and VLAN port together.
+     */
+    private List<NftRule> trunkRules(List<NftSet> sets) {
+        List<String> gatewayMacs = new ArrayList<>();
+        List<String> gateways = new ArrayList<>();
+        for (Network n : policy.networks()) {
+            if (policy.trunkOf(n.group()).isPresent()) {
+                gatewayMacs.add(Nft.write(text(NetworkRealizer.bridgeMac(n.group()).toString())));
+                gateways.add(Nft.write(Nft.address(n.subnet().gateway())));
+            }
+        }
+        List<String> macs = new ArrayList<>();
+        List<String> ipv4 = new ArrayList<>();
+        for (IsolationPolicy.RemoteVm r : policy.remoteVms()) {
+            if (policy.trunkOf(r.group()).isEmpty()) {
+                continue;
+            }
+            macs.add(Nft.write(concat(text(r.trunk()), text(r.mac().toString()))));
+            ipv4.add(Nft.write(concat(text(r.trunk()), text(r.mac().toString()), Nft.address(r.ip()))));
+        }
+        sets.add(new NftSet(SET_GATEWAY_MACS, List.of("ether_addr"), List.of(), gatewayMacs));
+        sets.add(new NftSet(SET_GATEWAY_IPV4, List.of("ipv4_addr"), List.of(), gateways));
+        sets.add(new NftSet(SET_TRUNK_MACS, List.of("ifname", "ether_addr"), List.of(), macs));
+        sets.add(new NftSet(SET_TRUNK_IPV4, List.of("ifname", "ether_addr", "ipv4_addr"), List.of(), ipv4));
+        JsonNode iif = meta("iifname");
+        JsonNode etherSrc = payload("ether", "saddr");
+        return List.of(
+                rule("qf:trunk:gateway-mac", Effect.RESTRICT, eq(etherSrc, Nft.setRef(SET_GATEWAY_MACS)), counter(CTR_TRUNK_GATEWAY), drop()),
+                rule("qf:trunk:to-gateway", Effect.RESTRICT, eq(payload("ether", "daddr"), Nft.setRef(SET_GATEWAY_MACS)),
+                        counter(CTR_TRUNK_GATEWAY), drop()),
+                rule("qf:trunk:ethertype", Effect.RESTRICT,
+                        ne(payload("ether", "type"), anonymousSet(List.of(text("ip"), text("arp")))), counter(CTR_TRUNK_ETHERTYPE), drop()),
+                rule("qf:trunk:arp-gateway", Effect.RESTRICT, eq(payload("arp", "daddr ip"), Nft.setRef(SET_GATEWAY_IPV4)),
+                        counter(CTR_TRUNK_GATEWAY), drop()),
+                rule("qf:trunk:mac", Effect.RESTRICT, ne(concat(iif, etherSrc), Nft.setRef(SET_TRUNK_MACS)), counter(CTR_TRUNK_MAC), drop()),
+                rule("qf:trunk:ipv4", Effect.RESTRICT,
+                        ne(concat(iif, etherSrc, payload("ip", "saddr")), Nft.setRef(SET_TRUNK_IPV4)), counter(CTR_TRUNK_IPV4), drop()),
+                rule("qf:trunk:arp", Effect.RESTRICT,
+                        ne(concat(iif, payload("arp", "saddr ether"), payload("arp", "saddr ip")), Nft.setRef(SET_TRUNK_IPV4)),
+                        counter(CTR_TRUNK_ARP), drop()));
     }
 
     // ---- helpers

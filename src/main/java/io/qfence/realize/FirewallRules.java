@@ -78,18 +78,21 @@ public final class FirewallRules {
         Predicate<String> toQfence = e -> e.contains("\"@" + FirewallCompiler.SET_NETS4 + "\"");
         Predicate<String> toLocal = e -> e.contains("\"fib\"");
         if (source instanceof Principal.SingleVm s) {
-            VmEndpoint vm = policy.vm(s.name()).orElseThrow(() -> new IllegalArgumentException("no vm " + s.name() + " on this host"));
-            if (vm.bridged()) {
+            if (policy.vm(s.name()).isEmpty() && policy.remoteVm(s.name()).isEmpty()) {
+                throw new IllegalArgumentException("no vm " + s.name() + " on this host");
+            }
+            if (policy.isBridged(s.name())) {
+                // a VM of another host arrives on its group's bridge through the trunk, and ends where local ones do
                 if (destination instanceof Principal.ThisHost) {
                     return locate(firewall, "inet", FirewallCompiler.INPUT, r -> r.comment().equals("qf:guest-to-host"));
                 }
-                String chain = FirewallCompiler.fromChain(vm.group());
-                String comment = "qf:from:" + vm.group();
+                String chain = FirewallCompiler.fromChain(s.group());
+                String comment = "qf:from:" + s.group();
                 return locate(firewall, "inet", chain, r -> r.comment().equals(comment)
                         && (toGuest ? toQfence.test(r.expr()) : !r.expr().contains("\"@")));
             }
-            String chain = FirewallCompiler.userChain(vm.name());
-            String comment = "qf:user:" + vm.name();
+            String chain = FirewallCompiler.userChain(s.name());
+            String comment = "qf:user:" + s.name();
             Predicate<String> which = destination instanceof Principal.ThisHost ? toLocal
                     : toGuest ? toQfence : e -> !toLocal.test(e) && !e.contains("\"@");
             return locate(firewall, "inet", chain, r -> r.comment().equals(comment) && which.test(r.expr()));
@@ -109,7 +112,7 @@ public final class FirewallRules {
         if (flow.source() instanceof Principal.BridgedGroup g) {
             return g.name();
         }
-        if (flow.source() instanceof Principal.SingleVm v && policy.vm(v.name()).map(VmEndpoint::bridged).orElse(false)) {
+        if (flow.source() instanceof Principal.SingleVm v && policy.isBridged(v.name())) {
             return v.group();
         }
         return null;

@@ -22,14 +22,67 @@ import java.util.Optional;
  * @param networks        every group of the host, sorted by name
  * @param qfenceNetworks  the subnets of every group of the desired state (not just this host's), which
  *                        {@link Principal.Internet} excludes; sorted, nested blocks folded into the enclosing one
+ * @param remoteVms       the bridged VMs of this host's groups that run on other hosts (DESIGN.md §20): they share the
+ *                        group's layer 2 over the uplink's VLAN, so this host's firewall polices their traffic to and
+ *                        from its own VMs, and its trunk accepts their address only with their MAC on their VLAN;
+ *                        sorted by name, empty on a single host
+ * @param trunks          the VLAN ports of this host's groups that span hosts, sorted by group; empty on a single host
  */
-public record IsolationPolicy(List<Flow> flows, List<VmEndpoint> vms, List<Network> networks, List<Cidr> qfenceNetworks) {
+public record IsolationPolicy(List<Flow> flows, List<VmEndpoint> vms, List<Network> networks, List<Cidr> qfenceNetworks,
+        List<RemoteVm> remoteVms, List<Trunk> trunks) {
+
+    /** A policy with every VM on this host. */
+    public IsolationPolicy(List<Flow> flows, List<VmEndpoint> vms, List<Network> networks, List<Cidr> qfenceNetworks) {
+        this(flows, vms, networks, qfenceNetworks, List.of(), List.of());
+    }
 
     public IsolationPolicy {
         flows = flows.stream().distinct().sorted().toList();
         vms = vms.stream().sorted(Comparator.comparing(VmEndpoint::name)).toList();
         networks = networks.stream().sorted(Comparator.comparing(Network::group)).toList();
         qfenceNetworks = List.copyOf(qfenceNetworks);
+        remoteVms = remoteVms.stream().sorted(Comparator.comparing(RemoteVm::name)).toList();
+        trunks = trunks.stream().sorted(Comparator.comparing(Trunk::group)).toList();
+    }
+
+    /**
+     * A bridged VM of one of this host's groups that runs on another host, seen through the trunk.
+     *
+     * @param host  where it runs
+     * @param trunk the VLAN port of its group on this host ({@code qfv-VLAN}), the only port its frames may come from
+     */
+    public record RemoteVm(String name, String group, String host, Ipv4Address ip, MacAddress mac, String trunk) {
+
+        public RemoteVm {
+            Objects.requireNonNull(name, "name");
+            Objects.requireNonNull(group, "group");
+            Objects.requireNonNull(host, "host");
+            Objects.requireNonNull(ip, "ip");
+            Objects.requireNonNull(mac, "mac");
+            Objects.requireNonNull(trunk, "trunk");
+        }
+
+        public Principal.SingleVm principal() {
+            return new Principal.SingleVm(name, group);
+        }
+    }
+
+    public Optional<RemoteVm> remoteVm(String name) {
+        return remoteVms.stream().filter(v -> v.name().equals(name)).findFirst();
+    }
+
+    /** The address of a bridged VM, local or remote; empty for a user-mode VM or an unknown name. */
+    public Optional<Ipv4Address> addressOf(String vmName) {
+        Optional<VmEndpoint> local = vm(vmName);
+        if (local.isPresent()) {
+            return local.get().ip();
+        }
+        return remoteVm(vmName).map(RemoteVm::ip);
+    }
+
+    /** Whether a VM is bridged: every remote VM is, since only bridged VMs share a group's layer 2 across hosts. */
+    public boolean isBridged(String vmName) {
+        return vm(vmName).map(VmEndpoint::bridged).orElse(remoteVm(vmName).isPresent());
     }
 
     /** What enforcement needs to know about a VM: where its traffic appears and under which uid. */
@@ -76,6 +129,23 @@ public record IsolationPolicy(List<Flow> flows, List<VmEndpoint> vms, List<Netwo
         }
     }
 
+    /**
+     * The VLAN port ({@code qfv-VLAN}) of one of this host's groups that spans hosts: its frames come from other
+     * hosts and are checked against the group's remote VMs (DESIGN.md §20).
+     */
+    public record Trunk(String group, String port) {
+
+        public Trunk {
+            Objects.requireNonNull(group, "group");
+            Objects.requireNonNull(port, "port");
+        }
+    }
+
+    /** The trunk port of a group, when it spans hosts. */
+    public Optional<String> trunkOf(String group) {
+        return trunks.stream().filter(t -> t.group().equals(group)).map(Trunk::port).findFirst();
+    }
+
     public Optional<VmEndpoint> vm(String name) {
         return vms.stream().filter(v -> v.name().equals(name)).findFirst();
     }
@@ -99,22 +169,24 @@ public record IsolationPolicy(List<Flow> flows, List<VmEndpoint> vms, List<Netwo
         if (protocol == FlowProtocol.ANY) {
             throw new IllegalArgumentException("ask about a concrete protocol: tcp, udp or icmp");
         }
-        return flows.stream().filter(f -> covers(f.source(), source) && covers(f.destination(), destination)
+        return flows.stream().filter(f -> covers(f, f.source(), source) && covers(f, f.destination(), destination)
                 && (f.protocol() == FlowProtocol.ANY || (f.protocol() == protocol && (!protocol.hasPorts() || f.ports().contains(port)))))
                 .toList();
     }
 
     /** The flows between two concrete principals, whatever their protocol and ports, in policy order. */
     public List<Flow> flowsBetween(Principal source, Principal destination) {
-        return flows.stream().filter(f -> covers(f.source(), source) && covers(f.destination(), destination)).toList();
+        return flows.stream().filter(f -> covers(f, f.source(), source) && covers(f, f.destination(), destination)).toList();
     }
 
-    private boolean covers(Principal flowSide, Principal concrete) {
+    private boolean covers(Flow f, Principal flowSide, Principal concrete) {
         if (flowSide.equals(concrete)) {
             return true;
         }
         if (flowSide instanceof Principal.BridgedGroup g && concrete instanceof Principal.SingleVm v) {
-            return v.group().equals(g.name()) && vm(v.name()).map(VmEndpoint::bridged).orElse(false);
+            // a VM of another host is behind the group's bridge only for flows within the group (its VLAN)
+            return v.group().equals(g.name()) && (vm(v.name()).map(VmEndpoint::bridged).orElse(false)
+                    || (remoteVm(v.name()).isPresent() && Reachability.withinOneGroup(this, f)));
         }
         if (concrete instanceof Principal.Prefix p) {
             if (flowSide instanceof Principal.Internet) {

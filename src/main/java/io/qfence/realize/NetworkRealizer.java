@@ -70,6 +70,7 @@ final class NetworkRealizer {
         List<HostObject> s = new ArrayList<>();
         java.util.Map<String, Boolean> bridgedByName = new java.util.HashMap<>();
         policy.vms().forEach(v -> bridgedByName.put(v.name(), v.bridged()));
+        policy.remoteVms().forEach(v -> bridgedByName.put(v.name(), true));
         boolean forwarded = policy.flows().stream().anyMatch(f -> isForwarded(bridgedByName, f));
         if (forwarded) {
             s.add(Sysctl.of("net.ipv4.ip_forward", "1"));

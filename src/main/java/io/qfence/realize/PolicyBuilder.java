@@ -33,8 +33,14 @@ import java.util.TreeSet;
  * at its {@code expires} date, which {@code validate} shows and every command that realizes prints, for directories
  * and Git revisions alike; warning here too would say it twice.
  *
- * <p>What it refuses, with a warning and without a flow (fail closed): exceptions whose other side
- * runs on another host (cross-host exceptions are not realized yet); user-mode VMs as destinations (slirp accepts no
+ * <p>Across hosts (DESIGN.md §20): a VM of one of this host's groups that runs on another host is a {@link
+ * IsolationPolicy.RemoteVm}; flows between it and this host's VMs of the same group cross the group's VLAN (layer 2)
+ * and are realized here as on its own host, so such an exception is opened on both ends. Whether a pair can be a flow
+ * is decided from the desired state alone ({@link #problem}), the same way on every host, so that an exception is
+ * opened on both ends or on neither.
+ *
+ * <p>What it refuses, with a warning and without a flow (fail closed): exceptions whose other side runs on another
+ * host and is not a bridged VM of the same group (routed flows across hosts are not realized yet); user-mode VMs as destinations (slirp accepts no
  * inbound connections); exceptions between two non-guests (qfence filters only its guests' traffic); IPv6 prefixes
  * against a single VM (VMs are addressed by IPv4 only; IPv6 is policed per group).
  */
@@ -46,6 +52,7 @@ final class PolicyBuilder {
     private final DesiredState state;
     private final List<Group> groups;
     private final Map<String, VmEndpoint> endpoints;
+    private final Map<String, IsolationPolicy.RemoteVm> remote;
     private final LocalDate today;
     private final List<Diagnostic> warnings;
     private final List<Diagnostic> errors;
@@ -53,9 +60,15 @@ final class PolicyBuilder {
 
     PolicyBuilder(DesiredState state, List<Group> groups, Map<String, VmEndpoint> endpoints, LocalDate today,
             List<Diagnostic> warnings, List<Diagnostic> errors) {
+        this(state, groups, endpoints, Map.of(), today, warnings, errors);
+    }
+
+    PolicyBuilder(DesiredState state, List<Group> groups, Map<String, VmEndpoint> endpoints,
+            Map<String, IsolationPolicy.RemoteVm> remote, LocalDate today, List<Diagnostic> warnings, List<Diagnostic> errors) {
         this.state = state;
         this.groups = groups.stream().sorted(Comparator.comparing(Group::name)).toList();
         this.endpoints = endpoints;
+        this.remote = remote;
         this.today = today;
         this.warnings = warnings;
         this.errors = errors;
@@ -89,7 +102,10 @@ final class PolicyBuilder {
         List<Network> networks = groups.stream().map(g -> new Network(g.name(), io.qfence.model.InterfaceNames.bridge(g.name()),
                 g.subnet(), g.subnet6(), routed.contains(g.name()),
                 g.intraGroup() == IntraGroup.DENY && !intraUsed.contains(g.name()))).toList();
-        return new IsolationPolicy(List.copyOf(flows), List.copyOf(endpoints.values()), networks, qfenceNetworks(state));
+        List<IsolationPolicy.Trunk> trunks = groups.stream().filter(this::spansHosts)
+                .map(g -> new IsolationPolicy.Trunk(g.name(), io.qfence.model.InterfaceNames.vlan(g.vlan()))).toList();
+        return new IsolationPolicy(List.copyOf(flows), List.copyOf(endpoints.values()), networks, qfenceNetworks(state),
+                List.copyOf(remote.values()), trunks);
     }
 
     /** Every group's subnets in the desired state, with blocks nested in another folded away. */
@@ -109,6 +125,8 @@ final class PolicyBuilder {
         List<VmEndpoint> members = endpoints.values().stream().filter(v -> v.group().equals(g.name())).sorted(Comparator.comparing(VmEndpoint::name)).toList();
         boolean anyBridged = members.stream().anyMatch(VmEndpoint::bridged);
         List<VmEndpoint> users = members.stream().filter(v -> !v.bridged()).toList();
+        // the group's VMs on other hosts share its bridge through the trunk (their user-mode VMs do not)
+        anyBridged = anyBridged || remote.values().stream().anyMatch(r -> r.group().equals(g.name()));
         Principal group = Principal.group(g.name());
         if (g.intraGroup() == IntraGroup.ALLOW && anyBridged) {
             flows.add(Flow.of(group, group, FlowProtocol.ANY, Ports.NONE, "intra:" + g.name()));
@@ -125,6 +143,17 @@ final class PolicyBuilder {
         }
         String bastionName = g.bastion().get().vm();
         Optional<VmEndpoint> bastion = members.stream().filter(v -> v.name().equals(bastionName)).findFirst();
+        Optional<IsolationPolicy.RemoteVm> remoteBastion = Optional.ofNullable(remote.get(bastionName));
+        if (bastion.isEmpty() && remoteBastion.isPresent()) {
+            // Its own host exposes it; here its way into the group arrives over the trunk and is opened on this end too.
+            if (g.bastion().get().sshToGroup()) {
+                flows.add(Flow.of(remoteBastion.get().principal(), group, FlowProtocol.TCP, Ports.single(SSH_PORT), "bastion:" + g.name()));
+            }
+            return;
+        }
+        if (bastion.isEmpty() && g.vm(bastionName).isPresent()) {
+            return; // a user-mode bastion on another host: its traffic never leaves that host's stack
+        }
         if (bastion.isEmpty()) {
             errors.add(Diagnostic.error(g.origin(), "group " + g.name() + ": bastion " + bastionName + " is not a VM of the group"));
             return;
@@ -185,8 +214,16 @@ final class PolicyBuilder {
         }
     }
 
-    /** Why a source/destination pair cannot be a flow, if it cannot. */
+    /**
+     * Why a source/destination pair cannot be a flow, if it cannot. A pair with a VM of another host is decided from
+     * the desired state alone, so that both hosts decide alike: it is a flow only between bridged VMs (or a VM and
+     * its group) of one group, which meet on the group's VLAN.
+     */
     private Optional<String> problem(Principal s, Principal d) {
+        Optional<String> acrossHosts = acrossHosts(s, d);
+        if (acrossHosts.isPresent()) {
+            return acrossHosts;
+        }
         boolean sourceGuest = s instanceof Principal.SingleVm || s instanceof Principal.BridgedGroup;
         boolean destinationGuest = d instanceof Principal.SingleVm || d instanceof Principal.BridgedGroup;
         if (s.equals(d) && s instanceof Principal.SingleVm) {
@@ -199,7 +236,7 @@ final class PolicyBuilder {
             return Optional.of("VMs are addressed by IPv4 only; allow IPv6 sources toward the VM's group instead");
         }
         if (d instanceof Principal.Prefix p && p.cidr() instanceof Ipv6Cidr && s instanceof Principal.SingleVm v
-                && endpoints.get(v.name()).bridged()) {
+                && isBridged(v.name())) {
             return Optional.of("bridged VMs are matched by their IPv4 address only; allow IPv6 destinations from the VM's group instead");
         }
         Principal ipv6Side = s instanceof Principal.Prefix p && p.cidr() instanceof Ipv6Cidr ? d
@@ -230,6 +267,9 @@ final class PolicyBuilder {
         }
         if (e instanceof Endpoint.VmRef v) {
             VmEndpoint vm = endpoints.get(v.vm());
+            if (vm == null && remote.containsKey(v.vm())) {
+                return Optional.of(List.of(remote.get(v.vm()).principal()));
+            }
             if (vm == null) {
                 if (state.vm(v.vm()).isPresent()) {
                     warnings.add(Diagnostic.warning(ex.origin(), what + ": vm " + v.vm()
@@ -260,7 +300,7 @@ final class PolicyBuilder {
         List<VmEndpoint> members = endpoints.values().stream().filter(m -> m.group().equals(ref.group()))
                 .sorted(Comparator.comparing(VmEndpoint::name)).toList();
         List<Principal> result = new ArrayList<>();
-        if (members.stream().anyMatch(VmEndpoint::bridged)) {
+        if (members.stream().anyMatch(VmEndpoint::bridged) || remote.values().stream().anyMatch(r -> r.group().equals(ref.group()))) {
             result.add(Principal.group(ref.group()));
         }
         if (asSource) {
@@ -302,9 +342,42 @@ final class PolicyBuilder {
         if (p instanceof Principal.BridgedGroup g) {
             return g.name();
         }
-        if (p instanceof Principal.SingleVm v && endpoints.get(v.name()).bridged()) {
+        if (p instanceof Principal.SingleVm v && isBridged(v.name())) {
             return v.group();
         }
         return null;
+    }
+
+    /** A group several hosts run (validation requires an uplink on each of them). */
+    private boolean spansHosts(Group g) {
+        return state.spansHosts(g.name());
+    }
+
+    private boolean isBridged(String vm) {
+        VmEndpoint local = endpoints.get(vm);
+        return local != null ? local.bridged() : remote.containsKey(vm);
+    }
+
+    /**
+     * A pair with a VM on another host: only bridged VMs of one group meet across hosts, on its VLAN; a routed flow
+     * across hosts (another group, the host, a prefix) would leave this host from the gateway, which the other
+     * host's trunk refuses (DESIGN.md §20), and a user-mode VM's traffic never leaves its own host's stack.
+     */
+    private Optional<String> acrossHosts(Principal s, Principal d) {
+        boolean remoteSource = s instanceof Principal.SingleVm v && remote.containsKey(v.name());
+        boolean remoteDestination = d instanceof Principal.SingleVm v && remote.containsKey(v.name());
+        if (!remoteSource && !remoteDestination) {
+            return Optional.empty();
+        }
+        String sg = s instanceof Principal.SingleVm v ? v.group() : s instanceof Principal.BridgedGroup g ? g.name() : null;
+        String dg = d instanceof Principal.SingleVm v ? v.group() : d instanceof Principal.BridgedGroup g ? g.name() : null;
+        boolean bridgedEnds = (!(s instanceof Principal.SingleVm v1) || isBridged(v1.name()))
+                && (!(d instanceof Principal.SingleVm v2) || isBridged(v2.name()));
+        if (sg != null && sg.equals(dg) && bridgedEnds) {
+            return Optional.empty();
+        }
+        Principal far = remoteSource ? s : d;
+        return Optional.of(far + " runs on host " + remote.get(((Principal.SingleVm) far).name()).host()
+                + ", and only bridged VMs of one group meet across hosts (on its VLAN); cross-host exceptions are not realized otherwise");
     }
 }

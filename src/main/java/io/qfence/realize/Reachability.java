@@ -24,11 +24,21 @@ public final class Reachability {
                 members.computeIfAbsent(v.group(), g -> new ArrayList<>()).add(v.principal());
             }
         }
+        // A group's VMs on other hosts are reached over its VLAN, so only by flows within the group (DESIGN.md §20);
+        // a pair of two remote VMs is their own hosts' business, not this host's.
+        Map<String, List<Principal>> withRemote = new HashMap<>();
+        members.forEach((g, list) -> withRemote.put(g, new ArrayList<>(list)));
+        java.util.Set<Principal> remote = new java.util.HashSet<>();
+        for (IsolationPolicy.RemoteVm r : policy.remoteVms()) {
+            withRemote.computeIfAbsent(r.group(), g -> new ArrayList<>()).add(r.principal());
+            remote.add(r.principal());
+        }
         Map<Key, List<Flow>> byPair = new LinkedHashMap<>();
         for (Flow f : policy.flows()) {
-            for (Principal s : expand(members, f.source())) {
-                for (Principal d : expand(members, f.destination())) {
-                    if (s.equals(d)) {
+            Map<String, List<Principal>> scope = withinOneGroup(policy, f) ? withRemote : members;
+            for (Principal s : expand(scope, f.source())) {
+                for (Principal d : expand(scope, f.destination())) {
+                    if (s.equals(d) || (remote.contains(s) && remote.contains(d))) {
                         continue;
                     }
                     byPair.computeIfAbsent(new Key(s, d, f.viaHostPort()), k -> new ArrayList<>()).add(f);
@@ -50,6 +60,19 @@ public final class Reachability {
     }
 
     private record Key(Principal source, Principal destination, OptionalInt via) {}
+
+    /** A flow between bridged VMs (or the bridge) of one group: layer 2, which the group's VLAN carries across hosts. */
+    static boolean withinOneGroup(IsolationPolicy policy, Flow f) {
+        String s = bridgedGroupOf(policy, f.source());
+        return s != null && s.equals(bridgedGroupOf(policy, f.destination()));
+    }
+
+    private static String bridgedGroupOf(IsolationPolicy policy, Principal p) {
+        if (p instanceof Principal.BridgedGroup g) {
+            return g.name();
+        }
+        return p instanceof Principal.SingleVm v && policy.isBridged(v.name()) ? v.group() : null;
+    }
 
     private static List<Principal> expand(Map<String, List<Principal>> members, Principal p) {
         if (p instanceof Principal.BridgedGroup g) {

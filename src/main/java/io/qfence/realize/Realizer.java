@@ -67,7 +67,7 @@ public final class Realizer {
         for (Group g : groups) {
             objects.add(CgroupRealizer.group(host.cgroupParent(), g.name(), g.limits(), facts.cgroupVersion(), ioWeight));
             CgroupRealizer.ioWeightWarning(g.limits(), g.origin(), "group " + g.name(), ioWeight).ifPresent(warnings::add);
-            for (Vm vm : g.vms()) {
+            for (Vm vm : local(state, host, g)) {
                 objects.add(CgroupRealizer.vm(host.cgroupParent(), g.name(), vm, facts.cgroupVersion(), ioWeight));
                 CgroupRealizer.ioWeightWarning(vm.limits(), vm.origin(), "vm " + vm.name(), ioWeight).ifPresent(warnings::add);
                 CgroupRealizer.memoryWarning(vm).ifPresent(warnings::add);
@@ -107,6 +107,7 @@ public final class Realizer {
                     + Capability.VLAN_8021Q.requirement() + ")"));
         }
         boolean bridged = groups.stream().flatMap(g -> g.vms().stream()).anyMatch(v -> v.network() == NetworkMode.BRIDGED);
+        // (every VM of the host's groups, local or not: a group's bridge carries its remote VMs' traffic too)
         if (bridged && !facts.has(Capability.BR_NETFILTER)) {
             errors.add(Diagnostic.error(host.origin(), "host " + host.name()
                     + ": bridged VMs need bridge netfilter, or traffic between VMs of one group bypasses the firewall (enable "
@@ -171,12 +172,13 @@ public final class Realizer {
         List<Diagnostic> errors = new ArrayList<>();
         List<Group> groups = groups(state, host, errors);
         capabilities.accept(errors);
-        Map<String, VmEndpoint> endpoints = endpoints(host, groups, errors);
+        Map<String, VmEndpoint> endpoints = endpoints(state, host, groups, errors);
+        Map<String, IsolationPolicy.RemoteVm> remote = remoteVms(state, host, groups);
         if (!errors.isEmpty()) {
             // The policy would be built on a broken VM table; report what is known instead of cascading.
             throw refused(errors);
         }
-        IsolationPolicy policy = new PolicyBuilder(state, groups, endpoints, today, warnings, errors).build();
+        IsolationPolicy policy = new PolicyBuilder(state, groups, endpoints, remote, today, warnings, errors).build();
         checkGateways(policy, groups, errors);
         if (!errors.isEmpty()) {
             throw refused(errors);
@@ -185,9 +187,35 @@ public final class Realizer {
         return policy;
     }
 
-    private static Map<String, VmEndpoint> endpoints(Host host, List<Group> groups, List<Diagnostic> errors) {
+    /** The VMs of a group that run on this host (DESIGN.md §20): all of them while one host runs the group. */
+    static List<Vm> local(DesiredState state, Host host, Group g) {
+        return g.vms().stream().filter(v -> state.runsOn(g, v, host.name())).toList();
+    }
+
+    /**
+     * The bridged VMs of this host's groups that run elsewhere, reached over the group's VLAN. Only with an uplink:
+     * without one there is no trunk (validation requires an uplink on every host of a group that spans hosts).
+     */
+    private static Map<String, IsolationPolicy.RemoteVm> remoteVms(DesiredState state, Host host, List<Group> groups) {
+        Map<String, IsolationPolicy.RemoteVm> remote = new LinkedHashMap<>();
+        if (host.uplink().isEmpty()) {
+            return remote;
+        }
+        for (Group g : groups) {
+            for (Vm vm : g.vms()) {
+                Optional<String> on = state.placement(g, vm);
+                if (on.isPresent() && !on.get().equals(host.name()) && vm.network() == NetworkMode.BRIDGED && vm.ip().isPresent()) {
+                    remote.put(vm.name(), new IsolationPolicy.RemoteVm(vm.name(), g.name(), on.get(), vm.ip().get(),
+                            vm.mac().orElse(DerivedMacs.forVm(g.name(), vm.name())), InterfaceNames.vlan(g.vlan())));
+                }
+            }
+        }
+        return remote;
+    }
+
+    private static Map<String, VmEndpoint> endpoints(DesiredState state, Host host, List<Group> groups, List<Diagnostic> errors) {
         List<String> keys = new ArrayList<>();
-        groups.forEach(g -> g.vms().forEach(v -> keys.add(g.name() + "/" + v.name())));
+        groups.forEach(g -> local(state, host, g).forEach(v -> keys.add(g.name() + "/" + v.name())));
         Map<String, Long> uids;
         try {
             uids = UidAllocator.allocate(host.vmUidRange(), keys);
@@ -202,7 +230,7 @@ public final class Realizer {
             claim(linkNames, InterfaceNames.bridge(g.name()), "group " + g.name(), g.origin(), errors);
             host.uplink().ifPresent(u -> claim(linkNames, InterfaceNames.vlan(g.vlan()), "the VLAN of group " + g.name(), g.origin(), errors));
             Map<Ipv4Address, String> addresses = new HashMap<>();
-            for (Vm vm : g.vms()) {
+            for (Vm vm : local(state, host, g)) {
                 if (endpoints.containsKey(vm.name())) {
                     errors.add(Diagnostic.error(vm.origin(), "vm " + vm.name() + " is defined twice on host " + host.name()));
                     continue;

@@ -141,25 +141,22 @@ final class SemanticValidator {
         networks();
         addresses();
         interfaceNames();
-        Map<String, BoundHost> hostOfGroup = placement();
+        Map<String, List<BoundHost>> hostsOfGroup = placement();
         images();
         for (BoundGroup g : groups) {
-            bastion(g, hostOfGroup);
+            bastion(g);
             access(g);
             exceptions(g);
             budget(g);
         }
         for (BoundHost h : hosts) {
             uplink(h);
-            uidRange(h);
-            hostPorts(h);
+            uidRange(h, hostsOfGroup);
+            hostPorts(h, hostsOfGroup);
             appArmorPaths(h);
         }
         for (BoundGroup g : groups) {
-            BoundHost h = hostOfGroup.get(g.group().name());
-            if (h != null && h.host().confinement().apparmor() != Confinement.AppArmor.OFF) {
-                appArmorImagePaths(g, h);
-            }
+            appArmorImagePaths(g, hostsOfGroup.getOrDefault(g.group().name(), List.of()));
         }
     }
 
@@ -183,10 +180,14 @@ final class SemanticValidator {
         appArmorPath(h.marks().value("/spec/imagesRoot"), "imagesRoot", host.imagesRoot(), host);
     }
 
-    private void appArmorImagePaths(BoundGroup g, BoundHost h) {
+    private void appArmorImagePaths(BoundGroup g, List<BoundHost> running) {
         List<Vm> vms = g.group().vms();
         for (int i = 0; i < vms.size(); i++) {
             String p = vmPointer(i);
+            BoundHost h = hostOf(vms.get(i), running).orElse(null);
+            if (h == null || h.host().confinement().apparmor() == Confinement.AppArmor.OFF) {
+                continue;
+            }
             if (vms.get(i).boot() instanceof BootSource.Disk d) {
                 appArmorPath(g.marks().value(p + "/disk/path"), "path", d.path(), h.host());
             } else if (vms.get(i).boot() instanceof BootSource.BaseImage b) {
@@ -379,11 +380,15 @@ final class SemanticValidator {
         }
     }
 
-    // ---- which host runs which group ----
+    // ---- which hosts run which group, and where each VM runs (DESIGN.md §20) ----
 
-    private Map<String, BoundHost> placement() {
-        Map<String, BoundHost> hostOfGroup = new HashMap<>();
-        Map<String, Origin> listedAt = new HashMap<>();
+    /**
+     * The hosts that run each group, in host-file order. A group may be listed by several hosts (it then spans them
+     * over its VLAN); each of those hosts needs an uplink to carry it, and each VM of it must say which host it runs
+     * on, one that lists the group.
+     */
+    private Map<String, List<BoundHost>> placement() {
+        Map<String, List<BoundHost>> hostsOfGroup = new HashMap<>();
         for (BoundHost h : hosts) {
             List<String> names = h.host().groups();
             for (int j = 0; j < names.size(); j++) {
@@ -395,24 +400,72 @@ final class SemanticValidator {
                     }
                     continue;
                 }
-                Origin first = listedAt.putIfAbsent(name, at);
-                if (first != null) {
-                    error(at, "group '" + name + "' is already run by host '" + hostOfGroup.get(name).host().name() + "' at "
-                            + first + "; every group is run by exactly one host");
-                } else {
-                    hostOfGroup.put(name, h);
-                }
+                hostsOfGroup.computeIfAbsent(name, n -> new ArrayList<>()).add(h);
             }
         }
         if (complete) {
             for (BoundGroup g : groups) {
-                if (!hostOfGroup.containsKey(g.group().name()) && groupByName.get(g.group().name()) == g) {
+                if (!hostsOfGroup.containsKey(g.group().name()) && groupByName.get(g.group().name()) == g) {
                     error(g.marks().value("/metadata/name"), "group '" + g.group().name()
                             + "' is not run by any host; add it to one host's spec.groups");
                 }
             }
         }
-        return hostOfGroup;
+        for (Map.Entry<String, List<BoundHost>> e : hostsOfGroup.entrySet()) {
+            List<BoundHost> running = e.getValue();
+            if (running.size() < 2) {
+                continue;
+            }
+            for (BoundHost h : running) {
+                if (h.host().uplink().isEmpty()) {
+                    error(h.marks().value("/spec/groups/" + h.host().groups().indexOf(e.getKey())), "group '" + e.getKey()
+                            + "' is run by hosts " + hostNames(running) + ", so its VLAN is trunked between them, but host '"
+                            + h.host().name() + "' has no uplink; set spec.uplink");
+                }
+            }
+        }
+        for (BoundGroup g : groups) {
+            if (groupByName.get(g.group().name()) == g) {
+                vmPlacement(g, hostsOfGroup.getOrDefault(g.group().name(), List.of()));
+            }
+        }
+        return hostsOfGroup;
+    }
+
+    private void vmPlacement(BoundGroup g, List<BoundHost> running) {
+        List<Vm> vms = g.group().vms();
+        for (int i = 0; i < vms.size(); i++) {
+            Vm vm = vms.get(i);
+            if (vm.host().isPresent()) {
+                String wanted = vm.host().get();
+                Origin at = g.marks().value(vmPointer(i) + "/host");
+                boolean known = hosts.stream().anyMatch(h -> h.host().name().equals(wanted));
+                if (!known) {
+                    if (complete) {
+                        error(at, "VM '" + vm.name() + "' is placed on host '" + wanted + "', which is not defined in hosts/");
+                    }
+                } else if (running.stream().noneMatch(h -> h.host().name().equals(wanted))) {
+                    error(at, "VM '" + vm.name() + "' is placed on host '" + wanted + "', which does not run group '"
+                            + g.group().name() + "'" + (running.isEmpty() ? "" : " (run by " + hostNames(running) + ")")
+                            + "; add the group to that host's spec.groups or place the VM on one of its hosts");
+                }
+            } else if (running.size() > 1) {
+                error(g.marks().value(vmPointer(i)), "VM '" + vm.name() + "' needs a 'host': group '" + g.group().name()
+                        + "' is run by hosts " + hostNames(running));
+            }
+        }
+    }
+
+    /** The host a VM runs on, if validation can tell: its own field, else its group's only host. */
+    private static java.util.Optional<BoundHost> hostOf(Vm vm, List<BoundHost> running) {
+        if (vm.host().isPresent()) {
+            return running.stream().filter(h -> h.host().name().equals(vm.host().get())).findFirst();
+        }
+        return running.size() == 1 ? java.util.Optional.of(running.get(0)) : java.util.Optional.empty();
+    }
+
+    private static String hostNames(List<BoundHost> running) {
+        return String.join(", ", running.stream().map(h -> "'" + h.host().name() + "'").toList());
     }
 
     // ---- images: bases, overlays and disks (DESIGN.md §17) ----
@@ -483,7 +536,7 @@ final class SemanticValidator {
 
     // ---- bastion and exposure ----
 
-    private void bastion(BoundGroup g, Map<String, BoundHost> hostOfGroup) {
+    private void bastion(BoundGroup g) {
         if (g.group().bastion().isEmpty()) {
             return;
         }
@@ -502,11 +555,17 @@ final class SemanticValidator {
         }
     }
 
-    private void hostPorts(BoundHost h) {
+    /** Host ports are per host: a bastion's port is opened on the host its VM runs on. */
+    private void hostPorts(BoundHost h, Map<String, List<BoundHost>> hostsOfGroup) {
         Map<Integer, Origin> ports = new HashMap<>();
         for (String name : h.host().groups()) {
             BoundGroup g = groupByName.get(name);
             if (g == null || g.group().bastion().isEmpty() || g.group().bastion().get().expose().isEmpty()) {
+                continue;
+            }
+            java.util.Optional<Vm> bastionVm = g.group().vm(g.group().bastion().get().vm());
+            if (bastionVm.isPresent() && hostOf(bastionVm.get(), hostsOfGroup.getOrDefault(name, List.of()))
+                    .filter(on -> on == h).isEmpty()) {
                 continue;
             }
             int port = g.group().bastion().get().expose().get().hostPort();
@@ -626,9 +685,12 @@ final class SemanticValidator {
         });
     }
 
-    private void uidRange(BoundHost h) {
+    /** uids are allocated per host, over the VMs that run there. */
+    private void uidRange(BoundHost h, Map<String, List<BoundHost>> hostsOfGroup) {
         long vms = h.host().groups().stream().map(groupByName::get).filter(g -> g != null)
-                .mapToLong(g -> g.group().vms().size()).sum();
+                .mapToLong(g -> g.group().vms().stream()
+                        .filter(vm -> hostOf(vm, hostsOfGroup.getOrDefault(g.group().name(), List.of())).filter(on -> on == h).isPresent())
+                        .count()).sum();
         Host host = h.host();
         if (vms > host.vmUidRange().size()) {
             error(h.marks().value("/spec/vmUidRange"), "vmUidRange " + host.vmUidRange().first() + ".." + host.vmUidRange().last()
