@@ -529,7 +529,9 @@ final class DocumentBinder {
         }
         BootSource source = boot;
         Map<String, String> labels = labels(p + "/labels");
-        return construct(p, () -> new Vm(name, cpus, memory, source, mac, ip, network, state, limits, stopTimeout, cloudInit, labels, origin(p)));
+        Optional<String> host = optional(p + "/host", JsonNode::asText);
+        return construct(p, () -> new Vm(name, cpus, memory, source, mac, ip, network, state, limits, stopTimeout, cloudInit, labels,
+                host, origin(p)));
     }
 
     // ---- helpers ----

@@ -37,6 +37,33 @@ public record DesiredState(String revision, List<Host> hosts, List<Group> groups
         return host.groups().stream().map(this::group).flatMap(Optional::stream).toList();
     }
 
+    /** The hosts that run a group (list it in {@code spec.groups}), in host order. */
+    public List<Host> hostsOf(String groupName) {
+        return hosts.stream().filter(h -> h.groups().contains(groupName)).toList();
+    }
+
+    /**
+     * The name of the host a VM runs on: its own {@code host}, else the one host that runs its group; empty when
+     * neither says (validation refuses that, and a VM whose host does not run its group: DESIGN.md §20).
+     */
+    public Optional<String> placement(Group group, Vm vm) {
+        if (vm.host().isPresent()) {
+            return vm.host();
+        }
+        List<Host> running = hostsOf(group.name());
+        return running.size() == 1 ? Optional.of(running.get(0).name()) : Optional.empty();
+    }
+
+    /** Whether the VM runs on the named host. */
+    public boolean runsOn(Group group, Vm vm, String hostName) {
+        return placement(group, vm).filter(hostName::equals).isPresent();
+    }
+
+    /** Whether a group is run by more than one host: its VLAN then carries its layer 2 between them. */
+    public boolean spansHosts(String groupName) {
+        return hostsOf(groupName).size() > 1;
+    }
+
     /** Finds a VM by its globally unique name, with its group. */
     public Optional<PlacedVm> vm(String vmName) {
         for (Group g : groups) {
@@ -50,6 +77,11 @@ public record DesiredState(String revision, List<Host> hosts, List<Group> groups
 
     /** A VM together with the group it belongs to. */
     public record PlacedVm(Group group, Vm vm) {
+
+        public PlacedVm {
+            Objects.requireNonNull(group, "group");
+            Objects.requireNonNull(vm, "vm");
+        }
 
         /** The VM's labels over its group's: a key the VM sets hides the group's value for it. */
         public java.util.Map<String, String> labels() {

@@ -22,6 +22,8 @@ import java.util.Optional;
  * @param stopTimeout how long a graceful ACPI shutdown may take before qfence escalates to {@code quit}
  * @param cloudInit   present: qfence attaches a cloud-init NoCloud seed (DESIGN.md §17)
  * @param labels      free KEY=VALUE tags that invariants select VMs by ({@code label:KEY=VALUE}); over the group's
+ * @param host        the host it runs on; empty means "the one host that runs its group" (validation requires it when
+ *                    several hosts run the group, and that the host runs the group: DESIGN.md §20)
  */
 public record Vm(
         String name,
@@ -36,7 +38,15 @@ public record Vm(
         Duration stopTimeout,
         Optional<CloudInit> cloudInit,
         Map<String, String> labels,
+        Optional<String> host,
         Origin origin) {
+
+    /** A VM placed where its group runs (one host), with labels. */
+    public Vm(String name, int cpus, ByteSize memory, BootSource boot, Optional<MacAddress> mac, Optional<Ipv4Address> ip,
+              NetworkMode network, VmState state, Limits limits, Duration stopTimeout, Optional<CloudInit> cloudInit,
+              Map<String, String> labels, Origin origin) {
+        this(name, cpus, memory, boot, mac, ip, network, state, limits, stopTimeout, cloudInit, labels, Optional.empty(), origin);
+    }
 
     /** A VM without labels. */
     public Vm(String name, int cpus, ByteSize memory, BootSource boot, Optional<MacAddress> mac, Optional<Ipv4Address> ip,
@@ -83,10 +93,18 @@ public record Vm(
         Objects.requireNonNull(stopTimeout, "stopTimeout");
         Objects.requireNonNull(cloudInit, "cloudInit");
         labels = Labels.copyOf("vm " + name, labels);
+        Objects.requireNonNull(host, "host");
+        host.ifPresent(h -> Names.requireDnsLabel("host", h));
         Objects.requireNonNull(origin, "origin");
         if (stopTimeout.isNegative()) {
             throw new IllegalArgumentException("vm " + name + ": stopTimeout cannot be negative");
         }
+    }
+
+    /** This VM placed on {@code hostName}. */
+    public Vm onHost(String hostName) {
+        return new Vm(name, cpus, memory, boot, mac, ip, network, state, limits, stopTimeout, cloudInit, labels,
+                Optional.of(hostName), origin);
     }
 
     /** The CPU bandwidth this VM asks of its group: its own limit, else one CPU per vCPU. */
