@@ -67,7 +67,8 @@ final class DiffCommand implements Callable<Integer> {
         this.context = context;
     }
 
-    private record Side(String label, DesiredState state, FlowSet flows, List<InvariantViolation> violations) {}
+    private record Side(String label, DesiredState state, FlowSet flows, List<InvariantViolation> violations,
+                        Map<String, List<io.qfence.model.host.HostObject>> objects) {}
 
     @Override
     public Integer call() {
@@ -81,9 +82,34 @@ final class DiffCommand implements Callable<Integer> {
         Optional<ReachabilityGraph> graph = output.format() == ReportFormatOptions.ReportFormat.markdown
                 ? Optional.of(ReachabilityGraph.of(after.flows(), diff.gained(), diff.lost(), vmGroups, broken(after, vmGroups)))
                 : Optional.empty();
-        out.print(IsolationDiffRenderer.render(diff, output.format().name(), output.renderOptions(), graph));
+        String rendered = IsolationDiffRenderer.render(diff, output.format().name(), output.renderOptions(), graph);
+        if (before.objects().size() > 1 || after.objects().size() > 1) {
+            rendered = withHosts(rendered, io.qfence.plan.diff.HostObjectChanges.of(before.objects(), after.objects()));
+        }
+        out.print(rendered);
         out.flush();
         return failOnWiden && diff.widens() ? ExitCodes.WIDENED : ExitCodes.OK;
+    }
+
+    /**
+     * A fleet (more than one host in either revision): the flows above are one policy across hosts; each host's own
+     * object changes follow, since each host's qfence applies only its own. One host keeps the output it always had.
+     */
+    private String withHosts(String rendered, List<io.qfence.plan.diff.HostObjectChanges> hosts) {
+        return switch (output.format()) {
+            case text -> rendered + io.qfence.plan.diff.HostObjectChanges.text(hosts);
+            case markdown -> rendered + io.qfence.plan.diff.HostObjectChanges.markdown(hosts);
+            case json -> {
+                try {
+                    com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+                    com.fasterxml.jackson.databind.node.ObjectNode root = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(rendered);
+                    io.qfence.plan.diff.HostObjectChanges.json(root.putArray("hosts"), hosts);
+                    yield json.writer().with(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT).writeValueAsString(root) + "\n";
+                } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                    throw new IllegalStateException("the diff's own JSON must parse", e);
+                }
+            }
+        };
     }
 
     /** The graph's edges that carry a breach of the new revision's invariants, as (source node, destination node). */
@@ -132,13 +158,16 @@ final class DiffCommand implements Callable<Integer> {
         DesiredState state = loaded.state().orElseThrow();
         LocalDate today = LocalDate.ofInstant(context.clock().instant(), ZoneOffset.UTC);
         List<FlowEntry> flows = new ArrayList<>();
+        Map<String, List<io.qfence.model.host.HostObject>> objects = new java.util.LinkedHashMap<>();
         for (Host h : state.hosts()) {
-            flows.addAll(realization.realize(state, h.name(), HostFacts.TYPICAL, today).flows().entries());
+            HostRealization.Realized realized = realization.realize(state, h.name(), HostFacts.TYPICAL, today);
+            flows.addAll(realized.flows().entries());
+            objects.put(h.name(), realized.objects());
         }
         String commit = state.revision();
         String shortCommit = commit.length() > 12 ? commit.substring(0, 12) : commit;
         String label = rev.equals(commit) || rev.equals(shortCommit) ? shortCommit : rev + " (" + shortCommit + ")";
         // The new revision's own invariants judge it (a change to policies/ is part of the change under review).
-        return new Side(label, state, FlowSet.of(flows), InvariantCheck.evaluate(state, today));
+        return new Side(label, state, FlowSet.of(flows), InvariantCheck.evaluate(state, today), objects);
     }
 }

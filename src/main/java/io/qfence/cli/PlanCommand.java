@@ -38,6 +38,7 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         description = {"Show what qfence would change on a host, in the order it would do it.",
             "With --live, plans against the host it runs on (needs root); with --empty, against a bare host; with --observed, against a snapshot (qfence state). --live is the default for root on Linux; --empty and --observed need neither root nor a live host, so CI can show a dry-run plan.",
+            "With --all-hosts (offline only), plans every host of the desired state, one section each, and exits 0 when no host changes, 2 when any does, 1 when any host's plan fails (the section names the host and why).",
             "Exits 0 when there is nothing to change, 2 when there are changes, 1 on an error."})
 final class PlanCommand implements Callable<Integer> {
 
@@ -81,6 +82,11 @@ final class PlanCommand implements Callable<Integer> {
     @Mixin
     ReportFormatOptions output;
 
+    @Option(names = "--all-hosts",
+            description = "Plan every host of the desired state (with --empty or --observed; --observed then names a directory holding "
+                    + "HOST.json for each host, as qfence state prints it): one section per host and an aggregate exit code.")
+    boolean allHosts;
+
     @Option(names = "--out", paramLabel = "FILE",
             description = "Also save the plan, with its full objects and the digest of the observed state, for apply --plan.")
     Path out;
@@ -91,6 +97,8 @@ final class PlanCommand implements Callable<Integer> {
     private String factsSource = "";
     /** The desired state's and the realization's warnings, as printed on stderr. */
     private final List<String> sourceWarnings = new ArrayList<>();
+    /** How many host sections share one Markdown comment (1 unless --all-hosts). */
+    private int sharingTheComment = 1;
 
     PlanCommand(CliContext context) {
         this.context = context;
@@ -103,6 +111,9 @@ final class PlanCommand implements Callable<Integer> {
         if (facts != null && (live || !observation.empty)) {
             throw new UsageException("--facts is for plan --empty: a live host and a snapshot bring their own facts");
         }
+        if (allHosts) {
+            return planFleet(host, live);
+        }
         Plan plan = live ? planLive(host) : planOffline(host);
         if (output.format() != ReportFormatOptions.ReportFormat.text) {
             // JSON and Markdown are read where stderr is not (CI artifacts, pull-request comments): the warnings printed
@@ -113,14 +124,74 @@ final class PlanCommand implements Callable<Integer> {
             write(out, PlanCodec.toJson(plan));
         }
         PrintWriter stdout = spec.commandLine().getOut();
-        String rendered = PlanRenderer.forFormat(output.format().name()).render(plan, output.renderOptions());
-        stdout.print(switch (output.format()) {
+        stdout.print(rendered(plan));
+        stdout.flush();
+        return exitCode(plan);
+    }
+
+    private static int exitCode(Plan plan) {
+        return !plan.isApplicable() ? ExitCodes.ERROR : plan.isEmpty() ? ExitCodes.OK : ExitCodes.CHANGES;
+    }
+
+    /** One host's plan as the chosen format prints it, with the facts it was made for. */
+    private String rendered(Plan plan) {
+        io.qfence.plan.render.RenderOptions options = output.renderOptions();
+        // A fleet's Markdown is one comment: each host gets its share of the limit, so the whole still fits.
+        options = options.withMaxLength(options.maxLength() / sharingTheComment);
+        String rendered = PlanRenderer.forFormat(output.format().name()).render(plan, options);
+        return switch (output.format()) {
             case text -> "Host facts: " + FactsChoice.describe(assumed) + " (" + factsSource + ")\n\n" + rendered;
             case markdown -> rendered.replaceFirst("\n\n", "\n\nHost facts: " + FactsChoice.describe(assumed) + " (" + factsSource + ")\n\n");
             case json -> FactsChoice.withFacts(rendered, assumed, factsSource);
-        });
+        };
+    }
+
+    /**
+     * {@code --all-hosts}: every host of the desired state, in its order, each planned offline as {@code plan --host H}
+     * would plan it. A host whose plan fails (its snapshot missing or of another host, a realization this host's facts
+     * refuse) is a section that says so, and the others are still planned: a reviewer sees every host at once.
+     */
+    private int planFleet(HostOptions host, boolean live) {
+        if (live) {
+            throw new UsageException("--all-hosts plans offline (--empty, or --observed DIR with a snapshot per host): a live host "
+                    + "can only plan itself; run plan --live on each host");
+        }
+        if (host.host().isPresent()) {
+            throw new UsageException("--all-hosts plans every host; --host chooses one");
+        }
+        if (out != null) {
+            throw new UsageException("--out saves one host's plan for apply --plan; save each with plan --host H --out FILE");
+        }
+        if (!observation.empty && !Files.isDirectory(observation.observed)) {
+            throw new UsageException("with --all-hosts, --observed names a directory holding HOST.json for each host; "
+                    + observation.observed + " is not a directory");
+        }
+        DesiredState state = loadOffline(host);
+        List<String> loadWarnings = List.copyOf(sourceWarnings);
+        sharingTheComment = Math.max(1, state.hosts().size());
+        List<FleetPlanOutput.Section> sections = new ArrayList<>();
+        for (io.qfence.model.desired.Host h : state.hosts()) {
+            sourceWarnings.clear();
+            sourceWarnings.addAll(loadWarnings);
+            try {
+                Plan plan = planOffline(state, h.name(), host, observation.empty ? null : observation.observed.resolve(h.name() + ".json"));
+                if (output.format() != ReportFormatOptions.ReportFormat.text) {
+                    plan = withWarnings(plan, sourceWarnings);
+                }
+                sections.add(FleetPlanOutput.Section.planned(h.name(), plan, rendered(plan)));
+            } catch (io.qfence.model.errors.QfenceException e) {
+                String why = e instanceof InvalidInputException invalid
+                        ? String.join("; ", invalid.diagnostics().stream().map(Diagnostic::toString).toList())
+                        : e.getMessage();
+                spec.commandLine().getErr().println("qfence: error: host " + h.name() + ": " + io.qfence.model.ControlCharacters.escape(why));
+                sections.add(FleetPlanOutput.Section.failed(h.name(), why));
+            }
+        }
+        PrintWriter stdout = spec.commandLine().getOut();
+        stdout.print(FleetPlanOutput.render(sections, output.format()));
         stdout.flush();
-        return !plan.isApplicable() ? ExitCodes.ERROR : plan.isEmpty() ? ExitCodes.OK : ExitCodes.CHANGES;
+        spec.commandLine().getErr().flush();
+        return FleetPlanOutput.exitCode(sections);
     }
 
     /**
@@ -149,6 +220,13 @@ final class PlanCommand implements Callable<Integer> {
     }
 
     private Plan planOffline(HostOptions host) {
+        DesiredState state = loadOffline(host);
+        String hostName = HostSelection.choose(state, host.host()).name();
+        return planOffline(state, hostName, host, observation.empty ? null : observation.observed);
+    }
+
+    /** The desired state for an offline plan; its warnings go to stderr once, and into JSON and Markdown. */
+    private DesiredState loadOffline(HostOptions host) {
         if (host.targetsLiveHost()) {
             throw new UsageException("--netns, --cgroup-root, --cgroup-parent, --state-dir, --run-dir and --images-root are for the "
                     + "live host; with --empty or --observed they would change nothing");
@@ -160,16 +238,20 @@ final class PlanCommand implements Callable<Integer> {
         }
         loaded.warnings().forEach(err::println);
         loaded.warnings().forEach(w -> sourceWarnings.add(w.toString()));
-        DesiredState state = loaded.state().orElseThrow();
-        String hostName = HostSelection.choose(state, host.host()).name();
+        return loaded.state().orElseThrow();
+    }
+
+    /** One host's offline plan: against a bare host when {@code snapshot} is null, else against that snapshot. */
+    private Plan planOffline(DesiredState state, String hostName, HostOptions host, Path snapshot) {
+        PrintWriter err = spec.commandLine().getErr();
         ObservedHost observed;
-        if (observation.empty) {
+        if (snapshot == null) {
             FactsChoice choice = FactsChoice.of(facts == null ? "typical" : facts, context, host);
             observed = ObservedHost.empty(hostName, choice.facts());
             factsSource = choice.source();
         } else {
-            observed = readSnapshot(observation.observed, hostName);
-            factsSource = "from the snapshot " + observation.observed;
+            observed = readSnapshot(snapshot, hostName);
+            factsSource = "from the snapshot " + snapshot;
         }
         assumed = observed.facts();
         observed = new ObservedHost(observed.host(), observed.facts(), observed.objects().stream().filter(scope.scope()::includes).toList(),

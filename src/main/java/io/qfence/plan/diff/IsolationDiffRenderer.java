@@ -16,7 +16,7 @@ import java.util.Optional;
 public final class IsolationDiffRenderer {
 
     /** 1.1: {@code invariants_broken} (DESIGN.md §18). */
-    public static final String FORMAT_VERSION = "1.1";
+    public static final String FORMAT_VERSION = "1.2";
 
     /** A pull-request comment names this many flows per broken invariant; {@code qfence diff} names them all. */
     private static final int MAX_FLOWS_PER_INVARIANT = 5;
