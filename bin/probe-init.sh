@@ -52,7 +52,12 @@ echo "0 2147483647" >/proc/sys/net/ipv4/ping_group_range
 # The agent binds every port, then detaches; without its listeners the guest must not report ready.
 listeners=ok
 mkfifo -m 0600 /run/qf-agent.in /run/qf-agent.out
-qf-agent listen "$(arg qf.name)" "$(arg qf.tcp)" "$(arg qf.udp)" /run/qf-agent.in /run/qf-agent.out || listeners=failed
+# perl seeds its hash function and its internal PRNG from /dev/urandom as it starts. This kernel (6.1) answers a read
+# of /dev/urandom made before its RNG is initialized by running its jitter-entropy loop until it is, and a probe
+# guest has no RDRAND (TCG's default CPU) and no virtio-rng: in a boot fast enough to reach the agent before the RNG
+# was ready, that loop cost the agent's start about 0.6 s of emulated CPU (bench/probe-boot.sh, DESIGN.md §14). Fixed seeds for this one throwaway process instead: the agent keys its
+# hashes by file descriptors, never by what a peer sends, and draws no random number.
+PERL_HASH_SEED=0 PERL_INTERNAL_RAND_SEED=0 qf-agent listen "$(arg qf.name)" "$(arg qf.tcp)" "$(arg qf.udp)" /run/qf-agent.in /run/qf-agent.out || listeners=failed
 printf '#!/bin/sh\necho "$*" >/run/qf-agent.in && exec cat /run/qf-agent.out\n' >/bin/qf-probe
 chmod 0755 /bin/qf-probe
 
