@@ -118,6 +118,33 @@ public record InvariantVerdict(String name, String origin, String statement, Pro
                 && !InvariantCheck.covering(state, relation, new Reach(from, to, FlowProtocol.ANY, Ports.NONE, OptionalInt.empty())).isEmpty());
     }
 
+    /**
+     * Every address block the invariants name ({@code deny from: 203.0.113.0/24}, ...), in order: {@link ProbeWorld}
+     * gives each one outside the qfence networks a stand-in, so that no outside block an invariant covers goes unprobed.
+     */
+    public static List<io.qfence.model.Cidr> namedBlocks(DesiredState state) {
+        List<io.qfence.model.Cidr> out = new ArrayList<>();
+        for (Invariant inv : state.invariants()) {
+            List<io.qfence.model.desired.Selector> selectors = new ArrayList<>();
+            if (inv.rule() instanceof InvariantRule.Deny d) {
+                selectors.addAll(List.of(d.from(), d.to()));
+            } else if (inv.rule() instanceof InvariantRule.Only o) {
+                selectors.add(o.into());
+                selectors.addAll(o.from());
+            } else if (inv.rule() instanceof InvariantRule.Require r) {
+                selectors.addAll(List.of(r.from(), r.to()));
+            } else if (inv.rule() instanceof InvariantRule.Limit l) {
+                selectors.add(l.into());
+            }
+            for (io.qfence.model.desired.Selector sel : selectors) {
+                if (sel instanceof io.qfence.model.desired.Selector.CidrSelector c && !out.contains(c.cidr())) {
+                    out.add(c.cidr());
+                }
+            }
+        }
+        return out;
+    }
+
     private static Optional<Traffic> traffic(InvariantRule rule) {
         if (rule instanceof InvariantRule.Deny d) {
             return Optional.of(d.traffic());

@@ -161,8 +161,10 @@ public final class ProbePlan {
         // Outside clients toward what an invariant covers and no cell above probes yet: the stranger stands for the
         // internet, each prefix's stand-in for its block. TCP on every port a guest (or the host) listens on, UDP on
         // the ports the invariants name: one concrete probe per pair at least, bounded by the named ports.
+        // An exposure's inside client stands for its allowed block: it is probed toward what an invariant covers too.
         List<Ipv4Address> clients = new ArrayList<>(List.of(world.stranger()));
         clients.addAll(world.prefixes().values());
+        clients.addAll(world.outsideInside().values());
         for (Ipv4Address client : clients.stream().distinct().toList()) {
             Principal from = Principal.address(client.toString());
             String source = "outside " + client;

@@ -61,9 +61,25 @@ public record ProbeWorld(Ipv4Cidr uplink, Ipv4Address internet, Map<Ipv4Cidr, Ip
 
     /** Chooses the world for {@code policy}. */
     public static ProbeWorld choose(IsolationPolicy policy) {
+        return choose(policy, List.of());
+    }
+
+    /**
+     * Chooses the world for {@code policy} and for the outside blocks the invariants name ({@code named}, e.g.
+     * {@code deny from: 203.0.113.0/24}): each IPv4 block that lies outside every qfence network gets a stand-in like a
+     * prefix of the policy, so that the invariant has a probe from and to it. A block that overlaps a qfence network
+     * is left out: its VMs are probed as VMs, and an address in it but outside them cannot be told from a spoofed one.
+     */
+    public static ProbeWorld choose(IsolationPolicy policy, List<Cidr> named) {
         List<Cidr> taken = new ArrayList<>(policy.qfenceNetworks());
         List<Ipv4Cidr> prefixBlocks = new ArrayList<>();
         List<Ipv4Cidr> outsideBlocks = new ArrayList<>();
+        for (Cidr c : named) {
+            if (c instanceof Ipv4Cidr c4 && !policy.isQfenceAddress(c4) && !prefixBlocks.contains(c4)) {
+                taken.add(c4);
+                prefixBlocks.add(c4);
+            }
+        }
         for (Flow f : policy.flows()) {
             for (Principal p : List.of(f.source(), f.destination())) {
                 if (p instanceof Principal.Prefix pre) {

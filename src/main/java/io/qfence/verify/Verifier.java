@@ -75,7 +75,7 @@ public final class Verifier {
         try {
             Realization original = Realizer.realize(state, host, sandbox.facts(), options.today());
             relation = Reachability.of(original);
-            world = ProbeWorld.choose(original.policy());
+            world = ProbeWorld.choose(original.policy(), InvariantVerdict.namedBlocks(state));
             plan = ProbePlan.of(original.policy(), relation, world, InvariantVerdict.coverage(state, relation));
             explanations = explanations(state, original, plan, options.today());
             graph = graph(state, host, relation);

@@ -66,6 +66,11 @@ class InvariantVerdictTest {
                 assertThat(pairs.get("ci-never-reaches-db")).contains(c + " -> " + d);
             }
         }
+        // an exposure's allowed block is outside too: its client toward every db VM
+        String office = "outside " + Bundled.WORLD.outsideInside().values().iterator().next();
+        for (String d : db) {
+            assertThat(pairs.get("db-not-from-internet")).contains(office + " -> " + d);
+        }
         // the host: every guest, at every address of the host it can use
         assertThat(pairs.get("no-ssh-to-the-host")).contains("web-app-1 -> host " + Bundled.WORLD.hostAddress(),
                 "ci-builder -> host " + Bundled.WORLD.hostAddress(), "ci-runner -> host loopback (slirp 10.0.2.2)");
@@ -133,5 +138,52 @@ class InvariantVerdictTest {
         Golden.assertMatches("verify/invariants-broken.md", md.substring(0, md.indexOf("<details>")));
         String json = MatrixRenderer.json(broken);
         Golden.assertMatches("verify/invariants-broken.json", json.substring(json.indexOf("  \"broken_invariants\""), json.indexOf("  \"teardown\"")));
+    }
+
+    /**
+     * An outside block only an invariant names (no flow does) gets a stand-in in the outside namespace, and cells from
+     * it toward what the invariant covers: the invariant is proven, not untested.
+     */
+    @Test
+    void anOutsideBlockOnlyAnInvariantNamesGetsAStandInAndItsProbes(@org.junit.jupiter.api.io.TempDir java.nio.file.Path copy)
+            throws Exception {
+        java.nio.file.Path bundled = java.nio.file.Path.of("desired-state");
+        try (var files = java.nio.file.Files.walk(bundled)) {
+            for (java.nio.file.Path f : files.toList()) {
+                java.nio.file.Path to = copy.resolve(bundled.relativize(f).toString());
+                if (java.nio.file.Files.isDirectory(f)) {
+                    java.nio.file.Files.createDirectories(to);
+                } else {
+                    java.nio.file.Files.copy(f, to);
+                }
+            }
+        }
+        java.nio.file.Path policy = copy.resolve("policies/isolation.yaml");
+        java.nio.file.Files.writeString(policy, java.nio.file.Files.readString(policy) + """
+                    - name: partners-never-reach-db
+                      reason: the partner network has no business with the databases
+                      deny:
+                        from: 100.80.0.0/16
+                        to: group:db
+                """);
+        io.qfence.model.desired.DesiredState state = io.qfence.source.DesiredStateLoader.loadDirectory(copy,
+                java.time.Clock.fixed(Bundled.TODAY.atStartOfDay().toInstant(java.time.ZoneOffset.UTC), java.time.ZoneOffset.UTC)).state().orElseThrow();
+        io.qfence.model.Ipv4Cidr partners = io.qfence.model.Ipv4Cidr.parse("100.80.0.0/16");
+
+        ProbeWorld world = ProbeWorld.choose(Bundled.REALIZATION.policy(), InvariantVerdict.namedBlocks(state));
+        ProbePlan plan = ProbePlan.of(Bundled.REALIZATION.policy(), Bundled.RELATION, world, InvariantVerdict.coverage(state, Bundled.RELATION));
+        List<VerifyReport.CellResult> results = plan.cells().stream()
+                .map(c -> new VerifyReport.CellResult(c, c.expected(), false, c.expected() ? "answer" : "no answer")).toList();
+        InvariantVerdict partnersVerdict = InvariantVerdict.judge(state, Bundled.RELATION, plan.queries(), results).stream()
+                .filter(v -> v.name().equals("partners-never-reach-db")).findFirst().orElseThrow();
+
+        assertThat(world.prefixes()).containsKey(partners);
+        assertThat(world.outsideAddresses()).contains(world.prefixes().get(partners));
+        assertThat(partnersVerdict.verdict()).as(partnersVerdict.summary()).isEqualTo(InvariantVerdict.Proof.PROVEN);
+        assertThat(partnersVerdict.cells()).extracting(c -> c.result().cell().source() + " -> " + c.result().cell().target())
+                .contains("outside " + world.prefixes().get(partners) + " -> db-main");
+        // the block stands apart from the internet and the stranger, which must lie in no named block
+        assertThat(partners.contains(world.internet())).isFalse();
+        assertThat(partners.contains(world.stranger())).isFalse();
     }
 }
