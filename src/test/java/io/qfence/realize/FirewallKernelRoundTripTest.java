@@ -94,6 +94,12 @@ class FirewallKernelRoundTripTest {
         assertRoundTrip(BundledDesiredStateTest.realize(Fixtures.THIS_MACHINE).firewall());
     }
 
+    /** The trunk chain and its sets (DESIGN.md §20), on the host of a fleet that has two spanning groups. */
+    @Test
+    void aFleetHostsTrunkChecksLoadAndListBackUnchanged() throws IOException {
+        assertRoundTrip(Realizer.realize(Fleets.threeHosts(), "hv1", Fleets.WITH_VLANS, Fixtures.TODAY).firewall());
+    }
+
     private void assertRoundTrip(Firewall firewall) throws IOException {
         Path file = dir.resolve("firewall.json");
         Files.writeString(file, NftJson.batch(firewall), StandardCharsets.UTF_8);
