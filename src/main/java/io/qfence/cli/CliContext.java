@@ -39,7 +39,7 @@ public record CliContext(Clock clock, HostRealization realization, HostConnector
         throw noDaemon();
     }, (stateDir, onChange) -> {
         throw noDaemon();
-    }, () -> {
+    }, host -> {
         throw noDaemon();
     }, (options, stateDir, metrics, log) -> {
         throw noDaemon();

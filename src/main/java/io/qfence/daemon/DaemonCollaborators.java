@@ -38,13 +38,13 @@ import org.quartz.SchedulerException;
  * @param stateLock   takes the state lock around a cycle that touches the host and does not take it itself
  *                    ({@code apply.StateLock}, shared with {@code qfence apply})
  * @param control     starts watching the state directory's control files (suspend, resume, approve)
- * @param metrics     a fresh set of the daemon's metrics, with its registry
+ * @param metrics     a fresh set of the daemon's metrics for the named host (its {@code host} label), with its registry
  * @param outbound    opens what sends commit statuses to the forge and notifications to the webhook (the JDK's HTTP
  *                    client, on a thread of its own)
  */
 public record DaemonCollaborators(Mirrors git, Journals journals, Schedulers scheduler, Servers http,
                                   Supplier<RateLimiter> rateLimiter, LongSupplier nanoClock, Locks daemonLock,
-                                  Locks stateLock, ControlWatchers control, Supplier<QfenceMetrics> metrics,
+                                  Locks stateLock, ControlWatchers control, java.util.function.Function<String, QfenceMetrics> metrics,
                                   Outbounds outbound) {
 
     public DaemonCollaborators {

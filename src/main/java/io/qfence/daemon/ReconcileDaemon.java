@@ -113,7 +113,7 @@ public final class ReconcileDaemon implements AutoCloseable {
         Deque<AutoCloseable> resources = new ArrayDeque<>();
         CompletableFuture<Optional<Throwable>> stopped = new CompletableFuture<>();
         try {
-            QfenceMetrics metrics = parts.metrics().get();
+            QfenceMetrics metrics = parts.metrics().apply(options.settings().host());
             Reconciler reconciler = open(options, cycle, clock, random, parts, metrics, resources);
             CycleScheduler scheduler;
             try {
@@ -175,7 +175,7 @@ public final class ReconcileDaemon implements AutoCloseable {
                                          DaemonCollaborators parts) throws IOException {
         Deque<AutoCloseable> resources = new ArrayDeque<>();
         try {
-            return open(options, cycle, clock, random, parts, parts.metrics().get(), resources).cycle(Trigger.ONCE);
+            return open(options, cycle, clock, random, parts, parts.metrics().apply(options.settings().host()), resources).cycle(Trigger.ONCE);
         } finally {
             closeAll(resources);
         }

@@ -124,8 +124,8 @@ class ReconcileDaemonTest {
         Map<String, String> signed = Map.of("X-Hub-Signature-256", sign(push), "X-GitHub-Event", "push");
         assertThat(post("/hooks/git", push, signed)).isEqualTo(204);
         assertThat(post("/hooks/git", push, signed)).isEqualTo(429);
-        awaitUntil(() -> get("/metrics").body().contains("qfence_webhook_requests_total{result=\"rate-limited\"} 1.0"));
-        assertThat(get("/metrics").body()).contains("qfence_webhook_requests_total{result=\"accepted\"} 1.0");
+        awaitUntil(() -> get("/metrics").body().contains("qfence_webhook_requests_total{host=\"hv1\",result=\"rate-limited\"} 1.0"));
+        assertThat(get("/metrics").body()).contains("qfence_webhook_requests_total{host=\"hv1\",result=\"accepted\"} 1.0");
     }
 
     @Test
@@ -150,14 +150,14 @@ class ReconcileDaemonTest {
         assertThat(host.requests()).as("the unsigned deliveries triggered nothing").hasSize(2);
 
         // last-applied is written before the cycle's record and metrics: wait for the metric, not only the file
-        awaitUntil(() -> get("/metrics").body().contains("qfence_cycles_total{result=\"applied\"} 2.0"));
+        awaitUntil(() -> get("/metrics").body().contains("qfence_cycles_total{host=\"hv1\",result=\"applied\"} 2.0"));
         String metrics = get("/metrics").body();
-        assertThat(metrics).contains("qfence_webhook_requests_total{result=\"accepted\"} 1.0")
-                .contains("qfence_webhook_requests_total{result=\"bad-signature\"} 1.0")
-                .contains("qfence_webhook_requests_total{result=\"unsigned\"} 1.0")
-                .contains("qfence_cycles_total{result=\"applied\"} 2.0")
-                .contains("qfence_git_fetches_total{result=\"updated\"} 2.0")
-                .containsPattern("qfence_last_applied_timestamp_seconds \\d\\.\\d+E9");
+        assertThat(metrics).contains("qfence_webhook_requests_total{host=\"hv1\",result=\"accepted\"} 1.0")
+                .contains("qfence_webhook_requests_total{host=\"hv1\",result=\"bad-signature\"} 1.0")
+                .contains("qfence_webhook_requests_total{host=\"hv1\",result=\"unsigned\"} 1.0")
+                .contains("qfence_cycles_total{host=\"hv1\",result=\"applied\"} 2.0")
+                .contains("qfence_git_fetches_total{host=\"hv1\",result=\"updated\"} 2.0")
+                .containsPattern("qfence_last_applied_timestamp_seconds\\{host=\"hv1\"\\} \\d\\.\\d+E9");
         assertThat(Journal.read(stateDir).records()).extracting(CycleRecord::trigger)
                 .containsExactly("startup", "webhook");
     }
@@ -176,7 +176,7 @@ class ReconcileDaemonTest {
         assertThat(check.state().revision()).isEqualTo(second);
         awaitUntil(() -> Journal.read(stateDir).records().stream().anyMatch(r -> r.trigger().equals("drift")
                 && !r.drift().isEmpty()));
-        awaitUntil(() -> get("/metrics").body().contains("qfence_drift_healed_total{kind=\"link\"} 1.0"));
+        awaitUntil(() -> get("/metrics").body().contains("qfence_drift_healed_total{host=\"hv1\",kind=\"link\"} 1.0"));
         // status.json is replaced after every cycle, and the next host check (2 s later) finds no drift: read the
         // status the healing cycle wrote, not whichever is there when the metric was seen
         awaitUntil(() -> DaemonStatus.read(stateDir).flatMap(DaemonStatus::hostCheck)
@@ -203,7 +203,7 @@ class ReconcileDaemonTest {
                 .filter(p -> p.revision().equals(second)).isPresent());
         assertThat(lastApplied()).isEqualTo(first);
         assertThat(host.requests()).extracting(ConvergeRequest::mode).containsExactly(Mode.APPLY, Mode.PLAN_ONLY);
-        assertThat(get("/metrics").body()).contains("qfence_suspended 1.0");
+        assertThat(get("/metrics").body()).contains("qfence_suspended{host=\"hv1\"} 1.0");
 
         Suspension.remove(stateDir);
         ConvergeRequest resumed = host.awaitRevision(second, WAIT);
@@ -244,7 +244,7 @@ class ReconcileDaemonTest {
                 real.rateLimiter(), real.nanoClock(), (dir, holder) -> {
                     locksTaken.add(holder);
                     return real.daemonLock().acquire(dir, holder);
-                }, real.stateLock(), real.control(), () -> given, real.outbound());
+                }, real.stateLock(), real.control(), host -> given, real.outbound());
         daemon = start(options(Duration.ofHours(1), Duration.ofHours(1)), parts);
 
         Optional<Throwable> stoppedBy = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(WAIT, daemon::awaitStop);

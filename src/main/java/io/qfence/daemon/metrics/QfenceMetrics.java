@@ -8,6 +8,7 @@ import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.Unit;
 import io.qfence.daemon.journal.CycleRecord.Outcome;
+import io.prometheus.metrics.model.snapshots.Labels;
 import io.qfence.model.host.GuestState;
 import java.time.Duration;
 import java.time.Instant;
@@ -52,58 +53,67 @@ public final class QfenceMetrics {
     private volatile Map<String, Long> dropPackets = Map.of();
 
     public QfenceMetrics(PrometheusRegistry registry) {
+        this(registry, Labels.EMPTY);
+    }
+
+    /**
+     * @param constant labels on every sample: the daemon's {@code host}, so that one Prometheus scraping a fleet can
+     *                 tell the hosts apart (and aggregate across them) even where its own {@code instance} label is an
+     *                 address that says nothing about which hypervisor it is
+     */
+    private QfenceMetrics(PrometheusRegistry registry, Labels constant) {
         this.registry = registry;
-        cycles = Counter.builder().name("qfence_cycles_total")
+        cycles = Counter.builder().constLabels(constant).name("qfence_cycles_total")
                 .help("Reconcile cycles, by how they ended").labelNames("result").register(registry);
-        lastApplied = Gauge.builder().name("qfence_last_applied_timestamp_seconds")
+        lastApplied = Gauge.builder().constLabels(constant).name("qfence_last_applied_timestamp_seconds")
                 .help("When the last applied revision was applied, in seconds since the epoch").unit(Unit.SECONDS)
                 .register(registry);
-        driftFound = Counter.builder().name("qfence_drift_found_total")
+        driftFound = Counter.builder().constLabels(constant).name("qfence_drift_found_total")
                 .help("Differences found between the applied state and the host, by kind of object")
                 .labelNames("kind").register(registry);
-        driftHealed = Counter.builder().name("qfence_drift_healed_total")
+        driftHealed = Counter.builder().constLabels(constant).name("qfence_drift_healed_total")
                 .help("Differences put back by the daemon, by kind of object").labelNames("kind").register(registry);
-        actionsApplied = Counter.builder().name("qfence_actions_applied_total")
+        actionsApplied = Counter.builder().constLabels(constant).name("qfence_actions_applied_total")
                 .help("Plan actions applied successfully, by action").labelNames("action").register(registry);
-        applyDuration = Histogram.builder().name("qfence_apply_duration_seconds")
+        applyDuration = Histogram.builder().constLabels(constant).name("qfence_apply_duration_seconds")
                 .help("How long applying a plan took").unit(Unit.SECONDS)
                 .classicOnly().classicUpperBounds(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
                 .register(registry);
-        webhookRequests = Counter.builder().name("qfence_webhook_requests_total")
+        webhookRequests = Counter.builder().constLabels(constant).name("qfence_webhook_requests_total")
                 .help("Requests to POST /hooks/git, by outcome").labelNames("result").register(registry);
-        gitFetches = Counter.builder().name("qfence_git_fetches_total")
+        gitFetches = Counter.builder().constLabels(constant).name("qfence_git_fetches_total")
                 .help("Fetches from the Git remote, by outcome").labelNames("result").register(registry);
-        suspended = Gauge.builder().name("qfence_suspended")
+        suspended = Gauge.builder().constLabels(constant).name("qfence_suspended")
                 .help("1 while qfence suspend is in force: nothing is applied or healed").register(registry);
-        awaitingApproval = Gauge.builder().name("qfence_awaiting_approval")
+        awaitingApproval = Gauge.builder().constLabels(constant).name("qfence_awaiting_approval")
                 .help("1 while a fetched revision waits for qfence approve").register(registry);
-        driftWaiting = Gauge.builder().name("qfence_drift_waiting")
+        driftWaiting = Gauge.builder().constLabels(constant).name("qfence_drift_waiting")
                 .help("Differences found at the last host check and not healed (--drift=report, or suspended)")
                 .register(registry);
-        forgeStatuses = Counter.builder().name("qfence_forge_statuses_total")
+        forgeStatuses = Counter.builder().constLabels(constant).name("qfence_forge_statuses_total")
                 .help("Commit statuses for the Git forge, by attempt result (sent, failed, gave_up, superseded)")
                 .labelNames("result").register(registry);
-        notifications = Counter.builder().name("qfence_notifications_total")
+        notifications = Counter.builder().constLabels(constant).name("qfence_notifications_total")
                 .help("Notification webhook messages, by event and result (sent, failed, gave_up, deduplicated, "
                         + "rate_limited, superseded)")
                 .labelNames("event", "result").register(registry);
-        consecutiveFailedCycles = Gauge.builder().name("qfence_consecutive_failed_cycles")
+        consecutiveFailedCycles = Gauge.builder().constLabels(constant).name("qfence_consecutive_failed_cycles")
                 .help("Cycles that failed in a row; an applied or unchanged cycle resets it to 0").register(registry);
-        headApplied = Gauge.builder().name("qfence_head_applied")
+        headApplied = Gauge.builder().constLabels(constant).name("qfence_head_applied")
                 .help("1 when the fetched head of the branch is the last applied revision; 0 while it is not, or none"
                         + " was fetched yet").register(registry);
-        objectHeals = Counter.builder().name("qfence_object_heals_total")
+        objectHeals = Counter.builder().constLabels(constant).name("qfence_object_heals_total")
                 .help("Drift put back by the daemon, per object (its address): one object healed again and again"
                         + " means something on the host keeps changing it").labelNames("kind", "object")
                 .register(registry);
-        GaugeWithCallback.builder().name("qfence_exception_expiry_timestamp_seconds")
+        GaugeWithCallback.builder().constLabels(constant).name("qfence_exception_expiry_timestamp_seconds")
                 .help("When each dated firewall exception of the applied revision stops applying (the end of its"
                         + " expires day, UTC), in seconds since the epoch").unit(Unit.SECONDS)
                 .labelNames("group", "exception")
                 .callback(callback -> exceptionEnds.forEach(e ->
                         callback.call(e.end().toEpochMilli() / 1000.0, e.group(), e.exception())))
                 .register(registry);
-        GaugeWithCallback.builder().name("qfence_guests")
+        GaugeWithCallback.builder().constLabels(constant).name("qfence_guests")
                 .help("Guests on this host, by state, as last observed").labelNames("state")
                 .callback(callback -> {
                     Map<GuestState, Integer> snapshot = guests;
@@ -111,12 +121,12 @@ public final class QfenceMetrics {
                         callback.call(snapshot.getOrDefault(state, 0), lower(state));
                     }
                 }).register(registry);
-        CounterWithCallback.builder().name("qfence_oom_kills_total")
+        CounterWithCallback.builder().constLabels(constant).name("qfence_oom_kills_total")
                 .help("Processes killed by the OOM killer in each VM's cgroup, as the kernel counts them")
                 .labelNames("vm")
                 .callback(callback -> oomKills.forEach((vm, kills) -> callback.call(kills, vm)))
                 .register(registry);
-        CounterWithCallback.builder().name("qfence_nft_drop_packets_total")
+        CounterWithCallback.builder().constLabels(constant).name("qfence_nft_drop_packets_total")
                 .help("Packets dropped by qfence's nft rules, by named counter, as the kernel counts them")
                 .labelNames("counter")
                 .callback(callback -> dropPackets.forEach((counter, packets) -> callback.call(packets, counter)))
@@ -126,6 +136,14 @@ public final class QfenceMetrics {
     /** Metrics in a registry of their own (the daemon's; tests make one each). */
     public static QfenceMetrics create() {
         return new QfenceMetrics(new PrometheusRegistry());
+    }
+
+    /** The daemon's metrics for {@code host}: every sample carries {@code host="NAME"}. */
+    public static QfenceMetrics create(String host) {
+        if (host == null || host.isEmpty()) {
+            throw new IllegalArgumentException("a host's metrics need its name");
+        }
+        return new QfenceMetrics(new PrometheusRegistry(), Labels.of("host", host));
     }
 
     public PrometheusRegistry registry() {

@@ -27,6 +27,32 @@ class QfenceMetricsTest {
         io.qfence.testing.Golden.assertMatches(io.qfence.testing.Golden.RESOURCES.resolve(GOLDEN), text);
     }
 
+    /**
+     * A fleet's Prometheus tells hosts apart by {@code host}: every sample of a host's daemon carries it, with the
+     * metric names unchanged (so existing alerts keep working and {@code sum by (host)} works across the fleet).
+     */
+    @Test
+    void everySampleOfAHostsDaemonCarriesItsHostName() throws Exception {
+        QfenceMetrics metrics = QfenceMetrics.create("hv2");
+        QfenceMetrics unnamed = QfenceMetrics.create();
+        for (QfenceMetrics m : java.util.List.of(metrics, unnamed)) {
+            m.cycleFinished(Outcome.APPLIED);
+            m.guestsObserved(Map.of(GuestState.RUNNING, 1));
+            m.oomKillsObserved(Map.of("web-01", 1L));
+            m.dropCountersObserved(Map.of("drop_from_web", 3L));
+            m.exceptionsObserved(java.util.List.of(new QfenceMetrics.ExceptionEnd("db", "web -> db tcp/5432", java.time.Instant.EPOCH)));
+        }
+
+        java.util.List<String> samples = exposition(metrics).lines().filter(l -> !l.startsWith("#") && !l.isBlank()).toList();
+
+        assertThat(samples).isNotEmpty().allSatisfy(l -> assertThat(l).contains("host=\"hv2\""));
+        java.util.Set<String> names = new java.util.TreeSet<>();
+        exposition(metrics).lines().filter(l -> l.startsWith("# TYPE ")).forEach(l -> names.add(l.split(" ")[2]));
+        java.util.Set<String> before = new java.util.TreeSet<>();
+        exposition(unnamed).lines().filter(l -> l.startsWith("# TYPE ")).forEach(l -> before.add(l.split(" ")[2]));
+        assertThat(names).as("the same metric names as without a host").isEqualTo(before);
+    }
+
     @Test
     void observedSnapshotsReplaceThePreviousOnes() throws Exception {
         QfenceMetrics metrics = QfenceMetrics.create();
