@@ -365,7 +365,7 @@ class RealGuestsThroughTheBastionTest {
                   boot: &guest
                     kernel: kernels/debian-12-guest.vmlinuz
                     initrd: initrds/debian-12-guest.img
-                    cmdline: "root=LABEL=qfguest-root rw console=ttyS0 quiet"
+                    cmdline: "root=LABEL=qfguest-root rw console=ttyS0 quiet tsc=reliable no_timer_check"
                   cloudInit: {}
                   ip: 10.77.0.10
                   stopTimeout: 10s
