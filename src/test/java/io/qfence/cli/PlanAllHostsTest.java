@@ -100,7 +100,7 @@ class PlanAllHostsTest {
         assertThat(run.out().lines().limit(4)).containsExactly(
                 "Fleet plan: 3 hosts: 1 with changes, 2 without, 0 failed.",
                 "  hv1  No changes.",
-                "  hv2  Plan: 6 to add, 0 to change, 0 to destroy, 1 to start, 0 to stop.",
+                "  hv2  Plan: 12 to add, 0 to change, 0 to destroy, 3 to start, 0 to stop.",
                 "  hv3  No changes.");
     }
 
