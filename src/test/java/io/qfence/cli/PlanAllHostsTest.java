@@ -30,7 +30,7 @@ class PlanAllHostsTest {
     static Path converged(Path dir, String... hosts) throws Exception {
         var state = DesiredStateLoader.loadDirectory(Path.of(FLEET), CliRun.TODAY).state().orElseThrow();
         for (String h : hosts) {
-            var realized = new FakeRealization().realize(state, h, HostFacts.TYPICAL, LocalDate.of(2026, 6, 1));
+            var realized = HostRealization.realizer().realize(state, h, HostFacts.TYPICAL, LocalDate.of(2026, 6, 1));
             Files.writeString(dir.resolve(h + ".json"),
                     SnapshotCodec.toJson(new ObservedHost(h, HostFacts.TYPICAL, realized.objects(), List.of(), List.of(), List.of())));
         }
@@ -39,7 +39,7 @@ class PlanAllHostsTest {
 
     @Test
     void everyHostAgainstAnEmptyHostIsASectionEachAndExits2() {
-        CliRun run = CliRun.realized("plan", "--empty", "--all-hosts", "--dir", FLEET);
+        CliRun run = CliRun.of("plan", "--empty", "--all-hosts", "--dir", FLEET);
 
         assertThat(run.exitCode()).isEqualTo(2);
         Golden.assertMatches(GOLDEN.resolve("empty.txt"), run.out());
@@ -47,17 +47,17 @@ class PlanAllHostsTest {
 
     @Test
     void eachHostsSectionIsExactlyWhatPlanForThatHostPrints() {
-        CliRun fleet = CliRun.realized("plan", "--empty", "--all-hosts", "--dir", FLEET);
+        CliRun fleet = CliRun.of("plan", "--empty", "--all-hosts", "--dir", FLEET);
 
         for (String h : List.of("hv1", "hv2", "hv3")) {
-            CliRun one = CliRun.realized("plan", "--empty", "--host", h, "--dir", FLEET);
+            CliRun one = CliRun.of("plan", "--empty", "--host", h, "--dir", FLEET);
             assertThat(fleet.out()).contains("\n=== host " + h + " ===\n\n" + one.out());
         }
     }
 
     @Test
     void jsonHasASummaryAndEachHostsPlanWithItsStatus() throws Exception {
-        CliRun run = CliRun.realized("plan", "--empty", "--all-hosts", "--dir", FLEET, "--format", "json");
+        CliRun run = CliRun.of("plan", "--empty", "--all-hosts", "--dir", FLEET, "--format", "json");
 
         assertThat(run.exitCode()).isEqualTo(2);
         Golden.assertMatches(GOLDEN.resolve("empty.json"), run.out());
@@ -68,7 +68,7 @@ class PlanAllHostsTest {
 
     @Test
     void markdownIsOneCommentWithATableOfHostsThenEachHost() {
-        CliRun run = CliRun.realized("plan", "--empty", "--all-hosts", "--dir", FLEET, "--format", "markdown");
+        CliRun run = CliRun.of("plan", "--empty", "--all-hosts", "--dir", FLEET, "--format", "markdown");
 
         assertThat(run.exitCode()).isEqualTo(2);
         Golden.assertMatches(GOLDEN.resolve("empty.md"), run.out());
@@ -76,7 +76,7 @@ class PlanAllHostsTest {
 
     @Test
     void aFleetWhoseEveryHostIsConvergedExits0(@TempDir Path tmp) throws Exception {
-        CliRun run = CliRun.realized("plan", "--observed", converged(tmp, "hv1", "hv2", "hv3").toString(), "--all-hosts", "--dir", FLEET);
+        CliRun run = CliRun.of("plan", "--observed", converged(tmp, "hv1", "hv2", "hv3").toString(), "--all-hosts", "--dir", FLEET);
 
         assertThat(run.exitCode()).isZero();
         assertThat(run.out()).startsWith("""
@@ -93,14 +93,14 @@ class PlanAllHostsTest {
         var state = DesiredStateLoader.loadDirectory(Path.of(FLEET), CliRun.TODAY).state().orElseThrow();
         Files.writeString(dir.resolve("hv2.json"), SnapshotCodec.toJson(ObservedHost.empty("hv2", HostFacts.TYPICAL)));
 
-        CliRun run = CliRun.realized("plan", "--observed", dir.toString(), "--all-hosts", "--dir", FLEET);
+        CliRun run = CliRun.of("plan", "--observed", dir.toString(), "--all-hosts", "--dir", FLEET);
 
         assertThat(state.hosts()).hasSize(3);
         assertThat(run.exitCode()).isEqualTo(2);
         assertThat(run.out().lines().limit(4)).containsExactly(
                 "Fleet plan: 3 hosts: 1 with changes, 2 without, 0 failed.",
                 "  hv1  No changes.",
-                "  hv2  Plan: 12 to add, 0 to change, 0 to destroy, 3 to start, 0 to stop.",
+                "  hv2  Plan: 13 to add, 0 to change, 0 to destroy, 2 to start, 0 to stop.",
                 "  hv3  No changes.");
     }
 
@@ -108,7 +108,7 @@ class PlanAllHostsTest {
     void aHostThatCannotBePlannedIsNamedTheOthersArePlannedAndTheFleetExits1(@TempDir Path tmp) throws Exception {
         Path dir = converged(tmp, "hv1", "hv3");
 
-        CliRun run = CliRun.realized("plan", "--observed", dir.toString(), "--all-hosts", "--dir", FLEET);
+        CliRun run = CliRun.of("plan", "--observed", dir.toString(), "--all-hosts", "--dir", FLEET);
 
         assertThat(run.exitCode()).isEqualTo(1);
         assertThat(run.out()).startsWith("Fleet plan: 3 hosts: 0 with changes, 2 without, 1 failed.\n")
@@ -122,7 +122,7 @@ class PlanAllHostsTest {
         Path dir = converged(tmp, "hv1", "hv2", "hv3");
         Files.copy(dir.resolve("hv1.json"), dir.resolve("hv3.json"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
 
-        CliRun run = CliRun.realized("plan", "--observed", dir.toString(), "--all-hosts", "--dir", FLEET, "--format", "json");
+        CliRun run = CliRun.of("plan", "--observed", dir.toString(), "--all-hosts", "--dir", FLEET, "--format", "json");
 
         assertThat(run.exitCode()).isEqualTo(1);
         var json = new ObjectMapper().readTree(run.out());
@@ -133,13 +133,13 @@ class PlanAllHostsTest {
 
     @Test
     void allHostsIsOfflineOnlyAndRefusesWhatChoosesOneHost(@TempDir Path tmp) {
-        assertThat(CliRun.realized("plan", "--live", "--all-hosts", "--dir", FLEET).err())
+        assertThat(CliRun.of("plan", "--live", "--all-hosts", "--dir", FLEET).err())
                 .contains("--all-hosts plans offline");
-        assertThat(CliRun.realized("plan", "--empty", "--all-hosts", "--host", "hv1", "--dir", FLEET).err())
+        assertThat(CliRun.of("plan", "--empty", "--all-hosts", "--host", "hv1", "--dir", FLEET).err())
                 .contains("--all-hosts plans every host; --host chooses one");
-        assertThat(CliRun.realized("plan", "--empty", "--all-hosts", "--out", tmp.resolve("p.json").toString(), "--dir", FLEET).err())
+        assertThat(CliRun.of("plan", "--empty", "--all-hosts", "--out", tmp.resolve("p.json").toString(), "--dir", FLEET).err())
                 .contains("--out saves one host's plan");
-        CliRun file = CliRun.realized("plan", "--observed", "examples/fleet/hosts/hv1.yaml", "--all-hosts", "--dir", FLEET);
+        CliRun file = CliRun.of("plan", "--observed", "examples/fleet/hosts/hv1.yaml", "--all-hosts", "--dir", FLEET);
         assertThat(file.exitCode()).isEqualTo(1);
         assertThat(file.err()).contains("is not a directory");
     }
