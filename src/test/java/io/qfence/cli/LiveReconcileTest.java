@@ -139,9 +139,9 @@ class LiveReconcileTest {
         assertThat(Journal.read(host.stateDir()).records()).filteredOn(r -> r.revision().orElse("").equals(moved))
                 .extracting(CycleRecord::trigger, CycleRecord::outcome)
                 .containsExactly(org.assertj.core.groups.Tuple.tuple("schedule", CycleRecord.Outcome.APPLIED));
-        String metrics = awaitMetrics(m -> m.contains("qfence_cycles_total{result=\"applied\"} 1.0"));
-        assertThat(metrics).containsPattern("qfence_actions_applied_total\\{action=\"update\"\\} [1-9]")
-                .containsPattern("qfence_last_applied_timestamp_seconds \\d\\.\\d+E9");
+        String metrics = awaitMetrics(m -> m.contains("qfence_cycles_total{host=\"hv1\",result=\"applied\"} 1.0"));
+        assertThat(metrics).containsPattern("qfence_actions_applied_total\\{action=\"update\",host=\"hv1\"\\} [1-9]")
+                .containsPattern("qfence_last_applied_timestamp_seconds\\{host=\"hv1\"\\} \\d\\.\\d+E9");
     }
 
     @Test
@@ -166,9 +166,9 @@ class LiveReconcileTest {
         awaitJournaled(moved);
         assertThat(Journal.read(host.stateDir()).records()).extracting(CycleRecord::trigger)
                 .containsExactly("startup", "webhook");
-        assertThat(awaitMetrics(m -> m.contains("qfence_cycles_total{result=\"applied\"} 2.0")))
-                .contains("qfence_webhook_requests_total{result=\"accepted\"} 1.0")
-                .contains("qfence_webhook_requests_total{result=\"bad-signature\"} 1.0");
+        assertThat(awaitMetrics(m -> m.contains("qfence_cycles_total{host=\"hv1\",result=\"applied\"} 2.0")))
+                .contains("qfence_webhook_requests_total{host=\"hv1\",result=\"accepted\"} 1.0")
+                .contains("qfence_webhook_requests_total{host=\"hv1\",result=\"bad-signature\"} 1.0");
     }
 
     @Test
@@ -197,11 +197,11 @@ class LiveReconcileTest {
         assertThat(host.link(tap)).as("ip link: the tap is back").isPresent();
         assertThat(firewall()).as("nft: the hand-made rule is gone").doesNotContain("dport 7777");
         linksAndFirewallAreAsRealized();
-        assertThat(awaitMetrics(m -> m.contains("qfence_drift_healed_total{kind=\"link\"}")
-                && m.contains("qfence_drift_healed_total{kind=\"firewall\"}")))
-                .containsPattern("qfence_drift_healed_total\\{kind=\"link\"\\} [1-9]")
-                .containsPattern("qfence_drift_healed_total\\{kind=\"firewall\"\\} [1-9]")
-                .containsPattern("qfence_drift_found_total\\{kind=\"link\"\\} [1-9]");
+        assertThat(awaitMetrics(m -> m.contains("qfence_drift_healed_total{host=\"hv1\",kind=\"link\"}")
+                && m.contains("qfence_drift_healed_total{host=\"hv1\",kind=\"firewall\"}")))
+                .containsPattern("qfence_drift_healed_total\\{host=\"hv1\",kind=\"link\"\\} [1-9]")
+                .containsPattern("qfence_drift_healed_total\\{host=\"hv1\",kind=\"firewall\"\\} [1-9]")
+                .containsPattern("qfence_drift_found_total\\{host=\"hv1\",kind=\"link\"\\} [1-9]");
     }
 
     @Test
@@ -237,8 +237,8 @@ class LiveReconcileTest {
         assertThat(rulesWithoutCounters()).as("nft: the firewall is unchanged").isEqualTo(rulesBefore)
                 .doesNotContain("dport " + MOVED_PORT);
         assertThat(linkNames()).as("ip link: the links are unchanged").isEqualTo(linksBefore);
-        assertThat(awaitMetrics(m -> m.contains("qfence_cycles_total{result=\"refused\"} 1.0")))
-                .contains("qfence_cycles_total{result=\"applied\"} 1.0");
+        assertThat(awaitMetrics(m -> m.contains("qfence_cycles_total{host=\"hv1\",result=\"refused\"} 1.0")))
+                .contains("qfence_cycles_total{host=\"hv1\",result=\"applied\"} 1.0");
     }
 
     // ---- the daemon, as qfence reconcile runs it

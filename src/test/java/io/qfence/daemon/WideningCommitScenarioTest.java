@@ -111,8 +111,8 @@ class WideningCommitScenarioTest {
         String widening = repo.setAlphaExceptions(DesiredRepo.exception("5432", ""), "give the database back");
         step("3. commit " + widening.substring(0, 12) + " widens access: it waits for approval");
         show(awaitRecord(widening, Outcome.AWAITING_APPROVAL));
-        showMetrics(awaitMetrics("qfence_awaiting_approval 1.0"));
-        assertThat(scrape()).contains("qfence_cycles_total{result=\"applied\"} 2.0");
+        showMetrics(awaitMetrics("qfence_awaiting_approval{host=\"hv1\"} 1.0"));
+        assertThat(scrape()).contains("qfence_cycles_total{host=\"hv1\",result=\"applied\"} 2.0");
         LoggedRequest pending = awaitForge(widening, "pending");
         show(pending);
         String description = body(pending).path("description").asText();
@@ -130,8 +130,8 @@ class WideningCommitScenarioTest {
         System.out.print("   " + approved);
         assertThat(approved).isEqualTo("approved " + widening + ": the daemon applies it now\n");
         show(awaitRecord(widening, Outcome.APPLIED));
-        awaitMetrics("qfence_awaiting_approval 0.0");
-        showMetrics(awaitMetrics("qfence_cycles_total{result=\"applied\"} 3.0"));
+        awaitMetrics("qfence_awaiting_approval{host=\"hv1\"} 0.0");
+        showMetrics(awaitMetrics("qfence_cycles_total{host=\"hv1\",result=\"applied\"} 3.0"));
         show(awaitForge(widening, "success"));
 
         assertThat(forgeStates(widening)).as("the widening commit's statuses, in the order the forge received them")
@@ -232,7 +232,7 @@ class WideningCommitScenarioTest {
     }
 
     private static void showMetrics(String scrape) {
-        scrape.lines().filter(l -> l.startsWith("qfence_awaiting_approval ") || l.startsWith("qfence_cycles_total{"))
+        scrape.lines().filter(l -> l.startsWith("qfence_awaiting_approval{") || l.startsWith("qfence_cycles_total{"))
                 .forEach(l -> System.out.println("   metrics: " + l));
     }
 
