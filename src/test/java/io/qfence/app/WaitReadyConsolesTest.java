@@ -14,17 +14,15 @@ import io.qfence.platform.cgroup.CgroupFs;
 import io.qfence.platform.cgroup.CgroupLayout;
 import io.qfence.platform.os.NetNamespace;
 import io.qfence.platform.qemu.QemuGuests;
+import io.qfence.testing.MutableClock;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -59,11 +57,10 @@ class WaitReadyConsolesTest {
     Path run;
 
     private final NetNamespace netns = NetNamespace.current();
-    private Instant now = Instant.parse("2026-12-08T01:00:00Z");
     private final List<String> lines = new ArrayList<>();
     /** Bytes appended to a guest's console when the fake clock passes a second: the guest printing while qfence waits. */
     private final Map<Long, Map<String, String>> printedAt = new HashMap<>();
-    private final Instant start = now;
+    private final Instant start = Instant.parse("2026-12-08T01:00:00Z");
 
     @AfterEach
     void closeNamespaceHandle() {
@@ -80,22 +77,7 @@ class WaitReadyConsolesTest {
                 : new QemuGuests(QemuGuests.Settings.of(run.resolve("images"), run.resolve("state"), cgroups));
     }
 
-    private final Clock clock = new Clock() {
-        @Override
-        public ZoneOffset getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-    };
+    private final MutableClock clock = new MutableClock(start);
 
     /** A running guest whose console log is {@code run/<vm>/serial.log}; {@code seeded}: qfence gave it a seed. */
     private Guest guest(String vm, boolean seeded) throws IOException {
@@ -116,8 +98,8 @@ class WaitReadyConsolesTest {
 
     private ReadinessWait.Waited await(String port, List<Guest> guests, Duration timeout) throws Exception {
         return ReadinessWait.await(port(port), guests, timeout, Duration.ofSeconds(1), clock, d -> {
-            now = now.plus(d);
-            for (Map.Entry<String, String> e : printedAt.getOrDefault(Duration.between(start, now).getSeconds(), Map.of()).entrySet()) {
+            clock.advance(d);
+            for (Map.Entry<String, String> e : printedAt.getOrDefault(Duration.between(start, clock.instant()).getSeconds(), Map.of()).entrySet()) {
                 try {
                     console(e.getKey(), e.getValue());
                 } catch (IOException x) {
