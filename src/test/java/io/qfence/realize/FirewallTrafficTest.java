@@ -10,10 +10,6 @@ import io.qfence.model.desired.DesiredState;
 import io.qfence.model.desired.Egress;
 import io.qfence.model.desired.IntraGroup;
 import io.qfence.model.desired.Protocol;
-import io.qfence.model.host.Link;
-import io.qfence.model.host.LinkKind;
-import io.qfence.model.host.Sysctl;
-import io.qfence.realize.IsolationPolicy.VmEndpoint;
 import io.qfence.testing.RequiresHost;
 import io.qfence.testing.Witness;
 import io.qfence.testing.PacketEndpoints;
@@ -21,8 +17,6 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -65,42 +59,7 @@ class FirewallTrafficTest {
     void buildHost() throws IOException {
         realization = Realizer.realize(state(), "hv1", Fixtures.THIS_MACHINE, Fixtures.TODAY);
         relation = Reachability.of(realization);
-        addNamespace(hostNs);
-        Witness.inNetns(hostNs, "ip", "link", "set", "lo", "up");
-        for (Sysctl s : realization.objects(Sysctl.class)) {
-            Witness.inNetns(hostNs, "sysctl", "-q", "-w", s.key() + "=" + s.value());
-        }
-        for (Link l : realization.objects(Link.class)) {
-            if (l.kind() != LinkKind.BRIDGE) {
-                continue;
-            }
-            Witness.inNetns(hostNs, "ip", "link", "add", l.name(), "address", l.mac().orElseThrow().toString(), "type", "bridge");
-            for (String a : l.addresses()) {
-                Witness.inNetns(hostNs, "ip", "addr", "add", a, "dev", l.name());
-            }
-            Witness.inNetns(hostNs, "ip", "link", "set", l.name(), "up");
-        }
-        for (VmEndpoint vm : realization.policy().vms().stream().filter(VmEndpoint::bridged).toList()) {
-            String ns = guestNs(vm.name());
-            addNamespace(ns);
-            String tap = vm.tap().orElseThrow();
-            String bridge = realization.policy().network(vm.group()).orElseThrow().bridge();
-            Witness.inNetns(hostNs, "ip", "link", "add", tap, "type", "veth", "peer", "name", "eth0", "netns", ns);
-            Witness.inNetns(hostNs, "ip", "link", "set", tap, "master", bridge, "up");
-            Witness.inNetns(ns, "ip", "link", "set", "eth0", "address", vm.mac().toString());
-            Witness.inNetns(ns, "ip", "addr", "add", vm.ip().orElseThrow() + "/24", "dev", "eth0");
-            Witness.inNetns(ns, "ip", "link", "set", "eth0", "up");
-            Witness.inNetns(ns, "ip", "link", "set", "lo", "up");
-            String gateway = realization.policy().network(vm.group()).orElseThrow().subnet().gateway().toString();
-            Witness.inNetns(ns, "ip", "route", "add", "default", "via", gateway);
-        }
-        Path batch = Files.createTempFile("qfence-traffic-", ".json");
-        try {
-            Files.writeString(batch, NftJson.batch(realization.firewall()), StandardCharsets.UTF_8);
-            Witness.inNetns(hostNs, "nft", "-j", "-f", batch.toString());
-        } finally {
-            Files.delete(batch);
-        }
+        RealizedNamespaces.build(realization, hostNs, this::guestNs, this::addNamespace, true);
         listen(guestNs("a-1"), "7000");
         listen(guestNs("a-2"), "7000");
         listen(guestNs("b-1"), "7001", "7003");

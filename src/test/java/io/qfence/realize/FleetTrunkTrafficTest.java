@@ -3,10 +3,6 @@ package io.qfence.realize;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.qfence.model.desired.DesiredState;
-import io.qfence.model.host.Link;
-import io.qfence.model.host.LinkKind;
-import io.qfence.model.host.Sysctl;
-import io.qfence.realize.IsolationPolicy.VmEndpoint;
 import io.qfence.testing.RequiresHost;
 import io.qfence.testing.PacketEndpoints;
 import io.qfence.testing.Witness;
@@ -14,8 +10,6 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -53,40 +47,7 @@ class FleetTrunkTrafficTest {
     }
 
     private void buildHost(String host, Realization r) throws IOException {
-        String ns = hostNs(host);
-        addNamespace(ns);
-        Witness.inNetns(ns, "ip", "link", "set", "lo", "up");
-        for (Sysctl s : r.objects(Sysctl.class)) {
-            Witness.inNetns(ns, "sysctl", "-q", "-w", s.key() + "=" + s.value());
-        }
-        for (Link l : r.objects(Link.class)) {
-            if (l.kind() != LinkKind.BRIDGE) {
-                continue;
-            }
-            Witness.inNetns(ns, "ip", "link", "add", l.name(), "address", l.mac().orElseThrow().toString(), "type", "bridge");
-            for (String a : l.addresses()) {
-                Witness.inNetns(ns, "ip", "addr", "add", a, "dev", l.name());
-            }
-            Witness.inNetns(ns, "ip", "link", "set", l.name(), "up");
-        }
-        for (VmEndpoint vm : r.policy().vms().stream().filter(VmEndpoint::bridged).toList()) {
-            String guest = guestNs(vm.name());
-            addNamespace(guest);
-            String tap = vm.tap().orElseThrow();
-            Witness.inNetns(ns, "ip", "link", "add", tap, "type", "veth", "peer", "name", "eth0", "netns", guest);
-            Witness.inNetns(ns, "ip", "link", "set", tap, "master", r.policy().network(vm.group()).orElseThrow().bridge(), "up");
-            Witness.inNetns(guest, "ip", "link", "set", "eth0", "address", vm.mac().toString());
-            Witness.inNetns(guest, "ip", "addr", "add", vm.ip().orElseThrow() + "/24", "dev", "eth0");
-            Witness.inNetns(guest, "ip", "link", "set", "eth0", "up");
-            Witness.inNetns(guest, "ip", "link", "set", "lo", "up");
-        }
-        Path batch = Files.createTempFile("qfence-trunk-", ".json");
-        try {
-            Files.writeString(batch, NftJson.batch(r.firewall()), StandardCharsets.UTF_8);
-            Witness.inNetns(ns, "nft", "-j", "-f", batch.toString());
-        } finally {
-            Files.delete(batch);
-        }
+        RealizedNamespaces.build(r, hostNs(host), this::guestNs, this::addNamespace, false);
     }
 
     @AfterEach
@@ -128,6 +89,10 @@ class FleetTrunkTrafficTest {
         Witness.inNetns(guestNs("web-02"), "ip", "addr", "add", "10.10.0.99/32", "dev", "eth0");
         assertThat(probe("web-02", "10.10.0.11", 7000, "10.10.0.99")).as("web-02 posing as 10.10.0.99").isFalse();
         assertThat(counter("hv1", "drop_trunk_ipv4") + counter("hv1", "drop_trunk_arp")).isPositive();
+        // The posing probe can leave web-02's neighbour entry for 10.10.0.11 incomplete, the kernel soliciting it
+        // with the queued SYN's source, 10.10.0.99, which the trunk drops (1 run in 5 failed here without this; 0 in 6 with it).
+        Witness.inNetns(guestNs("web-02"), "ip", "addr", "del", "10.10.0.99/32", "dev", "eth0");
+        Witness.inNetns(guestNs("web-02"), "ip", "neigh", "flush", "dev", "eth0");
         assertThat(probe("web-02", "10.10.0.11", 7000)).as("its own address still passes").isTrue();
     }
 
@@ -155,11 +120,11 @@ class FleetTrunkTrafficTest {
     }
 
     private String hostNs(String host) {
-        return "qf-wt7-" + id + "-" + host;
+        return "qfence-test-" + id + "-" + host;
     }
 
     private String guestNs(String vm) {
-        return "qf-wt7-" + id + "-" + vm.replace("-", "");
+        return "qfence-test-" + id + "-" + vm.replace("-", "");
     }
 
     private void addNamespace(String ns) {
