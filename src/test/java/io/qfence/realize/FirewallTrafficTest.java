@@ -20,7 +20,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -69,15 +68,7 @@ class FirewallTrafficTest {
 
     @AfterEach
     void tearDown() throws InterruptedException {
-        for (Process p : listeners) {
-            p.destroy();
-            if (!p.waitFor(5, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-            }
-        }
-        for (int i = namespaces.size() - 1; i >= 0; i--) {
-            Witness.tryRun("ip", "netns", "del", namespaces.get(i));
-        }
+        RealizedNamespaces.tearDown(listeners, namespaces);
     }
 
     @Test

@@ -9,6 +9,8 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 
@@ -66,6 +68,19 @@ final class RealizedNamespaces {
             Witness.inNetns(hostNs, "nft", "-j", "-f", batch.toString());
         } finally {
             Files.delete(batch);
+        }
+    }
+
+    /** Ends the test's listeners and deletes its namespaces, the last made first. */
+    static void tearDown(List<Process> listeners, List<String> namespaces) throws InterruptedException {
+        for (Process p : listeners) {
+            p.destroy();
+            if (!p.waitFor(5, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+            }
+        }
+        for (int i = namespaces.size() - 1; i >= 0; i--) {
+            Witness.tryRun("ip", "netns", "del", namespaces.get(i));
         }
     }
 }
