@@ -13,10 +13,7 @@ import io.qfence.model.desired.Protocol;
 import io.qfence.testing.RequiresHost;
 import io.qfence.testing.Witness;
 import io.qfence.testing.PacketEndpoints;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -163,14 +160,7 @@ class FirewallTrafficTest {
         namespaces.add(ns);
     }
 
-    /** Starts a TCP listener in a namespace and waits (bounded) until it has bound its ports. */
     private void listen(String ns, String... ports) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", ns, "/usr/bin/python3", "-c", PacketEndpoints.LISTEN_TCP));
-        cmd.addAll(List.of(ports));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        listeners.add(p);
-        BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-        String line = out.readLine();
-        assertThat(line).as("listener in %s", ns).isEqualTo("ready");
+        RealizedNamespaces.listen(listeners, ns, ports);
     }
 }

@@ -4,11 +4,15 @@ import io.qfence.model.host.Link;
 import io.qfence.model.host.LinkKind;
 import io.qfence.model.host.Sysctl;
 import io.qfence.realize.IsolationPolicy.VmEndpoint;
+import io.qfence.testing.PacketEndpoints;
 import io.qfence.testing.Witness;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -81,6 +85,18 @@ final class RealizedNamespaces {
         }
         for (int i = namespaces.size() - 1; i >= 0; i--) {
             Witness.tryRun("ip", "netns", "del", namespaces.get(i));
+        }
+    }
+
+    /** Starts a TCP listener on {@code ports} in {@code ns}, adds it to {@code listeners} and waits until it has bound them. */
+    static void listen(List<Process> listeners, String ns, String... ports) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", ns, "/usr/bin/python3", "-c", PacketEndpoints.LISTEN_TCP));
+        cmd.addAll(List.of(ports));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        listeners.add(p);
+        BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+        if (!"ready".equals(out.readLine())) {
+            throw new AssertionError("the listener in " + ns + " did not say ready");
         }
     }
 }
